@@ -1,0 +1,496 @@
+"""The cells' equations, one layer and one direction at a time: forward with full trace, and backward (BPTT).
+
+Shapes: x (T, B, I), h (B, H). Weights as torch keeps them, (out, in), so a linear step is ``x @ W.T``.
+Everything that does not depend on the recurrence (the input projections, the parameter gradients, the
+gates' derivative factors) is done for all steps at once; only the recurrence itself loops over time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .spec import GRUVariant
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^−x), written with tanh so that |x| up to 1e300 never overflows."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
+
+
+def _sigmoid_(x: np.ndarray) -> np.ndarray:
+    """σ in place (saves three allocations a step in the hot loop)."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+@dataclass
+class LayerParams:
+    """One layer and direction's parameters (biases are zeros when the model has none)."""
+
+    w_ih: np.ndarray  # (G·H, I)
+    w_hh: np.ndarray | None  # (G·H, H_out); None for minGRU
+    b_ih: np.ndarray  # (G·H,)
+    b_hh: np.ndarray | None  # (G·H,)
+    w_hr: np.ndarray | None = None  # LSTM projection (P, H)
+
+
+@dataclass
+class Clamp:
+    """A gate's clamps over a layer's steps: where (T,) and to what (T, H)."""
+
+    mask: np.ndarray  # (T,) bool
+    value: np.ndarray  # (T, H)
+
+
+@dataclass
+class LayerGrads:
+    """What a layer's backward pass returns."""
+
+    dx: np.ndarray  # (T, B, I)
+    dh0: np.ndarray  # (B, H_out)
+    dh: np.ndarray  # (T, B, H_out): the total ∂L/∂h_t at every step
+    params: dict[str, np.ndarray]  # "w_ih", "w_hh", "b_ih", "b_hh" (and "w_hr")
+    dc0: np.ndarray | None = None  # LSTM
+
+
+def _steps(T: int, direction: int) -> range:
+    return range(T) if direction == 0 else range(T - 1, -1, -1)
+
+
+def _apply_clamps(gate: np.ndarray, t: int, clamp: Clamp | None) -> None:
+    if clamp is not None and clamp.mask[t]:
+        gate[...] = clamp.value[t]
+
+
+def _clamp_factor(clamp: Clamp | None, T: int) -> np.ndarray | float:
+    """1 where the gate is free, 0 where clamped (a clamped gate passes no gradient to its pre-activation)."""
+    if clamp is None:
+        return 1.0
+    return (~clamp.mask).astype(float)[:, None, None]
+
+
+def h_prev_of(h: np.ndarray, h0: np.ndarray, direction: int) -> np.ndarray:
+    """The state each step started from, (T, B, H), for a run in ``direction``."""
+    if direction == 0:
+        return np.concatenate([h0[None], h[:-1]], axis=0)
+    return np.concatenate([h[1:], h0[None]], axis=0)
+
+
+def _param_grads(
+    dgi: np.ndarray, x: np.ndarray, dgh: np.ndarray | None, h_prev: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """∂L/∂W and ∂L/∂b summed over all steps and the batch in single matrix products."""
+    T, B, _ = x.shape
+    grads = {
+        "w_ih": dgi.reshape(T * B, -1).T @ x.reshape(T * B, -1),
+        "b_ih": dgi.sum(axis=(0, 1)),
+    }
+    if dgh is not None:
+        grads["w_hh"] = dgh.reshape(T * B, -1).T @ h_prev.reshape(T * B, -1)
+        grads["b_hh"] = dgh.sum(axis=(0, 1))
+    return grads
+
+
+# ----------------------------------------------------------------------------------------------------- GRU
+
+
+def gru_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    p: LayerParams,
+    variant: GRUVariant,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """GRU over a sequence: returns h (T, B, H), gates {r, z, n} and pre-activations {r, z, n, hn}.
+
+    r = σ(W_ir x + b_ir + W_hr h + b_hr)      z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    reset after:  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+    reset before: n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
+    z keeps: h' = (1 − z) ⊙ n + z ⊙ h        z takes: h' = (1 − z) ⊙ h + z ⊙ n
+    """
+    clamps = clamps or {}
+    T, B, _ = x.shape
+    H = h0.shape[-1]
+    gi = x @ p.w_ih.T + p.b_ih  # input path of all three gates, all steps at once
+    w_rz_T = np.ascontiguousarray(p.w_hh[: 2 * H].T)
+    w_hn_T = np.ascontiguousarray(p.w_hh[2 * H :].T)
+    w_hh_T = np.ascontiguousarray(p.w_hh.T)
+    pre_rz = np.empty((T, B, 2 * H))
+    rz = np.empty((T, B, 2 * H))
+    hn = np.empty((T, B, H))
+    pre_n = np.empty((T, B, H))
+    n = np.empty((T, B, H))
+    h = np.empty((T, B, H))
+    gh = np.empty((B, 3 * H))
+    h_t = h0
+    for t in _steps(T, direction):
+        if variant.reset_after:
+            np.matmul(h_t, w_hh_T, out=gh)
+            gh += p.b_hh
+            np.add(gi[t, :, : 2 * H], gh[:, : 2 * H], out=pre_rz[t])
+        else:
+            np.matmul(h_t, w_rz_T, out=pre_rz[t])
+            pre_rz[t] += gi[t, :, : 2 * H]
+            pre_rz[t] += p.b_hh[: 2 * H]
+        g = rz[t]
+        g[...] = pre_rz[t]
+        _sigmoid_(g)
+        r, z = g[:, :H], g[:, H:]
+        _apply_clamps(r, t, clamps.get("r"))
+        _apply_clamps(z, t, clamps.get("z"))
+        if variant.reset_after:
+            hn[t] = gh[:, 2 * H :]  # W_hn h + b_hn, which r then scales
+            np.multiply(r, hn[t], out=pre_n[t])
+        else:
+            np.matmul(r * h_t, w_hn_T, out=hn[t])  # W_hn (r ⊙ h), then + b_hn
+            hn[t] += p.b_hh[2 * H :]
+            pre_n[t] = hn[t]
+        pre_n[t] += gi[t, :, 2 * H :]
+        np.tanh(pre_n[t], out=n[t])
+        # z keeps: h' = n + z ⊙ (h − n);  z takes: h' = h + z ⊙ (n − h)
+        out = h[t]
+        if variant.z_keeps:
+            np.subtract(h_t, n[t], out=out)
+            out *= z
+            out += n[t]
+        else:
+            np.subtract(n[t], h_t, out=out)
+            out *= z
+            out += h_t
+        h_t = out
+    gates = {"r": rz[..., :H], "z": rz[..., H:], "n": n}
+    pre = {"r": pre_rz[..., :H], "z": pre_rz[..., H:], "n": pre_n, "hn": hn}
+    return h, gates, pre
+
+
+def gru_backward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    h: np.ndarray,
+    gates: dict[str, np.ndarray],
+    pre: dict[str, np.ndarray],
+    p: LayerParams,
+    variant: GRUVariant,
+    dh_out: np.ndarray,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    param_grads: bool = True,
+) -> LayerGrads:
+    """BPTT through a GRU layer, given ∂L/∂h_t from above at every step (dh_out, (T, B', H))."""
+    clamps = clamps or {}
+    T = x.shape[0]
+    H = h0.shape[-1]
+    r, z, n, hn = gates["r"], gates["z"], gates["n"], pre["hn"]
+    h_prev = h_prev_of(h, h0, direction)
+    # keep = the coefficient of h in h', so h' = keep ⊙ h + (1 − keep) ⊙ n, and ∂keep/∂pre_z = ±z(1 − z).
+    keep = z if variant.z_keeps else 1.0 - z
+    sign = 1.0 if variant.z_keeps else -1.0
+    dr_gate = r * (1.0 - r) * _clamp_factor(clamps.get("r"), T)
+    dz_gate = sign * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T)
+    c_n = (1.0 - keep) * (1.0 - n * n)  # ∂h'/∂pre_n
+    c_z = (h_prev - n) * dz_gate  # ∂h'/∂pre_z
+    w_hh = p.w_hh
+    Bp = dh_out.shape[1]
+    dh_all = np.empty((T, Bp, H))
+    dgh = np.empty((T, Bp, 3 * H))
+    dpre_n = np.empty((T, Bp, H))
+    dh = np.zeros((Bp, H))
+    if variant.reset_after:
+        c_r = c_n * hn * dr_gate  # ∂h'/∂pre_r, through r ⊙ (W_hn h + b_hn)
+        c_hn = c_n * r  # ∂h'/∂(W_hn h + b_hn)
+        coef = np.concatenate([c_r, c_z, c_hn], axis=-1)
+        for t in reversed(_steps(T, direction)):
+            dh += dh_out[t]
+            dh_all[t] = dh
+            np.multiply(coef[t], np.tile(dh, 3), out=dgh[t])
+            dh = dh * keep[t] + dgh[t] @ w_hh
+        dpre_n = dh_all * c_n
+    else:
+        w_rz = w_hh[: 2 * H]
+        w_hn = w_hh[2 * H :]
+        for t in reversed(_steps(T, direction)):
+            dh += dh_out[t]
+            dh_all[t] = dh
+            np.multiply(dh, c_n[t], out=dpre_n[t])
+            drh = dpre_n[t] @ w_hn  # ∂L/∂(r ⊙ h)
+            np.multiply(drh, h_prev[t] * dr_gate[t], out=dgh[t, :, :H])
+            np.multiply(dh, c_z[t], out=dgh[t, :, H : 2 * H])
+            dgh[t, :, 2 * H :] = dpre_n[t]
+            dh = dh * keep[t] + drh * r[t] + dgh[t, :, : 2 * H] @ w_rz
+    dgi = np.concatenate([dgh[..., : 2 * H], dpre_n], axis=-1)
+    grads: dict[str, np.ndarray] = {}
+    if param_grads:
+        if variant.reset_after:
+            grads = _param_grads(dgi, x, dgh, h_prev)
+        else:
+            grads = _param_grads(dgi, x, None, None)
+            T_, B_, _ = x.shape
+            rh = (r * h_prev).reshape(T_ * B_, H)
+            hp = h_prev.reshape(T_ * B_, H)
+            flat = dgh.reshape(T_ * B_, 3 * H)
+            grads["w_hh"] = np.concatenate([flat[:, : 2 * H].T @ hp, flat[:, 2 * H :].T @ rh], axis=0)
+            grads["b_hh"] = flat.sum(axis=0)
+    return LayerGrads(dx=dgi @ p.w_ih, dh0=dh, dh=dh_all, params=grads)
+
+
+# ---------------------------------------------------------------------------------------------------- LSTM
+
+
+def lstm_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    p: LayerParams,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """LSTM over a sequence: returns h (T, B, H_out), gates {i, f, g, o, c (and m)} and pre-activations.
+
+    i, f, o = σ(W_i· x + b_i· + W_h· h + b_h·)   g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+    c' = f ⊙ c + i ⊙ g    h' = o ⊙ tanh(c')   (projected: m = o ⊙ tanh(c'), h' = W_hr m)
+    """
+    clamps = clamps or {}
+    T, B, _ = x.shape
+    H = c0.shape[-1]
+    H_out = h0.shape[-1]
+    pre = x @ p.w_ih.T + p.b_ih + p.b_hh  # (T, B, 4H); becomes the pre-activations in place
+    act = np.empty((T, B, 4 * H))
+    c = np.empty((T, B, H))
+    m = np.empty((T, B, H))
+    h = np.empty((T, B, H_out)) if p.w_hr is not None else m
+    w_hh_T = np.ascontiguousarray(p.w_hh.T)
+    w_hr_T = None if p.w_hr is None else np.ascontiguousarray(p.w_hr.T)
+    h_t, c_t = h0, c0
+    for t in _steps(T, direction):
+        pre[t] += h_t @ w_hh_T
+        a = act[t]
+        a[...] = pre[t]
+        _sigmoid_(a[:, : 2 * H])
+        _sigmoid_(a[:, 3 * H :])
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        _apply_clamps(i, t, clamps.get("i"))
+        _apply_clamps(f, t, clamps.get("f"))
+        _apply_clamps(o, t, clamps.get("o"))
+        np.multiply(f, c_t, out=c[t])
+        c[t] += i * g
+        np.tanh(c[t], out=m[t])
+        m[t] *= o
+        if w_hr_T is not None:
+            np.matmul(m[t], w_hr_T, out=h[t])
+        h_t, c_t = h[t], c[t]
+    gates = {"i": act[..., :H], "f": act[..., H : 2 * H], "g": act[..., 2 * H : 3 * H], "o": act[..., 3 * H :]}
+    gates["c"] = c
+    if p.w_hr is not None:
+        gates["m"] = m
+    pres = {k: pre[..., j * H : (j + 1) * H] for j, k in enumerate("ifgo")}
+    return h, gates, pres
+
+
+def lstm_backward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    c0: np.ndarray,
+    h: np.ndarray,
+    gates: dict[str, np.ndarray],
+    p: LayerParams,
+    dh_out: np.ndarray,
+    dc_last: np.ndarray | None = None,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    param_grads: bool = True,
+) -> LayerGrads:
+    """BPTT through an LSTM layer; ``dc_last`` is ∂L/∂c at the last step of travel (for c_n)."""
+    clamps = clamps or {}
+    T = x.shape[0]
+    i, f, g, o, c = (gates[k] for k in "ifgoc")
+    H = c.shape[-1]
+    c_prev = h_prev_of(c, c0, direction)
+    h_prev = h_prev_of(h, h0, direction)
+    tanh_c = np.tanh(c)
+    d_i = i * (1.0 - i) * _clamp_factor(clamps.get("i"), T)
+    d_f = f * (1.0 - f) * _clamp_factor(clamps.get("f"), T)
+    d_o = o * (1.0 - o) * _clamp_factor(clamps.get("o"), T)
+    # ∂pre/∂c for i, f, g (times dc) and ∂pre_o/∂m (times dm)
+    coef_c = np.concatenate([g * d_i, c_prev * d_f, i * (1.0 - g * g)], axis=-1)
+    coef_o = tanh_c * d_o
+    m_to_c = o * (1.0 - tanh_c * tanh_c)
+    Bp = dh_out.shape[1]
+    dh_all = np.empty((T, Bp, h.shape[-1]))
+    dgates = np.empty((T, Bp, 4 * H))
+    dh = np.zeros((Bp, h.shape[-1]))
+    dc = np.zeros((Bp, H)) if dc_last is None else dc_last.copy()
+    for t in reversed(_steps(T, direction)):
+        dh += dh_out[t]
+        dh_all[t] = dh
+        dm = dh if p.w_hr is None else dh @ p.w_hr
+        dc = dc + dm * m_to_c[t]
+        np.multiply(coef_c[t], np.tile(dc, 3), out=dgates[t, :, : 3 * H])
+        np.multiply(dm, coef_o[t], out=dgates[t, :, 3 * H :])
+        dh = dgates[t] @ p.w_hh
+        dc = dc * f[t]
+    grads: dict[str, np.ndarray] = {}
+    if param_grads:
+        grads = _param_grads(dgates, x, dgates, h_prev)
+        if p.w_hr is not None:
+            T_, B_, _ = x.shape
+            grads["w_hr"] = dh_all.reshape(T_ * B_, -1).T @ gates["m"].reshape(T_ * B_, H)
+    return LayerGrads(dx=dgates @ p.w_ih, dh0=dh, dh=dh_all, params=grads, dc0=dc)
+
+
+# ----------------------------------------------------------------------------------------------------- RNN
+
+
+def rnn_forward(
+    x: np.ndarray, h0: np.ndarray, p: LayerParams, nonlinearity: str = "tanh", direction: int = 0
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Vanilla RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). Returns h, {} and {h: pre-activation}."""
+    T, B, _ = x.shape
+    pre = x @ p.w_ih.T + p.b_ih + p.b_hh
+    h = np.empty((T, B, h0.shape[-1]))
+    w_hh_T = np.ascontiguousarray(p.w_hh.T)
+    h_t = h0
+    for t in _steps(T, direction):
+        pre[t] += h_t @ w_hh_T
+        if nonlinearity == "tanh":
+            np.tanh(pre[t], out=h[t])
+        else:
+            np.maximum(pre[t], 0.0, out=h[t])
+        h_t = h[t]
+    return h, {}, {"h": pre}
+
+
+def rnn_backward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    h: np.ndarray,
+    pre: dict[str, np.ndarray],
+    p: LayerParams,
+    nonlinearity: str,
+    dh_out: np.ndarray,
+    direction: int = 0,
+    param_grads: bool = True,
+) -> LayerGrads:
+    """BPTT through a vanilla RNN layer."""
+    T = x.shape[0]
+    act_grad = 1.0 - h * h if nonlinearity == "tanh" else (pre["h"] > 0).astype(float)
+    Bp = dh_out.shape[1]
+    dh_all = np.empty((T, Bp, h.shape[-1]))
+    dpre = np.empty((T, Bp, h.shape[-1]))
+    dh = np.zeros((Bp, h.shape[-1]))
+    for t in reversed(_steps(T, direction)):
+        dh += dh_out[t]
+        dh_all[t] = dh
+        np.multiply(dh, act_grad[t], out=dpre[t])
+        dh = dpre[t] @ p.w_hh
+    grads = _param_grads(dpre, x, dpre, h_prev_of(h, h0, direction)) if param_grads else {}
+    return LayerGrads(dx=dpre @ p.w_ih, dh0=dh, dh=dh_all, params=grads)
+
+
+# -------------------------------------------------------------------------------------------------- minGRU
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) without overflow."""
+    return np.logaddexp(0.0, x)
+
+
+def _g(k: np.ndarray) -> np.ndarray:
+    """minGRU's positive candidate: k + 0.5 for k ≥ 0, σ(k) below (continuous, always > 0)."""
+    return np.where(k >= 0, k + 0.5, sigmoid(k))
+
+
+def _log_g(k: np.ndarray) -> np.ndarray:
+    return np.where(k >= 0, np.log(np.maximum(k, 0.0) + 0.5), -_softplus(-k))
+
+
+def mingru_scan(log_a: np.ndarray, log_b: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """h_t = a_t ⊙ h_{t−1} + b_t for all t at once, in log space (Heinsen 2023); b > 0, any sign of h0.
+
+    With a* = cumsum(log a): h_t = e^{a*_t} h0 + e^{a*_t + logcumsumexp(log b − a*)_t}.
+    """
+    a_star = np.cumsum(log_a, axis=0)
+    log_sum = np.logaddexp.accumulate(log_b - a_star, axis=0)
+    return np.exp(a_star) * h0 + np.exp(a_star + log_sum)
+
+
+def mingru_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    p: LayerParams,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    scan: bool = True,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """minGRU: z = σ(W_z x + b_z), n = g(W_n x + b_n), h' = (1 − z) ⊙ h + z ⊙ n (Feng et al. 2024).
+
+    The gates do not look at h, so the whole sequence is one linear scan; ``scan=False`` runs the plain loop
+    (also used when z is clamped, where log(1 − z) may be −∞).
+    """
+    clamps = clamps or {}
+    H = h0.shape[-1]
+    k = x @ p.w_ih.T + p.b_ih
+    pre_z, pre_n = k[..., :H], k[..., H:]
+    z = sigmoid(pre_z)
+    n = _g(pre_n)
+    zc = clamps.get("z")
+    if zc is not None:
+        z[zc.mask] = zc.value[zc.mask][:, None, :]
+    if direction:  # run reversed in time, then flip back so everything is in time order
+        flip = slice(None, None, -1)
+        h, _, _ = mingru_forward(x[flip], h0, p, 0, _flip_clamps(clamps), scan)
+        return h[flip], {"z": z, "n": n}, {"z": pre_z, "n": pre_n}
+    if scan and zc is None:
+        log_a = -_softplus(pre_z)  # log(1 − z)
+        log_b = -_softplus(-pre_z) + _log_g(pre_n)  # log(z ⊙ n)
+        h = mingru_scan(log_a, log_b, h0)
+    else:
+        h = np.empty_like(n)
+        h_t = h0
+        for t in range(x.shape[0]):
+            h_t = h[t] = (1.0 - z[t]) * h_t + z[t] * n[t]
+    return h, {"z": z, "n": n}, {"z": pre_z, "n": pre_n}
+
+
+def _flip_clamps(clamps: dict[str, Clamp]) -> dict[str, Clamp]:
+    return {k: Clamp(c.mask[::-1], c.value[::-1]) for k, c in clamps.items()}
+
+
+def mingru_backward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    h: np.ndarray,
+    gates: dict[str, np.ndarray],
+    pre: dict[str, np.ndarray],
+    p: LayerParams,
+    dh_out: np.ndarray,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    param_grads: bool = True,
+) -> LayerGrads:
+    """BPTT through a minGRU layer: the recurrence ∂L/∂h_{t−1} = (1 − z_t) ⊙ ∂L/∂h_t is element-wise."""
+    clamps = clamps or {}
+    T = x.shape[0]
+    z, n = gates["z"], gates["n"]
+    h_prev = h_prev_of(h, h0, direction)
+    keep = 1.0 - z
+    Bp = dh_out.shape[1]
+    dh_all = np.empty((T, Bp, h.shape[-1]))
+    dh = np.zeros((Bp, h.shape[-1]))
+    for t in reversed(_steps(T, direction)):
+        dh += dh_out[t]
+        dh_all[t] = dh
+        dh = dh * keep[t]
+    k = pre["n"]
+    dg = np.where(k >= 0, 1.0, sigmoid(k) * (1.0 - sigmoid(k)))
+    dpre_z = dh_all * (n - h_prev) * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T)
+    dpre_n = dh_all * z * dg
+    dgi = np.concatenate([dpre_z, dpre_n], axis=-1)
+    grads = _param_grads(dgi, x, None, None) if param_grads else {}
+    return LayerGrads(dx=dgi @ p.w_ih, dh0=dh, dh=dh_all, params=grads)

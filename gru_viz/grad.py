@@ -1,0 +1,177 @@
+"""Backpropagation through time over a whole model, and gradient-flow norms for the vanishing-gradient views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import cells
+from .cells import LayerGrads
+from .model import Model, ModelInputError
+from .spec import param_key
+from .trace import Ablation, LayerTrace, Trace
+
+_PARAM_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
+
+MAX_FLOW_ELEMENTS = 30_000_000  # T · seeds · H floats held by one gradient-flow pass (~240 MB)
+
+
+@dataclass
+class Grads:
+    """∂L/∂(everything): parameters keyed like ``model.params``, and x, h0 (and c0) shaped as given."""
+
+    params: dict[str, np.ndarray]
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray | None = None
+
+
+def _to_internal(model: Model, trace: Trace, d_output: np.ndarray | None, d_h_n, d_c_n):
+    """Cotangents in the internal layout: (T, B', D·H_out) and (L·D, B', ·)."""
+    s = model.spec
+    T, B = trace.steps, trace.layers[0][0].x.shape[1]
+    LD = s.num_layers * s.directions
+    if d_output is None:
+        d_out = np.zeros((T, B, s.directions * s.out_size))
+    else:
+        d_out = np.asarray(d_output, dtype=np.float64)
+        if d_out.shape != trace.output.shape:
+            raise ModelInputError(f"d_output must have the output's shape {trace.output.shape}, got {d_out.shape}")
+        if s.cell or not trace.batched:
+            d_out = d_out.reshape(T, B, -1)
+        elif s.batch_first:
+            d_out = d_out.transpose(1, 0, 2)
+
+    def state(d: object, size: int, ref: np.ndarray | None, name: str) -> np.ndarray | None:
+        if d is None:
+            return None
+        arr = np.asarray(d, dtype=np.float64)
+        if ref is not None and arr.shape != ref.shape:
+            raise ModelInputError(f"{name} must have shape {ref.shape}, got {arr.shape}")
+        return arr.reshape(LD, B, size)
+
+    return d_out, state(d_h_n, s.out_size, trace.h_n, "d_h_n"), state(d_c_n, s.hidden_size, trace.c_n, "d_c_n")
+
+
+def _layer_backward(
+    model: Model, lt: LayerTrace, dh_out: np.ndarray, dc_last: np.ndarray | None, ablations, param_grads: bool
+) -> LayerGrads:
+    s = model.spec
+    p = model.layer_params(lt.layer, lt.direction)
+    clamps = model._clamps(ablations, lt.layer, lt.direction, lt.steps)
+    args = (lt.x, lt.h0)
+    if s.kind == "gru":
+        return cells.gru_backward(
+            *args, lt.h, lt.gates, lt.pre, p, s.gru_variant, dh_out, lt.direction, clamps, param_grads
+        )
+    if s.kind == "lstm":
+        return cells.lstm_backward(
+            *args, lt.c0, lt.h, lt.gates, p, dh_out, dc_last, lt.direction, clamps, param_grads
+        )
+    if s.kind == "rnn":
+        return cells.rnn_backward(*args, lt.h, lt.pre, p, s.nonlinearity, dh_out, lt.direction, param_grads)
+    return cells.mingru_backward(*args, lt.h, lt.gates, lt.pre, p, dh_out, lt.direction, clamps, param_grads)
+
+
+def _backward_internal(
+    model: Model,
+    trace: Trace,
+    d_out: np.ndarray,
+    d_h_n: np.ndarray | None,
+    d_c_n: np.ndarray | None,
+    param_grads: bool = True,
+) -> tuple[np.ndarray, dict[tuple[int, int], LayerGrads]]:
+    """Walk the stack from the top: each layer's ∂L/∂x is the ∂L/∂output of the layer below."""
+    s = model.spec
+    H = s.out_size
+    per_layer: dict[tuple[int, int], LayerGrads] = {}
+    for layer in reversed(range(s.num_layers)):
+        d_below = None
+        for lt in trace.layers[layer]:
+            idx = layer * s.directions + lt.direction
+            dh_out = np.array(d_out[..., lt.direction * H : (lt.direction + 1) * H])
+            if d_h_n is not None:
+                dh_out[-1 if lt.direction == 0 else 0] += d_h_n[idx]  # h_n is the last state of travel
+            dc_last = None if d_c_n is None else d_c_n[idx]
+            g = _layer_backward(model, lt, dh_out, dc_last, trace.ablations, param_grads)
+            per_layer[(layer, lt.direction)] = g
+            d_below = g.dx if d_below is None else d_below + g.dx
+        d_out = d_below
+    return d_out, per_layer
+
+
+def backward(
+    model: Model,
+    trace: Trace,
+    d_output: np.ndarray | None = None,
+    d_h_n: np.ndarray | None = None,
+    d_c_n: np.ndarray | None = None,
+) -> Grads:
+    """Gradients of L = Σ d_output ⊙ output + Σ d_h_n ⊙ h_n (+ Σ d_c_n ⊙ c_n) for the run in ``trace``.
+
+    The cotangents are shaped as ``trace.output``, ``trace.h_n`` and ``trace.c_n``.
+    """
+    s = model.spec
+    d_out, dhn, dcn = _to_internal(model, trace, d_output, d_h_n, d_c_n)
+    dx, per_layer = _backward_internal(model, trace, d_out, dhn, dcn)
+    params: dict[str, np.ndarray] = {}
+    for (layer, d), g in per_layer.items():
+        for short, arr in g.params.items():
+            key = param_key(_PARAM_NAMES[short], layer, d, s.cell)
+            if key in model.params:  # a model without biases still gets their (unused) gradients: drop them
+                params[key] = arr
+    params = {k: params[k] for k in model.params}
+    LD = s.num_layers * s.directions
+    dh0 = np.stack([per_layer[(i // s.directions, i % s.directions)].dh0 for i in range(LD)])
+    dc0 = None
+    if s.kind == "lstm":
+        dc0 = np.stack([per_layer[(i // s.directions, i % s.directions)].dc0 for i in range(LD)])
+    # back to the caller's shapes
+    if s.cell or not trace.batched:
+        dx = dx.reshape((*trace.output.shape[:-1], s.input_size))
+        dh0 = dh0.reshape(trace.h_n.shape)
+        dc0 = None if dc0 is None else dc0.reshape(trace.c_n.shape)
+    elif s.batch_first:
+        dx = dx.transpose(1, 0, 2)
+    return Grads(params, dx, dh0, dc0)
+
+
+@dataclass
+class Flow:
+    """How much the final output depends on earlier steps: Frobenius norms over t, (T,) each."""
+
+    dh: np.ndarray  # ‖∂h_T/∂h_t‖ for the chosen layer and direction
+    dx: np.ndarray  # ‖∂h_T/∂x_t‖
+    dc: np.ndarray | None = None  # LSTM: ‖∂h_T/∂c_t‖ (not computed here; see gradient paths)
+
+
+def gradient_flow(
+    model: Model,
+    x: np.ndarray,
+    h0: object = None,
+    ablations: tuple[Ablation, ...] = (),
+    layer: int = -1,
+    direction: int = 0,
+) -> Flow:
+    """‖∂h_T/∂h_t‖ and ‖∂h_T/∂x_t‖ for every t, in one backward pass with one seed per unit of h_T.
+
+    h_T is the model's output at the last step (all directions); ``x`` is one unbatched sequence (T, I).
+    """
+    s = model.spec
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ModelInputError(f"gradient flow takes one sequence (T, I), got shape {x.shape}")
+    if s.cell:
+        raise ModelInputError("gradient flow is for sequence models; wrap the cell's weights in a one-layer model")
+    trace = model.run(x, h0, ablations)
+    T = trace.steps
+    seeds = s.directions * s.out_size
+    if T * seeds * max(s.hidden_size, s.input_size) > MAX_FLOW_ELEMENTS:
+        raise ModelInputError(f"gradient flow over {T} steps of a model this wide is too large; use fewer steps")
+    d_out = np.zeros((T, seeds, seeds))
+    d_out[T - 1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
+    dx, per_layer = _backward_internal(model, trace, d_out, None, None, param_grads=False)
+    layer = layer % s.num_layers
+    dh = per_layer[(layer, direction)].dh
+    return Flow(dh=np.sqrt((dh**2).sum(axis=(1, 2))), dx=np.sqrt((dx**2).sum(axis=(1, 2))))

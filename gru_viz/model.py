@@ -1,0 +1,222 @@
+"""A recurrent model — a :class:`Spec` and torch-layout parameters — and its traced forward run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import cells
+from .cells import Clamp, LayerParams
+from .spec import CLAMPABLE, Spec, SpecError, param_key, param_shapes
+from .trace import Ablation, LayerTrace, Trace
+
+MAX_STEPS = 100_000  # a run longer than this is refused (the pages cap lower)
+MAX_BATCH = 4096
+
+
+class ModelInputError(ValueError):
+    """An input, initial state, ablation or parameter set that does not fit the model."""
+
+
+def _as_float_array(value: object, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ModelInputError(f"{what} must be numbers: {exc}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ModelInputError(f"{what} contains NaN or infinity")
+    return arr
+
+
+class Model:
+    """A recurrent model: ``spec`` plus ``params``, a dict keyed and shaped like torch's state_dict."""
+
+    def __init__(self, spec: Spec, params: dict[str, np.ndarray]) -> None:
+        self.spec = spec
+        shapes = param_shapes(spec)
+        missing = sorted(set(shapes) - set(params))
+        extra = sorted(set(params) - set(shapes))
+        if missing or extra:
+            raise SpecError(
+                "parameters do not match the model"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unexpected: {', '.join(extra)}" if extra else "")
+            )
+        self.params: dict[str, np.ndarray] = {}
+        for key, shape in shapes.items():
+            arr = _as_float_array(params[key], f"parameter {key}")
+            if arr.shape != shape:
+                raise SpecError(f"parameter {key} has shape {arr.shape}, the model needs {shape}")
+            self.params[key] = arr
+
+    def __repr__(self) -> str:
+        return f"Model({self.spec.describe()})"
+
+    def layer_params(self, layer: int, direction: int = 0) -> LayerParams:
+        """The parameters of one layer and direction, with zero biases where the model has none."""
+        s = self.spec
+
+        def get(name: str) -> np.ndarray | None:
+            return self.params.get(param_key(name, layer, direction, s.cell))
+
+        w_ih = get("weight_ih")
+        rows = w_ih.shape[0]
+        zeros = np.zeros(rows)
+        has_hh = s.kind != "mingru"
+        b_ih = get("bias_ih") if s.bias else zeros
+        b_hh = (get("bias_hh") if s.bias else zeros) if has_hh else None
+        return LayerParams(w_ih, get("weight_hh"), b_ih, b_hh, get("weight_hr"))
+
+    # ------------------------------------------------------------------------------------------ shapes
+
+    def _batched_input(self, x: object) -> tuple[np.ndarray, bool]:
+        """(T, B, I) input in time-major order, and whether the caller's input had a batch axis."""
+        s = self.spec
+        x = _as_float_array(x, "the input")
+        if x.ndim == 2:
+            batched = False
+            x = x[:, None, :]
+        elif x.ndim == 3:
+            batched = True
+            if s.batch_first:
+                x = x.transpose(1, 0, 2)
+        else:
+            raise ModelInputError(
+                f"the input must be (T, I) or {'(B, T, I)' if s.batch_first else '(T, B, I)'}, got shape {x.shape}"
+            )
+        T, B, I = x.shape
+        if I != s.input_size:
+            raise ModelInputError(f"the model takes {s.input_size} values per step, the input has {I}")
+        if not 1 <= T <= MAX_STEPS:
+            raise ModelInputError(f"the input must have 1 to {MAX_STEPS} steps, it has {T}")
+        if not 1 <= B <= MAX_BATCH:
+            raise ModelInputError(f"the batch must have 1 to {MAX_BATCH} rows, it has {B}")
+        return np.ascontiguousarray(x), batched
+
+    def _initial(self, h0: object, size: int, B: int, batched: bool, what: str) -> np.ndarray:
+        """(L·D, B, size) initial state from torch's (L·D, B, size), (L·D, size), or for a cell (B, size)/(size,)."""
+        s = self.spec
+        LD = s.num_layers * s.directions
+        if h0 is None:
+            return np.zeros((LD, B, size))
+        arr = _as_float_array(h0, what)
+        if s.cell:
+            want = (B, size) if batched else (size,)
+            if arr.shape != want:
+                raise ModelInputError(f"{what} must have shape {want}, got {arr.shape}")
+            return arr.reshape(1, B, size)
+        want = (LD, B, size) if batched else (LD, size)
+        if arr.shape != want:
+            raise ModelInputError(f"{what} must have shape {want} (layers × directions, batch, size), got {arr.shape}")
+        return arr.reshape(LD, B, size)
+
+    def _clamps(self, ablations: Sequence[Ablation], layer: int, direction: int, T: int) -> dict[str, Clamp]:
+        s = self.spec
+        clamps: dict[str, Clamp] = {}
+        for ab in ablations:
+            if ab.gate not in CLAMPABLE[s.kind]:
+                allowed = ", ".join(CLAMPABLE[s.kind]) or "none"
+                raise ModelInputError(f"a {s.kind.upper()} has no gate {ab.gate!r} to clamp (it has: {allowed})")
+            if not ab.applies(layer, direction):
+                continue
+            value = _as_float_array(ab.value, f"the clamp value of {ab.gate}")
+            if value.ndim == 0:
+                value = np.full(s.hidden_size, float(value))
+            if value.shape != (s.hidden_size,):
+                raise ModelInputError(f"a clamp of {ab.gate} needs one value or {s.hidden_size}, got {value.shape}")
+            if np.any(value < 0) or np.any(value > 1):
+                raise ModelInputError(f"a gate lies between 0 and 1; the clamp of {ab.gate} does not")
+            stop = T if ab.stop is None else ab.stop
+            if not 0 <= ab.start <= stop <= T:
+                raise ModelInputError(f"the clamp of {ab.gate} covers steps {ab.start}..{stop}, the run has 0..{T}")
+            c = clamps.setdefault(ab.gate, Clamp(np.zeros(T, bool), np.zeros((T, s.hidden_size))))
+            c.mask[ab.start : stop] = True
+            c.value[ab.start : stop] = value
+        return clamps
+
+    # ------------------------------------------------------------------------------------------- run
+
+    def run(
+        self,
+        x: object,
+        h0: object = None,
+        ablations: Sequence[Ablation] = (),
+        scan: bool = True,
+    ) -> Trace:
+        """Run the model over ``x`` (shaped as the torch module takes it) and return the full :class:`Trace`.
+
+        ``h0`` is shaped as torch takes it (a tuple ``(h0, c0)`` for an LSTM). ``scan`` picks minGRU's
+        parallel log-space scan over its sequential loop (the two agree).
+        """
+        s = self.spec
+        x_tbi, batched = self._batched_input(x)
+        _T, B, _ = x_tbi.shape
+        c0_all = None
+        if s.kind == "lstm":
+            if h0 is None:
+                h0, c0 = None, None
+            elif isinstance(h0, tuple | list) and len(h0) == 2:
+                h0, c0 = h0
+            else:
+                raise ModelInputError("an LSTM's initial state is a pair (h0, c0)")
+            c0_all = self._initial(c0, s.hidden_size, B, batched, "c0")
+        h0_all = self._initial(h0, s.out_size, B, batched, "h0")
+        layers: list[list[LayerTrace]] = []
+        inp = x_tbi
+        for layer in range(s.num_layers):
+            row = []
+            for d in range(s.directions):
+                idx = layer * s.directions + d
+                c0 = None if c0_all is None else c0_all[idx]
+                lt = self._run_layer(inp, h0_all[idx], c0, layer, d, ablations, scan)
+                row.append(lt)
+            layers.append(row)
+            inp = np.concatenate([lt.h for lt in row], axis=-1) if s.directions == 2 else row[0].h
+        return self._assemble(layers, inp, batched, tuple(ablations))
+
+    def _run_layer(
+        self,
+        x: np.ndarray,
+        h0: np.ndarray,
+        c0: np.ndarray | None,
+        layer: int,
+        d: int,
+        ablations: Sequence[Ablation],
+        scan: bool = True,
+    ) -> LayerTrace:
+        s = self.spec
+        p = self.layer_params(layer, d)
+        clamps = self._clamps(ablations, layer, d, x.shape[0])
+        if s.kind == "gru":
+            h, gates, pre = cells.gru_forward(x, h0, p, s.gru_variant, d, clamps)
+        elif s.kind == "lstm":
+            h, gates, pre = cells.lstm_forward(x, h0, c0, p, d, clamps)
+        elif s.kind == "rnn":
+            h, gates, pre = cells.rnn_forward(x, h0, p, s.nonlinearity, d)
+        else:
+            h, gates, pre = cells.mingru_forward(x, h0, p, d, clamps, scan)
+        clamped = {g: np.broadcast_to(c.mask[:, None, None], (*h.shape[:2], s.hidden_size)) for g, c in clamps.items()}
+        return LayerTrace(layer, d, x, h0, h, gates, pre, c0, clamped)
+
+    def _assemble(self, layers: list[list[LayerTrace]], top: np.ndarray, batched: bool, ablations: tuple) -> Trace:
+        """Shape the results as torch returns them."""
+        s = self.spec
+        last = [lt.h[-1] if lt.direction == 0 else lt.h[0] for row in layers for lt in row]  # final state of travel
+        h_n = np.stack(last)  # (L·D, B, H_out)
+        c_n = None
+        if s.kind == "lstm":
+            c = [lt.gates["c"][-1] if lt.direction == 0 else lt.gates["c"][0] for row in layers for lt in row]
+            c_n = np.stack(c)
+        output = top
+        if s.cell:
+            h_n, c_n = h_n[0], None if c_n is None else c_n[0]
+            if not batched:
+                output, h_n = output[:, 0], h_n[0]
+                c_n = None if c_n is None else c_n[0]
+        elif not batched:
+            output, h_n = output[:, 0], h_n[:, 0]
+            c_n = None if c_n is None else c_n[:, 0]
+        elif s.batch_first:
+            output = output.transpose(1, 0, 2)
+        return Trace(s, layers, output, h_n, c_n, batched, ablations)

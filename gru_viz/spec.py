@@ -1,0 +1,203 @@
+"""What a recurrent model is: its kind, sizes and GRU variant, and the parameter names and shapes that follow.
+
+Parameters are kept exactly as a PyTorch ``state_dict`` keeps them (``weight_ih_l0``, ``bias_hh_l1_reverse``,
+…; ``weight_ih`` … for a cell module), so that the bridge to torch is a rename-free copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+KINDS = ("gru", "lstm", "rnn", "mingru")
+
+# Gate letters per kind, in PyTorch's row order inside weight_ih / weight_hh.
+GATES = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",), "mingru": ("z", "n")}
+
+# Gates a person may clamp (ablate), per kind.
+CLAMPABLE = {"gru": ("r", "z"), "lstm": ("i", "f", "o"), "rnn": (), "mingru": ("z",)}
+
+KIND_NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "vanilla RNN", "mingru": "minGRU"}
+
+
+@dataclass(frozen=True)
+class GRUVariant:
+    """One of the four GRU variants: where r acts and what z weights."""
+
+    key: str
+    name: str
+    description: str
+    reset_after: bool  # r multiplies (W_hn h + b_hn) — PyTorch — rather than h before the product
+    z_keeps: bool  # h' = (1 − z) ⊙ n + z ⊙ h — PyTorch — rather than h' = (1 − z) ⊙ h + z ⊙ n
+
+
+GRU_VARIANTS: dict[str, GRUVariant] = {
+    v.key: v
+    for v in (
+        GRUVariant(
+            "torch",
+            "PyTorch (reset after, z keeps)",
+            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h — torch, cuDNN, Keras default.",
+            True,
+            True,
+        ),
+        GRUVariant(
+            "reset-before",
+            "Cho v3 / d2l (reset before, z keeps)",
+            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h — d2l.ai, Keras "
+            "reset_after=False.",
+            False,
+            True,
+        ),
+        GRUVariant(
+            "z-takes",
+            "Chung / Wikipedia (reset before, z takes)",
+            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n — Chung et al. 2014, "
+            "TF GRUBlockCell.",
+            False,
+            False,
+        ),
+        GRUVariant(
+            "after-takes",
+            "Reset after, z takes",
+            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ h + z ⊙ n — PyTorch's n with z flipped.",
+            True,
+            False,
+        ),
+    )
+}
+
+DEFAULT_VARIANT = "torch"
+
+# Documented caps: everything a page or a file may ask for stays within these.
+MAX_HIDDEN = 256
+MAX_INPUT = 256
+MAX_LAYERS = 4
+
+
+class SpecError(ValueError):
+    """A model description that cannot be built (bad sizes, unknown kind or variant)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Architecture of a recurrent model, as torch's constructor arguments describe it."""
+
+    kind: str
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bidirectional: bool = False
+    batch_first: bool = False
+    variant: str = DEFAULT_VARIANT  # GRU only
+    nonlinearity: str = "tanh"  # RNN only: "tanh" or "relu"
+    proj_size: int = 0  # LSTM only
+    bias: bool = True
+    cell: bool = False  # a *Cell module: one layer, one direction, input (B, I) per step
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SpecError(f"unknown cell kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        for name, value, cap in (
+            ("input_size", self.input_size, MAX_INPUT),
+            ("hidden_size", self.hidden_size, MAX_HIDDEN),
+            ("num_layers", self.num_layers, MAX_LAYERS),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= cap:
+                raise SpecError(f"{name} must be a whole number from 1 to {cap}, got {value!r}")
+        if self.kind == "gru" and self.variant not in GRU_VARIANTS:
+            raise SpecError(f"unknown GRU variant {self.variant!r}; choose one of {', '.join(GRU_VARIANTS)}")
+        if self.kind == "rnn" and self.nonlinearity not in ("tanh", "relu"):
+            raise SpecError(f"RNN nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
+        if self.proj_size:
+            if self.kind != "lstm":
+                raise SpecError("proj_size is only defined for LSTM")
+            if not 0 < self.proj_size < self.hidden_size:
+                raise SpecError(f"proj_size must be between 1 and hidden_size − 1, got {self.proj_size}")
+        if self.cell and (self.num_layers != 1 or self.bidirectional or self.batch_first or self.proj_size):
+            raise SpecError("a cell module has one layer, one direction, no batch_first and no projection")
+
+    @property
+    def directions(self) -> int:
+        """D: 2 for a bidirectional model, else 1."""
+        return 2 if self.bidirectional else 1
+
+    @property
+    def out_size(self) -> int:
+        """H_out: the size of h (proj_size for a projected LSTM)."""
+        return self.proj_size or self.hidden_size
+
+    @property
+    def gates(self) -> tuple[str, ...]:
+        """Gate letters in PyTorch's row order."""
+        return GATES[self.kind]
+
+    @property
+    def gru_variant(self) -> GRUVariant:
+        """The GRU variant record (PyTorch's for non-GRU kinds, unused there)."""
+        return GRU_VARIANTS[self.variant]
+
+    def layer_input_size(self, layer: int) -> int:
+        """Width of the input that layer ``layer`` receives."""
+        return self.input_size if layer == 0 else self.directions * self.out_size
+
+    def with_(self, **changes: object) -> Spec:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        """A one-line human description."""
+        name = KIND_NAMES[self.kind] + (" cell" if self.cell else "")
+        bits = [f"{name}, input {self.input_size}, hidden {self.hidden_size}"]
+        if self.kind == "gru":
+            bits.append(self.gru_variant.name)
+        if self.kind == "rnn":
+            bits.append(self.nonlinearity)
+        if self.proj_size:
+            bits.append(f"projected to {self.proj_size}")
+        if self.num_layers > 1:
+            bits.append(f"{self.num_layers} layers")
+        if self.bidirectional:
+            bits.append("bidirectional")
+        if not self.bias:
+            bits.append("no bias")
+        return ", ".join(bits)
+
+
+def param_key(name: str, layer: int, direction: int, cell: bool = False) -> str:
+    """The state_dict key of ``name`` (e.g. "weight_ih") for a layer and direction."""
+    if cell:
+        return name
+    return f"{name}_l{layer}" + ("_reverse" if direction else "")
+
+
+def param_shapes(spec: Spec) -> dict[str, tuple[int, ...]]:
+    """Every parameter key of ``spec`` with the shape torch gives it, in torch's order."""
+    rows = len(spec.gates) * spec.hidden_size
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in range(spec.num_layers):
+        for d in range(spec.directions):
+
+            def key(name: str, _layer: int = layer, _d: int = d) -> str:
+                return param_key(name, _layer, _d, spec.cell)
+
+            shapes[key("weight_ih")] = (rows, spec.layer_input_size(layer))
+            if spec.kind != "mingru":  # minGRU's gates do not look at h
+                shapes[key("weight_hh")] = (rows, spec.out_size)
+            if spec.bias:
+                shapes[key("bias_ih")] = (rows,)
+                if spec.kind != "mingru":
+                    shapes[key("bias_hh")] = (rows,)
+            if spec.proj_size:
+                shapes[key("weight_hr")] = (spec.proj_size, spec.hidden_size)
+    return shapes
+
+
+def count_params(spec: Spec) -> int:
+    """Number of scalar parameters, counted from the shapes."""
+    total = 0
+    for shape in param_shapes(spec).values():
+        n = 1
+        for s in shape:
+            n *= s
+        total += n
+    return total
