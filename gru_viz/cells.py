@@ -115,55 +115,66 @@ def gru_forward(
     z keeps: h' = (1 − z) ⊙ n + z ⊙ h        z takes: h' = (1 − z) ⊙ h + z ⊙ n
     """
     clamps = clamps or {}
+    r_clamp, z_clamp = clamps.get("r"), clamps.get("z")
     T, B, _ = x.shape
     H = h0.shape[-1]
-    gi = x @ p.w_ih.T + p.b_ih  # input path of all three gates, all steps at once
-    w_rz_T = np.ascontiguousarray(p.w_hh[: 2 * H].T)
+    gi = x @ p.w_ih.T + p.b_ih  # the input path of all three gates, for all steps at once
+    gi_n = gi[..., 2 * H :]
+    # σ(v) = ½ + ½·tanh(½·v): the ½ is folded into the r, z rows so that each gate costs one tanh a step.
+    half = np.concatenate([np.full(2 * H, 0.5), np.ones(H)])
+    # acc[t] = [½ pre_r, ½ pre_z, W_hn h + b_hn]: one matrix product plus what is known before the loop.
+    # (reset before: only the r, z part; W_hn (r ⊙ h) + b_hn goes to hn[t] once r is known.)
+    rows = 3 * H if variant.reset_after else 2 * H
+    w_T = np.ascontiguousarray((p.w_hh[:rows] * half[:rows, None]).T)
+    known = np.empty((T, B, rows))
+    known[..., : 2 * H] = 0.5 * (gi[..., : 2 * H] + p.b_hh[: 2 * H])
+    if variant.reset_after:
+        known[..., 2 * H :] = p.b_hh[2 * H :]
     w_hn_T = np.ascontiguousarray(p.w_hh[2 * H :].T)
-    w_hh_T = np.ascontiguousarray(p.w_hh.T)
-    pre_rz = np.empty((T, B, 2 * H))
+    acc = np.empty((T, B, rows))
     rz = np.empty((T, B, 2 * H))
-    hn = np.empty((T, B, H))
+    hn = acc[..., 2 * H :] if variant.reset_after else np.empty((T, B, H))
     pre_n = np.empty((T, B, H))
     n = np.empty((T, B, H))
     h = np.empty((T, B, H))
-    gh = np.empty((B, 3 * H))
+    after, keeps = variant.reset_after, variant.z_keeps
+    b_hn = p.b_hh[2 * H :]
+    order = _steps(T, direction)
     h_t = h0
-    for t in _steps(T, direction):
-        if variant.reset_after:
-            np.matmul(h_t, w_hh_T, out=gh)
-            gh += p.b_hh
-            np.add(gi[t, :, : 2 * H], gh[:, : 2 * H], out=pre_rz[t])
-        else:
-            np.matmul(h_t, w_rz_T, out=pre_rz[t])
-            pre_rz[t] += gi[t, :, : 2 * H]
-            pre_rz[t] += p.b_hh[: 2 * H]
-        g = rz[t]
-        g[...] = pre_rz[t]
-        _sigmoid_(g)
+    # Iterating over the arrays yields each step's views in C: cheaper than indexing them one by one.
+    step = slice(None, None, 1 if direction == 0 else -1)
+    views = (acc[step], known[step], rz[step], hn[step], pre_n[step], gi_n[step], n[step], h[step])
+    rows_of = zip(order, *views, strict=True)
+    for t, a, k, g, hn_t, pn, gin_t, n_t, out in rows_of:
+        np.dot(h_t, w_T, a)
+        a += k
+        np.tanh(a[:, : 2 * H], g)
+        g *= 0.5
+        g += 0.5
         r, z = g[:, :H], g[:, H:]
-        _apply_clamps(r, t, clamps.get("r"))
-        _apply_clamps(z, t, clamps.get("z"))
-        if variant.reset_after:
-            hn[t] = gh[:, 2 * H :]  # W_hn h + b_hn, which r then scales
-            np.multiply(r, hn[t], out=pre_n[t])
+        if r_clamp is not None:
+            _apply_clamps(r, t, r_clamp)
+        if z_clamp is not None:
+            _apply_clamps(z, t, z_clamp)
+        if after:
+            np.multiply(r, hn_t, pn)  # r ⊙ (W_hn h + b_hn)
         else:
-            np.matmul(r * h_t, w_hn_T, out=hn[t])  # W_hn (r ⊙ h), then + b_hn
-            hn[t] += p.b_hh[2 * H :]
-            pre_n[t] = hn[t]
-        pre_n[t] += gi[t, :, 2 * H :]
-        np.tanh(pre_n[t], out=n[t])
+            np.matmul(r * h_t, w_hn_T, hn_t)  # W_hn (r ⊙ h) + b_hn
+            hn_t += b_hn
+            pn[...] = hn_t
+        pn += gin_t
+        np.tanh(pn, n_t)
         # z keeps: h' = n + z ⊙ (h − n);  z takes: h' = h + z ⊙ (n − h)
-        out = h[t]
-        if variant.z_keeps:
-            np.subtract(h_t, n[t], out=out)
+        if keeps:
+            np.subtract(h_t, n_t, out)
             out *= z
-            out += n[t]
+            out += n_t
         else:
-            np.subtract(n[t], h_t, out=out)
+            np.subtract(n_t, h_t, out)
             out *= z
             out += h_t
         h_t = out
+    pre_rz = 2.0 * acc[..., : 2 * H]
     gates = {"r": rz[..., :H], "z": rz[..., H:], "n": n}
     pre = {"r": pre_rz[..., :H], "z": pre_rz[..., H:], "n": pre_n, "hn": hn}
     return h, gates, pre
