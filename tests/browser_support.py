@@ -1,0 +1,268 @@
+"""Helpers for driving the Streamlit app in Debian's chromium through Playwright.
+
+Import them in tests with ``from browser_support import ...`` (pytest puts ``tests/`` on ``sys.path``).
+The fixtures built on them live in ``tests/conftest.py``.
+
+- ``start_server(app="app.py")``: context manager, starts a *fresh* ``streamlit run`` on a free port,
+  yields its base URL (``http://127.0.0.1:PORT``, no trailing slash), stops it on exit.
+- ``launch_browser(playwright)``: Debian chromium with the flags this machine needs.
+- ``wait_for_app(page)``: returns once the Streamlit script run has finished.
+- ``assert_no_error(page)``: fails if an exception / error box / "Traceback" / error modal is visible.
+- ``screenshot(page, name)``: saves ``<screenshots dir>/<name>.png`` and returns the path.
+
+The selectors below were checked against the streamlit 1.67.0 frontend bundle
+(``streamlit/static/static/js/index.*.js``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHROMIUM = os.environ.get("GRU_VIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+
+# <div data-testid="stApp" data-test-script-state=... data-test-connection-state=...>
+# script state: "initial" until the first run, then running / notRunning / rerunRequested /
+# stopRequested / compilationError; connection state: INITIAL / CONNECTING / CONNECTED / ...
+APP = '[data-testid="stApp"]'
+RUNNING_INDICATORS = ", ".join(
+    f'[data-testid="{t}"]' for t in ("stStatusWidgetRunningIcon", "stStatusWidgetRunningManIcon", "stSpinner")
+)
+# st.exception / uncaught exceptions render stException; st.error (and the exception box) render
+# the alert content as data-testid="stAlertContent" + kind ("Error", "Warning", ...).
+ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+# Frontend error modals (showError: "Page not found", "Connection error", "Bad message format").
+ERROR_MODAL = re.compile(r"Page not found|Connection error|Bad message format|Traceback")
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+@cache
+def run_id() -> str:
+    """One timestamp per pytest session, used to name the artifact folders."""
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def screenshots_dir() -> Path:
+    """``$GRU_VIZ_SCREENSHOTS`` or ``test-artifacts/screenshots/<YYYYmmdd-HHMMSS>/``."""
+    override = os.environ.get("GRU_VIZ_SCREENSHOTS")
+    return Path(override).resolve() if override else ROOT / "test-artifacts" / "screenshots" / run_id()
+
+
+def logs_dir() -> Path:
+    return ROOT / "test-artifacts" / "logs" / run_id()
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a PNG of ``page`` as ``<screenshots_dir()>/<name>.png`` and return its path."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "screenshot"
+    if not safe.endswith(".png"):
+        safe += ".png"
+    path = screenshots_dir() / safe
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "<no log>"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)  # own session: the group id is the server's pid
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0) -> Iterator[str]:
+    """Start a fresh ``streamlit run <app>`` and yield its base URL, e.g. ``http://127.0.0.1:8765``.
+
+    ``app`` is relative to the repo root (or absolute); the server's cwd is the app's folder.
+    The server's output goes to ``test-artifacts/logs/<run>/streamlit-<port>.log``; if it does not
+    answer ``GET /_stcore/health`` with ``ok`` within ``timeout`` s, this fails with that log.
+    """
+    import pytest
+
+    app_path = (ROOT / app).resolve()
+    if not app_path.is_file():
+        pytest.fail(f"streamlit app not found: {app_path}", pytrace=False)
+    logs_dir().mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):  # a free port can be taken between probing and binding
+        port = free_port()
+        log_path = logs_dir() / f"streamlit-{port}.log"
+        cmd = [
+            sys.executable, "-m", "streamlit", "run", str(app_path),
+            "--server.headless", "true",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            # Tests must not rerun because someone edits a file in the tree meanwhile.
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=app_path.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    break
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read().decode().strip() == "ok":
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"streamlit did not become healthy at {url} within {timeout:.0f}s.\n"
+                        f"$ {' '.join(cmd)}\n--- {log_path} ---\n{_tail(log_path)}",
+                        pytrace=False,
+                    )
+                time.sleep(0.2)
+            if proc.poll() is not None:
+                log_text = _tail(log_path)
+                if "already in use" in log_text and attempt < 2:
+                    continue
+                pytest.fail(
+                    f"streamlit exited with code {proc.returncode} before serving {url}.\n"
+                    f"$ {' '.join(cmd)}\n--- {log_path} ---\n{log_text}",
+                    pytrace=False,
+                )
+            yield url
+            return
+        finally:
+            _stop(proc)
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    """Launch Debian's chromium; fail (never skip) with a clear message if it is missing."""
+    import pytest
+
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"Browser tests need Debian's chromium at {CHROMIUM} (not found). "
+            "Run `bash scripts/bootstrap.sh` (apt-get install chromium). "
+            "Do not use `playwright install`.",
+            pytrace=False,
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+_FINISHED_JS = """([app, busy]) => {
+  const el = document.querySelector(app);
+  if (!el || el.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  const s = el.getAttribute('data-test-script-state');
+  if (s !== 'notRunning' && s !== 'compilationError') return false;
+  return document.querySelector(busy) === null;
+}"""
+
+
+def _app_state(page: Page) -> str:
+    try:
+        return page.evaluate(
+            """(app) => { const el = document.querySelector(app);
+                return el ? `script-state=${el.getAttribute('data-test-script-state')} `
+                          + `connection-state=${el.getAttribute('data-test-connection-state')}`
+                          : 'no stApp element'; }""",
+            APP,
+        )
+    except Exception as exc:
+        return f"<could not read state: {exc}>"
+
+
+def wait_for_app(page: Page, *, timeout: float = 30_000, settle: float = 250) -> None:
+    """Wait (ms) until the script run is finished: stApp is CONNECTED with script state
+    ``notRunning`` (or ``compilationError``), and no running icon / ``stSpinner`` is shown.
+
+    The condition must still hold ``settle`` ms later: right after an interaction the frontend is
+    still ``notRunning`` from the previous run until the server reports that the rerun started.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        remaining = max((deadline - time.monotonic()) * 1000, 1)
+        try:
+            page.wait_for_function(_FINISHED_JS, arg=[APP, RUNNING_INDICATORS], timeout=remaining)
+        except PlaywrightTimeout:
+            state = _app_state(page)
+            raise AssertionError(
+                f"Streamlit app at {page.url} still running after {timeout / 1000:.0f}s ({state})"
+            ) from None
+        page.wait_for_timeout(settle)
+        if page.evaluate(_FINISHED_JS, [APP, RUNNING_INDICATORS]):
+            return
+
+
+def assert_no_error(page: Page) -> None:
+    """Fail if the page shows an exception, an error box, a Streamlit error modal or "Traceback"."""
+    problems = [f"error box: {t.strip()[:500]}" for t in page.locator(ERROR_BOXES).all_inner_texts()]
+    problems += [
+        f"error modal: {t.strip()[:500]}"
+        for t in page.locator('[data-testid="stDialog"]').filter(has_text=ERROR_MODAL).all_inner_texts()
+    ]
+    if page.get_by_text("Traceback").filter(visible=True).count():
+        problems.append("the text 'Traceback' is visible")
+    state = _app_state(page)
+    if "compilationError" in state:
+        problems.append(f"script did not compile ({state})")
+    assert not problems, f"{page.url} shows errors:\n" + "\n".join(problems)
