@@ -1,20 +1,40 @@
-"""gru-viz: entry point and router. Run with `streamlit run app.py`.
+"""gru-viz: the home page and entry point. Run with `streamlit run app.py`.
 
-Pages are listed explicitly with st.navigation. They live in app_pages/, deliberately NOT in pages/:
-with streamlit 1.67, a `pages/` folder next to app.py puts a freshly started server into the legacy
-auto-discovery mode until some session has run app.py. A cold deep link such as
-/timeline?cell=lstm&t=3 then runs pages/timeline.py directly, skipping this router (its sidebar shows
-raw file names), or shows a "Page not found" modal. tests/test_browser_smoke.py guards this.
-
-To add a page: create app_pages/<name>.py and append an st.Page below (give it a url_path).
+Pages live in pages/ and are found by Streamlit's folder discovery. We do not call st.navigation: with a
+pages/ folder present, a freshly started Streamlit 1.67 server routes its first cold deep link (a student
+opening /timeline?cell=lstm before anyone opened the home page) by folder discovery anyway, and only
+switches to st.navigation once some session has run app.py — so the two mechanisms would disagree.
+Folder discovery alone behaves the same on every request; gru_viz.ui.nav draws the named, iconed menu.
 """
 
 import streamlit as st
 
-PAGES = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/step.py", title="Step through", icon=":material/step:", url_path="step"),
-    st.Page("app_pages/timeline.py", title="Timeline", icon=":material/timeline:", url_path="timeline"),
-]
+from gru_viz import state, ui
 
-st.navigation(PAGES).run()
+st.set_page_config(page_title="gru-viz", page_icon=":material/memory:", layout="wide")
+cfg = ui.setup_page("gru-viz")
+ui.commit(cfg)
+
+st.markdown(
+    """
+**A GRU is a recurrent cell with two gates.** At every step t it reads an input x_t and its previous state
+h_{t−1}, and decides, unit by unit:
+
+- the **reset gate r** — how much of the old state to use when proposing something new,
+- the **candidate n** — the proposal, `tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`,
+- the **update gate z** — how much of the old state to keep: `h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}`.
+
+Every number on these pages is computed live by gru-viz's NumPy core, which agrees with `torch.nn.GRU`
+to float64 round-off. Start with one of these:
+"""
+)
+
+cols = st.columns(len(state.DEMOS))
+for col, (name, description, demo) in zip(cols, state.DEMOS.values(), strict=True):
+    with col.container(border=True):
+        st.subheader(name)
+        st.write(description)
+        st.page_link("pages/step.py", label="Step through it", icon=":material/play_arrow:",
+                     query_params=state.to_query(demo))
+
+st.caption("Or open any page from the menu: every setting lives in the address bar, so a link shares it.")

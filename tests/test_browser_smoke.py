@@ -16,22 +16,22 @@ import pytest
 from browser_support import ROOT, assert_no_error, start_server, wait_for_app
 from playwright.sync_api import expect
 
-NAV_LABELS = ["Home", "Step through", "Timeline"]  # the st.navigation titles in app.py
+from gru_viz.ui import PAGES
+
+NAV_LABELS = [label for _, label, _ in PAGES]  # our own sidebar menu (gru_viz.ui.nav)
 PARAMS = {"cell": "lstm", "t": "3"}
 
 
 def nav_labels(page) -> list[str]:
     # Each link's text is "<material icon ligature>\n\n<label>".
-    return [t.split("\n")[-1].strip() for t in page.get_by_test_id("stSidebarNavLink").all_inner_texts()]
+    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink")
+    return [t.split("\n")[-1].strip() for t in links.all_inner_texts()]
 
 
-def test_no_legacy_pages_folder():
-    """A ``pages/`` folder next to app.py makes a fresh streamlit 1.67 server use legacy page
-    auto-discovery for cold deep links, bypassing app.py's st.navigation. Pages go in app_pages/."""
-    assert not (ROOT / "pages").exists(), (
-        "Remove pages/ (move page files to app_pages/ and list them in app.py): with a pages/ folder, "
-        "a cold deep link such as /timeline skips app.py's st.navigation or shows 'Page not found'."
-    )
+def test_streamlit_menu_is_ours():
+    """app.py must not call st.navigation (see its docstring): pages/ discovery plus our own menu."""
+    assert "st.navigation(" not in (ROOT / "app.py").read_text()
+    assert (ROOT / "pages").is_dir()
 
 
 @pytest.mark.browser
@@ -56,9 +56,9 @@ def test_cold_deep_link_lands_on_page_with_params(page, screenshot, path, headin
         final = urlsplit(page.url)
         assert final.path == f"/{path}"
         assert {k: v[-1] for k, v in parse_qs(final.query).items()} == PARAMS
-        # app.py's st.navigation ran (not legacy auto-discovery): its titles, this page current.
+        # Our menu is drawn with its names (Streamlit's file-name menu is switched off).
         assert nav_labels(page) == NAV_LABELS
-        expect(page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')).to_contain_text(heading)
+        assert page.get_by_test_id("stSidebarNav").count() == 0
         if path == "step":  # the placeholder writes st.query_params.to_dict() as JSON
             assert json.loads(page.get_by_test_id("stCode").inner_text()) == PARAMS
         screenshot(page, f"cold-deep-link-{path}")

@@ -1,0 +1,348 @@
+"""The whole shareable state of the app in one place: a :class:`Config`, its URL form, and what it builds.
+
+Like TensorFlow Playground's ``state.ts``: every setting a page shows lives in the query string, so a
+teacher can paste one link and every student sees the same cell at the same step. Reading a URL never
+fails: a value that is unknown or out of range falls back to its default and leaves a note to show.
+No Streamlit here; ``gru_viz.ui`` wires this to widgets and ``st.query_params``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+from .model import Model
+from .params import init_params
+from .presets import PRESETS
+from .sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
+from .spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
+from .trace import Ablation, Trace
+
+APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
+SOURCES = ("typed", "text", "gen")
+CLAMP_VALUES = ("free", "0", "1")
+HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
+H0_CHOICES = ("zeros", "random")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that decides what the pages show. Field names are the URL keys."""
+
+    cell: str = "gru"  # gru, lstm, rnn, mingru
+    variant: str = "torch"  # GRU variant key
+    hidden: int = 4  # H
+    source: str = "gen"  # typed, text or gen(erator)
+    seq: str = "0, 0, 0, 1, 0, 0, 0, 0, 0, 0"  # what was typed (numbers or text)
+    gen: str = "sine"  # generator key
+    steps: int = 40  # generator length
+    gp: str = ""  # generator parameters, "period=20,amplitude=1"
+    weights: str = "random"  # random, preset:<key>, trained:<key>, session (uploaded/trained this session)
+    seed: int = 0  # weight seed (and generator seed)
+    scale: float = 1.0  # multiplier on the recurrent matrices W_hh
+    h0: str = "zeros"  # zeros or random
+    clamp: str = ""  # "z:1,r:0": gates clamped over the whole run
+    t: int = 0  # time cursor
+    unit: int = 0  # selected hidden unit
+    present: bool = False  # presenter mode: large type, controls collapsed
+    hide: str = ""  # comma-separated HIDEABLE parts
+    predict: bool = False  # "predict, then reveal"
+
+    @property
+    def clamps(self) -> dict[str, str]:
+        """Gate → "0"/"1" for every clamped gate."""
+        out = {}
+        for part in filter(None, self.clamp.split(",")):
+            gate, _, value = part.partition(":")
+            out[gate] = value
+        return out
+
+    @property
+    def hidden_parts(self) -> frozenset[str]:
+        """The page parts hidden by the ``hide`` flag."""
+        return frozenset(filter(None, self.hide.split(",")))
+
+    def gen_params(self) -> dict[str, float]:
+        """Generator parameters from ``gp``."""
+        out = {}
+        for part in filter(None, self.gp.split(",")):
+            name, _, value = part.partition("=")
+            out[name] = float(value)
+        return out
+
+
+DEFAULT = Config()
+
+# The three one-click starting demos of the home page.
+DEMOS: dict[str, tuple[str, str, Config]] = {
+    "latch": (
+        "The latch remembers a spike",
+        PRESETS["latch"].description,
+        Config(cell="gru", hidden=1, source="typed", seq=PRESETS["latch"].example, weights="preset:latch", t=3),
+    ),
+    "delimiter": (
+        "Reset on a delimiter",
+        PRESETS["delimiter"].description,
+        Config(cell="gru", hidden=1, source="typed", seq=PRESETS["delimiter"].example,
+               weights="preset:delimiter", t=3),
+    ),
+    "sine": (
+        "A sine wave through a GRU",
+        "Forty steps of a sine wave into a random 4-unit GRU: watch z and r follow the input's phase.",
+        Config(cell="gru", hidden=4, source="gen", gen="sine", steps=40, weights="random", seed=0, t=10),
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------------------- URL
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("use 1 or 0")
+
+
+def _int_in(low: int, high: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float):
+    def parse(text: str) -> float:
+        value = float(text)
+        if not np.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _one_of(choices):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _weights(text: str) -> str:
+    kind, _, key = text.partition(":")
+    if text in ("random", "session") or (kind == "preset" and key in PRESETS) or kind == "trained":
+        return text
+    raise ValueError("must be random, preset:" + "|".join(PRESETS) + " or trained:<name>")
+
+
+def _clamp(text: str) -> str:
+    parts = []
+    for part in filter(None, text.split(",")):
+        gate, sep, value = part.partition(":")
+        if not sep or value not in ("0", "1") or gate not in {g for gs in CLAMPABLE.values() for g in gs}:
+            raise ValueError("write gate:value pairs such as z:1,r:0")
+        parts.append(f"{gate}:{value}")
+    return ",".join(parts)
+
+
+def _hide(text: str) -> str:
+    parts = [p for p in text.split(",") if p]
+    bad = [p for p in parts if p not in HIDEABLE]
+    if bad:
+        raise ValueError(f"unknown part {bad[0]!r}; parts: {', '.join(HIDEABLE)}")
+    return ",".join(parts)
+
+
+def _text(limit: int):
+    def parse(text: str) -> str:
+        if len(text) > limit:
+            raise ValueError(f"is longer than {limit} characters")
+        return text
+
+    return parse
+
+
+def _gp(text: str) -> str:
+    for part in filter(None, text.split(",")):
+        name, sep, value = part.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError("write name=value pairs such as period=20")
+        float(value)
+    return text
+
+
+_PARSERS = {
+    "cell": _one_of(KINDS),
+    "variant": _one_of(tuple(GRU_VARIANTS)),
+    "hidden": _int_in(1, APP_MAX_HIDDEN),
+    "source": _one_of(SOURCES),
+    "seq": _text(20_000),
+    "gen": _one_of(tuple(GENERATORS)),
+    "steps": _int_in(1, MAX_STEPS),
+    "gp": _gp,
+    "weights": _weights,
+    "seed": _int_in(0, 2**31 - 1),
+    "scale": _float_in(0.0, 5.0),
+    "h0": _one_of(H0_CHOICES),
+    "clamp": _clamp,
+    "t": _int_in(0, MAX_STEPS - 1),
+    "unit": _int_in(0, APP_MAX_HIDDEN - 1),
+    "present": _bool,
+    "hide": _hide,
+    "predict": _bool,
+}
+
+
+def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]:
+    """The Config a URL describes, and a note for every value that was ignored (never an exception)."""
+    values: dict[str, object] = {}
+    notes: list[str] = []
+    for f in fields(Config):
+        if f.name not in query:
+            continue
+        raw = query[f.name]
+        text = raw[-1] if isinstance(raw, list) and raw else raw
+        text = str(text) if not isinstance(text, list) else ""
+        try:
+            values[f.name] = _PARSERS[f.name](text.strip() if f.name != "seq" else text)
+        except (ValueError, OverflowError) as exc:
+            shown = text if len(text) <= 40 else text[:37] + "…"
+            notes.append(f"Ignored {f.name}={shown!r} from the link ({exc}); using {getattr(DEFAULT, f.name)!r}.")
+    unknown = sorted(k for k in query if k not in _PARSERS)
+    if unknown:
+        notes.append(f"Ignored unknown link settings: {', '.join(unknown[:5])}.")
+    return replace(DEFAULT, **values), notes
+
+
+def to_query(cfg: Config) -> dict[str, str]:
+    """The query-string form of ``cfg``: only the values that differ from the defaults, so links stay short."""
+    out = {}
+    for f in fields(Config):
+        value = getattr(cfg, f.name)
+        if value == getattr(DEFAULT, f.name):
+            continue
+        out[f.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ build
+
+
+@dataclass
+class Scene:
+    """What a Config builds: the input, the model, its run, and notes (e.g. about adjusted settings)."""
+
+    cfg: Config
+    seq: Sequence
+    model: Model
+    trace: Trace
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        """T."""
+        return self.seq.steps
+
+
+class ConfigError(ValueError):
+    """A Config whose input or weights cannot be built; the message is for the page."""
+
+
+def build_sequence(cfg: Config, width: int | None = None) -> Sequence:
+    """The input sequence of ``cfg`` (raises SequenceError with a message for the page)."""
+    if cfg.source == "text":
+        return parse_sequence(cfg.seq, "text")
+    if cfg.source == "typed":
+        return parse_sequence(cfg.seq, "numbers", width)
+    try:
+        params = cfg.gen_params()
+    except ValueError:
+        raise SequenceError(f"generator settings {cfg.gp!r} are not name=number pairs") from None
+    return generate(cfg.gen, cfg.steps, cfg.seed, **params)
+
+
+def build_spec(cfg: Config, input_size: int) -> Spec:
+    """The model architecture for ``cfg`` and an input width."""
+    return Spec(cfg.cell, input_size, cfg.hidden, variant=cfg.variant if cfg.cell == "gru" else "torch")
+
+
+def build_model(cfg: Config, input_size: int, session_model: Model | None = None) -> tuple[Model, list[str]]:
+    """The model ``cfg`` names, with its recurrent matrices scaled; notes say what was adjusted."""
+    notes: list[str] = []
+    kind, _, key = cfg.weights.partition(":")
+    if kind == "preset":
+        model = PRESETS[key].model()
+        if model.spec.input_size != input_size:
+            raise ConfigError(
+                f"the preset {PRESETS[key].name!r} takes {model.spec.input_size} value(s) per step, "
+                f"the input has {input_size}"
+            )
+    elif kind == "session" and session_model is not None:
+        model = session_model
+        if model.spec.input_size != input_size:
+            raise ConfigError(f"this model takes {model.spec.input_size} value(s) per step, the input has {input_size}")
+    elif kind == "trained":
+        from .trained import load_trained  # the trained presets ship as files; loaded only when asked for
+
+        model = load_trained(key).model
+        if model.spec.input_size != input_size:
+            raise ConfigError(f"this trained model takes {model.spec.input_size} value(s) per step, "
+                              f"the input has {input_size}")
+    else:
+        if kind == "session":
+            notes.append("The session's own model is gone (a new session?); showing random weights instead.")
+        model = Model(build_spec(cfg, input_size), init_params(build_spec(cfg, input_size), cfg.seed))
+    if cfg.scale != 1.0:
+        params = {k: (v * cfg.scale if k.startswith("weight_hh") else v) for k, v in model.params.items()}
+        model = Model(model.spec, params)
+    return model, notes
+
+
+def ablations_of(cfg: Config, kind: str) -> tuple[Ablation, ...]:
+    """The clamps of ``cfg`` that this kind of cell has."""
+    return tuple(
+        Ablation(gate, float(value)) for gate, value in cfg.clamps.items() if gate in CLAMPABLE[kind]
+    )
+
+
+def initial_state(cfg: Config, model: Model) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
+    """h0 (and c0) for one unbatched sequence: zeros, or seeded random in (−1, 1)."""
+    if cfg.h0 == "zeros":
+        return None
+    s = model.spec
+    rng = np.random.default_rng(cfg.seed + 1)
+    shape = (s.num_layers * s.directions, s.out_size)
+    h0 = rng.uniform(-1, 1, shape)
+    if s.kind == "lstm":
+        return h0, rng.uniform(-1, 1, (s.num_layers * s.directions, s.hidden_size))
+    return h0
+
+
+def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
+    """Build input, model and trace for ``cfg``; raises SequenceError/ConfigError with a page message."""
+    width = session_model.spec.input_size if cfg.weights == "session" and session_model is not None else None
+    if cfg.weights.startswith("preset:"):
+        width = PRESETS[cfg.weights.partition(":")[2]].model().spec.input_size
+    seq = build_sequence(cfg, width if cfg.source == "typed" else None)
+    model, notes = build_model(cfg, seq.width, session_model)
+    trace = model.run(seq.values, initial_state(cfg, model), ablations_of(cfg, model.spec.kind))
+    return Scene(cfg, seq, model, trace, notes)
+
+
+def normalise(cfg: Config, scene: Scene | None = None) -> Config:
+    """Keep the cursor and unit inside the run, and settings consistent with the model that was built."""
+    changes: dict[str, object] = {}
+    if scene is not None:
+        if cfg.t >= scene.steps:
+            changes["t"] = scene.steps - 1
+        if cfg.unit >= scene.model.spec.hidden_size:
+            changes["unit"] = 0
+    return replace(cfg, **changes) if changes else cfg
