@@ -278,6 +278,11 @@ PAGES: list[tuple[str, str, str]] = [
     ("app.py", "Home", ":material/home:"),
     ("pages/step.py", "Step through", ":material/step:"),
     ("pages/timeline.py", "Timeline", ":material/timeline:"),
+    ("pages/compare.py", "Compare cells", ":material/compare_arrows:"),
+    ("pages/gradients.py", "Gradient flow", ":material/trending_down:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/your_model.py", "Your model", ":material/upload_file:"),
+    ("pages/matches.py", "Matches PyTorch", ":material/verified:"),
 ]
 
 
