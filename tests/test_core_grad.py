@@ -1,0 +1,417 @@
+"""The core's BPTT (grad.backward), gradient-flow norms and the doc's step Jacobian, against torch autograd.
+
+Loss = Σ G ⊙ output + Σ Gh ⊙ h_n (+ Σ Gc ⊙ c_n) with random cotangents; torch differentiates torch.nn
+modules where they exist, tests/torch_reference.py (proven against torch.nn in test_core_forward.py) for the
+other GRU variants, minGRU and every run with clamped gates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch_reference as ref
+from hypothesis import given, settings
+from torch.autograd.functional import jacobian
+
+from gru_viz.grad import backward, gradient_flow
+from gru_viz.model import Model, ModelInputError
+from gru_viz.spec import Spec
+from gru_viz.trace import Ablation
+
+ATOL = 1e-10
+VARIANTS = list(ref.VARIANTS)
+LAYOUTS = ["time-major", "batch-first", "unbatched"]
+KIND_CONFIGS = {
+    "gru": dict(kind="gru"),
+    "lstm": dict(kind="lstm"),
+    "lstm-proj": dict(kind="lstm", proj_size=2),
+    "rnn-tanh": dict(kind="rnn"),
+    "rnn-relu": dict(kind="rnn", nonlinearity="relu"),
+}
+
+
+def zeros_state(spec, x, size):
+    """The zero initial state torch uses when none is given, shaped as the module takes it."""
+    LD = spec.num_layers * spec.directions
+    batched = x.ndim == 3
+    B = (x.shape[0] if spec.batch_first else x.shape[1]) if batched else None
+    if spec.cell:
+        return np.zeros((B, size) if batched else (size,))
+    return np.zeros((LD, B, size) if batched else (LD, size))
+
+
+def check_grads(spec, params, x, h0, ablations=(), mod=None, seed=0, cotangents=("out", "h", "c"), atol=ATOL):
+    """Our backward vs torch autograd: params, x, h0 (and c0). Returns the largest difference seen."""
+    model = Model(spec, params)
+    trace = model.run(x, h0, ablations)
+    rng = np.random.default_rng(seed)
+    G = rng.normal(size=trace.output.shape) if "out" in cotangents else None
+    Gh = rng.normal(size=trace.h_n.shape) if "h" in cotangents else None
+    Gc = rng.normal(size=trace.c_n.shape) if "c" in cotangents and trace.c_n is not None else None
+    ours = backward(model, trace, G, Gh, Gc)
+
+    # torch: the same run with every input a leaf (zeros where we were given no initial state)
+    H_out = spec.proj_size or spec.hidden_size
+    if spec.kind == "lstm":
+        h0_np = h0 if h0 is not None else (zeros_state(spec, x, H_out), zeros_state(spec, x, spec.hidden_size))
+    else:
+        h0_np = h0 if h0 is not None else zeros_state(spec, x, H_out)
+    xt, h0t = ref.as_torch(x, True), ref.as_torch(h0_np, True)
+    if mod is not None:
+        tparams = dict(mod.named_parameters())
+        out, h_n, c_n = ref.run_module(spec, mod, xt, h0t)
+    else:
+        tparams = ref.to_torch(params, requires_grad=True)
+        out, h_n, c_n = ref.run(spec, tparams, xt, h0t, ablations)
+    loss = torch.zeros((), dtype=torch.float64)
+    for y, g in ((out, G), (h_n, Gh), (c_n, Gc)):
+        if g is not None:
+            loss = loss + (y * torch.tensor(g)).sum()
+    states = list(h0t) if isinstance(h0t, tuple) else [h0t]
+    leaves = [*tparams.values(), xt, *states]
+    grads = torch.autograd.grad(loss, leaves, allow_unused=True)
+    theirs = {name: g for name, g in zip(tparams, grads, strict=False)}
+    theirs_x, theirs_states = grads[len(tparams)], grads[len(tparams) + 1 :]
+
+    def zero_if_none(g, like):
+        return torch.zeros_like(like) if g is None else g
+
+    worst = 0.0
+    assert set(ours.params) == set(theirs)
+    pairs = [(ours.params[k], zero_if_none(theirs[k], tparams[k]), k) for k in theirs]
+    pairs.append((ours.x, zero_if_none(theirs_x, xt), "x"))
+    pairs.append((ours.h0, zero_if_none(theirs_states[0], states[0]), "h0"))
+    if spec.kind == "lstm":
+        pairs.append((ours.c0, zero_if_none(theirs_states[1], states[1]), "c0"))
+    else:
+        assert ours.c0 is None
+    for mine, other, name in pairs:
+        other = other.detach().numpy()
+        assert mine.shape == other.shape, name
+        np.testing.assert_allclose(mine, other, rtol=0, atol=atol, err_msg=name)
+        worst = max(worst, float(np.abs(mine - other).max(initial=0.0)))
+    return ours, worst
+
+
+# ------------------------------------------------------------------------------------------- torch.nn
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (1, True), (2, True), (3, False)])
+@pytest.mark.parametrize("cfg", list(KIND_CONFIGS))
+def test_backward_matches_torch_nn(cfg, num_layers, bidirectional, layout, with_h0, bias):
+    kw = dict(KIND_CONFIGS[cfg])
+    kind = kw.pop("kind")
+    spec = Spec(
+        kind,
+        3,
+        4,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=layout == "batch-first",
+        bias=bias,
+        **kw,
+    )
+    mod = ref.torch_module(spec, num_layers)
+    x, h0 = ref.make_inputs(spec, 5, T=5, B=2, batched=layout != "unbatched", with_h0=with_h0)
+    check_grads(spec, ref.numpy_params(mod), x, h0, mod=mod, seed=num_layers)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("cfg", ["gru", "lstm", "rnn-tanh", "rnn-relu"])
+def test_backward_cell_modules(cfg, batched, with_h0, bias):
+    kw = dict(KIND_CONFIGS[cfg])
+    spec = Spec(kw.pop("kind"), 3, 4, cell=True, bias=bias, **kw)
+    mod = ref.torch_module(spec, 2)
+    x, h0 = ref.make_inputs(spec, 3, T=5, B=3, batched=batched, with_h0=with_h0)
+    check_grads(spec, ref.numpy_params(mod), x, h0, mod=mod)
+
+
+@pytest.mark.parametrize("cotangents", [("out",), ("h",), ("c",), ("h", "c")])
+def test_backward_partial_cotangents(cotangents):
+    """Only some of output, h_n, c_n in the loss (the others None)."""
+    spec = Spec("lstm", 3, 4, num_layers=2, bidirectional=True)
+    mod = ref.torch_module(spec, 1)
+    x, h0 = ref.make_inputs(spec, 2, T=4, B=2)
+    check_grads(spec, ref.numpy_params(mod), x, h0, mod=mod, cotangents=cotangents)
+
+
+# ------------------------------------------------------------------------------- variants and minGRU
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
+@pytest.mark.parametrize("variant", [*VARIANTS, "mingru"])
+def test_backward_variants_and_mingru(variant, num_layers, bidirectional, layout, with_h0, bias):
+    kind, kw = ("mingru", {}) if variant == "mingru" else ("gru", {"variant": variant})
+    spec = Spec(
+        kind,
+        3,
+        4,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=layout == "batch-first",
+        bias=bias,
+        **kw,
+    )
+    params = ref.random_params(spec, num_layers)
+    x, h0 = ref.make_inputs(spec, 6, T=5, B=2, batched=layout != "unbatched", with_h0=with_h0)
+    check_grads(spec, params, x, h0)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backward_gru_variant_cells(variant):
+    spec = Spec("gru", 3, 4, cell=True, variant=variant)
+    x, h0 = ref.make_inputs(spec, 1, T=5, B=2)
+    check_grads(spec, ref.random_params(spec, 0), x, h0)
+
+
+# ------------------------------------------------------------------------------------------- ablations
+
+
+GRU_ABLATIONS = {
+    "z-all": [Ablation("z", 0.3)],
+    "z-range-vector": [Ablation("z", (0.0, 1.0, 0.5, 0.9), 1, 4)],
+    "r-zero": [Ablation("r", 0.0, 2)],
+    "r-and-z": [Ablation("r", 1.0, 0, 3), Ablation("z", 1.0, 2, 5)],
+    "layer-direction": [Ablation("z", 0.2, 1, 3, layer=1, direction=1), Ablation("r", 0.6, layer=0, direction=0)],
+}
+
+
+@pytest.mark.parametrize("case", list(GRU_ABLATIONS))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_backward_gru_with_ablations(variant, case):
+    spec = Spec("gru", 3, 4, num_layers=2, bidirectional=True, variant=variant)
+    x, h0 = ref.make_inputs(spec, 2, T=6, B=2)
+    check_grads(spec, ref.random_params(spec, 1), x, h0, GRU_ABLATIONS[case])
+
+
+LSTM_ABLATIONS = {
+    "f-zero": [Ablation("f", 0.0)],
+    "i-zero-range": [Ablation("i", 0.0, 1, 4)],
+    "o-vector": [Ablation("o", (0.0, 1.0, 0.25, 0.5), 2, 5)],
+    "all-three": [Ablation("i", 0.7, 0, 2), Ablation("f", 1.0, 1, 5, layer=0), Ablation("o", 0.1, direction=1)],
+}
+
+
+@pytest.mark.parametrize("case", list(LSTM_ABLATIONS))
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_backward_lstm_with_ablations(proj_size, case):
+    spec = Spec("lstm", 3, 4, num_layers=2, bidirectional=True, proj_size=proj_size)
+    x, h0 = ref.make_inputs(spec, 3, T=6, B=2)
+    check_grads(spec, ref.random_params(spec, 2), x, h0, LSTM_ABLATIONS[case])
+
+
+@pytest.mark.parametrize(
+    "ablations",
+    [[Ablation("z", 0.0)], [Ablation("z", 1.0, 2, 4)], [Ablation("z", (0.1, 0.9, 0.0, 1.0), 1, direction=1)]],
+    ids=["z0", "z1-range", "vector-reverse"],
+)
+def test_backward_mingru_with_ablations(ablations):
+    spec = Spec("mingru", 3, 4, num_layers=2, bidirectional=True)
+    x, h0 = ref.make_inputs(spec, 4, T=6, B=2)
+    check_grads(spec, ref.random_params(spec, 3), x, h0, ablations)
+
+
+@pytest.mark.parametrize(
+    ("kind", "gate", "rows"),
+    [("gru", "z", slice(4, 8)), ("gru", "r", slice(0, 4)), ("lstm", "f", slice(4, 8)), ("mingru", "z", slice(0, 4))],
+)
+def test_clamped_gate_passes_no_gradient_to_its_pre_activation(kind, gate, rows):
+    """Clamped everywhere, a gate's own weights and biases get exactly zero gradient (torch agrees)."""
+    spec = Spec(kind, 3, 4, num_layers=2, bidirectional=True)
+    x, h0 = ref.make_inputs(spec, 5, T=5, B=2)
+    ours, _ = check_grads(spec, ref.random_params(spec, 4), x, h0, [Ablation(gate, 0.5)])
+    for key, g in ours.params.items():
+        np.testing.assert_array_equal(g[rows], 0.0, err_msg=key)
+        assert np.abs(np.delete(g, np.arange(16)[rows], axis=0)).max() > 1e-8, key
+
+
+# ------------------------------------------------------------------------------------------- hypothesis
+
+
+@settings(max_examples=40, deadline=None)
+@given(ref.configs(max_steps=8))
+def test_property_backward_matches_torch(config):
+    spec, run_kw, seed, ablations = config
+    x, h0 = ref.make_inputs(spec, seed, **run_kw)
+    if ref.is_torch_native(spec) and not ablations:
+        mod = ref.torch_module(spec, seed)
+        check_grads(spec, ref.numpy_params(mod), x, h0, mod=mod, seed=seed)
+    else:
+        check_grads(spec, ref.random_params(spec, seed), x, h0, ablations, seed=seed)
+
+
+def test_backward_cotangent_shape_errors():
+    spec = Spec("gru", 3, 4, num_layers=2)
+    model = Model(spec, ref.random_params(spec, 0))
+    x, _ = ref.make_inputs(spec, 0, T=5, B=2)
+    trace = model.run(x)
+    with pytest.raises(ModelInputError, match=r"d_output must have the output's shape \(5, 2, 4\)"):
+        backward(model, trace, np.zeros((5, 4)))
+    with pytest.raises(ModelInputError, match=r"d_h_n must have shape \(2, 2, 4\)"):
+        backward(model, trace, None, np.zeros((1, 2, 4)))
+
+
+# ----------------------------------------------------------------------------------------- gradient flow
+
+
+def torch_flow(spec, params, x, h0, ablations, layer, direction):
+    """‖∂h_T/∂x_t‖ and ‖∂h_T/∂h_t‖ (h_T = output[T − 1], all directions) from full torch Jacobians; ∂/∂h_t is
+    taken w.r.t. a perturbation added to that layer's state right after step t."""
+    P = ref.to_torch(params)
+    xt, h0t = ref.as_torch(x), ref.as_torch(h0)
+    T = x.shape[0]
+    H_out = spec.proj_size or spec.hidden_size
+    Jx = jacobian(lambda xv: ref.run(spec, P, xv, h0t, ablations)[0][-1], xt)  # (D·H_out, T, I)
+    key = (layer % spec.num_layers, direction)
+    Jh = jacobian(
+        lambda delta: ref.run(spec, P, xt, h0t, ablations, perturb={key: delta})[0][-1],
+        torch.zeros(T, 1, H_out, dtype=torch.float64),
+    )  # (D·H_out, T, 1, H_out)
+    return Jh.pow(2).sum(dim=(0, 2, 3)).sqrt().numpy(), Jx.pow(2).sum(dim=(0, 2)).sqrt().numpy()
+
+
+FLOW_CONFIGS = {
+    **{f"gru-{v}": dict(kind="gru", variant=v) for v in VARIANTS},
+    "lstm": dict(kind="lstm"),
+    "lstm-proj": dict(kind="lstm", proj_size=2),
+    "rnn-tanh": dict(kind="rnn"),
+    "rnn-relu": dict(kind="rnn", nonlinearity="relu"),
+    "mingru": dict(kind="mingru"),
+}
+
+
+@pytest.mark.parametrize(("layer", "direction"), [(-1, 0), (0, 0), (0, 1), (1, 1)])
+@pytest.mark.parametrize("cfg", list(FLOW_CONFIGS))
+def test_gradient_flow_matches_torch_jacobians(cfg, layer, direction):
+    spec = Spec(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, **FLOW_CONFIGS[cfg])
+    params = ref.random_params(spec, 7, scale=2.0)  # larger weights: norms vary over orders of magnitude
+    x, h0 = ref.make_inputs(spec, 8, T=8, B=1, batched=False)
+    flow = gradient_flow(Model(spec, params), x, h0, layer=layer, direction=direction)
+    dh, dx = torch_flow(spec, params, x, h0, (), layer, direction)
+    assert flow.dh.shape == flow.dx.shape == (8,)
+    np.testing.assert_allclose(flow.dh, dh, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(flow.dx, dx, rtol=0, atol=ATOL)
+    assert dx.max() > 1e-3
+
+
+@pytest.mark.parametrize("cfg", ["gru-torch", "gru-z-takes", "lstm", "mingru"])
+def test_gradient_flow_with_ablation_and_one_direction(cfg):
+    """A z = 1 (keep) clamp is the additive path: the norm through the clamped steps stays put."""
+    kind_kw = FLOW_CONFIGS[cfg]
+    spec = Spec(input_size=2, hidden_size=3, num_layers=1, **kind_kw)
+    gate = {"gru": "z", "lstm": "f", "mingru": "z"}[spec.kind]
+    value = 0.0 if cfg in ("gru-z-takes", "mingru") else 1.0
+    ablations = (Ablation(gate, value, 2, 6),)
+    params = ref.random_params(spec, 1)
+    x, h0 = ref.make_inputs(spec, 2, T=9, B=1, batched=False, with_h0=False)
+    flow = gradient_flow(Model(spec, params), x, h0, ablations)
+    dh, dx = torch_flow(spec, params, x, h0, ablations, 0, 0)
+    np.testing.assert_allclose(flow.dh, dh, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(flow.dx, dx, rtol=0, atol=ATOL)
+    if spec.kind != "lstm":  # h_5 = h_4 = … = h_1 with ∂h_t/∂h_{t−1} = I: one norm for t = 1 … 5
+        np.testing.assert_allclose(dh[1:5] / dh[5], 1.0, rtol=0, atol=1e-12)
+
+
+def test_gradient_flow_errors():
+    spec = Spec("gru", 3, 4)
+    model = Model(spec, ref.random_params(spec, 0))
+    with pytest.raises(ModelInputError, match=r"one sequence \(T, I\)"):
+        gradient_flow(model, np.zeros((5, 2, 3)))
+    cell = Spec("gru", 3, 4, cell=True)
+    with pytest.raises(ModelInputError, match="sequence models"):
+        gradient_flow(Model(cell, ref.random_params(cell, 0)), np.zeros((5, 3)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: gradient_flow does not validate layer/direction: direction=1 on a one-way model raises a "
+    "bare KeyError (0, 1), and layer=3 on a 1-layer model silently wraps to layer 0 (layer % num_layers)",
+)
+@pytest.mark.parametrize("kwargs", [{"direction": 1}, {"layer": 3}], ids=["direction1", "layer3"])
+def test_gradient_flow_refuses_missing_layer_or_direction(kwargs):
+    spec = Spec("gru", 3, 4)
+    model = Model(spec, ref.random_params(spec, 0))
+    with pytest.raises(ModelInputError):
+        gradient_flow(model, np.zeros((5, 3)), **kwargs)
+
+
+# ----------------------------------------------------------------------------------- the step Jacobian
+
+
+def step_jacobian(variant, W_hh, h, r, z, n, a):
+    """∂h'/∂h of one GRU step from the gates (the doc's formula and its three siblings), in NumPy.
+
+    Reset after (a = W_hn h + b_hn):  ∂n/∂h = diag(1 − n²) [diag(r) W_hn + diag(a ⊙ r ⊙ (1 − r)) W_hr]
+    Reset before:                      ∂n/∂h = diag(1 − n²) W_hn [diag(r) + diag(h ⊙ r ⊙ (1 − r)) W_hr]
+    z keeps, h' = (1 − z) n + z h:     ∂h'/∂h = diag(z) + diag((h − n) ⊙ z ⊙ (1 − z)) W_hz + diag(1 − z) ∂n/∂h
+    z takes, h' = (1 − z) h + z n:     ∂h'/∂h = diag(1 − z) + diag((n − h) ⊙ z ⊙ (1 − z)) W_hz + diag(z) ∂n/∂h
+    The PyTorch variant expands to the doc's
+    diag(z) + diag((h − n) ⊙ z ⊙ (1 − z)) W_hz + diag((1 − z) ⊙ (1 − n²)) [diag(r) W_hn + diag(a ⊙ r ⊙ (1 − r)) W_hr].
+    """
+    reset_after, z_keeps = ref.VARIANTS[variant]
+    W_hr, W_hz, W_hn = np.split(W_hh, 3)
+    D = np.diag
+    if reset_after:
+        dn = D(1 - n**2) @ (D(r) @ W_hn + D(a * r * (1 - r)) @ W_hr)
+    else:
+        dn = D(1 - n**2) @ W_hn @ (D(r) + D(h * r * (1 - r)) @ W_hr)
+    if z_keeps:
+        return D(z) + D((h - n) * z * (1 - z)) @ W_hz + D(1 - z) @ dn
+    return D(1 - z) + D((n - h) * z * (1 - z)) @ W_hz + D(z) @ dn
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_step_jacobian_formula(variant):
+    """The formula evaluated on a trace's gates equals torch's autograd Jacobian of one step (torch.nn.GRUCell
+    for the PyTorch variant, the reference step for the others)."""
+    spec = Spec("gru", 3, 5, variant=variant)
+    params = ref.random_params(spec, 9, scale=2.0)
+    x, h0 = ref.make_inputs(spec, 10, T=6, B=1, batched=False)
+    lt = Model(spec, params).run(x, h0).layer()
+    P = {k.removesuffix("_l0"): torch.tensor(v) for k, v in params.items()}
+    cell = torch.nn.GRUCell(3, 5).double()
+    cell.load_state_dict(P)
+    for t in range(6):
+        h, r, z, n, a = lt.h_prev()[t, 0], *(lt.gates[g][t, 0] for g in "rzn"), lt.pre["hn"][t, 0]
+        mine = step_jacobian(variant, params["weight_hh_l0"], h, r, z, n, a)
+        xt = torch.tensor(x[t])
+
+        def step(hv, xt=xt):
+            if variant == "torch":
+                return cell(xt, hv)
+            return ref.gru_step(xt, hv, P["weight_ih"], P["weight_hh"], P["bias_ih"], P["bias_hh"], variant)[0]
+
+        theirs = jacobian(step, torch.tensor(h))
+        np.testing.assert_allclose(mine, theirs.numpy(), rtol=0, atol=1e-12)
+        assert np.abs(mine - np.diag(np.diag(mine))).max() > 1e-3  # not just the diagonal
+
+
+def test_step_jacobian_chain_is_gradient_flow():
+    """∂h_T/∂h_t = J_T ⋯ J_{t+1} (the doc's chain) gives gradient_flow's dh norms, for the PyTorch variant."""
+    spec = Spec("gru", 3, 5)
+    params = ref.random_params(spec, 11, scale=2.0)
+    x, h0 = ref.make_inputs(spec, 12, T=10, B=1, batched=False)
+    model = Model(spec, params)
+    lt = model.run(x, h0).layer()
+    T = 10
+    J = [
+        step_jacobian(
+            "torch", params["weight_hh_l0"], lt.h_prev()[t, 0], *(lt.gates[g][t, 0] for g in "rzn"), lt.pre["hn"][t, 0]
+        )
+        for t in range(T)
+    ]
+    chain = np.eye(5)
+    norms = np.empty(T)
+    for t in range(T - 1, -1, -1):
+        norms[t] = np.linalg.norm(chain)
+        chain = chain @ J[t]
+    np.testing.assert_allclose(gradient_flow(model, x, h0).dh, norms, rtol=0, atol=ATOL)
