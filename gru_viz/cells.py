@@ -178,6 +178,10 @@ def gru_forward(
             np.subtract(n_t, h_t, out)
             out *= z
             out += h_t
+        if z_clamp is not None and z_clamp.mask[t]:
+            # a clamped z of exactly 0 or 1 must keep (or take) the state bit for bit, which n + z(h − n) can't
+            keep_t = z if keeps else 1.0 - z
+            out[...] = keep_t * h_t + (1.0 - keep_t) * n_t
         h_t = out
     pre_rz = 2.0 * acc[..., : 2 * H]
     gates = {"r": rz[..., :H], "z": rz[..., H:], "n": n}
@@ -208,25 +212,27 @@ def gru_backward(
     keep = z if variant.z_keeps else 1.0 - z
     sign = 1.0 if variant.z_keeps else -1.0
     dr_gate = r * (1.0 - r) * _clamp_factor(clamps.get("r"), T)
-    dz_gate = sign * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T)
     c_n = (1.0 - keep) * (1.0 - n * n)  # ∂h'/∂pre_n
-    c_z = (h_prev - n) * dz_gate  # ∂h'/∂pre_z
-    w_hh = p.w_hh
+    B = r.shape[1]
+    # coef[t] · ∂L/∂h' gives ∂L/∂[pre_r, pre_z, hn] (reset after) or ∂L/∂[·, pre_z, ·] (reset before)
+    coef = np.empty((T, B, 3, H))
+    np.multiply(h_prev - n, sign * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T), out=coef[:, :, 1])
     Bp = dh_out.shape[1]
     dh_all = np.empty((T, Bp, H))
-    dgh = np.empty((T, Bp, 3 * H))
+    dgh = np.empty((T, Bp, 3, H))  # ∂L/∂(W_h· h + b_h·) for the r, z, n blocks
     dpre_n = np.empty((T, Bp, H))
     dh = np.zeros((Bp, H))
+    w_hh = p.w_hh
     if variant.reset_after:
-        c_r = c_n * hn * dr_gate  # ∂h'/∂pre_r, through r ⊙ (W_hn h + b_hn)
-        c_hn = c_n * r  # ∂h'/∂(W_hn h + b_hn)
-        coef = np.concatenate([c_r, c_z, c_hn], axis=-1)
+        np.multiply(c_n, r, out=coef[:, :, 2])  # ∂h'/∂(W_hn h + b_hn), which r scales
+        np.multiply(coef[:, :, 2], hn, out=coef[:, :, 0])
+        coef[:, :, 0] *= (1.0 - r) * _clamp_factor(clamps.get("r"), T)  # ∂h'/∂pre_r = c_n ⊙ hn ⊙ r(1 − r)
         for t in reversed(_steps(T, direction)):
             dh += dh_out[t]
             dh_all[t] = dh
-            np.multiply(coef[t], np.tile(dh, 3), out=dgh[t])
-            dh = dh * keep[t] + dgh[t] @ w_hh
-        dpre_n = dh_all * c_n
+            np.multiply(coef[t], dh[:, None, :], out=dgh[t])
+            dh = dh * keep[t] + dgh[t].reshape(Bp, 3 * H) @ w_hh
+        np.multiply(dh_all, c_n, out=dpre_n)
     else:
         w_rz = w_hh[: 2 * H]
         w_hn = w_hh[2 * H :]
@@ -235,24 +241,28 @@ def gru_backward(
             dh_all[t] = dh
             np.multiply(dh, c_n[t], out=dpre_n[t])
             drh = dpre_n[t] @ w_hn  # ∂L/∂(r ⊙ h)
-            np.multiply(drh, h_prev[t] * dr_gate[t], out=dgh[t, :, :H])
-            np.multiply(dh, c_z[t], out=dgh[t, :, H : 2 * H])
-            dgh[t, :, 2 * H :] = dpre_n[t]
-            dh = dh * keep[t] + drh * r[t] + dgh[t, :, : 2 * H] @ w_rz
-    dgi = np.concatenate([dgh[..., : 2 * H], dpre_n], axis=-1)
+            np.multiply(drh, h_prev[t] * dr_gate[t], out=dgh[t, :, 0])
+            np.multiply(dh, coef[t, :, 1], out=dgh[t, :, 1])
+            dgh[t, :, 2] = dpre_n[t]
+            dh = dh * keep[t] + drh * r[t] + dgh[t, :, :2].reshape(Bp, 2 * H) @ w_rz
+    # ∂L/∂pre = [dgh_r, dgh_z, dpre_n]: the r, z blocks are shared by the input and recurrent paths.
+    TB = T * Bp
+    d_rz = dgh[:, :, :2].reshape(TB, 2 * H)
+    d_n = dpre_n.reshape(TB, H)
+    dx = (d_rz @ p.w_ih[: 2 * H] + d_n @ p.w_ih[2 * H :]).reshape(T, Bp, -1)
     grads: dict[str, np.ndarray] = {}
     if param_grads:
+        xs = x.reshape(TB, -1)
+        grads["w_ih"] = np.concatenate([d_rz.T @ xs, d_n.T @ xs])
+        grads["b_ih"] = np.concatenate([d_rz.sum(axis=0), d_n.sum(axis=0)])
+        flat = dgh.reshape(TB, 3 * H)
+        hp = h_prev.reshape(TB, H)
         if variant.reset_after:
-            grads = _param_grads(dgi, x, dgh, h_prev)
-        else:
-            grads = _param_grads(dgi, x, None, None)
-            T_, B_, _ = x.shape
-            rh = (r * h_prev).reshape(T_ * B_, H)
-            hp = h_prev.reshape(T_ * B_, H)
-            flat = dgh.reshape(T_ * B_, 3 * H)
-            grads["w_hh"] = np.concatenate([flat[:, : 2 * H].T @ hp, flat[:, 2 * H :].T @ rh], axis=0)
-            grads["b_hh"] = flat.sum(axis=0)
-    return LayerGrads(dx=_mm(dgi, p.w_ih), dh0=dh, dh=dh_all, params=grads)
+            grads["w_hh"] = flat.T @ hp
+        else:  # the n block multiplies r ⊙ h, not h
+            grads["w_hh"] = np.concatenate([flat[:, : 2 * H].T @ hp, flat[:, 2 * H :].T @ (r * h_prev).reshape(TB, H)])
+        grads["b_hh"] = flat.sum(axis=0)
+    return LayerGrads(dx=dx, dh0=dh, dh=dh_all, params=grads)
 
 
 # ---------------------------------------------------------------------------------------------------- LSTM
@@ -413,8 +423,9 @@ def rnn_backward(
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) without overflow."""
-    return np.logaddexp(0.0, x)
+    """log(1 + e^x) without overflow (and without an underflow warning for very negative x)."""
+    with np.errstate(under="ignore"):
+        return np.logaddexp(0.0, x)
 
 
 def _g(k: np.ndarray) -> np.ndarray:
@@ -431,9 +442,10 @@ def mingru_scan(log_a: np.ndarray, log_b: np.ndarray, h0: np.ndarray) -> np.ndar
 
     With a* = cumsum(log a): h_t = e^{a*_t} h0 + e^{a*_t + logcumsumexp(log b − a*)_t}.
     """
-    a_star = np.cumsum(log_a, axis=0)
-    log_sum = np.logaddexp.accumulate(log_b - a_star, axis=0)
-    return np.exp(a_star) * h0 + np.exp(a_star + log_sum)
+    with np.errstate(under="ignore"):  # e^{−700} and below is 0 here, as intended
+        a_star = np.cumsum(log_a, axis=0)
+        log_sum = np.logaddexp.accumulate(log_b - a_star, axis=0)
+        return np.exp(a_star) * h0 + np.exp(a_star + log_sum)
 
 
 def mingru_forward(

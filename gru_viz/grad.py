@@ -164,6 +164,11 @@ def gradient_flow(
         raise ModelInputError(f"gradient flow takes one sequence (T, I), got shape {x.shape}")
     if s.cell:
         raise ModelInputError("gradient flow is for sequence models; wrap the cell's weights in a one-layer model")
+    if not -s.num_layers <= layer < s.num_layers:
+        raise ModelInputError(f"the model has layers 0..{s.num_layers - 1}, not {layer}")
+    if direction not in range(s.directions):
+        raise ModelInputError(f"the model has {s.directions} direction(s); direction {direction} does not exist")
+    layer = layer % s.num_layers
     trace = model.run(x, h0, ablations)
     T = trace.steps
     seeds = s.directions * s.out_size
@@ -172,6 +177,5 @@ def gradient_flow(
     d_out = np.zeros((T, seeds, seeds))
     d_out[T - 1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
     dx, per_layer = _backward_internal(model, trace, d_out, None, None, param_grads=False)
-    layer = layer % s.num_layers
     dh = per_layer[(layer, direction)].dh
     return Flow(dh=np.sqrt((dh**2).sum(axis=(1, 2))), dx=np.sqrt((dx**2).sum(axis=(1, 2))))

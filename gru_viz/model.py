@@ -118,6 +118,15 @@ class Model:
             if ab.gate not in CLAMPABLE[s.kind]:
                 allowed = ", ".join(CLAMPABLE[s.kind]) or "none"
                 raise ModelInputError(f"a {s.kind.upper()} has no gate {ab.gate!r} to clamp (it has: {allowed})")
+            if ab.layer is not None and not (isinstance(ab.layer, int) and 0 <= ab.layer < s.num_layers):
+                raise ModelInputError(f"the clamp of {ab.gate} names layer {ab.layer!r}; the model has layers "
+                                      f"0..{s.num_layers - 1}")
+            if ab.direction is not None and not (isinstance(ab.direction, int) and 0 <= ab.direction < s.directions):
+                raise ModelInputError(f"the clamp of {ab.gate} names direction {ab.direction!r}; the model has "
+                                      f"{s.directions} direction(s)")
+            for bound in (ab.start, ab.stop):
+                if bound is not None and (not isinstance(bound, int | np.integer) or isinstance(bound, bool)):
+                    raise ModelInputError(f"the clamp of {ab.gate} has a step bound {bound!r}: steps are whole numbers")
             if not ab.applies(layer, direction):
                 continue
             value = _as_float_array(ab.value, f"the clamp value of {ab.gate}")

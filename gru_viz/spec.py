@@ -108,6 +108,8 @@ class Spec:
             raise SpecError(f"unknown GRU variant {self.variant!r}; choose one of {', '.join(GRU_VARIANTS)}")
         if self.kind == "rnn" and self.nonlinearity not in ("tanh", "relu"):
             raise SpecError(f"RNN nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
+        if not isinstance(self.proj_size, int) or isinstance(self.proj_size, bool):
+            raise SpecError(f"proj_size must be a whole number, got {self.proj_size!r}")
         if self.proj_size:
             if self.kind != "lstm":
                 raise SpecError("proj_size is only defined for LSTM")
