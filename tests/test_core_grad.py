@@ -331,16 +331,20 @@ def test_gradient_flow_errors():
         gradient_flow(Model(cell, ref.random_params(cell, 0)), np.zeros((5, 3)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: gradient_flow does not validate layer/direction: direction=1 on a one-way model raises a "
-    "bare KeyError (0, 1), and layer=3 on a 1-layer model silently wraps to layer 0 (layer % num_layers)",
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"direction": 1}, "direction 1 does not exist"),
+        ({"layer": 3}, r"layers 0\.\.0, not 3"),
+        ({"layer": -2}, "not -2"),
+    ],
+    ids=["direction1", "layer3", "layer-2"],
 )
-@pytest.mark.parametrize("kwargs", [{"direction": 1}, {"layer": 3}], ids=["direction1", "layer3"])
-def test_gradient_flow_refuses_missing_layer_or_direction(kwargs):
+def test_gradient_flow_refuses_missing_layer_or_direction(kwargs, message):
+    """Once a bare KeyError (direction) or a silent wrap to layer 0 (layer); now refused (fixed in the core)."""
     spec = Spec("gru", 3, 4)
     model = Model(spec, ref.random_params(spec, 0))
-    with pytest.raises(ModelInputError):
+    with pytest.raises(ModelInputError, match=message):
         gradient_flow(model, np.zeros((5, 3)), **kwargs)
 
 
