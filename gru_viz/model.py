@@ -20,6 +20,8 @@ class ModelInputError(ValueError):
 
 
 def _as_float_array(value: object, what: str) -> np.ndarray:
+    if np.iscomplexobj(value):
+        raise ModelInputError(f"{what} must be real numbers, not complex")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -43,7 +43,9 @@ class LayerTrace:
     h0: np.ndarray  # initial hidden state, (B, H_out)
     h: np.ndarray  # hidden state after each step, (T, B, H_out)
     gates: dict[str, np.ndarray]  # post-activation gates: r, z, n (GRU); i, f, g, o, c (LSTM); z, n (minGRU)
-    pre: dict[str, np.ndarray]  # pre-activations of the same gates (and "hn" = W_hn h + b_hn for a GRU)
+    # pre-activations of the same gates; for a GRU also "hn": W_hn h + b_hn (reset after) or W_hn (r ⊙ h) + b_hn
+    # (reset before), the recurrent part of n's pre-activation
+    pre: dict[str, np.ndarray]
     c0: np.ndarray | None = None  # LSTM initial cell state, (B, H)
     clamped: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (T, B, H) bool, True where clamped
 
