@@ -19,6 +19,7 @@ from hypothesis import given, settings
 
 from gru_viz.grad import backward, gradient_flow
 from gru_viz.model import Model, ModelInputError
+from gru_viz.params import random_model
 from gru_viz.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
 from gru_viz.trace import Ablation
 
@@ -762,3 +763,9 @@ def test_parameter_errors():
         Model(spec, ref.random_params(spec.with_(bias=False), 0))
     with pytest.raises(ModelInputError, match="NaN"):
         Model(spec, params | {"bias_ih_l0": np.full(12, np.nan)})
+
+
+def test_complex_input_is_refused():
+    model = random_model(Spec("gru", 1, 2), seed=0)
+    with pytest.raises(ModelInputError, match="not complex"):
+        model.run(np.ones((3, 1)) * 1j)
