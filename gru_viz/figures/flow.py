@@ -1,0 +1,225 @@
+"""Figures of the gradient-flow page: how ‖∂h_T/∂·‖ decays over t, the (T′, t) heatmap, the step Jacobian's
+paths, exploding gradients against the weight scale, and what norm clipping does to an update.
+
+Built from plain dicts, as in :mod:`gru_viz.figures.compare`, so that redraws stay cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..paths import PATH_NAMES
+from ..spec import KIND_NAMES
+from .palette import BLUE, CELL_COLORS, GREY, SEQUENTIAL, color
+
+FONT = dict(size=12)
+LOG_AXIS = dict(type="log", exponentformat="power", gridcolor="#eeeeee", nticks=6)
+
+# Path colours: the GRU's direct path is diag(z) (z's colour, solid), its z-gate path dotted in the same colour;
+# n and r keep their own colours; the LSTM's cell path is diag(f).
+PATH_STYLE = {
+    "direct": dict(color=color("z"), width=3),
+    "n": dict(color=color("n"), width=1.5),
+    "z": dict(color=color("z"), width=1.5, dash="dot"),
+    "r": dict(color=color("r"), width=1.5),
+    "cell": dict(color=color("f"), width=3),
+    "rest": dict(color=GREY, width=1.5),
+    "act": dict(color=CELL_COLORS["rnn"], width=2),
+}
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """Values for a log axis: zeros (nothing arrives at all) become gaps rather than −∞."""
+    out = np.asarray(values, dtype=float).copy()
+    out[~(out > 0)] = np.nan
+    return out
+
+
+def _base_layout(height: int, **extra: object) -> dict:
+    layout = dict(height=height, font=FONT, plot_bgcolor="white", hovermode="x unified",
+                  margin=dict(l=60, r=15, t=40, b=45), legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center"))
+    layout.update(extra)
+    return layout
+
+
+def flow_figure(flows: Mapping[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> go.Figure:
+    """‖∂h_T/∂x_t‖ (left) and ‖∂h_T/∂h_t‖ (right) over t for each cell, log scale. ``flows``: kind -> (dx, dh)."""
+    data = []
+    for kind, (dx, dh) in flows.items():
+        t = np.arange(len(dx))
+        for axis, values, show in (("x", dx, True), ("x2", dh, False)):
+            data.append(dict(type="scatter", mode="lines", x=t, y=_positive(values), name=KIND_NAMES[kind],
+                             legendgroup=kind, showlegend=show, xaxis=axis, yaxis=axis.replace("x", "y"),
+                             line=dict(color=CELL_COLORS[kind], width=2),
+                             hovertemplate="%{y:.3e}"))
+    layout = _base_layout(
+        height,
+        xaxis=dict(domain=[0, 0.46], title=dict(text="input step t"), gridcolor="#eeeeee"),
+        xaxis2=dict(domain=[0.54, 1], title=dict(text="state step t"), gridcolor="#eeeeee"),
+        yaxis=dict(anchor="x", **LOG_AXIS), yaxis2=dict(anchor="x2", **LOG_AXIS),
+        annotations=[_title("‖∂h_T/∂x_t‖ — from input t", 0.23), _title("‖∂h_T/∂h_t‖ — from state t", 0.77)],
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def _title(text: str, x: float) -> dict:
+    return dict(text=text, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                showarrow=False, font=dict(size=13))
+
+
+def heatmap_figure(maps: Mapping[str, np.ndarray], start: int, height: int = 300) -> go.Figure:
+    """log₁₀ ‖∂h_T′/∂h_t‖ over (T′, t), one panel per cell; ``maps[kind][e, t]`` covers steps start + e, start + t."""
+    kinds = list(maps)
+    gap = 0.04
+    width = (1 - gap * (len(kinds) - 1)) / len(kinds)
+    with np.errstate(divide="ignore"):
+        logs = {k: np.log10(np.where(m > 0, m, np.nan)) for k, m in maps.items()}
+    finite = np.concatenate([v[np.isfinite(v)] for v in logs.values()] + [np.zeros(1)])
+    zmin, zmax = max(float(finite.min()), -16.0), max(float(finite.max()), 1.0)
+    data, layout, annotations = [], {}, []
+    for i, kind in enumerate(kinds):
+        n = i + 1
+        x0 = i * (width + gap)
+        steps = np.arange(start, start + maps[kind].shape[1])
+        ends = np.arange(start, start + maps[kind].shape[0])
+        xa, ya = ("x", "y") if n == 1 else (f"x{n}", f"y{n}")
+        data.append(dict(
+            type="heatmap", z=logs[kind], x=steps, y=ends, xaxis=xa, yaxis=ya, zmin=zmin, zmax=zmax,
+            colorscale=SEQUENTIAL, showscale=i == len(kinds) - 1,
+            colorbar=dict(title=dict(text="log₁₀ ‖·‖", side="right"), thickness=10),
+            customdata=np.where(np.isfinite(logs[kind]), maps[kind], np.nan),
+            hovertemplate=f"{KIND_NAMES[kind]}<br>‖∂h_%{{y}}/∂h_%{{x}}‖ = %{{customdata:.3e}}<extra></extra>",
+        ))
+        suffix = "" if n == 1 else str(n)
+        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=ya, title=dict(text="from step t"))
+        layout[f"yaxis{suffix}"] = dict(anchor=xa, title=dict(text="end step T′" if i == 0 else ""),
+                                        autorange="reversed")
+        annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=x0 + width / 2, y=1.0, xref="paper",
+                                yref="paper", yanchor="bottom", showarrow=False,
+                                font=dict(color=CELL_COLORS[kind], size=14)))
+    layout.update(height=height, font=FONT, margin=dict(l=60, r=15, t=30, b=45), annotations=annotations,
+                  plot_bgcolor="white")
+    return go.Figure(data=data, layout=layout)
+
+
+def paths_figure(
+    kind: str,
+    norms: Mapping[str, np.ndarray],
+    chains: Mapping[str, np.ndarray],
+    start: int,
+    height: int = 340,
+) -> go.Figure:
+    """Left: ‖path‖₂ of each path of the step Jacobian at every step. Right: the chain to the last step,
+    along every path together (full) and along the additive path alone. ``chains``: label -> (T,)."""
+    data = []
+    for name, values in norms.items():
+        t = np.arange(start, start + len(values))
+        data.append(dict(type="scatter", mode="lines", x=t, y=values, name=PATH_NAMES[name], line=PATH_STYLE[name],
+                         hovertemplate="%{y:.3f}"))
+    chain_colors = [("#222222", None), (PATH_STYLE.get(_additive_of(kind), {}).get("color", GREY), "dash")]
+    for (label, values), (line_color, dash) in zip(chains.items(), chain_colors, strict=False):
+        t = np.arange(start, start + len(values))
+        data.append(dict(type="scatter", mode="lines", x=t, y=_positive(values), name=label, xaxis="x2",
+                         yaxis="y2", line=dict(color=line_color, width=2.5, dash=dash), hovertemplate="%{y:.3e}"))
+    layout = _base_layout(
+        height,
+        xaxis=dict(domain=[0, 0.44], title=dict(text="step t"), gridcolor="#eeeeee"),
+        xaxis2=dict(domain=[0.56, 1], title=dict(text="from step t to the last"), gridcolor="#eeeeee"),
+        yaxis=dict(anchor="x", title=dict(text="‖path‖₂"), gridcolor="#eeeeee", rangemode="tozero"),
+        yaxis2=dict(anchor="x2", **LOG_AXIS),
+        annotations=[_title("one step, split into its paths", 0.22), _title("the product over the steps", 0.78)],
+        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=11)),
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def _additive_of(kind: str) -> str:
+    return {"gru": "direct", "lstm": "cell", "mingru": "direct"}.get(kind, "act")
+
+
+def explode_figure(
+    scales: np.ndarray,
+    norms: Mapping[str, np.ndarray],
+    current: float,
+    max_norm: float,
+    height: int = 330,
+) -> go.Figure:
+    """‖∂L/∂θ‖ against the recurrent weight scale, per cell (log scale), the current scale and the clip threshold."""
+    data = [dict(type="scatter", mode="lines+markers", x=scales, y=_positive(v), name=KIND_NAMES[k],
+                 line=dict(color=CELL_COLORS[k], width=2), marker=dict(size=4), hovertemplate="%{y:.3e}")
+            for k, v in norms.items()]
+    layout = _base_layout(
+        height,
+        title=dict(text="Gradient norm ‖∂L/∂θ‖ as the recurrent weights grow", font=dict(size=14)),
+        xaxis=dict(title=dict(text="recurrent weight scale (× W_hh)"), gridcolor="#eeeeee"),
+        yaxis=dict(title=dict(text="‖∂L/∂θ‖"), **LOG_AXIS),
+        shapes=[
+            dict(type="line", xref="x", yref="y domain", x0=current, x1=current, y0=0, y1=1,
+                 line=dict(color="#333333", dash="dot", width=1.5)),
+            dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=max_norm, y1=max_norm,
+                 line=dict(color=BLUE, dash="dash", width=1.5)),
+        ],
+        annotations=[dict(text=f"clip at {max_norm:g}", xref="x domain", yref="y", x=0, y=np.log10(max_norm),
+                          xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=10, color=BLUE)),
+                     dict(text="now", xref="x", yref="y domain", x=current, y=1, xanchor="left", yanchor="top",
+                          showarrow=False, font=dict(size=10))],
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def short_name(key: str) -> str:
+    """A parameter key as a short label: weight_hh_l0 → W_hh, bias_ih_l0 → b_ih."""
+    name = key.removesuffix("_reverse").rsplit("_l", 1)[0] if "_l" in key else key
+    return name.replace("weight_", "W_").replace("bias_", "b_")
+
+
+def clip_bars_figure(
+    before: Mapping[str, np.ndarray],
+    after: Mapping[str, np.ndarray],
+    height: int = 300,
+) -> go.Figure:
+    """The norm of each parameter tensor's gradient before and after clipping (log scale)."""
+    names = [short_name(k) for k in before]
+    data = [
+        dict(type="bar", x=names, y=[float(np.linalg.norm(g)) for g in before.values()], name="before clipping",
+             marker=dict(color=GREY), hovertemplate="%{y:.3e}"),
+        dict(type="bar", x=names, y=[float(np.linalg.norm(g)) for g in after.values()], name="after clipping",
+             marker=dict(color=BLUE), hovertemplate="%{y:.3e}"),
+    ]
+    layout = _base_layout(
+        height, hovermode="closest", barmode="group",
+        title=dict(text="Each parameter's gradient", font=dict(size=14)),
+        yaxis=dict(title=dict(text="‖∂L/∂W‖"), **LOG_AXIS),
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def clip_arrows_figure(
+    before: Mapping[str, np.ndarray],
+    after: Mapping[str, np.ndarray],
+    height: int = 300,
+) -> go.Figure:
+    """The update −g in the plane of its two largest coordinates, before and after clipping: shorter, same way."""
+    flat_b = np.concatenate([np.ravel(g) for g in before.values()])
+    flat_a = np.concatenate([np.ravel(g) for g in after.values()])
+    labels = [f"{short_name(k)}[{i}]" for k, g in before.items() for i in range(g.size)]
+    top = np.argsort(-np.abs(flat_b), kind="stable")[:2] if flat_b.size >= 2 else np.zeros(2, int)
+    data = []
+    for vec, name, line_color in ((flat_b, "before", GREY), (flat_a, "after", BLUE)):
+        data.append(dict(type="scatter", mode="lines+markers", x=[0, -vec[top[0]]], y=[0, -vec[top[1]]], name=name,
+                         line=dict(color=line_color, width=3),
+                         marker=dict(size=[0, 12], symbol="arrow", angleref="previous"),
+                         hovertemplate="(%{x:.3e}, %{y:.3e})"))
+    span = float(max(np.abs(flat_b[top]).max(initial=0.0), 1e-12)) * 1.15
+    layout = _base_layout(
+        height, hovermode="closest",
+        title=dict(text="The update −g (two largest coordinates)", font=dict(size=14)),
+        xaxis=dict(range=[-span, span], zeroline=True, title=dict(text=f"−∂L/∂{labels[top[0]]}" if labels else ""),
+                   exponentformat="power"),
+        yaxis=dict(range=[-span, span], zeroline=True, scaleanchor="x", exponentformat="power",
+                   title=dict(text=f"−∂L/∂{labels[top[1]]}" if labels else "")),
+    )
+    return go.Figure(data=data, layout=layout)

@@ -1,0 +1,344 @@
+"""Where the gradient goes: each cell's step Jacobian split into its paths, chains of them, and clipping.
+
+A step maps the state s_{t−1} to s_t (s = h, or the pair (h, c) for an LSTM); its Jacobian
+J_t = ∂s_t/∂s_{t−1} is a sum of paths, one per way the old state reaches the new one:
+
+- GRU (h' = keep ⊙ h + (1 − keep) ⊙ n, keep = z when z keeps, 1 − z when z takes):
+  ``direct``  diag(keep)                                   — the additive path, no matrix, no squashing;
+  ``n``       diag((1 − keep) ⊙ ∂n/∂h with r held fixed)   — the candidate, through W_hn;
+  ``z``       diag((h − n) ⊙ ∂keep/∂pre_z) W_hz            — the update gate;
+  ``r``       diag(1 − keep) ∂n/∂r ∂r/∂h                    — the reset gate, through W_hr.
+- LSTM: ``cell`` is ∂c'/∂c = diag(f) alone (the cell-state path); ``rest`` is everything else.
+- vanilla RNN: one path, ``tanh`` (or ``relu``): diag(act'(pre)) W_hh.
+- minGRU: one path, ``direct``: diag(1 − z) (its gates do not look at h).
+
+The paths sum to the full J_t exactly (tests check this against torch autograd). A chain
+∂s_e/∂s_t = J_e J_{e−1} ⋯ J_{t+1} is the product over the steps in between; :func:`chain_norms` gives its
+Frobenius norms for many end steps e at once. NumPy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .compare import build_models
+from .grad import backward
+from .model import Model, ModelInputError
+from .state import Config
+from .trace import LayerTrace
+
+MAX_JACOBIAN_FLOATS = 40_000_000  # T · S² floats of one path array (~320 MB); pages ask for far less
+
+# Path names in display order, per kind, and the additive path whose product is shown against the full one.
+PATHS = {"gru": ("direct", "n", "z", "r"), "lstm": ("cell", "rest"), "rnn": ("act",), "mingru": ("direct",)}
+ADDITIVE = {"gru": "direct", "lstm": "cell", "rnn": None, "mingru": "direct"}
+PATH_NAMES = {
+    "direct": "direct path diag(keep)",
+    "n": "through the candidate n",
+    "z": "through the update gate z",
+    "r": "through the reset gate r",
+    "cell": "cell-state path diag(f)",
+    "rest": "every other path",
+    "act": "through tanh(W_hh h)",
+}
+
+
+@dataclass
+class StepPaths:
+    """The step Jacobians of one run, (T, S, S), and their split into named paths that sum to them."""
+
+    kind: str
+    full: np.ndarray  # J_t = ∂s_t/∂s_{t−1}, (T, S, S)
+    parts: dict[str, np.ndarray]  # path name -> (T, S, S); Σ parts = full
+    h_size: int  # s = (h, c) for an LSTM: the first h_size entries are h
+    start: int = 0  # time index of full[0] in the run (the analysis may cover a window)
+
+    @property
+    def size(self) -> int:
+        """S, the size of the state the Jacobians act on."""
+        return self.full.shape[-1]
+
+    @property
+    def additive(self) -> str | None:
+        """Name of the additive (gradient-preserving) path, if the cell has one."""
+        return ADDITIVE[self.kind]
+
+    def h_block(self) -> slice:
+        """The rows/columns of h inside the state."""
+        return slice(0, self.h_size)
+
+    def c_block(self) -> slice:
+        """The rows/columns of c inside an LSTM's state (empty for other cells)."""
+        return slice(self.h_size, self.size)
+
+
+def _diag_left(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """diag(v_t) @ W for every t: (T, R) × (R, C) → (T, R, C)."""
+    return v[:, :, None] * w[None]
+
+
+def _diag_right(w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """W @ diag(v_t) for every t: (R, C) × (T, C) → (T, R, C)."""
+    return w[None] * v[:, None, :]
+
+
+def _diag(v: np.ndarray) -> np.ndarray:
+    """diag(v_t) for every t: (T, H) → (T, H, H)."""
+    out = np.zeros((*v.shape, v.shape[-1]))
+    idx = np.arange(v.shape[-1])
+    out[:, idx, idx] = v
+    return out
+
+
+def _free(lt: LayerTrace, gate: str, b: int, steps: slice) -> np.ndarray | float:
+    """1 where a gate was computed, 0 where it was clamped (a clamped gate passes nothing back)."""
+    mask = lt.clamped.get(gate)
+    return 1.0 if mask is None else (~mask[steps, b]).astype(float)
+
+
+def _check_size(T: int, S: int) -> None:
+    if T * S * S > MAX_JACOBIAN_FLOATS:
+        raise ModelInputError(f"step Jacobians of {T} steps of a {S}-wide state are too large; use fewer steps")
+
+
+def gru_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """The GRU step Jacobians of every step in ``steps`` (batch row ``b``), split into direct, n, z and r."""
+    v = model.spec.gru_variant
+    p = model.layer_params(lt.layer, lt.direction)
+    H = model.spec.hidden_size
+    W_hr, W_hz, W_hn = p.w_hh[:H], p.w_hh[H : 2 * H], p.w_hh[2 * H :]
+    h = lt.h_prev()[steps, b]
+    r, z, n, a = lt.gates["r"][steps, b], lt.gates["z"][steps, b], lt.gates["n"][steps, b], lt.pre["hn"][steps, b]
+    _check_size(len(h), H)
+    keep = z if v.z_keeps else 1.0 - z
+    dkeep = (1.0 if v.z_keeps else -1.0) * z * (1.0 - z) * _free(lt, "z", b, steps)  # ∂keep/∂pre_z
+    dr = r * (1.0 - r) * _free(lt, "r", b, steps)  # ∂r/∂pre_r
+    into_n = (1.0 - keep) * (1.0 - n * n)  # ∂h'/∂pre_n
+    if v.reset_after:  # pre_n = W_in x + b_in + r ⊙ (W_hn h + b_hn), with a = W_hn h + b_hn
+        through_n = _diag_left(into_n * r, W_hn)
+        through_r = _diag_left(into_n * a * dr, W_hr)
+    else:  # pre_n = W_in x + b_in + W_hn (r ⊙ h) + b_hn
+        through_n = _diag_left(into_n, W_hn) * r[:, None, :]
+        through_r = _diag_left(into_n, W_hn) @ _diag_left(h * dr, W_hr)
+    parts = {
+        "direct": _diag(keep),
+        "n": through_n,
+        "z": _diag_left((h - n) * dkeep, W_hz),
+        "r": through_r,
+    }
+    return StepPaths("gru", sum(parts.values()), parts, H, _start(steps, lt.steps))
+
+
+def lstm_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """The LSTM step Jacobians of the joint state (h, c), split into the cell-state path diag(f) and the rest.
+
+    ∂c'/∂c = diag(f)                ∂c'/∂h = diag(c ⊙ f') W_hf + diag(g ⊙ i') W_hi + diag(i ⊙ (1 − g²)) W_hg
+    ∂h'/∂c = diag(o ⊙ (1 − tanh² c') ⊙ f)    ∂h'/∂h = diag(tanh c' ⊙ o') W_ho + diag(o ⊙ (1 − tanh² c')) ∂c'/∂h
+    (projected: both h' rows are multiplied by W_hr on the left).
+    """
+    p = model.layer_params(lt.layer, lt.direction)
+    H, P = model.spec.hidden_size, model.spec.out_size
+    W_hi, W_hf, W_hg, W_ho = (p.w_hh[k * H : (k + 1) * H] for k in range(4))
+    i, f, g, o, c = (lt.gates[k][steps, b] for k in "ifgoc")
+    c_prev = lt.c_prev()[steps, b]
+    T = len(c)
+    _check_size(T, P + H)
+    di = i * (1.0 - i) * _free(lt, "i", b, steps)
+    df = f * (1.0 - f) * _free(lt, "f", b, steps)
+    do = o * (1.0 - o) * _free(lt, "o", b, steps)
+    tanh_c = np.tanh(c)
+    m_from_c = o * (1.0 - tanh_c * tanh_c)  # ∂m/∂c' with m = o ⊙ tanh(c')
+    dc_dh = _diag_left(c_prev * df, W_hf) + _diag_left(g * di, W_hi) + _diag_left(i * (1.0 - g * g), W_hg)
+    dm_dh = _diag_left(tanh_c * do, W_ho) + m_from_c[:, :, None] * dc_dh
+    dm_dc = _diag(m_from_c * f)
+    if p.w_hr is not None:
+        dm_dh, dm_dc = p.w_hr @ dm_dh, p.w_hr @ dm_dc
+    cell = np.zeros((T, P + H, P + H))
+    cell[:, P:, P:] = _diag(f)
+    rest = np.zeros_like(cell)
+    rest[:, :P, :P] = dm_dh
+    rest[:, :P, P:] = dm_dc
+    rest[:, P:, :P] = dc_dh
+    return StepPaths("lstm", cell + rest, {"cell": cell, "rest": rest}, P, _start(steps, lt.steps))
+
+
+def rnn_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """The vanilla RNN's step Jacobian diag(act'(pre)) W_hh: a single path through the squashing."""
+    p = model.layer_params(lt.layer, lt.direction)
+    h = lt.h[steps, b]
+    _check_size(len(h), h.shape[-1])
+    slope = 1.0 - h * h if model.spec.nonlinearity == "tanh" else (lt.pre["h"][steps, b] > 0).astype(float)
+    full = _diag_left(slope, p.w_hh)
+    return StepPaths("rnn", full, {"act": full}, h.shape[-1], _start(steps, lt.steps))
+
+
+def mingru_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """minGRU's step Jacobian diag(1 − z): its gates read only x, so the direct path is all there is."""
+    z = lt.gates["z"][steps, b]
+    _check_size(len(z), z.shape[-1])
+    full = _diag(1.0 - z)
+    return StepPaths("mingru", full, {"direct": full}, z.shape[-1], _start(steps, lt.steps))
+
+
+_BY_KIND = {"gru": gru_paths, "lstm": lstm_paths, "rnn": rnn_paths, "mingru": mingru_paths}
+
+
+def step_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """The step Jacobians J_t = ∂s_t/∂s_{t−1} of a layer's run over ``steps``, split into the cell's paths."""
+    return _BY_KIND[model.spec.kind](model, lt, b, steps)
+
+
+def _start(steps: slice, T: int) -> int:
+    return range(T)[steps].start if len(range(T)[steps]) else 0
+
+
+# ------------------------------------------------------------------------------------------------ chains
+
+
+def chain_norms(
+    J: np.ndarray,
+    ends: Sequence[int] | None = None,
+    rows: slice = slice(None),
+    cols: slice = slice(None),
+) -> np.ndarray:
+    """‖(∂s_e/∂s_t)[rows, cols]‖_F for every end e in ``ends`` (default: all) and every t ≤ e; NaN for t > e.
+
+    ``J[t]`` is ∂s_t/∂s_{t−1} (forward direction), so ∂s_e/∂s_t = J[e] ⋯ J[t+1] and ∂s_e/∂s_e = I.
+    All ends advance together, one lag per iteration, carrying only the chain rows that are asked for.
+    """
+    T, S, _ = J.shape
+    ends_arr = np.arange(T) if ends is None else np.asarray(ends, dtype=int)
+    if ends_arr.size and (ends_arr.min() < 0 or ends_arr.max() >= T):
+        raise ModelInputError(f"end steps must lie in 0..{T - 1}")
+    out = np.full((ends_arr.size, T), np.nan)
+    chain = np.broadcast_to(np.eye(S)[rows], (ends_arr.size, *np.eye(S)[rows].shape)).copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for lag in range(int(ends_arr.max(initial=-1)) + 1):
+            active = np.flatnonzero(ends_arr >= lag)
+            t = ends_arr[active] - lag
+            block = chain[active][:, :, cols]
+            out[active, t] = np.sqrt((block * block).sum(axis=(1, 2)))
+            chain[active] = chain[active] @ J[t]
+    return out
+
+
+def heatmap_steps(T: int, rows: int, size: int, cap: int = 100, budget: float = 3e8) -> int:
+    """How many end steps (and start steps) a (T′, t) heatmap can cover: W²·rows·size²/2 multiply-adds ≤ budget."""
+    return int(min(T, max(2, min(cap, np.sqrt(2 * budget / (rows * size * size))))))
+
+
+def chain_to_end(J: np.ndarray, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+    """‖(∂s_{T−1}/∂s_t)[rows, cols]‖_F for every t: the chain from each step to the last one."""
+    return chain_norms(J, [J.shape[0] - 1], rows, cols)[0]
+
+
+def step_norms(parts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The spectral norm ‖J‖₂ (the most one step can stretch a gradient) of every path at every step."""
+    return {name: np.linalg.norm(arr, ord=2, axis=(1, 2)) for name, arr in parts.items()}
+
+
+# ---------------------------------------------------------------------------------------------- clipping
+
+
+@dataclass
+class Clipped:
+    """A gradient before and after norm clipping (torch.nn.utils.clip_grad_norm_ semantics)."""
+
+    grads: dict[str, np.ndarray]  # the clipped gradients
+    total_norm: float  # the norm before clipping, of all tensors viewed as one vector
+    coef: float  # the factor every tensor was multiplied by: min(max_norm / (total_norm + 1e-6), 1)
+
+    @property
+    def clipped_norm(self) -> float:
+        """The norm after clipping."""
+        return global_norm(self.grads)
+
+
+def global_norm(grads: Mapping[str, np.ndarray], norm_type: float = 2.0) -> float:
+    """The p-norm of all tensors viewed as one vector (the norm of their norms, as torch computes it)."""
+    if not grads:
+        return 0.0
+    if norm_type == np.inf:
+        return float(max(np.abs(g).max(initial=0.0) for g in grads.values()))
+    norms = np.array([np.linalg.norm(np.ravel(g), norm_type) for g in grads.values()])
+    return float(np.linalg.norm(norms, norm_type))
+
+
+def clip_grad_norm(grads: Mapping[str, np.ndarray], max_norm: float, norm_type: float = 2.0) -> Clipped:
+    """Scale every gradient by min(max_norm / (total_norm + 1e-6), 1), as torch.nn.utils.clip_grad_norm_ does.
+
+    The direction of the whole update is unchanged; only its length is capped at (about) ``max_norm``.
+    """
+    if not max_norm > 0:
+        raise ModelInputError(f"max_norm must be positive, got {max_norm}")
+    total = global_norm(grads, norm_type)
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)
+    return Clipped({k: g * coef for k, g in grads.items()}, total, coef)
+
+
+def cosine(a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray]) -> float:
+    """cos of the angle between two gradients viewed as single vectors (1: same direction)."""
+    dot = sum(float(np.vdot(a[k], b[k])) for k in a)
+    na, nb = global_norm(a), global_norm(b)
+    return dot / (na * nb) if na > 0 and nb > 0 else float("nan")
+
+
+# ------------------------------------------------------------------------------------- exploding gradients
+
+
+def last_state_gradient(model: Model, x: np.ndarray, h0: object = None) -> dict[str, np.ndarray]:
+    """∂L/∂θ for L = Σ_j h_T,j (the sum of the last state's units), keyed like the model's parameters."""
+    trace = model.run(x, h0)
+    return backward(model, trace, d_h_n=np.ones_like(trace.h_n)).params
+
+
+def gradient_norms_over_scales(
+    cfg: Config, kinds: Sequence[str], x: np.ndarray, scales: Sequence[float], keep_bias: float = 0.0
+) -> dict[str, np.ndarray]:
+    """‖∂L/∂θ‖ (L = Σ h_T) for each cell of ``cfg`` at each recurrent weight scale, from h0 = 0."""
+    out = {k: np.empty(len(scales)) for k in kinds}
+    for i, scale in enumerate(scales):
+        models = build_models(replace(cfg, scale=float(scale)), tuple(kinds), x.shape[1], keep_bias)
+        for k, model in models.items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[k][i] = global_norm(last_state_gradient(model, x))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ one analysis
+
+
+@dataclass
+class Analysis:
+    """What the gradient-flow page draws for one cell: the (T′, t) heatmap and the paths over a window."""
+
+    kind: str
+    heat: np.ndarray  # (W, W): ‖∂h_{start+e}/∂h_{start+t}‖, NaN for t > e
+    heat_start: int
+    norms: dict[str, np.ndarray]  # path -> ‖path‖₂ at every step of the path window
+    chains: dict[str, np.ndarray]  # label -> chain norms from every step of the window to the last step
+    path_start: int
+
+
+def analyse(model: Model, lt: LayerTrace, window: int = 200, heat_cap: int = 100) -> Analysis:
+    """Split the last ``window`` steps' Jacobians into paths, chain them to the end, and map ‖∂h_T′/∂h_t‖."""
+    T = lt.steps
+    paths = step_paths(model, lt, steps=slice(max(0, T - window), T))
+    kind, h = paths.kind, paths.h_block()
+    W = heatmap_steps(len(paths.full), paths.h_size, paths.size, heat_cap)
+    heat = chain_norms(paths.full[len(paths.full) - W :], rows=h, cols=h)
+    chains: dict[str, np.ndarray] = {}
+    if kind == "lstm":
+        c = paths.c_block()
+        chains["all paths: ‖∂c_T/∂c_t‖"] = chain_to_end(paths.full, c, c)
+        chains["cell path alone: ‖Π diag(f)‖"] = chain_to_end(paths.parts["cell"], c, c)
+    elif kind == "gru":
+        chains["all paths: ‖∂h_T/∂h_t‖"] = chain_to_end(paths.full, h, h)
+        keep = "z" if model.spec.gru_variant.z_keeps else "1 − z"
+        chains[f"direct path alone: ‖Π diag({keep})‖"] = chain_to_end(paths.parts["direct"], h, h)
+    else:
+        chains["‖∂h_T/∂h_t‖"] = chain_to_end(paths.full, h, h)
+    return Analysis(kind, heat, T - W, step_norms(paths.parts), chains, paths.start)
