@@ -204,3 +204,10 @@ def test_cursor_beyond_the_sequence_is_clamped():
     at = open_page("pages/gradients.py", t="4000", steps="30")
     assert_clean(at)
     assert at.slider(key="w_t").value == 29
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_random_initial_state_and_wide_input(path):
+    at = open_page(path, h0="random", source="typed", seq="1 0 0; 0 1 0; 0 0 1; 1 1 1", hidden="2", seed="7")
+    assert_clean(at)
+    assert charts(at) >= 2
