@@ -94,6 +94,8 @@ def _widget(name: str, cfg: Config, value: object = None) -> str:
 def setup_page(title: str, icon: str = "") -> Config:
     """Presenter styling, link notes and the config: the first call of every page."""
     cfg = config()
+    # Widget ids differ per page: re-set the widgets' values so a page switch keeps them (Streamlit's idiom).
+    st.session_state.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(W)})
     nav()
     if cfg.present:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
