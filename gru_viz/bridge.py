@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from .model import Model
-from .spec import GRU_VARIANTS, KIND_NAMES, Spec, SpecError, param_shapes
+from .parity import grad_key, step_key  # NumPy-only bookkeeping: the keys our side uses too
+from .spec import GRU_VARIANTS, KIND_NAMES, Spec, SpecError, param_key, param_shapes
 from .weights import load_weights, load_weights_bytes
 
 __all__ = ["from_torch", "load_weights", "load_weights_bytes", "save_pt", "to_torch", "torch_state_dict"]
@@ -154,3 +155,258 @@ def describe_module(module: nn.Module) -> str:
     """What gru-viz makes of a torch module, in one line (raises like :func:`from_torch`)."""
     kind, cell = _classify(module)
     return f"{KIND_NAMES[kind]}: {_spec_of(module, kind, cell).describe()}"
+
+
+# ============================================================================== the torch side of a comparison
+#
+# What "Matches PyTorch" runs. torch.nn.GRU / LSTM / RNN (and their cells) compute the outputs, final states and,
+# through autograd, the gradients. They do not expose their gates, so every gate of every step is computed here
+# in torch, step by step, from the module's own weights, with the equations of
+# /work/shared/reference/gru-conventions.md. The same step functions are the whole torch side where torch.nn
+# has no module: the three other GRU variants, minGRU, and any run with clamped gates.
+
+TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+# torch says this once per process when a projected LSTM runs in float32: harmless, and not for the app's log.
+warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+
+
+def is_native(spec: Spec) -> bool:
+    """Whether a torch.nn module computes this model (LSTM, RNN, and PyTorch's GRU variant)."""
+    return spec.kind in ("lstm", "rnn") or (spec.kind == "gru" and spec.variant == "torch")
+
+
+def _lin(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    return x @ w.T if b is None else x @ w.T + b
+
+
+def gru_step(x, h, w_ih, w_hh, b_ih, b_hh, reset_after=True, z_keeps=True, clamp=None):
+    """One GRU step in torch: (h', {r, z, n}); ``clamp`` maps "r"/"z" to a constant gate value."""
+    clamp = clamp or {}
+    H = h.shape[-1]
+    gi = _lin(x, w_ih, b_ih)  # rows r, z, n
+    gh = _lin(h, w_hh, b_hh)
+    r = torch.sigmoid(gi[..., :H] + gh[..., :H])
+    z = torch.sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])
+    r = clamp["r"].expand_as(r) if "r" in clamp else r  # a clamped gate is a constant: no gradient flows
+    z = clamp["z"].expand_as(z) if "z" in clamp else z
+    if reset_after:  # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        n = torch.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
+    else:  # n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
+        n = torch.tanh(gi[..., 2 * H :] + _lin(r * h, w_hh[2 * H :], None if b_hh is None else b_hh[2 * H :]))
+    h_new = (1 - z) * n + z * h if z_keeps else (1 - z) * h + z * n
+    return h_new, {"r": r, "z": z, "n": n}
+
+
+def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr=None, clamp=None):
+    """One LSTM step in torch: (h', c', {i, f, g, o, c (, m)}); rows i, f, g, o."""
+    clamp = clamp or {}
+    H = c.shape[-1]
+    pre = _lin(x, w_ih, b_ih) + _lin(h, w_hh, b_hh)
+    i, f = torch.sigmoid(pre[..., :H]), torch.sigmoid(pre[..., H : 2 * H])
+    g, o = torch.tanh(pre[..., 2 * H : 3 * H]), torch.sigmoid(pre[..., 3 * H :])
+    i = clamp["i"].expand_as(i) if "i" in clamp else i
+    f = clamp["f"].expand_as(f) if "f" in clamp else f
+    o = clamp["o"].expand_as(o) if "o" in clamp else o
+    c_new = f * c + i * g
+    m = o * torch.tanh(c_new)
+    gates = {"i": i, "f": f, "g": g, "o": o, "c": c_new}
+    if w_hr is None:
+        return m, c_new, gates
+    gates["m"] = m
+    return m @ w_hr.T, c_new, gates  # projected: h' = W_hr (o ⊙ tanh c')
+
+
+def rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """One vanilla RNN step in torch: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
+    pre = _lin(x, w_ih, b_ih) + _lin(h, w_hh, b_hh)
+    return torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
+
+
+def mingru_step(x, h, w_ih, b_ih, clamp=None):
+    """One minGRU step in torch: z = σ(W_z x + b_z), n = g(W_n x + b_n), h' = (1 − z) ⊙ h + z ⊙ n."""
+    clamp = clamp or {}
+    H = h.shape[-1]
+    k = _lin(x, w_ih, b_ih)  # rows z, then the candidate
+    z = torch.sigmoid(k[..., :H])
+    z = clamp["z"].expand_as(z) if "z" in clamp else z
+    n = torch.where(k[..., H:] >= 0, k[..., H:] + 0.5, torch.sigmoid(k[..., H:]))  # positive candidate g
+    return (1 - z) * h + z * n, {"z": z, "n": n}
+
+
+def _clamps_by_step(ablations, layer: int, d: int, T: int, H: int, dtype: torch.dtype) -> list[dict]:
+    """For each time index t, the gates clamped at t and their values (time order, either direction)."""
+    steps: list[dict] = [{} for _ in range(T)]
+    for ab in ablations:
+        if not ab.applies(layer, d):
+            continue
+        value = torch.as_tensor(np.broadcast_to(np.asarray(ab.value, dtype=np.float64), (H,)).copy(), dtype=dtype)
+        for t in range(ab.start, T if ab.stop is None else ab.stop):
+            steps[t][ab.gate] = value
+    return steps
+
+
+def reference_run(spec: Spec, params: dict, x: torch.Tensor, h0: torch.Tensor, c0=None, ablations=()):
+    """Run ``spec`` step by step in torch over x (T, B, I) from h0 (L·D, B, H_out) (and c0).
+
+    Returns (output (T, B, D·H_out), h_n (L·D, B, H_out), c_n or None, {parity step key: (T, B, ·) tensor}).
+    """
+    T, D, H = x.shape[0], spec.directions, spec.hidden_size
+    v = GRU_VARIANTS[spec.variant]
+    inp, h_n, c_n, steps = x, [], [], {}
+    for layer in range(spec.num_layers):
+        outs = []
+        for d in range(D):
+
+            def p(name: str, _layer: int = layer, _d: int = d):
+                return params.get(param_key(name, _layer, _d, spec.cell))
+
+            w_ih, w_hh, b_ih, b_hh, w_hr = (p(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+            h = h0[layer * D + d]
+            c = None if c0 is None else c0[layer * D + d]
+            clamps = _clamps_by_step(ablations, layer, d, T, H, x.dtype)
+            hs, gates = [None] * T, [None] * T
+            for t in range(T) if d == 0 else range(T - 1, -1, -1):  # the reverse direction reads from the end
+                if spec.kind == "gru":
+                    h, gates[t] = gru_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, v.reset_after, v.z_keeps, clamps[t])
+                elif spec.kind == "lstm":
+                    h, c, gates[t] = lstm_step(inp[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr, clamps[t])
+                elif spec.kind == "rnn":
+                    h, gates[t] = rnn_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, spec.nonlinearity), {}
+                else:
+                    h, gates[t] = mingru_step(inp[t], h, w_ih, b_ih, clamps[t])
+                hs[t] = h
+            for name in gates[0]:
+                steps[step_key(layer, d, name)] = torch.stack([g[name] for g in gates])
+            steps[step_key(layer, d, "h")] = torch.stack(hs)
+            outs.append(steps[step_key(layer, d, "h")])
+            h_n.append(h)
+            c_n.append(c)
+        inp = torch.cat(outs, dim=-1)
+    return inp, torch.stack(h_n), (torch.stack(c_n) if spec.kind == "lstm" else None), steps
+
+
+def _to_internal(spec: Spec, x: torch.Tensor, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """x as (T, B, I) and a state as (L·D, B, ·), from the shapes the torch module takes (views: autograd flows)."""
+    if x.dim() == 2:
+        x = x.unsqueeze(1)
+        state = None if state is None else (state.reshape(1, 1, -1) if spec.cell else state.unsqueeze(1))
+    else:
+        if spec.batch_first:
+            x = x.transpose(0, 1)
+        if state is not None and spec.cell:
+            state = state.unsqueeze(0)  # a batched cell's (B, H)
+    return x, state
+
+
+def _to_external(spec: Spec, batched: bool, out: torch.Tensor, *states: torch.Tensor | None):
+    """The reverse of :func:`_to_internal` for the output and final states."""
+    if spec.cell:
+        states = tuple(None if s is None else s[0] for s in states)
+        if not batched:
+            out, states = out[:, 0], tuple(None if s is None else s[0] for s in states)
+    elif not batched:
+        out, states = out[:, 0], tuple(None if s is None else s[:, 0] for s in states)
+    elif spec.batch_first:
+        out = out.transpose(0, 1)
+    return (out, *states)
+
+
+def _initial(model: Model, x: np.ndarray, value: object, size: int) -> np.ndarray:
+    """h0 (or c0) as the torch module takes it; zeros when not given (so that ∂L/∂h0 exists)."""
+    if value is not None:
+        return np.asarray(value, dtype=np.float64)
+    s = model.spec
+    batched = x.ndim == 3
+    B = (x.shape[0] if s.batch_first else x.shape[1]) if batched else None
+    if s.cell:
+        return np.zeros((B, size) if batched else (size,))
+    LD = s.num_layers * s.directions
+    return np.zeros((LD, B, size) if batched else (LD, size))
+
+
+def _run_module(module: nn.Module, spec: Spec, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None):
+    """(output, h_n, c_n) of the torch.nn module itself; a cell module is stepped over x[t] as a user would."""
+    state = (h0, c0) if spec.kind == "lstm" else h0
+    if not spec.cell:
+        out, hn = module(x, state)
+        return (out, *hn) if spec.kind == "lstm" else (out, hn, None)
+    outs = []
+    for t in range(x.shape[0]):
+        state = module(x[t], state)
+        outs.append(state[0] if spec.kind == "lstm" else state)
+    if spec.kind == "lstm":
+        return torch.stack(outs), state[0], state[1]
+    return torch.stack(outs), state, None
+
+
+def torch_side(
+    model: Model,
+    x: np.ndarray,
+    h0: object = None,
+    ablations=(),
+    cot=None,
+    dtype: str = "float64",
+) -> tuple[dict[str, np.ndarray], str]:
+    """Every quantity :func:`gru_viz.parity.our_side` computes, computed by torch in ``dtype``; and how.
+
+    ``x`` and ``h0`` are shaped as the torch module takes them (an LSTM's h0 is a pair); ``cot`` holds the
+    fixed loss weights (:class:`gru_viz.parity.Cotangents`). With no clamps, a model torch.nn has is run by its
+    module (outputs, final states, autograd gradients) and only the gates come from the step-by-step code;
+    otherwise the step-by-step code (:func:`reference_run`) is the whole torch side.
+    """
+    s = model.spec
+    dt = TORCH_DTYPES[dtype]
+    x = np.asarray(x, dtype=np.float64)
+    h0, c0 = (h0 if h0 is not None else (None, None)) if s.kind == "lstm" else (h0, None)
+    xt = torch.tensor(x, dtype=dt, requires_grad=True)
+    h0t = torch.tensor(_initial(model, x, h0, s.out_size), dtype=dt, requires_grad=True)
+    c0t = None
+    if s.kind == "lstm":
+        c0t = torch.tensor(_initial(model, x, c0, s.hidden_size), dtype=dt, requires_grad=True)
+    native = is_native(s) and not ablations
+    if native:
+        module = to_torch(model).to(dt)
+        params = dict(module.named_parameters())
+        out, h_n, c_n = _run_module(module, s, xt, h0t, c0t)
+        how = f"torch.nn.{type(module).__name__}" + (", stepped over t" if s.cell else "")
+    else:
+        params = {k: torch.tensor(v, dtype=dt, requires_grad=True) for k, v in model.params.items()}
+        xi, hi = _to_internal(s, xt, h0t)
+        ci = None if c0t is None else _to_internal(s, xt, c0t)[1]
+        out, h_n, c_n, _ = reference_run(s, params, xi, hi, ci, ablations)
+        out, h_n, c_n = _to_external(s, xt.dim() == 3, out, h_n, c_n)
+        why = "torch.nn has no gate clamps" if ablations and is_native(s) else f"torch.nn has no {_name(s)}"
+        how = f"torch, step by step ({why})"
+    loss = (out * torch.as_tensor(cot.output, dtype=dt)).sum() + (h_n * torch.as_tensor(cot.h_n, dtype=dt)).sum()
+    if c_n is not None:
+        loss = loss + (c_n * torch.as_tensor(cot.c_n, dtype=dt)).sum()
+    loss.backward()
+    result = {"output": out, "h_n": h_n}
+    if c_n is not None:
+        result["c_n"] = c_n
+    with torch.no_grad():  # every gate of every step, from the weights that ran (the module's own, if any)
+        xi, hi = _to_internal(s, xt.detach(), h0t.detach())
+        ci = None if c0t is None else _to_internal(s, xt.detach(), c0t.detach())[1]
+        result.update(reference_run(s, {k: p.detach() for k, p in params.items()}, xi, hi, ci, ablations)[3])
+    for name, p in params.items():
+        result[grad_key(name)] = p.grad
+    result[grad_key("x")], result[grad_key("h0")] = xt.grad, h0t.grad
+    if c0t is not None:
+        result[grad_key("c0")] = c0t.grad
+    return {k: v.detach().to(torch.float64).numpy().copy() for k, v in result.items()}, how
+
+
+def _name(spec: Spec) -> str:
+    if spec.kind == "mingru":
+        return "minGRU"
+    return f"GRU of the {GRU_VARIANTS[spec.variant].name!r} variant"
+
+
+def torch_side_source(model: Model, ablations=()) -> str:
+    """The source of the torch code that computes the torch side for this model (for display)."""
+    import inspect
+
+    step = {"gru": gru_step, "lstm": lstm_step, "rnn": rnn_step, "mingru": mingru_step}[model.spec.kind]
+    funcs = [torch_side, _run_module] if is_native(model.spec) and not ablations else [torch_side]
+    funcs += [reference_run, step]
+    return "\n\n".join(inspect.getsource(f) for f in funcs)
