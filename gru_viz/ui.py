@@ -21,6 +21,7 @@ CFG = "gru_viz_cfg"
 NOTES = "gru_viz_notes"
 SESSION_MODEL = "gru_viz_session_model"  # an uploaded or freshly trained Model: this session's only
 SESSION_MODEL_NAME = "gru_viz_session_model_name"
+LAYER_CHOICE = "gru_viz_layer_choice"  # (layer, direction) of the session model picked on "Your model" (0-based)
 W = "w_"  # prefix of widget keys that mirror Config fields
 
 FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)
@@ -235,6 +236,9 @@ def _weights_control(cfg: Config, cell: str) -> str:
     if st.session_state[key] not in options:
         st.session_state[key] = "random"
 
+    # Read now, not inside label: AppTest calls format_func outside the script run, where session state is empty.
+    session_name = st.session_state.get(SESSION_MODEL_NAME, "uploaded")
+
     def label(option: str) -> str:
         kind, _, name = option.partition(":")
         if kind == "preset":
@@ -242,7 +246,7 @@ def _weights_control(cfg: Config, cell: str) -> str:
         if kind == "trained":
             return f"Trained: {name}"
         if kind == "session":
-            return f"Your model: {st.session_state.get(SESSION_MODEL_NAME, 'uploaded')}"
+            return f"Your model: {session_name}"
         return "Random (seeded, like torch's init)"
 
     return st.selectbox("Weights", options, format_func=label, key=key)
