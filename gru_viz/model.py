@@ -13,6 +13,7 @@ from .trace import Ablation, LayerTrace, Trace
 
 MAX_STEPS = 100_000  # a run longer than this is refused (the pages cap lower)
 MAX_BATCH = 4096
+SCAN_FROM_STEPS = 512  # minGRU: the log-space scan pays off from about this many steps
 
 
 class ModelInputError(ValueError):
@@ -153,15 +154,19 @@ class Model:
         x: object,
         h0: object = None,
         ablations: Sequence[Ablation] = (),
-        scan: bool = True,
+        scan: bool | None = None,
     ) -> Trace:
         """Run the model over ``x`` (shaped as the torch module takes it) and return the full :class:`Trace`.
 
         ``h0`` is shaped as torch takes it (a tuple ``(h0, c0)`` for an LSTM). ``scan`` picks minGRU's
-        parallel log-space scan over its sequential loop (the two agree).
+        parallel log-space scan (True) or its sequential loop (False); the two agree. By default the scan runs
+        for long sequences (T ≥ SCAN_FROM_STEPS), where the loop's per-step cost dominates, and the loop for
+        short ones, where the scan's extra log/exp passes cost more than they save.
         """
         s = self.spec
         x_tbi, batched = self._batched_input(x)
+        if scan is None:
+            scan = x_tbi.shape[0] >= SCAN_FROM_STEPS
         _T, B, _ = x_tbi.shape
         c0_all = None
         if s.kind == "lstm":
