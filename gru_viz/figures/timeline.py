@@ -1,0 +1,414 @@
+"""Timeline figures: every gate and state of a run over time × unit, the units' trajectories, and their PCA.
+
+- :func:`timeline_figure`: the input on top, then one heatmap per quantity (r, z, n, h for a GRU; i, f, g,
+  o, c, h for an LSTM; z, n, h for minGRU; the pre-activation and h for a vanilla RNN), all on one shared
+  time axis. Long runs are shown in blocks: above ``MAX_COLUMNS`` steps each heatmap column is the *mean*
+  of a block of consecutive steps, and its hover gives the block's min and max.
+- :func:`units_figure`: h of every unit as a line over time (above ``MAX_LINE_BLOCKS`` blocks, each block's
+  min and max, so no spike disappears).
+- :func:`pca_figure`: h projected on its top two principal components (:func:`pca_2d`), coloured by time.
+
+Time is always measured in steps t (0-based, as in the traces), whatever the decimation, so a click at
+x = t means step t.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import n_colors
+from plotly.subplots import make_subplots
+
+from ..sequences import Sequence
+from ..trace import LayerTrace
+from . import palette
+
+MAX_COLUMNS = 300  # heatmap columns; ~3.5 px each at 1280 px wide
+MAX_LINE_BLOCKS = 400  # line plots draw a min/max pair per block above this many steps
+MAX_PCA_POINTS = 500  # the PCA scatter shows every k-th step above this (the PCA itself uses all)
+HOVER_DETAIL_MAX = 40_000  # numbers per heatmap beyond which the hover lists only its own quantity
+MAX_TICK_LABELS = 120  # text input: one character tick per step up to this many steps
+
+# What each kind of cell shows, in the order of its equations; "pre_h" is a vanilla RNN's W_ih x + W_hh h + b.
+QUANTITIES: dict[str, tuple[str, ...]] = {
+    "gru": ("r", "z", "n", "h"),
+    "lstm": ("i", "f", "g", "o", "c", "h"),
+    "mingru": ("z", "n", "h"),
+    "rnn": ("pre_h", "h"),
+}
+GATES_01 = ("r", "z", "i", "f", "o")  # quantities that live in [0, 1]
+NAMES = {**palette.NAMES, "pre_h": "pre-activation of h"}
+SHORT = {"pre_h": "pre h"}  # axis titles
+TIME_SCALE = "Viridis"  # time in the PCA view (not a quantity, so not one of the palette's scales)
+FONT = {False: 13, True: 19}  # base font size: normal, presenter mode
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's own, where the browser has it
+
+
+# ------------------------------------------------------------------------------------------- data
+
+
+def quantities(lt: LayerTrace, kind: str, batch: int = 0) -> dict[str, np.ndarray]:
+    """The quantities a timeline shows for one layer trace, each (T, units), in equation order."""
+    out = {}
+    for name in QUANTITIES[kind]:
+        if name == "h":
+            out[name] = lt.h[:, batch, :]
+        elif name == "pre_h":
+            out[name] = lt.pre["h"][:, batch, :]
+        else:
+            out[name] = lt.gates[name][:, batch, :]
+    return out
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """How T steps map to heatmap columns: column j covers the steps starts[j] ≤ t < stops[j]."""
+
+    steps: int
+    size: int  # steps per block (the last block may be shorter)
+    starts: np.ndarray
+    stops: np.ndarray
+
+    @property
+    def aggregated(self) -> bool:
+        """Whether a column stands for more than one step."""
+        return self.size > 1
+
+    @property
+    def count(self) -> int:
+        """The number of columns."""
+        return len(self.starts)
+
+    @property
+    def centers(self) -> np.ndarray:
+        """The middle of each block, in steps."""
+        return (self.starts + self.stops - 1) / 2
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Column edges in steps (count + 1 values): step t's own cell spans t − ½ … t + ½."""
+        return np.append(self.starts, self.steps) - 0.5
+
+
+def blocks(steps: int, max_columns: int = MAX_COLUMNS) -> Blocks:
+    """Group ``steps`` steps into at most ``max_columns`` blocks of equal size (the last may be shorter)."""
+    size = max(1, math.ceil(steps / max_columns))
+    starts = np.arange(0, steps, size)
+    return Blocks(steps, size, starts, np.minimum(starts + size, steps))
+
+
+def block_reduce(values: np.ndarray, b: Blocks, how: str = "mean") -> np.ndarray:
+    """Reduce (T, U) values over each block of steps: "mean", "min" or "max" → (count, U)."""
+    if not b.aggregated:
+        return values
+    if how == "mean":
+        return np.add.reduceat(values, b.starts, axis=0) / (b.stops - b.starts)[:, None]
+    if how == "min":
+        return np.minimum.reduceat(values, b.starts, axis=0)
+    if how == "max":
+        return np.maximum.reduceat(values, b.starts, axis=0)
+    raise ValueError(f"unknown reduction {how!r}")
+
+
+def envelope(values: np.ndarray, b: Blocks) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max decimation of one series (T,): per block its min and max, at their own steps, in time order.
+
+    Returns (steps, values), each of length ≤ 2 · count; without aggregation, the series itself.
+    """
+    if not b.aggregated:
+        return np.arange(b.steps), values
+    padded = np.full(b.count * b.size, np.nan)
+    padded[: b.steps] = values
+    grid = padded.reshape(b.count, b.size)
+    lo = b.starts + np.nanargmin(grid, axis=1)
+    hi = b.starts + np.nanargmax(grid, axis=1)
+    t = np.sort(np.stack([lo, hi], axis=1), axis=1).ravel()  # time order inside each block
+    t = t[np.r_[True, t[1:] != t[:-1]]]  # one point where a block's min and max are the same step
+    return t, values[t]
+
+
+def pca_2d(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project states h (T, H) on their top two principal components.
+
+    Returns coords (T, 2) and the fraction of the variance each component explains (2,). Missing
+    components (H = 1, or a run whose states all coincide) have zero coordinates and zero share. Each
+    component's sign is fixed so that its largest loading is positive, so the picture does not flip.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    centred = h - h.mean(axis=0)
+    coords = np.zeros((h.shape[0], 2))
+    ratio = np.zeros(2)
+    scale = max(1.0, float(np.abs(h).max(initial=0.0)))
+    if not np.any(np.abs(centred) > 1e-12 * scale):
+        return coords, ratio
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    k = min(2, len(s))
+    signs = np.sign(vt[np.arange(k), np.argmax(np.abs(vt[:k]), axis=1)])
+    coords[:, :k] = u[:, :k] * s[:k] * signs
+    var = s**2
+    ratio[:k] = var[:k] / var.sum()
+    return coords, ratio
+
+
+def value_range(name: str, values: np.ndarray) -> tuple[float, float]:
+    """Colour range: [0, 1] for gates; symmetric around 0 and at least [−1, 1] for states and candidates."""
+    if name in GATES_01:
+        return palette.gate_range(name)
+    top = max(1.0, float(np.abs(values).max(initial=0.0)))
+    return -top, top
+
+
+def step_from_selection(selection: Mapping | None, steps: int) -> int | None:
+    """The step t a Plotly selection (``st.plotly_chart(..., on_select=...)``'s state) points at, if any."""
+    if not selection:
+        return None
+    points = (selection.get("selection") or {}).get("points") or []
+    for point in points:
+        x = point.get("x")
+        if isinstance(x, int | float) and math.isfinite(x):
+            return int(min(max(round(x), 0), steps - 1))
+    return None
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+
+def _title(name: str) -> str:
+    return f"<b>{SHORT.get(name, name)}</b>"
+
+
+def _hover_label(name: str) -> str:
+    return SHORT.get(name, name)
+
+
+def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndarray], text: np.ndarray | None,
+             units_label: str = "unit") -> go.Heatmap:
+    """One quantity as a heatmap: z is (units, columns), hover from customdata."""
+    shown = block_reduce(values, b)
+    low, high = value_range(name, values)
+    label = _hover_label(name)
+    where = "t=%{customdata[0]}" + (" %{text}" if text is not None else "")
+    if b.aggregated:
+        # customdata: first step, last step, block min, block max. Hover shows 4 decimals, so float32 (exact
+        # for steps, 7 significant digits for values) halves what the browser loads; z itself stays float64.
+        lo, hi = block_reduce(values, b, "min"), block_reduce(values, b, "max")
+        first = np.broadcast_to(b.starts[:, None], shown.shape)
+        last = np.broadcast_to(b.stops[:, None] - 1, shown.shape)
+        custom = np.stack([first, last, lo, hi], axis=-1).transpose(1, 0, 2).astype(np.float32)
+        template = (f"steps %{{customdata[0]}}–%{{customdata[1]}}<br>{units_label} %{{y}}<br>"
+                    f"{label}: mean %{{z:.4f}}, min %{{customdata[2]:.4f}}, max %{{customdata[3]:.4f}}")
+    else:
+        source = {**detail, name: values}
+        names = [n for n in source if source[n].shape == values.shape]
+        if values.size * (len(names) + 1) > HOVER_DETAIL_MAX:
+            names = [name]
+        t = np.broadcast_to(np.arange(b.steps)[:, None], values.shape)
+        custom = np.stack([t, *(source[n] for n in names)], axis=-1).transpose(1, 0, 2).astype(np.float32)
+        lines = [f"{_hover_label(n)} = %{{customdata[{k + 1}]:.4f}}" for k, n in enumerate(names)]
+        template = f"{where}<br>{units_label} %{{y}}<br>" + "<br>".join(lines)
+    return go.Heatmap(
+        z=shown.T, x=b.edges, y=np.arange(values.shape[1]), customdata=custom, text=text,
+        zmin=low, zmax=high, zmid=None if name in GATES_01 else 0.0, colorscale=palette.colorscale(name),
+        hovertemplate=template + "<extra></extra>", name=NAMES.get(name, name), showscale=True,
+    )
+
+
+def _picker(b: Blocks, y: float, row: int) -> go.Scatter:
+    """Invisible points, one per column: Plotly selects points (not heatmap cells) on click, so a click
+    anywhere in a column (hovermode "x" finds the column by x alone) selects the point at that step."""
+    return go.Scatter(
+        x=np.round(b.centers).astype(int) if b.aggregated else np.arange(b.steps), y=np.full(b.count, y),
+        mode="markers", marker={"size": 8, "opacity": 0.0, "color": palette.GREY}, hoverinfo="none",
+        showlegend=False, name=f"steps (row {row})",
+    )
+
+
+def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[go.BaseTraceType]:
+    """The input row: a line for one value per step, a heatmap (one row per value or symbol) otherwise."""
+    x = seq.values
+    if seq.width == 1:
+        t, v = envelope(x[:, 0], b)
+        mode = "lines+markers" if b.steps <= 200 else "lines"
+        hover = "t=%{x}<br>x = %{y:.4f}" + ("<br>(block min/max)" if b.aggregated else "")
+        return [go.Scatter(x=t, y=v, mode=mode, line={"color": palette.color("x"), "width": 2},
+                           marker={"size": 5, "color": palette.color("x")}, name=NAMES["x"], showlegend=False,
+                           hovertemplate=hover + "<extra></extra>")]
+    if seq.alphabet is None:
+        return [_heatmap("x", x, b, {}, text, units_label="input")]
+    # Text: one-hot rows, one per symbol of the alphabet, white (0) to the input's grey (1).
+    heat = _heatmap("x", x, b, {}, text, units_label="symbol")
+    heat.update(colorscale=[[0, "#FFFFFF"], [1, palette.color("x")]], zmin=0.0, zmax=1.0, zmid=None,
+                showscale=False)
+    return [heat]
+
+
+def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None = None, present: bool = False,
+                    max_columns: int = MAX_COLUMNS) -> go.Figure:
+    """The input on top, then one heatmap per quantity (units × time), all sharing one time axis.
+
+    ``t`` marks the step-through cursor with a dashed line. Rows: 1 is the input, 2… the quantities in
+    :data:`QUANTITIES` order. Hover a cell for every quantity of that unit at that step (or, for a block of
+    steps, the block's mean, min and max); the invisible per-column points make a click pick a step.
+    """
+    data = quantities(lt, kind)
+    b = blocks(seq.steps, max_columns)
+    text = None
+    if seq.alphabet is not None and not b.aggregated:  # text: the character under the cursor
+        chars = np.asarray(seq.labels, dtype=object)
+        text = np.broadcast_to(chars[None, :], (seq.width, b.count))
+    font = FONT[present]
+    names = list(data)
+    char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
+    zoom = 1.25 if present else 1.0
+    # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
+    rows_px = [60 if seq.width == 1 else min(200, 12 * seq.width + 16)]
+    rows_px += [min(150, max(70, 16 * v.shape[1] + 24)) for v in data.values()]
+    rows_px = [int(r * zoom) for r in rows_px]
+    gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
+    margin = {"l": 80, "r": 70, "t": 10, "b": int(50 * zoom)}
+    plot_px = sum(rows_px) + sum(gaps_px)
+    fig = make_subplots(rows=len(names) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.02)
+    top = 1.0
+    for row, (px, gap) in enumerate(zip(rows_px, [*gaps_px, 0], strict=True), start=1):
+        fig.update_yaxes(domain=[max(top - px / plot_px, 0.0), top], row=row, col=1)
+        top -= (px + gap) / plot_px
+    for trace in _input_traces(seq, b, text):
+        fig.add_trace(trace, row=1, col=1)
+    input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (seq.width - 1) / 2
+    fig.add_trace(_picker(b, float(input_mid), 1), row=1, col=1)
+    for row, name in enumerate(names, start=2):
+        heat_text = None
+        if text is not None:
+            heat_text = np.broadcast_to(text[:1], (data[name].shape[1], b.count))
+        fig.add_trace(_heatmap(name, data[name], b, data, heat_text), row=row, col=1)
+        fig.add_trace(_picker(b, (data[name].shape[1] - 1) / 2, row), row=row, col=1)
+
+    # Colour bars beside their own rows (the letters on the left say which quantity each row is).
+    for tr in fig.data:
+        if isinstance(tr, go.Heatmap):
+            lo, hi = fig.layout["yaxis" + tr.yaxis[1:]].domain
+            tr.colorbar = {"y": (lo + hi) / 2, "len": max(hi - lo, 0.05), "yanchor": "middle", "thickness": 12,
+                           "x": 1.01, "tickfont": {"size": font - 3}, "outlinewidth": 0, "nticks": 3}
+
+    fig.update_yaxes(row=1, col=1, tickfont={"size": font - 3})
+    if seq.width > 1:
+        ticks = symbol_labels(seq) if seq.alphabet is not None else list(range(seq.width))
+        fig.update_yaxes(autorange="reversed", row=1, col=1, tickvals=list(range(seq.width)),
+                         ticktext=[_tick(str(s)) for s in ticks] if seq.width <= 24 else None,
+                         showticklabels=seq.width <= 24)
+    for row, name in enumerate(names, start=2):
+        units = data[name].shape[1]
+        fig.update_yaxes(autorange="reversed", row=row, col=1, tickfont={"size": font - 3},
+                         tickvals=list(range(units)) if units <= 8 else None, showgrid=False, zeroline=False)
+    if char_ticks:
+        # The characters under the input row, so a reader sees which symbol each column read.
+        fig.update_xaxes(row=1, col=1, showticklabels=True, tickvals=list(range(b.steps)),
+                         ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
+                         tickfont={"size": font - 1})
+    # Each row's letter, upright and in its palette colour, left of the unit axis; hover it for the full name.
+    for row, name in enumerate(["x", *names], start=1):
+        lo, hi = fig.layout["yaxis" + ("" if row == 1 else str(row))].domain
+        fig.add_annotation(text=_title(name), hovertext=NAMES.get(name, name), x=0, xref="paper", xanchor="right",
+                           xshift=-34, y=(lo + hi) / 2, yref="paper", showarrow=False,
+                           font={"size": font + 5, "color": palette.color(name)})
+    fig.update_xaxes(showgrid=False, zeroline=False, showspikes=True, spikemode="across", spikesnap="cursor",
+                     spikethickness=1, spikedash="dot", spikecolor=palette.GREY)
+    fig.update_xaxes(title_text="time step t", row=len(names) + 1, col=1, title_font={"size": font})
+    fig.update_xaxes(range=[-0.5, b.steps - 0.5])
+    if t is not None and 0 <= t < b.steps:
+        fig.add_vline(x=t, line={"color": palette.GREY, "width": 1.5, "dash": "dash"})
+    fig.update_layout(height=plot_px + margin["t"] + margin["b"], margin=margin, hovermode="x", showlegend=False,
+                      **_style(font))
+    return fig
+
+
+def symbol_labels(seq: Sequence) -> list[str]:
+    """A visible label per symbol of a text's alphabet, the same as its steps' labels (␣ for a space)."""
+    shown = dict(zip(np.argmax(seq.values, axis=1).tolist(), seq.labels, strict=True))
+    return [shown.get(i, symbol if symbol.isprintable() and not symbol.isspace() else repr(symbol)[1:-1])
+            for i, symbol in enumerate(seq.alphabet or ())]
+
+
+def _style(font: int) -> dict:
+    """Layout settings every figure here shares: a plain white template, so the page and the exported files
+    look the same (the page draws with ``theme=None``)."""
+    return {"template": "plotly_white", "font": {"size": font, "family": FONT_FAMILY},
+            "hoverlabel": {"font": {"size": font, "color": "#222222"}, "bgcolor": "white"}}
+
+
+def _tick(label: str) -> str:
+    """A tick label that Plotly shows literally (its text is HTML-ish)."""
+    return label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unit_colors(units: int) -> list[str]:
+    """Shades of the palette's h colour, light to dark, one per unit."""
+    base = palette.color("h")
+    rgb = tuple(int(base[i:i + 2], 16) for i in (1, 3, 5))
+    light = tuple(c + (255 - c) * 0.55 for c in rgb)
+    dark = tuple(c * 0.45 for c in rgb)
+    if units == 1:
+        return [base]
+    return [f"rgb({r:.0f},{g:.0f},{bl:.0f})" for r, g, bl in n_colors(light, dark, units)]
+
+
+def units_figure(h: np.ndarray, *, unit: int = 0, t: int | None = None, present: bool = False,
+                 max_blocks: int = MAX_LINE_BLOCKS) -> go.Figure:
+    """h of every unit over time, one line each (the selected ``unit`` drawn bold)."""
+    steps, units = h.shape
+    b = blocks(steps, max_blocks)
+    font = FONT[present]
+    fig = go.Figure()
+    colors = unit_colors(units)
+    for u in range(units):
+        x, y = envelope(h[:, u], b)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"unit {u}",
+                                 line={"color": colors[u], "width": 3 if u == unit else 1.3},
+                                 hovertemplate=f"unit {u}<br>t=%{{x}}<br>h = %{{y:.4f}}<extra></extra>"))
+    if t is not None and 0 <= t < steps:
+        fig.add_vline(x=t, line={"color": palette.GREY, "width": 1.5, "dash": "dash"})
+    fig.update_layout(height=int(320 * (1.2 if present else 1.0)), margin={"l": 60, "r": 10, "t": 10, "b": 40},
+                      showlegend=units <= 8, hovermode="closest", **_style(font),
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      xaxis={"title": "time step t", "range": [-0.5, steps - 0.5], "showgrid": False},
+                      yaxis={"title": {"text": "<b>h</b>", "font": {"color": palette.color("h")}},
+                             "zeroline": True, "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"})
+    return fig
+
+
+def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present: bool = False,
+               max_points: int = MAX_PCA_POINTS) -> go.Figure:
+    """The trajectory of h in the plane of its top two principal components, coloured by time."""
+    coords, ratio = pca_2d(h)
+    steps = h.shape[0]
+    stride = max(1, math.ceil(steps / max_points))
+    idx = np.arange(0, steps, stride)
+    if idx[-1] != steps - 1:
+        idx = np.append(idx, steps - 1)  # always show where the run ends
+    font = FONT[present]
+    hover = "t=%{customdata}<br>PC1 %{x:.4f}<br>PC2 %{y:.4f}"
+    if labels is not None:
+        hover = "t=%{customdata} %{text}<br>PC1 %{x:.4f}<br>PC2 %{y:.4f}"
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], mode="lines",
+                             line={"color": "#CCCCCC", "width": 1}, hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(
+        x=coords[idx, 0], y=coords[idx, 1], mode="markers", customdata=idx, showlegend=False,
+        text=None if labels is None else [labels[i] for i in idx],
+        marker={"color": idx, "colorscale": TIME_SCALE, "size": 7 if len(idx) <= 300 else 4,
+                "colorbar": {"title": {"text": "t"}, "thickness": 12}, "cmin": 0, "cmax": max(steps - 1, 1)},
+        hovertemplate=hover + "<extra></extra>", name="h(t)"))
+    for i, text in ((0, "start"), (steps - 1, "end")):
+        fig.add_annotation(x=coords[i, 0], y=coords[i, 1], text=text, showarrow=True, arrowhead=2, ax=20, ay=-20,
+                           font={"size": font - 2})
+    fig.update_layout(height=int(320 * (1.2 if present else 1.0)), margin={"l": 60, "r": 10, "t": 10, "b": 40},
+                      hovermode="closest", **_style(font),
+                      xaxis={"title": f"PC1 ({ratio[0]:.1%} of variance)", "zerolinecolor": "#DDDDDD",
+                             "gridcolor": "#F0F0F0"},
+                      yaxis={"title": f"PC2 ({ratio[1]:.1%})", "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"},
+                      meta={"explained_variance_ratio": ratio.tolist(), "stride": stride})
+    return fig

@@ -1,0 +1,169 @@
+"""The Timeline page in Streamlit's AppTest: every cell kind, the demos, text and 5000-step input, bad input
+and bad links, hide=export, PNG on demand, and a picked step opening Step through."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gru_viz import state
+from gru_viz.model import Model
+from gru_viz.params import init_params
+from gru_viz.spec import KINDS, Spec
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/timeline.py"
+
+
+def open_page(query: dict[str, str] | None = None, session: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def infos(at: AppTest) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def test_defaults():
+    at = open_page()
+    assert_clean(at)
+    assert at.title[0].value == "Timeline"
+    assert len(charts(at)) == 3  # timeline, h per unit, PCA
+    assert "GRU with H = 4 on 40 steps" in at.caption[0].value
+    assert "too many to draw" not in infos(at)
+    assert [e.label for e in at.expander] == ["Export"]
+    assert [b.label for b in at.button] == ["Prepare PNG"] * 3
+    assert [b.label for b in at.get("download_button")] == ["Trace as CSV", "Trace as JSON", "HTML", "HTML", "HTML"]
+
+
+@pytest.mark.parametrize("demo", list(state.DEMOS))
+def test_demos(demo):
+    at = open_page(state.to_query(state.DEMOS[demo][2]))
+    assert_clean(at)
+    assert len(charts(at)) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_cell_kind(kind):
+    at = open_page({"cell": kind, "hidden": "5", "t": "3"})
+    assert_clean(at)
+    assert len(charts(at)) == 3
+    assert at.query_params.get("cell", "gru") == kind  # the page writes its config back to the URL
+
+
+def test_text_input():
+    at = open_page({"source": "text", "seq": "hello, world"})
+    assert_clean(at)
+    assert "12 steps of typed text" in at.caption[0].value
+    assert at.text_area(key="w_seq").value == "hello, world"
+
+
+def test_5000_steps_render_with_the_decimation_note():
+    at = open_page({"steps": "5000", "hidden": "64", "cell": "lstm"})
+    assert_clean(at)
+    note = infos(at)
+    assert "5000 steps" in note and "**mean** of a block of 17 steps" in note and "min and max" in note
+    assert len(charts(at)) == 3
+    start = time.perf_counter()
+    at.run()  # a rerun, e.g. after a widget change elsewhere: scene cached, figures rebuilt
+    elapsed = time.perf_counter() - start
+    print(f"\n5000-step LSTM (H=64) timeline rerun in AppTest: {elapsed:.2f} s")
+    assert_clean(at)
+    assert elapsed < 10  # generous: this machine is shared; typically well under a second
+
+
+def test_hostile_text_is_refused_in_the_page_and_kept():
+    at = open_page({"source": "typed", "seq": "1, 2"})
+    hostile = "1, 2; nan <script>alert(1)</script> 1e999 \x00"
+    at.text_area(key="w_seq").input(hostile).run()
+    assert not at.exception
+    assert at.error and "Cannot run the cell" in at.error[0].value
+    assert at.text_area(key="w_seq").value == hostile
+    assert not charts(at)
+
+
+def test_too_long_text_is_refused():
+    at = open_page({"source": "text", "seq": "ab"})
+    at.text_area(key="w_seq").input("x" * 5001).run()
+    assert not at.exception
+    assert at.error and "too many steps" in at.error[0].value
+
+
+def test_bad_link_values_become_notes():
+    at = open_page({"cell": "transformer", "steps": "-4", "hidden": "9999", "t": "abc", "bogus": "1"})
+    assert_clean(at)
+    notes = infos(at)
+    assert "Ignored cell='transformer'" in notes and "Ignored steps='-4'" in notes and "Ignored t='abc'" in notes
+    assert "unknown link settings: bogus" in notes
+    assert len(charts(at)) == 3
+
+
+def test_cursor_beyond_the_run_is_clamped():
+    at = open_page({"steps": "10", "t": "400"})
+    assert_clean(at)
+    assert at.query_params["t"] == "9"
+
+
+def test_hide_export():
+    at = open_page({"hide": "export"})
+    assert_clean(at)
+    assert not at.expander and not at.button and not at.get("download_button")
+
+
+def test_presenter_mode():
+    at = open_page({"present": "1"})
+    assert_clean(at)
+    assert len(charts(at)) == 3
+
+
+def test_png_is_prepared_on_demand_then_offered():
+    at = open_page({"hidden": "2", "steps": "12"})
+    at.button(key="png_pca").click().run()
+    assert_clean(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download PNG" in labels, labels
+    assert [b.label for b in at.button] == ["Prepare PNG"] * 2  # the other two figures are not rendered yet
+    at.run()  # cached: still offered without rendering again
+    assert "Download PNG" in [b.label for b in at.get("download_button")]
+
+
+def test_picked_step_opens_step_through():
+    # AppTest cannot click inside a Plotly chart (the browser test does): play the selection callback's part,
+    # which sets t through ui.update and leaves the flag for the next run.
+    at = open_page({"steps": "30", "t": "17"})
+    at.session_state["timeline_goto"] = True
+    at.run()
+    assert not at.exception
+    assert at.query_params["t"] == "17" and at.query_params["steps"] == "30"
+    assert at.title[0].value != "Timeline"
+    assert "timeline_goto" not in at.session_state  # one click, one switch
+
+
+def test_stacked_bidirectional_session_model_has_a_layer_choice():
+    spec = Spec("gru", 1, 3, num_layers=2, bidirectional=True)
+    model = Model(spec, init_params(spec, 0))
+    # (no model name: AppTest re-formats the weights selectbox outside the script, where the name is unknown)
+    at = open_page({"weights": "session"}, {"gru_viz_session_model": model})
+    assert_clean(at)
+    box = at.selectbox(key="timeline_layer")
+    assert len(box.options) == 4
+    box.select_index(1).run()
+    assert_clean(at)
+    assert len(charts(at)) == 3
