@@ -160,7 +160,9 @@ def test_presenter_mode_and_export_section(streamlit_server, page, screenshot):
     page.get_by_test_id("stExpander").get_by_text("Export").click()
     expander = page.get_by_test_id("stExpander")
     expect(expander.get_by_role("button", name="Trace as CSV")).to_be_visible()
-    expander.evaluate("el => el.scrollIntoView({block: 'end'})")
+    page.wait_for_timeout(500)  # the expander's opening animation
+    expander.get_by_role("button", name="Prepare PNG").last.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
     screenshot(page, "timeline-export", full_page=False)
     expander.get_by_role("button", name="Prepare PNG").last.click()
     wait_for_app(page, timeout=60_000)
