@@ -97,6 +97,7 @@ def setup_page(title: str, icon: str = "") -> Config:
     cfg = config()
     # Widget ids differ per page: re-set the widgets' values so a page switch keeps them (Streamlit's idiom).
     st.session_state.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(W)})
+    commit(cfg)  # a page reached from the menu (empty query) writes its link back: the address bar is the link
     nav()
     if cfg.present:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
