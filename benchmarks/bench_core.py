@@ -6,9 +6,7 @@ Run: .venv/bin/python benchmarks/bench_core.py [--repeats N]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,26 +14,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gru_viz  # noqa: E402
-from gru_viz.grad import backward  # noqa: E402
-from gru_viz.model import Model  # noqa: E402
-from gru_viz.params import random_model  # noqa: E402
-from gru_viz.spec import Spec  # noqa: E402
+import gru_viz
+from benchmarks.timing import interleaved
+from gru_viz.grad import backward
+from gru_viz.model import Model
+from gru_viz.params import random_model
+from gru_viz.spec import Spec
 
 torch.set_default_dtype(torch.float64)
-
-
-def interleaved(fns: dict[str, object], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each function, calls interleaved so drift hits all alike."""
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for fn in fns.values():  # warm up
-        fn()
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def gru_pair(T: int, B: int, I: int, H: int, seed: int = 0):

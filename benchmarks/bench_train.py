@@ -35,9 +35,7 @@ def _threads_from_argv() -> str:
 
 os.environ["OPENBLAS_NUM_THREADS"] = _threads_from_argv()
 
-import statistics  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -45,23 +43,11 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.timing import interleaved  # noqa: E402
 from gru_viz.tasks import get_task  # noqa: E402
 from gru_viz.train import TrainConfig, Trainer  # noqa: E402
 
 TARGET_MSE = 0.01
-
-
-def interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each function, calls interleaved so that drift hits all alike."""
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for fn in fns.values():  # warm up
-        fn()
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def bench_step(repeats: int, T: int = 50, B: int = 32, H: int = 32) -> dict[str, float]:
