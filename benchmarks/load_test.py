@@ -1,0 +1,876 @@
+"""A classroom at once: N sessions open one shared link on a real ``streamlit run`` and click through it.
+
+Run (40 sessions: 4 real chromium pages + 36 protocol-level clients, 10 interactions each):
+
+    .venv/bin/python benchmarks/load_test.py --sessions 40 --browser-sessions 4 --interactions 10
+
+Options: ``--url http://127.0.0.1:PORT`` drives a server that is already running instead of starting one;
+``--link "/step?cell=gru&hidden=8&t=5"`` is the shared deep link; ``--think 1 3`` the pause between a
+session's interactions (uniform, seconds); ``--ramp 3`` spreads the sessions' first requests over 3 s (a link
+pasted in a chat); ``--duration-cap 300`` bounds the whole run; ``--out results.md`` also writes the report.
+
+What a session is
+-----------------
+- *browser*: a Playwright context in Debian's chromium (``/usr/bin/chromium``), all in one browser process.
+  An interaction is a click/keypress; its latency is from the interaction to the moment the app's
+  ``data-test-script-state`` went running → notRunning (recorded in the page by a MutationObserver).
+- *protocol*: a websocket client speaking Streamlit's own protocol, as the frontend does: it connects to
+  ``/_stcore/stream`` (subprotocol ``streamlit``), sends ``BackMsg.rerun_script`` with the link's query string
+  and page name, reads every ``ForwardMsg`` (deltas, ``page_info_changed``, ``navigation``), learns the widget
+  ids from the deltas, and sends reruns with widget states (button triggers, selectbox/segmented values,
+  typed text; the widget's ``fragment_id`` when it lives in an ``st.fragment``, as the frontend does), a page
+  switch by ``page_script_hash``. Latency is from sending the BackMsg to the ``script_finished`` ForwardMsg.
+  Each runs the server's full script + serialization path, so it loads the server like a browser does, minus
+  the frontend's ForwardMsg cache (it always receives whole messages: the worst case for the server).
+
+Errors counted: uncaught exceptions (``Exception`` elements), ``st.error`` boxes, page-not-found, compile
+errors, disconnects, timeouts (30 s per interaction), and, for protocol sessions, a Step page that shows
+another step than the clicks imply (a sign of state mixed up between sessions).
+
+The server's RSS (VmRSS/VmHWM) and CPU (utime+stime) come from ``/proc/<pid>`` (psutil is not installed),
+sampled every 0.25 s. Everything runs on the same machine: the browsers' and this client's CPU compete
+with the server's, so the report lists the client's CPU too.
+
+After the load phase a single protocol session measures the ForwardMsg sizes of every page (the default
+link and a heavy one: H = 64, 5000 steps), which says whether a figure is too large for the websocket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gru_viz.spec import KIND_NAMES  # noqa: E402
+
+CHROMIUM = os.environ.get("GRU_VIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+INTERACTION_TIMEOUT = 30.0
+DEFAULT_LINK = "/step?cell=gru&hidden=8&t=5"
+HEAVY_QUERY = "cell=gru&hidden=64&steps=5000&t=2500"
+
+# The scripted lesson, cycled when --interactions is larger. The first ten cover: step next/prev, play,
+# switch cell, type a sequence, open the timeline and the compare pages.
+SCRIPT = ["next", "next", "prev", "play", "stepmode", "cell:lstm", "source:typed", "type", "page:timeline",
+          "page:compare", "page:step", "cell:gru", "next", "page:gradients", "page:step", "prev"]
+TYPED = "0, 1, 0, 0, 1, 1, 0, 0.5, -1, 0"
+MODE_LABEL = {"play": re.compile(r"^Play"), "stepmode": re.compile(r"^Step")}  # the Step page's view switch
+STEP_RE = re.compile(r"\*\*Step t = (\d+)\*\*")
+
+
+# ------------------------------------------------------------------------------------------------- results
+
+
+@dataclass
+class Sample:
+    session: int
+    kind: str  # "browser" or "protocol"
+    action: str
+    page: str
+    latency: float | None  # seconds; None when it failed before finishing
+    nbytes: int = 0  # ForwardMsg bytes received for it (protocol sessions)
+    error: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when it was recorded (for latency over time)
+
+
+@dataclass
+class Results:
+    samples: list[Sample] = field(default_factory=list)
+    sessions_started: int = 0
+    sessions_completed: int = 0
+
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation, like numpy's default."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    pos = (len(s) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+# -------------------------------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
+    """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun)."""
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    if not watcher:
+        cmd += ["--server.fileWatcherType", "none"]
+    return cmd + extra
+
+
+@contextlib.contextmanager
+def run_server(watcher: bool, log_path: Path, extra: list[str]) -> Iterator[tuple[str, int, list[str]]]:
+    """Start the app on a free port; yield (base URL, pid, command); stop it (its own process group)."""
+    port = free_port()
+    cmd = server_command(port, watcher, extra)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"streamlit exited ({proc.returncode}); see {log_path}")
+            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"streamlit not healthy within 60 s; see {log_path}")
+            time.sleep(0.2)
+        yield url, proc.pid, cmd
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def server_pid_of(url: str) -> int | None:
+    """The pid listening on ``url``'s port (for --url), from /proc/net/tcp and the fds of our user's processes."""
+    port = urlsplit(url).port
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "0A":  # LISTEN
+                    inodes.add(parts[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+    return None
+
+
+class ProcSampler(threading.Thread):
+    """Samples a process's RSS and CPU from /proc every ``interval`` seconds until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.samples: list[tuple[float, int, float, int]] = []  # (t, rss bytes, cpu seconds, threads)
+        self._stop_event = threading.Event()
+
+    def read(self) -> tuple[int, float, int, int]:
+        """(VmRSS, cpu seconds, threads, VmHWM) now."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) * 1024
+        threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        cpu = (int(fields[11]) + int(fields[12])) / self.ticks  # utime + stime
+        return rss, cpu, threads, hwm
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            with contextlib.suppress(OSError, AttributeError):
+                rss, cpu, threads, _ = self.read()
+                self.samples.append((time.monotonic(), rss, cpu, threads))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+    def summary(self, start: float, end: float) -> dict[str, float]:
+        """Peak RSS, CPU (100 % = one core) mean over [start, end] and peak over 1 s windows, peak threads."""
+        window = [s for s in self.samples if start <= s[0] <= end] or self.samples[-2:]
+        peak_cpu = 0.0
+        j = 0
+        for i in range(len(window)):
+            while j < i and window[i][0] - window[j][0] > 1.0:
+                j += 1
+            if i > j and window[i][0] - window[j][0] >= 0.5:
+                peak_cpu = max(peak_cpu, (window[i][2] - window[j][2]) / (window[i][0] - window[j][0]))
+        span = window[-1][0] - window[0][0] if len(window) > 1 else 0.0
+        mean_cpu = (window[-1][2] - window[0][2]) / span if span > 0 else float("nan")
+        return {"peak_rss": max(s[1] for s in window), "mean_cpu": 100 * mean_cpu, "peak_cpu": 100 * peak_cpu,
+                "cpu_seconds": window[-1][2] - window[0][2], "peak_threads": max(s[3] for s in window)}
+
+
+# ----------------------------------------------------------------------------------------- protocol client
+
+
+class Disconnected(Exception):
+    pass
+
+
+@dataclass
+class Run:
+    """What one script run sent: its status, bytes, messages, errors and what the Step page showed."""
+
+    status: str = ""
+    nbytes: int = 0
+    messages: int = 0
+    largest: int = 0
+    largest_what: str = ""
+    errors: list[str] = field(default_factory=list)
+    step_shown: int | None = None
+    by_element: Counter = field(default_factory=Counter)
+
+
+class ProtocolSession:
+    """One browser tab, as Streamlit's frontend speaks to the server (see the module docstring)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = None
+        self.query = ""
+        self.page_hash = ""
+        self.page_name = ""
+        self.pages: dict[str, str] = {}  # url path → page_script_hash
+        self.widgets: dict[str, tuple[str, str, object]] = {}  # user key → (widget id, fragment id, proto)
+
+    async def connect(self) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=INTERACTION_TIMEOUT, ping_interval=None)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+
+    async def rerun(self, *, widgets: list | None = None, fragment_id: str = "", page: str | None = None,
+                    query: str | None = None) -> Run:
+        """Send one rerun request and read until its script_finished."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = BackMsg()
+        req = msg.rerun_script
+        if page is not None:  # a page link: the frontend sends the page's hash and the link's query
+            req.page_script_hash = self.pages.get(page, "")
+            req.page_name = page
+            self.widgets.clear()
+            self.query = query or ""  # the address bar now holds the link's query until the page writes one
+        else:
+            req.page_script_hash = self.page_hash
+            req.page_name = self.page_name
+        req.query_string = self.query if query is None else query
+        if fragment_id:
+            req.fragment_id = fragment_id
+        for w in widgets or ():
+            req.widget_states.widgets.append(w)
+        req.context_info.timezone = "UTC"
+        req.context_info.locale = "en-US"
+        await self.ws.send(msg.SerializeToString())
+        return await self.read_run()
+
+    async def read_run(self) -> Run:
+        from streamlit.proto.Alert_pb2 import Alert
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        run = Run()
+        while True:
+            try:
+                data = await self.ws.recv()
+            except Exception as exc:
+                raise Disconnected(f"{type(exc).__name__}: {exc}") from None
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            run.nbytes += len(data)
+            run.messages += 1
+            kind = msg.WhichOneof("type")
+            what = kind
+            if kind == "delta":
+                delta = msg.delta
+                if delta.WhichOneof("type") == "new_element":
+                    element = delta.new_element
+                    ek = element.WhichOneof("type")
+                    what = ek
+                    run.by_element[ek] += len(data)
+                    proto = getattr(element, ek)
+                    wid = getattr(proto, "id", "")
+                    if isinstance(wid, str) and wid.startswith("$$ID-"):
+                        key = wid.split("-", 2)[2] if wid.count("-") >= 2 else wid
+                        self.widgets[key] = (wid, delta.fragment_id, proto)
+                    if ek == "exception":
+                        run.errors.append(f"exception {proto.type}: {proto.message[:120]}")
+                    elif ek == "alert" and proto.format == Alert.ERROR:
+                        run.errors.append(f"error box: {proto.body[:120]}")
+                    elif ek == "markdown" and (m := STEP_RE.search(proto.body)):
+                        run.step_shown = int(m.group(1))
+            elif kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
+                self.page_hash = msg.navigation.page_script_hash
+                for p in msg.navigation.app_pages:
+                    if p.page_script_hash == self.page_hash:
+                        self.page_name = p.url_pathname
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "page_not_found":
+                run.errors.append(f"page not found: {msg.page_not_found.page_name}")
+            if len(data) > run.largest:
+                run.largest, run.largest_what = len(data), what
+            if kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+                if status == "FINISHED_EARLY_FOR_RERUN":
+                    continue  # st.rerun / st.switch_page: the run that follows is the one we wait for
+                if status == "FINISHED_WITH_COMPILE_ERROR":
+                    run.errors.append("compile error")
+                run.status = status
+                return run
+
+    def widget(self, key: str) -> tuple[str, str, object]:
+        if key not in self.widgets:
+            raise KeyError(f"no widget {key!r} on page {self.page_name!r}")
+        return self.widgets[key]
+
+    def option(self, key: str, pattern: re.Pattern) -> str:
+        """The label of widget ``key``'s first option matching ``pattern`` (as the frontend sends it)."""
+        _, _, proto = self.widget(key)
+        labels = [getattr(o, "content", o) for o in getattr(proto, "options", ())]
+        for label in labels:
+            if pattern.search(str(label)):
+                return str(label)
+        raise KeyError(f"no option {pattern.pattern!r} in {key!r}: {labels}")
+
+    def state(self, key: str, **value: object):
+        """(WidgetState, fragment id) setting widget ``key`` the way the frontend would."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        wid, fragment, _ = self.widget(key)
+        ws = WidgetState(id=wid)
+        for name, v in value.items():
+            if name.endswith("array_value"):
+                getattr(ws, name).data.extend(v)
+            else:
+                setattr(ws, name, v)
+        return ws, fragment
+
+    async def act(self, action: str) -> Run:
+        """One scripted interaction."""
+        name, _, arg = action.partition(":")
+        if name == "page":
+            return await self.rerun(page=arg, query="")
+        if name in ("next", "prev"):
+            ws, frag = self.state(f"step_{name}", trigger_value=True)
+        elif name in ("play", "stepmode"):
+            ws, frag = self.state("step_mode", string_array_value=[self.option("step_mode", MODE_LABEL[name])])
+        elif name == "cell":
+            ws, frag = self.state("w_cell", string_value=KIND_NAMES[arg])
+        elif name == "source":
+            ws, frag = self.state("w_source", string_array_value=[{"typed": "numbers", "text": "text",
+                                                                   "gen": "generator"}[arg]])
+        elif name == "type":
+            ws, frag = self.state("w_seq", string_value=TYPED)
+        else:
+            raise ValueError(action)
+        return await self.rerun(widgets=[ws], fragment_id=frag)
+
+
+def lost_settings(before: str, after: str) -> str:
+    """The link settings (all but the view's t and unit) that differ after a page switch, or ''."""
+    a, b = parse_qs(before), parse_qs(after)
+    keys = (set(a) | set(b)) - {"t", "unit"}
+    return ", ".join(f"{k}: {a.get(k, ['–'])[-1][:20]} → {b.get(k, ['–'])[-1][:20]}" for k in sorted(keys)
+                     if a.get(k) != b.get(k))
+
+
+async def protocol_session(index: int, base_url: str, link: str, actions: list[str], think: tuple[float, float],
+                           delay: float, results: Results, rng: random.Random) -> None:
+    """Open the link, then perform ``actions`` with think time, recording a Sample for each."""
+    await asyncio.sleep(delay)
+    results.sessions_started += 1
+    split = urlsplit(link)
+    page = split.path.strip("/")
+    session = ProtocolSession(base_url)
+    expected_t: int | None = int(parse_qs(split.query).get("t", ["0"])[0])
+    try:
+        t0 = time.monotonic()
+        try:
+            await asyncio.wait_for(session.connect(), INTERACTION_TIMEOUT)
+            session.page_name = page
+            run = await asyncio.wait_for(session.rerun(query=split.query), INTERACTION_TIMEOUT)
+        except (TimeoutError, Disconnected, OSError) as exc:
+            results.add(Sample(index, "protocol", "open", page, None, error=f"open: {type(exc).__name__} {exc}"))
+            return
+        results.add(Sample(index, "protocol", "open", page, time.monotonic() - t0, run.nbytes,
+                           "; ".join(run.errors) or None))
+        for action in actions:
+            await asyncio.sleep(rng.uniform(*think))
+            where = session.page_name
+            before = session.query
+            t0 = time.monotonic()
+            try:
+                run = await asyncio.wait_for(session.act(action), INTERACTION_TIMEOUT)
+            except TimeoutError:
+                results.add(Sample(index, "protocol", action, where, None, error="timeout"))
+                return  # the socket is mid-run: this session is done
+            except Disconnected as exc:
+                results.add(Sample(index, "protocol", action, where, None, error=f"disconnected: {exc}"))
+                return
+            except KeyError as exc:
+                results.add(Sample(index, "protocol", action, where, None, error=f"missing widget: {exc}"))
+                continue
+            latency = time.monotonic() - t0
+            errors = list(run.errors)
+            if action.startswith("page:") and (lost := lost_settings(before, session.query)):
+                errors.append(f"the page switch lost settings: {lost}")
+            if session.page_name == "step" and run.step_shown is not None:
+                if action in ("next", "prev") and expected_t is not None:
+                    want = expected_t + (1 if action == "next" else -1)
+                    if run.step_shown != want:
+                        errors.append(f"wrong view: step {run.step_shown} shown, expected {want}")
+                expected_t = run.step_shown
+            elif action.startswith(("cell", "source", "type")):
+                expected_t = None  # a new input may move the cursor
+            results.add(Sample(index, "protocol", action, where, latency, run.nbytes, "; ".join(errors) or None))
+        results.sessions_completed += 1
+    finally:
+        await session.close()
+
+
+# ------------------------------------------------------------------------------------------ browser client
+
+_OBSERVER_JS = """
+window.__stlog = [];
+window.__wsin = [];
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.attributeName === 'data-test-script-state')
+      window.__stlog.push([performance.now(), r.target.getAttribute('data-test-script-state')]);
+  }
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => window.__wsin.push(performance.now()));
+  }
+};
+"""
+
+# When the rerun an interaction at t0 (page clock, ms) caused is over, else false: the app went
+# running → notRunning after t0; or (when the frontend handled the whole run in one render, so "running"
+# never reached the DOM) messages arrived after t0, the app is notRunning, and the socket has been quiet for
+# 300 ms: then the run ended with its last message (script_finished).
+_FINISHED_AFTER_JS = """(t0) => {
+  let ran = false;
+  for (const [t, s] of window.__stlog || []) {
+    if (t < t0) continue;
+    if (s === 'running') ran = true;
+    else if (ran && (s === 'notRunning' || s === 'compilationError')) return t;
+  }
+  const app = document.querySelector('[data-testid="stApp"]');
+  const after = (window.__wsin || []).filter((t) => t >= t0);
+  if (!ran && after.length && app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && performance.now() - after[after.length - 1] > 300) return after[after.length - 1];
+  return false;
+}"""
+
+_ERRORS_JS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]'))
+    out.push('error box: ' + el.innerText.slice(0, 120));
+  for (const el of document.querySelectorAll('[data-testid="stDialog"]'))
+    if (/Page not found|Connection error|Bad message format|Traceback/.test(el.innerText))
+      out.push('error modal: ' + el.innerText.slice(0, 120));
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) out.push('no app');
+  else if (app.getAttribute('data-test-connection-state') !== 'CONNECTED')
+    out.push('connection ' + app.getAttribute('data-test-connection-state'));
+  return out;
+}"""
+
+
+async def browser_action(page, action: str) -> None:
+    """Perform one scripted interaction with the mouse and keyboard."""
+    name, _, arg = action.partition(":")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    if name == "page":
+        label = {"step": "Step through", "timeline": "Timeline", "compare": "Compare cells",
+                 "gradients": "Gradient flow"}[arg]
+        await sidebar.locator('[data-testid="stPageLink"] a', has_text=label).first.click()
+    elif name in ("next", "prev"):
+        await page.locator('[data-testid="stMain"] [data-testid="stButton"] button',
+                           has_text="Next" if name == "next" else "Prev").first.click()
+    elif name in ("play", "stepmode"):
+        await page.locator('[data-testid="stMain"] [data-testid="stButtonGroup"] button',
+                           has_text=MODE_LABEL[name]).first.click()
+    elif name == "cell":
+        await sidebar.get_by_role("combobox", name="Cell", exact=True).click()
+        await page.get_by_role("option", name=KIND_NAMES[arg], exact=True).click()
+    elif name == "source":
+        label = {"typed": "numbers", "text": "text", "gen": "generator"}[arg]
+        await sidebar.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click()
+    elif name == "type":
+        area = sidebar.locator('[data-testid="stTextArea"] textarea').first
+        await area.fill(TYPED)
+        await area.press("Control+Enter")
+    else:
+        raise ValueError(action)
+
+
+async def browser_session(index: int, browser, base_url: str, link: str, actions: list[str],
+                          think: tuple[float, float], delay: float, results: Results, rng: random.Random) -> None:
+    await asyncio.sleep(delay)
+    results.sessions_started += 1
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(INTERACTION_TIMEOUT * 1000)
+    await page.add_init_script(_OBSERVER_JS)
+    where = urlsplit(link).path.strip("/")
+    try:
+        t0 = time.monotonic()
+        try:
+            await page.goto(base_url + link, timeout=INTERACTION_TIMEOUT * 1000)
+            await page.wait_for_function(_FINISHED_AFTER_JS, arg=0, timeout=INTERACTION_TIMEOUT * 1000,
+                                         polling=50)
+        except Exception as exc:
+            results.add(Sample(index, "browser", "open", where, None, error=f"open: {type(exc).__name__}"))
+            return
+        errors = await page.evaluate(_ERRORS_JS)
+        results.add(Sample(index, "browser", "open", where, time.monotonic() - t0, error="; ".join(errors) or None))
+        for action in actions:
+            await asyncio.sleep(rng.uniform(*think))
+            where = urlsplit(page.url).path.strip("/") or "app"
+            start = await page.evaluate("performance.now()")
+            try:
+                await browser_action(page, action)
+                end = await (await page.wait_for_function(_FINISHED_AFTER_JS, arg=start,
+                                                          timeout=INTERACTION_TIMEOUT * 1000,
+                                                          polling=50)).json_value()
+            except Exception as exc:
+                text = str(exc).splitlines()[0][:160]
+                with contextlib.suppress(Exception):
+                    started = await page.evaluate(
+                        "(t0) => (window.__stlog || []).some(([t, s]) => t >= t0 && s === 'running')"
+                        " || (window.__wsin || []).some((t) => t >= t0)", start)
+                    text = ("rerun started, did not finish: " if started else
+                            "no rerun after the interaction: ") + text
+                    tail = await page.evaluate(
+                        "(t0) => (window.__stlog || []).slice(-4).map(([t, s]) => `${s}@${Math.round(t - t0)}`)"
+                        ".join('>')", start)
+                    text += f" (now at {urlsplit(page.url).path}, script states …{tail})"
+                results.add(Sample(index, "browser", action, where, None, error=f"{type(exc).__name__}: {text}"))
+                continue
+            await page.wait_for_timeout(150)  # a follow-up rerun (st.rerun, switch_page) shows up by now
+            errors = await page.evaluate(_ERRORS_JS)
+            results.add(Sample(index, "browser", action, where, (end - start) / 1000, error="; ".join(errors) or None))
+        results.sessions_completed += 1
+    finally:
+        with contextlib.suppress(Exception):
+            await context.close()
+
+
+# --------------------------------------------------------------------------------------------------- sizes
+
+
+COST_PLAN = [("next", "prev"), ("play", "stepmode"), ("cell:lstm", "cell:gru"), ("page:timeline", "page:step"),
+             ("page:compare", "page:step"), ("page:gradients", "page:step")]
+
+
+async def measure_costs(base_url: str, link: str, sampler: ProcSampler | None, repeats: int = 6) -> list[dict]:
+    """One session alone on the server: latency and server CPU of each kind of interaction."""
+    split = urlsplit(link)
+    session = ProtocolSession(base_url)
+    costs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    try:
+        await session.connect()
+        session.page_name = split.path.strip("/")
+        for _ in range(2):  # the first open also warms the caches: the second is what a student gets
+            session.widgets.clear()
+            cpu0, t0 = sampler.read()[1] if sampler else 0.0, time.monotonic()
+            await asyncio.wait_for(session.rerun(page=session.page_name, query=split.query), 120)
+            costs["open"].append((time.monotonic() - t0, (sampler.read()[1] if sampler else 0.0) - cpu0))
+        costs["open"].pop(0)
+        for pair in COST_PLAN:
+            for _ in range(repeats):
+                for action in pair:
+                    await asyncio.sleep(0.05)
+                    cpu0, t0 = sampler.read()[1] if sampler else 0.0, time.monotonic()
+                    await asyncio.wait_for(session.act(action), 120)
+                    costs[action].append((time.monotonic() - t0, (sampler.read()[1] if sampler else 0.0) - cpu0))
+    except Exception as exc:
+        print(f"cost pass stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    finally:
+        await session.close()
+    return [{"action": a, "n": len(v), "latency": statistics.median(x for x, _ in v),
+             "cpu": statistics.mean(c for _, c in v)} for a, v in costs.items() if v]
+
+
+async def measure_sizes(base_url: str) -> list[dict]:
+    """ForwardMsg bytes of one run of each page, for the default link and a heavy one."""
+    rows = []
+    cases = [(p, "cell=gru&hidden=8&t=5") for p in ("step", "timeline", "compare", "gradients", "", "your_model",
+                                                    "train", "matches")]
+    cases += [(p, HEAVY_QUERY) for p in ("step", "timeline", "compare", "gradients")]
+    cases += [("step:play", "cell=gru&hidden=8&t=5"), ("step:play", HEAVY_QUERY)]
+    for path, query in cases:
+        session = ProtocolSession(base_url)
+        try:
+            await session.connect()
+            page, _, mode = path.partition(":")
+            session.page_name = page
+            t0 = time.monotonic()
+            run = await asyncio.wait_for(session.rerun(query=query), 120)
+            if mode == "play":
+                t0 = time.monotonic()
+                ws, frag = session.state("step_mode", string_array_value=["Play all steps"])
+                run = await asyncio.wait_for(session.rerun(widgets=[ws], fragment_id=frag), 120)
+            elapsed = time.monotonic() - t0
+            top = ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in run.by_element.most_common(2))
+            rows.append({"page": "/" + path, "query": query, "bytes": run.nbytes, "messages": run.messages,
+                         "largest": run.largest, "largest_what": run.largest_what, "top": top,
+                         "seconds": elapsed, "errors": "; ".join(run.errors)})
+        except Exception as exc:
+            rows.append({"page": "/" + path, "query": query, "bytes": 0, "messages": 0, "largest": 0,
+                         "largest_what": "", "top": "", "seconds": float("nan"),
+                         "errors": f"{type(exc).__name__}: {exc}"})
+        finally:
+            await session.close()
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+
+async def drive(args: argparse.Namespace, base_url: str, results: Results) -> None:
+    actions = [SCRIPT[i % len(SCRIPT)] for i in range(args.interactions)]
+    n_browser = min(args.browser_sessions, args.sessions)
+    rng = random.Random(args.seed)
+    delays = [rng.uniform(0, args.ramp) for _ in range(args.sessions)]
+    tasks = []
+    pw = browser = None
+    try:
+        if n_browser:
+            from playwright.async_api import async_playwright
+
+            pw = await async_playwright().start()
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for i in range(args.sessions):
+            srng = random.Random(args.seed * 1000 + i)
+            if i < n_browser:
+                coro = browser_session(i, browser, base_url, args.link, actions, tuple(args.think), delays[i],
+                                       results, srng)
+            else:
+                coro = protocol_session(i, base_url, args.link, actions, tuple(args.think), delays[i], results, srng)
+            tasks.append(asyncio.create_task(coro))
+        done, pending = await asyncio.wait(tasks, timeout=args.duration_cap)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            print(f"duration cap {args.duration_cap:.0f} s reached: {len(pending)} session(s) cut short",
+                  file=sys.stderr)
+        for task in done:
+            if task.exception() is not None:
+                exc = task.exception()
+                results.add(Sample(-1, "?", "session", "", None, error=f"crashed: {type(exc).__name__}: {exc}"))
+    finally:
+        if browser is not None:
+            await browser.close()
+        if pw is not None:
+            await pw.stop()
+
+
+def fmt_ms(seconds: float) -> str:
+    return "–" if seconds != seconds else f"{seconds * 1000:.0f} ms"
+
+
+def report(args, cmd: list[str], results: Results, server: dict, rss_base: int, rss_after: int, wall: float,
+           client_cpu: float, sizes: list[dict], server_cmd: str, load: tuple[float, float],
+           costs: list[dict]) -> str:
+    samples = [s for s in results.samples if s.action != "open"]
+    opens = [s for s in results.samples if s.action == "open"]
+    lat = [s.latency for s in samples if s.latency is not None]
+    errors = [s for s in results.samples if s.error]
+    planned = args.sessions * args.interactions
+    lines = [
+        f"### Load test: {args.sessions} sessions × {args.interactions} interactions",
+        "",
+        f"Command: `{' '.join(cmd)}`  ",
+        f"Server: `{server_cmd}`  ",
+        f"Link `{args.link}`; think time {args.think[0]:g}–{args.think[1]:g} s; sessions start within "
+        f"{args.ramp:g} s; {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average "
+        f"{load[0]:.1f} before → {load[1]:.1f} after (other work on the machine competes).",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| sessions (browser + protocol) | {args.sessions} ({min(args.browser_sessions, args.sessions)} + "
+        f"{args.sessions - min(args.browser_sessions, args.sessions)}); completed {results.sessions_completed} |",
+        f"| interactions done / planned | {len(samples)} / {planned} |",
+        f"| errors | **{len(errors)}** |",
+        f"| latency median | **{fmt_ms(statistics.median(lat) if lat else float('nan'))}** |",
+        f"| latency 95th percentile | **{fmt_ms(percentile(lat, 0.95))}** (target ≤ 1500 ms) |",
+        f"| latency max | {fmt_ms(max(lat) if lat else float('nan'))} |",
+        f"| first load (open link) median / p95 | {fmt_ms(statistics.median([s.latency for s in opens if s.latency]) if any(s.latency for s in opens) else float('nan'))} / "  # noqa: E501
+        f"{fmt_ms(percentile([s.latency for s in opens if s.latency], 0.95))} |",
+        f"| server peak RSS | {server['peak_rss'] / 2**20:.0f} MiB (idle before: {rss_base / 2**20:.0f} MiB, "
+        f"after: {rss_after / 2**20:.0f} MiB; ≈ {(server['peak_rss'] - rss_base) / 2**20 / max(args.sessions, 1):.1f}"
+        " MiB per session) |",
+        f"| server CPU mean / peak (1 s) | {server['mean_cpu']:.0f} % / {server['peak_cpu']:.0f} % "
+        f"(100 % = one core; {server['cpu_seconds']:.0f} CPU-s) |",
+        f"| server peak threads | {server['peak_threads']} |",
+        f"| wall time | {wall:.0f} s (this client used {client_cpu:.0f} CPU-s incl. chromium) |",
+        "",
+    ]
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    by_action: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_action[s.action].append(s)
+        if s.latency is not None:
+            by_kind[s.kind].append(s.latency)
+    lines += ["| interaction | n | errors | median | p95 | KiB received (median) |", "|---|---|---|---|---|---|"]
+    for action in ["open", *dict.fromkeys(SCRIPT)]:
+        group = opens if action == "open" else by_action.get(action, [])
+        if not group:
+            continue
+        v = [s.latency for s in group if s.latency is not None]
+        kib = [s.nbytes / 1024 for s in group if s.nbytes]
+        lines.append(f"| {action} | {len(group)} | {sum(1 for s in group if s.error)} | "
+                     f"{fmt_ms(statistics.median(v) if v else float('nan'))} | {fmt_ms(percentile(v, 0.95))} | "
+                     f"{statistics.median(kib):.0f} |" if kib else
+                     f"| {action} | {len(group)} | {sum(1 for s in group if s.error)} | "
+                     f"{fmt_ms(statistics.median(v) if v else float('nan'))} | {fmt_ms(percentile(v, 0.95))} | – |")
+    for kind, v in sorted(by_kind.items()):
+        lines.append(f"| *all {kind}* | {len(v)} | {sum(1 for s in samples if s.kind == kind and s.error)} | "
+                     f"{fmt_ms(statistics.median(v))} | {fmt_ms(percentile(v, 0.95))} | |")
+    lines.append("")
+    if errors:
+        lines += ["Errors (first 15 distinct):", ""]
+        seen = Counter(f"{s.kind} {s.action} on /{s.page}: {s.error}" for s in errors)
+        lines += [f"- {n}× {text}" for text, n in seen.most_common(15)]
+        lines.append("")
+    if costs:
+        per = statistics.mean(c["cpu"] for c in costs if c["action"] != "open")
+        lines += ["Server cost of each interaction, one session alone on the server afterwards (median latency, "
+                  "mean server CPU; Python runs one script at a time per process, so ~1 core is the budget):", "",
+                  "| interaction | n | latency | server CPU |", "|---|---|---|---|"]
+        lines += [f"| {c['action']} | {c['n']} | {fmt_ms(c['latency'])} | {fmt_ms(c['cpu'])} |" for c in costs]
+        lines += ["", f"Mean server CPU per interaction (excluding open): {per * 1000:.0f} ms → one core serves "
+                  f"≈ {1 / per if per > 0 else float('inf'):.0f} interactions/s; 40 students clicking every 2 s ask "
+                  f"for 20/s ({20 * per:.1f} cores).", ""]
+    if sizes:
+        lines += ["ForwardMsg bytes of one run per page (one fresh session each):", "",
+                  "| page | link | total | messages | largest message | biggest elements | run time | errors |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in sizes:
+            lines.append(f"| {r['page']} | `{r['query']}` | {r['bytes'] / 1024:.0f} KiB | {r['messages']} | "
+                         f"{r['largest'] / 1024:.0f} KiB ({r['largest_what']}) | {r['top']} | "
+                         f"{fmt_ms(r['seconds'])} | {r['errors'] or '–'} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=40)
+    ap.add_argument("--browser-sessions", type=int, default=4, help="of the sessions, how many are chromium pages")
+    ap.add_argument("--interactions", type=int, default=10, help="per session, after opening the link")
+    ap.add_argument("--duration-cap", type=float, default=300.0, help="seconds; sessions still running are cut")
+    ap.add_argument("--link", default=DEFAULT_LINK)
+    ap.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
+    ap.add_argument("--ramp", type=float, default=3.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--url", help="an already running server (default: start one)")
+    ap.add_argument("--watcher", action="store_true", help="keep Streamlit's file watcher on")
+    ap.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                    help="extra `streamlit run` option, e.g. --server-arg=--runner.postScriptGC=false (repeatable)")
+    ap.add_argument("--no-sizes", action="store_true",
+                    help="skip the passes after the load: cost per interaction, ForwardMsg sizes per page")
+    ap.add_argument("--out", type=Path, help="also write the markdown report here")
+    ap.add_argument("--json", type=Path, help="write every sample as JSON here")
+    args = ap.parse_args()
+    if not 0 < args.duration_cap <= 3600 or args.sessions < 1 or args.interactions < 0:
+        ap.error("need 1 ≤ sessions, 0 ≤ interactions, 0 < duration-cap ≤ 3600")
+
+    cmd = [Path(sys.executable).name, *sys.argv]
+    log = ROOT / "test-artifacts" / "logs" / f"load-test-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    with contextlib.ExitStack() as stack:
+        if args.url:
+            base_url, pid, server_cmd = args.url.rstrip("/"), server_pid_of(args.url), ["(given by --url)"]
+            if pid is None:
+                print("cannot find the server's pid; memory/CPU will be missing", file=sys.stderr)
+        else:
+            base_url, pid, server_cmd = stack.enter_context(run_server(args.watcher, log, args.server_arg))
+        sampler = ProcSampler(pid) if pid else None
+        rss_base = sampler.read()[0] if sampler else 0
+        if sampler:
+            sampler.start()
+        results = Results()
+        usage0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        t_start = time.monotonic()
+        load_before = os.getloadavg()[0]
+        asyncio.run(drive(args, base_url, results))
+        load_after = os.getloadavg()[0]
+        t_end = time.monotonic()
+        usage1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        client_cpu = sum(u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime
+                         for u0, u1 in zip(usage0, usage1, strict=True))
+        time.sleep(2)
+        rss_after = sampler.read()[0] if sampler else 0
+        server = (sampler.summary(t_start, t_end) if sampler and sampler.samples else
+                  {"peak_rss": 0, "mean_cpu": float("nan"), "peak_cpu": float("nan"), "cpu_seconds": float("nan"),
+                   "peak_threads": 0})
+        costs = [] if args.no_sizes else asyncio.run(measure_costs(base_url, args.link, sampler))
+        if sampler:
+            sampler.stop()
+        sizes = [] if args.no_sizes else asyncio.run(measure_sizes(base_url))
+    text = report(args, cmd, results, server, rss_base, rss_after, t_end - t_start, client_cpu, sizes,
+                  " ".join(str(c).replace(str(ROOT) + "/", "") for c in server_cmd), (load_before, load_after),
+                  costs)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    if args.json:
+        args.json.write_text(json.dumps({"t0": t_start, "samples": [s.__dict__ for s in results.samples],
+                                         "server": sampler.samples if sampler else []}))
+    if not args.url:
+        print(f"server log: {log}", file=sys.stderr)
+    return 1 if any(s.error for s in results.samples) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""A server restart mid-lesson: the same link opens the same view on a new server.
+
+Everything a page shows comes from the link, so a student who reloads after the teacher restarted the app
+(on another port, even) sees the same heading, text, equations and figure data. Also: a link with values
+out of range shows a note for each and no error, and moving through the menu keeps the link's settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from browser_support import VIEWPORT, assert_no_error, screenshot, start_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+# Several non-default settings: cell, hidden size, generator and its length, seed, scale, h0, a clamp, cursor.
+LINK = "/step?cell=lstm&hidden=6&gen=square&steps=30&seed=7&scale=1.5&h0=random&clamp=f:1&t=12&unit=3"
+SETTINGS = {k: v[-1] for k, v in parse_qs(urlsplit(LINK).query).items()}
+
+_PLOTS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
+  .map((el) => JSON.stringify((el.data || []).map((t) => [t.type, t.x, t.y, t.z, t.text])))"""
+
+
+def view(page) -> dict[str, object]:
+    """What the page shows: heading, every text of the main area, and a digest of each figure's data."""
+    main = page.get_by_test_id("stMain")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot').length > 0",
+                           timeout=30_000)
+    plots = page.evaluate(_PLOTS_JS)
+    return {
+        "heading": page.get_by_test_id("stHeading").locator("h1").first.inner_text(),
+        "text": main.inner_text(),
+        "figures": [hashlib.sha256(p.encode()).hexdigest()[:16] for p in plots],
+        "query": {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()},
+    }
+
+
+def open_view(browser, url: str, name: str) -> dict[str, object]:
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wait_for_app(page, timeout=60_000)
+        assert_no_error(page)
+        shown = view(page)
+        screenshot(page, name)
+        return shown
+    finally:
+        context.close()
+
+
+def test_same_link_same_view_after_a_restart(browser) -> None:
+    with start_server() as first:
+        before = open_view(browser, first + LINK, "restart-before")
+    with start_server() as second:  # a new process on another port
+        assert urlsplit(second).port != urlsplit(first).port
+        after = open_view(browser, second + LINK, "restart-after")
+    assert before["heading"] == after["heading"] == "Step through"
+    assert "Step t = 12" in str(before["text"]) and "LSTM" in str(before["text"]), str(before["text"])[:400]
+    assert before["query"] == SETTINGS, "the page rewrote the link's settings"
+    assert before["figures"], "no figure drawn"
+    assert before == after
+
+
+def test_out_of_range_link_shows_notes_not_errors(streamlit_server, page) -> None:
+    page.goto(f"{streamlit_server}/step?hidden=999&t=-3&cell=transformer&scale=9&steps=0&bogus=1")
+    wait_for_app(page, timeout=60_000)
+    assert_no_error(page)
+    notes = page.get_by_test_id("stAlertContentInfo").all_inner_texts()
+    text = "\n".join(notes)
+    for key in ("hidden", "t", "cell", "scale", "steps"):
+        assert re.search(rf"Ignored {key}=", text), f"no note for {key}: {text}"
+    assert "bogus" in text
+    assert page.get_by_test_id("stHeading").locator("h1").first.inner_text() == "Step through"
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert not {"hidden", "t", "cell", "scale", "steps", "bogus"} & set(query), f"junk kept in the link: {query}"
+    screenshot(page, "out-of-range-link")
+
+
+def test_the_menu_keeps_the_links_settings(streamlit_server, page) -> None:
+    """Step → Timeline → Step through the sidebar menu: same settings in the link, same step on screen."""
+    page.goto(streamlit_server + LINK)
+    wait_for_app(page, timeout=60_000)
+    first = view(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.locator('[data-testid="stPageLink"] a', has_text="Timeline").first.click()
+    page.wait_for_url(re.compile(r"/timeline\?"), timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+    assert_no_error(page)
+    on_timeline = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert on_timeline == SETTINGS, f"Timeline's link lost settings: {json.dumps(on_timeline)}"
+    sidebar.locator('[data-testid="stPageLink"] a', has_text="Step through").first.click()
+    page.wait_for_url(re.compile(r"/step\?"), timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+    assert_no_error(page)
+    assert view(page) == first
