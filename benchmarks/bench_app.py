@@ -1,0 +1,144 @@
+"""Benchmark the Step-through page: T = 200 steps, H = 16 units (not a test; prints a markdown table).
+
+(a) AppTest, in process: a full rerun of the page (sidebar, cached scene, every figure), median over the
+    repeats; target ≤ 150 ms. Also measured: a rerun with a clamp (the ablation chart and a second run),
+    an LSTM, and Play mode (the animation figure with 200 frames).
+(b) A real browser (Debian chromium at 1280×720, a fresh `streamlit run`): a step change, from the click on
+    "Next" (or the N key) until the script run is over and the circuit shows the new step's values; target
+    ≤ 400 ms. The step change reruns only the page's fragment.
+
+Run: .venv/bin/python benchmarks/bench_app.py [--repeats N] [--skip-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # browser_support: the server and chromium helpers of the test suite
+QUERY = {"steps": "200", "hidden": "16", "t": "100"}
+TARGET_RERUN_MS, TARGET_STEP_MS = 150.0, 400.0
+
+
+def timed(fn) -> float:
+    """Milliseconds one call takes."""
+    start = time.perf_counter()
+    fn()
+    return 1000 * (time.perf_counter() - start)
+
+
+def session(query: dict[str, str], play: bool = False) -> AppTest:
+    """The page with the benchmark's settings, after a first, uncounted run."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/step.py")
+    at.query_params.update(query)
+    at.run()
+    if play:
+        at.segmented_control(key="step_mode").set_value("play").run()
+    assert not at.exception and not at.error, "the page failed"
+    at.run()
+    return at
+
+
+def apptest_bench(repeats: int) -> dict[str, list[float]]:
+    rows = {
+        "full rerun, GRU": session(QUERY),
+        "full rerun, GRU with z clamped (two runs, ablation chart)": session({**QUERY, "clamp": "z:1"}),
+        "full rerun, LSTM": session({**QUERY, "cell": "lstm"}),
+        "full rerun, Play mode (200 animation frames, kept)": session(QUERY, play=True),
+    }
+    times = {name: [timed(at.run) for _ in range(repeats)] for name, at in rows.items()}
+    at = session(QUERY)
+    times["step change: Next (AppTest runs the whole script)"] = [
+        timed(lambda: at.button(key="step_next").click().run()) for _ in range(repeats)
+    ]
+    at = session(QUERY, play=True)
+
+    def rebuild() -> None:
+        del at.session_state["step_playback"]
+        at.run()
+
+    times["Play mode, animation built afresh"] = [timed(rebuild) for _ in range(max(3, repeats // 3))]
+    return times
+
+
+STEP_SHOWN = """([want, old]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const strip = Array.from(document.querySelectorAll('[data-testid="stMarkdown"]'))
+      .find(e => e.innerText.includes('Step t = '));
+  if (!strip || !strip.innerText.includes(`Step t = ${want} of`)) return false;
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  if (!gd) return true;  // hide=diagram
+  const labels = Array.from(gd.querySelectorAll('g.textpoint text')).map(t => t.textContent).join('|');
+  return labels !== old;
+}"""
+LABELS = """() => { const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  return gd ? Array.from(gd.querySelectorAll('g.textpoint text')).map(t => t.textContent).join('|') : ''; }"""
+
+
+def browser_bench(repeats: int, extra: str = "") -> dict[str, list[float]]:
+    """Click "Next" / press N, and wait for the new step's circuit: milliseconds per step change."""
+    from browser_support import VIEWPORT, launch_browser, start_server, wait_for_app
+    from playwright.sync_api import sync_playwright
+
+    params = "&".join(f"{k}={v}" for k, v in {**QUERY, "t": "0"}.items()) + (f"&{extra}" if extra else "")
+    times: dict[str, list[float]] = {"step change, click Next": [], "step change, key N": []}
+    with start_server() as url, sync_playwright() as pw:
+        browser = launch_browser(pw)
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(f"{url}/step?{params}")
+        wait_for_app(page, timeout=60_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg')
+        next_button = page.get_by_test_id("stButton").get_by_role("button", name="Next")
+        t = 0
+        for how, act in (("step change, click Next", next_button.click),
+                         ("step change, key N", lambda: page.locator("body").press("n"))):
+            for k in range(repeats + 2):  # the first two warm up the fragment and the charts
+                old = page.evaluate(LABELS)
+                start = time.perf_counter()
+                act()
+                t += 1
+                page.wait_for_function(STEP_SHOWN, arg=[t, old], polling="raf", timeout=30_000)
+                if k >= 2:
+                    times[how].append(1000 * (time.perf_counter() - start))
+                page.wait_for_timeout(150)  # let the page settle between presses, as a person would
+        browser.close()
+    return times
+
+
+def table(rows: dict[str, list[float]], target: float) -> str:
+    lines = ["| measurement | median ms | p90 ms | min ms | target | |", "|---|---:|---:|---:|---:|---|"]
+    for name, values in rows.items():
+        values = sorted(values)
+        median = statistics.median(values)
+        p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
+        ok = "✅" if median <= target else "❌"
+        lines.append(f"| {name} | {median:.0f} | {p90:.0f} | {values[0]:.0f} | ≤ {target:.0f} | {ok} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-apptest", action="store_true")
+    parser.add_argument("--extra", default="", help="more link settings for the browser run, e.g. hide=equations")
+    args = parser.parse_args()
+    print(f"Step-through page, T = {QUERY['steps']}, H = {QUERY['hidden']}, {args.repeats} repeats\n")
+    if not args.skip_apptest:
+        print("(a) AppTest, full rerun of the page\n")
+        print(table(apptest_bench(args.repeats), TARGET_RERUN_MS))
+    if not args.skip_browser:
+        print(f"\n(b) chromium 1280×720: step change → new step's circuit on screen {args.extra}\n")
+        print(table(browser_bench(args.repeats, args.extra), TARGET_STEP_MS))
+
+
+if __name__ == "__main__":
+    main()

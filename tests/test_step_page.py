@@ -1,0 +1,393 @@
+"""The Step-through page in Streamlit's AppTest: defaults, demos, every cell kind and GRU variant, hostile input
+in the sequence box, bad links, the time cursor, clamps, predict-then-reveal, weight editing, hide= flags,
+presenter mode and Play mode. (What the charts draw is tested on the figure builders: tests/test_figures_cell.py.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gru_viz import state, ui
+from gru_viz.equations import parse_value
+from gru_viz.spec import GRU_VARIANTS, KINDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/step.py"
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def cfg(at: AppTest) -> state.Config:
+    return at.session_state[ui.CFG]
+
+
+def charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+HEAD = re.compile(r"\\textcolor\{[^}]*\}\{(\w)_t\}")
+
+
+def equations(at: AppTest) -> dict[str, str]:
+    """Quantity → its equation's LaTeX on the page (the step's equations are one aligned block)."""
+    out = {}
+    for latex in at.latex:
+        heads = list(HEAD.finditer(latex.value))
+        if not heads:
+            continue
+        for head, after in zip(heads, [*heads[1:], None], strict=True):
+            out[head.group(1)] = latex.value[head.start() : after.start() if after else None]
+    return out
+
+
+def result(latex: str) -> float:
+    """The bold result of an equation, read back from the page."""
+    return parse_value(re.search(r"\\mathbf\{([^}]*\}?)\}", latex).group(1))
+
+
+def strip(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step t = "))
+
+
+def test_defaults():
+    at = open_page()
+    assert_clean(at)
+    assert at.title[0].value == "Step through"
+    assert len(charts(at)) == 2  # circuit, unit bars
+    assert set(equations(at)) == {"r", "z", "n", "h"}
+    assert strip(at).startswith("**Step t = 0** of 0 … 39")
+    assert at.slider(key="w_t").value == 0
+    assert at.button(key="step_prev").disabled and not at.button(key="step_next").disabled
+    assert "Weights are editable for cells with H ≤ 2" in "\n".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("demo", list(state.DEMOS))
+def test_demos(demo):
+    demo_cfg = state.DEMOS[demo][2]
+    at = open_page(state.to_query(demo_cfg))
+    assert_clean(at)
+    assert cfg(at).t == demo_cfg.t
+    assert f"**Step t = {demo_cfg.t}**" in strip(at)
+    assert charts(at)
+    if demo_cfg.hidden <= 2:
+        assert at.data_editor, "a small demo cell has its weights editable"
+
+
+def test_latch_demo_numbers():
+    at = open_page(state.to_query(state.DEMOS["latch"][2]))  # t = 3: the spike
+    eq = equations(at)
+    assert result(eq["z"]) == pytest.approx(4.54e-5, rel=1e-2)
+    assert result(eq["h"]) == pytest.approx(1.0, abs=1e-3)
+    assert "<code>1</code>" in strip(at)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_cell_kind(kind):
+    at = open_page({"cell": kind, "hidden": "6", "t": "3", "unit": "5"})
+    assert_clean(at)
+    assert len(charts(at)) == 2
+    want = {"gru": "rznh", "lstm": "ifgoch", "rnn": "h", "mingru": "znh"}[kind]
+    assert set(equations(at)) == set(want)
+    assert "unit 5, step t = 3" in next(m.value for m in at.markdown if m.value.startswith("**Equations**"))
+    assert at.selectbox(key="w_unit").value == 5
+
+
+@pytest.mark.parametrize("variant", list(GRU_VARIANTS))
+def test_each_gru_variant(variant):
+    at = open_page({"variant": variant, "t": "2"})
+    assert_clean(at)
+    eq = equations(at)
+    v = GRU_VARIANTS[variant]
+    assert (r"r_t \odot (W_{hn}" in eq["n"]) == v.reset_after
+    assert (r"(1 - z_t) \odot n_t" in eq["h"]) == v.z_keeps
+    assert v.name in next(m.value for m in at.markdown if m.value.startswith("**Equations**"))
+
+
+def test_the_page_numbers_are_the_core_numbers():
+    query = {"cell": "lstm", "hidden": "3", "t": "7", "unit": "1", "seed": "5"}
+    at = open_page(query)
+    scene = state.build_scene(state.from_query(query)[0])
+    lt = scene.trace.layer(0)
+    for name, latex in equations(at).items():
+        want = lt.h[7, 0, 1] if name == "h" else lt.gates[name][7, 0, 1]
+        assert result(latex) == pytest.approx(want, abs=5e-4)
+
+
+# ------------------------------------------------------------------------------------------ hostile input
+
+HOSTILE = {
+    "empty": "",
+    "double comma": "1,,x",
+    "nan": "nan",
+    "6000 steps": ", ".join(["0.5"] * 6000),
+    "300 values per step": " ".join(["1"] * 300) + ";",
+    "unicode junk": "\u202e\u0000💥 𝟙𝟚 ١٢ \ufeff½",
+}
+
+
+@pytest.mark.parametrize("text", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_typed_sequence(text):
+    at = open_page({"source": "typed", "t": "2"})
+    assert_clean(at)
+    at.text_area(key="w_seq").set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error, "the page says what is wrong"
+    assert "Cannot run the cell on this input" in at.error[0].value
+    assert at.text_area(key="w_seq").value == text, "what was typed is kept"
+    assert not charts(at)
+    # and it recovers as soon as the input is fixed
+    at.text_area(key="w_seq").set_value("0, 1, 0.5").run()
+    assert_clean(at)
+    assert len(charts(at)) == 2
+
+
+@pytest.mark.parametrize(("text", "ok"), [("", False), ("x" * 6000, False), ("".join(map(chr, range(200, 300))), False),
+                                          ("héllo ☃ world\n", True)])
+def test_text_sequence(text, ok):
+    at = open_page({"source": "text"})
+    at.text_area(key="w_seq").set_value(text).run()
+    assert not at.exception
+    assert bool(at.error) != ok
+    assert at.text_area(key="w_seq").value == text
+    if ok:
+        assert "'h'" in strip(at) or "<code>&#x27;h&#x27;</code>" in strip(at)
+
+
+@pytest.mark.parametrize("query", [{"t": "99999"}, {"unit": "-1"}, {"cell": "foo"}, {"hidden": "0"},
+                                   {"variant": "nope", "t": "x"}, {"clamp": "q:7"}, {"hide": "everything"}])
+def test_bad_link_parameters_give_a_note(query):
+    at = open_page(query)
+    assert_clean(at)
+    assert at.info, "an info note explains what was ignored"
+    assert "Ignored" in at.info[0].value
+    assert charts(at)
+
+
+def test_cursor_past_the_end_is_moved_with_a_note():
+    at = open_page({"t": "100", "unit": "9"})  # 40 steps, H = 4
+    assert_clean(at)
+    notes = "\n".join(i.value for i in at.info)
+    assert "Step 100 is past the end of this 40-step input; showing step 39" in notes
+    assert "Unit 9 does not exist" in notes
+    assert cfg(at).t == 39 and cfg(at).unit == 0
+    assert at.query_params["t"] == "39"
+
+
+# ---------------------------------------------------------------------------------------------- cursor
+
+
+def test_prev_next_and_slider_move_the_cursor():
+    at = open_page({"t": "5"})
+    before = equations(at)["h"]
+    at.button(key="step_next").click().run()
+    assert_clean(at)
+    assert cfg(at).t == 6 and at.slider(key="w_t").value == 6
+    assert at.query_params["t"] == "6"
+    assert equations(at)["h"] != before
+    at.button(key="step_prev").click().run()
+    at.button(key="step_prev").click().run()
+    assert cfg(at).t == 4 and "**Step t = 4**" in strip(at)
+    at.slider(key="w_t").set_value(39).run()
+    assert cfg(at).t == 39 and at.button(key="step_next").disabled
+
+
+def test_unit_picker():
+    at = open_page({"hidden": "8"})
+    at.selectbox(key="w_unit").set_value(6).run()
+    assert_clean(at)
+    assert cfg(at).unit == 6 and at.query_params["unit"] == "6"
+    assert "unit 6" in next(m.value for m in at.markdown if m.value.startswith("**Equations**"))
+
+
+def test_single_step_input():
+    at = open_page({"source": "typed", "seq": "0.5"})
+    assert_clean(at)
+    assert "The input has a single step." in [c.value for c in at.caption]
+
+
+# --------------------------------------------------------------------------------------------- ablation
+
+
+def test_clamping_z_to_one_freezes_h():
+    at = open_page({"t": "10"})
+    free_h = result(equations(at)["h"])
+    assert abs(free_h) > 1e-3
+    at.sidebar.segmented_control(key="w_clamp_z").set_value("1").run()
+    assert_clean(at)
+    assert cfg(at).clamp == "z:1"
+    eq = equations(at)
+    assert r"\text{clamped to } \mathbf{1.000}" in eq["z"]
+    assert result(eq["h"]) == 0.0  # h0 = 0, and z = 1 keeps it at every step
+    assert len(charts(at)) == 3  # circuit, bars, original vs clamped
+    caption = next(c.value for c in at.caption if c.value.startswith("With z = 1"))
+    # the largest change of unit 0 over the run is at least its change at t = 10 (there the clamped h is 0)
+    assert parse_value(re.search(r"up to (\S+) from", caption).group(1)) >= abs(free_h) - 1e-3
+
+
+def test_rnn_has_nothing_to_clamp():
+    at = open_page({"cell": "rnn"})
+    assert "A vanilla RNN has no gates to clamp." in [c.value for c in at.caption]
+
+
+# ---------------------------------------------------------------------------------------------- predict
+
+
+def test_predict_then_reveal():
+    at = open_page({"predict": "1", "t": "4", "hidden": "2", "unit": "1"})
+    assert_clean(at)
+    assert at.toggle(key="w_predict").value
+    assert not any(r"\mathbf" in v for v in equations(at).values()), "numbers are hidden until revealed"
+    assert any("Predict step t = 4 of unit 1" in m.value for m in at.markdown)
+    at.slider(key="step_guess_z").set_value(0.2)
+    at.slider(key="step_guess_r").set_value(0.9)
+    at.button(key="step_reveal").click().run()
+    assert_clean(at)
+    verdict = next(m.value for m in at.markdown if "(you: " in m.value)
+    scene = state.build_scene(cfg(at))
+    z = scene.trace.layer(0).gates["z"][4, 0, 1]
+    assert f"(you: 0.20, off by {abs(0.2 - z):.2f})" in verdict
+    assert result(equations(at)["z"]) == pytest.approx(z, abs=5e-4)
+    assert any("1 round(s) so far" in c.value for c in at.caption)
+    at.button(key="step_next").click().run()  # the next step is a new round: hidden again
+    assert cfg(at).t == 5
+    assert not any(r"\mathbf" in v for v in equations(at).values())
+    assert at.slider(key="step_guess_z").value == 0.5
+
+
+def test_predict_toggle_and_lstm_guesses():
+    at = open_page({"cell": "lstm"})
+    at.toggle(key="w_predict").set_value(True).run()
+    assert_clean(at)
+    assert cfg(at).predict and at.query_params["predict"] == "1"
+    assert at.slider(key="step_guess_f") and at.slider(key="step_guess_i")
+
+
+# ---------------------------------------------------------------------------------------------- weights
+
+
+def test_editing_a_weight_recomputes_everything():
+    at = open_page(state.to_query(state.DEMOS["latch"][2]))
+    assert_clean(at)
+    editor = at.data_editor[0]
+    table = editor.value
+    assert list(table.columns)[-3:] == ["h0", "b_i", "b_h"] and table.shape == (3, 4)
+    assert result(equations(at)["z"]) < 1e-3
+    # W_iz: −20 → +20 makes z = σ(20·1 + 10) ≈ 1 at the spike: the latch keeps its 0 instead of writing
+    at.session_state[editor.key] = {"edited_rows": {1: {"x0": 20.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert_clean(at)
+    assert cfg(at).weights == "session"
+    model = at.session_state[ui.SESSION_MODEL]
+    assert model.params["weight_ih_l0"][1, 0] == 20.0
+    assert result(equations(at)["z"]) == pytest.approx(1.0, abs=1e-3)
+    assert result(equations(at)["h"]) == pytest.approx(0.0, abs=1e-3)
+    assert at.data_editor[0].value.loc["z0", "x0"] == 20.0  # the editor now starts from the edited model
+    assert at.sidebar.selectbox(key="w_weights").value == "session"
+
+
+def test_weights_out_of_range_are_refused():
+    at = open_page(state.to_query(state.DEMOS["latch"][2]))
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1e6}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert any("Cannot use these weights" in e.value for e in at.error)
+    assert cfg(at).weights == "preset:latch"
+
+
+# ------------------------------------------------------------------------------------------- view options
+
+
+def test_hide_flags():
+    at = open_page({"hide": "equations,diagram,ablation,weights,predict", "clamp": "z:1"})
+    assert_clean(at)
+    assert not at.latex and not charts(at)
+    assert not at.get("toggle") or all(t.key != "w_predict" for t in at.toggle)
+    assert not any("Weights and biases" in m.value for m in at.markdown)
+    assert not any(m.value == "**Clamped gates**" for m in at.markdown)
+    assert at.slider(key="w_t")  # the cursor stays
+
+
+def test_predict_hidden_even_if_linked():
+    at = open_page({"hide": "predict", "predict": "1"})
+    assert_clean(at)
+    assert r"\mathbf" in equations(at)["z"]
+
+
+def test_presenter_mode():
+    at = open_page({"present": "1", "t": "3"})
+    assert_clean(at)
+    assert any(".katex" in m.value for m in at.markdown)
+    assert len(charts(at)) == 2
+
+
+def test_play_mode():
+    at = open_page({"steps": "400", "t": "10"})
+    at.segmented_control(key="step_mode").set_value("play").run()
+    assert_clean(at)
+    assert len(charts(at)) == 1
+    note = next(c.value for c in at.caption if c.value.startswith("Press ▶ Play"))
+    assert "every 2th step" in note or "every 2" in note
+    assert not at.latex
+    at.segmented_control(key="step_mode").set_value("step").run()
+    assert equations(at)
+
+
+def test_session_model_of_another_kind_is_explained():
+    at = open_page(state.to_query(state.DEMOS["latch"][2]))
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1.0}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.sidebar.number_input(key="w_hidden").set_value(3).run()
+    assert_clean(at)
+    assert any("this session's own model" in i.value for i in at.info)
+
+
+def test_h0_random_and_scale():
+    at = open_page({"h0": "random", "scale": "2.5", "hidden": "1", "source": "typed", "seq": "1, 0, -1"})
+    assert_clean(at)
+    scene = state.build_scene(cfg(at))
+    assert result(equations(at)["h"]) == pytest.approx(scene.trace.layer(0).h[0, 0, 0], abs=5e-4)
+    assert np.any(at.data_editor[0].value.to_numpy() != 0)
+    assert any("recurrent scale ×2.5" in c.value for c in at.caption)
+
+
+def test_stacked_bidirectional_session_model():
+    from gru_viz.model import Model
+    from gru_viz.params import init_params
+    from gru_viz.spec import Spec
+
+    spec = Spec("gru", 1, 3, num_layers=2, bidirectional=True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    at.session_state[ui.SESSION_MODEL] = Model(spec, init_params(spec, 4))
+    at.session_state[ui.LAYER_CHOICE] = (1, 0)  # picked on "Your model"
+    for key, value in {"weights": "session", "hidden": "3", "t": "5"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert_clean(at)
+    picker = at.selectbox(key="step_layer")
+    assert picker.value == (1, 0)
+    at.run()
+    assert "<code>h of layer 1</code>" not in strip(at)  # the strip shows the sequence's own input
+    picker.set_value((1, 1)).run()
+    assert_clean(at)
+    assert at.session_state[ui.LAYER_CHOICE] == (1, 1)
+    scene = state.build_scene(cfg(at), at.session_state[ui.SESSION_MODEL])
+    lt = scene.trace.layer(1, 1)
+    assert result(equations(at)["z"]) == pytest.approx(lt.gates["z"][5, 0, 0], abs=5e-4)
+    assert not at.data_editor  # two layers: the weights are not editable here
