@@ -1,0 +1,505 @@
+"""The Train page's logic, without Streamlit: settings and their checks, a race of cells trained in chunks,
+final scores, test examples, and the hand-off of a trained model to the step-through and timeline pages.
+
+Caps (one class on one small server): hidden size ≤ :data:`MAX_HIDDEN`, sequence length ≤ :data:`MAX_SEQ_LEN`,
+batch ≤ :data:`MAX_BATCH`, length × batch × hidden ≤ :data:`MAX_WORK` (a step keeps every gate of every sequence
+in memory), training steps ≤ :data:`MAX_TRAIN_STEPS` and :data:`RUN_SECONDS` of compute per run (all its cells
+together). The page trains in chunks of :data:`CHUNK_SECONDS`, and at most
+:data:`MAX_CONCURRENT` chunks run at once on the server, whoever started them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .model import Model
+from .sequences import Sequence, format_numbers
+from .spec import KIND_NAMES
+from .state import APP_MAX_HIDDEN, Config
+from .tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
+from .train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
+
+__all__ = [
+    "CHUNK_SECONDS",
+    "DEFAULTS",
+    "MAX_BATCH",
+    "MAX_CONCURRENT",
+    "MAX_HIDDEN",
+    "MAX_LR",
+    "MAX_SEQ_LEN",
+    "MAX_TRAIN_STEPS",
+    "MAX_WORK",
+    "RUN_SECONDS",
+    "SLOTS",
+    "TRAIN_CELLS",
+    "Run",
+    "Score",
+    "Settings",
+    "answer_of",
+    "cell_name",
+    "check_settings",
+    "eval_size",
+    "example_for",
+    "example_summary",
+    "focus_step",
+    "handoff",
+    "preset_showcase",
+    "seq_limits",
+    "single_blas_thread",
+]
+
+MAX_HIDDEN = APP_MAX_HIDDEN  # 64: the pages draw per-unit views
+MAX_SEQ_LEN = 200  # the tasks go to 1000 steps; a page's run stays well under a minute
+MAX_BATCH = 128
+# T × B × H of one step: its forward trace and BPTT hold ~14 such arrays (LSTM), so this caps a step near 90 MB
+MAX_WORK = MAX_SEQ_LEN * 64 * 64
+MAX_TRAIN_STEPS = 5000
+MAX_LR = 1.0  # Adam's steps are about lr in size: above 1 the weights jump further than their own scale
+RUN_SECONDS = 120.0  # compute time of one run, every cell together; then it stops and keeps what it learned
+CHUNK_SECONDS = 0.4  # one page update's worth of training: also how long a Stop may wait
+MAX_CONCURRENT = 2  # training chunks running at once on the server (a class shares two cores)
+EVAL_SIZE = 256  # held-out sequences (fewer when T × H is large: see eval_size)
+EVAL_POINTS = 25  # about this many held-out evaluations per run
+TRAIN_CELLS = ("gru", "lstm", "rnn", "mingru")  # keys of gru_viz.train.CELLS offered on the page
+EXAMPLE_STREAM = 99  # test examples come from rng([seed, EXAMPLE_STREAM, n]), apart from training and eval
+
+SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)  # process-wide: shared by every session of the server
+SLOT_WAIT = 0.2  # seconds a chunk waits for a free slot before the page redraws and tries again next tick
+
+STATUS = {
+    "running": "Training…",
+    "done": "Done",
+    "stopped": "Stopped",
+    "time-cap": "Stopped at the time cap",
+    "diverged": "Stopped: every cell diverged",
+}
+
+
+# --------------------------------------------------------------------------------------------- BLAS
+
+
+@functools.cache
+def single_blas_thread() -> bool:
+    """Make NumPy's OpenBLAS use one thread, process-wide; True if it could (done once per process).
+
+    Why: training multiplies tiny matrices, where a second BLAS thread buys nothing, and on a busy shared
+    server OpenBLAS's spinning threads made every training step 10-20× slower (4 ms → 50-100 ms per GRU step
+    on the adding problem; see benchmarks/bench_train.py). The server's environment variable
+    OPENBLAS_NUM_THREADS does the same when it is set before NumPy loads; this is for servers started without it.
+    """
+    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "lib*openblas*.so*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                return True
+    return False
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one training run does: the task and its length, the cells and how they are trained."""
+
+    task: str = "adding"
+    seq_len: int = 50
+    hidden: int = 32
+    lr: float = 1e-2
+    batch: int = 32
+    steps: int = 600
+    cells: tuple[str, ...] = ("gru", "lstm", "rnn")
+    seed: int = 0
+    forget_bias: bool = True  # LSTM: +1 on the forget gate's bias at init (without it, it stalls on long gaps)
+
+    def train_config(self) -> TrainConfig:
+        """The core's TrainConfig: one for every cell, so they see the same batches from the same seed."""
+        return TrainConfig(seq_len=self.seq_len, batch_size=self.batch, lr=self.lr, clip=1.0, seed=self.seed,
+                           init_seed=self.seed, forget_bias=1.0 if self.forget_bias else 0.0,
+                           eval_size=eval_size(self.seq_len, self.hidden), eval_every=eval_every(self.steps))
+
+
+DEFAULTS = Settings()  # adding at T = 50: GRU learns it in ~300 steps, LSTM later, the RNN not in 600 steps
+
+
+def eval_every(steps: int) -> int:
+    """Evaluate on the held-out batch about EVAL_POINTS times per run (at least every 100 steps)."""
+    return min(100, max(5, steps // EVAL_POINTS))
+
+
+def eval_size(seq_len: int, hidden: int) -> int:
+    """Held-out sequences: EVAL_SIZE, fewer when T × H is large so that an evaluation stays within MAX_WORK."""
+    return max(32, min(EVAL_SIZE, MAX_WORK // (seq_len * hidden)))
+
+
+def seq_limits(task: Task) -> tuple[int, int]:
+    """The sequence lengths the page trains ``task`` on."""
+    return task.min_steps, MAX_SEQ_LEN
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int if it is a whole, finite number, else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(number)
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _in_range(name: str, value: object, low: int, high: int, problems: list[str], hint: str = "") -> int:
+    """A whole number in [low, high], or a message added to ``problems``."""
+    number = _whole(value)
+    if number is None or not low <= number <= high:
+        problems.append(f"{name} must be a whole number from {low} to {high} (got {value!r}).{hint}")
+        return low
+    return number
+
+
+def check_settings(
+    task: object,
+    seq_len: object,
+    hidden: object,
+    lr: object,
+    batch: object,
+    steps: object,
+    cells: object,
+    seed: object = 0,
+    forget_bias: object = True,
+) -> tuple[Settings | None, list[str]]:
+    """Settings from what the widgets hold, or None and one clear message per problem (never an exception)."""
+    problems: list[str] = []
+    if not isinstance(task, str) or task not in TASKS:
+        return None, [f"Unknown task {task!r}; choose one of {', '.join(TASKS)}."]
+    t = get_task(task)
+    low, high = seq_limits(t)
+    seq_len_ = _in_range(f"Sequence length T for “{t.name}”", seq_len, low, high, problems,
+                         f" Longer sequences are harder; the page caps T at {MAX_SEQ_LEN} to keep a run short.")
+    hidden_ = _in_range("Hidden size H", hidden, 1, MAX_HIDDEN, problems)
+    batch_ = _in_range("Batch size", batch, 1, MAX_BATCH, problems)
+    steps_ = _in_range("Training steps", steps, 1, MAX_TRAIN_STEPS, problems,
+                       f" A run also stops after {RUN_SECONDS:.0f} s of training.")
+    seed_ = _in_range("Seed", seed, 0, 2**31 - 1, problems)
+    rate = _number(lr)
+    if rate is None or rate <= 0:
+        problems.append(f"The learning rate must be a number above 0 (got {lr!r}); 0.01 works for most tasks here.")
+    elif rate > MAX_LR:
+        problems.append(f"A learning rate of {rate:g} is far too large: Adam moves every weight by about lr per "
+                        f"step. Use at most {MAX_LR:g}; 0.01 works for most tasks here.")
+    chosen = tuple(cells) if isinstance(cells, list | tuple) else ()
+    unknown = [c for c in chosen if c not in TRAIN_CELLS]
+    if unknown:
+        problems.append(f"Unknown cell {unknown[0]!r}; choose from {', '.join(TRAIN_CELLS)}.")
+    elif not chosen:
+        problems.append("Pick at least one cell to train.")
+    if not problems and seq_len_ * batch_ * hidden_ > MAX_WORK:
+        problems.append(f"Length × batch × hidden is {seq_len_ * batch_ * hidden_:,}; this page trains at most "
+                        f"{MAX_WORK:,} per step (a step keeps every gate of every sequence in memory). Use a smaller "
+                        "batch, length or hidden size.")
+    if problems:
+        return None, problems
+    ordered = tuple(c for c in TRAIN_CELLS if c in chosen)  # the palette's order, whatever order they were picked
+    return Settings(task, seq_len_, hidden_, float(rate), batch_, steps_, ordered, seed_, bool(forget_bias)), []
+
+
+def cell_name(cell: str) -> str:
+    """A cell's display name: GRU, LSTM, vanilla RNN, minGRU."""
+    return KIND_NAMES.get(cell_kind(cell), CELLS[cell][0])
+
+
+def cell_kind(cell: str) -> str:
+    """The Spec kind of a key of CELLS (gru, lstm, rnn, mingru)."""
+    return str(CELLS[cell][1]["kind"])
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+
+@dataclass
+class Score:
+    """One cell's result: held-out loss (and accuracy) at the end, against chance."""
+
+    cell: str
+    steps: int
+    loss: float
+    accuracy: float | None
+    chance_loss: float
+    chance_accuracy: float | None
+    ms_per_step: float
+    diverged: bool
+
+    @property
+    def below_chance(self) -> float:
+        """How much of the chance-level loss the cell removed: 1 − loss / chance (1 = perfect, ≤ 0 = nothing)."""
+        return 1.0 - self.loss / self.chance_loss if math.isfinite(self.loss) else float("nan")
+
+
+@dataclass
+class Run:
+    """A race of cells on one task, trained a chunk at a time and kept between page reruns.
+
+    Every cell's Trainer comes from :func:`make_trainers`: the same batches in the same order, the same
+    held-out batch, the same seed for the initial weights.
+    """
+
+    settings: Settings
+    trainers: dict[str, Trainer]
+    status: str = "running"  # a key of STATUS
+    steps_done: int = 0  # steps made by each cell
+    seconds: float = 0.0  # compute time spent training, every cell together
+    chunks: int = 0
+    final: dict[str, Evaluation] = field(default_factory=dict)  # held-out scores when it ended
+
+    @classmethod
+    def start(cls, settings: Settings) -> Run:
+        """Fresh models for every chosen cell (their step-0 evaluation is made here)."""
+        trainers = make_trainers(settings.task, settings.cells, settings.hidden, settings.train_config())
+        first = next(iter(trainers.values()))
+        for t in trainers.values():  # the same held-out batch (same seed): keep one copy, not one per cell
+            t.eval_x, t.eval_y = first.eval_x, first.eval_y
+        return cls(settings, trainers)
+
+    @property
+    def eval_size(self) -> int:
+        """Held-out sequences every cell is scored on."""
+        return len(next(iter(self.trainers.values())).eval_y)
+
+    @property
+    def task(self) -> Task:
+        """The task trained on."""
+        return get_task(self.settings.task)
+
+    @property
+    def running(self) -> bool:
+        """Whether more chunks are to come."""
+        return self.status == "running"
+
+    @property
+    def progress(self) -> float:
+        """Share of the planned steps made, in [0, 1]."""
+        return min(1.0, self.steps_done / self.settings.steps)
+
+    def advance(self, budget: float = CHUNK_SECONDS) -> int:
+        """Train every cell side by side for about ``budget`` seconds (never past the caps); steps made."""
+        if not self.running:
+            return 0
+        left = self.settings.steps - self.steps_done
+        budget = min(budget, max(0.0, RUN_SECONDS - self.seconds))
+        t0 = time.perf_counter()
+        if left > 0 and budget > 0:
+            run_together(self.trainers, left, every=1, max_seconds=budget)
+        self.seconds += time.perf_counter() - t0
+        # counted from the trainers: run_together counts turns, also those a diverged cell sat out
+        before, self.steps_done = self.steps_done, max(t.steps_done for t in self.trainers.values())
+        made = self.steps_done - before
+        self.chunks += 1
+        if self.steps_done >= self.settings.steps:
+            self.finish("done")
+        elif all(t.diverged for t in self.trainers.values()):
+            self.finish("diverged")
+        elif self.seconds >= RUN_SECONDS:
+            self.finish("time-cap")
+        return made
+
+    def advance_shared(self, budget: float = CHUNK_SECONDS) -> str | None:
+        """:meth:`advance` once one of the server's SLOTS is free; a note for the page when it had to wait,
+        or when a bug ended the run (what was learned is kept either way)."""
+        if not self.running:
+            return None
+        single_blas_thread()
+        if not SLOTS.acquire(timeout=SLOT_WAIT):
+            return "The server is busy training for others: your run waits for a free slot and goes on by itself."
+        try:
+            self.advance(budget)
+        except Exception as exc:  # a bug of ours: end the run, keep the page and the weights
+            self.status = "stopped"
+            return f"Training stopped unexpectedly ({type(exc).__name__}); what was learned so far is kept."
+        finally:
+            SLOTS.release()
+        return None
+
+    def stop(self) -> None:
+        """Stop after the chunk in progress, keeping everything learned so far."""
+        if self.running:
+            self.finish("stopped")
+
+    def finish(self, status: str) -> None:
+        """End the run and score every cell on the held-out batch."""
+        self.status = status
+        self.final = {cell: t.evaluate() for cell, t in self.trainers.items()}
+
+    def ms_per_step(self, cell: str, last: int = 50) -> float:
+        """A cell's mean compute time per training step over its last ``last`` steps, in ms (NaN before any)."""
+        seconds = self.trainers[cell].history.seconds[-last:]
+        return 1e3 * float(np.mean(seconds)) if seconds else float("nan")
+
+    def scores(self) -> list[Score]:
+        """Every cell's final held-out score (the latest evaluation while still running)."""
+        base = self.task.baseline(self.settings.seq_len)
+        out = []
+        for cell, t in self.trainers.items():
+            ev = self.final.get(cell) or t.history.last_eval() or t.evaluate()
+            out.append(Score(cell, t.steps_done, ev.loss, ev.accuracy, base.loss, base.accuracy,
+                             self.ms_per_step(cell, 10**9), t.diverged))
+        return out
+
+
+# ------------------------------------------------------------------------------------- test examples
+
+
+def example_for(run: Run, number: int = 0) -> Example:
+    """The ``number``-th test example of the run's task and length, from a stream of its own."""
+    rng = np.random.default_rng([run.settings.seed, EXAMPLE_STREAM, number])
+    return run.task.example(rng, run.settings.seq_len)
+
+
+def answer_of(run: Run, cell: str, example: Example) -> str:
+    """What a trained cell answers on ``example``, in the task's words (class and probability, or the value)."""
+    return describe_answer(run.task, run.trainers[cell].predict(example.x), example)
+
+
+def describe_answer(task: Task, pred: Prediction, example: Example) -> str:
+    """A prediction on one example in the task's words: "glitch (97%)", "1.231", or how many steps were right."""
+    if task.kind == "classification":
+        if task.target == "last":
+            c = int(pred.classes)
+            return f"{task.class_names[c]} ({float(pred.output[c]):.0%})"
+        return f"{float(np.mean(pred.classes == example.y)):.0%} of steps right"
+    if task.target == "last":
+        return f"{float(pred.output[0]):.3f}"
+    mse = float(np.mean((pred.output - example.y) ** 2))
+    return f"MSE {mse:.4f} over the {len(example.y)} next values"
+
+
+def example_summary(task: Task, example: Example) -> str:
+    """What to look for in an example, in words: the marked values, the glitch, the sentence, the first symbol."""
+    x, meta = example.x, example.meta
+    if task.key == "adding":
+        a, b = (int(s) for s in meta["marked"])
+        return f"marked steps {a} and {b}: {x[a, 0]:.3f} + {x[b, 0]:.3f}"
+    if task.key == "anomaly":
+        glitch = int(meta.get("glitch_step", -1))
+        return f"a glitch at step {glitch}" if glitch >= 0 else "no glitch"
+    if task.key == "sentiment":
+        return "“" + " ".join(w for w in example.labels if w != "<pad>") + "”"
+    if task.key == "recall":
+        return f"first symbol {example.labels[0]}, then {len(example.labels) - RECALL_SHOWN} blanks"
+    return f"{len(example.labels)} steps"
+
+
+def focus_step(task: Task, example: Example) -> int:
+    """The step worth looking at first: the first marked value, the glitch, the word "not" (else the start)."""
+    meta = example.meta
+    if task.key == "adding":
+        return int(meta["marked"][0])
+    if task.key == "anomaly" and int(meta.get("glitch_step", -1)) >= 0:
+        return int(meta["glitch_step"])
+    if task.key == "sentiment":
+        for word in ("not", "good", "bad"):
+            if word in example.labels:
+                return example.labels.index(word)
+    return 0
+
+
+def typed_input(example: Example) -> str:
+    """The example's inputs as typed numbers (one step per ';'), which parse back to exactly the same values."""
+    return format_numbers(Sequence(example.x, tuple(str(t) for t in range(len(example.x)))))
+
+
+# ---------------------------------------------------------------------------------------------- hand-off
+
+
+def trained_model(run: Run, cell: str) -> Model:
+    """A copy of a cell's current model, detached from its Trainer (which updates its weights in place)."""
+    model = run.trainers[cell].model
+    return Model(model.spec, {k: np.array(v, copy=True) for k, v in model.params.items()})
+
+
+def model_name(run: Run, cell: str) -> str:
+    """How the other pages name a trained model: cell, task and steps."""
+    s = run.settings
+    return f"{cell_name(cell)} trained {run.trainers[cell].steps_done} steps on {run.task.name} (T = {s.seq_len})"
+
+
+def handoff(run: Run, cell: str, example: Example, base: Config) -> tuple[Model, str, Config]:
+    """The model, its name and the Config that show ``cell`` running on ``example`` as this session's model.
+
+    ``base`` lends its view settings (presenter mode, hidden parts); the rest is set so the pages build this
+    model on this input: weights "session", cell and size of the model, the example as typed numbers.
+    """
+    model = trained_model(run, cell)
+    spec = model.spec
+    cfg = replace(Config(), cell=spec.kind, variant=spec.variant if spec.kind == "gru" else "torch",
+                  hidden=spec.hidden_size, source="typed", seq=typed_input(example), weights="session",
+                  t=focus_step(run.task, example), present=base.present, hide=base.hide)
+    return model, model_name(run, cell), cfg
+
+
+SHOWCASE_TRIES = 50  # test examples looked through for a telling one
+
+
+def telling(task: Task, example: Example) -> bool:
+    """Whether an example shows what the task is about: a glitch to spot, a "not" to read (else any will do)."""
+    if task.key == "anomaly":
+        return int(example.meta.get("glitch_step", -1)) >= 0
+    if task.key == "sentiment":
+        return "not" in example.labels
+    return True
+
+
+def preset_showcase(key: str) -> tuple[Config, str]:
+    """A shareable Config that opens the shipped trained preset ``key`` on a telling test example of its task,
+    and one line saying what the example asks and what the model answers."""
+    from .trained import TRAINED_PRESETS, load_trained  # only when asked: the presets are files
+
+    p = TRAINED_PRESETS[key]
+    trained = load_trained(key)
+    task = trained.task
+    rng = np.random.default_rng([p.config.seed, EXAMPLE_STREAM])
+    example = task.example(rng, trained.seq_len)
+    for _ in range(SHOWCASE_TRIES):
+        if telling(task, example):
+            break
+        example = task.example(rng, trained.seq_len)
+    kind = CELLS[p.cell][1]
+    cfg = replace(Config(), cell=str(kind["kind"]), variant=str(kind.get("variant", "torch")),
+                  hidden=p.hidden_size, source="typed", seq=typed_input(example), weights=f"trained:{key}",
+                  t=focus_step(task, example))
+    says = describe_answer(task, trained.predict(example.x), example)
+    return cfg, f"On this example the answer is {example.answer}; the model says {says}."
+
+
+def cells_label(cells: Mapping[str, object] | tuple[str, ...]) -> str:
+    """"GRU, LSTM and vanilla RNN"."""
+    names = [cell_name(c) for c in cells]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
