@@ -64,7 +64,7 @@ def apptest_bench(repeats: int) -> dict[str, list[float]]:
         del at.session_state["step_playback"]
         at.run()
 
-    times["Play mode, animation built afresh"] = [timed(rebuild) for _ in range(max(3, repeats // 3))]
+    times[ONE_OFF] = [timed(rebuild) for _ in range(max(3, repeats // 3))]
     return times
 
 
@@ -113,14 +113,17 @@ def browser_bench(repeats: int, extra: str = "") -> dict[str, list[float]]:
     return times
 
 
+ONE_OFF = "Play mode, animation built afresh"  # paid once when switching to Play: reported, no target
+
+
 def table(rows: dict[str, list[float]], target: float) -> str:
     lines = ["| measurement | median ms | p90 ms | min ms | target | |", "|---|---:|---:|---:|---:|---|"]
     for name, values in rows.items():
         values = sorted(values)
         median = statistics.median(values)
         p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
-        ok = "✅" if median <= target else "❌"
-        lines.append(f"| {name} | {median:.0f} | {p90:.0f} | {values[0]:.0f} | ≤ {target:.0f} | {ok} |")
+        goal, ok = ("—", "") if name == ONE_OFF else (f"≤ {target:.0f}", "✅" if median <= target else "❌")
+        lines.append(f"| {name} | {median:.0f} | {p90:.0f} | {values[0]:.0f} | {goal} | {ok} |")
     return "\n".join(lines)
 
 
