@@ -366,7 +366,9 @@ def session_model_note(cfg: Config, sc: Scene) -> None:
 # --------------------------------------------------------------------------------------------------- page
 
 cfg = ui.sidebar_controls(cfg)
-sc = ui.scene(cfg)
+sc = None
+with ui.friendly("Running the cell"):  # bad input is ui.scene's message; anything else, ours
+    sc = ui.scene(cfg)
 if sc is not None:
     st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
     for note in sc.notes:

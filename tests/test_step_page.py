@@ -391,3 +391,19 @@ def test_stacked_bidirectional_session_model():
     lt = scene.trace.layer(1, 1)
     assert result(equations(at)["z"]) == pytest.approx(lt.gates["z"][5, 0, 0], abs=5e-4)
     assert not at.data_editor  # two layers: the weights are not editable here
+
+
+def test_a_bug_in_the_core_is_a_friendly_message(monkeypatch):
+    import streamlit as st
+
+    from gru_viz.model import Model
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("injected")
+
+    st.cache_resource.clear()
+    monkeypatch.setattr(Model, "run", boom)
+    at = open_page({"hidden": "3", "t": "2"})
+    assert not at.exception
+    assert "Running the cell failed unexpectedly (RuntimeError)" in at.error[0].value
+    st.cache_resource.clear()  # no scene built under the patch may outlive this test
