@@ -138,9 +138,14 @@ def _one_of(choices):
 
 def _weights(text: str) -> str:
     kind, _, key = text.partition(":")
-    if text in ("random", "session") or (kind == "preset" and key in PRESETS) or kind == "trained":
+    if text in ("random", "session") or (kind == "preset" and key in PRESETS):
         return text
-    raise ValueError("must be random, preset:" + "|".join(PRESETS) + " or trained:<name>")
+    if kind == "trained":
+        from .trained import TRAINED_PRESETS  # only the names; the files load when a page asks for one
+
+        if key in TRAINED_PRESETS:
+            return text
+    raise ValueError("must be random, preset:<name> or trained:<name> of a shipped model")
 
 
 def _clamp(text: str) -> str:

@@ -95,6 +95,7 @@ def _widget(name: str, cfg: Config, value: object = None) -> str:
 def setup_page(title: str, icon: str = "") -> Config:
     """Presenter styling, link notes and the config: the first call of every page."""
     cfg = config()
+    _one_blas_thread()
     # Widget ids differ per page: re-set the widgets' values so a page switch keeps them (Streamlit's idiom).
     st.session_state.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(W)})
     commit(cfg)  # a page reached from the menu (empty query) writes its link back: the address bar is the link
@@ -105,6 +106,15 @@ def setup_page(title: str, icon: str = "") -> Config:
         st.info(note, icon=":material/link:")
     st.title(f"{icon} {title}".strip())
     return cfg
+
+
+@st.cache_resource(show_spinner=False)
+def _one_blas_thread() -> bool:
+    """Once per server: one OpenBLAS thread. Forty sessions share two cores; a second BLAS thread per small
+    product only spins against the others (training steps were 10-20× slower with it)."""
+    from .train_ui import single_blas_thread
+
+    return single_blas_thread()
 
 
 PRESENTER_CSS = """
@@ -147,6 +157,10 @@ def scene(cfg: Config) -> Scene | None:
         return _cached_scene(base)
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
+        return None
+    except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
+        st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
+                 "please change one and try again.", icon=":material/bug_report:")
         return None
 
 

@@ -65,6 +65,11 @@ def page_notes(cfg: Config) -> None:
 @st.fragment
 def cursor_view(lineup: Lineup) -> None:
     """The time cursor and the cells over time: reruns on its own when the cursor moves."""
+    with ui.friendly("The cells over time"):  # a fragment's own reruns bypass the page's guard
+        _cursor_view(lineup)
+
+
+def _cursor_view(lineup: Lineup) -> None:
     cfg = ui.config()
     T, H = lineup.seq.steps, lineup.cfg.hidden
     t_key, unit_key = ui.W + "t", ui.W + "unit"
@@ -191,4 +196,5 @@ def main() -> None:
     experiments(lineup)
 
 
-main()
+with ui.friendly("The comparison"):
+    main()

@@ -240,4 +240,5 @@ def main() -> None:
     misconceptions(lineup, t)
 
 
-main()
+with ui.friendly("The gradient-flow view"):
+    main()

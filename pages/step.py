@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from gru_viz import state, stepview, ui
+from gru_viz import parity_ui, state, stepview, ui
 from gru_viz.equations import MINGRU_G, block_latex, format_value, step_equations
 from gru_viz.figures import cell
 from gru_viz.figures.palette import BLUE
@@ -371,6 +371,7 @@ with ui.friendly("Running the cell"):  # bad input is ui.scene's message; anythi
     sc = ui.scene(cfg)
 if sc is not None:
     st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
+    parity_ui.parity_badge(sc)  # live max |ours − torch|, cached by content
     for note in sc.notes:
         st.info(note, icon=":material/info:")
     session_model_note(cfg, sc)

@@ -92,18 +92,7 @@ LINK = {"hidden": "3", "t": "2"}
 
 # Pages that let an unexpected exception through today (reported; the fix is to run the page's body, or
 # ui.scene, under ui.friendly, which turns any exception into an st.error). Not strict: fixing one is welcome.
-_SCENE = "ui.scene catches only FRIENDLY_ERRORS, so a bug in the core escapes as an exception element"
-_PAGE = "the page's body is not under ui.friendly"
-UNGUARDED = {
-    ("pages/step.py", "core-run"): _SCENE,
-    ("pages/timeline.py", "core-run"): _SCENE,
-    ("pages/your_model.py", "core-run"): _SCENE,
-    ("pages/matches.py", "core-run"): _SCENE,
-    ("pages/compare.py", "core-run"): _PAGE + " (main → lineup_of → compare.build_lineup)",
-    ("pages/compare.py", "plotly-figure"): _PAGE + " (cursor_view → figs.lineup_figure)",
-    ("pages/gradients.py", "core-run"): _PAGE + " (main → lineup_of → compare.build_lineup)",
-    ("pages/gradients.py", "plotly-figure"): _PAGE + " (main → figs.flow_figure)",
-}
+UNGUARDED: dict[tuple[str, str], str] = {}  # every page now shows a friendly message
 
 
 @pytest.mark.parametrize("injection", list(INJECTIONS))
