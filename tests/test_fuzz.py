@@ -41,9 +41,6 @@ def test_a_hang_is_caught_and_counted() -> None:
     assert tally.outcomes == {"hang": 1} and len(tally.failures) == 1
 
 
-@pytest.mark.xfail(reason="found by benchmarks/fuzz.py (scene): state._weights accepts any 'trained:<name>', so "
-                          "build_scene raises TrainError (not a page error); with hide=controls the page shows "
-                          "Streamlit's bare error box. Reported to the state.py owner.", strict=False)
 def test_a_link_to_an_unknown_trained_preset_is_a_note() -> None:
     cfg, notes = fuzz.state.from_query({"weights": "trained:nope"})
     assert cfg.weights == "random" and notes
