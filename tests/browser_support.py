@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
@@ -266,3 +267,19 @@ def assert_no_error(page: Page) -> None:
     if "compilationError" in state:
         problems.append(f"script did not compile ({state})")
     assert not problems, f"{page.url} shows errors:\n" + "\n".join(problems)
+
+
+def url_query(url: str) -> dict[str, str]:
+    """The query string of ``url`` as a dict (the last value of a repeated key), as the pages read it."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+CHART = '[data-testid="stPlotlyChart"]'
+
+
+def open_with_charts(page: Page, url: str, timeout: float = 60_000) -> None:
+    """Open ``url``, wait for the run and for a drawn Plotly chart (the run can finish before charts arrive)."""
+    page.goto(url)
+    wait_for_app(page, timeout=timeout)
+    page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
+    assert_no_error(page)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_support import assert_no_error, start_server, wait_for_app
+from browser_support import assert_no_error, start_server, url_query, wait_for_app
 from playwright.sync_api import expect
 
 PAGES = {"compare": "Compare cells", "gradients": "Gradient flow"}
@@ -56,7 +55,7 @@ def test_cold_deep_link(page, screenshot, path):
     with start_server() as url:  # a fresh server: the first page it serves is this deep link
         open_page(page, f"{url}/{path}?{DEEP}")
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text(PAGES[path])
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+        query = url_query(page.url)
         assert query["hidden"] == "16" and query["t"] == "120" and query["variant"] == "z-takes"
         slider = page.get_by_test_id("stSlider").filter(has_text="Time cursor")
         expect(slider).to_contain_text("120")

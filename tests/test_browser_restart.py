@@ -10,16 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-from browser_support import VIEWPORT, assert_no_error, screenshot, start_server, wait_for_app
+from browser_support import VIEWPORT, assert_no_error, screenshot, start_server, url_query, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 # Several non-default settings: cell, hidden size, generator and its length, seed, scale, h0, a clamp, cursor.
 LINK = "/step?cell=lstm&hidden=6&gen=square&steps=30&seed=7&scale=1.5&h0=random&clamp=f:1&t=12&unit=3"
-SETTINGS = {k: v[-1] for k, v in parse_qs(urlsplit(LINK).query).items()}
+SETTINGS = url_query(LINK)
 
 _PLOTS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
   .map((el) => JSON.stringify((el.data || []).map((t) => [t.type, t.x, t.y, t.z, t.text])))"""
@@ -35,7 +35,7 @@ def view(page) -> dict[str, object]:
         "heading": page.get_by_test_id("stHeading").locator("h1").first.inner_text(),
         "text": main.inner_text(),
         "figures": [hashlib.sha256(p.encode()).hexdigest()[:16] for p in plots],
-        "query": {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()},
+        "query": url_query(page.url),
     }
 
 
@@ -76,7 +76,7 @@ def test_out_of_range_link_shows_notes_not_errors(streamlit_server, page) -> Non
         assert re.search(rf"Ignored {key}=", text), f"no note for {key}: {text}"
     assert "bogus" in text
     assert page.get_by_test_id("stHeading").locator("h1").first.inner_text() == "Step through"
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    query = url_query(page.url)
     assert not {"hidden", "t", "cell", "scale", "steps", "bogus"} & set(query), f"junk kept in the link: {query}"
     screenshot(page, "out-of-range-link")
 
@@ -91,7 +91,7 @@ def test_the_menu_keeps_the_links_settings(streamlit_server, page) -> None:
     page.wait_for_url(re.compile(r"/timeline\?"), timeout=30_000)
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
-    on_timeline = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    on_timeline = url_query(page.url)
     assert on_timeline == SETTINGS, f"Timeline's link lost settings: {json.dumps(on_timeline)}"
     sidebar.locator('[data-testid="stPageLink"] a', has_text="Step through").first.click()
     page.wait_for_url(re.compile(r"/step\?"), timeout=30_000)

@@ -9,10 +9,10 @@ params (adapt them to what the real page shows for ``cell=lstm&t=3``).
 from __future__ import annotations
 
 import textwrap
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-from browser_support import ROOT, assert_no_error, start_server, wait_for_app
+from browser_support import ROOT, assert_no_error, start_server, url_query, wait_for_app
 from playwright.sync_api import expect
 
 from gru_viz.ui import PAGES
@@ -54,7 +54,7 @@ def test_cold_deep_link_lands_on_page_with_params(page, screenshot, path, headin
         # The URL keeps its path and query string.
         final = urlsplit(page.url)
         assert final.path == f"/{path}"
-        assert {k: v[-1] for k, v in parse_qs(final.query).items()} == PARAMS
+        assert url_query(page.url) == PARAMS
         # Our menu is drawn with its names (Streamlit's file-name menu is switched off).
         assert nav_labels(page) == NAV_LABELS
         assert page.get_by_test_id("stSidebarNav").count() == 0

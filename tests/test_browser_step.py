@@ -7,27 +7,22 @@ Screenshots land in test-artifacts/screenshots/<run>/step-*.png.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser_support import ERROR_BOXES, assert_no_error, start_server, wait_for_app
+from browser_support import CHART, ERROR_BOXES, assert_no_error, open_with_charts, start_server, url_query, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"]'
 STRIP = re.compile(r"Step t = (\d+) of 0")
 
 
 def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    return url_query(page.url)
 
 
 def open_step(page, base: str, params: str = "") -> None:
-    page.goto(f"{base}/step{'?' + params if params else ''}")
-    wait_for_app(page, timeout=60_000)
-    page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
-    assert_no_error(page)
+    open_with_charts(page, f"{base}/step{'?' + params if params else ''}")
 
 
 def labels(page, chart: int = 0) -> list[str]:

@@ -5,26 +5,22 @@ typed text shows as character ticks, a click on a heatmap column opens that step
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-from browser_support import assert_no_error, start_server, wait_for_app
+from browser_support import CHART, assert_no_error, open_with_charts, start_server, url_query, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"]'
 
 
 def query(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    return url_query(page.url)
 
 
 def open_timeline(page, base: str, params: str = "") -> None:
-    page.goto(f"{base}/timeline{'?' + params if params else ''}")
-    wait_for_app(page, timeout=60_000)
-    page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
-    assert_no_error(page)
+    open_with_charts(page, f"{base}/timeline{'?' + params if params else ''}")
 
 
 def assert_charts_rendered(page, heatmaps: int) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-from browser_support import assert_no_error, wait_for_app
+from browser_support import assert_no_error, url_query, wait_for_app
 from playwright.sync_api import expect
 
 MAIN = '[data-testid="stMain"]'
@@ -109,7 +109,7 @@ def test_train_watch_the_curves_grow_then_open_on_step_through(streamlit_server,
     page.get_by_role("button", name="Step through").first.click()  # the GRU's card comes first
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    query = url_query(page.url)
     assert urlsplit(page.url).path.endswith("/step")
     assert query["weights"] == "session" and query["hidden"] == "32" and query["source"] == "typed"
     expect(page.get_by_text("GRU, input 2, hidden 32").first).to_be_visible()
@@ -146,7 +146,7 @@ def test_stop_keeps_what_was_learned_and_opens_on_the_timeline(streamlit_server,
     page.get_by_role("button", name="Timeline").nth(1).click()  # the LSTM's card
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Timeline")
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    query = url_query(page.url)
     assert query["cell"] == "lstm" and query["weights"] == "session"
     charts_render(page)
     wait_for_app(page)
@@ -180,7 +180,7 @@ def test_home_opens_a_trained_preset(streamlit_server, page, screenshot):
     card.get_by_role("link", name="Step through it").click()
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    query = url_query(page.url)
     assert query["weights"] == "trained:gru-anomaly"
     charts_render(page)
     wait_for_app(page)
