@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import n_colors
-from plotly.subplots import make_subplots
 
 from ..sequences import Sequence
 from ..trace import LayerTrace
@@ -186,8 +185,8 @@ def _hover_label(name: str) -> str:
 
 
 def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndarray], text: np.ndarray | None,
-             units_label: str = "unit") -> go.Heatmap:
-    """One quantity as a heatmap: z is (units, columns), hover from customdata."""
+             units_label: str = "unit") -> dict:
+    """One quantity as a heatmap trace (a dict): z is (units, columns), hover from customdata."""
     shown = block_reduce(values, b)
     low, high = value_range(name, values)
     label = _hover_label(name)
@@ -210,40 +209,53 @@ def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndar
         custom = np.stack([t, *(source[n] for n in names)], axis=-1).transpose(1, 0, 2).astype(np.float32)
         lines = [f"{_hover_label(n)} = %{{customdata[{k + 1}]:.4f}}" for k, n in enumerate(names)]
         template = f"{where}<br>{units_label} %{{y}}<br>" + "<br>".join(lines)
-    return go.Heatmap(
-        z=shown.T, x=b.edges, y=np.arange(values.shape[1]), customdata=custom, text=text,
-        zmin=low, zmax=high, zmid=None if name in GATES_01 else 0.0, colorscale=palette.colorscale(name),
-        hovertemplate=template + "<extra></extra>", name=NAMES.get(name, name), showscale=True,
-    )
+    trace = {"type": "heatmap", "z": shown.T, "x": b.edges, "y": np.arange(values.shape[1]), "customdata": custom,
+             "zmin": low, "zmax": high, "colorscale": palette.colorscale(name),
+             "hovertemplate": template + "<extra></extra>", "name": NAMES.get(name, name), "showscale": True}
+    if text is not None:
+        trace["text"] = text
+    if name not in GATES_01:
+        trace["zmid"] = 0.0
+    return trace
 
 
-def _picker(b: Blocks, y: float, row: int) -> go.Scatter:
+def _picker(b: Blocks, y: float, row: int) -> dict:
     """Invisible points, one per column: Plotly selects points (not heatmap cells) on click, so a click
     anywhere in a column (hovermode "x" finds the column by x alone) selects the point at that step."""
-    return go.Scatter(
-        x=np.round(b.centers).astype(int) if b.aggregated else np.arange(b.steps), y=np.full(b.count, y),
-        mode="markers", marker={"size": 8, "opacity": 0.0, "color": palette.GREY}, hoverinfo="none",
-        showlegend=False, name=f"steps (row {row})",
-    )
+    return {"type": "scatter", "x": np.round(b.centers).astype(int) if b.aggregated else np.arange(b.steps),
+            "y": np.full(b.count, y), "mode": "markers",
+            "marker": {"size": 8, "opacity": 0.0, "color": palette.GREY}, "hoverinfo": "none",
+            "showlegend": False, "name": f"steps (row {row})"}
 
 
-def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[go.BaseTraceType]:
+def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dict]:
     """The input row: a line for one value per step, a heatmap (one row per value or symbol) otherwise."""
     x = seq.values
     if seq.width == 1:
         t, v = envelope(x[:, 0], b)
         mode = "lines+markers" if b.steps <= 200 else "lines"
         hover = "t=%{x}<br>x = %{y:.4f}" + ("<br>(block min/max)" if b.aggregated else "")
-        return [go.Scatter(x=t, y=v, mode=mode, line={"color": palette.color("x"), "width": 2},
-                           marker={"size": 5, "color": palette.color("x")}, name=NAMES["x"], showlegend=False,
-                           hovertemplate=hover + "<extra></extra>")]
+        return [{"type": "scatter", "x": t, "y": v, "mode": mode, "line": {"color": palette.color("x"), "width": 2},
+                 "marker": {"size": 5, "color": palette.color("x")}, "name": NAMES["x"], "showlegend": False,
+                 "hovertemplate": hover + "<extra></extra>"}]
     if seq.alphabet is None:
         return [_heatmap("x", x, b, {}, text, units_label="input")]
     # Text: one-hot rows, one per symbol of the alphabet, white (0) to the input's grey (1).
     heat = _heatmap("x", x, b, {}, text, units_label="symbol")
-    heat.update(colorscale=[[0, "#FFFFFF"], [1, palette.color("x")]], zmin=0.0, zmax=1.0, zmid=None,
-                showscale=False)
+    heat.pop("zmid", None)
+    heat.update(colorscale=[[0, "#FFFFFF"], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
     return [heat]
+
+
+def _axis(row: int) -> str:
+    """The axis suffix of a subplot row: "" for row 1, else its number (xaxis2/yaxis2, x2/y2)."""
+    return "" if row == 1 else str(row)
+
+
+def _vline(t: int, row: int) -> dict:
+    """The step-through cursor on one subplot: a dashed line at x = t across the row's full height."""
+    return {"type": "line", "x0": t, "x1": t, "xref": f"x{_axis(row)}", "y0": 0, "y1": 1,
+            "yref": f"y{_axis(row)} domain", "line": {"color": palette.GREY, "width": 1.5, "dash": "dash"}}
 
 
 def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None = None, present: bool = False,
@@ -254,6 +266,8 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     :data:`QUANTITIES` order. Hover a cell for every quantity of that unit at that step (or, for a block of
     steps, the block's mean, min and max); the invisible per-column points make a click pick a step.
     """
+    # Built as plain dicts and validated once at the end: Plotly's incremental API (make_subplots,
+    # update_*axes, add_vline) costs ~7× more server CPU, which a classroom on one server feels.
     data = quantities(lt, kind)
     b = blocks(seq.steps, max_columns)
     text = None
@@ -262,6 +276,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         text = np.broadcast_to(chars[None, :], (seq.width, b.count))
     font = FONT[present]
     names = list(data)
+    rows = len(names) + 1
     char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
     zoom = 1.25 if present else 1.0
     # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
@@ -271,59 +286,71 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
     margin = {"l": 80, "r": 70, "t": 10, "b": int(50 * zoom)}
     plot_px = sum(rows_px) + sum(gaps_px)
-    fig = make_subplots(rows=len(names) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.02)
+
+    # One x axis per row, all matching the bottom one (shared time); tick labels only at the bottom.
+    layout: dict = {}
+    domains = []
     top = 1.0
-    for row, (px, gap) in enumerate(zip(rows_px, [*gaps_px, 0], strict=True), start=1):
-        fig.update_yaxes(domain=[max(top - px / plot_px, 0.0), top], row=row, col=1)
+    for px, gap in zip(rows_px, [*gaps_px, 0], strict=True):
+        domains.append([max(top - px / plot_px, 0.0), top])
         top -= (px + gap) / plot_px
-    for trace in _input_traces(seq, b, text):
-        fig.add_trace(trace, row=1, col=1)
+    for row in range(1, rows + 1):
+        x_axis = {"anchor": f"y{_axis(row)}", "domain": [0.0, 1.0], "showgrid": False, "zeroline": False,
+                  "showspikes": True, "spikemode": "across", "spikesnap": "cursor", "spikethickness": 1,
+                  "spikedash": "dot", "spikecolor": palette.GREY, "range": [-0.5, b.steps - 0.5]}
+        if row < rows:
+            x_axis.update(matches=f"x{rows}", showticklabels=False)
+        else:
+            x_axis["title"] = {"text": "time step t", "font": {"size": font}}
+        layout[f"xaxis{_axis(row)}"] = x_axis
+        layout[f"yaxis{_axis(row)}"] = {"anchor": f"x{_axis(row)}", "domain": domains[row - 1],
+                                        "tickfont": {"size": font - 3}}
+
+    traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text)]
     input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (seq.width - 1) / 2
-    fig.add_trace(_picker(b, float(input_mid), 1), row=1, col=1)
+    traces.append({**_picker(b, float(input_mid), 1), "xaxis": "x", "yaxis": "y"})
     for row, name in enumerate(names, start=2):
         heat_text = None
         if text is not None:
             heat_text = np.broadcast_to(text[:1], (data[name].shape[1], b.count))
-        fig.add_trace(_heatmap(name, data[name], b, data, heat_text), row=row, col=1)
-        fig.add_trace(_picker(b, (data[name].shape[1] - 1) / 2, row), row=row, col=1)
+        axes = {"xaxis": f"x{row}", "yaxis": f"y{row}"}
+        traces.append({**_heatmap(name, data[name], b, data, heat_text), **axes})
+        traces.append({**_picker(b, (data[name].shape[1] - 1) / 2, row), **axes})
 
     # Colour bars beside their own rows (the letters on the left say which quantity each row is).
-    for tr in fig.data:
-        if isinstance(tr, go.Heatmap):
-            lo, hi = fig.layout["yaxis" + tr.yaxis[1:]].domain
-            tr.colorbar = {"y": (lo + hi) / 2, "len": max(hi - lo, 0.05), "yanchor": "middle", "thickness": 12,
-                           "x": 1.01, "tickfont": {"size": font - 3}, "outlinewidth": 0, "nticks": 3}
+    for trace in traces:
+        if trace["type"] == "heatmap":
+            lo, hi = layout["yaxis" + trace["yaxis"][1:]]["domain"]
+            trace["colorbar"] = {"y": (lo + hi) / 2, "len": max(hi - lo, 0.05), "yanchor": "middle",
+                                 "thickness": 12, "x": 1.01, "tickfont": {"size": font - 3}, "outlinewidth": 0,
+                                 "nticks": 3}
 
-    fig.update_yaxes(row=1, col=1, tickfont={"size": font - 3})
     if seq.width > 1:
         ticks = symbol_labels(seq) if seq.alphabet is not None else list(range(seq.width))
-        fig.update_yaxes(autorange="reversed", row=1, col=1, tickvals=list(range(seq.width)),
-                         ticktext=[_tick(str(s)) for s in ticks] if seq.width <= 24 else None,
-                         showticklabels=seq.width <= 24)
+        layout["yaxis"].update(autorange="reversed", tickvals=list(range(seq.width)), showticklabels=seq.width <= 24)
+        if seq.width <= 24:
+            layout["yaxis"]["ticktext"] = [_tick(str(s)) for s in ticks]
     for row, name in enumerate(names, start=2):
         units = data[name].shape[1]
-        fig.update_yaxes(autorange="reversed", row=row, col=1, tickfont={"size": font - 3},
-                         tickvals=list(range(units)) if units <= 8 else None, showgrid=False, zeroline=False)
+        layout[f"yaxis{row}"].update(autorange="reversed", showgrid=False, zeroline=False)
+        if units <= 8:
+            layout[f"yaxis{row}"]["tickvals"] = list(range(units))
     if char_ticks:
         # The characters under the input row, so a reader sees which symbol each column read.
-        fig.update_xaxes(row=1, col=1, showticklabels=True, tickvals=list(range(b.steps)),
-                         ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
-                         tickfont={"size": font - 1})
+        layout["xaxis"].update(showticklabels=True, tickvals=list(range(b.steps)),
+                               ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
+                               tickfont={"size": font - 1})
     # Each row's letter, upright and in its palette colour, left of the unit axis; hover it for the full name.
+    annotations = []
     for row, name in enumerate(["x", *names], start=1):
-        lo, hi = fig.layout["yaxis" + ("" if row == 1 else str(row))].domain
-        fig.add_annotation(text=_title(name), hovertext=NAMES.get(name, name), x=0, xref="paper", xanchor="right",
-                           xshift=-34, y=(lo + hi) / 2, yref="paper", showarrow=False,
-                           font={"size": font + 5, "color": palette.color(name)})
-    fig.update_xaxes(showgrid=False, zeroline=False, showspikes=True, spikemode="across", spikesnap="cursor",
-                     spikethickness=1, spikedash="dot", spikecolor=palette.GREY)
-    fig.update_xaxes(title_text="time step t", row=len(names) + 1, col=1, title_font={"size": font})
-    fig.update_xaxes(range=[-0.5, b.steps - 0.5])
-    if t is not None and 0 <= t < b.steps:
-        fig.add_vline(x=t, line={"color": palette.GREY, "width": 1.5, "dash": "dash"})
-    fig.update_layout(height=plot_px + margin["t"] + margin["b"], margin=margin, hovermode="x", showlegend=False,
-                      **_style(font))
-    return fig
+        lo, hi = layout[f"yaxis{_axis(row)}"]["domain"]
+        annotations.append({"text": _title(name), "hovertext": NAMES.get(name, name), "x": 0, "xref": "paper",
+                            "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2, "yref": "paper",
+                            "showarrow": False, "font": {"size": font + 5, "color": palette.color(name)}})
+    shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
+    layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
+                  margin=margin, hovermode="x", showlegend=False, **_style(font))
+    return go.Figure(data=traces, layout=layout)
 
 
 def symbol_labels(seq: Sequence) -> list[str]:
@@ -362,22 +389,21 @@ def units_figure(h: np.ndarray, *, unit: int = 0, t: int | None = None, present:
     steps, units = h.shape
     b = blocks(steps, max_blocks)
     font = FONT[present]
-    fig = go.Figure()
     colors = unit_colors(units)
+    traces = []
     for u in range(units):
         x, y = envelope(h[:, u], b)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"unit {u}",
-                                 line={"color": colors[u], "width": 3 if u == unit else 1.3},
-                                 hovertemplate=f"unit {u}<br>t=%{{x}}<br>h = %{{y:.4f}}<extra></extra>"))
-    if t is not None and 0 <= t < steps:
-        fig.add_vline(x=t, line={"color": palette.GREY, "width": 1.5, "dash": "dash"})
-    fig.update_layout(height=int(320 * (1.2 if present else 1.0)), margin={"l": 60, "r": 10, "t": 10, "b": 40},
-                      showlegend=units <= 8, hovermode="closest", **_style(font),
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                      xaxis={"title": "time step t", "range": [-0.5, steps - 0.5], "showgrid": False},
-                      yaxis={"title": {"text": "<b>h</b>", "font": {"color": palette.color("h")}},
-                             "zeroline": True, "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"})
-    return fig
+        traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": f"unit {u}",
+                       "line": {"color": colors[u], "width": 3 if u == unit else 1.3},
+                       "hovertemplate": f"unit {u}<br>t=%{{x}}<br>h = %{{y:.4f}}<extra></extra>"})
+    shapes = [_vline(t, 1)] if t is not None and 0 <= t < steps else []
+    layout = {"height": int(320 * (1.2 if present else 1.0)), "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
+              "showlegend": units <= 8, "hovermode": "closest", **_style(font), "shapes": shapes,
+              "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+              "xaxis": {"title": "time step t", "range": [-0.5, steps - 0.5], "showgrid": False},
+              "yaxis": {"title": {"text": "<b>h</b>", "font": {"color": palette.color("h")}},
+                        "zeroline": True, "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"}}
+    return go.Figure(data=traces, layout=layout)
 
 
 def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present: bool = False,
@@ -393,22 +419,21 @@ def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present:
     hover = "t=%{customdata}<br>PC1 %{x:.4f}<br>PC2 %{y:.4f}"
     if labels is not None:
         hover = "t=%{customdata} %{text}<br>PC1 %{x:.4f}<br>PC2 %{y:.4f}"
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], mode="lines",
-                             line={"color": "#CCCCCC", "width": 1}, hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(
-        x=coords[idx, 0], y=coords[idx, 1], mode="markers", customdata=idx, showlegend=False,
-        text=None if labels is None else [labels[i] for i in idx],
-        marker={"color": idx, "colorscale": TIME_SCALE, "size": 7 if len(idx) <= 300 else 4,
-                "colorbar": {"title": {"text": "t"}, "thickness": 12}, "cmin": 0, "cmax": max(steps - 1, 1)},
-        hovertemplate=hover + "<extra></extra>", name="h(t)"))
-    for i, text in ((0, "start"), (steps - 1, "end")):
-        fig.add_annotation(x=coords[i, 0], y=coords[i, 1], text=text, showarrow=True, arrowhead=2, ax=20, ay=-20,
-                           font={"size": font - 2})
-    fig.update_layout(height=int(320 * (1.2 if present else 1.0)), margin={"l": 60, "r": 10, "t": 10, "b": 40},
-                      hovermode="closest", **_style(font),
-                      xaxis={"title": f"PC1 ({ratio[0]:.1%} of variance)", "zerolinecolor": "#DDDDDD",
-                             "gridcolor": "#F0F0F0"},
-                      yaxis={"title": f"PC2 ({ratio[1]:.1%})", "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"},
-                      meta={"explained_variance_ratio": ratio.tolist(), "stride": stride})
-    return fig
+    traces = [
+        {"type": "scatter", "x": coords[idx, 0], "y": coords[idx, 1], "mode": "lines",
+         "line": {"color": "#CCCCCC", "width": 1}, "hoverinfo": "skip", "showlegend": False},
+        {"type": "scatter", "x": coords[idx, 0], "y": coords[idx, 1], "mode": "markers", "customdata": idx,
+         "showlegend": False, "text": None if labels is None else [labels[i] for i in idx],
+         "marker": {"color": idx, "colorscale": TIME_SCALE, "size": 7 if len(idx) <= 300 else 4,
+                    "colorbar": {"title": {"text": "t"}, "thickness": 12}, "cmin": 0, "cmax": max(steps - 1, 1)},
+         "hovertemplate": hover + "<extra></extra>", "name": "h(t)"},
+    ]
+    annotations = [{"x": coords[i, 0], "y": coords[i, 1], "text": text, "showarrow": True, "arrowhead": 2,
+                    "ax": 20, "ay": -20, "font": {"size": font - 2}} for i, text in ((0, "start"), (steps - 1, "end"))]
+    layout = {"height": int(320 * (1.2 if present else 1.0)), "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
+              "hovermode": "closest", **_style(font), "annotations": annotations,
+              "xaxis": {"title": f"PC1 ({ratio[0]:.1%} of variance)", "zerolinecolor": "#DDDDDD",
+                        "gridcolor": "#F0F0F0"},
+              "yaxis": {"title": f"PC2 ({ratio[1]:.1%})", "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"},
+              "meta": {"explained_variance_ratio": ratio.tolist(), "stride": stride}}
+    return go.Figure(data=traces, layout=layout)
