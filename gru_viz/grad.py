@@ -15,6 +15,7 @@ from .trace import Ablation, LayerTrace, Trace
 _PARAM_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
 
 MAX_FLOW_ELEMENTS = 30_000_000  # T · seeds · H floats held by one gradient-flow pass (~240 MB)
+FLOW_CHUNK = 128  # steps per backward chunk in gradient_flow: keeps its working set in cache, not in RAM
 
 
 @dataclass
@@ -174,8 +175,49 @@ def gradient_flow(
     seeds = s.directions * s.out_size
     if T * seeds * max(s.hidden_size, s.input_size) > MAX_FLOW_ELEMENTS:
         raise ModelInputError(f"gradient flow over {T} steps of a model this wide is too large; use fewer steps")
+    if s.directions == 1 and not trace.ablations:
+        return _flow_in_chunks(model, trace, layer, seeds)
     d_out = np.zeros((T, seeds, seeds))
     d_out[T - 1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
     dx, per_layer = _backward_internal(model, trace, d_out, None, None, param_grads=False)
     dh = per_layer[(layer, direction)].dh
-    return Flow(dh=np.sqrt((dh**2).sum(axis=(1, 2))), dx=np.sqrt((dx**2).sum(axis=(1, 2))))
+    return Flow(dh=_norms(dh), dx=_norms(dx))
+
+
+def _norms(d: np.ndarray) -> np.ndarray:
+    """Frobenius norm of each step's Jacobian block: (T, seeds, n) → (T,)."""
+    return np.sqrt((d**2).sum(axis=(1, 2)))
+
+
+def _chunk(lt: LayerTrace, a: int, b: int) -> LayerTrace:
+    """Steps a ≤ t < b of a forward layer trace, starting from the state the run had at step a − 1."""
+    first = a == 0
+    c0 = lt.c0 if first or lt.c0 is None else lt.gates["c"][a - 1]
+    return LayerTrace(lt.layer, 0, lt.x[a:b], lt.h0 if first else lt.h[a - 1], lt.h[a:b],
+                      {k: v[a:b] for k, v in lt.gates.items()}, {k: v[a:b] for k, v in lt.pre.items()}, c0)
+
+
+def _flow_in_chunks(model: Model, trace: Trace, layer: int, seeds: int) -> Flow:
+    """gradient_flow for forward-only models without clamps: the same backward pass, FLOW_CHUNK steps at a time
+    from the end, carrying ∂h_T/∂(h, c) across chunk borders; only the norms are kept. Whole-run cotangents
+    (T · seeds · 3H floats, ~0.8 GB for H = 64 over 5000 steps) made the single pass memory-bound."""
+    s = model.spec
+    T = trace.steps
+    dh_norm, dx_norm = np.empty(T), np.empty(T)
+    carry_h: list[np.ndarray | None] = [None] * s.num_layers
+    carry_c: list[np.ndarray | None] = [None] * s.num_layers
+    for b in range(T, 0, -FLOW_CHUNK):
+        a = max(b - FLOW_CHUNK, 0)
+        d = np.zeros((b - a, seeds, seeds))
+        if b == T:
+            d[-1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
+        for i in reversed(range(s.num_layers)):
+            if carry_h[i] is not None:
+                d[-1] += carry_h[i]  # ∂h_T/∂h_{b−1} through the later steps: h_{b−1} is this chunk's last state
+            g = _layer_backward(model, _chunk(trace.layers[i][0], a, b), d, carry_c[i], (), param_grads=False)
+            carry_h[i], carry_c[i] = g.dh0, g.dc0
+            if i == layer:
+                dh_norm[a:b] = _norms(g.dh)
+            d = g.dx
+        dx_norm[a:b] = _norms(d)
+    return Flow(dh=dh_norm, dx=dx_norm)
