@@ -5,8 +5,9 @@ cached scene, presenter mode, and friendly errors. Pages stay thin: they call th
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import TypeVar
 
 import streamlit as st
 
@@ -23,6 +24,8 @@ SESSION_MODEL = "gru_viz_session_model"  # an uploaded or freshly trained Model:
 SESSION_MODEL_NAME = "gru_viz_session_model_name"
 LAYER_CHOICE = "gru_viz_layer_choice"  # (layer, direction) of the session model picked on "Your model" (0-based)
 W = "w_"  # prefix of widget keys that mirror Config fields
+
+T = TypeVar("T")
 
 FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)
 
@@ -139,22 +142,32 @@ def friendly(what: str) -> Iterator[None]:
                  "one and try again.", icon=":material/bug_report:")
 
 
-@st.cache_resource(max_entries=48, show_spinner=False)
+CACHE_TTL = 3600  # seconds: what a lesson cached is freed an hour after its last use
+
+
+@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def _cached_scene(cfg: Config) -> Scene:
     # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing.
     return state.build_scene(cfg)
 
 
+def shared_key(cfg: Config) -> Config | None:
+    """What cfg's scene is a function of, the same for every session with that link; None when the scene
+    holds this session's own model (uploaded or trained), which is never shared."""
+    if cfg.weights == "session" and st.session_state.get(SESSION_MODEL) is not None:
+        return None
+    base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
+    return replace(base, weights="random") if cfg.weights == "session" else base
+
+
 def scene(cfg: Config) -> Scene | None:
     """The Scene for ``cfg`` (cached), or None after showing what is wrong with the input or weights."""
-    session_model = st.session_state.get(SESSION_MODEL)
     try:
-        base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
-        if cfg.weights == "session" and session_model is not None:
-            return state.build_scene(base, session_model)
-        if cfg.weights == "session":
-            base = replace(base, weights="random")
-        return _cached_scene(base)
+        key = shared_key(cfg)
+        if key is None:
+            base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)
+            return state.build_scene(base, st.session_state[SESSION_MODEL])
+        return _cached_scene(key)
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
         return None
@@ -162,6 +175,18 @@ def scene(cfg: Config) -> Scene | None:
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
                  "please change one and try again.", icon=":material/bug_report:")
         return None
+
+
+@st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
+def _shared(key: tuple, _build: Callable[[], T]) -> T:
+    return _build()
+
+
+def shared(key: tuple | None, build: Callable[[], T]) -> T:
+    """``build()``, made once for every session that asks with the same key (a figure of a shared link: forty
+    students on one link cost one build); with key None (this session's own model), built for this run only.
+    The result is shared: read it, never change it."""
+    return build() if key is None else _shared(key, build)
 
 
 # ---------------------------------------------------------------------------------------- controls

@@ -150,14 +150,21 @@ def draw() -> None:
     if note := decimation_note():
         st.info(note, icon=":material/compress:")
 
-    timeline = tl.timeline_figure(sc.seq, lt, kind, t=cfg.t, present=cfg.present)
+    key = ui.shared_key(cfg)
+
+    def shared(name: str, build):
+        """A figure of this link, built once for every session on it (never for a session's own model)."""
+        return ui.shared(None if key is None else (name, key, layer, cfg.t, cfg.unit, cfg.present), build)
+
+    timeline = shared("timeline", lambda: tl.timeline_figure(sc.seq, lt, kind, t=cfg.t, present=cfg.present))
     st.plotly_chart(timeline, key=PICK, on_select=on_pick, selection_mode="points", config=CHART_CONFIG,
                     theme=None)
 
     h = lt.h[:, 0, :]
     labels = sc.seq.labels if sc.seq.alphabet is not None else None
-    units = tl.units_figure(h, unit=min(cfg.unit, h.shape[1] - 1), t=cfg.t, present=cfg.present)
-    pca = tl.pca_figure(h, labels=labels, present=cfg.present)
+    units = shared("units", lambda: tl.units_figure(h, unit=min(cfg.unit, h.shape[1] - 1), t=cfg.t,
+                                                    present=cfg.present))
+    pca = shared("pca", lambda: tl.pca_figure(h, labels=labels, present=cfg.present))
     left, right = st.columns(2)
     with left:
         st.subheader("Hidden state per unit")

@@ -125,6 +125,20 @@ def test_the_check_catches_a_leaky_cache(monkeypatch) -> None:
         check_isolated("pages/step.py")
 
 
+@pytest.mark.skipif("pages/timeline.py" not in PAGES, reason="no Timeline page")
+def test_the_check_catches_a_leaky_figure_cache(monkeypatch) -> None:
+    """If a page keyed its shared figures by the link alone (not by ``ui.shared_key``, which is None while the
+    scene holds A's own model), check_isolated would fail on the Timeline page."""
+
+    def leaky_shared(key, build):
+        link = replace(st.session_state[ui.CFG], weights="random")
+        return ui._shared(("leak", link, build.__code__.co_firstlineno), build)
+
+    monkeypatch.setattr(ui, "shared", leaky_shared)
+    with pytest.raises(AssertionError, match=r"B does not see|only A's model"):
+        check_isolated("pages/timeline.py")
+
+
 def _step_text(context, url: str) -> str:
     page = context.new_page()
     page.goto(url)
