@@ -189,6 +189,12 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
     return build() if key is None else _shared(key, build)
 
 
+def layer_label(layer: int, direction: int, directions: int) -> str:
+    """ "layer 1 · reverse": layers counted from 0 on every page, as torch's keys (weight_ih_l0) and the traces
+    count them; the direction only when there are two."""
+    return f"layer {layer}" + (f" · {('forward', 'reverse')[direction]}" if directions == 2 else "")
+
+
 # ---------------------------------------------------------------------------------------- controls
 
 

@@ -119,13 +119,12 @@ def layer_picker(sc: Scene) -> tuple[int, int]:
         shared = st.session_state.get(ui.LAYER_CHOICE)
         st.session_state[LAYER] = tuple(shared) if shared and tuple(shared) in choices else choices[0]
     return st.selectbox("Layer", choices, key=LAYER, on_change=_share_layer,
-                        format_func=lambda c: f"layer {c[0] + 1}" + (f" · {('forward', 'reverse')[c[1]]}"
-                                                                      if s.directions > 1 else ""))
+                        format_func=lambda c: ui.layer_label(*c, s.directions))
 
 
 def input_label(sc: Scene, t: int, layer: int) -> str:
     """How x_t is shown: the step's input on the first layer, the layer below's output above it."""
-    return stepview.x_label(sc.seq, t) if layer == 0 else f"h of layer {layer}"
+    return stepview.x_label(sc.seq, t) if layer == 0 else f"h of layer {layer - 1}"
 
 
 def sequence_strip(cfg: Config, sc: Scene) -> None:

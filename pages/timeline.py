@@ -42,7 +42,7 @@ def pick_layer() -> tuple[int, int]:
     s = sc.model.spec
     if s.num_layers * s.directions == 1:
         return 0, 0
-    options = {f"layer {layer + 1}" + (f" · {('forward', 'reverse')[d]}" if s.directions > 1 else ""): (layer, d)
+    options = {ui.layer_label(layer, d, s.directions): (layer, d)
                for layer in range(s.num_layers) for d in range(s.directions)}
     if st.session_state.get(LAYER) not in options:  # new model: the layer picked on "Your model", else the last
         picked = st.session_state.get(getattr(ui, "LAYER_CHOICE", ""))

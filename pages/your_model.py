@@ -213,12 +213,6 @@ def summary_section(up: upload.Upload) -> None:
     st.button("Forget this model", on_click=forget, icon=":material/delete:")
 
 
-def layer_label(choice: tuple[int, int], directions: int) -> str:
-    """ "layer 1 · reverse" (0-based layers, as the traces and torch's keys count them)."""
-    layer, d = choice
-    return f"layer {layer}" + (f" · {'reverse' if d else 'forward'}" if directions == 2 else "")
-
-
 def explore_section(cfg: Config, sc: Scene | None) -> None:
     """Which layer to look at, what it reads, and the links to the pages that draw it."""
     model = st.session_state.get(ui.SESSION_MODEL)
@@ -237,7 +231,7 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         if st.session_state.get(LAYER) not in choices:
             st.session_state[LAYER] = choices[0]
         choice = st.selectbox("Layer and direction", choices, key=LAYER, on_change=pick_layer,
-                              format_func=lambda c: layer_label(c, s.directions))
+                              format_func=lambda c: ui.layer_label(*c, s.directions))
         st.markdown(
             "The pages run **your whole model** on the input and show one layer and direction at a time: pick it "
             "here and in their **Layer** menu. **Layer 0** reads your sequence; **layer k > 0** reads the output of "
@@ -289,7 +283,8 @@ def layer_figure(sc: Scene, choice: tuple[int, int]) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=h, colorscale=palette.DIVERGING, zmid=0, colorbar={"title": "h", "thickness": 12},
                                hovertemplate="t = %{x}<br>unit %{y}<br>h = %{z:.4f}<extra></extra>"))
     fig.update_layout(
-        title=f"Hidden state h of {layer_label(choice, sc.model.spec.directions)}, every step (computed by our core)",
+        title=(f"Hidden state h of {ui.layer_label(*choice, sc.model.spec.directions)}, every step "
+               "(computed by our core)"),
         height=150 + 12 * min(h.shape[0], 32), margin={"l": 50, "r": 10, "t": 40, "b": 40},
         xaxis_title="step t", yaxis_title="unit",
     )

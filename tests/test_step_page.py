@@ -383,7 +383,7 @@ def test_stacked_bidirectional_session_model():
     picker = at.selectbox(key="step_layer")
     assert picker.value == (1, 0)
     at.run()
-    assert "<code>h of layer 1</code>" not in strip(at)  # the strip shows the sequence's own input
+    assert "<code>h of layer 0</code>" not in strip(at)  # the strip shows the sequence's own input
     picker.set_value((1, 1)).run()
     assert_clean(at)
     assert at.session_state[ui.LAYER_CHOICE] == (1, 1)
