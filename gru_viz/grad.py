@@ -14,7 +14,8 @@ from .trace import Ablation, LayerTrace, Trace
 
 _PARAM_NAMES = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
 
-MAX_FLOW_ELEMENTS = 30_000_000  # T · seeds · H floats held by one gradient-flow pass (~240 MB)
+MAX_FLOW_ELEMENTS = 30_000_000  # T · seeds · H: the whole-run pass holds this many floats (~240 MB);
+# chunked runs hold far fewer, but the work grows the same way, so the bound stays for both
 FLOW_CHUNK = 128  # steps per backward chunk in gradient_flow: keeps its working set in cache, not in RAM
 
 
@@ -155,7 +156,8 @@ def gradient_flow(
     layer: int = -1,
     direction: int = 0,
 ) -> Flow:
-    """‖∂h_T/∂h_t‖ and ‖∂h_T/∂x_t‖ for every t, in one backward pass with one seed per unit of h_T.
+    """‖∂h_T/∂h_t‖ and ‖∂h_T/∂x_t‖ for every t: a backward pass with one seed per unit of h_T (in chunks of
+    steps for forward-only models without clamps).
 
     h_T is the model's output at the last step (all directions); ``x`` is one unbatched sequence (T, I).
     """
@@ -192,7 +194,7 @@ def _norms(d: np.ndarray) -> np.ndarray:
 def _chunk(lt: LayerTrace, a: int, b: int) -> LayerTrace:
     """Steps a ≤ t < b of a forward layer trace, starting from the state the run had at step a − 1."""
     first = a == 0
-    c0 = lt.c0 if first or lt.c0 is None else lt.gates["c"][a - 1]
+    c0 = None if lt.c0 is None else lt.c0 if first else lt.gates["c"][a - 1]  # LSTM only
     return LayerTrace(lt.layer, 0, lt.x[a:b], lt.h0 if first else lt.h[a - 1], lt.h[a:b],
                       {k: v[a:b] for k, v in lt.gates.items()}, {k: v[a:b] for k, v in lt.pre.items()}, c0)
 

@@ -142,7 +142,7 @@ def friendly(what: str) -> Iterator[None]:
                  "one and try again.", icon=":material/bug_report:")
 
 
-CACHE_TTL = 3600  # seconds: what a lesson cached is freed an hour after its last use
+CACHE_TTL = 3 * 3600  # seconds after an entry was built (reads do not extend it): longer than a lesson
 
 
 @st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
@@ -180,6 +180,13 @@ def scene(cfg: Config) -> Scene | None:
 @st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
 def _shared(key: tuple, _build: Callable[[], T]) -> T:
     return _build()
+
+
+def link_key(sc: Scene) -> Config | None:
+    """What a scene was built from when every session with its link gets the same one (its cache key); None
+    when it holds this session's own model. Taken from the scene itself, so a figure keyed by it can never
+    outlive a change of model between building the scene and drawing it."""
+    return None if sc.cfg.weights == "session" else sc.cfg
 
 
 def shared(key: tuple | None, build: Callable[[], T]) -> T:

@@ -150,26 +150,28 @@ def draw() -> None:
     if note := decimation_note():
         st.info(note, icon=":material/compress:")
 
-    key = ui.shared_key(cfg)
+    key = ui.link_key(sc)
 
-    def shared(name: str, build):
-        """A figure of this link, built once for every session on it (never for a session's own model)."""
-        return ui.shared(None if key is None else (name, key, layer, cfg.t, cfg.unit, cfg.present), build)
+    def shared(name: str, view: tuple, build):
+        """A figure of this link, built once for every session on it (never for a session's own model);
+        ``view`` is what else it depends on."""
+        return ui.shared(None if key is None else (f"timeline/{name}", key, layer, cfg.present, *view), build)
 
-    timeline = shared("timeline", lambda: tl.timeline_figure(sc.seq, lt, kind, t=cfg.t, present=cfg.present))
+    timeline = shared("timeline", (cfg.t,),
+                      lambda: tl.timeline_figure(sc.seq, lt, kind, t=cfg.t, present=cfg.present))
     st.plotly_chart(timeline, key=PICK, on_select=on_pick, selection_mode="points", config=CHART_CONFIG,
                     theme=None)
 
     h = lt.h[:, 0, :]
     labels = sc.seq.labels if sc.seq.alphabet is not None else None
-    units = shared("units", lambda: tl.units_figure(h, unit=min(cfg.unit, h.shape[1] - 1), t=cfg.t,
-                                                    present=cfg.present))
-    pca = shared("pca", lambda: tl.pca_figure(h, labels=labels, present=cfg.present))
+    unit = min(cfg.unit, h.shape[1] - 1)
+    units = shared("units", (cfg.t, unit), lambda: tl.units_figure(h, unit=unit, t=cfg.t, present=cfg.present))
+    pca = shared("pca", (), lambda: tl.pca_figure(h, labels=labels, present=cfg.present))
     left, right = st.columns(2)
     with left:
         st.subheader("Hidden state per unit")
         st.plotly_chart(units, config=CHART_CONFIG, key="timeline_units", theme=None)
-        st.caption(f"One line per unit; unit {min(cfg.unit, h.shape[1] - 1)} (the selected one) is bold.")
+        st.caption(f"One line per unit; unit {unit} (the selected one) is bold.")
     with right:
         st.subheader("Trajectory of h (PCA)")
         st.plotly_chart(pca, config=CHART_CONFIG, key="timeline_pca", theme=None)

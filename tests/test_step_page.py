@@ -384,6 +384,9 @@ def test_stacked_bidirectional_session_model():
     assert picker.value == (1, 0)
     at.run()
     assert "<code>h of layer 0</code>" not in strip(at)  # the strip shows the sequence's own input
+    # layer 1 reads the output of layer 0, and the circuit says so (layers counted from 0 on every page)
+    assert any("h of layer 0" in chart.proto.spec for chart in charts(at))
+    assert not any("h of layer 1" in chart.proto.spec for chart in charts(at))
     picker.set_value((1, 1)).run()
     assert_clean(at)
     assert at.session_state[ui.LAYER_CHOICE] == (1, 1)
