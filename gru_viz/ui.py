@@ -151,23 +151,16 @@ def _cached_scene(cfg: Config) -> Scene:
     return state.build_scene(cfg)
 
 
-def shared_key(cfg: Config) -> Config | None:
-    """What cfg's scene is a function of, the same for every session with that link; None when the scene
-    holds this session's own model (uploaded or trained), which is never shared."""
-    if cfg.weights == "session" and st.session_state.get(SESSION_MODEL) is not None:
-        return None
-    base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
-    return replace(base, weights="random") if cfg.weights == "session" else base
-
-
 def scene(cfg: Config) -> Scene | None:
     """The Scene for ``cfg`` (cached), or None after showing what is wrong with the input or weights."""
+    session_model = st.session_state.get(SESSION_MODEL)
     try:
-        key = shared_key(cfg)
-        if key is None:
-            base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)
-            return state.build_scene(base, st.session_state[SESSION_MODEL])
-        return _cached_scene(key)
+        base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
+        if cfg.weights == "session" and session_model is not None:
+            return state.build_scene(base, session_model)  # this session's own model: never shared
+        if cfg.weights == "session":
+            base = replace(base, weights="random")
+        return _cached_scene(base)
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
         return None

@@ -127,7 +127,7 @@ def test_the_check_catches_a_leaky_cache(monkeypatch) -> None:
 
 @pytest.mark.skipif("pages/timeline.py" not in PAGES, reason="no Timeline page")
 def test_the_check_catches_a_leaky_figure_cache(monkeypatch) -> None:
-    """If a page keyed its shared figures by the link alone (not by ``ui.shared_key``, which is None while the
+    """If a page keyed its shared figures by the link alone (not by ``ui.link_key``, which is None while the
     scene holds A's own model), check_isolated would fail on the Timeline page."""
 
     def leaky_shared(key, build):
