@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from gru_viz import compare, ui
-from gru_viz.compare import KINDS, Lineup, Response
+from gru_viz.compare import Lineup, Response
 from gru_viz.figures import compare as figs
 from gru_viz.spec import GRU_VARIANTS, KIND_NAMES
 from gru_viz.state import Config
@@ -169,14 +169,7 @@ def survival_text(responses: dict[str, Response], verb: str = "moves h by") -> s
 def page_settings() -> tuple[tuple[str, ...], float]:
     """This page's own settings: whether minGRU joins, and the keep bias."""
     left, right = st.columns([1, 2], vertical_alignment="center")
-    with_mingru = left.toggle("Include minGRU", key=MINGRU, help="minGRU (Feng et al. 2024): z and n read x only.")
-    keep_bias = right.slider("Keep bias β", 0.0, 6.0, 0.0, step=0.5, key=KEEP_BIAS, help=KEEP_BIAS_HELP)
-    return (KINDS if with_mingru else KINDS[:3]), float(keep_bias)
-
-
-KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
-                  "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "
-                  "the vanilla RNN has no such gate.")
+    return ui.lineup_settings(left, right, MINGRU, KEEP_BIAS)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from gru_viz import compare, paths, ui
-from gru_viz.compare import KINDS, Lineup
+from gru_viz.compare import Lineup
 from gru_viz.figures import flow as figs
 from gru_viz.grad import gradient_flow
 from gru_viz.spec import GRU_VARIANTS, KIND_NAMES
@@ -198,18 +198,11 @@ def clipping_section(lineup: Lineup, kinds: tuple[str, ...]) -> None:
                     "cannot bring back a vanished gradient: a tiny g is left as it is.")
 
 
-KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
-                  "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "
-                  "the vanilla RNN has no such gate.")
-
-
 def main() -> None:
     cfg = ui.setup_page("Gradient flow")
     cfg = ui.sidebar_controls(cfg)
     first, second, third = st.columns([1.3, 1.5, 2.2], vertical_alignment="center")
-    with_mingru = first.toggle("Include minGRU", key=MINGRU, help="minGRU (Feng et al. 2024): z and n read x only.")
-    keep_bias = float(second.slider("Keep bias β", 0.0, 6.0, 0.0, step=0.5, key=KEEP_BIAS, help=KEEP_BIAS_HELP))
-    kinds = KINDS if with_mingru else KINDS[:3]
+    kinds, keep_bias = ui.lineup_settings(first, second, MINGRU, KEEP_BIAS)
     base = compare.compare_config(cfg)
     try:
         lineup = lineup_of(base, kinds, keep_bias)
