@@ -153,19 +153,6 @@ def seq_limits(task: Task) -> tuple[int, int]:
     return task.min_steps, MAX_SEQ_LEN
 
 
-def _whole(value: object) -> int | None:
-    """``value`` as an int if it is a whole, finite number, else None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(number) or number != int(number):
-        return None
-    return int(number)
-
-
 def _number(value: object) -> float | None:
     """``value`` as a finite float, else None."""
     if isinstance(value, bool):
@@ -175,6 +162,12 @@ def _number(value: object) -> float | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int if it is a whole, finite number, else None."""
+    number = _number(value)
+    return None if number is None or number != int(number) else int(number)
 
 
 def _in_range(name: str, value: object, low: int, high: int, problems: list[str], hint: str = "") -> int:
