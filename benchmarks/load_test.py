@@ -45,8 +45,6 @@ import os
 import random
 import re
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,6 +60,9 @@ from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # browser_support: the test suite's server helpers
+
+from browser_support import free_port, stop_process  # noqa: E402
 
 from gru_viz.spec import KIND_NAMES  # noqa: E402
 
@@ -120,12 +121,6 @@ def percentile(values: list[float], q: float) -> float:
 # -------------------------------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
     """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun)."""
     cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -159,15 +154,7 @@ def run_server(watcher: bool, log_path: Path, extra: list[str]) -> Iterator[tupl
             time.sleep(0.2)
         yield url, proc.pid, cmd
     finally:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def server_pid_of(url: str) -> int | None:

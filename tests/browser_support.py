@@ -108,7 +108,8 @@ def _tail(path: Path, lines: int = 60) -> str:
         return "<no log>"
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own session: SIGTERM to its process group, SIGKILL after 10 s."""
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -188,7 +189,7 @@ def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0) ->
             yield url
             return
         finally:
-            _stop(proc)
+            stop_process(proc)
 
 
 # --------------------------------------------------------------------------- browser
