@@ -255,6 +255,19 @@ def wait_for_app(page: Page, *, timeout: float = 30_000, settle: float = 250) ->
             return
 
 
+def type_sequence(page, text: str, source: str | None = None):
+    """Type ``text`` into the sidebar's sequence box and submit it (Ctrl+Enter), after picking the input
+    ``source`` radio (e.g. "text") if given; returns the text area. The caller waits for the run."""
+    sidebar = page.get_by_test_id("stSidebar")
+    if source is not None:
+        sidebar.get_by_role("radio", name=source, exact=True).click()
+        wait_for_app(page)
+    area = sidebar.get_by_test_id("stTextArea").locator("textarea")
+    area.fill(text)
+    area.press("Control+Enter")
+    return area
+
+
 def assert_no_error(page: Page) -> None:
     """Fail if the page shows an exception, an error box, a Streamlit error modal or "Traceback"."""
     problems = [f"error box: {t.strip()[:500]}" for t in page.locator(ERROR_BOXES).all_inner_texts()]

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import CHART, ERROR_BOXES, assert_no_error, open_with_charts, start_server, url_query, wait_for_app
+from browser_support import (
+    CHART,
+    ERROR_BOXES,
+    assert_no_error,
+    open_with_charts,
+    start_server,
+    type_sequence,
+    url_query,
+    wait_for_app,
+)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -152,12 +161,7 @@ def test_switch_cell_type(streamlit_server, page, screenshot):
 
 def test_typed_text_sequence(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "t=1")
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("radio", name="text", exact=True).click()
-    wait_for_app(page)
-    area = sidebar.get_by_test_id("stTextArea").locator("textarea")
-    area.fill("gates <3")
-    area.press("Control+Enter")
+    type_sequence(page, "gates <3", source="text")
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
     assert step_shown(page) == 1
@@ -172,9 +176,7 @@ def test_typed_text_sequence(streamlit_server, page, screenshot):
 
 def test_hostile_text_keeps_what_was_typed(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "source=typed")
-    area = page.get_by_test_id("stSidebar").get_by_test_id("stTextArea").locator("textarea")
-    area.fill("1,,x")
-    area.press("Control+Enter")
+    area = type_sequence(page, "1,,x")
     wait_for_app(page)
     error = page.locator(ERROR_BOXES)
     expect(error).to_have_count(1)

@@ -8,7 +8,15 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHART, assert_no_error, open_with_charts, start_server, url_query, wait_for_app
+from browser_support import (
+    CHART,
+    assert_no_error,
+    open_with_charts,
+    start_server,
+    type_sequence,
+    url_query,
+    wait_for_app,
+)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -87,12 +95,7 @@ def test_cold_deep_link_keeps_its_settings(page, screenshot):
 
 def test_typed_text_becomes_character_ticks(streamlit_server, page, screenshot):
     open_timeline(page, streamlit_server)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("radio", name="text", exact=True).click()
-    wait_for_app(page)
-    area = sidebar.get_by_test_id("stTextArea").locator("textarea")
-    area.fill("gates <3")
-    area.press("Control+Enter")
+    type_sequence(page, "gates <3", source="text")
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
     expect(page.get_by_text("on 8 steps of typed text")).to_be_visible()
