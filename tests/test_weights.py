@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import pathlib
 import pickle
@@ -16,6 +15,7 @@ import pytest
 import safetensors.numpy
 import safetensors.torch
 import torch
+from hostile_weights import SystemPayload, TouchPayload, st_file, tree, zip_bomb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -49,15 +49,6 @@ TOL = {"rtol": 0, "atol": 1e-12}
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
-
-def st_file(header: object, data: bytes = b"", n: int | None = None) -> bytes:
-    """A safetensors file with the given header (dict -> JSON, bytes as they are) and data section."""
-    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
-    return (len(raw) if n is None else n).to_bytes(8, "little") + raw + data
-
-
-def tree(path: pathlib.Path) -> set[str]:
-    return {str(p.relative_to(path)) for p in path.rglob("*")}
 
 
 def refused(data: bytes, filename: str, match: str, **kw) -> WeightsError:
@@ -739,24 +730,6 @@ def test_keras_refusals():
 # ======================================================================================== hostile files
 
 
-class TouchPayload:
-    """Unpickling this would create a file."""
-
-    def __init__(self, target: pathlib.Path):
-        self.target = target
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (self.target,))
-
-
-class SystemPayload:
-    def __init__(self, target: pathlib.Path):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.target}",))
-
-
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
     """A working directory whose file tree must not change while hostile files are loaded."""
@@ -816,19 +789,6 @@ def test_malicious_pickles_refused_and_not_run(ext, sandbox):
 def npz_with(**arrays) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def zip_bomb() -> bytes:
-    """A small .npz whose one member claims to unpack past the limit."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("weight_ih_l0.npy", "w", force_zip64=True) as f:
-        header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (14_000_000,)})
-        f.write(header.getvalue())
-        chunk = bytes(1 << 20)
-        for _ in range(110):
-            f.write(chunk)
     return buf.getvalue()
 
 

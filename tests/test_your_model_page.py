@@ -17,13 +17,13 @@ import re
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from hostile_weights import SystemPayload, TouchPayload, st_file, tree, zip_bomb
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
@@ -397,44 +397,6 @@ def test_parse_csv_directly():
 
 
 # ----------------------------------------------------------------------------------------- hostile files
-
-
-class TouchPayload:
-    """Unpickling this would create a file."""
-
-    def __init__(self, target: pathlib.Path):
-        self.target = target
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (self.target,))
-
-
-class SystemPayload:
-    def __init__(self, target: pathlib.Path):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.target}",))
-
-
-def tree(path: pathlib.Path) -> set[str]:
-    return {str(p.relative_to(path)) for p in path.rglob("*")}
-
-
-def st_file(header: object, data: bytes = b"") -> bytes:
-    text = json.dumps(header).encode()
-    return len(text).to_bytes(8, "little") + text + data
-
-
-def zip_bomb() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("weight_ih_l0.npy", "w", force_zip64=True) as f:
-        header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (14_000_000,)})
-        f.write(header.getvalue())
-        for _ in range(110):
-            f.write(bytes(1 << 20))
-    return buf.getvalue()
 
 
 def too_many_params() -> bytes:
