@@ -37,10 +37,10 @@ def timed(fn) -> float:
     return 1000 * (time.perf_counter() - start)
 
 
-def session(query: dict[str, str], play: bool = False) -> AppTest:
+def session(query: dict[str, str], play: bool = False, page: str = "pages/step.py") -> AppTest:
     """The page with the benchmark's settings, after a first, uncounted run."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page("pages/step.py")
+    at.switch_page(page)
     at.query_params.update(query)
     at.run()
     if play:
@@ -133,11 +133,7 @@ def long_bench(repeats: int) -> dict[str, list[float]]:
     times = {}
     for name, query in (("Timeline rerun, GRU H=4, 5,000 steps", {**LONG, "hidden": "4"}),
                         ("Timeline rerun, LSTM H=64, 5,000 steps", {**LONG, "hidden": "64", "cell": "lstm"})):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.switch_page("pages/timeline.py")
-        at.query_params.update(query)
-        at.run()
-        assert not at.exception and not at.error, "the page failed"
+        at = session(query, page="pages/timeline.py")
         times[f"{name}, figures cached for the link"] = [timed(at.run) for _ in range(repeats)]
 
         def rebuilt(at: AppTest = at) -> None:
