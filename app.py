@@ -4,13 +4,14 @@ Pages live in pages/ and are found by Streamlit's folder discovery. We do not ca
 pages/ folder present, a freshly started Streamlit 1.67 server routes its first cold deep link (a student
 opening /timeline?cell=lstm before anyone opened the home page) by folder discovery anyway, and only
 switches to st.navigation once some session has run app.py — so the two mechanisms would disagree.
-Folder discovery alone behaves the same on every request; gru_viz.ui.nav draws the named, iconed menu.
+Folder discovery alone behaves the same on every request; gru_viz.app.ui.nav draws the named, iconed menu.
 """
 
 import streamlit as st
 
-from gru_viz import state, train_ui, ui
-from gru_viz.trained import TRAINED_PRESETS
+from gru_viz.app import state, ui
+from gru_viz.app import train as train_ui
+from gru_viz.io.trained import TRAINED_PRESETS
 
 st.set_page_config(page_title="gru-viz", page_icon=":material/memory:", layout="wide")
 cfg = ui.setup_page("gru-viz")

@@ -128,7 +128,7 @@ def long_bench(repeats: int) -> dict[str, list[float]]:
     """Timeline reruns on 5,000 steps, and first opens of a heavy Gradient-flow link (no target: reported)."""
     import streamlit as st
 
-    from gru_viz import ui
+    from gru_viz.app import ui
 
     times = {}
     for name, query in (("Timeline rerun, GRU H=4, 5,000 steps", {**LONG, "hidden": "4"}),

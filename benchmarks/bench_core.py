@@ -16,10 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gru_viz
 from benchmarks.timing import interleaved
-from gru_viz.grad import backward
-from gru_viz.model import Model
-from gru_viz.params import random_model
-from gru_viz.spec import Spec
+from gru_viz.core.grad import backward
+from gru_viz.core.model import Model
+from gru_viz.core.params import random_model
+from gru_viz.core.spec import Spec
 
 torch.set_default_dtype(torch.float64)
 

@@ -44,8 +44,8 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.timing import interleaved  # noqa: E402
-from gru_viz.tasks import get_task  # noqa: E402
-from gru_viz.train import TrainConfig, Trainer  # noqa: E402
+from gru_viz.core.tasks import get_task  # noqa: E402
+from gru_viz.core.train import TrainConfig, Trainer  # noqa: E402
 
 TARGET_MSE = 0.01
 

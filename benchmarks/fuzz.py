@@ -44,15 +44,15 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gru_viz import state
-from gru_viz.model import ModelInputError
-from gru_viz.params import random_model
-from gru_viz.sequences import Sequence, SequenceError, parse_sequence
-from gru_viz.spec import GRU_VARIANTS, KINDS, Spec, SpecError
-from gru_viz.state import Config, ConfigError
-from gru_viz.weights import SUPPORTED_EXTENSIONS, WeightsError, load_weights_bytes, save_npz, save_safetensors
+from gru_viz.app import state
+from gru_viz.app.state import Config, ConfigError
+from gru_viz.core.model import ModelInputError
+from gru_viz.core.params import random_model
+from gru_viz.core.sequences import Sequence, SequenceError, parse_sequence
+from gru_viz.core.spec import GRU_VARIANTS, KINDS, Spec, SpecError
+from gru_viz.io.weights import SUPPORTED_EXTENSIONS, WeightsError, load_weights_bytes, save_npz, save_safetensors
 
-PAGE_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)  # what gru_viz.ui.friendly shows as such
+PAGE_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)  # what gru_viz.app.ui.friendly shows as such
 
 # ------------------------------------------------------------------------------------------------ strategies
 
@@ -129,7 +129,7 @@ def _valid_files() -> dict[str, list[bytes]]:
         try:
             import torch
 
-            from gru_viz.bridge import save_pt, torch_state_dict
+            from gru_viz.io.bridge import save_pt, torch_state_dict
 
             files["pt"].append(save_pt(model))
             buf = io.BytesIO()

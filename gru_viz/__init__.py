@@ -10,7 +10,7 @@
 - Weights files: :func:`load_weights` (``.safetensors``, ``.npz``, ``.pt``/``.pth`` with
   ``weights_only=True``, Keras-style arrays), :func:`from_keras`; rejections raise :class:`WeightsError`.
 - PyTorch: :func:`from_torch` (module → Model) and :func:`to_torch` (Model → module). These live in
-  :mod:`gru_viz.bridge`, the only module that imports torch; they are loaded on first use, so
+  :mod:`gru_viz.io.bridge`, the only module that imports torch; they are loaded on first use, so
   ``import gru_viz`` works without torch.
 """
 
@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .grad import backward, gradient_flow
-from .model import Model, ModelInputError
-from .params import init_params, random_model
-from .spec import GRU_VARIANTS, Spec, SpecError
-from .trace import Ablation, LayerTrace, Trace
-from .weights import WeightsError, from_keras
+from .core.grad import backward, gradient_flow
+from .core.model import Model, ModelInputError
+from .core.params import init_params, random_model
+from .core.spec import GRU_VARIANTS, Spec, SpecError
+from .core.trace import Ablation, LayerTrace, Trace
+from .io.weights import WeightsError, from_keras
 
 __all__ = [
     "GRU_VARIANTS",
@@ -47,9 +47,9 @@ __all__ = [
 
 # name -> (module, attribute), imported on first access
 _LAZY = {
-    "from_torch": ("gru_viz.bridge", "from_torch"),
-    "to_torch": ("gru_viz.bridge", "to_torch"),
-    "load_weights": ("gru_viz.weights", "load_weights"),  # NumPy-only; torch only for a .pt file
+    "from_torch": ("gru_viz.io.bridge", "from_torch"),
+    "to_torch": ("gru_viz.io.bridge", "to_torch"),
+    "load_weights": ("gru_viz.io.weights", "load_weights"),  # NumPy-only; torch only for a .pt file
 }
 
 

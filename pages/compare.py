@@ -7,11 +7,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from gru_viz import compare, ui
-from gru_viz.compare import Lineup, Response
+from gru_viz.app import ui
+from gru_viz.app.state import Config
+from gru_viz.core import compare
+from gru_viz.core.compare import Lineup, Response
+from gru_viz.core.spec import GRU_VARIANTS, KIND_NAMES
 from gru_viz.figures import compare as figs
-from gru_viz.spec import GRU_VARIANTS, KIND_NAMES
-from gru_viz.state import Config
 
 st.set_page_config(page_title="Compare cells · gru-viz", page_icon=":material/compare_arrows:", layout="wide")
 

@@ -7,12 +7,13 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from gru_viz import compare, paths, ui
-from gru_viz.compare import Lineup
+from gru_viz.app import ui
+from gru_viz.app.state import Config, initial_state
+from gru_viz.core import compare, paths
+from gru_viz.core.compare import Lineup
+from gru_viz.core.grad import gradient_flow
+from gru_viz.core.spec import GRU_VARIANTS, KIND_NAMES
 from gru_viz.figures import flow as figs
-from gru_viz.grad import gradient_flow
-from gru_viz.spec import GRU_VARIANTS, KIND_NAMES
-from gru_viz.state import Config, initial_state
 
 st.set_page_config(page_title="Gradient flow · gru-viz", page_icon=":material/trending_down:", layout="wide")
 

@@ -1,17 +1,20 @@
 """Matches PyTorch: the current configuration run again by torch, and the largest difference of every number.
 
-Our side is the very run the other pages draw (ui.scene); the torch side comes from gru_viz.bridge.torch_side
+Our side is the very run the other pages draw (ui.scene); the torch side comes from gru_viz.io.bridge.torch_side
 (torch.nn's module where it has one, step-by-step torch code for the gates and for what torch.nn lacks).
-Bookkeeping and tolerances: gru_viz.parity; caching and the badge: gru_viz.parity_ui.
+Bookkeeping and tolerances: gru_viz.core.parity; caching and the badge: gru_viz.app.parity.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gru_viz import codegen, parity, parity_ui, ui
-from gru_viz.parity import Report
-from gru_viz.state import Scene
+from gru_viz.app import parity as parity_ui
+from gru_viz.app import ui
+from gru_viz.app.state import Scene
+from gru_viz.core import parity
+from gru_viz.core.parity import Report
+from gru_viz.io import codegen
 
 NUDGE = "matches_nudge"
 SHORT = {"forward": "Outputs, final states", "steps": "Every gate, every step", "gradients": "Gradients"}
@@ -95,7 +98,7 @@ def code_section(sc: Scene, how: str) -> None:
     model, x, h0, ablations = parity_ui.run_of(sc)
     st.markdown(f"**The torch side** ran as **{how}**.")
     with st.expander("The torch code that computed its side (from gru_viz/bridge.py)", icon=":material/code:"):
-        from gru_viz.bridge import torch_side_source
+        from gru_viz.io.bridge import torch_side_source
 
         st.code(torch_side_source(model, ablations), language="python")
     with st.expander("Run it yourself: a standalone snippet that rebuilds it in torch", icon=":material/terminal:"):

@@ -14,12 +14,14 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from gru_viz import parity_ui, state, stepview, ui
-from gru_viz.equations import MINGRU_G, block_latex, format_value, step_equations
+from gru_viz.app import parity as parity_ui
+from gru_viz.app import state, ui
+from gru_viz.app import step as stepview
+from gru_viz.app.state import Config, Scene
+from gru_viz.core.spec import CLAMPABLE, GRU_VARIANTS
+from gru_viz.explain.equations import MINGRU_G, block_latex, format_value, step_equations
+from gru_viz.explain.palette import BLUE
 from gru_viz.figures import cell
-from gru_viz.figures.palette import BLUE
-from gru_viz.spec import CLAMPABLE, GRU_VARIANTS
-from gru_viz.state import Config, Scene
 
 MODE = "step_mode"  # "step" or "play" (this browser tab only, not in the link)
 LAYER = "step_layer"  # (layer, direction) of a multi-layer session model

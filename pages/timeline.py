@@ -13,9 +13,10 @@ from dataclasses import asdict
 import plotly.graph_objects as go
 import streamlit as st
 
-from gru_viz import export, state, ui
+from gru_viz.app import state, ui
+from gru_viz.core.spec import KIND_NAMES
 from gru_viz.figures import timeline as tl
-from gru_viz.spec import KIND_NAMES
+from gru_viz.io import export
 
 PICK = "timeline_pick"  # the timeline chart's selection state
 GOTO = "timeline_goto"  # set by a click on the timeline: the next run switches to Step through

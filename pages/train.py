@@ -17,11 +17,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from gru_viz import state, ui
-from gru_viz import train_ui as tu
+from gru_viz.app import state, ui
+from gru_viz.app import train as tu
+from gru_viz.core.tasks import TASKS, get_task
+from gru_viz.explain.palette import CELL_COLORS, GREY
 from gru_viz.figures import train as figs
-from gru_viz.figures.palette import CELL_COLORS, GREY
-from gru_viz.tasks import TASKS, get_task
 
 st.set_page_config(page_title="Train · gru-viz", page_icon=":material/model_training:", layout="wide")
 

@@ -1,6 +1,6 @@
 """Your model: upload recurrent weights, see what they are, explore them on every page, and export any model.
 
-The upload is read from memory by gru_viz.upload (gru_viz.weights underneath) and becomes this session's
+The upload is read from memory by gru_viz.io.upload (gru_viz.io.weights underneath) and becomes this session's
 model (ui.SESSION_MODEL, config weights="session"), so Step through, Timeline and Gradient flow run it. They
 run the whole model and show the layer picked here; the input is the shared sequence box or a CSV.
 """
@@ -12,13 +12,15 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import streamlit as st
 
-from gru_viz import codegen, parity_ui, state, ui, upload
-from gru_viz.figures import palette
-from gru_viz.model import Model
-from gru_viz.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
-from gru_viz.spec import GRU_VARIANTS, SpecError
-from gru_viz.state import Config, Scene
-from gru_viz.weights import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError, save_safetensors
+from gru_viz.app import parity as parity_ui
+from gru_viz.app import state, ui
+from gru_viz.app.state import Config, Scene
+from gru_viz.core.model import Model
+from gru_viz.core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
+from gru_viz.core.spec import GRU_VARIANTS, SpecError
+from gru_viz.explain import palette
+from gru_viz.io import codegen, upload
+from gru_viz.io.weights import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError, save_safetensors
 
 FILE = "your_model_file"  # the weights uploader
 CSV = "your_model_csv"  # the input uploader
@@ -320,7 +322,7 @@ def export_section(sc: Scene) -> None:
 
 def pt_bytes(model: Model) -> bytes:
     """torch.save of the state_dict (torch imported only when the button is pressed)."""
-    from gru_viz.bridge import save_pt
+    from gru_viz.io.bridge import save_pt
 
     return save_pt(model)
 

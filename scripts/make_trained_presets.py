@@ -1,4 +1,4 @@
-"""Train the shipped presets of ``gru_viz.trained.TRAINED_PRESETS`` and write them to ``gru_viz/data/trained/``.
+"""Train the shipped presets of ``gru_viz.io.trained.TRAINED_PRESETS`` and write them to ``gru_viz/io/data/trained/``.
 
 Every preset's recipe (task, cell, hidden size, steps, and a TrainConfig with fixed seeds for the data,
 the initial weights and the held-out batch) lives in ``gru_viz/trained.py``, so this script has no settings of
@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gru_viz.train import Trainer
-from gru_viz.trained import TRAINED_PRESETS, TrainedPreset
+from gru_viz.core.train import Trainer
+from gru_viz.io.trained import TRAINED_PRESETS, TrainedPreset
 
 MAX_BYTES = 200_000
 

@@ -1,4 +1,4 @@
-"""gru_viz.bridge: torch module -> Model -> torch module, checked against torch itself in float64."""
+"""gru_viz.io.bridge: torch module -> Model -> torch module, checked against torch itself in float64."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from torch import nn
 
 import gru_viz
 from gru_viz import Spec, SpecError, random_model
-from gru_viz.bridge import from_torch, save_pt, to_torch, torch_state_dict
-from gru_viz.weights import load_weights_bytes
+from gru_viz.io.bridge import from_torch, save_pt, to_torch, torch_state_dict
+from gru_viz.io.weights import load_weights_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = {"rtol": 0, "atol": 1e-12}
@@ -359,9 +359,9 @@ def test_package_imports_without_torch():
     code = (
         "import sys, gru_viz\n"
         "assert 'torch' not in sys.modules, 'import gru_viz imported torch'\n"
-        "import gru_viz.weights\n"
+        "import gru_viz.io.weights\n"
         "gru_viz.load_weights; gru_viz.WeightsError; gru_viz.from_keras\n"
-        "assert 'torch' not in sys.modules, 'gru_viz.weights / load_weights imported torch'\n"
+        "assert 'torch' not in sys.modules, 'gru_viz.io.weights / load_weights imported torch'\n"
         "gru_viz.from_torch\n"
         "assert 'torch' in sys.modules\n"
     )

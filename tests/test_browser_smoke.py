@@ -15,9 +15,9 @@ import pytest
 from browser_support import ROOT, assert_no_error, start_server, url_query, wait_for_app
 from playwright.sync_api import expect
 
-from gru_viz.ui import PAGES
+from gru_viz.app.ui import PAGES
 
-NAV_LABELS = [label for _, label, _ in PAGES]  # our own sidebar menu (gru_viz.ui.nav)
+NAV_LABELS = [label for _, label, _ in PAGES]  # our own sidebar menu (gru_viz.app.ui.nav)
 PARAMS = {"cell": "lstm", "t": "3"}
 
 

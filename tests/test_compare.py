@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch_reference as ref
 
-from gru_viz.compare import (
+from gru_viz.app.state import Config
+from gru_viz.core.compare import (
     KINDS,
     array_params,
     block_radii,
@@ -32,9 +33,8 @@ from gru_viz.compare import (
     summary,
     timed_run,
 )
-from gru_viz.model import Model
-from gru_viz.spec import GRU_VARIANTS, Spec, count_params
-from gru_viz.state import Config
+from gru_viz.core.model import Model
+from gru_viz.core.spec import GRU_VARIANTS, Spec, count_params
 
 TORCH_MODULES = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}
 

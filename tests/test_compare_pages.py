@@ -7,8 +7,8 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.compare import KINDS
-from gru_viz.spec import GRU_VARIANTS
+from gru_viz.core.compare import KINDS
+from gru_viz.core.spec import GRU_VARIANTS
 
 PAGES = ["pages/compare.py", "pages/gradients.py"]
 

@@ -17,11 +17,11 @@ import torch
 import torch_reference as ref
 from hypothesis import given, settings
 
-from gru_viz.grad import backward, gradient_flow
-from gru_viz.model import Model, ModelInputError
-from gru_viz.params import random_model
-from gru_viz.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
-from gru_viz.trace import Ablation
+from gru_viz.core.grad import backward, gradient_flow
+from gru_viz.core.model import Model, ModelInputError
+from gru_viz.core.params import random_model
+from gru_viz.core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
+from gru_viz.core.trace import Ablation
 
 ATOL = 1e-12
 VARIANTS = list(ref.VARIANTS)

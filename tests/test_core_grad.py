@@ -14,11 +14,11 @@ import torch_reference as ref
 from hypothesis import given, settings
 from torch.autograd.functional import jacobian
 
-from gru_viz import grad as grad_module
-from gru_viz.grad import backward, gradient_flow
-from gru_viz.model import Model, ModelInputError
-from gru_viz.spec import Spec
-from gru_viz.trace import Ablation
+from gru_viz.core import grad as grad_module
+from gru_viz.core.grad import backward, gradient_flow
+from gru_viz.core.model import Model, ModelInputError
+from gru_viz.core.spec import Spec
+from gru_viz.core.trace import Ablation
 
 ATOL = 1e-10
 VARIANTS = list(ref.VARIANTS)

@@ -19,8 +19,8 @@ import streamlit as st
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import ui
-from gru_viz.model import Model
+from gru_viz.app import ui
+from gru_viz.core.model import Model
 
 PAGES = [script for script, _, _ in ui.PAGES if (ROOT / script).is_file()]
 

@@ -13,15 +13,15 @@ import re
 import numpy as np
 import pytest
 
-from gru_viz import stepview
-from gru_viz.equations import format_value, parse_value, step_equations, tex_number
+from gru_viz.app import step as stepview
+from gru_viz.core.model import Model
+from gru_viz.core.params import init_params
+from gru_viz.core.presets import PRESETS
+from gru_viz.core.spec import GRU_VARIANTS, Spec
+from gru_viz.core.trace import Ablation
+from gru_viz.explain.equations import format_value, parse_value, step_equations, tex_number
+from gru_viz.explain.palette import COLORS
 from gru_viz.figures import cell
-from gru_viz.figures.palette import COLORS
-from gru_viz.model import Model
-from gru_viz.params import init_params
-from gru_viz.presets import PRESETS
-from gru_viz.spec import GRU_VARIANTS, Spec
-from gru_viz.trace import Ablation
 
 CASES = [("gru", v) for v in GRU_VARIANTS] + [("lstm", "torch"), ("rnn", "torch"), ("mingru", "torch")]
 IDS = [f"{k}-{v}" for k, v in CASES]
@@ -383,7 +383,7 @@ def test_sequence_window_and_labels():
     assert list(stepview.window(100, 99, 25)) == list(range(75, 100))
     assert 50 in stepview.window(100, 50, 25)
     assert list(stepview.window(3, 2, 25)) == [0, 1, 2]
-    from gru_viz.sequences import parse_sequence
+    from gru_viz.core.sequences import parse_sequence
 
     assert stepview.x_label(parse_sequence("ab c", "text"), 2) == "'␣'"
     assert stepview.x_label(parse_sequence("0.5 0; 1 2", "numbers"), 1) == "[1, 2]"

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from gru_viz.core.tasks import get_task
+from gru_viz.core.train import History, TrainConfig, make_trainers
+from gru_viz.explain.palette import CELL_COLORS
 from gru_viz.figures import train as figs
-from gru_viz.figures.palette import CELL_COLORS
-from gru_viz.tasks import get_task
-from gru_viz.train import History, TrainConfig, make_trainers
 
 
 @pytest.fixture(scope="module")

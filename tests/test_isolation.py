@@ -19,9 +19,9 @@ import streamlit as st
 from browser_support import ROOT, assert_no_error, wait_for_app
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import state, ui
-from gru_viz.params import random_model
-from gru_viz.spec import Spec
+from gru_viz.app import state, ui
+from gru_viz.core.params import random_model
+from gru_viz.core.spec import Spec
 
 # Pages that run the session's own model (see pages/your_model.py) and exist as real pages now.
 PAGES = [p for p in ("pages/step.py", "pages/timeline.py") if (ROOT / p).is_file()]
@@ -157,7 +157,7 @@ def test_two_browsers_on_a_real_server(streamlit_server, browser, tmp_path) -> N
         pytest.skip("no Your model page yet")
     from browser_support import start_server
 
-    from gru_viz.weights import save_safetensors
+    from gru_viz.io.weights import save_safetensors
 
     path = tmp_path / "lstm_a.safetensors"
     path.write_bytes(save_safetensors(model_a()))

@@ -1,4 +1,4 @@
-"""Matches PyTorch: the comparison of our core with torch (gru_viz.parity, bridge.torch_side, parity_ui).
+"""Matches PyTorch: the comparison of our core with torch (gru_viz.core.parity, bridge.torch_side, parity_ui).
 
 The comparison must pass for every kind and variant in float64, report small non-zero float32 differences,
 and fail for a model that is wrong by 1e-9 — a check that cannot fail proves nothing.
@@ -15,9 +15,13 @@ import torch
 import torch_reference as ref
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import Spec, bridge, parity, parity_ui, random_model, state
-from gru_viz.model import Model
-from gru_viz.trace import Ablation
+from gru_viz import Spec, random_model
+from gru_viz.app import parity as parity_ui
+from gru_viz.app import state
+from gru_viz.core import parity
+from gru_viz.core.model import Model
+from gru_viz.core.trace import Ablation
+from gru_viz.io import bridge
 
 SPECS = {
     "gru": Spec("gru", 3, 4),
@@ -63,7 +67,7 @@ def expected_keys(spec: Spec, trace) -> set[str]:
 
 
 def trace_params(spec: Spec) -> list[str]:
-    from gru_viz.spec import param_shapes
+    from gru_viz.core.spec import param_shapes
 
     return list(param_shapes(spec))
 
@@ -279,7 +283,8 @@ def test_default_badge_is_cheap():
 def _badge_app():
     import streamlit as st
 
-    from gru_viz import parity_ui, state
+    from gru_viz.app import parity as parity_ui
+    from gru_viz.app import state
 
     parity_ui.parity_badge(state.build_scene(state.Config(seed=11)))
     st.write("the page goes on")
@@ -287,9 +292,9 @@ def _badge_app():
 
 @pytest.fixture
 def no_torch(monkeypatch):
-    """`import torch` (and so gru_viz.bridge) raises ImportError, as on a machine without torch."""
+    """`import torch` (and so gru_viz.io.bridge) raises ImportError, as on a machine without torch."""
     monkeypatch.setitem(sys.modules, "torch", None)
-    monkeypatch.setitem(sys.modules, "gru_viz.bridge", None)
+    monkeypatch.setitem(sys.modules, "gru_viz.io.bridge", None)
     parity_ui._cached_report.clear()
     yield
     parity_ui._cached_report.clear()

@@ -11,10 +11,11 @@ import torch
 import torch_reference as ref
 from torch.autograd.functional import jacobian
 
-from gru_viz.compare import build_models
-from gru_viz.grad import gradient_flow
-from gru_viz.model import Model, ModelInputError
-from gru_viz.paths import (
+from gru_viz.app.state import Config
+from gru_viz.core.compare import build_models
+from gru_viz.core.grad import gradient_flow
+from gru_viz.core.model import Model, ModelInputError
+from gru_viz.core.paths import (
     PATHS,
     analyse,
     chain_norms,
@@ -28,9 +29,8 @@ from gru_viz.paths import (
     step_norms,
     step_paths,
 )
-from gru_viz.spec import GRU_VARIANTS, Spec
-from gru_viz.state import Config
-from gru_viz.trace import Ablation
+from gru_viz.core.spec import GRU_VARIANTS, Spec
+from gru_viz.core.trace import Ablation
 
 ATOL = 1e-10
 

@@ -1,4 +1,4 @@
-"""Tests for gru_viz.sequences: typed input, generators, the registry, and the only-SequenceError rule."""
+"""Tests for gru_viz.core.sequences: typed input, generators, the registry, and the only-SequenceError rule."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gru_viz import sequences
-from gru_viz.sequences import (
+from gru_viz.core import sequences
+from gru_viz.core.sequences import (
     GENERATORS,
     MAX_ABS_VALUE,
     MAX_INPUT_CHARS,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import state, ui
-from gru_viz.equations import parse_value
-from gru_viz.spec import GRU_VARIANTS, KINDS
+from gru_viz.app import state, ui
+from gru_viz.core.spec import GRU_VARIANTS, KINDS
+from gru_viz.explain.equations import parse_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/step.py"
@@ -367,9 +367,9 @@ def test_h0_random_and_scale():
 
 
 def test_stacked_bidirectional_session_model():
-    from gru_viz.model import Model
-    from gru_viz.params import init_params
-    from gru_viz.spec import Spec
+    from gru_viz.core.model import Model
+    from gru_viz.core.params import init_params
+    from gru_viz.core.spec import Spec
 
     spec = Spec("gru", 1, 3, num_layers=2, bidirectional=True)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -399,7 +399,7 @@ def test_stacked_bidirectional_session_model():
 def test_a_bug_in_the_core_is_a_friendly_message(monkeypatch):
     import streamlit as st
 
-    from gru_viz.model import Model
+    from gru_viz.core.model import Model
 
     def boom(*args, **kwargs):
         raise RuntimeError("injected")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import state
-from gru_viz.model import Model
-from gru_viz.params import init_params
-from gru_viz.spec import KINDS, Spec
+from gru_viz.app import state
+from gru_viz.core.model import Model
+from gru_viz.core.params import init_params
+from gru_viz.core.spec import KINDS, Spec
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/timeline.py"

@@ -14,10 +14,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gru_viz.model import Model
-from gru_viz.params import init_params
-from gru_viz.spec import Spec
-from gru_viz.tasks import (
+from gru_viz.core.model import Model
+from gru_viz.core.params import init_params
+from gru_viz.core.spec import Spec
+from gru_viz.core.tasks import (
     AR2_COEFFS,
     AR2_NOISE,
     RECALL_SHOWN,
@@ -29,7 +29,7 @@ from gru_viz.tasks import (
     get_task,
     sentiment_of,
 )
-from gru_viz.train import (
+from gru_viz.core.train import (
     Adam,
     Readout,
     TrainConfig,
@@ -46,7 +46,7 @@ from gru_viz.train import (
     run_together,
     save_trained,
 )
-from gru_viz.trained import TRAINED_PRESETS, load_trained
+from gru_viz.io.trained import TRAINED_PRESETS, load_trained
 
 ATOL = 1e-10
 TORCH_MODULES = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}

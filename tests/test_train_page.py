@@ -1,4 +1,4 @@
-"""The Train page: its logic (gru_viz.train_ui: settings checks, caps, chunked runs, Stop, hand-off) and the page
+"""The Train page: its logic (gru_viz.app.train: settings checks, caps, chunked runs, Stop, hand-off) and the page
 in Streamlit's AppTest — a tiny race trained to completion, its curves and history, bad settings, Stop mid-run,
 and the trained model opened on the step-through and timeline pages. A page never shows a traceback."""
 
@@ -13,11 +13,11 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz import state, ui
-from gru_viz import train_ui as tu
-from gru_viz.sequences import parse_sequence
-from gru_viz.tasks import TASKS, decode_words, get_task
-from gru_viz.trained import TRAINED_PRESETS
+from gru_viz.app import state, ui
+from gru_viz.app import train as tu
+from gru_viz.core.sequences import parse_sequence
+from gru_viz.core.tasks import TASKS, decode_words, get_task
+from gru_viz.io.trained import TRAINED_PRESETS
 
 PAGE = "pages/train.py"
 RUN, KEYS = "train_run", {"task": "train_task", "seq_len": "train_seq_len", "hidden": "train_hidden",

@@ -1,4 +1,4 @@
-"""gru_viz.weights: safetensors / npz / pt loading (and refusing), state_dict inference, Keras layouts."""
+"""gru_viz.io.weights: safetensors / npz / pt loading (and refusing), state_dict inference, Keras layouts."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from torch import nn
 
 import gru_viz
 from gru_viz import Spec, random_model
-from gru_viz import weights as W
-from gru_viz.bridge import from_torch, save_pt
-from gru_viz.spec import param_shapes
-from gru_viz.weights import (
+from gru_viz.core.spec import param_shapes
+from gru_viz.io import weights as W
+from gru_viz.io.bridge import from_torch, save_pt
+from gru_viz.io.weights import (
     MAX_PARAMS,
     MAX_WEIGHTS_BYTES,
     WeightsError,

@@ -27,12 +27,14 @@ from hostile_weights import SystemPayload, TouchPayload, st_file, tree, zip_bomb
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
-from gru_viz import Spec, codegen, random_model, state, ui, upload
-from gru_viz.bridge import save_pt
-from gru_viz.model import Model
-from gru_viz.sequences import SequenceError
-from gru_viz.trace import Ablation
-from gru_viz.weights import (
+from gru_viz import Spec, random_model
+from gru_viz.app import state, ui
+from gru_viz.core.model import Model
+from gru_viz.core.sequences import SequenceError
+from gru_viz.core.trace import Ablation
+from gru_viz.io import codegen, upload
+from gru_viz.io.bridge import save_pt
+from gru_viz.io.weights import (
     MAX_PARAMS,
     MAX_WEIGHTS_BYTES,
     WeightsError,

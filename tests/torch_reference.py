@@ -263,7 +263,7 @@ def random_params(spec, seed: int = 0, scale: float = 1.0) -> dict[str, np.ndarr
     """Parameters for any kind and variant: a torch module's init for GRU/LSTM/RNN, torch-like U(±1/√H) for minGRU.
 
     minGRU shapes are written out here (rows z then candidate; no weight_hh / bias_hh), independently of
-    gru_viz.spec.param_shapes.
+    gru_viz.core.spec.param_shapes.
     """
     if spec.kind != "mingru":
         return {k: v * scale for k, v in numpy_params(torch_module(spec, seed)).items()}
@@ -354,8 +354,8 @@ CLAMPABLE = {"gru": "rz", "lstm": "ifo", "rnn": "", "mingru": "z"}
 def configs(draw, ablations: bool = True, max_steps: int = 12):
     """(spec, make_inputs kwargs, seed, ablations) over kind × variant × layers × directions × batch_first ×
     batched × h0 × T × sizes × bias × cell, with up to two random clamps for kinds that have gates."""
-    from gru_viz.spec import Spec
-    from gru_viz.trace import Ablation
+    from gru_viz.core.spec import Spec
+    from gru_viz.core.trace import Ablation
 
     kind = draw(st.sampled_from(["gru", "lstm", "rnn", "mingru"]))
     H = draw(st.integers(1, 5))

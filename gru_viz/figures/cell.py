@@ -2,7 +2,7 @@
 every wire for one hidden unit. Also the per-unit bars beside it, an in-browser playback of the whole run (Plotly
 frames), and the original-versus-clamped comparison of an ablation.
 
-Every number drawn comes from a :class:`~gru_viz.trace.Trace` (products such as z·h_{t−1} are the product of
+Every number drawn comes from a :class:`~gru_viz.core.trace.Trace` (products such as z·h_{t−1} are the product of
 the trace's own values). No Streamlit here.
 """
 
@@ -16,10 +16,10 @@ from functools import cache
 import numpy as np
 import plotly.graph_objects as go
 
-from ..equations import format_value
-from ..spec import Spec
-from ..trace import Trace
-from .palette import BLUE, COLORS, GREY, NAMES, color, gate_range
+from ..core.spec import Spec
+from ..core.trace import Trace
+from ..explain.equations import format_value
+from ..explain.palette import BLUE, COLORS, GREY, NAMES, color, gate_range
 
 INK = "#262730"  # Streamlit's text colour: numbers stay legible whatever the wire's colour
 BOX_W, BOX_H, OP_R = 1.1, 0.72, 0.28
@@ -99,7 +99,7 @@ def _stubs(bus_y: float, box: Node, offset: float) -> list[Wire]:
 def diagram(kind: str, variant: str = "torch") -> Diagram:
     """The circuit of a cell kind (and GRU variant)."""
     if kind == "gru":
-        from ..spec import GRU_VARIANTS
+        from ..core.spec import GRU_VARIANTS
 
         v = GRU_VARIANTS[variant]
         return _gru(v.reset_after, v.z_keeps)

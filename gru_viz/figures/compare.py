@@ -12,10 +12,10 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ..compare import Response
-from ..spec import KIND_NAMES
-from ..trace import LayerTrace
-from .palette import CELL_COLORS, DIVERGING, GREY, color
+from ..core.compare import Response
+from ..core.spec import KIND_NAMES
+from ..core.trace import LayerTrace
+from ..explain.palette import CELL_COLORS, DIVERGING, GREY, color
 
 ROUND_OFF = 1e-15  # distances below this are float64 round-off of states of size ~1
 FONT = dict(size=12)

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from ..paths import PATH_NAMES
-from ..spec import KIND_NAMES
-from .palette import BLUE, CELL_COLORS, GREY, SEQUENTIAL, color
+from ..core.paths import PATH_NAMES
+from ..core.spec import KIND_NAMES
+from ..explain.palette import BLUE, CELL_COLORS, GREY, SEQUENTIAL, color
 
 FONT = dict(size=12)
 LOG_AXIS = dict(type="log", exponentformat="power", gridcolor="#eeeeee", nticks=6)

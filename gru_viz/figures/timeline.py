@@ -22,9 +22,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import n_colors
 
-from ..sequences import Sequence
-from ..trace import LayerTrace
-from . import palette
+from ..core.sequences import Sequence
+from ..core.trace import LayerTrace
+from ..explain import palette
 
 MAX_COLUMNS = 300  # heatmap columns; ~3.5 px each at 1280 px wide
 MAX_LINE_BLOCKS = 400  # line plots draw a min/max pair per block above this many steps

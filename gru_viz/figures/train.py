@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..spec import KIND_NAMES
-from ..tasks import Baseline
-from ..train import History
-from .palette import CELL_COLORS, GREY
+from ..core.spec import KIND_NAMES
+from ..core.tasks import Baseline
+from ..core.train import History
+from ..explain.palette import CELL_COLORS, GREY
 
 MAX_POINTS = 600  # per-step points drawn per cell: the page redraws the curves several times a second
 FONT = dict(size=12)

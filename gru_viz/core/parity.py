@@ -1,6 +1,6 @@
 """The bookkeeping of "our numbers equal PyTorch's": which quantities are compared, and how a difference is judged.
 
-NumPy only — the torch side lives in :func:`gru_viz.bridge.torch_side`, which fills the same keys.
+NumPy only — the torch side lives in :func:`gru_viz.io.bridge.torch_side`, which fills the same keys.
 
 Quantities, each a (named) array, compared as the largest absolute difference between the two sides:
 

@@ -1,6 +1,6 @@
 """A cell's equations as LaTeX, with one step's numbers for one unit substituted (NumPy and strings only).
 
-Every substituted number is read from the run's :class:`~gru_viz.trace.Trace` or, where the trace keeps only
+Every substituted number is read from the run's :class:`~gru_viz.core.trace.Trace` or, where the trace keeps only
 a sum (a gate's pre-activation), split into its input part ``W_i· x_t + b_i·`` and its recurrent part
 ``W_h· h_{t−1} + b_h·`` with the model's own parameters; the parts add up to the trace's pre-activation.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .figures.palette import color as palette_color
-from .model import Model
-from .trace import Trace
+from ..core.model import Model
+from ..core.trace import Trace
+from .palette import color as palette_color
 
 # ------------------------------------------------------------------------------------------------ numbers
 

@@ -11,11 +11,12 @@ from typing import TypeVar
 
 import streamlit as st
 
-from . import compare, state
-from .model import ModelInputError
-from .presets import PRESETS
-from .sequences import GENERATORS, MAX_STEPS, SequenceError
-from .spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
+from ..core import compare
+from ..core.model import ModelInputError
+from ..core.presets import PRESETS
+from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
+from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
+from . import state
 from .state import Config, ConfigError, Scene
 
 CFG = "gru_viz_cfg"
@@ -115,7 +116,7 @@ def setup_page(title: str, icon: str = "") -> Config:
 def _one_blas_thread() -> bool:
     """Once per server: one OpenBLAS thread. Forty sessions share two cores; a second BLAS thread per small
     product only spins against the others (training steps were 10-20× slower with it)."""
-    from .train_ui import single_blas_thread
+    from .train import single_blas_thread
 
     return single_blas_thread()
 
@@ -286,7 +287,7 @@ def _weights_control(cfg: Config, cell: str) -> str:
     if cell == "gru":
         options += [f"preset:{k}" for k in PRESETS]
     with contextlib.suppress(ImportError):
-        from .trained import TRAINED_PRESETS
+        from ..io.trained import TRAINED_PRESETS
 
         options += [f"trained:{k}" for k, p in TRAINED_PRESETS.items() if _trained_kind(p) in (cell, None)]
     if SESSION_MODEL in st.session_state:

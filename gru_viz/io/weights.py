@@ -49,8 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Model
-from .spec import GRU_VARIANTS, KINDS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
+from ..core.model import Model
+from ..core.spec import GRU_VARIANTS, KINDS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
 
 MAX_WEIGHTS_BYTES = 50 * 1024 * 1024  # a weights file larger than this is refused before it is read
 MAX_PARAMS = 5_000_000  # scalar parameters of the recurrent model

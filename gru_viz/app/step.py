@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Model
-from .sequences import Sequence
-from .spec import param_key
-from .trace import Trace
+from ..core.model import Model
+from ..core.sequences import Sequence
+from ..core.spec import param_key
+from ..core.trace import Trace
 
 # ------------------------------------------------------------------------------------------------- input
 

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model import Model
-from .parity import grad_key, step_key  # NumPy-only bookkeeping: the keys our side uses too
-from .spec import GRU_VARIANTS, KIND_NAMES, Spec, SpecError, param_key, param_shapes
+from ..core.model import Model
+from ..core.parity import grad_key, step_key  # NumPy-only bookkeeping: the keys our side uses too
+from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, SpecError, param_key, param_shapes
 from .weights import load_weights, load_weights_bytes
 
 __all__ = ["from_torch", "load_weights", "load_weights_bytes", "save_pt", "to_torch", "torch_state_dict"]
@@ -347,10 +347,10 @@ def torch_side(
     cot=None,
     dtype: str = "float64",
 ) -> tuple[dict[str, np.ndarray], str]:
-    """Every quantity :func:`gru_viz.parity.our_side` computes, computed by torch in ``dtype``; and how.
+    """Every quantity :func:`gru_viz.core.parity.our_side` computes, computed by torch in ``dtype``; and how.
 
     ``x`` and ``h0`` are shaped as the torch module takes them (an LSTM's h0 is a pair); ``cot`` holds the
-    fixed loss weights (:class:`gru_viz.parity.Cotangents`). With no clamps, a model torch.nn has is run by its
+    fixed loss weights (:class:`gru_viz.core.parity.Cotangents`). With no clamps, a model torch.nn has is run by its
     module (outputs, final states, autograd gradients) and only the gates come from the step-by-step code;
     otherwise the step-by-step code (:func:`reference_run`) is the whole torch side.
     """

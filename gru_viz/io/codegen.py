@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .model import Model
-from .spec import GRU_VARIANTS, Spec, count_params
-from .trace import Ablation
+from ..core.model import Model
+from ..core.spec import GRU_VARIANTS, Spec, count_params
+from ..core.trace import Ablation
 
 INLINE_NUMBERS = 4000  # more weights (or input numbers) than this are read from the downloaded files instead
 WEIGHTS_FILE = "gru_viz_model.safetensors"

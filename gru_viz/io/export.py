@@ -19,9 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .figures.timeline import quantities
-from .sequences import Sequence
-from .trace import Trace
+from ..core.sequences import Sequence
+from ..core.trace import Trace
+from ..figures.timeline import quantities
 
 FORMAT = "gru-viz trace 1"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

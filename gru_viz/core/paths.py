@@ -24,10 +24,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..app.state import Config
 from .compare import build_models
 from .grad import backward
 from .model import Model, ModelInputError
-from .state import Config
 from .trace import LayerTrace
 
 MAX_JACOBIAN_FLOATS = 40_000_000  # T · S² floats of one path array (~320 MB); pages ask for far less

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .train import TrainConfig, TrainedModel, TrainError, load_trained_file
+from ..core.train import TrainConfig, TrainedModel, TrainError, load_trained_file
 
 __all__ = ["DATA_DIR", "TRAINED_PRESETS", "TrainedPreset", "load_trained"]
 
@@ -23,8 +23,8 @@ class TrainedPreset:
     key: str
     name: str
     description: str  # one line
-    task: str  # a key of gru_viz.tasks.TASKS
-    cell: str  # a key of gru_viz.train.CELLS
+    task: str  # a key of gru_viz.core.tasks.TASKS
+    cell: str  # a key of gru_viz.core.train.CELLS
     hidden_size: int
     steps: int  # training steps
     config: TrainConfig = field(default_factory=TrainConfig)

@@ -5,10 +5,10 @@ The pieces, smallest first:
 - :class:`Readout` — a linear layer on the recurrent model's output, read at the last step or at every step
   (``task.target``); :func:`readout_loss` gives the loss (MSE, or softmax cross-entropy with a stable
   log-softmax), its gradients w.r.t. the readout's weights and w.r.t. the recurrent output — which
-  :func:`gru_viz.grad.backward` takes as ``d_output``. :func:`loss_and_grads` does the whole step.
+  :func:`gru_viz.core.grad.backward` takes as ``d_output``. :func:`loss_and_grads` does the whole step.
 - :class:`Adam` — ``torch.optim.Adam`` (weight_decay=0, amsgrad off) on one flat parameter vector, the same
   arithmetic in the same order; :func:`clip_grad_norm` — ``torch.nn.utils.clip_grad_norm_``.
-- :class:`Trainer` — mini-batch training of one model on one :class:`~gru_viz.tasks.Task`: seeded and
+- :class:`Trainer` — mini-batch training of one model on one :class:`~gru_viz.core.tasks.Task`: seeded and
   reproducible, step-wise (:meth:`Trainer.step`, :meth:`Trainer.run` with a callback every k steps that may
   stop it), resumable (:meth:`Trainer.state` / :meth:`Trainer.from_state`), with a :class:`History`
   and a fixed held-out batch. :func:`make_trainers` / :func:`run_together` train several cells on the

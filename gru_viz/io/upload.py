@@ -2,7 +2,7 @@
 
 - :func:`read_upload`: weights bytes → an :class:`Upload` (the :class:`Model` plus what the file held:
   format, stripped prefix, ignored keys, Keras or not). Everything is read from memory; the only loader is
-  :func:`gru_viz.weights.load_weights_bytes` (``.pt`` through ``torch.load(weights_only=True)``).
+  :func:`gru_viz.io.weights.load_weights_bytes` (``.pt`` through ``torch.load(weights_only=True)``).
 - :func:`layer_model` / :func:`layer_input`: the explainer pages draw one layer of one direction, so they are
   handed that layer as a one-layer model, with the input that layer really reads: the sequence itself for
   layer 0, the lower layers' output (computed by the full model) above it, reversed in time for the reverse
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Model
-from .sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
-from .spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
+from ..core.model import Model
+from ..core.sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
+from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
 from .weights import (
     MAX_PARAMS,
     MAX_WEIGHTS_BYTES,

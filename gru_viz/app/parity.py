@@ -1,6 +1,6 @@
 """Streamlit glue for "our numbers equal PyTorch's": cached comparison reports and the live badge.
 
-torch is imported lazily (through :mod:`gru_viz.bridge`), so a page that shows the badge still works when
+torch is imported lazily (through :mod:`gru_viz.io.bridge`), so a page that shows the badge still works when
 torch is not installed: the badge then says so. Reports are cached by a hash of everything that decides
 them — the model's spec and weights, the input, h0 and the clamps — which covers both Config-built models
 and a session's uploaded one, and makes a rerun that only moves the time cursor cost nothing.
@@ -17,11 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from . import parity, state
-from .model import Model
-from .parity import Report, Summary
+from ..core import parity
+from ..core.model import Model
+from ..core.parity import Report, Summary
+from ..core.trace import Ablation, Trace
+from . import state
 from .state import Scene
-from .trace import Ablation, Trace
 
 MATCHES_PAGE = "pages/matches.py"
 
@@ -45,9 +46,9 @@ def _prefetch_torch() -> None:
 
 
 def _bridge():
-    """gru_viz.bridge (which imports torch), or :class:`TorchMissing`."""
+    """gru_viz.io.bridge (which imports torch), or :class:`TorchMissing`."""
     try:
-        return importlib.import_module("gru_viz.bridge")
+        return importlib.import_module("gru_viz.io.bridge")
     except ImportError as exc:
         raise TorchMissing(f"PyTorch is not installed here ({exc})") from None
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..app.state import Config, build_model, build_sequence, initial_state
 from .model import Model
 from .sequences import Sequence
 from .spec import GATES, GRU_VARIANTS, KIND_NAMES, Spec
-from .state import Config, build_model, build_sequence, initial_state
 from .trace import LayerTrace, Trace
 
 KINDS = ("gru", "lstm", "rnn", "mingru")

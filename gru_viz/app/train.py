@@ -22,12 +22,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .model import Model
-from .sequences import Sequence, format_numbers
-from .spec import KIND_NAMES
+from ..core.model import Model
+from ..core.sequences import Sequence, format_numbers
+from ..core.spec import KIND_NAMES
+from ..core.tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
+from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
 from .state import APP_MAX_HIDDEN, Config
-from .tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
-from .train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
 
 __all__ = [
     "CHUNK_SECONDS",
@@ -70,7 +70,7 @@ CHUNK_SECONDS = 0.4  # one page update's worth of training: also how long a Stop
 MAX_CONCURRENT = 2  # training chunks running at once on the server (a class shares two cores)
 EVAL_SIZE = 256  # held-out sequences (fewer when T × H is large: see eval_size)
 EVAL_POINTS = 25  # about this many held-out evaluations per run
-TRAIN_CELLS = ("gru", "lstm", "rnn", "mingru")  # keys of gru_viz.train.CELLS offered on the page
+TRAIN_CELLS = ("gru", "lstm", "rnn", "mingru")  # keys of gru_viz.core.train.CELLS offered on the page
 EXAMPLE_STREAM = 99  # test examples come from rng([seed, EXAMPLE_STREAM, n]), apart from training and eval
 
 SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)  # process-wide: shared by every session of the server
@@ -473,7 +473,7 @@ def telling(task: Task, example: Example) -> bool:
 def preset_showcase(key: str) -> tuple[Config, str]:
     """A shareable Config that opens the shipped trained preset ``key`` on a telling test example of its task,
     and one line saying what the example asks and what the model answers."""
-    from .trained import TRAINED_PRESETS, load_trained  # only when asked: the presets are files
+    from ..io.trained import TRAINED_PRESETS, load_trained  # only when asked: the presets are files
 
     p = TRAINED_PRESETS[key]
     trained = load_trained(key)

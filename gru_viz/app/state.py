@@ -3,7 +3,7 @@
 Like TensorFlow Playground's ``state.ts``: every setting a page shows lives in the query string, so a
 teacher can paste one link and every student sees the same cell at the same step. Reading a URL never
 fails: a value that is unknown or out of range falls back to its default and leaves a note to show.
-No Streamlit here; ``gru_viz.ui`` wires this to widgets and ``st.query_params``.
+No Streamlit here; ``gru_viz.app.ui`` wires this to widgets and ``st.query_params``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from .model import Model
-from .params import init_params
-from .presets import PRESETS
-from .sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
-from .spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
-from .trace import Ablation, Trace
+from ..core.model import Model
+from ..core.params import init_params
+from ..core.presets import PRESETS
+from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
+from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
+from ..core.trace import Ablation, Trace
 
 APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
@@ -141,7 +141,7 @@ def _weights(text: str) -> str:
     if text in ("random", "session") or (kind == "preset" and key in PRESETS):
         return text
     if kind == "trained":
-        from .trained import TRAINED_PRESETS  # only the names; the files load when a page asks for one
+        from ..io.trained import TRAINED_PRESETS  # only the names; the files load when a page asks for one
 
         if key in TRAINED_PRESETS:
             return text
@@ -295,7 +295,7 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
         if model.spec.input_size != input_size:
             raise ConfigError(f"this model takes {model.spec.input_size} value(s) per step, the input has {input_size}")
     elif kind == "trained":
-        from .trained import load_trained  # the trained presets ship as files; loaded only when asked for
+        from ..io.trained import load_trained  # the trained presets ship as files; loaded only when asked for
 
         model = load_trained(key).model
         if model.spec.input_size != input_size:

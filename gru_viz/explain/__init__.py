@@ -1,0 +1,1 @@
+"""Words and equations computed from traces: pure Python on the core (no Streamlit, Plotly or torch)."""
