@@ -20,7 +20,8 @@ from gru_viz.core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, fo
 from gru_viz.core.spec import GRU_VARIANTS, SpecError
 from gru_viz.explain import palette
 from gru_viz.io import codegen, upload
-from gru_viz.io.weights import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError, save_safetensors
+from gru_viz.io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
+from gru_viz.io.weights import save_safetensors
 
 FILE = "your_model_file"  # the weights uploader
 CSV = "your_model_csv"  # the input uploader

@@ -27,20 +27,16 @@ from gru_viz import Spec, random_model
 from gru_viz.core.spec import param_shapes
 from gru_viz.io import weights as W
 from gru_viz.io.bridge import from_torch, save_pt
+from gru_viz.io.formats import npz, torch_pickle
+from gru_viz.io.formats import safetensors as st_format
+from gru_viz.io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from gru_viz.io.weights import (
-    MAX_PARAMS,
-    MAX_WEIGHTS_BYTES,
-    WeightsError,
     from_keras,
     infer_spec,
     load_weights,
     load_weights_bytes,
     model_from_state_dict,
-    read_npz,
-    read_safetensors,
-    read_torch_pickle,
     split_state_dict,
-    write_safetensors,
 )
 
 TOL = {"rtol": 0, "atol": 1e-12}
@@ -78,7 +74,7 @@ def sample_tensors() -> dict[str, np.ndarray]:
 
 def test_safetensors_round_trip_ours():
     tensors = sample_tensors()
-    back = read_safetensors(write_safetensors(tensors))
+    back = st_format.read(st_format.write(tensors))
     assert list(back) == list(tensors)
     for k, v in tensors.items():
         assert back[k].dtype == v.dtype.newbyteorder("=")
@@ -88,7 +84,7 @@ def test_safetensors_round_trip_ours():
 
 def test_safetensors_ours_read_by_package(tmp_path):
     tensors = sample_tensors()
-    data = write_safetensors(tensors, {"hello": "world"})
+    data = st_format.write(tensors, {"hello": "world"})
     theirs = safetensors.numpy.load(data)
     assert set(theirs) == set(tensors)
     for k, v in tensors.items():
@@ -102,16 +98,16 @@ def test_safetensors_ours_read_by_package(tmp_path):
 def test_safetensors_package_read_by_ours():
     tensors = {k: v for k, v in sample_tensors().items() if k not in ("big-endian", "fortran")}
     data = safetensors.numpy.save(tensors, metadata={"format": "np", "x": "y"})
-    back = read_safetensors(data)
+    back = st_format.read(data)
     assert set(back) == set(tensors)
     for k, v in tensors.items():
         np.testing.assert_array_equal(back[k], v)
-    assert W.read_safetensors_metadata(data) == {"format": "np", "x": "y"}
+    assert st_format.read_metadata(data) == {"format": "np", "x": "y"}
 
 
 def test_safetensors_bf16_from_torch():
     t = torch.randn(4, 5).to(torch.bfloat16)
-    back = read_safetensors(safetensors.torch.save({"w": t, "f": t.float()}))
+    back = st_format.read(safetensors.torch.save({"w": t, "f": t.float()}))
     assert back["w"].dtype == np.float32
     np.testing.assert_array_equal(back["w"], t.float().numpy())
     np.testing.assert_array_equal(back["f"], t.float().numpy())
@@ -129,11 +125,11 @@ def test_safetensors_bf16_from_torch():
     )
 )
 def test_safetensors_property_round_trip_both_ways(tensors):
-    ours = write_safetensors(tensors)
+    ours = st_format.write(tensors)
     for back in (
-        read_safetensors(ours),
+        st_format.read(ours),
         safetensors.numpy.load(ours),
-        read_safetensors(safetensors.numpy.save(tensors)),
+        st_format.read(safetensors.numpy.save(tensors)),
     ):
         assert set(back) == set(tensors)
         for k, v in tensors.items():
@@ -143,9 +139,9 @@ def test_safetensors_property_round_trip_both_ways(tensors):
 
 def test_write_safetensors_refuses_unstorable():
     with pytest.raises(WeightsError, match="cannot be stored"):
-        write_safetensors({"c": np.zeros(2, complex)})
+        st_format.write({"c": np.zeros(2, complex)})
     with pytest.raises(WeightsError, match="not allowed"):
-        write_safetensors({"__metadata__": np.zeros(2)})
+        st_format.write({"__metadata__": np.zeros(2)})
 
 
 GOOD = {"w": {"dtype": "F64", "shape": [2, 2], "data_offsets": [0, 32]}}
@@ -228,7 +224,7 @@ def test_safetensors_lying_headers_refused(case):
     data, match = LYING_HEADERS[case]
     t0 = time.perf_counter()
     with pytest.raises(WeightsError, match=match):
-        read_safetensors(data)
+        st_format.read(data)
     assert time.perf_counter() - t0 < 1.0
     refused(data, "x.safetensors", match)
 
@@ -245,7 +241,7 @@ def test_safetensors_header_checked_before_any_allocation(monkeypatch):
         b"\0" * 16,
     )
     with pytest.raises(WeightsError, match="'b'"):
-        read_safetensors(bad)
+        st_format.read(bad)
     assert calls == []
 
 
@@ -538,7 +534,7 @@ def test_state_dict_inconsistencies_name_the_key():
         with pytest.raises(WeightsError, match=match):
             model_from_state_dict(params)
         data = (
-            W.write_safetensors(params)
+            st_format.write(params)
             if params["weight_ih_l0"].dtype.kind == "f" and what != "string values"
             else None
         )
@@ -774,7 +770,7 @@ def test_malicious_pickles_refused_and_not_run(ext, sandbox):
             assert "it asks for torch.nn.modules.rnn.GRU" in str(err)
         assert not target.exists(), f"{name}: the payload ran"
         with pytest.raises(WeightsError):
-            read_torch_pickle(data)
+            torch_pickle.read(data)
         assert not target.exists()
     # via a file on disk too
     path = sandbox / "pwned" / ("evil" + ext)
@@ -827,14 +823,14 @@ def hostile_files() -> dict[str, tuple[bytes, str, str]]:
         "empty .npz": (b"", "x.npz", "empty"),
         "empty .pt": (b"", "x.pt", "empty"),
         "wrong extension .h5": (
-            W.write_safetensors(sd),
+            st_format.write(sd),
             "x.h5",
             r"unsupported weights file 'x.h5'; supported: .safetensors",
         ),
-        "no extension": (W.write_safetensors(sd), "weights", "unsupported weights file"),
+        "no extension": (st_format.write(sd), "weights", "unsupported weights file"),
         "oversize": (lambda: bytes(MAX_WEIGHTS_BYTES + 1), "x.safetensors", "more than the limit"),
         "NaN": (
-            W.write_safetensors({**sd, "weight_hh_l0": np.full((9, 3), np.nan)}),
+            st_format.write({**sd, "weight_hh_l0": np.full((9, 3), np.nan)}),
             "x.safetensors",
             "weight_hh_l0 contains NaN",
         ),
@@ -849,7 +845,7 @@ def hostile_files() -> dict[str, tuple[bytes, str, str]]:
             "x.npz",
             "unexpected keys alongside the recurrent weights: backdoor",
         ),
-        "no tensors": (W.write_safetensors({}), "x.safetensors", "no arrays"),
+        "no tensors": (st_format.write({}), "x.safetensors", "no arrays"),
         "pt list": (_torch_bytes([torch.zeros(2)]), "x.pt", "holds a list, not a state_dict"),
         "pt non-tensor value": (
             _torch_bytes({"weight_ih_l0": 3}),
@@ -936,8 +932,8 @@ def test_load_weights_path_refusals(tmp_path):
 
 def test_npz_reader_direct():
     with pytest.raises(WeightsError, match="object array"):
-        read_npz(npz_with(a=np.array([1, "x"], dtype=object)))
-    out = read_npz(npz_with(a=np.arange(3), b=np.ones((2, 2), np.float32)))
+        npz.read(npz_with(a=np.array([1, "x"], dtype=object)))
+    out = npz.read(npz_with(a=np.arange(3), b=np.ones((2, 2), np.float32)))
     assert out["a"].dtype == np.int64 and out["b"].dtype == np.float32
 
 

@@ -34,14 +34,9 @@ from gru_viz.core.sequences import SequenceError
 from gru_viz.core.trace import Ablation
 from gru_viz.io import codegen, upload
 from gru_viz.io.bridge import save_pt
-from gru_viz.io.weights import (
-    MAX_PARAMS,
-    MAX_WEIGHTS_BYTES,
-    WeightsError,
-    load_weights_bytes,
-    save_safetensors,
-    write_safetensors,
-)
+from gru_viz.io.formats import safetensors as st_format
+from gru_viz.io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
+from gru_viz.io.weights import load_weights_bytes, save_safetensors
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/your_model.py"
@@ -404,7 +399,7 @@ def test_parse_csv_directly():
 def too_many_params() -> bytes:
     shapes = {f"{n}_l{k}{r}": s for k in range(4) for r in ("", "_reverse")
               for n, s in (("weight_ih", (1024, 512 if k else 256)), ("weight_hh", (1024, 256)))}
-    return write_safetensors({k: np.zeros(s, np.float16) for k, s in shapes.items()})
+    return st_format.write({k: np.zeros(s, np.float16) for k, s in shapes.items()})
 
 
 def hostile(target: pathlib.Path) -> dict[str, tuple[str, object, str]]:

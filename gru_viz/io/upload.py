@@ -21,17 +21,9 @@ import numpy as np
 from ..core.model import Model
 from ..core.sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
-from .weights import (
-    MAX_PARAMS,
-    MAX_WEIGHTS_BYTES,
-    WeightsError,
-    load_weights_bytes,
-    read_npz,
-    read_safetensors,
-    read_safetensors_metadata,
-    read_torch_pickle,
-    split_state_dict,
-)
+from .formats import npz, safetensors, torch_pickle
+from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
+from .weights import load_weights_bytes, split_state_dict
 
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
 FORMATS = {
@@ -65,10 +57,10 @@ class Upload:
 def _arrays(data: bytes, suffix: str) -> dict[str, np.ndarray]:
     """The file's arrays (already validated by load_weights_bytes), for listing its keys."""
     if suffix == ".safetensors":
-        return read_safetensors(data)
+        return safetensors.read(data)
     if suffix == ".npz":
-        return read_npz(data)
-    return read_torch_pickle(data)
+        return npz.read(data)
+    return torch_pickle.read(data)
 
 
 def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, variant: str | None = None) -> Upload:
@@ -101,7 +93,7 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
     except WeightsError:  # no state_dict keys: the loader read it as a Keras layer
         upload.keras = True
     if suffix == ".safetensors":
-        meta = read_safetensors_metadata(data)
+        meta = safetensors.read_metadata(data)
         upload.from_metadata = [f"{k.removeprefix('gru_viz.')}: {v}" for k, v in meta.items()
                                 if k.startswith("gru_viz.") and k.removeprefix("gru_viz.") not in hints]
     return upload

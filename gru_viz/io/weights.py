@@ -2,8 +2,10 @@
 
 Formats
 -------
-- ``.safetensors``: read and written by the small, strict reader/writer here (no code runs, nothing is
-  allocated before the header has been checked against the file).
+One module each in :mod:`gru_viz.io.formats`, with the caps and checks they share in ``formats.checks``.
+
+- ``.safetensors``: read and written by the small, strict reader/writer in ``formats.safetensors`` (no code
+  runs, nothing is allocated before the header has been checked against the file).
 - ``.npz``: ``np.load(..., allow_pickle=False)``, after checking the archive's unpacked size.
 - ``.pt`` / ``.pth``: ``torch.load(weights_only=True)``; torch is imported only then. Prefer the two above.
 - Keras-style arrays (``kernel``, ``recurrent_kernel``, ``bias``) in any of these: see :func:`from_keras`.
@@ -37,342 +39,32 @@ What a file may hold (decisions)
 from __future__ import annotations
 
 import io
-import json
 import math
-import pickle
 import re
 import stat
-import warnings
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from ..core.model import Model
-from ..core.spec import GRU_VARIANTS, KINDS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
-
-MAX_WEIGHTS_BYTES = 50 * 1024 * 1024  # a weights file larger than this is refused before it is read
-MAX_PARAMS = 5_000_000  # scalar parameters of the recurrent model
-MAX_HEADER_BYTES = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
-MAX_UNPACKED_BYTES = 2 * MAX_WEIGHTS_BYTES  # what an archive (.npz, .pt zip) may unpack to
-MAX_TENSORS = 100_000
-MAX_NDIM = 32
-
-SUPPORTED_EXTENSIONS = (".safetensors", ".npz", ".pt", ".pth")
-
-
-class WeightsError(ValueError):
-    """A weights file or parameter set that is refused; the message says what was wrong."""
-
-
-# ------------------------------------------------------------------------------------------------ safetensors
-
-# safetensors dtype -> (numpy dtype as stored, little-endian)
-_ST_DTYPES: dict[str, np.dtype] = {
-    "F64": np.dtype("<f8"),
-    "F32": np.dtype("<f4"),
-    "F16": np.dtype("<f2"),
-    "BF16": np.dtype("<u2"),  # converted to float32 after reading
-    "I64": np.dtype("<i8"),
-    "I32": np.dtype("<i4"),
-    "I16": np.dtype("<i2"),
-    "I8": np.dtype("i1"),
-    "U64": np.dtype("<u8"),
-    "U32": np.dtype("<u4"),
-    "U16": np.dtype("<u2"),
-    "U8": np.dtype("u1"),
-    "BOOL": np.dtype("?"),
-}
-_NP_TO_ST = {
-    np.dtype("float64"): "F64",
-    np.dtype("float32"): "F32",
-    np.dtype("float16"): "F16",
-    np.dtype("int64"): "I64",
-    np.dtype("int32"): "I32",
-    np.dtype("int16"): "I16",
-    np.dtype("int8"): "I8",
-    np.dtype("uint64"): "U64",
-    np.dtype("uint32"): "U32",
-    np.dtype("uint16"): "U16",
-    np.dtype("uint8"): "U8",
-    np.dtype("bool"): "BOOL",
-}
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise WeightsError(f"safetensors header: key {key!r} appears twice")
-        out[key] = value
-    return out
-
-
-def _st_header(data: bytes) -> tuple[dict[str, tuple[str, tuple[int, ...], int, int]], dict[str, str], int]:
-    """Parse and check a safetensors header: ({name: (dtype, shape, begin, end)}, metadata, data start)."""
-    if len(data) < 8:
-        raise WeightsError(f"not a safetensors file: {len(data)} bytes, shorter than the 8-byte header length")
-    n = int.from_bytes(data[:8], "little")
-    if n > MAX_HEADER_BYTES:
-        raise WeightsError(f"safetensors header length {n} exceeds the {MAX_HEADER_BYTES}-byte limit")
-    if n > len(data) - 8:
-        raise WeightsError(f"safetensors header length {n} runs past the end of the {len(data)}-byte file")
-    if n < 2:
-        raise WeightsError(f"safetensors header length {n} is too short to hold a JSON object")
-    raw = bytes(data[8 : 8 + n])
-    if raw[:1] != b"{":
-        raise WeightsError("safetensors header is not a JSON object (it must start with '{')")
-    try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except WeightsError:
-        raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise WeightsError(f"safetensors header is not valid JSON: {str(exc)[:200]}") from None
-    if not isinstance(header, dict):
-        raise WeightsError("safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None)
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise WeightsError("safetensors __metadata__ must be an object of strings")
-    if len(header) > MAX_TENSORS:
-        raise WeightsError(f"safetensors header lists {len(header)} tensors, more than the limit of {MAX_TENSORS}")
-    data_len = len(data) - 8 - n
-    entries: dict[str, tuple[str, tuple[int, ...], int, int]] = {}
-    for name, info in header.items():
-        where = f"safetensors tensor {name!r}"
-        if not isinstance(info, dict):
-            raise WeightsError(f"{where}: entry is not an object")
-        unknown = set(info) - {"dtype", "shape", "data_offsets"}
-        if unknown or len(info) != 3:
-            raise WeightsError(f"{where}: entry must have exactly dtype, shape and data_offsets, has {sorted(info)}")
-        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
-        if not isinstance(dtype, str) or dtype not in _ST_DTYPES:
-            raise WeightsError(f"{where}: unsupported dtype {dtype!r} (supported: {', '.join(_ST_DTYPES)})")
-        if (
-            not isinstance(shape, list)
-            or len(shape) > MAX_NDIM
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
-        ):
-            raise WeightsError(f"{where}: shape must be a list of at most {MAX_NDIM} non-negative integers")
-        if (
-            not isinstance(offsets, list)
-            or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
-        ):
-            raise WeightsError(f"{where}: data_offsets must be two non-negative integers")
-        begin, end = offsets
-        if not begin <= end <= data_len:
-            raise WeightsError(f"{where}: data_offsets [{begin}, {end}] lie outside the {data_len}-byte data section")
-        nbytes = math.prod(shape) * _ST_DTYPES[dtype].itemsize
-        if nbytes != end - begin:
-            raise WeightsError(
-                f"{where}: shape {shape} of {dtype} needs {nbytes} bytes, data_offsets give {end - begin}"
-            )
-        entries[name] = (dtype, tuple(shape), begin, end)
-    # The format requires the tensors to tile the data section: contiguous, in order, no gaps or overlaps.
-    pos = 0
-    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: (kv[1][2], kv[1][3])):
-        if begin != pos:
-            what = "overlaps the previous tensor" if begin < pos else f"leaves a gap at byte {pos}"
-            raise WeightsError(f"safetensors tensor {name!r}: data_offsets [{begin}, {end}] {what}")
-        pos = end
-    if pos != data_len:
-        raise WeightsError(f"safetensors data section has {data_len - pos} bytes that belong to no tensor")
-    return entries, metadata, 8 + n
-
-
-def _read_safetensors(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    entries, metadata, start = _st_header(data)
-    out: dict[str, np.ndarray] = {}
-    for name, (dtype, shape, begin, end) in entries.items():
-        dt = _ST_DTYPES[dtype]
-        arr = np.frombuffer(data, dtype=dt, count=(end - begin) // dt.itemsize, offset=start + begin).reshape(shape)
-        if dtype == "BF16":  # bfloat16 is the top half of a float32
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        else:
-            arr = arr.astype(dt.newbyteorder("="), copy=True)
-        out[name] = arr
-    return out, metadata
-
-
-def read_safetensors(data: bytes) -> dict[str, np.ndarray]:
-    """The tensors of a safetensors file (BF16 becomes float32); a malformed file raises :class:`WeightsError`."""
-    return _read_safetensors(data)[0]
-
-
-def read_safetensors_metadata(data: bytes) -> dict[str, str]:
-    """The ``__metadata__`` of a safetensors file (checked like the whole header)."""
-    return _st_header(data)[1]
-
-
-def write_safetensors(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
-    """A safetensors file holding ``tensors`` (and string ``metadata``), readable by the safetensors package."""
-    header: dict[str, object] = {}
-    if metadata:
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
-            raise WeightsError("safetensors metadata must map strings to strings")
-        header["__metadata__"] = dict(metadata)
-    blobs: list[bytes] = []
-    pos = 0
-    for name, value in tensors.items():
-        if not isinstance(name, str) or name == "__metadata__":
-            raise WeightsError(f"safetensors tensor name {name!r} is not allowed")
-        arr = np.asarray(value)
-        native = arr.dtype.newbyteorder("=")
-        if native not in _NP_TO_ST:
-            raise WeightsError(f"tensor {name!r}: dtype {arr.dtype} cannot be stored in safetensors")
-        blob = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": _NP_TO_ST[native], "shape": list(arr.shape), "data_offsets": [pos, pos + len(blob)]}
-        blobs.append(blob)
-        pos += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # pad so that the data starts 8-byte aligned, as the package does
-    return len(text).to_bytes(8, "little") + text + b"".join(blobs)
-
-
-# ------------------------------------------------------------------------------------------------------ npz
-
-
-def _check_archive(data: bytes, what: str) -> list[zipfile.ZipInfo]:
-    """Refuse a zip archive whose declared unpacked size is over the limit (a decompression bomb).
-
-    ``zipfile`` never unpacks a member past its declared size, so this bounds what reading can produce.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise WeightsError(f"not a readable {what} archive: {exc}") from None
-    if len(infos) > MAX_TENSORS:
-        raise WeightsError(f"the {what} archive has {len(infos)} members, more than the limit of {MAX_TENSORS}")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNPACKED_BYTES:
-        raise WeightsError(
-            f"the {what} archive would unpack to {total} bytes, more than the limit of {MAX_UNPACKED_BYTES}"
-        )
-    return infos
-
-
-def _check_npy_headers(data: bytes) -> None:
-    """Check every member's .npy header against the bytes behind it, before numpy allocates anything.
-
-    (numpy allocates the array a header declares before reading it, so a lying header would otherwise cost
-    memory.) Object and non-numeric dtypes are refused here too.
-    """
-    fmt = np.lib.format
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for info in zf.infolist():
-            name = info.filename
-            if not name.endswith(".npy"):
-                raise WeightsError(f"member {name!r} of the .npz is not a .npy array")
-            key = name[:-4]
-            with zf.open(info) as f:
-                version = fmt.read_magic(f)
-                if version == (1, 0):
-                    shape, _fortran, dtype = fmt.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, _fortran, dtype = fmt.read_array_header_2_0(f)
-                else:
-                    raise WeightsError(f"array {key!r} in the .npz uses .npy format version {version}, not 1.0/2.0")
-                offset = f.tell()
-            if dtype.hasobject:
-                raise WeightsError(f"array {key!r} in the .npz is an object array, which would need pickle; refused")
-            if dtype.kind not in "biuf":
-                raise WeightsError(f"array {key!r} in the .npz has dtype {dtype}, not real numbers")
-            nbytes = math.prod(shape) * dtype.itemsize
-            if nbytes != info.file_size - offset:
-                raise WeightsError(
-                    f"array {key!r} in the .npz: its header's shape {shape} of {dtype} needs {nbytes} bytes, "
-                    f"the archive holds {info.file_size - offset}"
-                )
-
-
-def read_npz(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``; only real numbers are accepted."""
-    if not data.startswith(b"PK"):
-        raise WeightsError("not an .npz file (a zip archive of .npy arrays): it does not start with 'PK'")
-    _check_archive(data, ".npz")
-    try:
-        _check_npy_headers(data)
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            out = {}
-            for name in npz.files:
-                value = npz[name]
-                if not isinstance(value, np.ndarray):
-                    raise WeightsError(f"member {name!r} of the .npz is not a .npy array")
-                out[name] = value
-    except WeightsError:
-        raise
-    except Exception as exc:  # zip and .npy format errors come in many types
-        raise WeightsError(f"not a readable .npz archive: {type(exc).__name__}: {str(exc)[:200]}") from None
-    for name, arr in out.items():
-        if arr.dtype.kind not in "biuf":
-            raise WeightsError(f"array {name!r} in the .npz has dtype {arr.dtype}, not real numbers")
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------- torch
-
-
-def read_torch_pickle(data: bytes) -> dict[str, np.ndarray]:
-    """The state_dict in a ``.pt``/``.pth`` file, via ``torch.load(weights_only=True)``, as float64 arrays.
-
-    Accepts a plain state_dict or a checkpoint dict with a ``"state_dict"`` / ``"model_state_dict"`` entry.
-    """
-    try:
-        import torch
-    except ImportError:
-        raise WeightsError(
-            "reading a .pt/.pth file needs torch, which is not installed; save the weights as .safetensors "
-            "(safetensors.torch.save_file(model.state_dict(), 'weights.safetensors')) or .npz instead"
-        ) from None
-    if data.startswith(b"PK"):
-        _check_archive(data, ".pt")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4"
-            obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError as exc:
-        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        detail = f" (it asks for {found.group(1)})" if found else " (or is not a torch file at all)"
-        raise WeightsError(
-            "torch.load(weights_only=True) refused: this .pt file contains objects other than tensors"
-            f"{detail}; a pickle can run code when loaded. Save model.state_dict() instead, preferably as "
-            ".safetensors"
-        ) from None
-    except Exception as exc:  # corrupt zip, bad magic number, truncated data, …
-        raise WeightsError(f"not a readable .pt file: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if isinstance(obj, dict):
-        for wrapper in ("state_dict", "model_state_dict"):
-            if isinstance(obj.get(wrapper), dict):
-                obj = obj[wrapper]
-                break
-    if not isinstance(obj, dict):
-        raise WeightsError(f"the .pt file holds a {type(obj).__name__}, not a state_dict (a dict of tensors)")
-    total = sum(t.numel() for t in obj.values() if isinstance(t, torch.Tensor))
-    if total * 8 > MAX_UNPACKED_BYTES:
-        raise WeightsError(
-            f"the .pt state_dict holds {total} numbers, more than the {MAX_UNPACKED_BYTES // 8} gru-viz converts"
-        )
-    out: dict[str, np.ndarray] = {}
-    for name, t in obj.items():
-        if not isinstance(name, str):
-            raise WeightsError(f"the .pt state_dict has a non-string key {name!r}")
-        if not isinstance(t, torch.Tensor):
-            raise WeightsError(f"entry {name!r} of the .pt state_dict is a {type(t).__name__}, not a tensor")
-        if t.layout != torch.strided or t.is_complex() or t.is_quantized or t.device.type == "meta":
-            raise WeightsError(f"tensor {name!r} is not a dense real tensor ({t.dtype}, {t.layout})")
-        out[name] = t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
-    return out
-
+from ..core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
+from .formats import npz, safetensors, torch_pickle
+from .formats.checks import (
+    KIND_OF_BLOCKS,
+    MAX_PARAMS,
+    MAX_WEIGHTS_BYTES,
+    SUPPORTED_EXTENSIONS,
+    WeightsError,
+    normalise_kind,
+    to_float64,
+)
+from .formats.keras import from_keras, keras_split
 
 # ------------------------------------------------------------------------------------------ state_dict -> spec
 
 _PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 _PARAM_RE = re.compile(r"(?:^|(?<=\.))(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(?:_l(\d+)(_reverse)?)?$")
-_KIND_OF_GATES = {3: "gru", 4: "lstm", 1: "rnn"}
 
 
 def _shape(arr: object) -> tuple[int, ...]:
@@ -416,15 +108,6 @@ def split_state_dict(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.nda
     return {found[k][1]: params[k] for k in found}, prefix, ignored
 
 
-def _normalise_kind(kind: str | None) -> str | None:
-    if kind is None:
-        return None
-    k = str(kind).strip().lower()
-    if k not in KINDS:
-        raise WeightsError(f"unknown kind hint {kind!r}; choose one of {', '.join(KINDS)}")
-    return k
-
-
 def _infer(
     local: Mapping[str, np.ndarray],
     prefix: str,
@@ -433,7 +116,7 @@ def _infer(
     variant: str | None,
 ) -> Spec:
     """The Spec that ``local`` (prefix-stripped recurrent parameters) describes; checks every key's shape."""
-    kind = _normalise_kind(kind)
+    kind = normalise_kind(kind)
 
     def name(k: str) -> str:
         return prefix + k
@@ -502,12 +185,12 @@ def _infer(
         else:
             hidden = _shape(w_hh)[1]
             gates, rem = divmod(_shape(w_hh)[0], hidden) if hidden else (0, 1)
-            if rem or gates not in _KIND_OF_GATES:
+            if rem or gates not in KIND_OF_BLOCKS:
                 raise WeightsError(
                     f"{name(k_hh)} has shape {_shape(w_hh)}: its rows must be 1, 3 or 4 times its columns "
                     "(RNN, GRU, LSTM)"
                 )
-            found_kind = _KIND_OF_GATES[gates]
+            found_kind = KIND_OF_BLOCKS[gates]
         if kind is not None and kind != found_kind:
             raise WeightsError(
                 f"the kind hint says {kind.upper()}, but {name(k_hh)} has shape {_shape(w_hh)}, "
@@ -576,20 +259,6 @@ def infer_spec(
     return _infer(local, prefix, kind, nonlinearity, variant)
 
 
-def _to_float64(arrays: Mapping[str, np.ndarray], names: Mapping[str, str]) -> dict[str, np.ndarray]:
-    """float64 copies, refusing non-numeric and non-finite values (naming the key)."""
-    out = {}
-    for k, v in arrays.items():
-        arr = np.asarray(v)
-        if arr.dtype.kind not in "biuf":
-            raise WeightsError(f"{names.get(k, k)} has dtype {arr.dtype}, not real numbers")
-        arr = arr.astype(np.float64)
-        if not np.all(np.isfinite(arr)):
-            raise WeightsError(f"{names.get(k, k)} contains NaN or infinity")
-        out[k] = arr
-    return out
-
-
 def model_from_state_dict(
     params: Mapping[str, np.ndarray],
     kind: str | None = None,
@@ -603,150 +272,11 @@ def model_from_state_dict(
     if count > MAX_PARAMS:
         raise WeightsError(f"the recurrent weights have {count} parameters, more than the limit of {MAX_PARAMS}")
     spec = _infer(local, prefix, kind, nonlinearity, variant)
-    arrays = _to_float64(local, {k: prefix + k for k in local})
+    arrays = to_float64(local, {k: prefix + k for k in local})
     try:
         return Model(spec, arrays)
     except (SpecError, ValueError) as exc:  # not expected after the checks above
         raise WeightsError(str(exc)) from None
-
-
-# ------------------------------------------------------------------------------------------------------ Keras
-
-_KERAS_RE = re.compile(r"(?:^|(?<=[/.]))(recurrent_kernel|kernel|bias)(?::0)?$")
-
-
-def _keras_split(arrays: Mapping[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]] | None:
-    """{"kernel"|"recurrent_kernel"|"bias": (original key, array)} when ``arrays`` looks like one Keras layer."""
-    found: dict[str, str] = {}
-    prefixes = set()
-    for key in arrays:
-        m = _KERAS_RE.search(key) if isinstance(key, str) else None
-        if m:
-            prefixes.add(key[: m.start()])
-            if m.group(1) in found:
-                raise WeightsError(f"two Keras {m.group(1)} arrays: {found[m.group(1)]!r} and {key!r}; one layer only")
-            found[m.group(1)] = key
-    if "kernel" not in found or "recurrent_kernel" not in found:
-        return None
-    if len(prefixes) > 1:
-        raise WeightsError(f"Keras arrays under several prefixes {sorted(prefixes)}; one layer per file")
-    extra = sorted(k for k in arrays if k not in found.values())
-    if extra:
-        raise WeightsError(f"unexpected keys alongside the Keras kernel/recurrent_kernel/bias: {', '.join(extra[:20])}")
-    return {role: (key, arrays[key]) for role, key in found.items()}
-
-
-def _zrh_to_rzn(a: np.ndarray, u: int, axis: int) -> np.ndarray:
-    """Keras's z, r, h blocks (along ``axis``) in PyTorch's r, z, n order."""
-    z, r, h = np.split(a, [u, 2 * u], axis=axis)
-    return np.concatenate([r, z, h], axis=axis)
-
-
-def from_keras(
-    arrays: Mapping[str, np.ndarray],
-    kind: str | None = None,
-    *,
-    reset_after: bool | None = None,
-    nonlinearity: str | None = None,
-    batch_first: bool = True,
-) -> Model:
-    """A :class:`Model` from one Keras GRU / LSTM / SimpleRNN layer's ``kernel``, ``recurrent_kernel``, ``bias``.
-
-    Keys may carry a prefix (``gru/kernel:0``). ``kind`` ("gru", "lstm", "rnn") is inferred from the
-    kernel's columns (3u, 4u, u) and checked when given. Keras's default activations are assumed (tanh,
-    and sigmoid for the gates). Mapping (``u`` units):
-
-    - GRU, columns z, r, h → rows r, z, n: ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``
-      reordered. ``reset_after=True`` (bias (2, 3u): input row, recurrent row) is PyTorch's variant
-      ("torch"); ``reset_after=False`` (bias (3u,), put in ``bias_ih``, ``bias_hh = 0``) is "reset-before".
-      Both keep Keras's ``h = z ⊙ h_prev + (1 − z) ⊙ hh``. Without a bias the weights cannot tell the two
-      apart: ``reset_after`` then defaults to True, Keras's default.
-    - LSTM (i, f, c, o = PyTorch's i, f, g, o): ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``,
-      ``bias_ih = bias``, ``bias_hh = 0``.
-    - SimpleRNN: the same with one gate; ``nonlinearity`` ("tanh", Keras's default, or "relu") says its
-      activation.
-
-    Keras layers take (batch, time, features), so the model is ``batch_first`` unless told otherwise.
-    """
-    parts = _keras_split(arrays)
-    if parts is None:
-        have = ", ".join(sorted(map(str, arrays))[:10]) or "none"
-        raise WeightsError(f"Keras weights need 'kernel' and 'recurrent_kernel' arrays; keys found: {have}")
-    kind = _normalise_kind(kind)
-    names = {role: key for role, (key, _) in parts.items()}
-    vals = _to_float64({role: a for role, (_, a) in parts.items()}, names)
-    kernel, rk = vals["kernel"], vals["recurrent_kernel"]
-    if kernel.ndim != 2:
-        raise WeightsError(f"{names['kernel']} must be 2-D (input, gates × units), it has shape {kernel.shape}")
-    if rk.ndim != 2:
-        raise WeightsError(f"{names['recurrent_kernel']} must be 2-D (units, gates × units), it has shape {rk.shape}")
-    u = rk.shape[0]
-    gates, rem = divmod(rk.shape[1], u) if u else (0, 1)
-    if rem or gates not in _KIND_OF_GATES:
-        raise WeightsError(
-            f"{names['recurrent_kernel']} has shape {rk.shape}: its columns must be 1, 3 or 4 times its rows "
-            "(SimpleRNN, GRU, LSTM)"
-        )
-    found_kind = _KIND_OF_GATES[gates]
-    if kind is not None and kind != found_kind:
-        raise WeightsError(
-            f"the kind hint says {kind.upper()}, but {names['recurrent_kernel']} is a {found_kind.upper()}'s"
-        )
-    kind = found_kind
-    if kernel.shape[1] != gates * u:
-        raise WeightsError(f"{names['kernel']} has shape {kernel.shape}, expected (input, {gates * u})")
-    if not 1 <= u <= MAX_HIDDEN:
-        raise WeightsError(f"{names['recurrent_kernel']}: {u} units, outside 1…{MAX_HIDDEN}")
-    if not 1 <= kernel.shape[0] <= MAX_INPUT:
-        raise WeightsError(f"{names['kernel']}: input size {kernel.shape[0]}, outside 1…{MAX_INPUT}")
-    bias = vals.get("bias")
-    rows = gates * u
-    w_ih, w_hh = kernel.T, rk.T
-    variant = "torch"
-    b_ih = b_hh = None
-    if kind == "gru":
-        w_ih, w_hh = _zrh_to_rzn(w_ih, u, 0), _zrh_to_rzn(w_hh, u, 0)
-        if bias is None:
-            variant = "torch" if reset_after in (None, True) else "reset-before"
-        elif bias.shape == (2, rows):
-            if reset_after is False:
-                raise WeightsError(f"{names['bias']} has shape (2, {rows}), which is reset_after=True, not False")
-            b_ih, b_hh = _zrh_to_rzn(bias[0], u, 0), _zrh_to_rzn(bias[1], u, 0)
-        elif bias.shape == (rows,):
-            if reset_after is True:
-                raise WeightsError(f"{names['bias']} has shape ({rows},), which is reset_after=False, not True")
-            variant = "reset-before"
-            b_ih, b_hh = _zrh_to_rzn(bias, u, 0), np.zeros(rows)
-        else:
-            raise WeightsError(
-                f"{names['bias']} has shape {bias.shape}; a Keras GRU's is (2, {rows}) (reset_after=True) "
-                f"or ({rows},) (reset_after=False)"
-            )
-    else:
-        if reset_after is not None:
-            raise WeightsError("reset_after applies to a Keras GRU only")
-        if bias is not None:
-            if bias.shape != (rows,):
-                raise WeightsError(f"{names['bias']} has shape {bias.shape}, expected ({rows},)")
-            b_ih, b_hh = bias, np.zeros(rows)
-    if nonlinearity is not None and kind != "rnn":
-        raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a Keras {kind.upper()}'s")
-    try:
-        spec = Spec(
-            kind,
-            kernel.shape[0],
-            u,
-            batch_first=batch_first,
-            variant=variant,
-            nonlinearity=nonlinearity or "tanh",
-            bias=bias is not None,
-        )
-    except SpecError as exc:
-        raise WeightsError(f"these Keras weights do not describe a supported model: {exc}") from None
-    params = {"weight_ih_l0": np.ascontiguousarray(w_ih), "weight_hh_l0": np.ascontiguousarray(w_hh)}
-    if bias is not None:
-        params["bias_ih_l0"], params["bias_hh_l0"] = b_ih, b_hh
-    return Model(spec, params)
 
 
 # ------------------------------------------------------------------------------------------------- loading
@@ -784,17 +314,17 @@ def load_weights_bytes(
         raise WeightsError("the weights file is empty")
     hints: dict[str, str] = {}
     if suffix == ".safetensors":
-        arrays, metadata = _read_safetensors(bytes(data))
+        arrays, metadata = safetensors.read_with_metadata(bytes(data))
         hints = _hints_from_metadata(metadata)
     elif suffix == ".npz":
-        arrays = read_npz(bytes(data))
+        arrays = npz.read(bytes(data))
     else:
-        arrays = read_torch_pickle(bytes(data))
+        arrays = torch_pickle.read(bytes(data))
     if not arrays:
         raise WeightsError("the weights file holds no arrays")
     kind = kind if kind is not None else hints.get("kind")
     if not any(isinstance(k, str) and _PARAM_RE.search(k) for k in arrays):
-        keras = _keras_split(arrays)
+        keras = keras_split(arrays)
         if keras is not None:
             reset_after = None
             if variant is not None:
@@ -856,7 +386,7 @@ def _metadata(model: Model) -> dict[str, str]:
 def save_safetensors(model: Model) -> bytes:
     """The model's parameters (state_dict keys, float64) as a safetensors file, with its kind, GRU variant
     and RNN nonlinearity in ``__metadata__`` so that :func:`load_weights_bytes` restores them."""
-    return write_safetensors(model.params, _metadata(model))
+    return safetensors.write(model.params, _metadata(model))
 
 
 def save_npz(model: Model) -> bytes:

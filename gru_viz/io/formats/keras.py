@@ -1,0 +1,148 @@
+"""Keras layers' arrays (``kernel``, ``recurrent_kernel``, ``bias``) mapped to PyTorch's layout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+
+from ...core.model import Model
+from ...core.spec import MAX_HIDDEN, MAX_INPUT, Spec, SpecError
+from .checks import KIND_OF_BLOCKS, WeightsError, normalise_kind, to_float64
+
+_KERAS_RE = re.compile(r"(?:^|(?<=[/.]))(recurrent_kernel|kernel|bias)(?::0)?$")
+
+
+def keras_split(arrays: Mapping[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]] | None:
+    """{"kernel"|"recurrent_kernel"|"bias": (original key, array)} when ``arrays`` looks like one Keras layer."""
+    found: dict[str, str] = {}
+    prefixes = set()
+    for key in arrays:
+        m = _KERAS_RE.search(key) if isinstance(key, str) else None
+        if m:
+            prefixes.add(key[: m.start()])
+            if m.group(1) in found:
+                raise WeightsError(f"two Keras {m.group(1)} arrays: {found[m.group(1)]!r} and {key!r}; one layer only")
+            found[m.group(1)] = key
+    if "kernel" not in found or "recurrent_kernel" not in found:
+        return None
+    if len(prefixes) > 1:
+        raise WeightsError(f"Keras arrays under several prefixes {sorted(prefixes)}; one layer per file")
+    extra = sorted(k for k in arrays if k not in found.values())
+    if extra:
+        raise WeightsError(f"unexpected keys alongside the Keras kernel/recurrent_kernel/bias: {', '.join(extra[:20])}")
+    return {role: (key, arrays[key]) for role, key in found.items()}
+
+
+def _zrh_to_rzn(a: np.ndarray, u: int, axis: int) -> np.ndarray:
+    """Keras's z, r, h blocks (along ``axis``) in PyTorch's r, z, n order."""
+    z, r, h = np.split(a, [u, 2 * u], axis=axis)
+    return np.concatenate([r, z, h], axis=axis)
+
+
+def from_keras(
+    arrays: Mapping[str, np.ndarray],
+    kind: str | None = None,
+    *,
+    reset_after: bool | None = None,
+    nonlinearity: str | None = None,
+    batch_first: bool = True,
+) -> Model:
+    """A :class:`Model` from one Keras GRU / LSTM / SimpleRNN layer's ``kernel``, ``recurrent_kernel``, ``bias``.
+
+    Keys may carry a prefix (``gru/kernel:0``). ``kind`` ("gru", "lstm", "rnn") is inferred from the
+    kernel's columns (3u, 4u, u) and checked when given. Keras's default activations are assumed (tanh,
+    and sigmoid for the gates). Mapping (``u`` units):
+
+    - GRU, columns z, r, h → rows r, z, n: ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``
+      reordered. ``reset_after=True`` (bias (2, 3u): input row, recurrent row) is PyTorch's variant
+      ("torch"); ``reset_after=False`` (bias (3u,), put in ``bias_ih``, ``bias_hh = 0``) is "reset-before".
+      Both keep Keras's ``h = z ⊙ h_prev + (1 − z) ⊙ hh``. Without a bias the weights cannot tell the two
+      apart: ``reset_after`` then defaults to True, Keras's default.
+    - LSTM (i, f, c, o = PyTorch's i, f, g, o): ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``,
+      ``bias_ih = bias``, ``bias_hh = 0``.
+    - SimpleRNN: the same with one gate; ``nonlinearity`` ("tanh", Keras's default, or "relu") says its
+      activation.
+
+    Keras layers take (batch, time, features), so the model is ``batch_first`` unless told otherwise.
+    """
+    parts = keras_split(arrays)
+    if parts is None:
+        have = ", ".join(sorted(map(str, arrays))[:10]) or "none"
+        raise WeightsError(f"Keras weights need 'kernel' and 'recurrent_kernel' arrays; keys found: {have}")
+    kind = normalise_kind(kind)
+    names = {role: key for role, (key, _) in parts.items()}
+    vals = to_float64({role: a for role, (_, a) in parts.items()}, names)
+    kernel, rk = vals["kernel"], vals["recurrent_kernel"]
+    if kernel.ndim != 2:
+        raise WeightsError(f"{names['kernel']} must be 2-D (input, gates × units), it has shape {kernel.shape}")
+    if rk.ndim != 2:
+        raise WeightsError(f"{names['recurrent_kernel']} must be 2-D (units, gates × units), it has shape {rk.shape}")
+    u = rk.shape[0]
+    gates, rem = divmod(rk.shape[1], u) if u else (0, 1)
+    if rem or gates not in KIND_OF_BLOCKS:
+        raise WeightsError(
+            f"{names['recurrent_kernel']} has shape {rk.shape}: its columns must be 1, 3 or 4 times its rows "
+            "(SimpleRNN, GRU, LSTM)"
+        )
+    found_kind = KIND_OF_BLOCKS[gates]
+    if kind is not None and kind != found_kind:
+        raise WeightsError(
+            f"the kind hint says {kind.upper()}, but {names['recurrent_kernel']} is a {found_kind.upper()}'s"
+        )
+    kind = found_kind
+    if kernel.shape[1] != gates * u:
+        raise WeightsError(f"{names['kernel']} has shape {kernel.shape}, expected (input, {gates * u})")
+    if not 1 <= u <= MAX_HIDDEN:
+        raise WeightsError(f"{names['recurrent_kernel']}: {u} units, outside 1…{MAX_HIDDEN}")
+    if not 1 <= kernel.shape[0] <= MAX_INPUT:
+        raise WeightsError(f"{names['kernel']}: input size {kernel.shape[0]}, outside 1…{MAX_INPUT}")
+    bias = vals.get("bias")
+    rows = gates * u
+    w_ih, w_hh = kernel.T, rk.T
+    variant = "torch"
+    b_ih = b_hh = None
+    if kind == "gru":
+        w_ih, w_hh = _zrh_to_rzn(w_ih, u, 0), _zrh_to_rzn(w_hh, u, 0)
+        if bias is None:
+            variant = "torch" if reset_after in (None, True) else "reset-before"
+        elif bias.shape == (2, rows):
+            if reset_after is False:
+                raise WeightsError(f"{names['bias']} has shape (2, {rows}), which is reset_after=True, not False")
+            b_ih, b_hh = _zrh_to_rzn(bias[0], u, 0), _zrh_to_rzn(bias[1], u, 0)
+        elif bias.shape == (rows,):
+            if reset_after is True:
+                raise WeightsError(f"{names['bias']} has shape ({rows},), which is reset_after=False, not True")
+            variant = "reset-before"
+            b_ih, b_hh = _zrh_to_rzn(bias, u, 0), np.zeros(rows)
+        else:
+            raise WeightsError(
+                f"{names['bias']} has shape {bias.shape}; a Keras GRU's is (2, {rows}) (reset_after=True) "
+                f"or ({rows},) (reset_after=False)"
+            )
+    else:
+        if reset_after is not None:
+            raise WeightsError("reset_after applies to a Keras GRU only")
+        if bias is not None:
+            if bias.shape != (rows,):
+                raise WeightsError(f"{names['bias']} has shape {bias.shape}, expected ({rows},)")
+            b_ih, b_hh = bias, np.zeros(rows)
+    if nonlinearity is not None and kind != "rnn":
+        raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a Keras {kind.upper()}'s")
+    try:
+        spec = Spec(
+            kind,
+            kernel.shape[0],
+            u,
+            batch_first=batch_first,
+            variant=variant,
+            nonlinearity=nonlinearity or "tanh",
+            bias=bias is not None,
+        )
+    except SpecError as exc:
+        raise WeightsError(f"these Keras weights do not describe a supported model: {exc}") from None
+    params = {"weight_ih_l0": np.ascontiguousarray(w_ih), "weight_hh_l0": np.ascontiguousarray(w_hh)}
+    if bias is not None:
+        params["bias_ih_l0"], params["bias_hh_l0"] = b_ih, b_hh
+    return Model(spec, params)

@@ -1,0 +1,69 @@
+"""``.npz``: ``np.load(allow_pickle=False)`` after the archive's unpacked size and every ``.npy`` header are checked."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+
+import numpy as np
+
+from .checks import WeightsError, check_archive
+
+
+def _check_npy_headers(data: bytes) -> None:
+    """Check every member's .npy header against the bytes behind it, before numpy allocates anything.
+
+    (numpy allocates the array a header declares before reading it, so a lying header would otherwise cost
+    memory.) Object and non-numeric dtypes are refused here too.
+    """
+    fmt = np.lib.format
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.endswith(".npy"):
+                raise WeightsError(f"member {name!r} of the .npz is not a .npy array")
+            key = name[:-4]
+            with zf.open(info) as f:
+                version = fmt.read_magic(f)
+                if version == (1, 0):
+                    shape, _fortran, dtype = fmt.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _fortran, dtype = fmt.read_array_header_2_0(f)
+                else:
+                    raise WeightsError(f"array {key!r} in the .npz uses .npy format version {version}, not 1.0/2.0")
+                offset = f.tell()
+            if dtype.hasobject:
+                raise WeightsError(f"array {key!r} in the .npz is an object array, which would need pickle; refused")
+            if dtype.kind not in "biuf":
+                raise WeightsError(f"array {key!r} in the .npz has dtype {dtype}, not real numbers")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes != info.file_size - offset:
+                raise WeightsError(
+                    f"array {key!r} in the .npz: its header's shape {shape} of {dtype} needs {nbytes} bytes, "
+                    f"the archive holds {info.file_size - offset}"
+                )
+
+
+def read(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``; only real numbers are accepted."""
+    if not data.startswith(b"PK"):
+        raise WeightsError("not an .npz file (a zip archive of .npy arrays): it does not start with 'PK'")
+    check_archive(data, ".npz")
+    try:
+        _check_npy_headers(data)
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            out = {}
+            for name in npz.files:
+                value = npz[name]
+                if not isinstance(value, np.ndarray):
+                    raise WeightsError(f"member {name!r} of the .npz is not a .npy array")
+                out[name] = value
+    except WeightsError:
+        raise
+    except Exception as exc:  # zip and .npy format errors come in many types
+        raise WeightsError(f"not a readable .npz archive: {type(exc).__name__}: {str(exc)[:200]}") from None
+    for name, arr in out.items():
+        if arr.dtype.kind not in "biuf":
+            raise WeightsError(f"array {name!r} in the .npz has dtype {arr.dtype}, not real numbers")
+    return out
