@@ -9,9 +9,7 @@ Folder discovery alone behaves the same on every request; gru_viz.app.ui.nav dra
 
 import streamlit as st
 
-from gru_viz.app import state, ui
-from gru_viz.app import train as train_ui
-from gru_viz.io.trained import TRAINED_PRESETS
+from gru_viz.app import home, ui
 
 st.set_page_config(page_title="gru-viz", page_icon=":material/memory:", layout="wide")
 cfg = ui.setup_page("gru-viz")
@@ -31,37 +29,13 @@ to float64 round-off. Start with one of these:
 """
 )
 
-cols = st.columns(len(state.DEMOS))
-for col, (name, description, demo) in zip(cols, state.DEMOS.values(), strict=True):
-    with col.container(border=True):
-        st.subheader(name)
-        st.write(description)
-        st.page_link("pages/step.py", label="Step through it", icon=":material/play_arrow:",
-                     query_params=state.to_query(demo))
+home.demo_cards()
 
 st.subheader("Learned gates: open a trained model")
 st.write("Random weights show how a cell computes; trained weights show what it learned to keep and forget. These "
          "small models were trained on the tasks of the Train page and ship with gru-viz. Each link opens one on a "
          "test example of its task.")
-
-
-@st.cache_data(show_spinner=False)
-def showcase(key: str) -> tuple[dict[str, str], str]:
-    """The link settings and a one-line result of a trained preset on a test example (cached: files and a run)."""
-    cfg, line = train_ui.preset_showcase(key)
-    return state.to_query(cfg), line
-
-
-cols = st.columns(len(TRAINED_PRESETS))
-for col, (key, preset) in zip(cols, TRAINED_PRESETS.items(), strict=True):
-    with col.container(border=True):
-        st.markdown(f"**{preset.name}**")
-        st.caption(preset.description)
-        with ui.friendly(f"The trained model {preset.name!r}"):
-            query, line = showcase(key)
-            st.caption(line)
-            st.page_link("pages/step.py", label="Step through it", icon=":material/play_arrow:", query_params=query)
-            st.page_link("pages/timeline.py", label="Timeline", icon=":material/timeline:", query_params=query)
+home.trained_cards()
 st.page_link("pages/train.py", label="Or train a GRU, an LSTM and an RNN yourself, and watch them learn",
              icon=":material/model_training:")
 

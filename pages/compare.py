@@ -2,192 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import pandas as pd
 import streamlit as st
 
-from gru_viz.app import ui
-from gru_viz.app.state import Config
-from gru_viz.core import compare
-from gru_viz.core.compare import Lineup, Response
-from gru_viz.core.spec import GRU_VARIANTS, KIND_NAMES
-from gru_viz.figures import compare as figs
+from gru_viz.app import compare, ui
 
 st.set_page_config(page_title="Compare cells · gru-viz", page_icon=":material/compare_arrows:", layout="wide")
-
-MINGRU, KEEP_BIAS = "cmp_mingru", "cmp_keep_bias"  # page-local settings (not in the link)
-SHOW_IMPULSE, SHOW_FIRST = "cmp_show_impulse", "cmp_show_first"
-EXP_STEPS, EXP_AT = "cmp_exp_steps", "cmp_exp_at"
-WINDOW = 300  # the cells-over-time figure shows at most this many steps, around the cursor
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def lineup_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
-    """The line-up for a config (cached: keyed by the settings that change it, never by the cursor)."""
-    return compare.build_lineup(base, kinds, keep_bias=keep_bias)
-
-
-@st.cache_resource(max_entries=16, show_spinner="Running the impulse through every cell…")
-def impulse_of(_lineup: Lineup, key: tuple, steps: int, at: int) -> dict[str, Response]:
-    """Impulse responses of every cell (cached by the line-up's ``key`` and the experiment settings)."""
-    return {k: compare.impulse_response(m, steps, at) for k, m in _lineup.models.items()}
-
-
-@st.cache_resource(max_entries=16, show_spinner="Running both sequences through every cell…")
-def first_of(_lineup: Lineup, key: tuple, steps: int) -> dict[str, Response]:
-    """"Remember the first input" distances of every cell (cached by the line-up's ``key``)."""
-    return {k: compare.remember_first(m, steps, _lineup.cfg.seed) for k, m in _lineup.models.items()}
-
-
-def lineup_key(lineup: Lineup) -> tuple:
-    """What a line-up is built from: the cache key of the experiments run on its models."""
-    return lineup.cfg, lineup.kinds, lineup.keep_bias
-
-
-def describe(lineup: Lineup) -> str:
-    """One line saying what runs through what."""
-    cfg = lineup.cfg
-    scale = f", every W_hh × {cfg.scale:g}" if cfg.scale != 1 else ""
-    scale += f", keep bias {lineup.keep_bias:g}" if lineup.keep_bias else ""
-    return (f"Input: {lineup.seq.source or 'your sequence'} ({lineup.seq.steps} steps × {lineup.seq.width}). "
-            f"Every cell: H = {cfg.hidden}, its own torch-like init from seed {cfg.seed}{scale}, h₀ {cfg.h0}. "
-            f"GRU variant: {GRU_VARIANTS[cfg.variant].name}.")
-
-
-def page_notes(cfg: Config) -> None:
-    """Say which sidebar settings this page does not use."""
-    if cfg.clamp:
-        st.caption("Gate clamps are off on this page: it compares the cells as they are.")
-    if cfg.weights != "random":
-        st.caption("This page gives every cell seeded random weights (a preset or trained model fits one cell only).")
-
-
-@st.fragment
-def cursor_view(lineup: Lineup) -> None:
-    """The time cursor and the cells over time: reruns on its own when the cursor moves."""
-    with ui.friendly("The cells over time"):  # a fragment's own reruns bypass the page's guard
-        _cursor_view(lineup)
-
-
-def _cursor_view(lineup: Lineup) -> None:
-    cfg = ui.config()
-    T, H = lineup.seq.steps, lineup.cfg.hidden
-    t_key, unit_key = ui.W + "t", ui.W + "unit"
-    if st.session_state.get(t_key, cfg.t) > T - 1 or t_key not in st.session_state:
-        st.session_state[t_key] = min(cfg.t, T - 1)
-    if st.session_state.get(unit_key, cfg.unit) > H - 1 or unit_key not in st.session_state:
-        st.session_state[unit_key] = min(cfg.unit, H - 1)
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    with left:
-        t = st.slider("Time cursor t", 0, T - 1, key=t_key) if T > 1 else 0
-    with right:
-        unit = st.number_input("Unit", 0, H - 1, key=unit_key, help="The unit whose gates are drawn as lines.")
-    if (t, unit) != (cfg.t, cfg.unit):
-        ui.commit(replace(cfg, t=int(t), unit=int(unit)))
-    start = max(0, min(t - WINDOW // 2, T - WINDOW))
-    window = (start, min(T, start + WINDOW))
-    if T > WINDOW:
-        st.caption(f"Showing steps {window[0]}–{window[1] - 1} of {T}, around the cursor.")
-    layers = {k: lineup.layer(k) for k in lineup.kinds}
-    st.plotly_chart(figs.lineup_figure(layers, int(t), int(unit), window), key="cmp_lineup")
-    st.dataframe(cursor_table(lineup, int(t), int(unit)), hide_index=True)
-
-
-def cursor_table(lineup: Lineup, t: int, unit: int) -> list[dict[str, object]]:
-    """Each cell's state and gates of one unit at the cursor (blank where a cell has no such quantity)."""
-    rows = []
-    for kind in lineup.kinds:
-        lt = lineup.layer(kind)
-        row = {f"t = {t}, unit {unit}": KIND_NAMES[kind], "h": f"{lt.h[t, 0, unit]:+.4f}"}
-        for name in ("c", "r", "z", "n", "i", "f", "g", "o"):
-            row[name] = f"{lt.gates[name][t, 0, unit]:+.4f}" if name in lt.gates else "·"
-        rows.append(row)
-    return rows
-
-
-def cost_section(lineup: Lineup) -> None:
-    """The comparison table, then the spectral radii of the recurrent blocks."""
-    st.subheader("What each cell costs", anchor=False)
-    st.table(pd.DataFrame.from_dict(compare.summary(lineup), orient="index"))
-    st.caption("Parameters by formula and counted from the live arrays agree. Time per step is the median of timed "
-               "runs of our NumPy core on this machine: display only, as other work shares the CPU.")
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    with left:
-        radii = {k: compare.block_radii(m) for k, m in lineup.models.items() if k != "mingru"}
-        st.plotly_chart(figs.radii_figure(radii), key="cmp_radii")
-    with right:
-        st.markdown(
-            "**From vanishing to exploding.** The sidebar's **Recurrent weight scale** multiplies every W_hh, and "
-            "ρ with it. Well below 1, a vanilla RNN forgets within a few steps and its gradients vanish; above 1 "
-            "its state swings and its gradients can explode. The gated cells also have an additive path that no "
-            "W_hh multiplies (diag(z) in a GRU, diag(f) on an LSTM's c); minGRU has no W_hh at all.")
-
-
-def experiments(lineup: Lineup) -> None:
-    """The two memory experiments, one click each."""
-    st.subheader("Memory experiments", anchor=False)
-    a, b, c, d = st.columns([1, 1, 1.3, 1.5], vertical_alignment="bottom")
-    steps = int(a.number_input("Steps", 10, compare.MAX_EXPERIMENT_STEPS, 100, key=EXP_STEPS))
-    at = int(b.number_input("Spike at step k", 0, compare.MAX_EXPERIMENT_STEPS - 1, 5, key=EXP_AT))
-    if c.button("Impulse response", icon=":material/bolt:", key="cmp_run_impulse"):
-        st.session_state[SHOW_IMPULSE] = True
-    if d.button("Remember the first input", icon=":material/history:", key="cmp_run_first"):
-        st.session_state[SHOW_FIRST] = True
-    left, right = st.columns(2)
-    if st.session_state.get(SHOW_IMPULSE):
-        with left, ui.friendly("The impulse response"):
-            at = min(at, steps - 1)
-            responses = impulse_of(lineup, lineup_key(lineup), steps, at)
-            st.plotly_chart(figs.memory_figure(
-                responses, f"A spike at step {at}, then zeros: ‖h_t − h_t without it‖", "step t",
-                "‖Δh_t‖"), key="cmp_impulse")
-            st.caption(survival_text(responses))
-    if st.session_state.get(SHOW_FIRST):
-        with right, ui.friendly("Remember the first input"):
-            responses = first_of(lineup, lineup_key(lineup), steps)
-            st.plotly_chart(figs.memory_figure(
-                responses, "Two sequences that differ only in step 0", "sequence length L",
-                "‖Δh_L‖ (final states)", x_offset=1), key="cmp_first")
-            st.caption("Step 0 is +1 in one sequence and −1 in the other; the rest is the same random noise "
-                       f"(seed {lineup.cfg.seed}). " + survival_text(responses, "differ by"))
-
-
-def survival_text(responses: dict[str, Response], verb: str = "moves h by") -> str:
-    """How long each cell's memory of the difference lasts, in words."""
-    parts = []
-    for kind, resp in responses.items():
-        steps = compare.influence_steps(resp)
-        end = resp.distance[-1]
-        left = len(resp.distance) - 1 - resp.at
-        if steps == left and end >= 1e-6:
-            parts.append(f"{KIND_NAMES[kind]} still {verb} {end:.1e} after {left} steps")
-        else:
-            parts.append(f"{KIND_NAMES[kind]} falls below 10⁻⁶ after {steps + 1} step{'s' if steps else ''}")
-    return "; ".join(parts) + "."
-
-
-def page_settings() -> tuple[tuple[str, ...], float]:
-    """This page's own settings: whether minGRU joins, and the keep bias."""
-    left, right = st.columns([1, 2], vertical_alignment="center")
-    return ui.lineup_settings(left, right, MINGRU, KEEP_BIAS)
 
 
 def main() -> None:
     cfg = ui.setup_page("Compare cells")
     cfg = ui.sidebar_controls(cfg)
-    kinds, keep_bias = page_settings()
+    kinds, keep_bias = compare.page_settings()
     base = compare.compare_config(cfg)
     try:
-        lineup = lineup_of(base, kinds, keep_bias)
+        lineup = compare.lineup_of(base, kinds, keep_bias)
     except ui.FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cells on this input: {exc}", icon=":material/error:")
         return
-    st.caption(describe(lineup))
-    page_notes(cfg)
-    cursor_view(lineup)
-    cost_section(lineup)
-    experiments(lineup)
+    st.caption(compare.describe(lineup))
+    compare.page_notes(cfg)
+    compare.cursor_view(lineup)
+    compare.cost_section(lineup)
+    compare.experiments(lineup)
 
 
 with ui.friendly("The comparison"):

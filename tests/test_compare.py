@@ -9,12 +9,12 @@ import pytest
 import torch
 import torch_reference as ref
 
+from gru_viz.app.compare import build_lineup
 from gru_viz.app.state import Config
 from gru_viz.core.compare import (
     KINDS,
     array_params,
     block_radii,
-    build_lineup,
     build_models,
     flip_gap,
     flip_z,
@@ -47,7 +47,7 @@ TORCH_MODULES = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN
 def test_parameter_counts_by_formula_arrays_and_torch(kind, I, H):
     module = TORCH_MODULES[kind](I, H)
     torch_count = sum(p.numel() for p in module.parameters())
-    model = build_models(Config(hidden=H, seed=1), (kind,), I)[kind]
+    model = build_models((kind,), I, H, seed=1)[kind]
     assert formula_params(kind, I, H) == array_params(model) == torch_count == count_params(model.spec)
     assert formula_text(kind, I, H).endswith(f"= {torch_count:,}")
 
@@ -59,7 +59,7 @@ def test_textbook_formulas():
     assert formula_params("lstm", I, H) == 4 * (H * (I + H) + 2 * H)
     assert formula_params("mingru", I, H) == 2 * (H * I + H)
     assert 4 * formula_params("gru", I, H) == 3 * formula_params("lstm", I, H)  # a GRU is 3/4 of an LSTM
-    model = build_models(Config(hidden=H), ("mingru",), I)["mingru"]
+    model = build_models(("mingru",), I, H)["mingru"]
     assert array_params(model) == formula_params("mingru", I, H)
 
 
@@ -69,14 +69,14 @@ def test_costs_gates_and_state():
     assert macs_per_step("rnn", 2, 8) == 8 * 10
     assert macs_per_step("mingru", 2, 8) == 2 * 8 * 2
     assert state_size("lstm", 8) == 16 and state_size("gru", 8) == 8
-    models = build_models(Config(hidden=6), KINDS, 2)
+    models = build_models(KINDS, 2, 6)
     assert {k: live_blocks(m) for k, m in models.items()} == {
         "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",), "mingru": ("z", "n")}
 
 
 def test_summary_table_reads_the_live_models():
     lineup = build_lineup(Config(hidden=4, steps=12, scale=1.5))
-    table = summary(lineup)
+    table = summary(lineup.models, lineup.seconds, 1.5)
     for name in ("GRU", "LSTM", "vanilla RNN", "minGRU"):
         formula = table["Parameters (formula)"][name].rsplit("= ", 1)[1]
         assert formula == table["Parameters (counted from the arrays)"][name]
@@ -104,7 +104,7 @@ def test_lineup_runs_the_same_input_through_every_cell():
 
 
 def test_timed_run_returns_the_run():
-    model = build_models(Config(hidden=4), ("gru",), 1)["gru"]
+    model = build_models(("gru",), 1, 4)["gru"]
     x = np.random.default_rng(0).normal(size=(20, 1))
     trace, _seconds = timed_run(model, x)  # the time is display only: not asserted
     np.testing.assert_array_equal(trace.output, model.run(x).output)
@@ -123,15 +123,15 @@ def test_spectral_radius_by_hand():
 
 @pytest.mark.parametrize("kind", ["gru", "lstm", "rnn"])
 def test_radii_of_the_scaled_blocks(kind):
-    one = build_models(Config(hidden=5, seed=2), (kind,), 2)[kind]
-    scaled = build_models(Config(hidden=5, seed=2, scale=2.5), (kind,), 2)[kind]
+    one = build_models((kind,), 2, 5, seed=2)[kind]
+    scaled = build_models((kind,), 2, 5, seed=2, scale=2.5)[kind]
     w = one.params["weight_hh_l0"]
     for k, (gate, block) in enumerate(recurrent_blocks(scaled).items()):
         np.testing.assert_array_equal(block, 2.5 * w[k * 5 : (k + 1) * 5])
         by_hand = np.abs(np.linalg.eigvals(2.5 * w[k * 5 : (k + 1) * 5])).max()
         assert block_radii(scaled)[gate] == pytest.approx(by_hand, rel=1e-12)
         assert block_radii(scaled)[gate] == pytest.approx(2.5 * block_radii(one)[gate], rel=1e-12)
-    assert block_radii(build_models(Config(hidden=5), ("mingru",), 2)["mingru"]) == {}
+    assert block_radii(build_models(("mingru",), 2, 5)["mingru"]) == {}
 
 
 # ----------------------------------------------------------------------------------------------- memory
@@ -150,7 +150,7 @@ def test_impulse_response_of_a_one_unit_rnn_by_hand():
 
 
 def test_without_recurrent_weights_an_rnn_forgets_after_one_step_but_a_gru_keeps():
-    models = build_models(Config(hidden=4, seed=3, scale=0.0), ("rnn", "gru"), 1)
+    models = build_models(("rnn", "gru"), 1, 4, seed=3, scale=0.0)
     rnn = impulse_response(models["rnn"], steps=10, at=3)
     assert rnn.distance[3] > 0.1 and not rnn.distance[4:].any() and not rnn.distance[:3].any()
     assert influence_steps(rnn) == 0
@@ -190,7 +190,7 @@ def test_impulse_response_of_mingru_against_the_reference():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_remember_first_is_the_final_state_distance_at_every_length(kind):
-    model = build_models(Config(hidden=4, seed=6), (kind,), 2)[kind]
+    model = build_models((kind,), 2, 4, seed=6)[kind]
     resp = remember_first(model, 25, seed=9)
     rest = np.random.default_rng(9).standard_normal((25, 2))
     for length in (1, 2, 10, 25):
@@ -201,7 +201,7 @@ def test_remember_first_is_the_final_state_distance_at_every_length(kind):
 
 
 def test_experiment_limits():
-    model = build_models(Config(hidden=2), ("gru",), 1)["gru"]
+    model = build_models(("gru",), 1, 2)["gru"]
     with pytest.raises(ValueError, match="spike step"):
         impulse_response(model, 5, 5)
     with pytest.raises(ValueError, match="experiment runs"):
@@ -235,20 +235,19 @@ def test_negated_z_weights_in_the_partner_variant_give_the_same_h(variant):
     h_ref = ref.run(partner.spec, P, torch.tensor(x), torch.tensor(h0))[0].numpy()
     np.testing.assert_allclose(h_ref, model.run(x, h0).output, rtol=0, atol=1e-13)
     with pytest.raises(ValueError, match="only a GRU"):
-        flip_z(build_models(Config(hidden=2), ("lstm",), 1)["lstm"])
+        flip_z(build_models(("lstm",), 1, 2)["lstm"])
 
 
 @pytest.mark.parametrize(("kind", "variant", "gate", "keep_value"), [
     ("gru", "torch", "z", 1.0), ("gru", "z-takes", "z", 0.0), ("gru", "after-takes", "z", 0.0),
     ("lstm", "torch", "f", 1.0), ("mingru", "torch", "z", 0.0)])
 def test_keep_bias_opens_the_additive_path(kind, variant, gate, keep_value):
-    cfg = Config(hidden=3, variant=variant, seed=5)
-    plain = build_models(cfg, (kind,), 2)[kind]
+    plain = build_models((kind,), 2, 3, variant=variant, seed=5)[kind]
     assert keep_biased(plain, 0.0) is plain
-    biased = build_models(cfg, (kind,), 2, keep_bias=40.0)[kind]
+    biased = build_models((kind,), 2, 3, variant=variant, seed=5, keep_bias=40.0)[kind]
     x = np.random.default_rng(2).normal(size=(10, 2))
     np.testing.assert_allclose(biased.run(x).layer(0).gates[gate], keep_value, atol=1e-12)
     changed = [k for k in plain.params if not np.array_equal(plain.params[k], biased.params[k])]
     assert changed == ["bias_ih_l0"]
-    rnn = build_models(cfg, ("rnn",), 2)["rnn"]
+    rnn = build_models(("rnn",), 2, 3, seed=5)["rnn"]
     assert keep_biased(rnn, 3.0) is rnn

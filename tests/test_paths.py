@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +10,6 @@ import torch
 import torch_reference as ref
 from torch.autograd.functional import jacobian
 
-from gru_viz.app.state import Config
 from gru_viz.core.compare import build_models
 from gru_viz.core.grad import gradient_flow
 from gru_viz.core.model import Model, ModelInputError
@@ -248,11 +246,10 @@ def test_clipping_the_last_state_gradient_matches_torch(kind):
 
 
 def test_gradient_norms_over_scales():
-    cfg = Config(hidden=3, seed=2)
     x = np.random.default_rng(1).normal(size=(12, 1))
-    sweep = gradient_norms_over_scales(cfg, ("gru", "rnn"), x, [0.0, 1.0, 2.5])
+    sweep = gradient_norms_over_scales(("gru", "rnn"), x, [0.0, 1.0, 2.5], 3, seed=2)
     for i, scale in enumerate([0.0, 1.0, 2.5]):
-        model = build_models(replace(cfg, scale=scale), ("rnn",), 1)["rnn"]
+        model = build_models(("rnn",), 1, 3, seed=2, scale=scale)["rnn"]
         assert sweep["rnn"][i] == pytest.approx(global_norm(last_state_gradient(model, x)), rel=1e-12)
     assert sweep["gru"].shape == (3,)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from ..core.model import Model
-from ..core.params import init_params
+from ..core.params import init_params, scale_recurrent
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
@@ -305,10 +305,7 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
         if kind == "session":
             notes.append("The session's own model is gone (a new session?); showing random weights instead.")
         model = Model(build_spec(cfg, input_size), init_params(build_spec(cfg, input_size), cfg.seed))
-    if cfg.scale != 1.0:
-        params = {k: (v * cfg.scale if k.startswith("weight_hh") else v) for k, v in model.params.items()}
-        model = Model(model.spec, params)
-    return model, notes
+    return scale_recurrent(model, cfg.scale), notes
 
 
 def ablations_of(cfg: Config, kind: str) -> tuple[Ablation, ...]:

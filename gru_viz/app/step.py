@@ -1,21 +1,31 @@
-"""Page-independent helpers of the Step-through page: how a step's input is named, the window of the sequence
-around the cursor, predict-then-reveal scoring, and the editable weight table of a small cell. No Streamlit.
+"""Step through: the page's panels (cursor, diagram, equations, predict-then-reveal, clamps, playback, the weight
+editor) and the plain helpers under them (input labels, the predict score, the editable weight table).
+
+Everything that depends only on the time cursor, the unit or the view lives in one ``st.fragment``
+(:func:`step_view`): a step change reruns that fragment, not the sidebar or the weight editor.
 """
 
 from __future__ import annotations
 
+import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from ..core.model import Model
 from ..core.sequences import Sequence
-from ..core.spec import param_key
-from ..core.trace import Trace
 
 # ------------------------------------------------------------------------------------------------- input
+from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
+from ..core.trace import Trace
+from ..explain.equations import MINGRU_G, block_latex, format_value, step_equations
+from ..explain.palette import BLUE
+from ..figures import cell
+from . import state, ui
+from .state import Config, Scene
 
 
 def x_label(seq: Sequence, t: int) -> str:
@@ -162,3 +172,339 @@ def apply_edits(table: pd.DataFrame, edits: dict) -> pd.DataFrame:
             if column in out.columns:
                 out.iloc[int(row), out.columns.get_loc(column)] = math.nan if value is None else float(value)
     return out
+
+
+# -------------------------------------------------------------------------------------------------- the page
+
+MODE = "step_mode"  # "step" or "play" (this browser tab only, not in the link)
+LAYER = "step_layer"  # (layer, direction) of a multi-layer session model
+REVEALED = "step_revealed"  # round key → the viewer's guesses
+ROUNDS = "step_rounds"  # mean error of every revealed round, for the running score
+EDITOR = "step_weights_version"  # bumped after an edit is applied, so the editor starts from the new model
+GUESS = "step_guess_"
+FIGURES = "step_figures"  # this session's circuit and bars, re-pointed at each step rather than rebuilt
+PLAYBACK = "step_playback"  # (trace, view, figure) of the last animation
+CHART = {"displayModeBar": False}
+MODES = {"step": "Step", "play": "Play"}
+
+# ------------------------------------------------------------------------------------------------ cursor
+
+
+def view_config(sc: Scene) -> Config:
+    """This session's config with the cursor and unit inside the run (a note says when they were moved)."""
+    cfg = ui.config()
+    fixed = state.normalise(cfg, sc)
+    if fixed != cfg:
+        if fixed.t != cfg.t:
+            st.info(f"Step {cfg.t} is past the end of this {sc.steps}-step input; showing step {fixed.t}.",
+                    icon=":material/info:")
+        if fixed.unit != cfg.unit:
+            st.info(f"Unit {cfg.unit} does not exist in a cell with H = {sc.model.spec.hidden_size}; showing "
+                    "unit 0.", icon=":material/info:")
+        ui.commit(fixed)
+        for name in ("t", "unit"):
+            st.session_state.pop(ui.W + name, None)
+    return fixed
+
+
+def view_controls(cfg: Config, sc: Scene) -> Config:
+    """Step/Play, the predict toggle and the unit: how the step is shown."""
+    mode, predict, unit, _ = st.columns([2.2, 2.2, 2.6, 3], vertical_alignment="center")
+    mode.segmented_control("View", tuple(MODES), format_func=MODES.get, key=MODE, default="step",
+                           label_visibility="collapsed", help="Step: one step with its equations. Play: the whole "
+                           "run as an animation in your browser.")
+    want_predict = False
+    if "predict" not in cfg.hidden_parts:
+        want_predict = predict.toggle("Predict", key=ui._widget("predict", cfg),
+                                      help="Predict, then reveal: guess the gates of a step before you see them.")
+    chosen = cfg.unit
+    if sc.model.spec.hidden_size > 1:
+        chosen = unit.selectbox("Unit", range(sc.model.spec.hidden_size), key=ui._widget("unit", cfg),
+                                format_func=lambda u: f"unit {u}", label_visibility="collapsed",
+                                help="The diagram and the equations show this unit's values.")
+    new = replace(cfg, predict=bool(want_predict), unit=int(chosen))
+    if new != cfg:
+        ui.commit(new)
+    return new
+
+
+def _step_by(delta: int, steps: int) -> None:
+    """Callback of ◀/▶: move the cursor from wherever it is now (not where it was when the button was drawn)."""
+    ui.update(t=min(max(ui.config().t + delta, 0), steps - 1))
+
+
+def cursor(cfg: Config, sc: Scene) -> Config:
+    """Prev, the time slider and Next; returns the config with the new cursor."""
+    steps = sc.steps
+    prev, slider, nxt = st.columns([1.5, 7, 1.5], vertical_alignment="center")
+    t = cfg.t
+    if steps > 1:  # the slider first: ◀ and ▶ are enabled by the step it now shows
+        t = slider.slider("Time step t", 0, steps - 1, key=ui._widget("t", cfg), label_visibility="collapsed")
+    else:
+        slider.caption("The input has a single step.")
+    prev.button("Prev", key="step_prev", icon=":material/chevron_left:", on_click=_step_by, args=(-1, steps),
+                disabled=t == 0, width="stretch", shortcut="P", help="Previous step (key P)")
+    nxt.button("Next", key="step_next", icon=":material/chevron_right:", on_click=_step_by, args=(1, steps),
+               disabled=t >= steps - 1, width="stretch", shortcut="N", help="Next step (key N)")
+    new = replace(cfg, t=int(t))
+    if new != cfg:
+        ui.commit(new)
+    return new
+
+
+def _share_layer() -> None:
+    """Callback of the layer picker: the other pages that draw one layer show the same one."""
+    st.session_state[ui.LAYER_CHOICE] = st.session_state[LAYER]
+
+
+def layer_picker(sc: Scene) -> tuple[int, int]:
+    """Layer and direction to show (only a stacked or bidirectional session model has a choice)."""
+    s = sc.model.spec
+    choices = [(layer, d) for layer in range(s.num_layers) for d in range(s.directions)]
+    if len(choices) == 1:
+        return 0, 0
+    if st.session_state.get(LAYER) not in choices:  # a new model: the layer picked on "Your model", else the first
+        shared = st.session_state.get(ui.LAYER_CHOICE)
+        st.session_state[LAYER] = tuple(shared) if shared and tuple(shared) in choices else choices[0]
+    return st.selectbox("Layer", choices, key=LAYER, on_change=_share_layer,
+                        format_func=lambda c: ui.layer_label(*c, s.directions))
+
+
+def input_label(sc: Scene, t: int, layer: int) -> str:
+    """How x_t is shown: the step's input on the first layer, the layer below's output above it."""
+    return x_label(sc.seq, t) if layer == 0 else f"h of layer {layer - 1}"
+
+
+def sequence_strip(cfg: Config, sc: Scene) -> None:
+    """The step's input, and the sequence around it with the current step highlighted."""
+    seq, t = sc.seq, cfg.t
+    label_chars = max(len(label) for label in seq.labels)
+    shown = window(seq.steps, t, max(7, min(25, 760 // (9 * label_chars + 18))))
+    chips = []
+    for s in shown:
+        style = (f"background:{BLUE};color:white;font-weight:700" if s == t else "background:#f0f2f6;color:#262730")
+        chips.append(f'<span title="t = {s}" style="display:inline-block;min-width:1.9em;padding:1px 5px;margin:1px;'
+                     f'border-radius:4px;text-align:center;font-family:monospace;{style}">'
+                     f"{html.escape(seq.labels[s])}</span>")
+    more_before = "… " if shown.start > 0 else ""
+    more_after = " …" if shown.stop < seq.steps else ""
+    st.markdown(
+        f"**Step t = {t}** of 0 … {seq.steps - 1} · input x<sub>{t}</sub> = "
+        f"<code>{html.escape(x_label(seq, t))}</code> &nbsp; {more_before}{''.join(chips)}{more_after}",
+        unsafe_allow_html=True,
+    )
+
+
+# -------------------------------------------------------------------------------------------------- parts
+
+
+def _reused(key: tuple, build, restep):
+    """This session's figure for ``key``, re-pointed at the current step (built the first time only)."""
+    cache = st.session_state.setdefault(FIGURES, {})
+    if key in cache:
+        return restep(cache[key])
+    if len(cache) >= 8:  # a handful of cell kinds and modes at most; start afresh beyond that
+        cache.clear()
+    cache[key] = build()
+    return cache[key]
+
+
+def diagram_row(cfg: Config, sc: Scene, layer: int, d: int, hide_step: bool) -> None:
+    """The circuit of the cell for the selected unit; per-unit bars beside it when H > 1."""
+    spec = sc.model.spec
+    left, right = st.columns([13, 7]) if spec.hidden_size > 1 else (st.container(), None)
+    x_label = input_label(sc, cfg.t, layer)
+    with left:
+        fig = _reused(
+            ("cell", spec.kind, spec.variant, cfg.present),
+            lambda: cell.cell_figure(sc.trace, cfg.t, cfg.unit, x_label, layer=layer, direction=d,
+                                     present=cfg.present, predict=hide_step),
+            lambda f: cell.restep_cell_figure(f, sc.trace, cfg.t, cfg.unit, x_label, layer=layer, direction=d,
+                                              predict=hide_step),
+        )
+        st.plotly_chart(fig, config=CHART, key="step_diagram")
+    if right is not None:
+        with right:
+            fig = _reused(
+                ("bars", spec.kind, spec.hidden_size, cfg.present, hide_step),
+                lambda: cell.unit_bars(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present,
+                                       predict=hide_step),
+                lambda f: cell.restep_unit_bars(f, sc.trace, cfg.t, cfg.unit, layer=layer, direction=d),
+            )
+            st.plotly_chart(fig, config=CHART, key="step_units")
+
+
+def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -> None:
+    """The selected variant's equations, with the numbers of this step and unit substituted."""
+    spec = sc.model.spec
+    name = GRU_VARIANTS[spec.variant].name if spec.kind == "gru" else spec.describe().split(",")[0]
+    where = f"unit {cfg.unit}, step t = {cfg.t}" if spec.hidden_size > 1 else f"step t = {cfg.t}"
+    st.markdown(f"**Equations** · {name} · " + (f"numbers of {where}" if numbers else "numbers hidden until you "
+                                                                                       "reveal"))
+    st.latex(block_latex(step_equations(sc.model, sc.trace, cfg.t, cfg.unit, layer, d), numbers=numbers))
+    if spec.kind == "mingru":
+        st.latex(MINGRU_G)
+
+
+def _round_key(cfg: Config, layer: int, d: int) -> tuple:
+    model_part = tuple(sorted(state.to_query(replace(cfg, t=0, unit=0, predict=False, present=False, hide="")).items()))
+    return (model_part, cfg.t, cfg.unit, layer, d)
+
+
+def _reveal(key: tuple, names: tuple[str, ...], truths: dict[str, float]) -> None:
+    """Callback of "Reveal": keep the guesses, score them, and start the next round's sliders afresh."""
+    guesses = {n: float(st.session_state.get(GUESS + n, sum(guess_range(n)) / 2)) for n in names}
+    st.session_state.setdefault(REVEALED, {})[key] = guesses
+    st.session_state.setdefault(ROUNDS, []).append(score(guesses, truths).mean)
+    for n in names:
+        st.session_state.pop(GUESS + n, None)
+
+
+def predict_panel(cfg: Config, sc: Scene, layer: int, d: int) -> bool:
+    """Guess sliders and "Reveal" before; guesses, truths and errors after. Returns whether it is revealed."""
+    names = GUESSABLE[sc.model.spec.kind]
+    key = _round_key(cfg, layer, d)
+    truths = true_values(sc.trace, cfg.t, cfg.unit, names, layer, d)
+    guesses = st.session_state.get(REVEALED, {}).get(key)
+    unit = f" of unit {cfg.unit}" if sc.model.spec.hidden_size > 1 else ""
+    with st.container(border=True):
+        if guesses is None:
+            st.markdown(f"**Predict step t = {cfg.t}{unit}.** You see x<sub>t</sub> and h<sub>t−1</sub>; what will "
+                        f"{' and '.join(names)} be?", unsafe_allow_html=True)
+            cols = st.columns([*([3] * len(names)), 2], vertical_alignment="bottom")
+            for col, name in zip(cols, names, strict=False):
+                low, high = guess_range(name)
+                col.slider(f"Your guess for {name}", low, high, value=(low + high) / 2, step=0.01, key=GUESS + name)
+            cols[-1].button("Reveal", key="step_reveal", type="primary", icon=":material/visibility:",
+                            on_click=_reveal, args=(key, names, truths), width="stretch")
+            return False
+        result = score(guesses, truths)
+        parts = [f"**{n}** = {format_value(truths[n])} (you: {guesses[n]:.2f}, off by {result.errors[n]:.2f})"
+                 for n in names]
+        rounds = st.session_state.get(ROUNDS, [])
+        st.markdown(f"**{result.verdict.capitalize()}!** " + " · ".join(parts))
+        st.caption(f"{len(rounds)} round(s) so far, mean error {np.mean(rounds):.2f}. Press Next (key N) for the "
+                   "next step.")
+        return True
+
+
+def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
+    """h of the unit with and without the sidebar's clamps, and the difference."""
+    kind = sc.model.spec.kind
+    st.markdown("**Clamped gates**")
+    if not CLAMPABLE[kind]:
+        st.caption("A vanilla RNN has no gates to clamp.")
+        return
+    ablations = state.ablations_of(cfg, kind)
+    if not ablations:
+        gates = ", ".join(CLAMPABLE[kind])
+        st.caption(f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example z = 1 keeps the "
+                   "old state at every step." if kind != "lstm" else
+                   f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example f = 1 never "
+                   "forgets.")
+        return
+    free = ui.scene(replace(cfg, clamp=""))
+    if free is None:
+        return
+    text = ", ".join(f"{a.gate} = {a.value:g}" for a in ablations)
+    h_clamped, h_free = sc.trace.layer(layer, d).h[:, 0], free.trace.layer(layer, d).h[:, 0]
+    st.plotly_chart(cell.ablation_figure(h_free, h_clamped, cfg.unit, cfg.t, text, present=cfg.present),
+                    config=CHART, key="step_ablation")
+    diff = np.abs(h_clamped - h_free)
+    st.caption(f"With {text}, h of unit {cfg.unit} moves by up to {format_value(diff[:, cfg.unit].max())} from the "
+               f"original run (all units: up to {format_value(diff.max())}).")
+
+
+def playback_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
+    """The whole run as a Plotly animation that plays in the browser (▶ Play in the chart)."""
+    steps = cell.playback_steps(sc.steps, cfg.t)
+    note = "Press ▶ Play in the chart: the animation runs in your browser."
+    if len(steps) < sc.steps:
+        note += (f" This input has {sc.steps} steps, so the animation shows every "
+                 f"{steps[1] - steps[0]}th step ({len(steps)} frames).")
+    st.caption(note + " Switch back to *Step* for the equations.")
+    # The animation (a frame per step) is slow to build: keep it while the run and the view stay the same.
+    view = (cfg.t, cfg.unit, cfg.present, layer, d)
+    cached = st.session_state.get(PLAYBACK)
+    if cached is not None and cached[0] is sc.trace and cached[1] == view:
+        fig = cached[2]
+    else:
+        labels = [input_label(sc, s, layer) for s in range(sc.steps)]
+        fig = cell.playback_figure(sc.trace, cfg.t, cfg.unit, labels, layer=layer, direction=d,
+                                   present=cfg.present)
+        st.session_state[PLAYBACK] = (sc.trace, view, fig)
+    st.plotly_chart(fig, config=CHART, key="step_playback")
+
+
+@st.fragment
+def step_view(sc: Scene) -> None:
+    """Everything that follows the time cursor: reruns alone when the cursor, unit or view changes."""
+    with ui.friendly("Drawing this step"):
+        cfg = view_controls(view_config(sc), sc)
+        cfg = cursor(cfg, sc)
+        layer, d = layer_picker(sc)
+        sequence_strip(cfg, sc)
+        hidden = cfg.hidden_parts
+        if st.session_state.get(MODE) == "play":
+            if "diagram" not in hidden:
+                playback_panel(cfg, sc, layer, d)
+            return
+        revealed = True
+        if cfg.predict and "predict" not in hidden:
+            revealed = predict_panel(cfg, sc, layer, d)
+        if "diagram" not in hidden:
+            diagram_row(cfg, sc, layer, d, hide_step=not revealed)
+        if "equations" not in hidden:
+            equations_panel(cfg, sc, layer, d, numbers=revealed)
+        if "ablation" not in hidden and revealed:
+            ablation_panel(cfg, sc, layer, d)
+
+
+# ------------------------------------------------------------------------------------------------ weights
+
+
+def _base_model(cfg: Config, sc: Scene):
+    """The model before the sidebar's recurrent scale (edits are made to it; the scale applies on top)."""
+    if cfg.weights == "session" and ui.SESSION_MODEL in st.session_state:
+        return st.session_state[ui.SESSION_MODEL]
+    weights = "random" if cfg.weights == "session" else cfg.weights
+    return state.build_model(replace(cfg, weights=weights, scale=1.0), sc.seq.width)[0]
+
+
+def weights_editor(cfg: Config, sc: Scene) -> None:
+    """For a small cell, its weights and biases in an editable table; an edit makes this session's own model."""
+    reason = not_editable(sc.model)
+    st.markdown("**Weights and biases**")
+    if reason:
+        st.caption(reason[0].upper() + reason[1:] + ".")
+        return
+    base = _base_model(cfg, sc)
+    table = weight_table(base)
+    version = st.session_state.setdefault(EDITOR, 0)
+    columns = {c: st.column_config.NumberColumn(c, min_value=-WEIGHT_LIMIT, max_value=WEIGHT_LIMIT,
+                                                format="%.3f") for c in table.columns}
+    edited = st.data_editor(table, key=f"step_weights_{version}", column_config=columns)
+    st.caption("Rows: gate and unit (torch's order). Columns: the weights on each input value x·, on each unit of "
+               "h<sub>t−1</sub> (h·), and the two biases. Edit a cell and everything above recomputes."
+               + (f" The sidebar's recurrent scale ×{cfg.scale:g} applies on top." if cfg.scale != 1 else ""),
+               unsafe_allow_html=True)
+    if edited.equals(table):
+        return
+    try:
+        model = model_from_table(base, edited)
+    except ValueError as exc:
+        st.error(f"Cannot use these weights: {exc}", icon=":material/error:")
+        return
+    st.session_state[ui.SESSION_MODEL] = model
+    st.session_state[ui.SESSION_MODEL_NAME] = "edited on Step through"
+    st.session_state[EDITOR] = version + 1
+    ui.update(weights="session")
+    st.rerun()
+
+
+def session_model_note(cfg: Config, sc: Scene) -> None:
+    """Say so when the session's own model does not match the sidebar's cell settings."""
+    s = sc.model.spec
+    if cfg.weights == "session" and (s.kind != cfg.cell or s.hidden_size != cfg.hidden):
+        st.info(f"Showing this session's own model ({s.describe()}); the sidebar's cell and hidden size apply "
+                "once you pick other weights.", icon=":material/info:")

@@ -11,7 +11,6 @@ from typing import TypeVar
 
 import streamlit as st
 
-from ..core import compare
 from ..core.model import ModelInputError
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
@@ -188,19 +187,6 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
     students on one link cost one build); with key None (this session's own model), built for this run only.
     The result is shared: read it, never change it."""
     return build() if key is None else _shared(key, build)
-
-
-KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
-                  "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "
-                  "the vanilla RNN has no such gate.")
-
-
-def lineup_settings(left, right, mingru_key: str, bias_key: str) -> tuple[tuple[str, ...], float]:
-    """A line-up page's own settings (not in the link), in two containers: whether minGRU joins (``left``) and
-    the keep bias β (``right``). Returns the cells to line up and β."""
-    with_mingru = left.toggle("Include minGRU", key=mingru_key, help="minGRU (Feng et al. 2024): z and n read x only.")
-    keep_bias = right.slider("Keep bias β", 0.0, 6.0, 0.0, step=0.5, key=bias_key, help=KEEP_BIAS_HELP)
-    return (compare.KINDS if with_mingru else compare.KINDS[:3]), float(keep_bias)
 
 
 def layer_label(layer: int, direction: int, directions: int) -> str:

@@ -8,15 +8,14 @@ impulse response and the "remember the first input" experiment. NumPy only (no S
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..app.state import Config, build_model, build_sequence, initial_state
 from .model import Model
-from .sequences import Sequence
+from .params import random_model, scale_recurrent
 from .spec import GATES, GRU_VARIANTS, KIND_NAMES, Spec
-from .trace import LayerTrace, Trace
 
 KINDS = ("gru", "lstm", "rnn", "mingru")
 
@@ -131,33 +130,7 @@ def timed_run(model: Model, x: np.ndarray, h0: object = None, min_runs: int = 3,
     return trace, float(np.median(times)) / len(x)
 
 
-# ---------------------------------------------------------------------------------------- the line-up
-
-
-@dataclass
-class Lineup:
-    """The same input through several cells: each cell's model, run, and measured time per step."""
-
-    cfg: Config
-    seq: Sequence
-    models: dict[str, Model]
-    traces: dict[str, Trace]
-    seconds: dict[str, float]  # median seconds per step of Model.run
-    keep_bias: float = 0.0
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The cells in the line-up, in display order."""
-        return tuple(self.models)
-
-    def layer(self, kind: str) -> LayerTrace:
-        """The (single) layer trace of one cell."""
-        return self.traces[kind].layer(0)
-
-
-def compare_config(cfg: Config) -> Config:
-    """The part of ``cfg`` a line-up depends on: view-only fields, cell, weights source and clamps reset."""
-    return replace(cfg, cell="gru", weights="random", clamp="", t=0, unit=0, present=False, hide="", predict=False)
+# ---------------------------------------------------------------------------------------- the cells
 
 
 def keep_biased(model: Model, bias: float) -> Model:
@@ -179,35 +152,34 @@ def keep_biased(model: Model, bias: float) -> Model:
     return Model(s, params)
 
 
-def build_models(cfg: Config, kinds: tuple[str, ...], input_size: int, keep_bias: float = 0.0) -> dict[str, Model]:
-    """One model per kind, each with its own torch-like init from ``cfg.seed``, W_hh scaled by ``cfg.scale``
-    (and ``keep_bias`` added to its keep gate, see :func:`keep_biased`)."""
-    return {k: keep_biased(build_model(replace(cfg, cell=k, weights="random"), input_size)[0], keep_bias)
-            for k in kinds}
+def build_models(
+    kinds: tuple[str, ...],
+    input_size: int,
+    hidden: int,
+    *,
+    seed: int = 0,
+    scale: float = 1.0,
+    variant: str = "torch",
+    keep_bias: float = 0.0,
+) -> dict[str, Model]:
+    """One model per kind, each with its own torch-like init from ``seed``, W_hh × ``scale``, the GRU in
+    ``variant`` (and ``keep_bias`` added to its keep gate, see :func:`keep_biased`)."""
+    out = {}
+    for k in kinds:
+        spec = Spec(k, input_size, hidden, variant=variant if k == "gru" else "torch")
+        out[k] = keep_biased(scale_recurrent(random_model(spec, seed), scale), keep_bias)
+    return out
 
 
-def build_lineup(cfg: Config, kinds: tuple[str, ...] = KINDS, timing: bool = True, keep_bias: float = 0.0) -> Lineup:
-    """Build the input of ``cfg`` and run it through every cell in ``kinds`` (raises SequenceError etc.)."""
-    cfg = compare_config(cfg)
-    seq = build_sequence(cfg)
-    models = build_models(cfg, kinds, seq.width, keep_bias)
-    traces, seconds = {}, {}
-    for k, model in models.items():
-        h0 = initial_state(cfg, model)
-        if timing:
-            traces[k], seconds[k] = timed_run(model, seq.values, h0)
-        else:
-            traces[k], seconds[k] = model.run(seq.values, h0), float("nan")
-    return Lineup(cfg, seq, models, traces, seconds, keep_bias)
-
-
-def summary(lineup: Lineup) -> dict[str, dict[str, str]]:
-    """The comparison table: row label -> {kind: text}, every number from the live models."""
-    I, H = lineup.seq.width, lineup.cfg.hidden
+def summary(models: Mapping[str, Model], seconds: Mapping[str, float], scale: float) -> dict[str, dict[str, str]]:
+    """The comparison table: row label -> {kind: text}, every number from the live models (one input width and
+    H for all) and their measured seconds per step."""
+    first = next(iter(models.values())).spec
+    I, H = first.input_size, first.hidden_size
     rows: dict[str, dict[str, str]] = {}
 
     def row(label: str, fn) -> None:
-        rows[label] = {KIND_NAMES[k]: fn(k, m) for k, m in lineup.models.items()}
+        rows[label] = {KIND_NAMES[k]: fn(k, m) for k, m in models.items()}
 
     row("Parameters (formula)", lambda k, m: formula_text(k, I, H))
     row("Parameters (counted from the arrays)", lambda k, m: f"{array_params(m):,}")
@@ -215,8 +187,8 @@ def summary(lineup: Lineup) -> dict[str, dict[str, str]]:
     row("Gates (σ, in 0…1)", lambda k, m: _gates_text(k))
     row("Weight blocks (rows of weight_ih ÷ H)", lambda k, m: f"{len(live_blocks(m))} ({', '.join(live_blocks(m))})")
     row("State carried between steps", lambda k, m: " and ".join(STATE_PARTS[k]) + f" ({state_size(k, H)} numbers)")
-    row(f"Spectral radius ρ of W_h· (× {lineup.cfg.scale:g})", lambda k, m: _radii_text(m))
-    row("Time per step (our NumPy core)", lambda k, m: _time_text(lineup.seconds[k]))
+    row(f"Spectral radius ρ of W_h· (× {scale:g})", lambda k, m: _radii_text(m))
+    row("Time per step (our NumPy core)", lambda k, m: _time_text(seconds[k]))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Parameters: torch-like random initialisation from a seed."""
+"""Parameters: torch-like random initialisation from a seed, and the recurrent weight scale."""
 
 from __future__ import annotations
 
@@ -18,3 +18,10 @@ def init_params(spec: Spec, seed: int = 0, scale: float = 1.0) -> dict[str, np.n
 def random_model(spec: Spec, seed: int = 0, scale: float = 1.0) -> Model:
     """A model with torch-like random weights drawn from ``seed``."""
     return Model(spec, init_params(spec, seed, scale))
+
+
+def scale_recurrent(model: Model, scale: float) -> Model:
+    """The model with every recurrent matrix W_hh multiplied by ``scale`` (the same model when it is 1)."""
+    if scale == 1.0:
+        return model
+    return Model(model.spec, {k: (v * scale if k.startswith("weight_hh") else v) for k, v in model.params.items()})

@@ -20,11 +20,10 @@ Frobenius norms for many end steps e at once. NumPy only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..app.state import Config
 from .compare import build_models
 from .grad import backward
 from .model import Model, ModelInputError
@@ -296,12 +295,21 @@ def last_state_gradient(model: Model, x: np.ndarray, h0: object = None) -> dict[
 
 
 def gradient_norms_over_scales(
-    cfg: Config, kinds: Sequence[str], x: np.ndarray, scales: Sequence[float], keep_bias: float = 0.0
+    kinds: Sequence[str],
+    x: np.ndarray,
+    scales: Sequence[float],
+    hidden: int,
+    *,
+    seed: int = 0,
+    variant: str = "torch",
+    keep_bias: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """‖∂L/∂θ‖ (L = Σ h_T) for each cell of ``cfg`` at each recurrent weight scale, from h0 = 0."""
+    """‖∂L/∂θ‖ (L = Σ h_T) for each cell (built as :func:`~gru_viz.core.compare.build_models` builds them) at
+    each recurrent weight scale, from h0 = 0."""
     out = {k: np.empty(len(scales)) for k in kinds}
     for i, scale in enumerate(scales):
-        models = build_models(replace(cfg, scale=float(scale)), tuple(kinds), x.shape[1], keep_bias)
+        models = build_models(tuple(kinds), x.shape[1], hidden, seed=seed, scale=float(scale), variant=variant,
+                              keep_bias=keep_bias)
         for k, model in models.items():
             with np.errstate(over="ignore", invalid="ignore"):
                 out[k][i] = global_norm(last_state_gradient(model, x))

@@ -1,0 +1,204 @@
+"""Gradient flow: the page's cached backward passes and its panels (the GRU/LSTM/RNN explainer, the Jacobian's
+paths, exploding gradients and clipping, the misconceptions), every number from the live line-up."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from ..core import compare, paths
+from ..core.grad import gradient_flow
+from ..core.spec import GRU_VARIANTS, KIND_NAMES
+from ..figures import flow as figs
+from . import ui
+from .compare import Lineup, build_lineup, lineup_settings
+from .state import Config, initial_state
+
+MINGRU, KEEP_BIAS = "grad_mingru", "grad_keep_bias"  # page-local settings (not in the link)
+MAX_NORM, CLIP_CELL = "grad_max_norm", "grad_clip_cell"
+SWEEP_STEPS = 200  # the scale sweep and the clipping demo use the first steps of the input
+SCALES = np.round(np.arange(0.0, 5.0001, 0.25), 2)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def lineup_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
+    """The cells run on the config's input (cached by the settings that change it)."""
+    return build_lineup(base, kinds, timing=False, keep_bias=keep_bias)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Backpropagating through every cell…")
+def flows_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """kind -> (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖) over t."""
+    lineup = lineup_of(base, kinds, keep_bias)
+    out = {}
+    for k, m in lineup.models.items():
+        flow = gradient_flow(m, lineup.seq.values, initial_state(base, m))
+        out[k] = (flow.dx, flow.dh)
+    return out
+
+
+@st.cache_resource(max_entries=16, show_spinner="Splitting the step Jacobians into their paths…")
+def analyses_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, paths.Analysis]:
+    """kind -> heatmap and path analysis over the last steps."""
+    lineup = lineup_of(base, kinds, keep_bias)
+    return {k: paths.analyse(m, lineup.layer(k)) for k, m in lineup.models.items()}
+
+
+@st.cache_resource(max_entries=16, show_spinner="Sweeping the recurrent weight scale…")
+def sweep_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, np.ndarray]:
+    """kind -> ‖∂L/∂θ‖ at every scale in SCALES (L = Σ h_T over the first steps of the input)."""
+    x = lineup_of(base, kinds, keep_bias).seq.values[:SWEEP_STEPS]
+    return paths.gradient_norms_over_scales(kinds, x, SCALES, base.hidden, seed=base.seed, variant=base.variant,
+                                            keep_bias=keep_bias)
+
+
+def cursor(lineup: Lineup) -> int:
+    """The shared time cursor (cfg.t), as a slider; returns t."""
+    cfg = ui.config()
+    T = lineup.seq.steps
+    key = ui.W + "t"
+    if key not in st.session_state or st.session_state[key] > T - 1:
+        st.session_state[key] = min(cfg.t, T - 1)
+    if T == 1:
+        return 0
+    t = int(st.slider("Time cursor t", 0, T - 1, key=key, help="The step the live numbers in the text are read at."))
+    if t != cfg.t:
+        ui.commit(replace(cfg, t=t))
+    return t
+
+
+def span(values: np.ndarray) -> str:
+    """'min–max' of an array, for the text."""
+    return f"{values.min():.2f}–{values.max():.2f}"
+
+
+def listed(values: np.ndarray) -> str:
+    """Numbers for the text, three decimals each."""
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+def explainer(lineup: Lineup, flows: dict, t: int) -> None:
+    """GRU vs LSTM vs RNN in a few lines, each backed by the live models at the cursor."""
+    gru, lstm = lineup.layer("gru"), lineup.layer("lstm")
+    z, f, i, o = gru.gates["z"][t, 0], lstm.gates["f"][t, 0], lstm.gates["i"][t, 0], lstm.gates["o"][t, 0]
+    keeps = GRU_VARIANTS[lineup.cfg.variant].z_keeps
+    keep, write = ("z", "1 − z") if keeps else ("1 − z", "z")
+    update = "(1 − z) ⊙ n + z ⊙ h" if keeps else "(1 − z) ⊙ h + z ⊙ n"
+    rho = compare.block_radii(lineup.models["rnn"])["h"]
+    first = {k: flows[k][1][0] for k in flows}
+    bullets = [
+        f"**Vanilla RNN**: no gates. Every step rewrites the whole state, h′ = tanh(W_ih x + W_hh h + b), so the "
+        f"gradient is multiplied by diag(1 − h′²) W_hh at every step, with no additive part (ρ(W_hh) = {rho:.2f}). "
+        f"‖∂h_T/∂h_0‖ = **{first['rnn']:.1e}**.",
+        f"**GRU**: two gates. The reset gate r sets how much of the old state the candidate n sees; the update gate "
+        f"z sets, unit by unit, how much old state to keep ({keep}) and how much candidate to write ({write}): "
+        f"h′ = {update}. **One gate ties keeping and writing**: keep + write = 1 exactly. The direct path "
+        f"diag({keep}) is additive: where it is near 1 the gradient passes through untouched. z here: {span(z)}. "
+        f"‖∂h_T/∂h_0‖ = **{first['gru']:.1e}**.",
+        f"**LSTM**: **separate input and forget gates**, c′ = f ⊙ c + i ⊙ g: it can keep and write at once, or erase "
+        f"(i + f here: {span(i + f)}, not tied to 1). Its additive path is the cell state, diag(f) (f here: "
+        f"{span(f)}). An output gate shows part of c: h′ = o ⊙ tanh(c′) (o here: {span(o)}). "
+        f"‖∂h_T/∂h_0‖ = **{first['lstm']:.1e}**.",
+        "**A GRU has no output gate**: it exposes its whole state; h is its memory.",
+    ]
+    if "mingru" in flows:
+        bullets.append(f"**minGRU**: z and n read x only, so its step Jacobian is diag(1 − z): all direct path. "
+                       f"‖∂h_T/∂h_0‖ = **{first['mingru']:.1e}**.")
+    if not lineup.keep_bias:
+        bullets.append("With torch's random init the gates sit near ½, so every cell forgets fast. Raise the **keep "
+                       "bias β** above: the gated cells' additive paths open and their gradients survive; the RNN has "
+                       "nothing to open.")
+    st.markdown(f"**GRU vs LSTM vs RNN** — live numbers at t = {t}; gradients from the last step "
+                f"T = {lineup.seq.steps - 1} back to t = 0.\n\n" + "\n".join(f"- {b}" for b in bullets))
+
+
+def misconceptions(lineup: Lineup, t: int) -> None:
+    """What tutorials get wrong about GRUs, each corrected with evidence from the live GRU."""
+    model, lt = lineup.models["gru"], lineup.layer("gru")
+    H, I = model.spec.hidden_size, model.spec.input_size
+    w_hh = model.params["weight_hh_l0"]
+    r, z, n = (lt.gates[g][:, 0] for g in "rzn")
+    W_hz = w_hh[H : 2 * H]
+    off = W_hz[~np.eye(H, dtype=bool)]
+    r_t, z_t = r[t], z[t]
+    shown = min(H, 4)
+    partner = GRU_VARIANTS[compare.partner_variant(model.spec.variant)].name
+    gap = compare.flip_gap(model, lineup.seq.values, initial_state(lineup.cfg, model))
+    if H > 1:
+        mixing = (f"its {H * H - H} off-diagonal weights (mean |w| = {np.abs(off).mean():.3f}) let every unit of h "
+                  f"move every z_j.")
+    else:
+        mixing = "with H = 1 the matrix is 1×1; make H larger to see the off-diagonal weights that mix units."
+    with st.container(border=True):
+        st.markdown(f"""
+**Common misconceptions, checked on the live GRU**
+
+1. *"A GRU has three gates."* — **Two.** `weight_hh_l0` has shape {w_hh.shape} = {w_hh.shape[0] // H} blocks of H rows
+   (r, z, n), but only r and z are gates: sigmoids between 0 and 1 (here r ∈ [{r.min():.3f}, {r.max():.3f}],
+   z ∈ [{z.min():.3f}, {z.max():.3f}]). The third block feeds the candidate n, a tanh that goes negative
+   (n ∈ [{n.min():.3f}, {n.max():.3f}]).
+2. *"Gates are element-wise: z = σ(w ⊙ h)."* — **Matrix–vector products of x and h**:
+   z = σ(W_iz x + b_iz + W_hz h + b_hz) with W_hz of shape {W_hz.shape} and W_iz of shape ({H}, {I}); {mixing}
+3. *"Reset and update are the same gate (or r = 1 − z)."* — **Different weights, different values.** At t = {t}, units
+   0–{shown - 1}: r = [{listed(r_t[:shown])}], z = [{listed(z_t[:shown])}];
+   max |r − z| = {np.abs(r_t - z_t).max():.3f}, max |r − (1 − z)| = {np.abs(r_t - 1 + z_t).max():.3f}.
+4. *"(1 − z) ⊙ h + z ⊙ n and z ⊙ h + (1 − z) ⊙ n are different GRUs."* — **One family, z ↔ 1 − z.** Negate W_iz, W_hz,
+   b_iz, b_hz and run the *{partner}* variant: max |h − h′| over the whole run = **{gap:.1e}** (float64 round-off).
+""")
+
+
+def paths_section(lineup: Lineup, analyses: dict[str, paths.Analysis]) -> None:
+    """The GRU's and the LSTM's step Jacobians split into paths, and their products along the sequence."""
+    st.subheader("Where the gradient survives: the step Jacobian's paths", anchor=False)
+    T = lineup.seq.steps
+    for kind, text in (
+        ("gru", "∂h′/∂h = diag(keep) + [through n] + [through z] + [through r]. The direct path has no matrix "
+                "and no squashing; the product along it alone is diag(Π keep)."),
+        ("lstm", "state (h, c): the cell-state path ∂c′/∂c = diag(f) against every other path."),
+    ):
+        a = analyses[kind]
+        st.markdown(f"**{KIND_NAMES[kind]}** — {text}")
+        st.plotly_chart(figs.paths_figure(kind, a.norms, a.chains, a.path_start), key=f"grad_paths_{kind}")
+        if a.path_start > 0:
+            st.caption(f"Steps {a.path_start}–{T - 1}: the last {T - a.path_start} steps of the run.")
+
+
+def clipping_section(lineup: Lineup, kinds: tuple[str, ...]) -> None:
+    """Exploding gradients against the weight scale, and what norm clipping does to one update."""
+    st.subheader("Exploding gradients and norm clipping", anchor=False)
+    base = lineup.cfg
+    T = min(lineup.seq.steps, SWEEP_STEPS)
+    a, b = st.columns([1, 1], vertical_alignment="bottom")
+    max_norm = float(a.select_slider("Clip threshold (max_norm)", [0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0],
+                                     value=1.0, key=MAX_NORM))
+    cell = b.segmented_control("Clip the gradient of", kinds, format_func=KIND_NAMES.get, key=CLIP_CELL,
+                               default="rnn") or "rnn"
+    left, right = st.columns(2)
+    with left, ui.friendly("The scale sweep"):
+        sweep = sweep_of(base, kinds, lineup.keep_bias)
+        st.plotly_chart(figs.explode_figure(SCALES, sweep, base.scale, max_norm), key="grad_explode")
+        st.caption(f"L = Σ h_T over the first {T} steps, from h₀ = 0; every W_hh multiplied by the scale. "
+                   "Move the sidebar's **Recurrent weight scale** to move the dotted line.")
+    with right, ui.friendly("Clipping"):
+        grads = paths.last_state_gradient(lineup.models[cell], lineup.seq.values[:SWEEP_STEPS])
+        clipped = paths.clip_grad_norm(grads, max_norm)
+        st.plotly_chart(figs.clip_bars_figure(grads, clipped.grads), key="grad_clip_bars")
+    left, right = st.columns(2, vertical_alignment="center")
+    with left:
+        st.plotly_chart(figs.clip_arrows_figure(grads, clipped.grads), key="grad_clip_arrows")
+    with right:
+        m1, m2, m3 = st.columns(3)
+        m1.metric("‖g‖ before", f"{clipped.total_norm:.3g}")
+        m2.metric("‖g‖ after", f"{clipped.clipped_norm:.3g}")
+        m3.metric("cos(before, after)", f"{paths.cosine(grads, clipped.grads):.4f}")
+        st.markdown(f"**{KIND_NAMES[cell]}**, at the current scale: `torch.nn.utils.clip_grad_norm_` multiplies "
+                    f"every gradient by min(max_norm / (‖g‖ + 10⁻⁶), 1) = **{clipped.coef:.3g}**. The update gets "
+                    "shorter; its direction does not change (cos = 1). Clipping tames an exploding step, but it "
+                    "cannot bring back a vanished gradient: a tiny g is left as it is.")
+
+
+def page_settings(left, right) -> tuple[tuple[str, ...], float]:
+    """This page's own settings: whether minGRU joins, and the keep bias."""
+    return lineup_settings(left, right, MINGRU, KEEP_BIAS)

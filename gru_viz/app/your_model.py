@@ -1,0 +1,340 @@
+"""Your model: the upload hand-over (an uploaded file becomes this session's model), the hints, the CSV input, and
+the page's sections (upload, summary, explore, input, export).
+
+The upload is read from memory by :mod:`gru_viz.io.upload` (:mod:`gru_viz.io.weights` underneath) and becomes this
+session's model (``ui.SESSION_MODEL``, config ``weights="session"``), so Step through, Timeline and Gradient flow
+run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..core.model import Model
+from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
+from ..core.spec import GRU_VARIANTS, SpecError
+from ..explain import palette
+from ..io import codegen, upload
+from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
+from ..io.weights import save_safetensors
+from . import parity, state, ui
+from .state import Config, Scene
+
+FILE = "your_model_file"  # the weights uploader
+CSV = "your_model_csv"  # the input uploader
+NONLINEARITY, VARIANT = "your_model_nonlinearity", "your_model_variant"  # hint widgets
+LAYER = "your_model_layer"  # (layer, direction) to explore
+SOURCE = "your_model_source"  # "box" or "csv"
+UPLOAD = "your_model_upload"  # the last accepted Upload
+DATA = "your_model_data"  # (filename, bytes) of the last accepted file: hints re-read it (memory only)
+HANDED = "your_model_handed"  # the Model handed to the pages (another page may replace the session model)
+MESSAGES = "your_model_messages"  # [(kind, text)] left by a callback for this run to show
+AUTO = "auto"
+
+# -------------------------------------------------------------------------------------------- hand-over
+
+
+def say(kind: str, text: str) -> None:
+    """Leave a message (from a callback) for the page to show."""
+    st.session_state.setdefault(MESSAGES, []).append((kind, text))
+
+
+def explorable(model: Model) -> Model:
+    """The model the other pages run: a cell becomes the one-layer sequence model it is, stepped over time."""
+    s = model.spec
+    if s.cell:
+        return upload.layer_model(model, 0, 0)
+    return Model(s.with_(batch_first=False), model.params) if s.batch_first else model
+
+
+def hand_over(up: upload.Upload) -> None:
+    """Make the upload this session's model: every page's config now says weights="session" (a callback)."""
+    model = explorable(up.model)
+    s = model.spec
+    if s.input_size > MAX_WIDTH:
+        say("warning", f"This model reads {s.input_size} values per step; the app's inputs carry at most "
+                       f"{MAX_WIDTH}, so the other pages cannot run it. Its summary and export below still work.")
+        return
+    st.session_state[ui.SESSION_MODEL] = st.session_state[HANDED] = model
+    st.session_state[ui.SESSION_MODEL_NAME] = up.filename
+    cfg = ui.config()
+    new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, state.APP_MAX_HIDDEN),
+                  variant=s.variant if s.kind == "gru" else cfg.variant, scale=1.0, clamp="", h0="zeros",
+                  t=0, unit=0)
+    if input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
+        example = upload.example_input(s.input_size)
+        new = replace(new, source="typed", seq=format_numbers(example))
+        say("info", f"The sequence box had inputs of another width, so it now holds an {example.source}: "
+                    "type your own there, or upload a CSV below.")
+    if s.hidden_size > state.APP_MAX_HIDDEN:
+        say("warning", f"H = {s.hidden_size}: the pages draw per-unit views of up to {state.APP_MAX_HIDDEN} "
+                       "units, so some views may be crowded or slow.")
+    st.session_state[LAYER] = st.session_state[ui.LAYER_CHOICE] = (0, 0)
+    ui.apply(new)
+
+
+def input_width(cfg: Config) -> int | None:
+    """The width of the config's input sequence, or None if it does not parse."""
+    try:
+        return state.build_sequence(cfg).width
+    except SequenceError:
+        return None
+
+
+def on_file() -> None:
+    """Callback of the uploader: read the new file (clearing the widget keeps the model)."""
+    file = st.session_state.get(FILE)
+    if file is not None:
+        load(file.name, file.getvalue())
+
+
+def on_hint() -> None:
+    """Callback of the hints: read the accepted file again with them."""
+    if st.session_state.get(DATA) is not None:
+        load(*st.session_state[DATA])
+
+
+def load(name: str, data: bytes) -> None:
+    """Read a weights file; hand the model over if it is accepted, else say why (the old model stays)."""
+    hint_nl, hint_v = st.session_state.get(NONLINEARITY, AUTO), st.session_state.get(VARIANT, AUTO)
+    try:
+        up = upload.read_upload(data, name, nonlinearity=None if hint_nl == AUTO else hint_nl,
+                                variant=None if hint_v == AUTO else hint_v)
+    except (WeightsError, SpecError, ValueError) as exc:
+        say("error", f"Refused {name!r}: {exc}")
+        return
+    except Exception as exc:  # a loader bug, not the file's fault: still no traceback in the page
+        say("error", f"Could not read {name!r} ({type(exc).__name__}); nothing was loaded.")
+        return
+    st.session_state[DATA] = (name, data)
+    st.session_state[UPLOAD] = up
+    hand_over(up)
+
+
+def read_csv() -> None:
+    """Callback of the CSV uploader: validate it and put it in the shared sequence box."""
+    file = st.session_state.get(CSV)
+    model = st.session_state.get(ui.SESSION_MODEL)
+    if file is None or model is None:
+        return
+    try:
+        seq = upload.parse_csv(file.getvalue(), model.spec.input_size, file.name)
+        text = format_numbers(seq)
+        if len(text) > MAX_INPUT_CHARS:
+            raise SequenceError(f"written out, the CSV's numbers take {len(text):,} characters; the sequence box "
+                                f"holds at most {MAX_INPUT_CHARS:,}")
+    except SequenceError as exc:
+        say("error", f"Refused {file.name!r}: {exc}")
+        return
+    ui.apply(replace(ui.config(), source="typed", seq=text, t=0))
+    say("success", f"{file.name}: {seq.steps} steps of {seq.width} value(s) are now the input (in the sequence box).")
+
+
+def pick_layer() -> None:
+    """Callback of the layer picker: share the choice (ui.LAYER_CHOICE) with the pages that draw one layer."""
+    st.session_state[ui.LAYER_CHOICE] = st.session_state[LAYER]
+
+
+def forget() -> None:
+    """Drop the uploaded model; if the pages still run it, they go back to random weights."""
+    if st.session_state.get(ui.SESSION_MODEL) is st.session_state.get(HANDED):
+        for key in (ui.SESSION_MODEL, ui.SESSION_MODEL_NAME, ui.LAYER_CHOICE):
+            st.session_state.pop(key, None)
+        ui.apply(replace(ui.config(), weights="random"))
+    for key in (UPLOAD, DATA, HANDED, LAYER):
+        st.session_state.pop(key, None)
+
+
+def use_example() -> None:
+    """Put an example input of the model's width in the sequence box."""
+    model = st.session_state.get(ui.SESSION_MODEL)
+    if model is not None:
+        example = upload.example_input(model.spec.input_size)
+        ui.apply(replace(ui.config(), source="typed", seq=format_numbers(example), t=0))
+
+
+# ------------------------------------------------------------------------------------------------ views
+
+LEAD = (
+    "Upload the weights of a recurrent layer — a `state_dict` of **`nn.GRU`, `nn.LSTM`, `nn.RNN`** or their "
+    "**`…Cell`** versions (any layers, bidirectional, LSTM projections), a minGRU's, or a **Keras** layer's "
+    "`kernel` / `recurrent_kernel` / `bias` in an `.npz`. It becomes this session's model: every page runs it."
+)
+
+NOTES = f"""
+- **Formats.** Prefer `.safetensors` or `.npz`: reading them runs no code. A `.pt` / `.pth` is a pickle, which can
+  run any code when loaded; it is opened with `torch.load(weights_only=True)` (tensors and plain containers only;
+  escapes were fixed in torch 2.6.0, CVE-2025-32434, and 2.10.0, CVE-2026-24747).
+- **Limits.** {st.get_option("server.maxUploadSize")} MB per file (`server.maxUploadSize` in `.streamlit/config.toml`,
+  re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to 256,
+  4 layers. Every refusal says what was wrong.
+- **Privacy.** The file stays in this session's memory: never written to disk, never shared, gone with the tab.
+"""
+
+
+def upload_section() -> upload.Upload | None:
+    """The uploader and the hints; returns the accepted upload (kept when the file widget is cleared)."""
+    left, right = st.columns([3, 2], gap="large")
+    left.file_uploader(
+        "Weights file (.safetensors, .npz, .pt, .pth)", key=FILE, on_change=on_file,
+        help="A state_dict of nn.GRU / nn.LSTM / nn.RNN (or a model containing one: its prefix is stripped and "
+             "other submodules ignored), of a cell module, or a Keras layer's kernel, recurrent_kernel and bias.",
+    )
+    with right:
+        st.caption("Weights do not say these; pick them if yours differ from PyTorch's defaults.")
+        st.selectbox("RNN nonlinearity", (AUTO, "tanh", "relu"), key=NONLINEARITY, on_change=on_hint,
+                     format_func=lambda v: "as the file says (default tanh)" if v == AUTO else v)
+        st.selectbox("GRU variant", (AUTO, *GRU_VARIANTS), key=VARIANT, on_change=on_hint,
+                     format_func=lambda v: "as the file says (default PyTorch's)" if v == AUTO
+                     else GRU_VARIANTS[v].name,
+                     help="Where the reset gate acts and what z weights: see the home page's equations.")
+    st.caption(NOTES)
+    return st.session_state.get(UPLOAD)
+
+
+def summary_section(up: upload.Upload) -> None:
+    """What the file held."""
+    st.subheader(f"What {up.filename} holds")
+    rows = upload.summary_rows(up)
+    half = (len(rows) + 1) // 2
+    for col, part in zip(st.columns(2), (rows[:half], rows[half:]), strict=True):  # half the height at 720 px
+        col.table({"": [r[0] for r in part], " ": [r[1] for r in part]}, hide_index=True, hide_header=True)
+    current = st.session_state.get(ui.SESSION_MODEL)
+    if current is not None and current is not st.session_state.get(HANDED):
+        st.info(f"This session's model is now {st.session_state.get(ui.SESSION_MODEL_NAME, 'another one')}, not this "
+                "file: upload it again to explore it.", icon=":material/info:")
+    if up.model.spec.cell:
+        st.caption("A cell module stepped over a sequence is a one-layer sequence model with the same weights: "
+                   "the pages run it as one (exports use the one-layer keys, weight_ih_l0, …).")
+    st.button("Forget this model", on_click=forget, icon=":material/delete:")
+
+
+def explore_section(cfg: Config, sc: Scene | None) -> None:
+    """Which layer to look at, what it reads, and the links to the pages that draw it."""
+    model = st.session_state.get(ui.SESSION_MODEL)
+    if model is None or cfg.weights != "session":
+        if model is not None:
+            st.info("The sidebar's Weights are not 'Your model' right now, so the pages show other weights.",
+                    icon=":material/info:")
+        return
+    s = model.spec
+    st.subheader("Explore it")
+    if sc is not None:
+        with ui.friendly("The PyTorch check"):
+            parity.parity_badge(sc)
+    choices = [(layer, d) for layer in range(s.num_layers) for d in range(s.directions)]
+    if len(choices) > 1:
+        if st.session_state.get(LAYER) not in choices:
+            st.session_state[LAYER] = choices[0]
+        choice = st.selectbox("Layer and direction", choices, key=LAYER, on_change=pick_layer,
+                              format_func=lambda c: ui.layer_label(*c, s.directions))
+        st.markdown(
+            "The pages run **your whole model** on the input and show one layer and direction at a time: pick it "
+            "here and in their **Layer** menu. **Layer 0** reads your sequence; **layer k > 0** reads the output of "
+            "layer k − 1 — "
+            f"{s.directions * s.out_size} values per step"
+            + (", the forward and reverse halves side by side" if s.directions == 2 else "")
+            + " — so every number shown is the one your model computes inside the stack."
+            + (" The **reverse** direction reads the sequence from its last step to its first; its h[t] is the "
+               "state after it has read x[t]." if s.directions == 2 else "")
+        )
+    else:
+        choice = (0, 0)
+    input_section(cfg, s.input_size)
+    if sc is not None:
+        st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
+    links = st.columns(4)
+    for col, (page, label, icon) in zip(links, (
+        ("pages/step.py", "Step through it", ":material/step:"),
+        ("pages/timeline.py", "Its timeline", ":material/timeline:"),
+        ("pages/gradients.py", "Its gradient flow", ":material/trending_down:"),
+        (parity.MATCHES_PAGE, "Check it against PyTorch", ":material/verified:"),
+    ), strict=True):
+        col.page_link(page, label=label, icon=icon)
+
+
+def input_section(cfg: Config, width: int) -> None:
+    """Where the input comes from: the shared sequence box, or a CSV file."""
+    st.markdown(f"**Input.** Your model reads **{width} value{'s' if width > 1 else ''} per step**.")
+    source = st.segmented_control("Input from", ("box", "csv"), key=SOURCE, default="box",
+                                  format_func={"box": "the sequence box (sidebar)", "csv": "a CSV file"}.get)
+    if source == "csv":
+        st.file_uploader("CSV: one step per row, values separated by commas, numbers only (no header)", key=CSV,
+                         on_change=read_csv,
+                         help=f"T rows × {width} columns; at most 5,000 rows and {MAX_INPUT_CHARS:,} bytes.")
+    got = input_width(cfg)
+    if got is not None and got != width:
+        st.error(f"The sequence box has {got} value{'s' if got > 1 else ''} per step; your model reads {width}. "
+                 "Separate steps with ';' or new lines and the values inside a step with spaces, e.g. "
+                 f"`{' '.join(['0.5'] * width)}; {' '.join(['1'] * width)}` — or upload a CSV.",
+                 icon=":material/straighten:")
+        st.button("Put an example input of the right width in the sequence box", on_click=use_example)
+
+
+def layer_figure(sc: Scene, choice: tuple[int, int]) -> go.Figure:
+    """h of the chosen layer over time and units, from the full run (a preview of what the pages draw)."""
+    layer, d = choice
+    lt = sc.trace.layers[layer][d]
+    h = lt.h[:, 0, :].T  # (units, T)
+    fig = go.Figure(go.Heatmap(z=h, colorscale=palette.DIVERGING, zmid=0, colorbar={"title": "h", "thickness": 12},
+                               hovertemplate="t = %{x}<br>unit %{y}<br>h = %{z:.4f}<extra></extra>"))
+    fig.update_layout(
+        title=(f"Hidden state h of {ui.layer_label(*choice, sc.model.spec.directions)}, every step "
+               "(computed by our core)"),
+        height=150 + 12 * min(h.shape[0], 32), margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        xaxis_title="step t", yaxis_title="unit",
+    )
+    return fig
+
+
+def export_section(sc: Scene) -> None:
+    """Download the model the config builds, and the code that rebuilds it in torch."""
+    model = sc.model
+    x, h0, ablations = parity.run_of(sc)[1:]
+    st.subheader("Export the current model")
+    st.caption(f"{model.spec.describe()} — {weights_name(sc.cfg)}, as the pages run it (recurrent weight scale "
+               "applied). Both files are state_dicts with torch's keys, in float64.")
+    cols = st.columns(4)
+    cols[0].download_button("Weights (.safetensors)", lambda: save_safetensors(model), codegen.WEIGHTS_FILE,
+                            "application/octet-stream", on_click="ignore", icon=":material/download:",
+                            help="Readable by safetensors.torch.load_file; carries the kind, GRU variant and "
+                                 "nonlinearity in its metadata.")
+    cols[1].download_button("state_dict (.pt)", lambda: pt_bytes(model), "gru_viz_model.pt",
+                            "application/octet-stream", on_click="ignore", icon=":material/download:",
+                            help="torch.save(state_dict): loads with torch.load(weights_only=True). The GRU variant "
+                                 "and RNN nonlinearity are not in it.")
+    code = codegen.snippet(model, x, h0, ablations)
+    cols[2].download_button("Python snippet (.py)", code, "gru_viz_rebuild.py", "text/x-python",
+                            on_click="ignore", icon=":material/code:")
+    cols[3].download_button("Input (.csv)", lambda: codegen.input_csv(x), codegen.INPUT_FILE, "text/csv",
+                            on_click="ignore", icon=":material/table:")
+    with st.expander("Python: rebuild it in PyTorch and run the same input", icon=":material/code:"):
+        st.caption("Paste it into a Python session with torch: `output` and `h_n` are the numbers these pages show "
+                   "(to float64 round-off).")
+        st.code(code, language="python")
+
+
+def pt_bytes(model: Model) -> bytes:
+    """torch.save of the state_dict (torch imported only when the button is pressed)."""
+    from gru_viz.io.bridge import save_pt
+
+    return save_pt(model)
+
+
+def weights_name(cfg: Config) -> str:
+    """Where the config's weights come from, in words."""
+    kind, _, key = cfg.weights.partition(":")
+    if kind == "session":
+        return f"your model ({st.session_state.get(ui.SESSION_MODEL_NAME, 'uploaded')})"
+    if kind in ("preset", "trained"):
+        return f"{kind} {key}"
+    return f"random weights, seed {cfg.seed}"
+
+
+def show_messages() -> None:
+    """The messages the callbacks left for this run."""
+    for kind, text in st.session_state.pop(MESSAGES, []):
+        getattr(st, kind)(text)
