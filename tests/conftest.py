@@ -34,12 +34,16 @@ def streamlit_server() -> Iterator[str]:
         yield url
 
 
+EXPECT_TIMEOUT_MS = 30_000  # Playwright's default is 5 s: too short for a chart on a busy 2-core machine
+
+
 @pytest.fixture(scope="session")
 def browser():
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as exc:
         pytest.fail(f"Browser tests need playwright (pip install -r requirements.txt): {exc}", pytrace=False)
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     pw = sync_playwright().start()
     try:
         browser = launch_browser(pw)
