@@ -8,7 +8,7 @@ a sum (a gate's pre-activation), split into its input part ``W_i· x_t + b_i·``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,6 +52,17 @@ def tex_number(value: float, wrap_negative: bool = False) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- equations
+
+
+def previous_state_label(direction: int) -> str:
+    """The state a step reads, as the pages write it: "h_{t−1}" forward, "h_{t+1}" for the reverse direction,
+    which runs from the end (its step t reads the state it left at t + 1, or h₀ at t = T − 1)."""
+    return "h_{t−1}" if direction == 0 else "h_{t+1}"
+
+
+def previous_state_tex(direction: int, name: str = "h") -> str:
+    """:func:`previous_state_label` in LaTeX, for ``name`` = "h" or "c": ``h_{t-1}`` or ``h_{t+1}``."""
+    return rf"{name}_{{t-1}}" if direction == 0 else rf"{name}_{{t+1}}"
 
 
 @dataclass(frozen=True)
@@ -181,18 +192,31 @@ def step_equations(model: Model, trace: Trace, t: int, unit: int, layer: int = 0
                           at(lt.gates[name]), clamped(name))
 
     if spec.kind == "gru":
-        return _gru_lines(spec.gru_variant, lt, ctx, t, unit, gate, at)
-    if spec.kind == "lstm":
-        return _lstm_lines(lt, t, unit, gate, at)
-    if spec.kind == "rnn":
+        lines = _gru_lines(spec.gru_variant, lt, ctx, t, unit, gate, at)
+    elif spec.kind == "lstm":
+        lines = _lstm_lines(lt, t, unit, gate, at)
+    elif spec.kind == "rnn":
         x_part, h_part = _parts(ctx, 0, unit)
         fn = r"\tanh" if spec.nonlinearity == "tanh" else r"\mathrm{ReLU}"
         pre = at(lt.pre["h"])
         value = float(lt.h[t, 0, unit])
         symbolic = rf"{fn}(W_{{ih}}x_t + b_{{ih}} + W_{{hh}}h_{{t-1}} + b_{{hh}})"
         numeric = rf"= {fn}({_sum(x_part, h_part)}) = {fn}({tex_number(pre)}) = \mathbf{{{tex_number(value)}}}"
-        return [Line("h", symbolic, numeric, value, {"x_part": x_part, "h_part": h_part, "pre": pre, "value": value})]
-    return _mingru_lines(lt, ctx, t, unit, gate, at)
+        lines = [Line("h", symbolic, numeric, value, {"x_part": x_part, "h_part": h_part, "pre": pre, "value": value})]
+    else:
+        lines = _mingru_lines(lt, ctx, t, unit, gate, at)
+    return [_in_direction(line, direction) for line in lines]
+
+
+def _in_direction(line: Line, direction: int) -> Line:
+    """The line as the reverse direction reads it: its previous states are h_{t+1} and c_{t+1} (the numbers
+    substituted already are those states: :meth:`LayerTrace.h_prev` follows the direction of travel)."""
+    if direction == 0:
+        return line
+    symbolic = line.symbolic
+    for name in ("h", "c"):
+        symbolic = symbolic.replace(previous_state_tex(0, name), previous_state_tex(1, name))
+    return replace(line, symbolic=symbolic)
 
 
 def _gru_lines(variant, lt, ctx, t, unit, gate, at) -> list[Line]:
