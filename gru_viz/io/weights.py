@@ -4,11 +4,17 @@ Formats
 -------
 One module each in :mod:`gru_viz.io.formats`, with the caps and checks they share in ``formats.checks``.
 
-- ``.safetensors``: read and written by the small, strict reader/writer in ``formats.safetensors`` (no code
-  runs, nothing is allocated before the header has been checked against the file).
+- ``.safetensors``: read and written by the ``safetensors`` package, with gru-viz's checks on the header first
+  (no code runs, nothing is allocated before the header has been checked against the file).
 - ``.npz``: ``np.load(..., allow_pickle=False)``, after checking the archive's unpacked size.
 - ``.pt`` / ``.pth``: ``torch.load(weights_only=True)``; torch is imported only then. Prefer the two above.
-- Keras-style arrays (``kernel``, ``recurrent_kernel``, ``bias``) in any of these: see :func:`from_keras`.
+- Keras-style arrays (``kernel``, ``recurrent_kernel``, ``bias``) in any of these: see :func:`from_keras`;
+  arrays under Keras's own weight paths (``layers/gru/cell/vars/0``): see ``formats.keras_file.from_paths``.
+- ``.keras`` and ``.weights.h5`` (Keras 3): ``formats.keras_file`` (json and h5py; Keras is never imported).
+- ``.onnx``: ``formats.onnx_file`` (the onnx package's protobuf reader).
+
+:func:`read_weights_bytes` returns a :class:`Loaded` (the model and what the file said, assumed or left out);
+:func:`load_weights` / :func:`load_weights_bytes` return just the model.
 
 What a file may hold (decisions)
 --------------------------------
@@ -49,7 +55,7 @@ import numpy as np
 
 from ..core.model import Model
 from ..core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
-from .formats import npz, safetensors, torch_pickle
+from .formats import keras_file, npz, onnx_file, safetensors, torch_pickle
 from .formats.checks import (
     KIND_OF_BLOCKS,
     MAX_PARAMS,
@@ -60,6 +66,10 @@ from .formats.checks import (
     to_float64,
 )
 from .formats.keras import from_keras, keras_split
+from .formats.loaded import HintNeeded, Loaded
+
+__all__ = ["HintNeeded", "Loaded", "WeightsError", "from_keras", "load_weights", "load_weights_bytes",
+           "read_weights_bytes"]
 
 # ------------------------------------------------------------------------------------------ state_dict -> spec
 
@@ -291,39 +301,50 @@ def _hints_from_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     return hints
 
 
-def load_weights_bytes(
+def read_weights_bytes(
     data: bytes,
     filename: str,
     kind: str | None = None,
     *,
     nonlinearity: str | None = None,
     variant: str | None = None,
-) -> Model:
-    """A :class:`Model` from the bytes of a weights file; the extension of ``filename`` picks the format.
-
-    Hints (``kind``, RNN ``nonlinearity``, GRU ``variant``) override a gru-viz safetensors file's metadata.
+) -> Loaded:
+    """The model in a weights file's bytes and what the file said about it (:class:`Loaded`); the extension of
+    ``filename`` picks the format. Hints (``kind``, RNN ``nonlinearity``, GRU ``variant``) override a gru-viz
+    safetensors file's metadata; a ``.keras`` config or an ONNX node's attributes are checked against them.
     """
     if len(data) > MAX_WEIGHTS_BYTES:
         raise WeightsError(f"the weights file is {len(data)} bytes, more than the limit of {MAX_WEIGHTS_BYTES}")
+    name = Path(str(filename)).name
     suffix = Path(str(filename)).suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
-        raise WeightsError(
-            f"unsupported weights file {Path(str(filename)).name!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)}"
-        )
+        raise WeightsError(f"unsupported weights file {name!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)}")
     if not data:
         raise WeightsError("the weights file is empty")
+    data = bytes(data)
+    hints_kw = {"kind": kind, "variant": variant, "nonlinearity": nonlinearity}
+    if suffix == ".keras":
+        return keras_file.read_keras(data, **hints_kw)
+    if suffix == ".h5":
+        return keras_file.read_weights_h5(data, **hints_kw)
+    if suffix == ".onnx":
+        return onnx_file.read(data, **hints_kw)
     hints: dict[str, str] = {}
     if suffix == ".safetensors":
-        arrays, metadata = safetensors.read_with_metadata(bytes(data))
+        arrays, metadata = safetensors.read_with_metadata(data)
         hints = _hints_from_metadata(metadata)
     elif suffix == ".npz":
-        arrays = npz.read(bytes(data))
+        arrays = npz.read(data)
     else:
-        arrays = torch_pickle.read(bytes(data))
+        arrays = torch_pickle.read(data)
+    fmt = suffix.lstrip(".").replace("pth", "pt")
     if not arrays:
         raise WeightsError("the weights file holds no arrays")
     kind = kind if kind is not None else hints.get("kind")
     if not any(isinstance(k, str) and _PARAM_RE.search(k) for k in arrays):
+        if keras_file.looks_like_paths(arrays):
+            return keras_file.from_paths(arrays, kind=kind, variant=variant, nonlinearity=nonlinearity,
+                                         what=f"Keras weights in a {suffix}", fmt="keras-weights")
         keras = keras_split(arrays)
         if keras is not None:
             reset_after = None
@@ -331,12 +352,54 @@ def load_weights_bytes(
                 if variant not in ("torch", "reset-before"):
                     raise WeightsError(f"a Keras GRU is the 'torch' or 'reset-before' variant, not {variant!r}")
                 reset_after = variant == "torch"
-            return from_keras(arrays, kind, reset_after=reset_after, nonlinearity=nonlinearity)
+            model = from_keras(arrays, kind, reset_after=reset_after, nonlinearity=nonlinearity)
+            fixed = frozenset({"variant"}) if model.spec.kind == "gru" and model.spec.bias else frozenset()
+            return Loaded(model, "keras-arrays", source="a Keras layer's kernel, recurrent_kernel and bias",
+                          fixed=fixed)
+    from_metadata = []
     if nonlinearity is None and kind in (None, "rnn"):
         nonlinearity = hints.get("nonlinearity")
+        if nonlinearity is not None:
+            from_metadata.append(f"nonlinearity: {nonlinearity}")
     if variant is None and kind in (None, "gru"):
         variant = hints.get("variant")
-    return model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant)
+        if variant is not None:
+            from_metadata.append(f"variant: {variant}")
+    if "kind" in hints and hints_kw["kind"] is None:
+        from_metadata.insert(0, f"kind: {hints['kind']}")
+    model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant)
+    _, prefix, ignored = split_state_dict(arrays)
+    return Loaded(model, fmt, source="a PyTorch state_dict", prefix=prefix, ignored=ignored, read=from_metadata)
+
+
+def backwards_refusal(loaded: Loaded) -> str:
+    """Why a model that reads its input backwards is not returned as a plain Model (and how to get it)."""
+    after = ("; the file's Y is then the output reversed in time" if loaded.reverse_output
+             else "; its outputs are then in the order the file's model returns them")
+    return (f"{loaded.backwards}, and a gru-viz model reads forwards: pass reversed_input=True to get the same "
+            f"layers reading forwards, and run them on the input reversed in time (x[::-1]){after}")
+
+
+def load_weights_bytes(
+    data: bytes,
+    filename: str,
+    kind: str | None = None,
+    *,
+    nonlinearity: str | None = None,
+    variant: str | None = None,
+    reversed_input: bool = False,
+) -> Model:
+    """A :class:`Model` from the bytes of a weights file; the extension of ``filename`` picks the format.
+
+    Hints (``kind``, RNN ``nonlinearity``, GRU ``variant``) override a gru-viz safetensors file's metadata. A model
+    that reads its input from the last step to the first (Keras ``go_backwards``, ONNX ``direction="reverse"``) is
+    refused unless ``reversed_input=True``: then the model returned is its layers reading forwards, to be run on
+    the time-reversed input (see :func:`read_weights_bytes` for everything the file said).
+    """
+    loaded = read_weights_bytes(data, filename, kind, nonlinearity=nonlinearity, variant=variant)
+    if loaded.backwards and not reversed_input:
+        raise WeightsError(backwards_refusal(loaded))
+    return loaded.model
 
 
 def load_weights(
@@ -345,8 +408,16 @@ def load_weights(
     *,
     nonlinearity: str | None = None,
     variant: str | None = None,
+    reversed_input: bool = False,
 ) -> Model:
-    """A :class:`Model` from a weights file (.safetensors, .npz, .pt, .pth); see :func:`load_weights_bytes`."""
+    """A :class:`Model` from a weights file (.safetensors, .npz, .pt/.pth, .keras, .weights.h5, .onnx); see
+    :func:`load_weights_bytes`."""
+    return load_weights_bytes(read_file(path), Path(path).name, kind, nonlinearity=nonlinearity, variant=variant,
+                              reversed_input=reversed_input)
+
+
+def read_file(path: str | Path) -> bytes:
+    """A weights file's bytes, refusing what is not a regular file or is over the size limit."""
     p = Path(path)
     try:
         st = p.stat()
@@ -364,10 +435,9 @@ def load_weights(
         raise WeightsError(f"unsupported weights file {p.name!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)}")
     try:
         with p.open("rb") as f:
-            data = f.read(MAX_WEIGHTS_BYTES + 1)  # the file may have grown since stat
+            return f.read(MAX_WEIGHTS_BYTES + 1)  # the file may have grown since stat
     except OSError as exc:
         raise WeightsError(f"cannot read weights file {str(p)!r}: {exc}") from None
-    return load_weights_bytes(data, p.name, kind, nonlinearity=nonlinearity, variant=variant)
 
 
 # ------------------------------------------------------------------------------------------------- saving

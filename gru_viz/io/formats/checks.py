@@ -17,7 +17,7 @@ MAX_UNPACKED_BYTES = 2 * MAX_WEIGHTS_BYTES  # what an archive (.npz, .pt zip) ma
 MAX_TENSORS = 100_000
 MAX_NDIM = 32
 
-SUPPORTED_EXTENSIONS = (".safetensors", ".npz", ".pt", ".pth")
+SUPPORTED_EXTENSIONS = (".safetensors", ".npz", ".pt", ".pth", ".keras", ".h5", ".onnx")
 
 
 KIND_OF_BLOCKS = {3: "gru", 4: "lstm", 1: "rnn"}  # H-row blocks of weight_hh (a Keras kernel's columns ÷ u)

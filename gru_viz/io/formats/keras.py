@@ -1,4 +1,6 @@
-"""Keras layers' arrays (``kernel``, ``recurrent_kernel``, ``bias``) mapped to PyTorch's layout."""
+"""Keras layers' arrays (``kernel``, ``recurrent_kernel``, ``bias``) mapped to PyTorch's layout: one cell
+at a time (:func:`cell_weights`, also used by the ``.keras`` / ``.weights.h5`` reader) or one layer's named arrays
+(:func:`from_keras`)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from ...core.model import Model
-from ...core.spec import MAX_HIDDEN, MAX_INPUT, Spec, SpecError
+from ...core.spec import MAX_HIDDEN, MAX_INPUT
 from .checks import KIND_OF_BLOCKS, WeightsError, normalise_kind, to_float64
+from .loaded import HintNeeded, LayerWeights, stack_model
 
 _KERAS_RE = re.compile(r"(?:^|(?<=[/.]))(recurrent_kernel|kernel|bias)(?::0)?$")
 
@@ -41,40 +44,29 @@ def _zrh_to_rzn(a: np.ndarray, u: int, axis: int) -> np.ndarray:
     return np.concatenate([r, z, h], axis=axis)
 
 
-def from_keras(
-    arrays: Mapping[str, np.ndarray],
-    kind: str | None = None,
+RESET_AFTER_CHOICES = {
+    "torch": "reset_after=True (Keras's default): PyTorch's variant",
+    "reset-before": "reset_after=False: the reset gate acts before the recurrent product",
+}
+
+
+def cell_weights(
+    kernel: np.ndarray,
+    rk: np.ndarray,
+    bias: np.ndarray | None,
+    names: Mapping[str, str],
     *,
+    kind: str | None = None,
     reset_after: bool | None = None,
-    nonlinearity: str | None = None,
-    batch_first: bool = True,
-) -> Model:
-    """A :class:`Model` from one Keras GRU / LSTM / SimpleRNN layer's ``kernel``, ``recurrent_kernel``, ``bias``.
+) -> tuple[str, str, LayerWeights]:
+    """(kind, GRU variant, the weights in PyTorch's layout) of one Keras GRU / LSTM / SimpleRNN cell.
 
-    Keys may carry a prefix (``gru/kernel:0``). ``kind`` ("gru", "lstm", "rnn") is inferred from the
-    kernel's columns (3u, 4u, u) and checked when given. Keras's default activations are assumed (tanh,
-    and sigmoid for the gates). Mapping (``u`` units):
-
-    - GRU, columns z, r, h → rows r, z, n: ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``
-      reordered. ``reset_after=True`` (bias (2, 3u): input row, recurrent row) is PyTorch's variant
-      ("torch"); ``reset_after=False`` (bias (3u,), put in ``bias_ih``, ``bias_hh = 0``) is "reset-before".
-      Both keep Keras's ``h = z ⊙ h_prev + (1 − z) ⊙ hh``. Without a bias the weights cannot tell the two
-      apart: ``reset_after`` then defaults to True, Keras's default.
-    - LSTM (i, f, c, o = PyTorch's i, f, g, o): ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``,
-      ``bias_ih = bias``, ``bias_hh = 0``.
-    - SimpleRNN: the same with one gate; ``nonlinearity`` ("tanh", Keras's default, or "relu") says its
-      activation.
-
-    Keras layers take (batch, time, features), so the model is ``batch_first`` unless told otherwise.
+    ``names`` says where each array is in the file ("kernel", "recurrent_kernel", "bias" → a path or key), for
+    messages. The kind is read from the shapes (columns 3u, 4u, u) and checked against ``kind`` when given; a
+    GRU's ``reset_after`` from its bias's shape, checked against ``reset_after`` when given. A bias-free GRU
+    does not say it: without ``reset_after`` that is a :class:`HintNeeded`.
     """
-    parts = keras_split(arrays)
-    if parts is None:
-        have = ", ".join(sorted(map(str, arrays))[:10]) or "none"
-        raise WeightsError(f"Keras weights need 'kernel' and 'recurrent_kernel' arrays; keys found: {have}")
-    kind = normalise_kind(kind)
-    names = {role: key for role, (key, _) in parts.items()}
-    vals = to_float64({role: a for role, (_, a) in parts.items()}, names)
-    kernel, rk = vals["kernel"], vals["recurrent_kernel"]
+    kernel, rk = np.asarray(kernel), np.asarray(rk)
     if kernel.ndim != 2:
         raise WeightsError(f"{names['kernel']} must be 2-D (input, gates × units), it has shape {kernel.shape}")
     if rk.ndim != 2:
@@ -98,7 +90,6 @@ def from_keras(
         raise WeightsError(f"{names['recurrent_kernel']}: {u} units, outside 1…{MAX_HIDDEN}")
     if not 1 <= kernel.shape[0] <= MAX_INPUT:
         raise WeightsError(f"{names['kernel']}: input size {kernel.shape[0]}, outside 1…{MAX_INPUT}")
-    bias = vals.get("bias")
     rows = gates * u
     w_ih, w_hh = kernel.T, rk.T
     variant = "torch"
@@ -106,7 +97,15 @@ def from_keras(
     if kind == "gru":
         w_ih, w_hh = _zrh_to_rzn(w_ih, u, 0), _zrh_to_rzn(w_hh, u, 0)
         if bias is None:
-            variant = "torch" if reset_after in (None, True) else "reset-before"
+            if reset_after is None:
+                raise HintNeeded(
+                    f"{names['recurrent_kernel']} is a GRU without biases, so its numbers do not say where the reset "
+                    "gate acts (Keras's reset_after): pass variant='torch' (reset_after=True, Keras's default) or "
+                    "variant='reset-before' (reset_after=False)",
+                    "variant",
+                    RESET_AFTER_CHOICES,
+                )
+            variant = "torch" if reset_after else "reset-before"
         elif bias.shape == (2, rows):
             if reset_after is False:
                 raise WeightsError(f"{names['bias']} has shape (2, {rows}), which is reset_after=True, not False")
@@ -128,21 +127,46 @@ def from_keras(
             if bias.shape != (rows,):
                 raise WeightsError(f"{names['bias']} has shape {bias.shape}, expected ({rows},)")
             b_ih, b_hh = bias, np.zeros(rows)
+    where = names["recurrent_kernel"].rpartition("/")[0] or names["recurrent_kernel"]
+    return kind, variant, LayerWeights(where, w_ih, w_hh, b_ih, b_hh)
+
+
+def from_keras(
+    arrays: Mapping[str, np.ndarray],
+    kind: str | None = None,
+    *,
+    reset_after: bool | None = None,
+    nonlinearity: str | None = None,
+    batch_first: bool = True,
+) -> Model:
+    """A :class:`Model` from one Keras GRU / LSTM / SimpleRNN layer's ``kernel``, ``recurrent_kernel``, ``bias``.
+
+    Keys may carry a prefix (``gru/kernel:0``). ``kind`` ("gru", "lstm", "rnn") is inferred from the
+    kernel's columns (3u, 4u, u) and checked when given. Keras's default activations are assumed (tanh,
+    and sigmoid for the gates). Mapping (``u`` units):
+
+    - GRU, columns z, r, h → rows r, z, n: ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``
+      reordered. ``reset_after=True`` (bias (2, 3u): input row, recurrent row) is PyTorch's variant
+      ("torch"); ``reset_after=False`` (bias (3u,), put in ``bias_ih``, ``bias_hh = 0``) is "reset-before".
+      Both keep Keras's ``h = z ⊙ h_prev + (1 − z) ⊙ hh``. Without a bias the weights cannot tell the two
+      apart: pass ``reset_after`` (else :class:`HintNeeded`, a :class:`WeightsError`, says so).
+    - LSTM (i, f, c, o = PyTorch's i, f, g, o): ``weight_ih = kernel.T``, ``weight_hh = recurrent_kernel.T``,
+      ``bias_ih = bias``, ``bias_hh = 0``.
+    - SimpleRNN: the same with one gate; ``nonlinearity`` ("tanh", Keras's default, or "relu") says its
+      activation.
+
+    Keras layers take (batch, time, features), so the model is ``batch_first`` unless told otherwise.
+    """
+    parts = keras_split(arrays)
+    if parts is None:
+        have = ", ".join(sorted(map(str, arrays))[:10]) or "none"
+        raise WeightsError(f"Keras weights need 'kernel' and 'recurrent_kernel' arrays; keys found: {have}")
+    kind = normalise_kind(kind)
+    names = {role: key for role, (key, _) in parts.items()}
+    vals = to_float64({role: a for role, (_, a) in parts.items()}, names)
+    kind, variant, lw = cell_weights(
+        vals["kernel"], vals["recurrent_kernel"], vals.get("bias"), names, kind=kind, reset_after=reset_after
+    )
     if nonlinearity is not None and kind != "rnn":
         raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a Keras {kind.upper()}'s")
-    try:
-        spec = Spec(
-            kind,
-            kernel.shape[0],
-            u,
-            batch_first=batch_first,
-            variant=variant,
-            nonlinearity=nonlinearity or "tanh",
-            bias=bias is not None,
-        )
-    except SpecError as exc:
-        raise WeightsError(f"these Keras weights do not describe a supported model: {exc}") from None
-    params = {"weight_ih_l0": np.ascontiguousarray(w_ih), "weight_hh_l0": np.ascontiguousarray(w_hh)}
-    if bias is not None:
-        params["bias_ih_l0"], params["bias_hh_l0"] = b_ih, b_hh
-    return Model(spec, params)
+    return stack_model([[lw]], kind, variant=variant, nonlinearity=nonlinearity or "tanh", batch_first=batch_first)
