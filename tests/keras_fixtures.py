@@ -42,7 +42,11 @@ def keras_dir(base: Path) -> Path:
 
 
 def build(out: Path) -> None:  # pragma: no cover - runs in the child process
+    import warnings
+
     import keras
+
+    warnings.filterwarnings("ignore")  # Keras's notes on input structures
     import numpy as np
 
     assert keras.backend.backend() == "torch"
@@ -95,7 +99,7 @@ def build(out: Path) -> None:  # pragma: no cover - runs in the child process
                            L.Bidirectional(L.LSTM(3, return_sequences=True)), L.Dense(2)], width=2)
     seq("f:bidir-gru", [L.Bidirectional(L.GRU(3, return_sequences=True, reset_after=False))], width=2)
     seq("go-backwards", [L.GRU(3, return_sequences=True, go_backwards=True), L.GRU(3, return_sequences=True)])
-    seq("f:dense-before-gru", [L.Dense(5), L.GRU(4, return_sequences=True), L.Dense(1)])
+    seq("f:dense-before-gru", [L.Dense(5, name="dense"), L.GRU(4, return_sequences=True, name="gru"), L.Dense(1)])
     seq("last-step-only", [L.GRU(4)], steps=5)
     seq("gru-float64", [L.GRU(4, return_sequences=True, dtype="float64")], dtype="float64")
     seq("stacked-3-rnn", [L.SimpleRNN(3, return_sequences=True), L.SimpleRNN(3, return_sequences=True),
@@ -112,7 +116,7 @@ def build(out: Path) -> None:  # pragma: no cover - runs in the child process
         model.save(out / f"{name}.keras")
 
     inp = keras.Input((None, 3))
-    bad("lambda", keras.Sequential([inp, L.Lambda(lambda v: v * 2), L.GRU(2)]))
+    bad("lambda", keras.Sequential([inp, L.Lambda(lambda v: v * 2, name="lambda"), L.GRU(2)]))
 
     @keras.saving.register_keras_serializable(package="evil")
     class Passthrough(L.Layer):
@@ -120,13 +124,14 @@ def build(out: Path) -> None:  # pragma: no cover - runs in the child process
             return v
 
     bad("custom-layer", keras.Sequential([keras.Input((None, 3)), Passthrough(), L.GRU(2)]))
-    bad("hard-sigmoid", keras.Sequential([keras.Input((None, 3)), L.GRU(2, recurrent_activation="hard_sigmoid")]))
+    bad("hard-sigmoid", keras.Sequential([keras.Input((None, 3)),
+                                          L.GRU(2, recurrent_activation="hard_sigmoid", name="gru")]))
     bad("merge-sum", keras.Sequential([keras.Input((None, 3)),
                                        L.Bidirectional(L.GRU(2, return_sequences=True), merge_mode="sum")]))
-    bad("dense-between", keras.Sequential([keras.Input((None, 3)), L.GRU(2, return_sequences=True), L.Dense(2),
-                                           L.GRU(2)]))
-    bad("go-backwards-above", keras.Sequential([keras.Input((None, 3)), L.GRU(2, return_sequences=True),
-                                                L.GRU(2, go_backwards=True)]))
+    bad("dense-between", keras.Sequential([keras.Input((None, 3)), L.GRU(2, return_sequences=True, name="gru"),
+                                           L.Dense(2, name="dense"), L.GRU(2, name="gru_1")]))
+    bad("go-backwards-above", keras.Sequential([keras.Input((None, 3)), L.GRU(2, return_sequences=True, name="gru"),
+                                                L.GRU(2, go_backwards=True, name="gru_1")]))
 
     @keras.saving.register_keras_serializable(package="evil")
     def my_tanh(v):

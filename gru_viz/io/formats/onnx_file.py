@@ -153,6 +153,8 @@ def read(data: bytes, *, kind: str | None = None, variant: str | None = None,
         notes.append(f"the graph's input is (batch, time, features), transposed before node {head.label}: so is "
                      "this model's")
     in_chain = {id(r.node) for r in chain}
+    for r in chain[1:]:  # the joins between the nodes are part of the stack
+        in_chain.update(id(n) for n in _walk_back(r.node.input[0], producers)[0])
     others = [n for n in g.node if id(n) not in in_chain and n.op_type != "Constant"]
     ignored = [_label(n) for n in others[:50]] + ([f"… {len(others) - 50} more"] if len(others) > 50 else [])
     read_attrs = []
