@@ -426,7 +426,7 @@ def hostile(target: pathlib.Path) -> dict[str, tuple[str, object, str]]:
         "junk npz": ("junk.npz", os.urandom(300), "not an .npz file"),
         "junk pt": ("junk.pt", os.urandom(300), r"not a readable \.pt|not a torch file at all"),
         "empty": ("empty.safetensors", b"", "the weights file is empty"),
-        "wrong extension": ("model.h5", npz_bytes(gru), r"unsupported weights file 'model\.h5'"),
+        "wrong extension": ("model.bin", npz_bytes(gru), r"unsupported weights file 'model\.bin'"),
         "NaN weights": ("nan.npz", npz_bytes({**gru, "weight_hh_l0": np.full((9, 3), np.nan)}), "contains NaN"),
         "unexpected keys": ("x.npz", npz_bytes({**gru, "backdoor": np.zeros(1)}), "unexpected keys"),
         "too many parameters": ("big.safetensors", too_many_params, f"more than the limit of {MAX_PARAMS}"),
@@ -464,7 +464,7 @@ def test_hostile_files_refused_quickly_and_run_nothing(sandbox):
 
 def test_read_upload_refusals_are_weights_errors():
     with pytest.raises(WeightsError, match="unsupported weights file"):
-        upload.read_upload(b"abc", "w.onnx")
+        upload.read_upload(b"abc", "w.tflite")
 
 
 # ------------------------------------------------------------------------------------------------ export

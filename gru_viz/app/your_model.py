@@ -19,7 +19,7 @@ from ..core.spec import GRU_VARIANTS, SpecError
 from ..explain import palette
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
-from ..io.weights import save_safetensors
+from ..io.weights import HintNeeded, save_safetensors
 from . import parity, state, ui
 from .state import Config, Scene
 
@@ -31,6 +31,7 @@ SOURCE = "your_model_source"  # "box" or "csv"
 UPLOAD = "your_model_upload"  # the last accepted Upload
 DATA = "your_model_data"  # (filename, bytes) of the last accepted file: hints re-read it (memory only)
 HANDED = "your_model_handed"  # the Model handed to the pages (another page may replace the session model)
+PENDING = "your_model_pending"  # (filename, bytes, HintNeeded) of a file that asks a question before it loads
 MESSAGES = "your_model_messages"  # [(kind, text)] left by a callback for this run to show
 AUTO = "auto"
 
@@ -88,13 +89,26 @@ def on_file() -> None:
     """Callback of the uploader: read the new file (clearing the widget keeps the model)."""
     file = st.session_state.get(FILE)
     if file is not None:
+        st.session_state.pop(PENDING, None)
         load(file.name, file.getvalue())
 
 
 def on_hint() -> None:
-    """Callback of the hints: read the accepted file again with them."""
-    if st.session_state.get(DATA) is not None:
+    """Callback of the hints: read the waiting or the accepted file again with them."""
+    pending = st.session_state.get(PENDING)
+    if pending is not None:
+        load(*pending[:2])
+    elif st.session_state.get(DATA) is not None:
         load(*st.session_state[DATA])
+
+
+def answer(hint: str, value: str) -> None:
+    """Callback of a question's buttons: set the hint the file asked for and read the file with it."""
+    pending = st.session_state.get(PENDING)
+    if pending is None:
+        return
+    st.session_state[VARIANT if hint == "variant" else NONLINEARITY] = value
+    load(*pending[:2])
 
 
 def load(name: str, data: bytes) -> None:
@@ -103,12 +117,16 @@ def load(name: str, data: bytes) -> None:
     try:
         up = upload.read_upload(data, name, nonlinearity=None if hint_nl == AUTO else hint_nl,
                                 variant=None if hint_v == AUTO else hint_v)
+    except HintNeeded as exc:  # the file does not say something its numbers depend on: ask (the old model stays)
+        st.session_state[PENDING] = (name, data, exc)
+        return
     except (WeightsError, SpecError, ValueError) as exc:
         say("error", f"Refused {name!r}: {exc}")
         return
     except Exception as exc:  # a loader bug, not the file's fault: still no traceback in the page
         say("error", f"Could not read {name!r} ({type(exc).__name__}); nothing was loaded.")
         return
+    st.session_state.pop(PENDING, None)
     st.session_state[DATA] = (name, data)
     st.session_state[UPLOAD] = up
     hand_over(up)
@@ -144,8 +162,22 @@ def forget() -> None:
         for key in (ui.SESSION_MODEL, ui.SESSION_MODEL_NAME, ui.LAYER_CHOICE):
             st.session_state.pop(key, None)
         ui.apply(replace(ui.config(), weights="random"))
-    for key in (UPLOAD, DATA, HANDED, LAYER):
+    for key in (UPLOAD, DATA, HANDED, LAYER, PENDING):
         st.session_state.pop(key, None)
+
+
+def reverse_box() -> None:
+    """Put the sequence box's steps in reverse order (for a model that reads its input backwards)."""
+    cfg = ui.config()
+    try:
+        seq = state.build_sequence(cfg, st.session_state[ui.SESSION_MODEL].spec.input_size
+                                   if ui.SESSION_MODEL in st.session_state else None)
+    except SequenceError as exc:
+        say("error", f"The sequence box does not parse, so it was not reversed: {exc}")
+        return
+    flipped = upload.as_sequence(seq.values[::-1], f"{seq.source}, reversed")
+    ui.apply(replace(cfg, source="typed", seq=format_numbers(flipped), t=0))
+    say("success", f"The sequence box now holds its {seq.steps} steps in reverse order.")
 
 
 def use_example() -> None:
@@ -159,15 +191,19 @@ def use_example() -> None:
 # ------------------------------------------------------------------------------------------------ views
 
 LEAD = (
-    "Upload the weights of a recurrent layer — a `state_dict` of **`nn.GRU`, `nn.LSTM`, `nn.RNN`** or their "
-    "**`…Cell`** versions (any layers, bidirectional, LSTM projections), a minGRU's, or a **Keras** layer's "
-    "`kernel` / `recurrent_kernel` / `bias` in an `.npz`. It becomes this session's model: every page runs it."
+    "Upload a recurrent model as you saved it: a `state_dict` of **`nn.GRU`, `nn.LSTM`, `nn.RNN`** or their "
+    "**`…Cell`** versions (any layers, bidirectional, LSTM projections) or a minGRU's; a **Keras 3** `.keras` model "
+    "or `.weights.h5` (GRU, LSTM, SimpleRNN, stacked or Bidirectional); an **ONNX** model with `GRU` / `LSTM` / "
+    "`RNN` nodes. It becomes this session's model: every page runs it."
 )
 
 NOTES = f"""
-- **Formats.** Prefer `.safetensors` or `.npz`: reading them runs no code. A `.pt` / `.pth` is a pickle, which can
+- **Formats.** Reading `.safetensors`, `.npz`, `.keras`, `.weights.h5` or `.onnx` runs no code (a Keras config
+  naming a custom class or a Lambda layer is refused). A `.pt` / `.pth` is a pickle, which can
   run any code when loaded; it is opened with `torch.load(weights_only=True)` (tensors and plain containers only;
   escapes were fixed in torch 2.6.0, CVE-2025-32434, and 2.10.0, CVE-2026-24747).
+- **Whole models.** The recurrent layers are read as one stack; other layers (Embedding, Dense, …) are listed and
+  left out, so the input here is what the first recurrent layer reads.
 - **Limits.** {st.get_option("server.maxUploadSize")} MB per file (`server.maxUploadSize` in `.streamlit/config.toml`,
   re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to 256,
   4 layers. Every refusal says what was wrong.
@@ -179,12 +215,14 @@ def upload_section() -> upload.Upload | None:
     """The uploader and the hints; returns the accepted upload (kept when the file widget is cleared)."""
     left, right = st.columns([3, 2], gap="large")
     left.file_uploader(
-        "Weights file (.safetensors, .npz, .pt, .pth)", key=FILE, on_change=on_file,
+        "Model file (.safetensors, .npz, .pt, .pth, .keras, .weights.h5, .onnx)", key=FILE, on_change=on_file,
         help="A state_dict of nn.GRU / nn.LSTM / nn.RNN (or a model containing one: its prefix is stripped and "
-             "other submodules ignored), of a cell module, or a Keras layer's kernel, recurrent_kernel and bias.",
+             "other submodules ignored) or of a cell module; a Keras 3 model or weights file; an ONNX model with "
+             "GRU, LSTM or RNN nodes; or a Keras layer's kernel, recurrent_kernel and bias in an .npz.",
     )
     with right:
-        st.caption("Weights do not say these; pick them if yours differ from PyTorch's defaults.")
+        st.caption("Weights do not say these (a .keras or .onnx file does); pick them if yours differ from the "
+                   "defaults.")
         st.selectbox("RNN nonlinearity", (AUTO, "tanh", "relu"), key=NONLINEARITY, on_change=on_hint,
                      format_func=lambda v: "as the file says (default tanh)" if v == AUTO else v)
         st.selectbox("GRU variant", (AUTO, *GRU_VARIANTS), key=VARIANT, on_change=on_hint,
@@ -193,6 +231,22 @@ def upload_section() -> upload.Upload | None:
                      help="Where the reset gate acts and what z weights: see the home page's equations.")
     st.caption(NOTES)
     return st.session_state.get(UPLOAD)
+
+
+def question_section() -> None:
+    """What a waiting file asks before it loads (a bias-free Keras GRU's reset_after), with one button per answer."""
+    pending = st.session_state.get(PENDING)
+    if pending is None:
+        return
+    name, _, exc = pending
+    with st.container(border=True):
+        st.warning(f"**{name} does not say how to compute it.** {exc} Which is it?", icon=":material/help:")
+        cols = st.columns(len(exc.choices))
+        for col, (value, label) in zip(cols, exc.choices.items(), strict=True):
+            col.button(label, key=f"your_model_answer_{value}", on_click=answer, args=(exc.hint, value),
+                       width="stretch")
+        st.caption("If you do not know: Keras's default is reset_after=True. Saving the whole model "
+                   "(model.save('model.keras')) records it, and then nobody has to ask.")
 
 
 def summary_section(up: upload.Upload) -> None:
@@ -206,6 +260,12 @@ def summary_section(up: upload.Upload) -> None:
     if current is not None and current is not st.session_state.get(HANDED):
         st.info(f"This session's model is now {st.session_state.get(ui.SESSION_MODEL_NAME, 'another one')}, not this "
                 "file: upload it again to explore it.", icon=":material/info:")
+    if up.backwards:
+        st.warning(
+            f"**This model reads your sequence backwards** ({up.backwards}). gru-viz's cells step forwards, so the "
+            "pages show exactly what it computes, step by step in its reading order, when the sequence box holds "
+            "your sequence reversed.", icon=":material/swap_horiz:")
+        st.button("Reverse the sequence box", on_click=reverse_box, icon=":material/swap_horiz:")
     if up.model.spec.cell:
         st.caption("A cell module stepped over a sequence is a one-layer sequence model with the same weights: "
                    "the pages run it as one (exports use the one-layer keys, weight_ih_l0, …).")

@@ -1,8 +1,9 @@
 """What the "Your model" page does with an uploaded file, as plain functions (no Streamlit, no torch).
 
 - :func:`read_upload`: weights bytes → an :class:`Upload` (the :class:`Model` plus what the file held:
-  format, stripped prefix, ignored keys, Keras or not). Everything is read from memory; the only loader is
-  :func:`gru_viz.io.weights.load_weights_bytes` (``.pt`` through ``torch.load(weights_only=True)``).
+  format, stripped prefix, ignored keys or layers, what a Keras config or ONNX node said, what was assumed).
+  Everything is read from memory; the only loader is :func:`gru_viz.io.weights.read_weights_bytes` (``.pt``
+  through ``torch.load(weights_only=True)``).
 - :func:`layer_model` / :func:`layer_input`: the explainer pages draw one layer of one direction, so they are
   handed that layer as a one-layer model, with the input that layer really reads: the sequence itself for
   layer 0, the lower layers' output (computed by the full model) above it, reversed in time for the reverse
@@ -21,9 +22,8 @@ import numpy as np
 from ..core.model import Model
 from ..core.sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
-from .formats import npz, safetensors, torch_pickle
-from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
-from .weights import load_weights_bytes, split_state_dict
+from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES
+from .weights import HintNeeded, Loaded, read_weights_bytes
 
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
 FORMATS = {
@@ -31,8 +31,13 @@ FORMATS = {
     ".npz": "NumPy .npz — read with allow_pickle=False; runs no code",
     ".pt": "PyTorch pickle — read with torch.load(weights_only=True)",
     ".pth": "PyTorch pickle — read with torch.load(weights_only=True)",
+    ".keras": "Keras 3 model — its config.json and HDF5 weights, read with json and h5py; runs no code",
+    ".h5": "Keras 3 weights (HDF5), read with h5py; runs no code",
+    ".onnx": "ONNX model — a protobuf graph, read with onnx; runs no code",
 }
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+_KERAS_CLASS = {"gru": "GRU", "lstm": "LSTM", "rnn": "SimpleRNN"}
+_ONNX_OP = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 
 
 @dataclass
@@ -44,33 +49,46 @@ class Upload:
     model: Model
     keras: bool = False  # a Keras layer's kernel/recurrent_kernel/bias, converted
     prefix: str = ""  # stripped from every key (the recurrent module's name in a bigger model)
-    ignored: list[str] = field(default_factory=list)  # keys of other submodules, not read
+    ignored: list[str] = field(default_factory=list)  # keys, layers or nodes of other parts, not read
     from_metadata: list[str] = field(default_factory=list)  # settings read from a gru-viz file's metadata
     hints: list[str] = field(default_factory=list)  # hints applied, or why one was not
+    loaded: Loaded | None = None  # everything the reader said (source, settings read, assumed, notes)
 
     @property
     def suffix(self) -> str:
         """The file's extension, lower case."""
         return Path(self.filename).suffix.lower()
 
+    @property
+    def format(self) -> str:
+        """The reader's format name ("safetensors", "keras", "keras-weights", "onnx", …)."""
+        return self.loaded.format if self.loaded is not None else self.suffix.lstrip(".")
 
-def _arrays(data: bytes, suffix: str) -> dict[str, np.ndarray]:
-    """The file's arrays (already validated by load_weights_bytes), for listing its keys."""
-    if suffix == ".safetensors":
-        return safetensors.read(data)
-    if suffix == ".npz":
-        return npz.read(data)
-    return torch_pickle.read(data)
+    @property
+    def backwards(self) -> str:
+        """Why the file's model reads its input from the last step to the first ("" when it reads forwards)."""
+        return self.loaded.backwards if self.loaded is not None else ""
 
 
 def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, variant: str | None = None) -> Upload:
     """Read an uploaded weights file; every refusal is a :class:`WeightsError` saying what was wrong.
 
     ``nonlinearity`` (RNN) and ``variant`` (GRU) are hints: weights do not carry them. A hint for another
-    kind is not an error: it is noted and left out.
+    kind is not an error: it is noted and left out. A file that does not say something its numbers depend on
+    (a bias-free Keras GRU's ``reset_after``) raises :class:`HintNeeded` unless the hint answers it.
     """
-    model = load_weights_bytes(data, filename)  # the one loader: size cap, format checks, no code runs
-    kind, hints, applied = model.spec.kind, {}, []
+    applied: list[str] = []
+    try:
+        loaded = read_weights_bytes(data, filename)  # the one loader: size cap, format checks, no code runs
+    except HintNeeded as exc:
+        answer = {"variant": variant, "nonlinearity": nonlinearity}.get(exc.hint)
+        if answer not in exc.choices:
+            raise
+        loaded = read_weights_bytes(data, filename, **{exc.hint: answer})
+        applied.append(f"{exc.choices[answer]} (your answer: the file does not say)")
+        variant = nonlinearity = None  # answered; what follows is about hints the file did not ask for
+    model = loaded.model
+    kind, hints = model.spec.kind, {}
     if nonlinearity:
         if kind == "rnn":
             hints["nonlinearity"] = nonlinearity
@@ -84,26 +102,25 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
         else:
             applied.append(f"the GRU variant hint was left out: this is a {KIND_NAMES[kind]}")
     if hints and any(getattr(model.spec, k) != v for k, v in hints.items()):
-        model = load_weights_bytes(data, filename, **hints)  # the loader checks the hint against the file
-    suffix = Path(filename).suffix.lower()
-    upload = Upload(Path(filename).name, len(data), model, hints=applied)
-    arrays = _arrays(data, suffix)
-    try:
-        _, upload.prefix, upload.ignored = split_state_dict(arrays)
-    except WeightsError:  # no state_dict keys: the loader read it as a Keras layer
-        upload.keras = True
-    if suffix == ".safetensors":
-        meta = safetensors.read_metadata(data)
-        upload.from_metadata = [f"{k.removeprefix('gru_viz.')}: {v}" for k, v in meta.items()
-                                if k.startswith("gru_viz.") and k.removeprefix("gru_viz.") not in hints]
-    return upload
+        loaded = read_weights_bytes(data, filename, **hints)  # the loader checks the hint against the file
+    return Upload(Path(filename).name, len(data), loaded.model, keras=loaded.format == "keras-arrays",
+                  prefix=loaded.prefix, ignored=list(loaded.ignored), hints=applied, loaded=loaded,
+                  from_metadata=[m for m in loaded.read if m.split(":")[0] not in hints] if loaded.format in (
+                      "safetensors",) else [])
 
 
 def module_name(upload: Upload) -> str:
-    """What the weights are, in torch's terms: "torch.nn.GRU", "torch.nn.LSTMCell", "Keras GRU layer", …"""
+    """What the weights are, in their framework's terms: "torch.nn.GRU", "Keras GRU × 2", "ONNX LSTM node", …"""
     s = upload.model.spec
     if upload.keras:
         return {"gru": "Keras GRU layer", "lstm": "Keras LSTM layer", "rnn": "Keras SimpleRNN layer"}[s.kind]
+    if upload.format in ("keras", "keras-weights"):
+        name = _KERAS_CLASS[s.kind]
+        return "Keras " + (f"Bidirectional({name})" if s.bidirectional else name) + (
+            f" × {s.num_layers}" if s.num_layers > 1 else " layer")
+    if upload.format == "onnx":
+        return f"ONNX {_ONNX_OP[s.kind]} node" + (f"s × {s.num_layers}" if s.num_layers > 1 else "") + (
+            " (bidirectional)" if s.bidirectional else "")
     if s.kind == "mingru":
         return "minGRU (no torch.nn module)"
     return "torch.nn." + {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}[s.kind] + ("Cell" if s.cell else "")
@@ -112,6 +129,7 @@ def module_name(upload: Upload) -> str:
 def summary_rows(upload: Upload) -> list[tuple[str, str]]:
     """(what, value) rows describing the upload, for a table."""
     s = upload.model.spec
+    loaded = upload.loaded
     rows = [
         ("File", f"{upload.filename} ({upload.size:,} bytes)"),
         ("Format", FORMATS.get(upload.suffix, upload.suffix) + (" · a Keras layer's arrays" if upload.keras else "")),
@@ -132,16 +150,40 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
     if upload.keras:
         rows.append(("Converted", "columns z, r, h → torch rows r, z, n; kernel transposed" if s.kind == "gru"
                      else "kernel and recurrent_kernel transposed; bias put in bias_ih"))
+    if loaded is not None and loaded.format in ("keras", "keras-weights", "onnx"):
+        rows.append(("In the file", loaded.source))
+        rows.append(("Converted", _converted(loaded.format, s.kind)))
+        for line in loaded.read:
+            rows.append(("Read from the file", line))
+        for line in loaded.assumed:
+            rows.append(("Assumed", line))
+        if loaded.backwards:
+            rows.append(("Reads", "backwards: " + loaded.backwards))
+        for line in loaded.notes:
+            rows.append(("Note", line))
     if upload.prefix:
         rows.append(("Prefix stripped", repr(upload.prefix)))
     if upload.ignored:
+        what = {"keras": "Ignored layers", "keras-weights": "Ignored layers", "onnx": "Ignored nodes"}.get(
+            upload.format, "Ignored keys")
         more = f" … ({len(upload.ignored)} in all)" if len(upload.ignored) > 8 else ""
-        rows.append(("Ignored keys", ", ".join(upload.ignored[:8]) + more))
+        rows.append((what, ", ".join(upload.ignored[:8]) + more))
     if upload.from_metadata:
         rows.append(("From the file's metadata", "; ".join(upload.from_metadata)))
     for note in upload.hints:
         rows.append(("Hint", note))
     return rows
+
+
+def _converted(fmt: str, kind: str) -> str:
+    """How the file's arrays became torch's layout, in one line."""
+    if fmt == "onnx":
+        return {"gru": "gate blocks z, r, h → torch rows r, z, n; B split into bias_ih | bias_hh",
+                "lstm": "gate blocks i, o, f, c → torch rows i, f, g, o; B split into bias_ih | bias_hh",
+                "rnn": "W, R as they are; B split into bias_ih | bias_hh"}[kind]
+    return {"gru": "columns z, r, h → torch rows r, z, n; kernels transposed; bias rows → bias_ih, bias_hh",
+            "lstm": "kernels transposed (gates i, f, c, o = torch's i, f, g, o); bias put in bias_ih",
+            "rnn": "kernels transposed; bias put in bias_ih"}[kind]
 
 
 LIMITS = (

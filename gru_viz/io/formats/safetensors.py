@@ -65,6 +65,7 @@ def _check_header(data: bytes) -> tuple[dict[str, str], list[str]]:
         raise WeightsError("safetensors __metadata__ must be an object of strings")
     if len(header) > MAX_TENSORS:
         raise WeightsError(f"safetensors header lists {len(header)} tensors, more than the limit of {MAX_TENSORS}")
+    data_len = len(data) - 8 - n
     for name, info in header.items():
         where = f"safetensors tensor {name!r}"
         if not isinstance(info, dict):
@@ -76,6 +77,8 @@ def _check_header(data: bytes) -> tuple[dict[str, str], list[str]]:
             raise WeightsError(f"{where}: shape must be a list of at most {MAX_NDIM} non-negative integers")
         if not _naturals(offsets) or len(offsets) != 2:
             raise WeightsError(f"{where}: data_offsets must be two non-negative integers")
+        if not offsets[0] <= offsets[1] <= data_len:
+            raise WeightsError(f"{where}: data_offsets {offsets} lie outside the {data_len}-byte data section")
         nbytes = math.prod(shape) * _ITEMSIZE[dtype]
         if nbytes != offsets[1] - offsets[0]:
             raise WeightsError(
