@@ -24,6 +24,7 @@ import pytest
 import safetensors.torch
 import torch
 from hostile_weights import SystemPayload, TouchPayload, st_file, tree, zip_bomb
+from keras_fixtures import keras_dir
 from streamlit.testing.v1 import AppTest
 from torch import nn
 
@@ -272,6 +273,119 @@ def test_keras_hint_that_contradicts_the_file_is_refused_and_the_model_kept():
     assert not at.exception
     assert any("Refused 'k.npz'" in e and "reset_after=True" in e for e in errors(at)), errors(at)
     assert session_model(at).spec.variant == "torch"
+
+
+# -------------------------------------------------------------------------------- Keras and ONNX files
+
+
+@pytest.fixture(scope="session")
+def kdir(tmp_path_factory) -> Path:
+    return keras_dir(tmp_path_factory.getbasetemp())
+
+
+def warnings_(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def keras_case(kdir: Path, case: str, ext: str) -> tuple[bytes, dict]:
+    return (kdir / f"{case}{ext}").read_bytes(), dict(np.load(kdir / f"{case}.ref.npz"))
+
+
+@pytest.mark.parametrize(("case", "ext", "module_", "extra"), [
+    ("stacked-gru", ".keras", "Keras GRU × 2", {"Ignored layers": "'dropout' (Dropout), 'dense' (Dense)"}),
+    ("bidir-lstm-2", ".weights.h5", "Keras Bidirectional(LSTM) × 2", {}),
+    ("gru-reset-before", ".keras", "Keras GRU layer", {"GRU variant": "Cho v3 / d2l (reset before, z keeps)"}),
+    ("rnn-relu", ".keras", "Keras SimpleRNN layer", {"Nonlinearity": "relu"}),
+])
+def test_upload_keras_files(kdir, case, ext, module_, extra):
+    data, ref = keras_case(kdir, case, ext)
+    at = send(open_page(), f"{case}{ext}", data)
+    assert not at.exception and not errors(at), errors(at)
+    shown = summary(at)
+    assert shown["Module"] == module_ and shown["Format"].startswith(upload.FORMATS[Path("m" + ext).suffix][:12])
+    for key, value in extra.items():
+        assert shown[key] == value, (key, shown)
+    assert shown["In the file"].startswith("Keras")
+    model = session_model(at)
+    x = ref["x"][0].astype(np.float64)  # one sequence, as the pages run it
+    close = np.abs(model.run(x).output - ref["y"][0]).max()
+    assert close < 1e-6, close  # the pages run Keras's numbers
+    cfg = cfg_of(at)
+    assert cfg.weights == "session" and cfg.cell == model.spec.kind
+    sc = state.build_scene(cfg, model)
+    assert sc.seq.width == model.spec.input_size
+    assert any("green-badge" in m.value and "Matches PyTorch" in m.value for m in at.markdown)
+
+
+def test_upload_onnx(kdir):
+    from onnx_fixtures import feeds_for, recurrent_graph, run_onnxruntime
+
+    graph = recurrent_graph("GRU", I=2, H=3, layers=2, direction="bidirectional", linear_before_reset=1,
+                            initial_state=False)
+    at = send(open_page(), "gru.onnx", graph.SerializeToString())
+    assert not at.exception and not errors(at), errors(at)
+    shown = summary(at)
+    assert shown["Module"] == "ONNX GRU nodes × 2 (bidirectional)" and shown["Layers"] == "2"
+    assert shown["GRU variant"] == "PyTorch (reset after, z keeps)"
+    assert "'gru0' (GRU) → 'gru1' (GRU)" in shown["In the file"]
+    feeds = feeds_for(graph, B=1)
+    y = run_onnxruntime(graph, feeds)[0]  # (T, 2, 1, 3)
+    out = session_model(at).run(feeds["X"][:, 0].astype(np.float64)).output  # (T, 6)
+    assert np.abs(out - y[:, :, 0].reshape(len(out), 6)).max() < 1e-6
+
+
+def test_bias_free_keras_gru_asks_reset_after_and_keeps_the_old_model(kdir):
+    at = send(open_page(), "good.npz", npz_bytes(sd_numpy(module(nn.GRU, 2, 3))))
+    kept = session_model(at)
+    data, ref = keras_case(kdir, "gru-reset-before-nobias", ".weights.h5")
+    at = send(at, "nobias.weights.h5", data)
+    assert not at.exception and not errors(at), errors(at)
+    assert any("does not say how to compute it" in w and "reset_after" in w for w in warnings_(at)), warnings_(at)
+    assert session_model(at) is kept  # nothing guessed, nothing replaced yet
+    buttons = {b.label: b for b in at.button}
+    assert "reset_after=True (Keras's default): PyTorch's variant" in buttons
+    buttons["reset_after=False: the reset gate acts before the recurrent product"].click().run()
+    assert not at.exception and not errors(at), errors(at)
+    model = session_model(at)
+    assert model is not kept and model.spec.variant == "reset-before" and not model.spec.bias
+    assert "your answer" in summary(at)["Hint"]
+    assert not any("does not say how" in w for w in warnings_(at))
+    assert np.abs(model.run(ref["x"][0].astype(np.float64)).output - ref["y"][0]).max() < 1e-6
+
+
+def test_backwards_keras_model_offers_to_reverse_the_box(kdir):
+    data, ref = keras_case(kdir, "go-backwards", ".keras")
+    at = send(open_page(), "back.keras", data)
+    assert not at.exception and not errors(at), errors(at)
+    assert any("reads your sequence backwards" in w and "go_backwards=True" in w for w in warnings_(at))
+    assert summary(at)["Reads"].startswith("backwards: layer 'gru")
+    before = state.build_sequence(cfg_of(at), 3).values
+    next(b for b in at.button if b.label == "Reverse the sequence box").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    after = state.build_sequence(cfg_of(at), 3).values
+    np.testing.assert_array_equal(after, before[::-1])
+    # what the pages now run is what Keras computes on the original order
+    x = ref["x"][0].astype(np.float64)
+    assert np.abs(session_model(at).run(x[::-1]).output - ref["y"][0]).max() < 1e-6
+
+
+def test_hostile_keras_and_onnx_uploads_refused(kdir, sandbox):
+    from onnx_fixtures import recurrent_graph
+
+    at = send(open_page(), "good.npz", npz_bytes(sd_numpy(module(nn.GRU, 2, 3))))
+    kept = session_model(at)
+    cases = {
+        "custom.keras": ((kdir / "custom-layer.keras").read_bytes(), "custom class"),
+        "lambda.keras": ((kdir / "lambda.keras").read_bytes(), "Python code stored in the file"),
+        "clip.onnx": (recurrent_graph(extra_attrs={"clip": 2.0}).SerializeToString(), "clip=2"),
+        "junk.onnx": (os.urandom(400), "not a readable ONNX file|no graph"),
+        "junk.weights.h5": (b"\x89HDF\r\n\x1a\n" + os.urandom(400), "not a readable HDF5"),
+    }
+    for name, (data, match) in cases.items():
+        send(at, name, data)
+        assert not at.exception, (name, at.exception)
+        assert any(e.startswith(f"Refused {name!r}") and re.search(match, e) for e in errors(at)), (name, errors(at))
+        assert session_model(at) is kept
 
 
 # ---------------------------------------------------------------------------------------------- explore
