@@ -105,3 +105,78 @@ def test_hostile_upload_shows_a_message_in_the_browser(streamlit_server, page, s
     expect(alert.first).to_contain_text("Refused 'evil.pt'")
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, "your-model-refused")
+
+
+@pytest.fixture(scope="session")
+def kdir(tmp_path_factory):
+    from keras_fixtures import keras_dir
+
+    return keras_dir(tmp_path_factory.getbasetemp())
+
+
+def summary_table(page):
+    return page.get_by_test_id("stMain").get_by_test_id("stHorizontalBlock").filter(has=page.get_by_test_id("stTable"))
+
+
+@pytest.mark.browser
+def test_upload_keras_and_onnx_in_the_browser(streamlit_server, browser, screenshot, kdir, tmp_path):
+    """A .keras model (two stacked GRUs and a Dense), an ONNX graph (two bidirectional GRU nodes) and a bias-free
+    .weights.h5 (which asks reset_after) go through the real uploader at 1440×900; each summary says what the file
+    held, and the pages run it."""
+    from onnx_fixtures import recurrent_graph
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(streamlit_server + "/your_model")
+        wait_for_app(page)
+        keras_path = tmp_path / "stacked.keras"
+        keras_path.write_bytes((kdir / "stacked-gru.keras").read_bytes())
+        page.locator(UPLOADER).first.set_input_files(str(keras_path))
+        wait_for_app(page)
+        assert_no_error(page)
+        table = summary_table(page)
+        expect(table).to_contain_text("Keras GRU × 2")
+        expect(table).to_contain_text("Keras Sequential")
+        expect(table).to_contain_text("'dense' (Dense)")
+        expect(page.get_by_role("combobox", name="Weights")).to_have_value("Your model: stacked.keras")
+        table.scroll_into_view_if_needed()
+        screenshot(page, "your-model-keras-1440")
+
+        onnx_path = tmp_path / "gru.onnx"
+        onnx_path.write_bytes(recurrent_graph("GRU", I=2, H=3, layers=2, direction="bidirectional",
+                                              linear_before_reset=0, initial_state=False).SerializeToString())
+        page.locator(UPLOADER).first.set_input_files(str(onnx_path))
+        wait_for_app(page)
+        assert_no_error(page)
+        expect(table).to_contain_text("ONNX GRU nodes × 2 (bidirectional)")
+        expect(table).to_contain_text("linear_before_reset=0")
+        expect(page.get_by_role("combobox", name="Weights")).to_have_value("Your model: gru.onnx")
+        expect(page.get_by_text("Matches PyTorch · max |Δ|").first).to_be_visible()
+        table.scroll_into_view_if_needed()
+        screenshot(page, "your-model-onnx-1440")
+
+        h5_path = tmp_path / "nobias.weights.h5"
+        h5_path.write_bytes((kdir / "gru-reset-before-nobias.weights.h5").read_bytes())
+        page.locator(UPLOADER).first.set_input_files(str(h5_path))
+        wait_for_app(page)
+        assert_no_error(page)
+        question = page.get_by_text("does not say how to compute it")
+        expect(question).to_be_visible()
+        question.scroll_into_view_if_needed()
+        screenshot(page, "your-model-question-1440")
+        page.get_by_role("button", name="reset_after=False: the reset gate acts before the recurrent product").click()
+        wait_for_app(page)
+        assert_no_error(page)
+        expect(question).to_have_count(0)
+        expect(table).to_contain_text("Cho v3 / d2l (reset before, z keeps)")
+        expect(page.get_by_role("combobox", name="Weights")).to_have_value("Your model: nobias.weights.h5")
+
+        open_from_menu(page, "Step through")
+        assert_no_error(page)
+        expect(page.get_by_role("combobox", name="Weights")).to_have_value("Your model: nobias.weights.h5")
+        expect(page.locator(CHARTS).first).to_be_visible()
+        screenshot(page, "your-model-keras-step-1440")
+    finally:
+        context.close()

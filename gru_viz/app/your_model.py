@@ -240,7 +240,7 @@ def question_section() -> None:
         return
     name, _, exc = pending
     with st.container(border=True):
-        st.warning(f"**{name} does not say how to compute it.** {exc} Which is it?", icon=":material/help:")
+        st.warning(f"**{name} does not say how to compute it.** {exc.question} Which is it?", icon=":material/help:")
         cols = st.columns(len(exc.choices))
         for col, (value, label) in zip(cols, exc.choices.items(), strict=True):
             col.button(label, key=f"your_model_answer_{value}", on_click=answer, args=(exc.hint, value),

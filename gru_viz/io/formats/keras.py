@@ -50,6 +50,14 @@ RESET_AFTER_CHOICES = {
 }
 
 
+def where_of(names: Mapping[str, str]) -> str:
+    """The layer a cell's arrays belong to, from the name of its recurrent kernel ("layers/gru (…)", "gru/")."""
+    name = names["recurrent_kernel"]
+    if " (recurrent_kernel of " in name:
+        return name.split(" (recurrent_kernel of ", 1)[1].removesuffix(")")
+    return repr(name.rpartition("/")[0] or name)
+
+
 def cell_weights(
     kernel: np.ndarray,
     rk: np.ndarray,
@@ -98,12 +106,15 @@ def cell_weights(
         w_ih, w_hh = _zrh_to_rzn(w_ih, u, 0), _zrh_to_rzn(w_hh, u, 0)
         if bias is None:
             if reset_after is None:
+                what = f"{names['recurrent_kernel']} is a GRU without biases, so its numbers do not say where the " \
+                       "reset gate acts (Keras's reset_after)"
                 raise HintNeeded(
-                    f"{names['recurrent_kernel']} is a GRU without biases, so its numbers do not say where the reset "
-                    "gate acts (Keras's reset_after): pass variant='torch' (reset_after=True, Keras's default) or "
-                    "variant='reset-before' (reset_after=False)",
+                    f"{what}: pass variant='torch' (reset_after=True, Keras's default) or variant='reset-before' "
+                    "(reset_after=False)",
                     "variant",
                     RESET_AFTER_CHOICES,
+                    question=f"The GRU {where_of(names)} has no biases, so its numbers do not say where the reset gate "
+                    "acts (Keras's reset_after).",
                 )
             variant = "torch" if reset_after else "reset-before"
         elif bias.shape == (2, rows):

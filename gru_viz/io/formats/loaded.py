@@ -16,10 +16,11 @@ from .checks import MAX_PARAMS, WeightsError
 class HintNeeded(WeightsError):
     """The file does not say something the numbers depend on; ``hint`` names the keyword that says it."""
 
-    def __init__(self, message: str, hint: str, choices: dict[str, str]) -> None:
+    def __init__(self, message: str, hint: str, choices: dict[str, str], question: str = "") -> None:
         super().__init__(message)
         self.hint = hint  # "variant" or "nonlinearity"
         self.choices = choices  # value -> what it means in the file's own terms
+        self.question = question or message  # the same, in words for a page (no Python keywords)
 
 
 @dataclass
