@@ -1,6 +1,7 @@
 """Fuzz the three doors user input comes through, with hypothesis, and time every case.
 
-Run: .venv/bin/python benchmarks/fuzz.py [--examples 3000] [--only sequences,query,scene,bytes,safetensors,npz,pt]
+Run: .venv/bin/python benchmarks/fuzz.py [--examples 3000]
+     [--only sequences,query,scene,bytes,safetensors,npz,pt,keras,h5,onnx]
      [--slow 2.0] [--seed 0]
 
 - the sequence parser: ``parse_sequence(text, mode, width)`` in both modes, with and without a width, on
@@ -11,8 +12,10 @@ Run: .venv/bin/python benchmarks/fuzz.py [--examples 3000] [--only sequences,que
   (small runs only) → a Scene or one of the page's friendly errors;
 - the weights loader: ``load_weights_bytes`` on arbitrary bytes under every extension, and on valid files
   of each format (safetensors, npz, torch .pt zip and legacy) mutated: safetensors header length, JSON,
-  dtype/shape/data_offsets; truncated or bit-flipped zips, lying .npy headers, rewritten .pt pickles
-  → a Model or ``WeightsError`` only.
+  dtype/shape/data_offsets; truncated or bit-flipped zips, lying .npy headers, rewritten .pt pickles;
+  Keras 3 ``.keras`` files with their config.json mutated (junk values, custom classes, Lambda, activations)
+  or their HDF5 mutated, ``.weights.h5`` bytes mutated, ONNX graphs with attributes, tensor dims or data
+  mutated → a Model or ``WeightsError`` only.
 
 Each case runs under a timer: a case over ``--slow`` seconds is flagged, one over ``--hang`` seconds is
 interrupted (SIGALRM) and counted as a hang. The script prints counts and timings per target as a markdown
@@ -298,6 +301,173 @@ def pt_files(draw) -> bytes:
     return out.getvalue()
 
 
+# ---- Keras 3 (.keras, .weights.h5) and ONNX: seed files written with h5py / onnx.helper (no Keras needed)
+
+
+def _keras_layer(cls: str, name: str, units: int, **extra: object) -> dict:
+    cfg = {"name": name, "units": units, "activation": "tanh", "use_bias": True, "go_backwards": False,
+           "return_sequences": True, **extra}
+    if cls != "SimpleRNN":
+        cfg["recurrent_activation"] = "sigmoid"
+    return {"module": "keras.layers", "class_name": cls, "config": cfg, "registered_name": None}
+
+
+def _keras_seeds() -> list[tuple[bytes, bytes]]:
+    """(config.json, model.weights.h5) of a GRU, a bidirectional LSTM and two stacked SimpleRNNs, laid out as
+    Keras 3 writes them."""
+    try:
+        import h5py
+    except ImportError:
+        return []
+    rng = np.random.default_rng(0)
+
+    def cell(f, base: str, i: int, g: int, u: int, bias: tuple[int, ...]) -> None:
+        f.create_dataset(f"{base}/cell/vars/0", data=rng.uniform(-1, 1, (i, g * u)).astype(np.float32))
+        f.create_dataset(f"{base}/cell/vars/1", data=rng.uniform(-1, 1, (u, g * u)).astype(np.float32))
+        f.create_dataset(f"{base}/cell/vars/2", data=rng.uniform(-1, 1, bias).astype(np.float32))
+
+    out = []
+    inp = {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, None, 2],
+                                                                         "name": "input_layer"}}
+    models = {
+        "gru": [_keras_layer("GRU", "gru", 3, reset_after=True)],
+        "bidir": [{"module": "keras.layers", "class_name": "Bidirectional", "registered_name": None,
+                   "config": {"name": "bidirectional", "merge_mode": "concat",
+                              "layer": _keras_layer("LSTM", "forward_lstm", 2),
+                              "backward_layer": _keras_layer("LSTM", "backward_lstm", 2, go_backwards=True)}}],
+        "rnn2": [_keras_layer("SimpleRNN", "simple_rnn", 2), _keras_layer("SimpleRNN", "simple_rnn_1", 2)],
+    }
+    for key, layers in models.items():
+        buf = io.BytesIO()
+        with h5py.File(buf, "w") as f:
+            if key == "gru":
+                cell(f, "layers/gru", 2, 3, 3, (2, 9))
+                f.create_group("layers/gru/vars").attrs["name"] = "gru"
+            elif key == "bidir":
+                for side in ("forward_layer", "backward_layer"):
+                    cell(f, f"layers/bidirectional/{side}", 2, 4, 2, (8,))
+            else:
+                cell(f, "layers/simple_rnn", 2, 1, 2, (2,))
+                cell(f, "layers/simple_rnn_1", 2, 1, 2, (2,))
+        config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+                  "config": {"name": key, "layers": [inp, *layers]}}
+        out.append((json.dumps(config).encode(), buf.getvalue()))
+    return out
+
+
+def _keras_zip(config: bytes, h5: bytes, extra: dict[str, bytes] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("metadata.json", b'{"keras_version": "3.15.1"}')
+        zf.writestr("config.json", config)
+        zf.writestr("model.weights.h5", h5)
+        for name, blob in (extra or {}).items():
+            zf.writestr(name, blob)
+    return buf.getvalue()
+
+
+def _onnx_seeds() -> list[bytes]:
+    """ONNX graphs: a bidirectional GRU, two stacked LSTMs joined by Squeeze, a bidirectional RNN with Relu."""
+    try:
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        return []
+    rng = np.random.default_rng(1)
+    out = []
+    for op, direction, layers, attrs in (("GRU", "bidirectional", 1, {"linear_before_reset": 1}),
+                                          ("LSTM", "forward", 2, {}),
+                                          ("RNN", "bidirectional", 1, {"activations": ["Relu", "Relu"]})):
+        g = {"GRU": 3, "LSTM": 4, "RNN": 1}[op]
+        d, h, nodes, inits, x = (2 if direction == "bidirectional" else 1), 2, [], [], "X"
+        for k in range(layers):
+            width = 2 if k == 0 else d * h
+            for name, shape in ((f"W{k}", (d, g * h, width)), (f"R{k}", (d, g * h, h)), (f"B{k}", (d, 2 * g * h))):
+                inits.append(numpy_helper.from_array(rng.uniform(-1, 1, shape).astype(np.float32), name))
+            nodes.append(helper.make_node(op, [x, f"W{k}", f"R{k}", f"B{k}"], [f"Y{k}", f"Yh{k}"], name=f"n{k}",
+                                          hidden_size=h, direction=direction, **attrs))
+            if k < layers - 1:
+                inits.append(numpy_helper.from_array(np.array([1], np.int64), f"axes{k}"))
+                nodes.append(helper.make_node("Squeeze", [f"Y{k}", f"axes{k}"], [f"X{k + 1}"]))
+                x = f"X{k + 1}"
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "B", 2])],
+                                  [helper.make_tensor_value_info(f"Y{layers - 1}", TensorProto.FLOAT, None)], inits)
+        out.append(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    return out
+
+
+KERAS_SEEDS = _keras_seeds()
+VALID["keras"] = [_keras_zip(c, h) for c, h in KERAS_SEEDS]
+VALID["h5"] = [h for _, h in KERAS_SEEDS]
+VALID["onnx"] = _onnx_seeds()
+
+
+def _mutate_json(draw, node: object, depth: int = 0) -> object:
+    """``node`` with one value somewhere inside replaced by junk (or a custom class / Lambda)."""
+    if isinstance(node, dict) and node and depth < 8:
+        key = draw(st.sampled_from(sorted(node)))
+        if draw(st.integers(0, 3)) == 0:
+            return {**node, key: draw(st.one_of(_JSONISH, st.sampled_from(
+                ["Lambda", "__lambda__", "hard_sigmoid", "relu", "sum", "evil.layers", "my>Layer", True, 10**9])))}
+        return {**node, key: _mutate_json(draw, node[key], depth + 1)}
+    if isinstance(node, list) and node and depth < 8:
+        i = draw(st.integers(0, len(node) - 1))
+        return [*node[:i], _mutate_json(draw, node[i], depth + 1), *node[i + 1:]]
+    return draw(_JSONISH)
+
+
+@st.composite
+def keras_files(draw) -> bytes:
+    """A valid .keras with its config mutated (values, classes, names), its HDF5 mutated, or its bytes."""
+    config, h5 = draw(st.sampled_from(KERAS_SEEDS))
+    how = draw(st.sampled_from(["config", "config", "h5", "bytes", "members"]))
+    if how == "config":
+        return _keras_zip(json.dumps(_mutate_json(draw, json.loads(config))).encode(), h5)
+    if how == "h5":
+        return _keras_zip(config, draw(byte_mutations(h5)))
+    if how == "members":
+        return _keras_zip(draw(st.sampled_from([config, b"", b"[" * 5000, b"{}"])), h5,
+                          {draw(st.sampled_from(["assets/x", "../evil", "model.weights.json"])): b"x"})
+    return draw(byte_mutations(_keras_zip(config, h5)))
+
+
+@st.composite
+def h5_files(draw) -> bytes:
+    """A valid Keras .weights.h5 mutated as bytes."""
+    return draw(byte_mutations(draw(st.sampled_from(VALID["h5"]))))
+
+
+@st.composite
+def onnx_files(draw) -> bytes:
+    """A valid ONNX graph with an attribute, a tensor's dims or data, or its bytes mutated."""
+    data = draw(st.sampled_from(VALID["onnx"]))
+    how = draw(st.sampled_from(["attribute", "dims", "data", "bytes"]))
+    if how == "bytes":
+        return draw(byte_mutations(data))
+    import onnx
+    from onnx import helper
+
+    model = onnx.ModelProto()
+    model.ParseFromString(data)
+    if how == "attribute":
+        node = draw(st.sampled_from(list(model.graph.node)))
+        name = draw(st.sampled_from(["direction", "hidden_size", "layout", "linear_before_reset", "clip",
+                                     "activations", "input_forget", "activation_alpha", "perm", "axes", "junk"]))
+        value = draw(st.one_of(st.integers(-3, 2**40), st.floats(allow_nan=True), st.text(max_size=12),
+                               st.lists(st.text(max_size=8), min_size=1, max_size=4),
+                               st.lists(st.integers(-4, 4), min_size=1, max_size=4)))
+        kept = [a for a in node.attribute if a.name != name]
+        del node.attribute[:]
+        node.attribute.extend([*kept, helper.make_attribute(name, value)])
+    else:
+        t = draw(st.sampled_from(list(model.graph.initializer)))
+        if how == "dims":
+            del t.dims[:]
+            t.dims.extend(draw(st.lists(st.integers(-2, 2**40), max_size=5)))
+        else:
+            t.raw_data = t.raw_data[: draw(st.integers(0, len(t.raw_data)))]
+    return model.SerializeToString()
+
+
 filenames = st.one_of(
     st.sampled_from([f"w{ext}" for ext in SUPPORTED_EXTENSIONS] + ["W.SAFETENSORS", "x.PT", "a.b.npz", ".pt",
                                                                    "noext", "w.txt", "w.pkl", "dir/w.pth", ""]),
@@ -437,6 +607,9 @@ TARGETS: dict[str, tuple[object, Callable]] = {
     "safetensors": (st.tuples(safetensors_files(), st.just("w.safetensors"), kinds), lambda c: check_weights(*c)),
     "npz": (st.tuples(npz_files(), st.just("w.npz"), kinds), lambda c: check_weights(*c)),
     "pt": (st.tuples(pt_files(), st.sampled_from(["w.pt", "w.pth"]), kinds), lambda c: check_weights(*c)),
+    "keras": (st.tuples(keras_files(), st.just("m.keras"), kinds), lambda c: check_weights(*c)),
+    "h5": (st.tuples(h5_files(), st.just("m.weights.h5"), kinds), lambda c: check_weights(*c)),
+    "onnx": (st.tuples(onnx_files(), st.just("m.onnx"), kinds), lambda c: check_weights(*c)),
 }
 
 

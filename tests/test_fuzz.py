@@ -10,7 +10,8 @@ import pytest
 
 from benchmarks import fuzz
 
-EXAMPLES = {"sequences": 120, "query": 80, "scene": 40, "bytes": 120, "safetensors": 120, "npz": 80, "pt": 60}
+EXAMPLES = {"sequences": 120, "query": 80, "scene": 40, "bytes": 120, "safetensors": 120, "npz": 80, "pt": 60,
+            "keras": 80, "h5": 60, "onnx": 80}
 
 
 @pytest.mark.parametrize("target", list(fuzz.TARGETS))
@@ -27,6 +28,9 @@ def test_every_format_has_valid_seed_files() -> None:
     for fmt, ext in (("safetensors", "w.safetensors"), ("npz", "w.npz")):
         assert fuzz.check_weights(fuzz.VALID[fmt][0], ext, None) == "model"
     assert fuzz.check_weights(fuzz.VALID["pt"][0], "w.pt", None) == "model"
+    for fmt, ext in (("keras", "m.keras"), ("h5", "m.weights.h5"), ("onnx", "m.onnx")):
+        assert len(fuzz.VALID[fmt]) == 3
+        assert [fuzz.check_weights(data, ext, None) for data in fuzz.VALID[fmt]] == ["model"] * 3
 
 
 def test_a_hang_is_caught_and_counted() -> None:

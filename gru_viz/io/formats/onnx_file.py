@@ -231,11 +231,22 @@ def _tensor(consts, producers, graph_inputs, name, role, node, budget, onnx, num
     return arr
 
 
+# the type each attribute must have (onnx.AttributeProto: FLOAT 1, INT 2, STRING 3, FLOATS 6, STRINGS 8)
+_ATTRIBUTE_TYPES = {"activation_alpha": 6, "activation_beta": 6, "activations": 8, "clip": 1, "direction": 3,
+                    "hidden_size": 2, "layout": 2, "linear_before_reset": 2, "input_forget": 2}
+_TYPE_NAMES = {1: "a float", 2: "an integer", 3: "a string", 6: "a list of floats", 8: "a list of strings"}
+
+
 def _node(n, tensor, helper) -> _Rec:
     """One GRU / LSTM / RNN node read and checked, its weights in PyTorch's layout."""
     op, label = n.op_type, _label(n)
+    for a in n.attribute:
+        if a.name in ATTRIBUTES[op] and a.type != _ATTRIBUTE_TYPES[a.name]:
+            raise WeightsError(f"node {label}: attribute {a.name!r} must be {_TYPE_NAMES[_ATTRIBUTE_TYPES[a.name]]}")
     attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
-    unknown = sorted(set(attrs) - ATTRIBUTES[op])
+    if len(attrs) != len(n.attribute):
+        raise WeightsError(f"node {label} has an attribute twice")
+    unknown = sorted(str(a) for a in set(attrs) - ATTRIBUTES[op])
     if unknown:
         raise WeightsError(f"node {label} has attribute {unknown[0]!r}, which gru-viz does not know")
     direction = attrs.get("direction", b"forward")
@@ -260,7 +271,7 @@ def _node(n, tensor, helper) -> _Rec:
     for key in ("activation_alpha", "activation_beta"):
         if attrs.get(key):
             raise WeightsError(f"node {label}: {key} is set; gru-viz computes the standard activations only")
-    if "clip" in attrs:
+    if "clip" in attrs:  # (the operator has no "no clip" value: any clip is refused)
         raise WeightsError(f"node {label}: clip={attrs['clip']:g} clips the cell's pre-activations to ±"
                            f"{attrs['clip']:g}, which gru-viz does not do")
     if attrs.get("input_forget", 0):
