@@ -241,10 +241,9 @@ def question_section() -> None:
     name, _, exc = pending
     with st.container(border=True):
         st.warning(f"**{name} does not say how to compute it.** {exc.question} Which is it?", icon=":material/help:")
-        cols = st.columns(len(exc.choices))
-        for col, (value, label) in zip(cols, exc.choices.items(), strict=True):
-            col.button(label, key=f"your_model_answer_{value}", on_click=answer, args=(exc.hint, value),
-                       width="stretch")
+        for value, label in exc.choices.items():  # one under the other: the labels stay whole at any width
+            st.button(label, key=f"your_model_answer_{value}", on_click=answer, args=(exc.hint, value),
+                      width="stretch")
         st.caption("If you do not know: Keras's default is reset_after=True. Saving the whole model "
                    "(model.save('model.keras')) records it, and then nobody has to ask.")
 
