@@ -451,8 +451,8 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
         notes.append(f"{chain[-1].name!r} has return_sequences=False: Keras returns only its last step; gru-viz "
                      "shows every step")
     for ly in layers:
-        if ly.cls == "Masking":
-            notes.append(f"{ly.label} is left out: gru-viz runs every step, masked or not")
+        if ly.cls == "Masking" or (ly.cls == "Embedding" and ly.config.get("mask_zero")):
+            notes.append(f"{ly.label} masks steps in Keras; gru-viz runs every step, masked or not")
         if ly.cls == "Bidirectional" or ly.cls in RECURRENT:
             if ly.config.get("stateful"):
                 notes.append(f"{ly.label} is stateful: gru-viz starts every run from the state you choose")
