@@ -29,7 +29,9 @@ def main() -> None:
     left, right = st.columns([3, 2])
     analyses = None
     with left:
-        st.plotly_chart(flow.flow_figure(flows), key="grad_flow")
+        st.plotly_chart(flow.flow_figure(gradients.flow_curves(flows)), key="grad_flow")
+        if note := gradients.overflow_note(flows):
+            st.caption(note)
         with ui.friendly("The (T′, t) map"):
             analyses = gradients.analyses_of(base, kinds, keep_bias)
             start = next(iter(analyses.values())).heat_start
