@@ -22,13 +22,17 @@ if sc is not None:
     parity.parity_badge(sc)
     try:
         with st.spinner("Running the same configuration in PyTorch…"):
-            r64, r32 = parity.scene_report(sc, "float64"), parity.scene_report(sc, "float32")
+            judgement = parity.scene_judgement(sc)
+            r64, r32, note = parity.shown_reports(sc, judgement)
     except parity.TorchMissing as exc:
         st.warning(f"{exc}: there is nothing to compare with. Every other page works without it.",
                    icon=":material/help:")
     else:
         with ui.friendly("The comparison"):
-            parity.verdict(r64)
+            parity.verdict(judgement)
+            parity.parting_section(judgement)
+            if note:
+                st.caption(note)
             parity.metrics(r64, r32)
             parity.tables(r64, r32)
             st.markdown(parity.TOLERANCES)

@@ -60,3 +60,76 @@ def norm_words(value: float, log10: float, overflow_step: int | None, steps: int
         where = f" at t = {overflow_step}, {steps - 1 - overflow_step} steps back from T"
     size = f"≈ **10^{log10:.0f}**" if math.isfinite(log10) else "**past float64's range**"
     return f"{size}: it exploded past float64's largest number ({FLOAT_MAX}){where}"
+
+
+def _limits() -> str:
+    from ..core.parity import FORWARD_TOL, GRADIENT_TOL
+
+    return (f"≤ {FORWARD_TOL:g} forward, ≤ {GRADIENT_TOL:g} for gradients, times the values' size where it "
+            "exceeds 1")
+
+
+def _worst(report) -> tuple[str, float, float] | None:
+    """(label, |Δ|, limit) of a report's worst failure relative to its limit."""
+    bad = report.failures()
+    if not bad:
+        return None
+    row = max(bad, key=lambda r: r.diff / r.limit if r.diff == r.diff else math.inf)
+    return row.label, row.diff, row.limit
+
+
+def _fmt(diff: float) -> str:
+    return "not finite" if diff != diff else sci(diff)
+
+
+def judgement_words(j) -> tuple[str, str]:
+    """("match" | "amplified" | "differs", the verdict in words) for a :class:`gru_viz.core.parity.Judgement`: every
+    number in it is read from the judgement."""
+    full = j.full
+    limits = _limits()
+    if full.passed:
+        return "match", (f"**Matches PyTorch in float64**: {len(full.rows)} quantities, largest difference "
+                         f"{sci(full.worst())} (tolerance {limits}).")
+    T = j.parting.steps if j.parting is not None else None
+    if j.amplified:
+        numbers = sum(r.size for r in j.steps.rows)
+        text = (f"**Matches PyTorch in float64, step by step.** From our state before each step, torch computes "
+                f"every gate and state of all {T} steps ({numbers:,} numbers) within {sci(j.steps.worst())} of "
+                f"ours; over the first {j.window_size} steps, every quantity matches, gradients included (largest "
+                f"difference {sci(j.window.worst())}; tolerance {limits}).")
+        if j.parting.amplified:
+            text += " The whole runs part: " + parting_words(j.parting, "ours", "torch")
+            tp = j.torch_parting
+            if tp is not None and tp.amplified:
+                text += (f" Torch against itself — its module and its own step-by-step code — parts too, at "
+                         f"t = {tp.parts_at}.")
+        over = j.overflowed
+        if over:
+            sides = {r.nonfinite for r in over}
+            where = "on both sides" if sides == {"both"} else "on " + " or ".join(
+                {"both": "both sides", "ours": "our side", "torch": "torch's side"}[x] for x in sorted(sides))
+            names = ", ".join(r.label for r in over[:3]) + (", …" if len(over) > 3 else "")
+            text += (f" On the whole run, {len(over)} {'quantity is' if len(over) == 1 else 'quantities are'} not "
+                     f"finite {where} ({names}): they exploded past float64's largest number ({FLOAT_MAX}), so "
+                     f"they are compared over the first {j.window_size} steps instead.")
+        return "amplified", text
+    bad = full.failures()
+    worst = _worst(full)
+    detail = f"; worst: {worst[0]}, |Δ| = {_fmt(worst[1])} > {worst[2]:.0e}" if worst else ""
+    missing = f"; missing on one side: {', '.join(full.missing[:5])}" if full.missing else ""
+    text = (f"**Differs from PyTorch**: {len(bad)} of {len(full.rows)} quantities exceed the tolerance ({limits})"
+            f"{detail}{missing}.")
+    if j.steps is not None and not j.steps.passed:
+        w = _worst(j.steps)
+        if w:
+            text += (f" From the same state before each step, torch's step still differs from ours (worst: {w[0]}, "
+                     f"|Δ| = {_fmt(w[1])} > {w[2]:.0e}): the equations differ — this is not amplified round-off.")
+    elif j.parting is not None and j.parting.from_start:
+        text += (f" The runs differ from the first step on (|Δ| = {sci(float(j.parting.gap[0]))}): not amplified "
+                 "round-off.")
+    elif j.window is not None and not j.window.passed:
+        w = _worst(j.window)
+        if w:
+            text += (f" Even over the first {j.window_size} steps, before the runs part, {len(j.window.failures())} "
+                     f"quantities differ (worst: {w[0]}, |Δ| = {_fmt(w[1])} > {w[2]:.0e}).")
+    return "differs", text
