@@ -145,12 +145,14 @@ HOSTILE = {
 def test_hostile_typed_sequence(text):
     at = open_page({"source": "typed", "t": "2"})
     assert_clean(at)
+    shown = len(charts(at))
     at.text_area(key="w_seq").set_value(text).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.error, "the page says what is wrong"
     assert "Cannot run the cell on this input" in at.error[0].value
     assert at.text_area(key="w_seq").value == text, "what was typed is kept"
-    assert not charts(at)
+    assert len(charts(at)) == shown, "the last good view stays (greyed)"
+    assert any(c.value == ui.STALE_NOTE for c in at.caption)
     # and it recovers as soon as the input is fixed
     at.text_area(key="w_seq").set_value("0, 1, 0.5").run()
     assert_clean(at)

@@ -403,7 +403,7 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
                    f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example f = 1 never "
                    "forgets.")
         return
-    free = ui.scene(replace(cfg, clamp=""))
+    free = ui.scene(replace(sc.cfg, clamp=""), remember=False)  # the run shown, unclamped (stale or not)
     if free is None:
         return
     text = ", ".join(f"{a.gate} = {a.value:g}" for a in ablations)

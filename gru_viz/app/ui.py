@@ -151,23 +151,66 @@ def _cached_scene(cfg: Config) -> Scene:
     return state.build_scene(cfg)
 
 
-def scene(cfg: Config) -> Scene | None:
-    """The Scene for ``cfg`` (cached), or None after showing what is wrong with the input or weights."""
+def scene(cfg: Config, remember: bool = True) -> Scene | None:
+    """The Scene for ``cfg`` (cached). When the input or weights are wrong: the error, and this session's last good
+    scene marked stale (``Scene.stale``, drawn greyed in :func:`stale_view`) so that nothing the learner was looking
+    at is lost; None when there is none yet. ``remember=False`` for a side run (e.g. the unclamped twin of the
+    scene), which must not become the page's last good scene."""
     session_model = st.session_state.get(SESSION_MODEL)
     try:
         base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
         if cfg.weights == "session" and session_model is not None:
-            return state.build_scene(base, session_model)  # this session's own model: never shared
-        if cfg.weights == "session":
-            base = replace(base, weights="random")
-        return _cached_scene(base)
+            built = state.build_scene(base, session_model)  # this session's own model: never shared
+        else:
+            built = _cached_scene(replace(base, weights="random") if cfg.weights == "session" else base)
+        if remember:
+            st.session_state[LAST_GOOD] = built
+        return built
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
-        return None
+        last = st.session_state.get(LAST_GOOD) if remember else None
+        if last is None or (cfg.weights == "session" and last.model is not session_model):
+            return None  # nothing drawn yet, or it was another model than the one now chosen
+        return replace(last, stale=str(exc))
     except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
                  "please change one and try again.", icon=":material/bug_report:")
         return None
+
+
+LAST_GOOD = "gru_viz_last_good_scene"  # this session's last scene that built: kept, greyed, under an error
+STALE_KEY = "gru_viz_stale"  # the container a stale view is drawn in (Streamlit gives it the class st-key-…)
+STALE_CSS = f"""<style>.st-key-{STALE_KEY} {{ opacity: 0.45; filter: grayscale(0.7); transition: opacity 0.2s; }}
+</style>"""
+STALE_NOTE = ("Greyed out: the last settings that worked, kept so that nothing you were looking at is lost. The "
+              "sidebar keeps what you typed: correct it and the page comes back to life.")
+
+
+@contextlib.contextmanager
+def stale_view(stale: str) -> Iterator[None]:
+    """Draw what is inside greyed out, under a note, when it is the last good view kept under an error
+    (``stale`` is that error; empty: drawn as usual)."""
+    if not stale:
+        yield
+        return
+    st.markdown(STALE_CSS, unsafe_allow_html=True)
+    st.caption(STALE_NOTE)
+    with st.container(key=STALE_KEY):
+        yield
+
+
+def kept(name: str, build: Callable[[], T], what: str = "Cannot run the cells on this input") -> tuple[T | None, str]:
+    """``build()``, remembered as this session's last good ``name``; on a friendly error, the error shown and the
+    last good one returned with that error (for :func:`stale_view`), or None when there is none yet. For pages
+    that draw a line-up rather than a Scene."""
+    slot = f"gru_viz_last_good_{name}"
+    try:
+        value = build()
+    except FRIENDLY_ERRORS as exc:
+        st.error(f"{what}: {exc}", icon=":material/error:")
+        return st.session_state.get(slot), str(exc)
+    st.session_state[slot] = value
+    return value, ""
 
 
 @st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
