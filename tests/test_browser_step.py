@@ -222,7 +222,7 @@ def test_edit_a_weight_in_place(streamlit_server, page, screenshot):
     editor.evaluate("el => el.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(500)
     box = editor.bounding_box()
-    # The grid is a canvas: select row r0, column x0, step down to z0 (W_iz, −20), type over it. The grid
+    # The grid is a canvas: select row r[0], column W·x[0], step down to z[0] (W_iz, −20), type over it. The grid
     # needs a moment between keys to move its focus and open its editor.
     page.mouse.click(box["x"] + 145, box["y"] + 52)
     for key in ("ArrowDown", "2", "0", "Enter"):

@@ -288,10 +288,10 @@ def test_editing_a_weight_recomputes_everything():
     assert_clean(at)
     editor = at.data_editor[0]
     table = editor.value
-    assert list(table.columns)[-3:] == ["h0", "b_i", "b_h"] and table.shape == (3, 4)
+    assert list(table.columns) == ["W·x[0]", "W·h[0]", "b_i", "b_h"] and table.shape == (3, 4)
     assert result(equations(at)["z"]) < 1e-3
     # W_iz: −20 → +20 makes z = σ(20·1 + 10) ≈ 1 at the spike: the latch keeps its 0 instead of writing
-    at.session_state[editor.key] = {"edited_rows": {1: {"x0": 20.0}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[editor.key] = {"edited_rows": {1: {"W·x[0]": 20.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert_clean(at)
     assert cfg(at).weights == "session"
@@ -299,13 +299,14 @@ def test_editing_a_weight_recomputes_everything():
     assert model.params["weight_ih_l0"][1, 0] == 20.0
     assert result(equations(at)["z"]) == pytest.approx(1.0, abs=1e-3)
     assert result(equations(at)["h"]) == pytest.approx(0.0, abs=1e-3)
-    assert at.data_editor[0].value.loc["z0", "x0"] == 20.0  # the editor now starts from the edited model
+    assert at.data_editor[0].value.loc["z[0]", "W·x[0]"] == 20.0  # the editor now starts from the edited model
     assert at.sidebar.selectbox(key="w_weights").value == "session"
 
 
 def test_weights_out_of_range_are_refused():
     at = open_page(state.to_query(state.DEMOS["latch"][2]))
-    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1e6}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"W·x[0]": 1e6}}, "added_rows": [],
+                                               "deleted_rows": []}
     at.run()
     assert not at.exception
     assert any("Cannot use these weights" in e.value for e in at.error)
@@ -352,7 +353,8 @@ def test_play_mode():
 
 def test_session_model_of_another_kind_is_explained():
     at = open_page(state.to_query(state.DEMOS["latch"][2]))
-    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1.0}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"W·x[0]": 1.0}}, "added_rows": [],
+                                               "deleted_rows": []}
     at.run()
     at.sidebar.number_input(key="w_hidden").set_value(3).run()
     assert_clean(at)
