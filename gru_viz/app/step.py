@@ -505,8 +505,9 @@ def weights_editor(cfg: Config, sc: Scene) -> None:
 
 
 def session_model_note(cfg: Config, sc: Scene) -> None:
-    """Say so when the session's own model does not match the sidebar's cell settings."""
+    """Say so when the session's own model is not the cell the sidebar chose before (its controls are disabled)."""
     s = sc.model.spec
     if cfg.weights == "session" and (s.kind != cfg.cell or s.hidden_size != cfg.hidden):
-        st.info(f"Showing this session's own model ({s.describe()}); the sidebar's cell and hidden size apply "
-                "once you pick other weights.", icon=":material/info:")
+        st.info(f"Showing this session's own model ({s.describe()}): it fixes the cell and its size, so the "
+                "sidebar's Cell and Hidden size are greyed out while it is chosen. Pick other Weights to choose "
+                "them again.", icon=":material/info:")

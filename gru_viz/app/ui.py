@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import streamlit as st
 
@@ -247,12 +247,18 @@ def sidebar_controls(cfg: Config) -> Config:
         return cfg
     with st.sidebar:
         st.subheader("Cell")
-        cell = st.selectbox("Cell", KINDS, format_func=KIND_NAMES.get, key=_widget("cell", cfg))
-        variant = cfg.variant
-        if cell == "gru":
-            variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS), format_func=lambda k: GRU_VARIANTS[k].name,
-                                   key=_widget("variant", cfg), help=GRU_VARIANTS[cfg.variant].description)
-        hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+        fixed = fixed_by_weights(st.session_state.get(W + "weights", cfg.weights))
+        if fixed is None:
+            cell = st.selectbox("Cell", KINDS, format_func=KIND_NAMES.get, key=_widget("cell", cfg))
+            variant = cfg.variant
+            if cell == "gru":
+                variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS),
+                                       format_func=lambda k: GRU_VARIANTS[k].name, key=_widget("variant", cfg),
+                                       help=GRU_VARIANTS[cfg.variant].description)
+            hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+        else:  # the weights come with their own cell: show it, greyed out, and keep the config's own choice
+            cell, variant, hidden = cfg.cell, cfg.variant, cfg.hidden
+            fixed_controls(fixed)
 
         st.subheader("Input")
         source = st.segmented_control("Input", state.SOURCES, key=_widget("source", cfg),
@@ -276,7 +282,7 @@ def sidebar_controls(cfg: Config) -> Config:
                           help="Multiplies every W_hh: small fades memory, large saturates or explodes.")
         h0 = st.segmented_control("Initial state h₀", state.H0_CHOICES, key=_widget("h0", cfg)) or cfg.h0
 
-        clamp = _clamp_controls(cfg, cell)
+        clamp = _clamp_controls(cfg, cell if fixed is None else fixed.kind)
         present = st.toggle("Presenter mode", key=_widget("present", cfg),
                             help="Larger type for a projector; the link carries it to every student.")
     new = replace(cfg, cell=cell, variant=variant, hidden=int(hidden), source=source, seq=seq, gen=gen,
@@ -285,6 +291,58 @@ def sidebar_controls(cfg: Config) -> Config:
     if new != cfg:
         commit(new)
     return new
+
+
+class Fixed(NamedTuple):
+    """The architecture that chosen weights come with, and what they are (for the sidebar's words)."""
+
+    kind: str
+    variant: str
+    hidden: int
+    what: str  # "your model 'gru.npz'", "the preset 'The latch'", …
+
+
+def fixed_by_weights(weights: str) -> Fixed | None:
+    """The cell, variant and size that the chosen weights fix (an uploaded, trained or edited model, a preset, a
+    shipped trained model), or None when the sidebar chooses them (random weights)."""
+    kind, _, key = weights.partition(":")
+    if weights == "session":
+        model = st.session_state.get(SESSION_MODEL)
+        if model is None:
+            return None
+        s = model.spec
+        name = st.session_state.get(SESSION_MODEL_NAME, "uploaded")
+        return Fixed(s.kind, s.variant, s.hidden_size, f"your model ({name})")
+    if kind == "preset" and key in PRESETS:
+        s = PRESETS[key].model().spec
+        return Fixed(s.kind, s.variant, s.hidden_size, f"the preset {PRESETS[key].name!r}")
+    if kind == "trained":
+        with contextlib.suppress(ImportError):
+            from ..core.train import CELLS
+            from ..io.trained import TRAINED_PRESETS
+
+            if key in TRAINED_PRESETS:
+                p = TRAINED_PRESETS[key]
+                spec = CELLS[p.cell][1]
+                return Fixed(str(spec["kind"]), str(spec.get("variant", "torch")), p.hidden_size,
+                             f"the trained model {p.name!r}")
+    return None
+
+
+FIXED_KEY = "gru_viz_fixed_"  # widgets that show what the weights fix (not Config fields: never in the link)
+
+
+def fixed_controls(fixed: Fixed) -> None:
+    """Cell, GRU variant and H as the chosen weights fix them: disabled, with the reason."""
+    why = (f"Fixed by {fixed.what}: these weights come with their own cell and size. Pick Random weights below to "
+           "choose them.")
+    st.session_state[FIXED_KEY + "hidden"] = fixed.hidden  # what the disabled widgets show
+    st.selectbox("Cell", [fixed.kind], format_func=KIND_NAMES.get, disabled=True, key=FIXED_KEY + "cell", help=why)
+    if fixed.kind == "gru":
+        st.selectbox("GRU variant", [fixed.variant], format_func=lambda k: GRU_VARIANTS[k].name, disabled=True,
+                     key=FIXED_KEY + "variant", help=why)
+    st.number_input("Hidden size H", 1, 10**6, disabled=True, key=FIXED_KEY + "hidden", help=why)
+    st.caption(f"Cell and size fixed by {fixed.what}; pick Random weights to choose them.")
 
 
 def _generator_params(cfg: Config, gen: str, steps: int) -> str:
