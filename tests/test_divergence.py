@@ -104,6 +104,17 @@ def test_flip_gap_words_follow_the_numbers(query: dict[str, str]) -> None:
         assert p.largest > 1e-9 and "chaotic" in text
 
 
+@pytest.mark.parametrize("variant", ["torch", "reset-before", "z-takes", "after-takes"])
+def test_flip_gap_words_for_every_variant(variant: str) -> None:
+    """Every GRU variant and its z-flipped partner: the same states to round-off on a calm run, and words that say
+    so; on the chaotic link, words that follow where the gap leaves round-off."""
+    for query in (CALM, CHAOTIC):
+        model, x = gru_of({**query, "variant": variant})
+        p = compare.flip_parting(model, x)
+        check_words(p, parting_words(p, "h", "h′"))
+        assert not p.from_start  # never "a different computation": the partner is the same GRU
+
+
 def test_a_different_gru_is_not_called_round_off() -> None:
     model, x = gru_of(CALM)
     other = Model(model.spec, init_params(model.spec, 99))
