@@ -14,16 +14,15 @@ def main() -> None:
     cfg = ui.sidebar_controls(cfg)
     kinds, keep_bias = compare.page_settings()
     base = compare.compare_config(cfg)
-    try:
-        lineup = compare.lineup_of(base, kinds, keep_bias)
-    except ui.FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cells on this input: {exc}", icon=":material/error:")
+    lineup, stale = ui.kept("compare", lambda: compare.lineup_of(base, kinds, keep_bias))
+    if lineup is None:
         return
-    st.caption(compare.describe(lineup))
-    compare.page_notes(cfg)
-    compare.cursor_view(lineup)
-    compare.cost_section(lineup)
-    compare.experiments(lineup)
+    with ui.stale_view(stale):  # greyed: the last good line-up while the input has an error
+        st.caption(compare.describe(lineup))
+        compare.page_notes(cfg)
+        compare.cursor_view(lineup)
+        compare.cost_section(lineup)
+        compare.experiments(lineup)
 
 
 with ui.friendly("The comparison"):

@@ -16,12 +16,17 @@ def main() -> None:
     first, second, third = st.columns([1.3, 1.5, 2.2], vertical_alignment="center")
     kinds, keep_bias = gradients.page_settings(first, second)
     base = compare.compare_config(cfg)
-    try:
-        lineup = gradients.lineup_of(base, kinds, keep_bias)
-        flows = gradients.flows_of(base, kinds, keep_bias)
-    except ui.FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cells on this input: {exc}", icon=":material/error:")
+    built, stale = ui.kept("gradients", lambda: (base, gradients.lineup_of(base, kinds, keep_bias),
+                                                  gradients.flows_of(base, kinds, keep_bias)))
+    if built is None:
         return
+    with ui.stale_view(stale):  # greyed: the last good line-up while the input has an error
+        draw(cfg, *built, third)
+
+
+def draw(cfg, base, lineup, flows, third) -> None:
+    """The page below the settings, for one line-up (the live one, or the last good one kept under an error)."""
+    kinds, keep_bias = lineup.kinds, lineup.keep_bias
     if cfg.clamp:
         st.caption("Gate clamps are off on this page: it shows the cells as they are.")
     with third:
@@ -29,7 +34,9 @@ def main() -> None:
     left, right = st.columns([3, 2])
     analyses = None
     with left:
-        st.plotly_chart(flow.flow_figure(flows), key="grad_flow")
+        st.plotly_chart(flow.flow_figure(gradients.flow_curves(flows)), key="grad_flow")
+        if note := gradients.overflow_note(flows):
+            st.caption(note)
         with ui.friendly("The (T′, t) map"):
             analyses = gradients.analyses_of(base, kinds, keep_bias)
             start = next(iter(analyses.values())).heat_start

@@ -15,23 +15,35 @@ st.set_page_config(page_title="Matches PyTorch · gru-viz", page_icon=":material
 cfg = ui.setup_page("Matches PyTorch")
 
 
-cfg = ui.sidebar_controls(cfg)
-sc = ui.scene(cfg)
-if sc is not None:
+
+
+def draw(sc) -> None:
+    """The comparison of the run on screen."""
     parity.lead(sc)
     parity.parity_badge(sc)
     try:
         with st.spinner("Running the same configuration in PyTorch…"):
-            r64, r32 = parity.scene_report(sc, "float64"), parity.scene_report(sc, "float32")
+            judgement = parity.scene_judgement(sc)
+            r64, r32, note = parity.shown_reports(sc, judgement)
     except parity.TorchMissing as exc:
         st.warning(f"{exc}: there is nothing to compare with. Every other page works without it.",
                    icon=":material/help:")
-    else:
-        with ui.friendly("The comparison"):
-            parity.verdict(r64)
-            parity.metrics(r64, r32)
-            parity.tables(r64, r32)
-            st.markdown(parity.TOLERANCES)
-            parity.code_section(sc, r64.how)
-            parity.nudge_section(sc)
+        return
+    with ui.friendly("The comparison"):
+        parity.verdict(judgement)
+        parity.parting_section(judgement)
+        if note:
+            st.caption(note)
+        parity.metrics(r64, r32)
+        parity.tables(r64, r32)
+        st.markdown(parity.TOLERANCES)
+        parity.code_section(sc, r64.how)
+        parity.nudge_section(sc)
+
+
+cfg = ui.sidebar_controls(cfg)
+sc = ui.scene(cfg)
+if sc is not None:
+    with ui.stale_view(sc.stale):  # greyed: the last good run while the input has an error
+        draw(sc)
 ui.commit(cfg)

@@ -23,12 +23,13 @@ sc = None
 with ui.friendly("Running the cell"):  # bad input is ui.scene's message; anything else, ours
     sc = ui.scene(cfg)
 if sc is not None:
-    st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
-    parity.parity_badge(sc)  # live max |ours − torch|, cached by content
-    for note in sc.notes:
-        st.info(note, icon=":material/info:")
-    step.session_model_note(cfg, sc)
-    step.step_view(sc)
-    if "weights" not in cfg.hidden_parts:
-        with ui.friendly("The weight editor"):
-            step.weights_editor(ui.config(), sc)
+    with ui.stale_view(sc.stale):  # the last good run, greyed, while the input has an error
+        st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
+        parity.parity_badge(sc)  # live max |ours − torch|, cached by content
+        for note in sc.notes:
+            st.info(note, icon=":material/info:")
+        step.session_model_note(cfg, sc)
+        step.step_view(sc)
+        if "weights" not in cfg.hidden_parts and not sc.stale:
+            with ui.friendly("The weight editor"):
+                step.weights_editor(ui.config(), sc)

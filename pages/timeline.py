@@ -17,5 +17,5 @@ cfg = state.normalise(cfg, sc)
 ui.commit(cfg)
 timeline.open_picked_step(cfg)
 
-with ui.friendly("Drawing the timeline"):
+with ui.friendly("Drawing the timeline"), ui.stale_view(sc.stale):  # greyed: the last good run under an error
     timeline.draw(cfg, sc)

@@ -23,9 +23,10 @@ if up is not None:
 sc = ui.scene(cfg)
 your_model.explore_section(cfg, sc)
 if sc is not None:
-    if cfg.weights != "session":  # (with your model, the badge sits under "Explore it")
-        with ui.friendly("The PyTorch check"):
-            parity.parity_badge(sc)
-    with ui.friendly("The export"):
-        your_model.export_section(sc)
+    with ui.stale_view(sc.stale):  # greyed: the last good run while the input has an error
+        if cfg.weights != "session":  # (with your model, the badge sits under "Explore it")
+            with ui.friendly("The PyTorch check"):
+                parity.parity_badge(sc)
+        with ui.friendly("The export"):
+            your_model.export_section(sc)
 ui.commit(cfg)

@@ -9,6 +9,10 @@ The fixtures built on them live in ``tests/conftest.py``.
 - ``wait_for_app(page)``: returns once the Streamlit script run has finished.
 - ``assert_no_error(page)``: fails if an exception / error box / "Traceback" / error modal is visible.
 - ``screenshot(page, name)``: saves ``<screenshots dir>/<name>.png`` and returns the path.
+- ``eventually(read, check)``: Playwright's ``expect.poll`` for Python, for what no ``expect`` reads (a figure's
+  data, the address bar's query, a computed style); ``settled(read)``: a snapshot once it stops changing;
+  ``expect_query(page, expected)``: waits for the link. Every assertion on the page waits: a bare
+  ``inner_text()`` / ``count()`` / ``evaluate()`` followed by an assert is a flaky test on a busy machine.
 
 The selectors below were checked against the streamlit 1.67.0 frontend bundle
 (``streamlit/static/static/js/index.*.js``).
@@ -26,16 +30,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+# How long a browser test waits for the page (expect(), Playwright's actions, eventually()): a chart on a 2-core
+# machine shared with other work took over 30 s at load average 15. Waits end as soon as the page is there.
+WAIT_MS = 60_000
+EXPECT_TIMEOUT_S = WAIT_MS / 1000
 
 CHROMIUM = os.environ.get("GRU_VIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -231,7 +240,7 @@ def _app_state(page: Page) -> str:
         return f"<could not read state: {exc}>"
 
 
-def wait_for_app(page: Page, *, timeout: float = 30_000, settle: float = 250) -> None:
+def wait_for_app(page: Page, *, timeout: float = 60_000, settle: float = 250) -> None:
     """Wait (ms) until the script run is finished: stApp is CONNECTED with script state
     ``notRunning`` (or ``compilationError``), and no running icon / ``stSpinner`` is shown.
 
@@ -268,15 +277,26 @@ def type_sequence(page, text: str, source: str | None = None):
     return area
 
 
-def assert_no_error(page: Page) -> None:
-    """Fail if the page shows an exception, an error box, a Streamlit error modal or "Traceback"."""
-    problems = [f"error box: {t.strip()[:500]}" for t in page.locator(ERROR_BOXES).all_inner_texts()]
-    problems += [
-        f"error modal: {t.strip()[:500]}"
-        for t in page.locator('[data-testid="stDialog"]').filter(has_text=ERROR_MODAL).all_inner_texts()
-    ]
-    if page.get_by_text("Traceback").filter(visible=True).count():
-        problems.append("the text 'Traceback' is visible")
+def assert_no_error(page: Page, timeout: float = 5_000) -> None:
+    """Fail if the page shows an exception, an error box, a Streamlit error modal or "Traceback".
+
+    Each check waits (up to ``timeout`` ms) for the thing to be gone, so an element of the previous run that
+    the frontend is still removing does not count; what stays is reported with its text.
+    """
+    from playwright.sync_api import expect
+
+    problems = []
+    checks = (
+        ("error box", page.locator(ERROR_BOXES)),
+        ("error modal", page.locator('[data-testid="stDialog"]').filter(has_text=ERROR_MODAL)),
+        ("the text 'Traceback' is visible", page.get_by_text("Traceback").filter(visible=True)),
+    )
+    for what, found in checks:
+        try:
+            expect(found).to_have_count(0, timeout=timeout)
+        except AssertionError:
+            texts = [t.strip()[:500] for t in found.all_inner_texts()] if what != checks[2][0] else []
+            problems += [f"{what}: {t}" for t in texts] or [what]
     state = _app_state(page)
     if "compilationError" in state:
         problems.append(f"script did not compile ({state})")
@@ -286,6 +306,68 @@ def assert_no_error(page: Page) -> None:
 def url_query(url: str) -> dict[str, str]:
     """The query string of ``url`` as a dict (the last value of a repeated key), as the pages read it."""
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def eventually(read: Callable[[], T], check: Callable[[T], bool], *, timeout: float = EXPECT_TIMEOUT_S,
+               interval: float = 0.25, what: str = "the page") -> T:
+    """Playwright's ``expect.poll`` for Python (which has none): call ``read()`` until ``check`` holds for its
+    value, and return that value; after ``timeout`` s fail with the last value. A ``read`` that raises (the
+    element is not drawn yet) is tried again."""
+    deadline = time.monotonic() + timeout
+    last: object = "<never read>"
+    error = ""
+    while True:
+        try:
+            value = read()
+            last, error = value, ""
+            if check(value):
+                return value
+        except Exception as exc:  # not there yet
+            error = f" ({type(exc).__name__}: {str(exc)[:300]})"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not get there within {timeout:.0f} s; last value: {last!r}{error}")
+        time.sleep(interval)
+
+
+def settled(read: Callable[[], T], *, quiet: float = 0.6, timeout: float = EXPECT_TIMEOUT_S,
+            what: str = "the page") -> T:
+    """``read()`` once it has stopped changing (the same value twice, ``quiet`` s apart): a snapshot of a page to
+    compare with another one."""
+    deadline = time.monotonic() + timeout
+    before = read()
+    while True:
+        time.sleep(quiet)
+        now = read()
+        if now == before:
+            return now
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} kept changing for {timeout:.0f} s")
+        before = now
+
+
+def stays(read: Callable[[], T], value: T, *, for_s: float = 1.2, interval: float = 0.3,
+          what: str = "the page") -> None:
+    """``read()`` keeps ``value`` for ``for_s`` seconds, sampled every ``interval`` s (what must not change, e.g.
+    a paused animation)."""
+    deadline = time.monotonic() + for_s
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = read()
+        if now != value:
+            raise AssertionError(f"{what} changed: {value!r} → {now!r}")
+
+
+def expect_query(page: Page, expected: Mapping[str, str], *, exact: bool = True,
+                 timeout: float = EXPECT_TIMEOUT_S) -> dict[str, str]:
+    """Wait until the address bar's query is ``expected`` (``exact=False``: holds those keys with those values;
+    a value None: the key is absent); the page writes the link after its run, so a bare read can be early."""
+
+    def holds(query: dict[str, str]) -> bool:
+        if exact:
+            return query == dict(expected)
+        return all(query.get(k) == v if v is not None else k not in query for k, v in expected.items())
+
+    return eventually(lambda: url_query(page.url), holds, timeout=timeout, what=f"the link's query ({expected})")
 
 
 CHART = '[data-testid="stPlotlyChart"]'

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from browser_support import ROOT, VIEWPORT, launch_browser, logs_dir, screenshots_dir, start_server
+from browser_support import ROOT, VIEWPORT, WAIT_MS, launch_browser, logs_dir, screenshots_dir, start_server
 from browser_support import screenshot as take_screenshot
 
 # `import gru_viz` from the repo root, also when pytest is started as `.venv/bin/pytest`
@@ -34,7 +34,7 @@ def streamlit_server() -> Iterator[str]:
         yield url
 
 
-EXPECT_TIMEOUT_MS = 30_000  # Playwright's default is 5 s: too short for a chart on a busy 2-core machine
+EXPECT_TIMEOUT_MS = WAIT_MS  # Playwright's default is 5 s: too short for a chart on a busy 2-core machine
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +59,7 @@ def browser():
 def page(browser, request):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(WAIT_MS)
     try:
         yield page
         report = getattr(request.node, "_gru_viz_call_report", None)

@@ -5,20 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import assert_no_error, start_server, url_query, wait_for_app
+from browser_support import assert_no_error, expect_query, start_server, wait_for_app
 from playwright.sync_api import expect
 
 PAGES = {"compare": "Compare cells", "gradients": "Gradient flow"}
 DEEP = "hidden=16&steps=200&variant=z-takes&scale=1.5&t=120"
 
 
-def charts(page, at_least: int) -> int:
-    """How many Plotly charts the page holds (each draws when scrolled into view), once ``at_least`` are there.
-
-    The frontend may still be adding elements for a moment after the script state says the run finished.
-    """
-    expect(page.get_by_test_id("stPlotlyChart").nth(at_least - 1)).to_be_attached(timeout=30_000)
-    return page.get_by_test_id("stPlotlyChart").count()
+def expect_charts(page, at_least: int) -> None:
+    """Wait until the page holds at least ``at_least`` Plotly charts (each draws when scrolled into view): the
+    frontend may still be adding elements for a moment after the script state says the run finished."""
+    expect(page.get_by_test_id("stPlotlyChart").nth(at_least - 1)).to_be_attached()
 
 
 def screenshot_down(page, screenshot, name: str) -> None:
@@ -45,7 +42,7 @@ def test_page_fresh(streamlit_server, page, screenshot, path):
     open_page(page, f"{streamlit_server}/{path}")
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text(PAGES[path])
     expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first).to_be_visible()
-    assert charts(page, 2) >= 2
+    expect_charts(page, 2)
     screenshot_down(page, screenshot, f"{path}-fresh")
 
 
@@ -55,11 +52,10 @@ def test_cold_deep_link(page, screenshot, path):
     with start_server() as url:  # a fresh server: the first page it serves is this deep link
         open_page(page, f"{url}/{path}?{DEEP}")
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text(PAGES[path])
-        query = url_query(page.url)
-        assert query["hidden"] == "16" and query["t"] == "120" and query["variant"] == "z-takes"
+        expect_query(page, {"hidden": "16", "t": "120", "variant": "z-takes"}, exact=False)
         slider = page.get_by_test_id("stSlider").filter(has_text="Time cursor")
         expect(slider).to_contain_text("120")
-        assert charts(page, 2) >= 2
+        expect_charts(page, 2)
         screenshot_down(page, screenshot, f"{path}-deep-link")
 
 
@@ -73,7 +69,7 @@ def test_compare_experiments_and_minGRU(streamlit_server, page, screenshot):
     page.get_by_role("button", name="Remember the first input").click()
     wait_for_app(page)
     assert_no_error(page)
-    assert charts(page, 4) >= 4
+    expect_charts(page, 4)
     expect(page.get_by_text("A spike at step 5, then zeros")).to_be_visible()
     expect(page.get_by_text("minGRU").first).to_be_visible()
     page.get_by_role("heading", name="Memory experiments").scroll_into_view_if_needed()
@@ -89,10 +85,10 @@ def test_time_cursor_moves_with_the_keyboard(streamlit_server, page, path):
     for t in range(4, 8):  # one step at a time: each key press reruns the page (or the compare page's fragment)
         slider.focus()
         page.keyboard.press("ArrowRight")
-        expect(page).to_have_url(re.compile(rf"[?&]t={t}(&|$)"), timeout=30_000)
+        expect(page).to_have_url(re.compile(rf"[?&]t={t}(&|$)"))
         wait_for_app(page)
     assert_no_error(page)
-    assert charts(page, 2) >= 2
+    expect_charts(page, 2)
 
 
 @pytest.mark.browser
@@ -100,5 +96,5 @@ def test_bad_input_shows_a_message(streamlit_server, page, screenshot):
     page.goto(f"{streamlit_server}/gradients?source=typed&seq=1,%202,%20oops")
     wait_for_app(page)
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("Cannot run the cells")
-    assert page.get_by_text("Traceback").count() == 0
+    expect(page.get_by_text("Traceback")).to_have_count(0)
     screenshot(page, "gradients-bad-input", full_page=False)

@@ -8,11 +8,11 @@ params (adapt them to what the real page shows for ``cell=lstm&t=3``).
 
 from __future__ import annotations
 
+import re
 import textwrap
-from urllib.parse import urlsplit
 
 import pytest
-from browser_support import ROOT, assert_no_error, start_server, url_query, wait_for_app
+from browser_support import ROOT, assert_no_error, expect_query, start_server, wait_for_app
 from playwright.sync_api import expect
 
 from gru_viz.app.ui import PAGES
@@ -21,10 +21,11 @@ NAV_LABELS = [label for _, label, _ in PAGES]  # our own sidebar menu (gru_viz.a
 PARAMS = {"cell": "lstm", "t": "3"}
 
 
-def nav_labels(page) -> list[str]:
-    # Each link's text is "<material icon ligature>\n\n<label>".
+def expect_nav(page) -> None:
+    """Our menu, in order (waits for it: a bare all_inner_texts() read [] on a loaded machine)."""
     links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink")
-    return [t.split("\n")[-1].strip() for t in links.all_inner_texts()]
+    # Each link's text is "<material icon ligature><label>" ("homeHome"): the label ends it.
+    expect(links).to_have_text([re.compile(rf"{re.escape(label)}\s*$") for label in NAV_LABELS])
 
 
 def test_streamlit_menu_is_ours():
@@ -39,7 +40,7 @@ def test_home_page_loads(streamlit_server, page, screenshot):
     wait_for_app(page)
     assert_no_error(page)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("gru-viz")
-    assert nav_labels(page) == NAV_LABELS
+    expect_nav(page)
     screenshot(page, "home")
 
 
@@ -52,12 +53,11 @@ def test_cold_deep_link_lands_on_page_with_params(page, screenshot, path, headin
         assert_no_error(page)
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text(heading)
         # The URL keeps its path and query string.
-        final = urlsplit(page.url)
-        assert final.path == f"/{path}"
-        assert url_query(page.url) == PARAMS
+        expect(page).to_have_url(re.compile(rf"/{path}\?"))
+        expect_query(page, PARAMS)
         # Our menu is drawn with its names (Streamlit's file-name menu is switched off).
-        assert nav_labels(page) == NAV_LABELS
-        assert page.get_by_test_id("stSidebarNav").count() == 0
+        expect_nav(page)
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
         if path == "step":  # the page shows the linked step of an LSTM
             expect(page.get_by_text("Step t = 3 of 0")).to_be_visible()
             expect(page.get_by_text("Equations · LSTM")).to_be_visible()

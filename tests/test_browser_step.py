@@ -13,10 +13,13 @@ from browser_support import (
     CHART,
     ERROR_BOXES,
     assert_no_error,
+    eventually,
+    expect_query,
     open_with_charts,
+    settled,
     start_server,
+    stays,
     type_sequence,
-    url_query,
     wait_for_app,
 )
 from playwright.sync_api import expect
@@ -24,10 +27,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 STRIP = re.compile(r"Step t = (\d+) of 0")
-
-
-def query(page) -> dict[str, str]:
-    return url_query(page.url)
 
 
 def open_step(page, base: str, params: str = "") -> None:
@@ -42,25 +41,41 @@ def labels(page, chart: int = 0) -> list[str]:
     return [t.replace("\u200b", "") for t in texts]  # Plotly pads <sub> with zero-width spaces
 
 
-def label(page, name: str, chart: int = 0) -> str:
-    """The value text of one wire, e.g. label(page, "ht") → "−0.018"."""
+def label_now(page, name: str, chart: int = 0) -> str:
+    """The value text of one wire as drawn now, e.g. label_now(page, "ht") → "−0.018" (raises if not drawn)."""
     for text in labels(page, chart):
         if text.startswith(name + " = "):
             return text.split(" = ", 1)[1]
     raise AssertionError(f"no label {name!r} in {labels(page, chart)}")
 
 
-def step_shown(page) -> int:
-    text = page.get_by_test_id("stMarkdown").filter(has_text=STRIP).first.inner_text()
-    return int(STRIP.search(text).group(1))
+def label(page, name: str, chart: int = 0) -> str:
+    """The value text of one wire, once it is drawn."""
+    return eventually(lambda: label_now(page, name, chart), bool, what=f"the label {name!r}")
+
+
+def expect_label(page, name: str, value: str, chart: int = 0) -> None:
+    """Wait until wire ``name`` reads ``value`` (the circuit redraws after the run has finished)."""
+    eventually(lambda: label_now(page, name, chart), lambda v: v == value, what=f"the label {name!r} = {value!r}")
+
+
+def label_changes(page, name: str, old: str) -> str:
+    """Wait until wire ``name`` no longer reads ``old``; return what it reads then."""
+    return eventually(lambda: label_now(page, name), lambda v: v != old, what=f"the label {name!r} ≠ {old!r}")
+
+
+def expect_step(page, t: int) -> None:
+    """The header strip says step ``t`` (and then the cursor in the link says so too)."""
+    expect(page.get_by_test_id("stMarkdown").filter(has_text=STRIP).first).to_contain_text(f"Step t = {t} of 0")
+    expect_query(page, {"t": str(t) if t else None}, exact=False)
 
 
 def assert_charts_rendered(page, count: int) -> None:
     plots = page.locator(f"{CHART} .js-plotly-plot")
     expect(plots).to_have_count(count)
     for k in range(count):
-        assert plots.nth(k).locator(".main-svg").count() >= 1
-        assert plots.nth(k).locator("g.trace").count() >= 1, f"chart {k} has nothing drawn"
+        expect(plots.nth(k).locator(".main-svg").first).to_be_attached()
+        expect(plots.nth(k).locator("g.trace").first).to_be_attached()  # something is drawn
 
 
 def show(page, selector: str = CHART) -> None:
@@ -74,9 +89,10 @@ def test_fresh_server_renders_the_page(page, screenshot):
         open_step(page, url)
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
         assert_charts_rendered(page, 2)  # circuit, unit bars
-        assert len(labels(page)) >= 10 and label(page, "z")
+        eventually(lambda: labels(page), lambda shown: len(shown) >= 10, what="the circuit's labels")
+        label(page, "z")
         expect(page.locator(".katex").first).to_be_visible()
-        assert step_shown(page) == 0
+        expect_step(page, 0)
         screenshot(page, "step-fresh", full_page=False)
 
 
@@ -84,9 +100,10 @@ def test_cold_deep_link_keeps_its_settings(page, screenshot):
     params = "cell=lstm&hidden=8&t=7&unit=3"
     with start_server() as url:
         open_step(page, url, params)
-        assert query(page) == {"cell": "lstm", "hidden": "8", "t": "7", "unit": "3"}
-        assert step_shown(page) == 7
-        assert label(page, "ct") and label(page, "f")  # the LSTM circuit
+        expect_query(page, {"cell": "lstm", "hidden": "8", "t": "7", "unit": "3"})
+        expect_step(page, 7)
+        label(page, "ct")  # the LSTM circuit
+        label(page, "f")
         expect(page.get_by_text("numbers of unit 3, step t = 7")).to_be_visible()
         show(page)
         screenshot(page, "step-deep-link-lstm", full_page=False)
@@ -94,22 +111,24 @@ def test_cold_deep_link_keeps_its_settings(page, screenshot):
 
 def test_step_forward_and_back(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "t=3&hidden=6")
+    expect_step(page, 3)
     h3 = label(page, "ht")
     page.get_by_test_id("stButton").get_by_role("button", name="Next").click()
     wait_for_app(page)
-    assert step_shown(page) == 4 and query(page)["t"] == "4"
-    h4 = label(page, "ht")
-    assert h4 != h3, "the circuit shows the new step's values"
-    assert label(page, "ht−1") == h3, "h_t of step 3 is h_{t-1} of step 4"
+    expect_step(page, 4)
+    label_changes(page, "ht", h3)  # the circuit shows the new step's values
+    expect_label(page, "ht−1", h3)  # h_t of step 3 is h_{t-1} of step 4
     screenshot(page, "step-next", full_page=False)
     page.locator("body").press("n")  # keyboard shortcut
     wait_for_app(page)
-    assert step_shown(page) == 5
+    expect_step(page, 5)
     page.get_by_test_id("stButton").get_by_role("button", name="Prev").click()
     wait_for_app(page)
+    expect_step(page, 4)
     page.get_by_test_id("stButton").get_by_role("button", name="Prev").click()
     wait_for_app(page)
-    assert step_shown(page) == 3 and label(page, "ht") == h3
+    expect_step(page, 3)
+    expect_label(page, "ht", h3)
     assert_no_error(page)
     screenshot(page, "step-back", full_page=False)
 
@@ -121,8 +140,8 @@ def test_play_animates_in_the_browser(streamlit_server, page, screenshot):
     plot = page.locator(f"{CHART} .js-plotly-plot")
     expect(plot).to_have_count(1)
     active = "gd => gd._fullLayout.sliders[0].active"
-    assert plot.evaluate(active) == 2
-    before = labels(page)
+    eventually(lambda: plot.evaluate(active), lambda frame: frame == 2, what="the animation's first frame")
+    before = settled(lambda: labels(page), what="the first frame's labels")
     show(page)
     screenshot(page, "step-play-ready", full_page=False)
     plot.locator("g.updatemenu-button").filter(has_text="Play").click()
@@ -131,29 +150,27 @@ def test_play_animates_in_the_browser(streamlit_server, page, screenshot):
         "._fullLayout.sliders[0].active >= 5",
         timeout=10_000,
     )
-    assert labels(page) != before, "the frame labels changed"
-    assert page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state") == "notRunning", (
-        "playing needs no server run"
-    )
+    eventually(lambda: labels(page), lambda now: now != before, what="the frame labels")  # they changed
+    # playing needs no server run
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
     plot.locator("g.updatemenu-button").filter(has_text="Pause").click()
-    page.wait_for_timeout(300)
-    paused = plot.evaluate(active)
-    page.wait_for_timeout(1200)
-    assert plot.evaluate(active) == paused
+    paused = settled(lambda: plot.evaluate(active), quiet=0.4, what="the paused frame")
+    stays(lambda: plot.evaluate(active), paused, for_s=1.2, what="the paused animation's frame")
     screenshot(page, "step-play-paused", full_page=False)
     assert_no_error(page)
 
 
 def test_switch_cell_type(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "t=5")
-    assert label(page, "r")
+    label(page, "r")
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("combobox", name="Cell", exact=True).click()
     page.get_by_role("option", name="minGRU", exact=True).click()
     wait_for_app(page)
     assert_no_error(page)
-    assert query(page)["cell"] == "mingru"
-    assert label(page, "z·n") and not any(t.startswith("r = ") for t in labels(page))
+    expect_query(page, {"cell": "mingru"}, exact=False)
+    eventually(lambda: labels(page), lambda shown: any(t.startswith("z·n = ") for t in shown)
+               and not any(t.startswith("r = ") for t in shown), what="minGRU's circuit (z·n, no r)")
     expect(page.get_by_text("Equations · minGRU")).to_be_visible()
     show(page)
     screenshot(page, "step-mingru", full_page=False)
@@ -164,13 +181,13 @@ def test_typed_text_sequence(streamlit_server, page, screenshot):
     type_sequence(page, "gates <3", source="text")
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
-    assert step_shown(page) == 1
-    assert label(page, "xt") == "'a'"
-    chips = page.get_by_test_id("stMarkdown").filter(has_text=STRIP).first.locator("span[title]").all_inner_texts()
-    assert chips == ["g", "a", "t", "e", "s", "␣", "<", "3"]
+    expect_step(page, 1)
+    expect_label(page, "xt", "'a'")
+    chips = page.get_by_test_id("stMarkdown").filter(has_text=STRIP).first.locator("span[title]")
+    expect(chips).to_have_text(["g", "a", "t", "e", "s", "␣", "<", "3"])
     page.get_by_test_id("stButton").get_by_role("button", name="Next").click()
     wait_for_app(page)
-    assert label(page, "xt") == "'t'"
+    expect_label(page, "xt", "'t'")
     screenshot(page, "step-typed-text", full_page=False)
 
 
@@ -181,19 +198,20 @@ def test_hostile_text_keeps_what_was_typed(streamlit_server, page, screenshot):
     error = page.locator(ERROR_BOXES)
     expect(error).to_have_count(1)
     expect(error).to_contain_text("'x' is not a number")
-    assert page.get_by_test_id("stException").count() == 0
+    expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(area).to_have_value("1,,x")
     screenshot(page, "step-hostile-input", full_page=False)
 
 
 def test_predict_then_reveal(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "predict=1&t=6&hidden=1")
-    assert label(page, "z") == "?" and label(page, "ht") == "?"
-    assert label(page, "ht−1") != "?"
+    expect_label(page, "z", "?")
+    expect_label(page, "ht", "?")
+    label_changes(page, "ht−1", "?")  # the state it starts from is shown
     screenshot(page, "step-predict", full_page=False)
     page.get_by_role("button", name="Reveal").click()
     wait_for_app(page)
-    assert label(page, "z") != "?"
+    label_changes(page, "z", "?")
     expect(page.get_by_text("(you: 0.50")).to_have_count(1)
     screenshot(page, "step-revealed", full_page=False)
     assert_no_error(page)
@@ -202,14 +220,14 @@ def test_predict_then_reveal(streamlit_server, page, screenshot):
 def test_presenter_mode_is_legible(page, screenshot, streamlit_server):
     open_step(page, streamlit_server, "present=1&hidden=8&t=4")
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-    size = page.locator(f"{CHART} .js-plotly-plot").first.evaluate(
-        "gd => parseFloat(gd.querySelector('g.textpoint text').style.fontSize)"
-    )
-    assert size >= 16, "diagram labels are projector-sized"
+    plot = page.locator(f"{CHART} .js-plotly-plot").first
+    eventually(lambda: plot.evaluate("gd => parseFloat(gd.querySelector('g.textpoint text').style.fontSize)"),
+               lambda size: size >= 16, what="the diagram's label size (projector-sized)")
     main = page.get_by_test_id("stMain")
-    assert main.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "nothing overflows sideways"
-    box = page.locator(f"{CHART}").first.bounding_box()
-    assert box["width"] >= 600
+    eventually(lambda: main.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), bool,
+               what="the main area without sideways overflow")
+    eventually(lambda: page.locator(CHART).first.bounding_box()["width"], lambda width: width >= 600,
+               what="the diagram's width")
     screenshot(page, "step-presenter", full_page=False)
     show(page, ".katex")
     screenshot(page, "step-presenter-equations", full_page=False)
@@ -217,20 +235,22 @@ def test_presenter_mode_is_legible(page, screenshot, streamlit_server):
 
 def test_edit_a_weight_in_place(streamlit_server, page, screenshot):
     open_step(page, streamlit_server, "hidden=1&source=typed&seq=0,+0,+0,+1,+0,+0&weights=preset:latch&t=3")
-    assert label(page, "z") == "4.54e−05" and label(page, "ht") == "1.000"  # the latch writes the spike
+    expect_label(page, "z", "4.54e−05")  # the latch writes the spike
+    expect_label(page, "ht", "1.000")
     editor = page.get_by_test_id("stDataFrame")
+    expect(editor).to_be_visible()
     editor.evaluate("el => el.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(500)
-    box = editor.bounding_box()
-    # The grid is a canvas: select row r0, column x0, step down to z0 (W_iz, −20), type over it. The grid
+    box = settled(editor.bounding_box, quiet=0.3, what="the weight editor's position")
+    # The grid is a canvas: select row r[0], column W·x[0], step down to z[0] (W_iz, −20), type over it. The grid
     # needs a moment between keys to move its focus and open its editor.
     page.mouse.click(box["x"] + 145, box["y"] + 52)
     for key in ("ArrowDown", "2", "0", "Enter"):
         page.wait_for_timeout(250)
         page.keyboard.press(key)
     wait_for_app(page)
-    page.wait_for_function("() => location.search.includes('weights=session')", timeout=30_000)
+    page.wait_for_function("() => location.search.includes('weights=session')")
     wait_for_app(page)
     assert_no_error(page)
-    assert label(page, "z") == "1.000" and label(page, "ht") == "9.36e−14"  # now z keeps: nothing is written
+    expect_label(page, "z", "1.000")  # now z keeps: nothing is written
+    expect_label(page, "ht", "9.36e−14")
     screenshot(page, "step-edited-weight", full_page=False)

@@ -4,13 +4,15 @@ typed text shows as character ticks, a click on a heatmap column opens that step
 
 from __future__ import annotations
 
+import re
 import time
-from urllib.parse import urlsplit
 
 import pytest
 from browser_support import (
     CHART,
     assert_no_error,
+    eventually,
+    expect_query,
     open_with_charts,
     start_server,
     type_sequence,
@@ -20,11 +22,6 @@ from browser_support import (
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-
-def query(page) -> dict[str, str]:
-    return url_query(page.url)
 
 
 def open_timeline(page, base: str, params: str = "") -> None:
@@ -37,9 +34,9 @@ def assert_charts_rendered(page, heatmaps: int) -> None:
     expect(plots).to_have_count(3)
     timeline, units, pca = (plots.nth(i) for i in range(3))
     expect(timeline.locator("g.hm image")).to_have_count(heatmaps)  # heatmaps draw as SVG <image>
-    assert (timeline.locator("g.hm image").first.get_attribute("href") or "").startswith("data:image/")
-    assert units.locator("g.scatterlayer path.js-line").count() >= 1
-    assert pca.locator("g.scatterlayer path.point").count() >= 2
+    expect(timeline.locator("g.hm image").first).to_have_attribute("href", re.compile(r"^data:image/"))
+    expect(units.locator("g.scatterlayer path.js-line").first).to_be_attached()
+    expect(pca.locator("g.scatterlayer path.point").nth(1)).to_be_attached()  # at least two points
 
 
 def show_chart_top(page) -> None:
@@ -78,7 +75,7 @@ def test_fresh_server_renders_the_page(page, screenshot):
         open_timeline(page, url)
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Timeline")
         assert_charts_rendered(page, heatmaps=4)  # r, z, n, h
-        assert urlsplit(page.url).path == "/timeline"
+        expect(page).to_have_url(re.compile(r"/timeline(\?|$)"))
         screenshot(page, "timeline-fresh", full_page=False)
 
 
@@ -87,7 +84,7 @@ def test_cold_deep_link_keeps_its_settings(page, screenshot):
     with start_server() as url:
         open_timeline(page, url, params)
         assert_charts_rendered(page, heatmaps=7)  # one-hot input + i f g o c h
-        assert query(page) == {"cell": "lstm", "hidden": "3", "source": "text", "seq": "to be, or not", "t": "5"}
+        expect_query(page, {"cell": "lstm", "hidden": "3", "source": "text", "seq": "to be, or not", "t": "5"})
         expect(page.get_by_text("LSTM with H = 3 on 13 steps of typed text")).to_be_visible()
         show_chart_top(page)
         screenshot(page, "timeline-deep-link-lstm-text", full_page=False)
@@ -99,11 +96,11 @@ def test_typed_text_becomes_character_ticks(streamlit_server, page, screenshot):
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
     expect(page.get_by_text("on 8 steps of typed text")).to_be_visible()
-    ticks = page.locator(f"{CHART} .js-plotly-plot").first.evaluate(
-        "gd => Array.from(gd.querySelectorAll('.xaxislayer-above .xtick text')).map(t => t.textContent)"
-    )
-    assert ticks[:8] == ["g", "a", "t", "e", "s", "␣", "<", "3"], ticks
-    assert query(page)["seq"] == "gates <3" and query(page)["source"] == "text"
+    plot = page.locator(f"{CHART} .js-plotly-plot").first
+    eventually(lambda: plot.evaluate(
+        "gd => Array.from(gd.querySelectorAll('.xaxislayer-above .xtick text')).map(t => t.textContent)"),
+        lambda ticks: ticks[:8] == ["g", "a", "t", "e", "s", "␣", "<", "3"], what="the character ticks")
+    expect_query(page, {"seq": "gates <3", "source": "text"}, exact=False)
     show_chart_top(page)
     screenshot(page, "timeline-typed-text", full_page=False)
 
@@ -112,12 +109,11 @@ def test_click_a_heatmap_column_opens_step_through(streamlit_server, page, scree
     open_timeline(page, streamlit_server, "hidden=3&steps=30")
     show_chart_top(page)
     click_step(page, row=3, step=17, unit_fraction=0.2)  # the z heatmap, near unit 0, at t = 17
-    page.wait_for_url("**/step?**", timeout=30_000)
+    page.wait_for_url("**/step?**")
     wait_for_app(page)
     assert_no_error(page)
-    assert urlsplit(page.url).path == "/step"
-    assert query(page)["t"] == "17"
-    assert query(page)["steps"] == "30" and query(page)["hidden"] == "3"  # the rest of the config travels too
+    expect(page).to_have_url(re.compile(r"/step\?"))
+    expect_query(page, {"t": "17", "steps": "30", "hidden": "3"}, exact=False)  # the rest of the config too
     screenshot(page, "timeline-click-landed-on-step", full_page=False)
 
     # Coming back shows the timeline again (the old click does not send us off a second time) …
@@ -126,14 +122,14 @@ def test_click_a_heatmap_column_opens_step_through(streamlit_server, page, scree
     page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
     page.wait_for_timeout(1000)
     wait_for_app(page)
-    assert urlsplit(page.url).path == "/timeline"
-    assert query(page)["t"] == "17"  # … and marks the step as the cursor
+    expect(page).to_have_url(re.compile(r"/timeline\?"))
+    expect_query(page, {"t": "17"}, exact=False)  # … and marks the step as the cursor
     # A click on the input row works as well.
     show_chart_top(page)
     click_step(page, row=1, step=4)
-    page.wait_for_url("**/step?**", timeout=30_000)
+    page.wait_for_url("**/step?**")
     wait_for_app(page)
-    assert query(page)["t"] == "4"
+    expect_query(page, {"t": "4"}, exact=False)
 
 
 def test_5000_steps_stay_usable(streamlit_server, page, screenshot):
@@ -147,8 +143,9 @@ def test_5000_steps_stay_usable(streamlit_server, page, screenshot):
     page.locator(CHART).first.scroll_into_view_if_needed()
     screenshot(page, "timeline-5000-steps", full_page=False)
     click_step(page, row=5, step=2500)
-    page.wait_for_url("**/step?**", timeout=30_000)
-    assert abs(int(query(page)["t"]) - 2500) <= 10  # the middle step of the clicked block
+    page.wait_for_url("**/step?**")
+    eventually(lambda: int(url_query(page.url)["t"]), lambda t: abs(t - 2500) <= 10,
+               what="the clicked step (the middle of its block)")
 
 
 def test_presenter_mode_and_export_section(streamlit_server, page, screenshot):
@@ -166,7 +163,7 @@ def test_presenter_mode_and_export_section(streamlit_server, page, screenshot):
     expander.get_by_role("button", name="Prepare PNG").last.click()
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download() as download:
         expander.get_by_role("button", name="Download PNG").click()
     path = download.value.path()
     with open(path, "rb") as f:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import urlsplit
 
 import pytest
-from browser_support import assert_no_error, url_query, wait_for_app
+from browser_support import assert_no_error, eventually, expect_query, wait_for_app
 from playwright.sync_api import expect
 
 MAIN = '[data-testid="stMain"]'
@@ -47,7 +46,8 @@ def open_train(page, url: str) -> None:
 
 
 def progress(page) -> tuple[int, str]:
-    """The progress bar's value (0–100, −1 before it shows) and its text."""
+    """The progress bar's value (0–100, −1 before it shows) and its text, as drawn now: read it in a loop with a
+    deadline (``eventually``), never once before an assert."""
     bar = page.locator(PROGRESS)
     if not bar.count():
         return -1, ""
@@ -69,7 +69,7 @@ def screenshot_down(page, screenshot, name: str) -> None:
 
 
 def charts_render(page) -> None:
-    expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first).to_be_visible()
 
 
 @pytest.mark.browser
@@ -101,7 +101,7 @@ def test_train_watch_the_curves_grow_then_open_on_step_through(streamlit_server,
     assert drawn and drawn[0] < 300, points  # the curve was drawn before the run ended …
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=90_000)
     wait_for_app(page)
-    assert page.evaluate(GRU_POINTS_JS) == 300  # … and holds every step at the end
+    eventually(lambda: page.evaluate(GRU_POINTS_JS), lambda n: n == 300, what="the GRU's curve at the end")
     assert_no_error(page)
     charts_render(page)
     screenshot_down(page, screenshot, "train-done")
@@ -109,9 +109,8 @@ def test_train_watch_the_curves_grow_then_open_on_step_through(streamlit_server,
     page.get_by_role("button", name="Step through").first.click()  # the GRU's card comes first
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
-    query = url_query(page.url)
-    assert urlsplit(page.url).path.endswith("/step")
-    assert query["weights"] == "session" and query["hidden"] == "32" and query["source"] == "typed"
+    expect(page).to_have_url(re.compile(r"/step\?"))
+    expect_query(page, {"weights": "session", "hidden": "32", "source": "typed"}, exact=False)
     expect(page.get_by_text("GRU, input 2, hidden 32").first).to_be_visible()
     charts_render(page)
     wait_for_app(page)
@@ -125,20 +124,17 @@ def test_stop_keeps_what_was_learned_and_opens_on_the_timeline(streamlit_server,
     set_number(page, "Steps", 5000)
     set_number(page, "Length T", 100)
     button(page, "Start").click()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and progress(page)[0] < 1:
-        page.wait_for_timeout(300)
-    assert progress(page)[0] >= 1
+    eventually(lambda: progress(page)[0], lambda value: value >= 1, timeout=60, what="the progress bar")
     button(page, "Stop").click()
     # the Stop lands after the chunk in progress; the timeout is for a machine under heavy load
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=90_000)
     wait_for_app(page)
-    _, text = progress(page)
-    assert text.startswith("Stopped"), text
-    made = steps_done(text)
+    bar = page.get_by_test_id("stProgress").first
+    expect(bar).to_contain_text(re.compile(r"^Stopped"))
+    made = steps_done(bar.inner_text())  # final once it says Stopped
     assert 0 < made < 5000
     page.wait_for_timeout(2000)  # nothing trains on after a Stop
-    assert steps_done(progress(page)[1]) == made
+    expect(bar).to_contain_text(f"step {made} of")
     expect(page.get_by_text("stopped early")).to_be_visible()
     assert_no_error(page)
     screenshot_down(page, screenshot, "train-stopped")
@@ -146,8 +142,7 @@ def test_stop_keeps_what_was_learned_and_opens_on_the_timeline(streamlit_server,
     page.get_by_role("button", name="Timeline").nth(1).click()  # the LSTM's card
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Timeline")
-    query = url_query(page.url)
-    assert query["cell"] == "lstm" and query["weights"] == "session"
+    expect_query(page, {"cell": "lstm", "weights": "session"}, exact=False)
     charts_render(page)
     wait_for_app(page)
     assert_no_error(page)
@@ -180,8 +175,7 @@ def test_home_opens_a_trained_preset(streamlit_server, page, screenshot):
     card.get_by_role("link", name="Step through it").click()
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
-    query = url_query(page.url)
-    assert query["weights"] == "trained:gru-anomaly"
+    expect_query(page, {"weights": "trained:gru-anomaly"}, exact=False)
     charts_render(page)
     wait_for_app(page)
     assert_no_error(page)

@@ -277,7 +277,16 @@ def torch_flow(spec, params, x, h0, ablations, layer, direction):
         lambda delta: ref.run(spec, P, xt, h0t, ablations, perturb={key: delta})[0][-1],
         torch.zeros(T, 1, H_out, dtype=torch.float64),
     )  # (D·H_out, T, 1, H_out)
-    return Jh.pow(2).sum(dim=(0, 2, 3)).sqrt().numpy(), Jx.pow(2).sum(dim=(0, 2)).sqrt().numpy()
+    return _scaled_norm(Jh, (0, 2, 3)), _scaled_norm(Jx, (0, 2))
+
+
+def _scaled_norm(J: torch.Tensor, dims: tuple[int, ...]) -> np.ndarray:
+    """Frobenius norms over ``dims``, scaled by the largest entry first so that entries up to 1e308 do not
+    overflow when squared (torch's own autograd entries, exactly as computed)."""
+    J = J.movedim(1, 0).reshape(J.shape[1], -1)  # time first
+    peak = J.abs().amax(dim=1, keepdim=True)
+    safe = torch.where((peak > 0) & torch.isfinite(peak), peak, torch.ones_like(peak))
+    return (safe[:, 0] * (J / safe).pow(2).sum(dim=1).sqrt()).numpy()
 
 
 FLOW_CONFIGS = {
@@ -450,3 +459,74 @@ def test_step_jacobian_chain_is_gradient_flow():
         norms[t] = np.linalg.norm(chain)
         chain = chain @ J[t]
     np.testing.assert_allclose(gradient_flow(model, x, h0).dh, norms, rtol=0, atol=ATOL)
+
+
+# ---------------------------------------------------------------------------------- exploding past 1e308
+
+
+def exploding_rnn(T: int, directions: int = 1) -> tuple[Model, np.ndarray]:
+    """A tanh RNN whose state stays exactly 0 (zero input, biases and h0), so every step's Jacobian is W_hh = 10 I:
+    ‖∂h_T/∂h_t‖ = 10^(T−1−t) · √2 exactly, past float64's 1.8e308 for t < T − 309, while the forward stays finite."""
+    spec = Spec("rnn", 1, 2, bidirectional=directions == 2)
+    params = {k: np.zeros_like(v) for k, v in ref.random_params(spec, 0).items()}
+    for key in params:
+        if key.startswith("weight_hh"):
+            params[key] = 10.0 * np.eye(2)
+        elif key.startswith("weight_ih"):
+            params[key] = np.array([[1.0], [0.5]])
+    return Model(spec, params), np.zeros((T, 1))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("chunk", [128, 400, 7])
+def test_an_exploding_gradient_is_followed_past_float64_exactly(chunk, monkeypatch):
+    """The chunked pass rescales by powers of two: log10 ‖∂h_T/∂h_t‖ is exact past 1e308, the norm itself is +inf
+    there (never NaN), and no RuntimeWarning reaches the log. A chunk of 400 overflows inside: redone in halves."""
+    monkeypatch.setattr(grad_module, "FLOW_CHUNK", chunk)
+    T = 400
+    model, x = exploding_rnn(T)
+    flow = gradient_flow(model, x)
+    back = T - 1 - np.arange(T)
+    np.testing.assert_allclose(flow.log10_dh, back + np.log10(np.sqrt(2)), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(flow.log10_dx, back + np.log10(np.sqrt(1.25)), rtol=0, atol=1e-12)
+    assert not np.isnan(flow.dh).any() and not np.isnan(flow.dx).any()
+    past = back + np.log10(np.sqrt(2)) > grad_module.LOG10_FLOAT_MAX
+    assert np.isinf(flow.dh[past]).all() and np.isfinite(flow.dh[~past]).all()
+    assert flow.overflow_step == int(np.flatnonzero(past)[-1]) == 90
+    np.testing.assert_allclose(flow.dh[~past], 10.0 ** back[~past] * np.sqrt(2), rtol=1e-13)
+
+
+def test_an_exploding_gradient_matches_torch_where_torch_is_finite():
+    """Exactness against torch autograd on the steps where float64 can hold the Jacobian."""
+    T = 330
+    model, x = exploding_rnn(T)
+    flow = gradient_flow(model, x, np.zeros((1, 2)))
+    dh, dx = torch_flow(model.spec, model.params, x, np.zeros((1, 2)), (), 0, 0)
+    finite = np.isfinite(dh)
+    assert finite.sum() > 300 and not finite.all()  # torch's entries overflow on the earliest steps
+    np.testing.assert_allclose(flow.dh[finite], dh[finite], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(flow.dx[np.isfinite(dx)], dx[np.isfinite(dx)], rtol=1e-13, atol=0)
+    assert np.isinf(flow.dh[~finite]).all()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_an_exploding_gradient_in_one_pass_is_inf_not_nan():
+    """The whole-run pass (bidirectional, clamps) cannot rescale: past 1e308 is +inf, never NaN, and silent."""
+    model, x = exploding_rnn(400, directions=2)
+    flow = gradient_flow(model, x)
+    assert not np.isnan(flow.dh).any() and np.isinf(flow.dh[:80]).all() and np.isfinite(flow.dh[-300:]).all()
+    assert flow.overflow_step is not None and 80 <= flow.overflow_step <= 91
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_backward_of_a_chaotic_run_is_silent():
+    """BPTT over the app's saturated RNN link (scale 5, H = 64, 5000 steps), whose gradient overflows: non-finite
+    results and no warning in the log; gradient_flow follows it exactly (finite log10 everywhere, never NaN)."""
+    from gru_viz.app import state
+
+    sc = state.build_scene(state.from_query({"scale": "5", "cell": "rnn", "steps": "5000", "hidden": "64"})[0])
+    grads = backward(sc.model, sc.trace, np.ones_like(sc.trace.output))
+    assert not np.isfinite(grads.params["weight_hh_l0"]).all()
+    flow = gradient_flow(sc.model, sc.seq.values)
+    assert not np.isnan(flow.dh).any() and np.isfinite(flow.log10_dh).all() and flow.overflow_step is not None
+    assert flow.log10_dh[0] > 400  # ≈ 10^561: far past float64's 1.8e308

@@ -36,10 +36,7 @@ CASES = {
                                 "unit": "63", "scale": "5"},
 }
 # Known failures, reported to the page's owner (the test stays strict for every other page).
-KNOWN = {
-    ("pages/matches.py", "slow-everything-at-once"): "Matches PyTorch says 'Differs from PyTorch' on a saturated "
-    "5000-step H=64 run: round-off grows along a chaotic trajectory past the page's 1e-12 tolerance",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def open_page(script: str, query: dict[str, str], timeout: float = 300) -> AppTest:

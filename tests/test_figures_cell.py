@@ -360,14 +360,33 @@ def test_weight_table_round_trip_and_edit():
         again = stepview.model_from_table(model, table)
         for key, value in model.params.items():
             np.testing.assert_array_equal(again.params[key], value)
-        edited = stepview.apply_edits(table, {"edited_rows": {1: {"x0": 3.5}, "0": {"b_i": None}}})
+        edited = stepview.apply_edits(table, {"edited_rows": {1: {"W·x[0]": 3.5}, "0": {"b_i": None}}})
         changed = stepview.model_from_table(model, edited)
         w_ih = next(k for k in model.params if k.startswith("weight_ih"))
         assert changed.params[w_ih][1, 0] == 3.5
         b_ih = next(k for k in model.params if k.startswith("bias_ih"))
         assert changed.params[b_ih][0] == model.params[b_ih][0]  # an emptied cell keeps its value
     with pytest.raises(ValueError, match="within"):
-        stepview.model_from_table(model, stepview.apply_edits(table, {"edited_rows": {0: {"x0": 1e9}}}))
+        stepview.model_from_table(model, stepview.apply_edits(table, {"edited_rows": {0: {"W·x[0]": 1e9}}}))
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn", "mingru"])
+def test_weight_table_names_what_each_weight_multiplies(kind):
+    """One name per concept: no column is called like the initial state h₀; "W·h[k]" holds the weights on unit k
+    of the previous state, "W·x[k]" those on input value k, row "z[1]" is unit 1's z (torch's row order)."""
+    spec = Spec(kind, 3, 2)
+    model = Model(spec, init_params(spec, 4))
+    table = stepview.weight_table(model)
+    assert not any(re.fullmatch(r"[hx]\d+", c) for c in table.columns)
+    gates, H = spec.gates, 2
+    for g, gate in enumerate(gates):
+        for unit in range(H):
+            row = table.loc[f"{gate}[{unit}]"]
+            for k in range(3):
+                assert row[f"W·x[{k}]"] == model.params["weight_ih_l0"][g * H + unit, k]
+            for k in range(H if kind != "mingru" else 0):
+                assert row[f"W·h[{k}]"] == model.params["weight_hh_l0"][g * H + unit, k]
+            assert row["b_i"] == model.params["bias_ih_l0"][g * H + unit]
 
 
 def test_not_editable_reasons():

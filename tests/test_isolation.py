@@ -144,9 +144,16 @@ def _step_text(context, url: str) -> str:
     page.goto(url)
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot').length > 0",
-                           timeout=30_000)
-    return page.locator('[data-testid="stMain"]').inner_text()
+    return main_text(page)
+
+
+def main_text(page) -> str:
+    """The text of the main area once a figure is drawn and it has stopped changing (a snapshot to compare)."""
+    from browser_support import settled
+    from playwright.sync_api import expect
+
+    expect(page.locator('[data-testid="stMain"] .js-plotly-plot').first).to_be_attached()
+    return settled(lambda: page.locator('[data-testid="stMain"]').inner_text(), what="the main area's text")
 
 
 @pytest.mark.browser
@@ -169,12 +176,10 @@ def test_two_browsers_on_a_real_server(streamlit_server, browser, tmp_path) -> N
         a.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
         wait_for_app(a, timeout=60_000)
         a.locator('[data-testid="stSidebar"] [data-testid="stPageLink"] a', has_text="Step through").first.click()
-        a.wait_for_url(re.compile(r"/step\?"), timeout=30_000)
+        a.wait_for_url(re.compile(r"/step\?"))
         wait_for_app(a, timeout=60_000)
         assert_no_error(a)
-        a.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMain\"] .js-plotly-plot').length",
-                            timeout=30_000)
-        seen_by_a = a.locator('[data-testid="stMain"]').inner_text()
+        seen_by_a = main_text(a)
         assert "LSTM, input 1, hidden 3" in seen_by_a, seen_by_a[:300]
         link = a.url
         assert "weights=session" in link, link

@@ -246,7 +246,7 @@ def test_scene_report_uses_the_displayed_run(changes):
 
 
 def test_reports_are_cached_by_content(monkeypatch):
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
     calls = []
     real = bridge.torch_side
     monkeypatch.setattr(bridge, "torch_side", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -266,7 +266,7 @@ def test_reports_are_cached_by_content(monkeypatch):
 def test_default_badge_is_cheap():
     import time
 
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
     sc = scene_of()
     t0 = time.perf_counter()
     parity_ui.live_summary(sc)
@@ -295,9 +295,9 @@ def no_torch(monkeypatch):
     """`import torch` (and so gru_viz.io.bridge) raises ImportError, as on a machine without torch."""
     monkeypatch.setitem(sys.modules, "torch", None)
     monkeypatch.setitem(sys.modules, "gru_viz.io.bridge", None)
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
     yield
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
 
 
 def test_badge_without_torch_says_so_and_the_page_goes_on(no_torch):
@@ -311,7 +311,7 @@ def test_badge_without_torch_says_so_and_the_page_goes_on(no_torch):
 
 
 def test_badge_with_torch_is_green():
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
     at = AppTest.from_function(_badge_app, default_timeout=60).run()
     assert not at.exception
     badge = [m.value for m in at.markdown if "badge[" in m.value]
@@ -319,12 +319,12 @@ def test_badge_with_torch_is_green():
 
 
 def test_badge_survives_a_failing_comparison(monkeypatch):
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
     monkeypatch.setattr(bridge, "torch_side", lambda *a, **k: 1 / 0)
     at = AppTest.from_function(_badge_app, default_timeout=60).run()
     assert not at.exception
     assert any("orange-badge" in m.value and "unavailable" in m.value for m in at.markdown)
-    parity_ui._cached_report.clear()
+    parity_ui.clear_caches()
 
 
 # ------------------------------------------------------------------------------------------ the page

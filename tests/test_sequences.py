@@ -118,26 +118,26 @@ def test_vectors() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("1 2 3; 4 5 6; 7 8", "step 3 has 2 values, step 1 had 3"),
-        ("1 2; 3", "step 2 has 1 values, step 1 had 2"),
+        ("1 2 3; 4 5 6; 7 8", "step t = 2 has 2 values, step t = 0 had 3"),
+        ("1 2; 3", "step t = 1 has 1 value, step t = 0 had 2"),
         ("", "no numbers found"),
         ("   ", "no numbers found"),
         (" ;\n,, ;", "no numbers found"),
-        ("1; abc", "step 2: 'abc' is not a number"),
-        ("1, 2, x", "step 3: 'x' is not a number"),
-        ("nan", "step 1: 'nan' is not allowed.*NaN and infinity"),
-        ("1 2; 3 -inf", "step 2: '-inf' is not allowed"),
-        ("Infinity", "step 1: 'Infinity' is not allowed"),
-        ("1, 1e999", "step 2: '1e999' is too large"),
-        ("2e6", "step 1: '2e6' is too large"),
-        ("-1000000.5", "step 1: '-1000000.5' is too large"),
-        ("--1", "step 1: '--1' is not a number"),
-        ("0x10", r"step 1: '0x10' is not a number \(hexadecimal"),
-        ("1_000", r"step 1: '1_000' is not a number \(write digits without underscores"),
-        ("\u0661", "step 1: '\u0661' is not a number"),  # Arabic-Indic one: float() would take it
-        ("1e", "step 1: '1e' is not a number"),
-        (".", "step 1: '.' is not a number"),
-        ("1" * 30 + "x", r"step 1: '1{20}…' is not a number"),  # long tokens are cut short
+        ("1; abc", "step t = 1: 'abc' is not a number"),
+        ("1, 2, x", "step t = 2: 'x' is not a number"),
+        ("nan", "step t = 0: 'nan' is not allowed.*NaN and infinity"),
+        ("1 2; 3 -inf", "step t = 1: '-inf' is not allowed"),
+        ("Infinity", "step t = 0: 'Infinity' is not allowed"),
+        ("1, 1e999", "step t = 1: '1e999' is too large"),
+        ("2e6", "step t = 0: '2e6' is too large"),
+        ("-1000000.5", "step t = 0: '-1000000.5' is too large"),
+        ("--1", "step t = 0: '--1' is not a number"),
+        ("0x10", r"step t = 0: '0x10' is not a number \(hexadecimal"),
+        ("1_000", r"step t = 0: '1_000' is not a number \(write digits without underscores"),
+        ("\u0661", "step t = 0: '\u0661' is not a number"),  # Arabic-Indic one: float() would take it
+        ("1e", "step t = 0: '1e' is not a number"),
+        (".", "step t = 0: '.' is not a number"),
+        ("1" * 30 + "x", r"step t = 0: '1{20}…' is not a number"),  # long tokens are cut short
     ],
 )
 def test_number_errors(text: str, message: str) -> None:
@@ -152,7 +152,7 @@ def test_number_caps() -> None:
     with pytest.raises(SequenceError, match="too many steps"):
         parse_numbers("1;" * (MAX_STEPS + 1))
     assert parse_numbers("1 " * MAX_WIDTH + ";").width == MAX_WIDTH
-    with pytest.raises(SequenceError, match=f"step 1 has {MAX_WIDTH + 1} values.*MAX_WIDTH = {MAX_WIDTH}"):
+    with pytest.raises(SequenceError, match=f"step t = 0 has {MAX_WIDTH + 1} values.*MAX_WIDTH = {MAX_WIDTH}"):
         parse_numbers("1 " * (MAX_WIDTH + 1) + ";")
 
 
@@ -237,7 +237,7 @@ def test_text_with_given_alphabet() -> None:
 @pytest.mark.parametrize(
     ("text", "alphabet", "message"),
     [
-        ("abcx", "abc", "character 'x' at position 4 is not in the alphabet"),
+        ("abcx", "abc", "character 'x' at step t = 3 is not in the alphabet"),
         ("a", "", "the alphabet is empty"),
         ("a", "aba", "the alphabet repeats 'a'"),
         ("a", "".join(chr(0x100 + i) for i in range(65)), "alphabet has 65 symbols.*MAX_TEXT_ALPHABET = 64"),
@@ -269,8 +269,8 @@ def test_parse_sequence_dispatch() -> None:
 @pytest.mark.parametrize(
     ("text", "mode", "width", "message"),
     [
-        ("1 2; 3 4", "numbers", 3, "the model takes 3 values per step, step 1 has 2"),
-        ("0.5, 1, -2", "numbers", 3, "the model takes 3 values per step, step 1 has 1"),  # no broadcast
+        ("1 2; 3 4", "numbers", 3, "the model takes 3 values per step, step t = 0 has 2"),
+        ("0.5, 1, -2", "numbers", 3, "the model takes 3 values per step, step t = 0 has 1"),  # no broadcast
         ("abc", "text", 2, "the model takes 2 values per step, the text has 3 distinct characters"),
         ("1", "words", None, "unknown mode 'words'; valid modes: numbers, text"),
         ("1", "numbers", 0, "width must be between 1 and 64, got 0"),
@@ -517,3 +517,19 @@ def test_any_typed_input_gives_a_sequence_or_a_sequence_error(text: str, mode: s
         assert seq.width == width
     if mode == "numbers":
         assert parse_numbers(format_numbers(seq)).values.tobytes() == seq.values.tobytes()
+
+
+def test_messages_count_steps_from_t_0_as_the_pages_do() -> None:
+    """The issue's example, and every position: the step a message names is the t the pages show for it (the
+    labels t0, t1, …, the cursor t = 0 … T − 1)."""
+    with pytest.raises(SequenceError, match=r"^step t = 1 has 3 values, step t = 0 had 2$"):
+        parse_numbers("1 0; 0 1 2")
+    for bad in range(4):
+        rows = ["1 0"] * 4
+        rows[bad] = "1 x"
+        with pytest.raises(SequenceError, match=rf"^step t = {bad}: 'x' is not a number"):
+            parse_numbers("; ".join(rows))
+        assert parse_numbers("; ".join(["1 0"] * 4)).labels[bad] == f"t{bad}"
+        text = "abca"[:bad] + "z" + "abca"[bad + 1 :]
+        with pytest.raises(SequenceError, match=rf"character 'z' at step t = {bad} "):
+            parse_text(text, "abc")

@@ -145,12 +145,14 @@ HOSTILE = {
 def test_hostile_typed_sequence(text):
     at = open_page({"source": "typed", "t": "2"})
     assert_clean(at)
+    shown = len(charts(at))
     at.text_area(key="w_seq").set_value(text).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.error, "the page says what is wrong"
     assert "Cannot run the cell on this input" in at.error[0].value
     assert at.text_area(key="w_seq").value == text, "what was typed is kept"
-    assert not charts(at)
+    assert len(charts(at)) == shown, "the last good view stays (greyed)"
+    assert any(c.value == ui.STALE_NOTE for c in at.caption)
     # and it recovers as soon as the input is fixed
     at.text_area(key="w_seq").set_value("0, 1, 0.5").run()
     assert_clean(at)
@@ -286,10 +288,10 @@ def test_editing_a_weight_recomputes_everything():
     assert_clean(at)
     editor = at.data_editor[0]
     table = editor.value
-    assert list(table.columns)[-3:] == ["h0", "b_i", "b_h"] and table.shape == (3, 4)
+    assert list(table.columns) == ["W·x[0]", "W·h[0]", "b_i", "b_h"] and table.shape == (3, 4)
     assert result(equations(at)["z"]) < 1e-3
     # W_iz: −20 → +20 makes z = σ(20·1 + 10) ≈ 1 at the spike: the latch keeps its 0 instead of writing
-    at.session_state[editor.key] = {"edited_rows": {1: {"x0": 20.0}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[editor.key] = {"edited_rows": {1: {"W·x[0]": 20.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert_clean(at)
     assert cfg(at).weights == "session"
@@ -297,13 +299,14 @@ def test_editing_a_weight_recomputes_everything():
     assert model.params["weight_ih_l0"][1, 0] == 20.0
     assert result(equations(at)["z"]) == pytest.approx(1.0, abs=1e-3)
     assert result(equations(at)["h"]) == pytest.approx(0.0, abs=1e-3)
-    assert at.data_editor[0].value.loc["z0", "x0"] == 20.0  # the editor now starts from the edited model
+    assert at.data_editor[0].value.loc["z[0]", "W·x[0]"] == 20.0  # the editor now starts from the edited model
     assert at.sidebar.selectbox(key="w_weights").value == "session"
 
 
 def test_weights_out_of_range_are_refused():
     at = open_page(state.to_query(state.DEMOS["latch"][2]))
-    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1e6}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"W·x[0]": 1e6}}, "added_rows": [],
+                                               "deleted_rows": []}
     at.run()
     assert not at.exception
     assert any("Cannot use these weights" in e.value for e in at.error)
@@ -349,12 +352,69 @@ def test_play_mode():
 
 
 def test_session_model_of_another_kind_is_explained():
-    at = open_page(state.to_query(state.DEMOS["latch"][2]))
-    at.session_state[at.data_editor[0].key] = {"edited_rows": {0: {"x0": 1.0}}, "added_rows": [], "deleted_rows": []}
-    at.run()
-    at.sidebar.number_input(key="w_hidden").set_value(3).run()
+    at = open_page({"cell": "lstm", "hidden": "3"})
+    spec = state.build_scene(state.Config(cell="gru", hidden=2)).model.spec
+    at.session_state[ui.SESSION_MODEL] = state.build_scene(state.Config(cell="gru", hidden=2)).model
+    at.run()  # the Weights menu now offers "Your model"
+    at.sidebar.selectbox(key="w_weights").set_value("session").run()
     assert_clean(at)
-    assert any("this session's own model" in i.value for i in at.info)
+    assert cfg(at).weights == "session" and spec.kind == "gru"
+    note = [i.value for i in at.info if "this session's own model" in i.value]
+    assert note and "greyed out" in note[0]
+
+
+def sidebar_fixed(at: AppTest) -> tuple[str, int, str] | None:
+    """(cell, H, why) as the sidebar's disabled controls show them, or None when they are live."""
+    cells = [s for s in at.sidebar.selectbox if s.label == "Cell"]
+    sizes = [n for n in at.sidebar.number_input if n.label == "Hidden size H"]
+    assert len(cells) == len(sizes) == 1
+    if not cells[0].disabled:
+        assert not sizes[0].disabled
+        return None
+    assert sizes[0].disabled and len(cells[0].options) == 1  # nothing else to pick
+    return cells[0].value, int(sizes[0].value), cells[0].help
+
+
+@pytest.mark.parametrize("weights", ["session", "preset:latch", "trained:gru-adding", "trained:lstm-recall"])
+def test_weights_that_fix_the_cell_disable_the_cell_and_size(weights):
+    """Chosen weights that come with their own cell (an uploaded or trained model, a preset, a shipped trained
+    model): Cell and H are disabled, show the model's own kind and size, say why; Random weights bring them back."""
+    from gru_viz.core.model import Model
+    from gru_viz.core.params import init_params
+    from gru_viz.core.spec import Spec
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page(PAGE)
+    lstm = Model(Spec("lstm", 1, 3), init_params(Spec("lstm", 1, 3), 2))
+    at.session_state[ui.SESSION_MODEL] = lstm
+    query = {"weights": weights, "cell": "rnn", "hidden": "5"}
+    if weights == "preset:latch":
+        query.update(cell="gru", source="typed", seq="0, 1, 0")
+    if weights.startswith("trained:"):
+        query.pop("cell")
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception  # (a trained model may not take this input: that is the scene's own message)
+    if weights.startswith("trained:"):
+        from gru_viz.io.trained import load_trained
+
+        model = load_trained(weights.partition(":")[2]).model
+    else:
+        assert_clean(at)
+        model = at.session_state[ui.SESSION_MODEL] if weights == "session" else state.build_scene(cfg(at)).model
+    shown = sidebar_fixed(at)
+    assert shown is not None, "the cell and size cannot be chosen with these weights"
+    kind, H, why = shown
+    assert (kind, H) == (model.spec.kind, model.spec.hidden_size)  # the disabled controls tell the truth
+    assert "Fixed by" in why and "Random" in why
+    clamps = {k.removeprefix("w_clamp_") for k in at.session_state if isinstance(k, str) and k.startswith("w_clamp_")}
+    if model.spec.kind == "lstm":
+        assert {"i", "f", "o"} <= clamps and not {"r", "z"} & clamps  # the model's own gates, not the sidebar cell's
+    at.sidebar.selectbox(key="w_weights").set_value("random").run()
+    assert_clean(at)
+    assert sidebar_fixed(at) is None
+    assert state.build_scene(cfg(at)).model.spec.kind == cfg(at).cell
 
 
 def test_h0_random_and_scale():

@@ -383,8 +383,47 @@ def test_cells_see_the_same_batches():
     def note(ts) -> None:
         rounds.append([t.steps_done for t in ts.values()])
 
-    assert run_together(fresh, 10, callback=note, every=4) == 10
+    assert run_together(fresh, 10, callback=note, every=4) == {"gru": 10, "rnn": 10}
     assert rounds == [[4, 4], [8, 8], [10, 10]]
+
+
+def diverge_from(trainer: Trainer, call: int) -> None:
+    """Make the trainer's ``call``-th batch (from 1) and every later one have infinite targets: its loss is not
+    finite there, so it diverges at that step."""
+    calls = []
+    real = trainer.next_batch
+
+    def batch():
+        calls.append(1)
+        x, y = real()
+        return (x, y * np.inf) if len(calls) >= call else (x, y)
+
+    trainer.next_batch = batch
+
+
+def test_run_together_does_not_count_the_steps_of_a_diverged_cell():
+    """Once one of them diverged: the other trains on, the diverged one makes no more steps, and neither the
+    step at which it diverged nor the turns it sat out are counted."""
+    config = TrainConfig(seq_len=10, batch_size=4, seed=3, eval_size=16, clip=None)
+    trainers = make_trainers("adding", ["gru", "rnn"], 6, config)
+    diverge_from(trainers["rnn"], 3)
+    with np.errstate(invalid="ignore", over="ignore"):
+        made = run_together(trainers, 10, every=4)
+    assert made == {"gru": 10, "rnn": 2}
+    rnn = trainers["rnn"]
+    assert rnn.diverged and rnn.diverged_at == 3 and rnn.steps_done == 2 and rnn.history.step == [1, 2]
+    assert trainers["gru"].steps_done == 10 and not trainers["gru"].diverged and trainers["gru"].diverged_at is None
+    state = rnn.state()
+    assert Trainer.from_state(state).diverged_at == 3  # kept across a snapshot
+
+
+def test_trainer_run_does_not_count_the_step_that_diverged():
+    t = Trainer.for_cell("adding", "gru", 4, TrainConfig(seq_len=6, batch_size=4, eval_size=8, clip=None))
+    diverge_from(t, 4)
+    seen = []
+    with np.errstate(invalid="ignore", over="ignore"):
+        assert t.run(10, callback=lambda tr: seen.append(tr.steps_done), every=100) == 3
+    assert t.diverged_at == 4 and seen == [3]  # the callback still hears of it, once
 
 
 def test_trainer_rejects_mismatches():

@@ -188,6 +188,31 @@ def test_the_time_cap_ends_a_run(monkeypatch):
     assert "time cap" in tu.STATUS[run.status]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_diverged_cell_is_shown_diverged_with_its_step(monkeypatch):
+    """A race where the RNN diverges at its 4th step: the others train on; the RNN's steps stop at 3, the warning
+    and the results table say "diverged at step 4"."""
+    real = tu.Trainer.next_batch
+
+    def batch(self):
+        x, y = real(self)
+        if self.model.spec.kind == "rnn" and self.steps_done >= 3:
+            return x, y * np.inf  # its 4th step's loss is not finite
+        return x, y
+
+    monkeypatch.setattr(tu.Trainer, "next_batch", batch)
+    at = open_page(**{**TINY, "cells": ["gru", "rnn"]})
+    run = finish(at, start(at))  # divergence is shown, never a RuntimeWarning in the log
+    assert_clean(at)
+    assert run.status == "done" and run.steps_done == 20
+    assert run.trainers["rnn"].steps_done == 3 and run.trainers["rnn"].diverged_at == 4
+    warnings = [w.value for w in at.warning]
+    assert any("vanilla RNN diverged at step 4" in w for w in warnings), warnings
+    table = at.dataframe[0].value.set_index("Cell")
+    assert table.loc["vanilla RNN", "Steps"] == 3 and table.loc["vanilla RNN", "Status"] == "diverged at step 4"
+    assert table.loc["GRU", "Steps"] == 20 and table.loc["GRU", "Status"] == "trained"
+
+
 def test_a_run_where_every_cell_diverged_ends():
     run = tiny_run(cells=("rnn",))
     run.trainers["rnn"].diverged = True

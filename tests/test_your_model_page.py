@@ -449,7 +449,7 @@ def test_width_mismatch_message_and_example(gru3):
     assert cfg_of(at).seq == "1, 2, 3"
     msgs = errors(at)
     assert any("The sequence box has 1 value per step; your model reads 3" in e for e in msgs), msgs
-    assert any("the model takes 3 values per step, step 1 has 1" in e for e in msgs)  # the scene's own message
+    assert any("the model takes 3 values per step, step t = 0 has 1" in e for e in msgs)  # the scene's own message
     next(b for b in at.button if b.label.startswith("Put an example input")).click().run()
     assert not errors(at) and state.build_sequence(cfg_of(at)).width == 3
 
@@ -473,18 +473,19 @@ def test_csv_input(gru3):
 
 
 BAD_CSV = {
-    "header": (b"a,b,c\n1,2,3\n", "row 1, column 1: 'a' is not a number (a header row?"),
-    "ragged": (b"1,2,3\n4,5\n", "row 2 has 2 value(s), the first row has 3"),
-    "nan": (b"1,2,3\n4,nan,6\n", "row 2, column 2: 'nan' is not allowed (NaN and infinity are refused)"),
+    "header": (b"a,b,c\n1,2,3\n", "row 1 (step t = 0), column 1: 'a' is not a number (a header row?"),
+    "ragged": (b"1,2,3\n4,5\n", "row 2 (step t = 1) has 2 value(s), the first row has 3"),
+    "nan": (b"1,2,3\n4,nan,6\n", "row 2 (step t = 1), column 2: 'nan' is not allowed (NaN and infinity are refused)"),
     "inf": (b"1,2,-inf\n", "refused"),
     "wide": (b"1,2\n3,4\n", "the model reads 3 value(s) per step; the CSV has 2 column(s)"),
-    "empty cell": (b"1,,3\n", "row 1, column 2: an empty cell"),
+    "empty cell": (b"1,,3\n", "row 1 (step t = 0), column 2: an empty cell"),
     "huge value": (b"1,2,1e300\n", "too large"),
     "not utf-8": (b"\xff\xfe\x00\x01", "not UTF-8"),
     "empty": (b"\n\n", "holds no numbers"),
     "too big": (b"1,2,3\n" * 40_000, "at most 200,000 are accepted"),
     "too many rows": (b"1,2,3\n" * 5001, "at most 5,000 steps"),
-    "binary junk": (b"PK\x03\x04\x14\x00\x08junk", "row 1, column 1: 'PK"),
+    "binary junk": (b"PK\x03\x04\x14\x00\x08junk", "row 1 (step t = 0), column 1: 'PK"),
+    "blank line": (b"1,2,3\n\n4,x,6\n", "row 3 (step t = 1), column 2: 'x' is not a number"),  # file line ≠ step
 }
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import streamlit as st
 
 from ..core import compare, paths
-from ..core.grad import gradient_flow
+from ..core.grad import Flow, gradient_flow
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
+from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
 from . import ui
 from .compare import Lineup, build_lineup, lineup_settings
@@ -29,14 +30,34 @@ def lineup_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Backpropagating through every cell…")
-def flows_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """kind -> (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖) over t."""
+def flows_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, Flow]:
+    """kind -> its gradient flow (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖ over t)."""
     lineup = lineup_of(base, kinds, keep_bias)
-    out = {}
-    for k, m in lineup.models.items():
-        flow = gradient_flow(m, lineup.seq.values, initial_state(base, m))
-        out[k] = (flow.dx, flow.dh)
-    return out
+    return {k: gradient_flow(m, lineup.seq.values, initial_state(base, m)) for k, m in lineup.models.items()}
+
+
+def flow_curves(flows: dict[str, Flow]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """kind -> (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖), as the flow figure takes them."""
+    return {k: (f.dx, f.dh) for k, f in flows.items()}
+
+
+def first_norm(flow: Flow) -> str:
+    """‖∂h_T/∂h_0‖ for the text: a number, or how far past float64's range it exploded and where."""
+    return norm_words(float(flow.dh[0]), float(flow.log10_dh[0]), flow.overflow_step, len(flow.dh))
+
+
+def overflow_note(flows: dict[str, Flow]) -> str | None:
+    """Which curves leave the chart because their gradient exploded past float64's range, and where."""
+    parts = []
+    for k, f in flows.items():
+        past = [f"‖∂h_T/∂{v}_t‖ from t = {int(np.flatnonzero(np.isinf(arr))[-1])} back"
+                for v, arr in (("h", f.dh), ("x", f.dx)) if np.isinf(arr).any()]
+        if past:
+            parts.append(f"the {KIND_NAMES[k]}'s " + " and ".join(past))
+    if not parts:
+        return None
+    return ("Exploded past float64's largest number (1.8e308), so not drawn: " + "; ".join(parts) + ". Their "
+            "size is still followed exactly (in powers of two): the text gives it.")
 
 
 @st.cache_resource(max_entries=16, show_spinner="Splitting the step Jacobians into their paths…")
@@ -87,25 +108,25 @@ def explainer(lineup: Lineup, flows: dict, t: int) -> None:
     keep, write = ("z", "1 − z") if keeps else ("1 − z", "z")
     update = "(1 − z) ⊙ n + z ⊙ h" if keeps else "(1 − z) ⊙ h + z ⊙ n"
     rho = compare.block_radii(lineup.models["rnn"])["h"]
-    first = {k: flows[k][1][0] for k in flows}
+    first = {k: first_norm(f) for k, f in flows.items()}
     bullets = [
         f"**Vanilla RNN**: no gates. Every step rewrites the whole state, h′ = tanh(W_ih x + W_hh h + b), so the "
         f"gradient is multiplied by diag(1 − h′²) W_hh at every step, with no additive part (ρ(W_hh) = {rho:.2f}). "
-        f"‖∂h_T/∂h_0‖ = **{first['rnn']:.1e}**.",
+        f"‖∂h_T/∂h_0‖ {first['rnn']}.",
         f"**GRU**: two gates. The reset gate r sets how much of the old state the candidate n sees; the update gate "
         f"z sets, unit by unit, how much old state to keep ({keep}) and how much candidate to write ({write}): "
         f"h′ = {update}. **One gate ties keeping and writing**: keep + write = 1 exactly. The direct path "
         f"diag({keep}) is additive: where it is near 1 the gradient passes through untouched. z here: {span(z)}. "
-        f"‖∂h_T/∂h_0‖ = **{first['gru']:.1e}**.",
+        f"‖∂h_T/∂h_0‖ {first['gru']}.",
         f"**LSTM**: **separate input and forget gates**, c′ = f ⊙ c + i ⊙ g: it can keep and write at once, or erase "
         f"(i + f here: {span(i + f)}, not tied to 1). Its additive path is the cell state, diag(f) (f here: "
         f"{span(f)}). An output gate shows part of c: h′ = o ⊙ tanh(c′) (o here: {span(o)}). "
-        f"‖∂h_T/∂h_0‖ = **{first['lstm']:.1e}**.",
+        f"‖∂h_T/∂h_0‖ {first['lstm']}.",
         "**A GRU has no output gate**: it exposes its whole state; h is its memory.",
     ]
     if "mingru" in flows:
         bullets.append(f"**minGRU**: z and n read x only, so its step Jacobian is diag(1 − z): all direct path. "
-                       f"‖∂h_T/∂h_0‖ = **{first['mingru']:.1e}**.")
+                       f"‖∂h_T/∂h_0‖ {first['mingru']}.")
     if not lineup.keep_bias:
         bullets.append("With torch's random init the gates sit near ½, so every cell forgets fast. Raise the **keep "
                        "bias β** above: the gated cells' additive paths open and their gradients survive; the RNN has "
@@ -125,7 +146,7 @@ def misconceptions(lineup: Lineup, t: int) -> None:
     r_t, z_t = r[t], z[t]
     shown = min(H, 4)
     partner = GRU_VARIANTS[compare.partner_variant(model.spec.variant)].name
-    gap = compare.flip_gap(model, lineup.seq.values, initial_state(lineup.cfg, model))
+    gap = compare.flip_parting(model, lineup.seq.values, initial_state(lineup.cfg, model))
     if H > 1:
         mixing = (f"its {H * H - H} off-diagonal weights (mean |w| = {np.abs(off).mean():.3f}) let every unit of h "
                   f"move every z_j.")
@@ -145,7 +166,7 @@ def misconceptions(lineup: Lineup, t: int) -> None:
    0–{shown - 1}: r = [{listed(r_t[:shown])}], z = [{listed(z_t[:shown])}];
    max |r − z| = {np.abs(r_t - z_t).max():.3f}, max |r − (1 − z)| = {np.abs(r_t - 1 + z_t).max():.3f}.
 4. *"(1 − z) ⊙ h + z ⊙ n and z ⊙ h + (1 − z) ⊙ n are different GRUs."* — **One family, z ↔ 1 − z.** Negate W_iz, W_hz,
-   b_iz, b_hz and run the *{partner}* variant: max |h − h′| over the whole run = **{gap:.1e}** (float64 round-off).
+   b_iz, b_hz and run the *{partner}* variant: {parting_words(gap, "h", "h′")}
 """)
 
 

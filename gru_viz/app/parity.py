@@ -18,10 +18,12 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from ..core import parity
+from ..core import divergence, parity
 from ..core.model import Model
 from ..core.parity import Report, Summary
 from ..core.trace import Ablation, Trace
+from ..explain.divergence import judgement_words
+from ..figures import parity as parity_figs
 from ..io import codegen
 from . import state
 from .state import Scene
@@ -98,6 +100,11 @@ def compute_report(
 
     ``ours_model`` replaces the model on our side only (to show that a wrong model fails the check).
     """
+    return _compare_sides(model, x, h0, ablations, dtype, trace, ours_model)[0]
+
+
+def _compare_sides(model, x, h0, ablations, dtype, trace, ours_model) -> tuple[Report, Trace, dict[str, np.ndarray]]:
+    """(report, our trace, torch's side) of one comparison."""
     bridge = _bridge()
     if ours_model is not None:
         trace = ours_model.run(x, h0, tuple(ablations))
@@ -105,7 +112,48 @@ def compute_report(
     cot = parity.cotangents(trace)
     ours = parity.our_side(ours_model or model, trace, cot)
     theirs, how = bridge.torch_side(model, x, h0, tuple(ablations), cot, dtype)
-    return parity.compare(ours, theirs, dtype, how, model.spec.directions)
+    return parity.compare(ours, theirs, dtype, how, model.spec.directions), trace, theirs
+
+
+def compute_judgement(
+    model: Model,
+    x: np.ndarray,
+    h0: object = None,
+    ablations: Sequence[Ablation] = (),
+    trace: Trace | None = None,
+    ours_model: Model | None = None,
+) -> parity.Judgement:
+    """The float64 verdict now (no cache): the whole-run comparison and, when it differs, the diagnosis (see
+    :class:`gru_viz.core.parity.Judgement`); raises :class:`TorchMissing`."""
+    ablations = tuple(ablations)
+    full, ours_trace, theirs = _compare_sides(model, x, h0, ablations, "float64", trace, ours_model)
+    if full.passed:
+        return parity.Judgement(full)
+    s = model.spec
+    torch_steps, how = _bridge().torch_steps_from(model, ours_trace, ablations)  # torch's equations, our states
+    ours_steps = parity.step_side(ours_trace)
+    steps = parity.compare(ours_steps, torch_steps, "float64", how, s.directions)
+    gaps = parity.per_step_gaps(ours_steps, torch_steps)
+    if any(parity.step_key(0, d, "h") not in theirs for d in range(s.directions)):
+        return parity.Judgement(full, steps, step_gaps=gaps)
+    parting = parity.travel_parting(ours_trace, theirs)
+    torch_parting = None
+    if "torch.nn." in full.how and not s.cell and s.num_layers == 1 and s.directions == 1:
+        # torch against itself: its module's output and its own step-by-step code, two computations of one run
+        torch_parting = divergence.parting(np.asarray(theirs["output"]).reshape(ours_trace.steps, -1),
+                                           np.asarray(theirs[parity.step_key(0, 0, "h")]).reshape(ours_trace.steps, -1))
+    k = parity.window_steps(s, parting, ours_trace.steps)
+    shortest = min(k, parity.MIN_WINDOW)
+    window = None
+    if not parting.from_start and steps.passed:
+        # Shorten the window while its run still overflows or amplifies round-off past the tolerance (a stack's
+        # layers multiply their amplifications); a wrong backward pass differs over the shortest window too.
+        while True:
+            window = compute_report(model, parity.prefix(s, x, k), h0, ablations, "float64", None, ours_model)
+            if window.passed or k <= shortest:
+                break
+            k = max(shortest, k // 2)
+    return parity.Judgement(full, steps, parting, window, k, torch_parting, gaps)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -129,6 +177,31 @@ def report(
     return _cached_report(content_key(model, x, h0, ablations), dtype, model, x, h0, ablations, trace)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _cached_judgement(key: str, _model: Model, _x: np.ndarray, _h0: object, _ablations: tuple,
+                      _trace: Trace | None) -> parity.Judgement:
+    # As _cached_report: ``key`` (content_key) stands for the arguments with a leading underscore.
+    return compute_judgement(_model, _x, _h0, _ablations, _trace)
+
+
+def judgement(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[Ablation] = (),
+              trace: Trace | None = None) -> parity.Judgement:
+    """The (cached) float64 verdict of one run; raises :class:`TorchMissing`."""
+    ablations = tuple(ablations)
+    return _cached_judgement(content_key(model, x, h0, ablations), model, x, h0, ablations, trace)
+
+
+def clear_caches() -> None:
+    """Forget every cached comparison (reports and judgements)."""
+    _cached_report.clear()
+    _cached_judgement.clear()
+
+
+def scene_judgement(scene: Scene) -> parity.Judgement:
+    """The (cached) float64 verdict of the run a scene shows."""
+    return judgement(*run_of(scene), trace=scene.trace)
+
+
 def scene_report(scene: Scene, dtype: str = "float64") -> Report:
     """The (cached) comparison of the run a scene shows: our side is the very trace on screen."""
     return report(*run_of(scene), dtype=dtype, trace=scene.trace)
@@ -136,7 +209,7 @@ def scene_report(scene: Scene, dtype: str = "float64") -> Report:
 
 def live_summary(scene: Scene) -> Summary:
     """The float64 verdict for a scene's run (cached); raises :class:`TorchMissing`."""
-    return parity.summarise(scene_report(scene, "float64"))
+    return scene_judgement(scene).summary()
 
 
 # ---------------------------------------------------------------------------------------------- badge
@@ -144,6 +217,9 @@ def live_summary(scene: Scene) -> Summary:
 
 def badge_text(summary: Summary) -> tuple[str, str, str]:
     """(label, colour, icon) of the badge for a verdict."""
+    if summary.passed and summary.amplified:
+        return (f"Matches PyTorch step by step · max |Δ| {parity.fmt(summary.worst)}", "green",
+                ":material/verified:")
     if summary.passed:
         return f"Matches PyTorch · max |Δ| {parity.fmt(summary.worst)}", "green", ":material/verified:"
     return f"Differs from PyTorch · max |Δ| {parity.fmt(summary.worst)}", "red", ":material/error:"
@@ -172,6 +248,9 @@ def parity_badge(scene: Scene | None) -> None:
         return
     label, color, icon = badge_text(summary)
     help_ = BADGE_HELP.format(fwd=parity.FORWARD_TOL, grad=parity.GRADIENT_TOL, how=f"Torch side: {summary.how}")
+    if summary.amplified:
+        help_ += (" This run is chaotic: it amplifies round-off until the two whole runs part, so every step is "
+                  "checked from the same state, and every number over the steps before they part.")
     st.badge(label, icon=icon, color=color, help=help_)
 
 
@@ -196,19 +275,39 @@ def lead(sc: Scene) -> None:
     )
 
 
-def verdict(r64: Report) -> None:
-    """Pass or fail against the documented float64 tolerances."""
-    limits = f"≤ {parity.FORWARD_TOL:g} forward, ≤ {parity.GRADIENT_TOL:g} for gradients"
-    if r64.passed:
-        st.success(f"**Matches PyTorch in float64**: {len(r64.rows)} quantities, largest difference "
-                   f"{parity.fmt(r64.worst())} (tolerance {limits}).", icon=":material/verified:")
+def verdict(j: parity.Judgement) -> None:
+    """Pass, pass step by step (a chaotic run), or fail, against the documented float64 tolerances."""
+    kind, text = judgement_words(j)
+    if kind == "differs":
+        st.error(text, icon=":material/error:")
+    else:
+        st.success(text, icon=":material/verified:")
+
+
+def shown_reports(sc: Scene, j: parity.Judgement) -> tuple[Report, Report, str | None]:
+    """(float64, float32, caption) of the tables: the whole run, or — on a chaotic run that matched step by step —
+    its first steps, where every number of both whole runs is still comparable."""
+    if not j.amplified:
+        return j.full, scene_report(sc, "float32"), None
+    model, x, h0, ablations = run_of(sc)
+    k = j.window_size
+    r32 = report(model, parity.prefix(model.spec, x, k), h0, ablations, "float32")
+    return j.window, r32, (f"The tables compare the first **{k} steps** of the input, run again on both sides: "
+                           "after them this chaotic run has amplified round-off past the tolerance.")
+
+
+def parting_section(j: parity.Judgement) -> None:
+    """Where the two whole runs part, against the per-step check (only when the whole run differs)."""
+    if j.parting is None or j.full.passed:
         return
-    bad = r64.failures()
-    worst = max(bad, key=lambda r: r.diff / r.limit) if bad else None
-    detail = f"; worst: {worst.label}, |Δ| = {parity.fmt(worst.diff)} > {worst.limit:.0e}" if worst else ""
-    missing = f"; missing on one side: {', '.join(r64.missing[:5])}" if r64.missing else ""
-    st.error(f"**Differs from PyTorch**: {len(bad)} of {len(r64.rows)} quantities exceed the tolerance ({limits})"
-             f"{detail}{missing}.", icon=":material/error:")
+    st.markdown("**Where the runs part** — |ours − torch| at every step, on a log scale")
+    window = j.window_size if j.amplified else None
+    st.plotly_chart(parity_figs.parting_figure(j.parting, j.step_gaps, window, j.torch_parting),
+                    key="matches_parting")
+    st.caption("Red: the two whole runs, each carrying its own round-off forward. Green: torch computing each step "
+               "again from our state before it, so nothing is carried and nothing is amplified. A wrong equation "
+               "lifts both lines far above the tolerance from the first steps; amplified round-off lifts only the "
+               "red one, and only gradually.")
 
 
 def metrics(r64: Report, r32: Report) -> None:
@@ -277,14 +376,21 @@ def code_section(sc: Scene, how: str) -> None:
 
 
 def nudge_section(sc: Scene) -> None:
-    """Show that the check can fail: move our first input weights by 1e-9 and compare again."""
+    """Show that the check can fail: move our first input weights by 1e-9 and judge again (step by step too)."""
     if not st.toggle("Can it fail? Move our first input weights by 1e-9 and compare again", key=NUDGE):
         return
     model, x, h0, ablations = run_of(sc)
     nudged = parity.nudge(model, 1e-9)
-    r = compute_report(model, x, h0, ablations, "float64", ours_model=nudged)
-    worst = max(r.rows, key=lambda row: row.diff / row.limit)
-    state = "fails" if not r.passed else "still passes"
-    st.write(f"With every entry of {next(iter(model.params))} moved by 1e-9 on our side only, the check **{state}**: "
-             f"{len(r.failures())} quantities exceed the tolerance, e.g. {worst.label} with |Δ| = "
-             f"{parity.fmt(worst.diff)}.")
+    j = compute_judgement(model, x, h0, ablations, ours_model=nudged)
+    r = j.full
+    finite = [row for row in r.rows if row.diff == row.diff] or r.rows
+    worst = max(finite, key=lambda row: row.diff / row.limit if row.diff == row.diff else float("inf"))
+    state = "fails" if not j.passed else "still passes"
+    text = (f"With every entry of {next(iter(model.params))} moved by 1e-9 on our side only, the check **{state}**: "
+            f"{len(r.failures())} quantities of the whole run exceed the tolerance, e.g. {worst.label} with |Δ| = "
+            f"{parity.fmt(worst.diff)}.")
+    if j.steps is not None and not j.steps.passed:
+        w = max(j.steps.failures(), key=lambda row: row.diff / row.limit)
+        text += (f" Computed from the same state at every step, it still differs ({w.label}: |Δ| = "
+                 f"{parity.fmt(w.diff)}): the step-by-step check sees a wrong model even on a chaotic run.")
+    st.write(text)

@@ -250,6 +250,7 @@ class Scene:
     model: Model
     trace: Trace
     notes: list[str] = field(default_factory=list)
+    stale: str = ""  # set on the last good scene kept under an error: that error (the page greys the scene)
 
     @property
     def steps(self) -> int:

@@ -119,16 +119,17 @@ def _keys(model: Model) -> dict[str, str]:
 
 
 def weight_columns(model: Model) -> list[str]:
-    """Columns of the weight table: one per input value (W_i·), one per unit of h (W_h·), then the biases."""
+    """Columns of the weight table, named by what each weight multiplies: "W·x[k]" input value k of x_t, "W·h[k]"
+    unit k of the previous state (never "h0", which is the initial state h₀), then the biases b_i and b_h."""
     s = model.spec
-    cols = [f"x{k}" for k in range(s.input_size)]
+    cols = [f"W·x[{k}]" for k in range(s.input_size)]
     if s.kind != "mingru":
-        cols += [f"h{k}" for k in range(s.hidden_size)]
+        cols += [f"W·h[{k}]" for k in range(s.hidden_size)]
     return cols + (["b_i"] if s.kind == "mingru" else ["b_i", "b_h"])
 
 
 def weight_table(model: Model) -> pd.DataFrame:
-    """The parameters as a table: one row per gate and unit ("z0", "n1", …), torch's row order."""
+    """The parameters as a table: one row per gate and unit ("z[0]" is unit 0's z, …), torch's row order."""
     s, keys = model.spec, _keys(model)
     p = model.params
     parts = [p[keys["weight_ih"]]]
@@ -137,7 +138,7 @@ def weight_table(model: Model) -> pd.DataFrame:
     parts.append(p[keys["bias_ih"]][:, None])
     if s.kind != "mingru":
         parts.append(p[keys["bias_hh"]][:, None])
-    index = [f"{gate}{unit}" for gate in s.gates for unit in range(s.hidden_size)]
+    index = [f"{gate}[{unit}]" for gate in s.gates for unit in range(s.hidden_size)]
     return pd.DataFrame(np.hstack(parts), index=index, columns=weight_columns(model))
 
 
@@ -403,7 +404,7 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
                    f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example f = 1 never "
                    "forgets.")
         return
-    free = ui.scene(replace(cfg, clamp=""))
+    free = ui.scene(replace(sc.cfg, clamp=""), remember=False)  # the run shown, unclamped (stale or not)
     if free is None:
         return
     text = ", ".join(f"{a.gate} = {a.value:g}" for a in ablations)
@@ -484,8 +485,9 @@ def weights_editor(cfg: Config, sc: Scene) -> None:
     columns = {c: st.column_config.NumberColumn(c, min_value=-WEIGHT_LIMIT, max_value=WEIGHT_LIMIT,
                                                 format="%.3f") for c in table.columns}
     edited = st.data_editor(table, key=f"step_weights_{version}", column_config=columns)
-    st.caption("Rows: gate and unit (torch's order). Columns: the weights on each input value x·, on each unit of "
-               "h<sub>t−1</sub> (h·), and the two biases. Edit a cell and everything above recomputes."
+    st.caption("Rows: gate and unit — z[0] is unit 0's z (torch's order). Columns: W·x[k] multiplies value k of "
+               "the input x<sub>t</sub>, W·h[k] multiplies unit k of the previous state h<sub>t−1</sub>; b_i and "
+               "b_h are the biases. Edit a cell and everything above recomputes."
                + (f" The sidebar's recurrent scale ×{cfg.scale:g} applies on top." if cfg.scale != 1 else ""),
                unsafe_allow_html=True)
     if edited.equals(table):
@@ -503,8 +505,9 @@ def weights_editor(cfg: Config, sc: Scene) -> None:
 
 
 def session_model_note(cfg: Config, sc: Scene) -> None:
-    """Say so when the session's own model does not match the sidebar's cell settings."""
+    """Say so when the session's own model is not the cell the sidebar chose before (its controls are disabled)."""
     s = sc.model.spec
     if cfg.weights == "session" and (s.kind != cfg.cell or s.hidden_size != cfg.hidden):
-        st.info(f"Showing this session's own model ({s.describe()}); the sidebar's cell and hidden size apply "
-                "once you pick other weights.", icon=":material/info:")
+        st.info(f"Showing this session's own model ({s.describe()}): it fixes the cell and its size, so the "
+                "sidebar's Cell and Hidden size are greyed out while it is chosen. Pick other Weights to choose "
+                "them again.", icon=":material/info:")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ..core.sequences import Sequence
 from ..core.spec import KIND_NAMES
 from ..figures import timeline as tl
 from ..io import export
@@ -47,6 +49,36 @@ def pick_layer(sc: Scene) -> tuple[int, int]:
         by_value = {v: k for k, v in options.items()}
         st.session_state[LAYER] = by_value.get(tuple(picked) if picked else None, list(options)[-s.directions])
     return options[st.selectbox("Layer", list(options), key=LAYER)]
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    """What a layer above the first reads, shaped as the timeline's x row takes an input: the layer below's output
+    (both directions side by side). Not a Sequence: it may be wider (2·64) or larger (a ReLU RNN) than a typed
+    input is allowed to be."""
+
+    values: np.ndarray  # (T, D·H_out)
+    labels: tuple[str, ...]
+    source: str
+    alphabet: None = None
+
+    @property
+    def steps(self) -> int:
+        """T."""
+        return self.values.shape[0]
+
+    @property
+    def width(self) -> int:
+        """Values per step."""
+        return self.values.shape[1]
+
+
+def layer_input(sc: Scene, layer: tuple[int, int]) -> Sequence | LayerInput:
+    """The x row of a layer's timeline: the input for layer 0, the output of the layer below for layer k > 0 (what
+    that layer really reads, step by step, as its trace keeps it)."""
+    if layer[0] == 0:
+        return sc.seq
+    return LayerInput(sc.trace.layer(*layer).x[:, 0, :], sc.seq.labels, f"the output of layer {layer[0] - 1}")
 
 
 def on_pick(steps: int) -> None:
@@ -156,9 +188,13 @@ def draw(cfg: Config, sc: Scene) -> None:
         return ui.shared(None if key is None else (f"timeline/{name}", key, layer, cfg.present, *view), build)
 
     timeline = shared("timeline", (cfg.t,),
-                      lambda: tl.timeline_figure(sc.seq, lt, kind, t=cfg.t, present=cfg.present))
+                      lambda: tl.timeline_figure(layer_input(sc, layer), lt, kind, t=cfg.t, present=cfg.present))
     st.plotly_chart(timeline, key=PICK, on_select=functools.partial(on_pick, sc.steps), selection_mode="points",
                     config=CHART_CONFIG, theme=None)
+    if layer[0] > 0:
+        halves = ", its forward and reverse halves side by side" if sc.model.spec.directions == 2 else ""
+        st.caption(f"The x row is what layer {layer[0]} reads: the output of layer {layer[0] - 1} "
+                   f"({layer_input(sc, layer).width} values per step{halves}), not the raw input.")
 
     h = lt.h[:, 0, :]
     labels = sc.seq.labels if sc.seq.alphabet is not None else None

@@ -227,6 +227,7 @@ class Score:
     chance_accuracy: float | None
     ms_per_step: float
     diverged: bool
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite (no update was made then)
 
     @property
     def below_chance(self) -> float:
@@ -289,7 +290,7 @@ class Run:
         if left > 0 and budget > 0:
             run_together(self.trainers, left, every=1, max_seconds=budget)
         self.seconds += time.perf_counter() - t0
-        # counted from the trainers: run_together counts turns, also those a diverged cell sat out
+        # the steps of the cells still training (a diverged cell stopped at its diverged_at)
         before, self.steps_done = self.steps_done, max(t.steps_done for t in self.trainers.values())
         made = self.steps_done - before
         self.chunks += 1
@@ -340,7 +341,7 @@ class Run:
         for cell, t in self.trainers.items():
             ev = self.final.get(cell) or t.history.last_eval() or t.evaluate()
             out.append(Score(cell, t.steps_done, ev.loss, ev.accuracy, base.loss, base.accuracy,
-                             self.ms_per_step(cell, 10**9), t.diverged))
+                             self.ms_per_step(cell, 10**9), t.diverged, t.diverged_at))
         return out
 
 
@@ -630,10 +631,23 @@ def curves(run: Run) -> None:
     with charts:
         st.plotly_chart(figs.curves_figure(histories, base, metric, run.settings.steps, loss_name), config=CHART,
                         key=f"train_{metric}")
-    diverged = [cell_name(c) for c, t in run.trainers.items() if t.diverged]
-    if diverged:
-        st.warning(f"{', '.join(diverged)} diverged (a loss or gradient was not finite): no update was applied "
-                   "then, and its curve ends there. Try a smaller learning rate.", icon=":material/warning:")
+    if note := divergence_note(run):
+        st.warning(note, icon=":material/warning:")
+
+
+def diverged_text(diverged_at: int | None) -> str:
+    """ "diverged at step 37" (or just "diverged" when the step is unknown)."""
+    return "diverged" if diverged_at is None else f"diverged at step {diverged_at}"
+
+
+def divergence_note(run: Run) -> str | None:
+    """Which cells diverged and at which step, in words (None when none did)."""
+    parts = [f"{cell_name(c)} {diverged_text(t.diverged_at)}" for c, t in run.trainers.items() if t.diverged]
+    if not parts:
+        return None
+    stopped = "it stopped" if len(parts) == 1 else "each stopped"
+    return (f"{'; '.join(parts)}: a loss or gradient was not finite, so no update was applied then and {stopped} "
+            "training there (its curve ends at that step). Try a smaller learning rate.")
 
 
 def live() -> None:
@@ -674,6 +688,7 @@ def scores_table(run: Run) -> pd.DataFrame:
             row["Accuracy"] = f"{s.accuracy:.1%}"
         row["Chance loss"] = s.chance_loss
         row["Loss removed"] = f"{max(s.below_chance, 0.0):.0%}" if math.isfinite(s.loss) else "diverged"
+        row["Status"] = diverged_text(s.diverged_at) if s.diverged else "trained"
         row["ms / step"] = round(s.ms_per_step, 2)  # the mean over the whole run
         rows.append(row)
     return pd.DataFrame(rows)

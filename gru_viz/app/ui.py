@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import streamlit as st
 
@@ -151,23 +151,66 @@ def _cached_scene(cfg: Config) -> Scene:
     return state.build_scene(cfg)
 
 
-def scene(cfg: Config) -> Scene | None:
-    """The Scene for ``cfg`` (cached), or None after showing what is wrong with the input or weights."""
+def scene(cfg: Config, remember: bool = True) -> Scene | None:
+    """The Scene for ``cfg`` (cached). When the input or weights are wrong: the error, and this session's last good
+    scene marked stale (``Scene.stale``, drawn greyed in :func:`stale_view`) so that nothing the learner was looking
+    at is lost; None when there is none yet. ``remember=False`` for a side run (e.g. the unclamped twin of the
+    scene), which must not become the page's last good scene."""
     session_model = st.session_state.get(SESSION_MODEL)
     try:
         base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
         if cfg.weights == "session" and session_model is not None:
-            return state.build_scene(base, session_model)  # this session's own model: never shared
-        if cfg.weights == "session":
-            base = replace(base, weights="random")
-        return _cached_scene(base)
+            built = state.build_scene(base, session_model)  # this session's own model: never shared
+        else:
+            built = _cached_scene(replace(base, weights="random") if cfg.weights == "session" else base)
+        if remember:
+            st.session_state[LAST_GOOD] = built
+        return built
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
-        return None
+        last = st.session_state.get(LAST_GOOD) if remember else None
+        if last is None or (cfg.weights == "session" and last.model is not session_model):
+            return None  # nothing drawn yet, or it was another model than the one now chosen
+        return replace(last, stale=str(exc))
     except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
                  "please change one and try again.", icon=":material/bug_report:")
         return None
+
+
+LAST_GOOD = "gru_viz_last_good_scene"  # this session's last scene that built: kept, greyed, under an error
+STALE_KEY = "gru_viz_stale"  # the container a stale view is drawn in (Streamlit gives it the class st-key-…)
+STALE_CSS = f"""<style>.st-key-{STALE_KEY} {{ opacity: 0.45; filter: grayscale(0.7); transition: opacity 0.2s; }}
+</style>"""
+STALE_NOTE = ("Greyed out: the last settings that worked, kept so that nothing you were looking at is lost. The "
+              "sidebar keeps what you typed: correct it and the page comes back to life.")
+
+
+@contextlib.contextmanager
+def stale_view(stale: str) -> Iterator[None]:
+    """Draw what is inside greyed out, under a note, when it is the last good view kept under an error
+    (``stale`` is that error; empty: drawn as usual)."""
+    if not stale:
+        yield
+        return
+    st.markdown(STALE_CSS, unsafe_allow_html=True)
+    st.caption(STALE_NOTE)
+    with st.container(key=STALE_KEY):
+        yield
+
+
+def kept(name: str, build: Callable[[], T], what: str = "Cannot run the cells on this input") -> tuple[T | None, str]:
+    """``build()``, remembered as this session's last good ``name``; on a friendly error, the error shown and the
+    last good one returned with that error (for :func:`stale_view`), or None when there is none yet. For pages
+    that draw a line-up rather than a Scene."""
+    slot = f"gru_viz_last_good_{name}"
+    try:
+        value = build()
+    except FRIENDLY_ERRORS as exc:
+        st.error(f"{what}: {exc}", icon=":material/error:")
+        return st.session_state.get(slot), str(exc)
+    st.session_state[slot] = value
+    return value, ""
 
 
 @st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
@@ -204,12 +247,18 @@ def sidebar_controls(cfg: Config) -> Config:
         return cfg
     with st.sidebar:
         st.subheader("Cell")
-        cell = st.selectbox("Cell", KINDS, format_func=KIND_NAMES.get, key=_widget("cell", cfg))
-        variant = cfg.variant
-        if cell == "gru":
-            variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS), format_func=lambda k: GRU_VARIANTS[k].name,
-                                   key=_widget("variant", cfg), help=GRU_VARIANTS[cfg.variant].description)
-        hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+        fixed = fixed_by_weights(st.session_state.get(W + "weights", cfg.weights))
+        if fixed is None:
+            cell = st.selectbox("Cell", KINDS, format_func=KIND_NAMES.get, key=_widget("cell", cfg))
+            variant = cfg.variant
+            if cell == "gru":
+                variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS),
+                                       format_func=lambda k: GRU_VARIANTS[k].name, key=_widget("variant", cfg),
+                                       help=GRU_VARIANTS[cfg.variant].description)
+            hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+        else:  # the weights come with their own cell: show it, greyed out, and keep the config's own choice
+            cell, variant, hidden = cfg.cell, cfg.variant, cfg.hidden
+            fixed_controls(fixed)
 
         st.subheader("Input")
         source = st.segmented_control("Input", state.SOURCES, key=_widget("source", cfg),
@@ -233,7 +282,7 @@ def sidebar_controls(cfg: Config) -> Config:
                           help="Multiplies every W_hh: small fades memory, large saturates or explodes.")
         h0 = st.segmented_control("Initial state h₀", state.H0_CHOICES, key=_widget("h0", cfg)) or cfg.h0
 
-        clamp = _clamp_controls(cfg, cell)
+        clamp = _clamp_controls(cfg, cell if fixed is None else fixed.kind)
         present = st.toggle("Presenter mode", key=_widget("present", cfg),
                             help="Larger type for a projector; the link carries it to every student.")
     new = replace(cfg, cell=cell, variant=variant, hidden=int(hidden), source=source, seq=seq, gen=gen,
@@ -242,6 +291,58 @@ def sidebar_controls(cfg: Config) -> Config:
     if new != cfg:
         commit(new)
     return new
+
+
+class Fixed(NamedTuple):
+    """The architecture that chosen weights come with, and what they are (for the sidebar's words)."""
+
+    kind: str
+    variant: str
+    hidden: int
+    what: str  # "your model 'gru.npz'", "the preset 'The latch'", …
+
+
+def fixed_by_weights(weights: str) -> Fixed | None:
+    """The cell, variant and size that the chosen weights fix (an uploaded, trained or edited model, a preset, a
+    shipped trained model), or None when the sidebar chooses them (random weights)."""
+    kind, _, key = weights.partition(":")
+    if weights == "session":
+        model = st.session_state.get(SESSION_MODEL)
+        if model is None:
+            return None
+        s = model.spec
+        name = st.session_state.get(SESSION_MODEL_NAME, "uploaded")
+        return Fixed(s.kind, s.variant, s.hidden_size, f"your model ({name})")
+    if kind == "preset" and key in PRESETS:
+        s = PRESETS[key].model().spec
+        return Fixed(s.kind, s.variant, s.hidden_size, f"the preset {PRESETS[key].name!r}")
+    if kind == "trained":
+        with contextlib.suppress(ImportError):
+            from ..core.train import CELLS
+            from ..io.trained import TRAINED_PRESETS
+
+            if key in TRAINED_PRESETS:
+                p = TRAINED_PRESETS[key]
+                spec = CELLS[p.cell][1]
+                return Fixed(str(spec["kind"]), str(spec.get("variant", "torch")), p.hidden_size,
+                             f"the trained model {p.name!r}")
+    return None
+
+
+FIXED_KEY = "gru_viz_fixed_"  # widgets that show what the weights fix (not Config fields: never in the link)
+
+
+def fixed_controls(fixed: Fixed) -> None:
+    """Cell, GRU variant and H as the chosen weights fix them: disabled, with the reason."""
+    why = (f"Fixed by {fixed.what}: these weights come with their own cell and size. Pick Random weights below to "
+           "choose them.")
+    st.session_state[FIXED_KEY + "hidden"] = fixed.hidden  # what the disabled widgets show
+    st.selectbox("Cell", [fixed.kind], format_func=KIND_NAMES.get, disabled=True, key=FIXED_KEY + "cell", help=why)
+    if fixed.kind == "gru":
+        st.selectbox("GRU variant", [fixed.variant], format_func=lambda k: GRU_VARIANTS[k].name, disabled=True,
+                     key=FIXED_KEY + "variant", help=why)
+    st.number_input("Hidden size H", 1, 10**6, disabled=True, key=FIXED_KEY + "hidden", help=why)
+    st.caption(f"Cell and size fixed by {fixed.what}; pick Random weights to choose them.")
 
 
 def _generator_params(cfg: Config, gen: str, steps: int) -> str:

@@ -304,7 +304,8 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         choice = (0, 0)
     input_section(cfg, s.input_size)
     if sc is not None:
-        st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
+        with ui.stale_view(sc.stale):  # greyed: the last good run while the input has an error
+            st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
     links = st.columns(4)
     for col, (page, label, icon) in zip(links, (
         ("pages/step.py", "Step through it", ":material/step:"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .divergence import Parting, parting
 from .model import Model
 from .params import random_model, scale_recurrent
 from .spec import GATES, GRU_VARIANTS, KIND_NAMES, Spec
@@ -292,3 +293,9 @@ def flip_gap(model: Model, x: np.ndarray, h0: object = None) -> float:
     h = model.run(x, h0).layer(0).h
     h_partner = flip_z(model).run(x, h0).layer(0).h
     return float(np.abs(h - h_partner).max())
+
+
+def flip_parting(model: Model, x: np.ndarray, h0: object = None) -> Parting:
+    """How a GRU and its z-flipped partner part over the run: round-off that a chaotic run amplifies, step by step."""
+    h = model.run(x, h0).layer(0).h
+    return parting(h, flip_z(model).run(x, h0).layer(0).h)

@@ -112,11 +112,13 @@ def backward(
 ) -> Grads:
     """Gradients of L = Σ d_output ⊙ output + Σ d_h_n ⊙ h_n (+ Σ d_c_n ⊙ c_n) for the run in ``trace``.
 
-    The cotangents are shaped as ``trace.output``, ``trace.h_n`` and ``trace.c_n``.
+    The cotangents are shaped as ``trace.output``, ``trace.h_n`` and ``trace.c_n``. A gradient that explodes
+    past float64's range comes back non-finite, without a warning: callers test ``np.isfinite`` and say so.
     """
     s = model.spec
     d_out, dhn, dcn = _to_internal(model, trace, d_output, d_h_n, d_c_n)
-    dx, per_layer = _backward_internal(model, trace, d_out, dhn, dcn)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dx, per_layer = _backward_internal(model, trace, d_out, dhn, dcn)
     params: dict[str, np.ndarray] = {}
     for (layer, d), g in per_layer.items():
         for short, arr in g.params.items():
@@ -141,11 +143,34 @@ def backward(
 
 @dataclass
 class Flow:
-    """How much the final output depends on earlier steps: Frobenius norms over t, (T,) each."""
+    """How much the final output depends on earlier steps: Frobenius norms over t, (T,) each.
+
+    A norm past float64's largest number (≈1.8e308, an exploding gradient) is +inf, never NaN; its exact size is
+    kept as a base-10 logarithm in ``log10_dh`` / ``log10_dx`` (+inf only where even that could not be followed).
+    """
 
     dh: np.ndarray  # ‖∂h_T/∂h_t‖ for the chosen layer and direction
     dx: np.ndarray  # ‖∂h_T/∂x_t‖
     dc: np.ndarray | None = None  # LSTM: ‖∂h_T/∂c_t‖ (not computed here; see gradient paths)
+    log10_dh: np.ndarray | None = None  # log10 ‖∂h_T/∂h_t‖, also past 1e308 (−inf where the norm is 0)
+    log10_dx: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        with np.errstate(divide="ignore"):
+            if self.log10_dh is None:
+                self.log10_dh = np.log10(self.dh)
+            if self.log10_dx is None:
+                self.log10_dx = np.log10(self.dx)
+
+    @property
+    def overflow_step(self) -> int | None:
+        """The latest step t whose ‖∂h_T/∂h_t‖ is past float64's largest number (the gradient exploded there
+        on its way back from T), or None."""
+        past = np.flatnonzero(np.isinf(self.dh))
+        return int(past[-1]) if past.size else None
+
+
+LOG10_FLOAT_MAX = float(np.log10(np.finfo(np.float64).max))  # 308.25
 
 
 def gradient_flow(
@@ -157,7 +182,7 @@ def gradient_flow(
     direction: int = 0,
 ) -> Flow:
     """‖∂h_T/∂h_t‖ and ‖∂h_T/∂x_t‖ for every t: a backward pass with one seed per unit of h_T (in chunks of
-    steps for forward-only models without clamps).
+    steps for forward-only models without clamps, which also follow an exploding gradient past 1e308).
 
     h_T is the model's output at the last step (all directions); ``x`` is one unbatched sequence (T, I).
     """
@@ -177,18 +202,28 @@ def gradient_flow(
     seeds = s.directions * s.out_size
     if T * seeds * max(s.hidden_size, s.input_size) > MAX_FLOW_ELEMENTS:
         raise ModelInputError(f"gradient flow over {T} steps of a model this wide is too large; use fewer steps")
-    if s.directions == 1 and not trace.ablations:
-        return _flow_in_chunks(model, trace, layer, seeds)
-    d_out = np.zeros((T, seeds, seeds))
-    d_out[T - 1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
-    dx, per_layer = _backward_internal(model, trace, d_out, None, None, param_grads=False)
-    dh = per_layer[(layer, direction)].dh
-    return Flow(dh=_norms(dh), dx=_norms(dx))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is a finding (inf), reported, not warned
+        if s.directions == 1 and not trace.ablations:
+            return _flow_in_chunks(model, trace, layer, seeds)
+        d_out = np.zeros((T, seeds, seeds))
+        d_out[T - 1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
+        dx, per_layer = _backward_internal(model, trace, d_out, None, None, param_grads=False)
+        dh = per_layer[(layer, direction)].dh
+        return Flow(dh=_past_range(_norms(dh)), dx=_past_range(_norms(dx)))
+
+
+def _past_range(norms: np.ndarray) -> np.ndarray:
+    """A NaN norm is an overflow that later met a zero (inf · 0): past float64's range, so +inf."""
+    return np.where(np.isnan(norms), np.inf, norms)
 
 
 def _norms(d: np.ndarray) -> np.ndarray:
-    """Frobenius norm of each step's Jacobian block: (T, seeds, n) → (T,)."""
-    return np.sqrt((d**2).sum(axis=(1, 2)))
+    """Frobenius norm of each step's Jacobian block: (T, seeds, n) → (T,); scaled first, so that entries up to
+    1e308 do not overflow when squared."""
+    peak = np.abs(d).max(axis=(1, 2), initial=0.0)
+    safe = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    scaled = d / safe[:, None, None]
+    return safe * np.sqrt((scaled**2).sum(axis=(1, 2)))
 
 
 def _chunk(lt: LayerTrace, a: int, b: int) -> LayerTrace:
@@ -202,24 +237,55 @@ def _chunk(lt: LayerTrace, a: int, b: int) -> LayerTrace:
 def _flow_in_chunks(model: Model, trace: Trace, layer: int, seeds: int) -> Flow:
     """gradient_flow for forward-only models without clamps: the same backward pass, FLOW_CHUNK steps at a time
     from the end, carrying ∂h_T/∂(h, c) across chunk borders; only the norms are kept. Whole-run cotangents
-    (T · seeds · 3H floats, ~0.8 GB for H = 64 over 5000 steps) made the single pass memory-bound."""
+    (T · seeds · 3H floats, ~0.8 GB for H = 64 over 5000 steps) made the single pass memory-bound.
+
+    At each border the carried cotangents are divided by a power of two (exact in binary floating point) and
+    the exponent is kept aside, so a gradient that explodes past 1e308 (or vanishes below 1e-308) is followed
+    exactly; a chunk that overflows inside is redone in halves."""
     s = model.spec
     T = trace.steps
-    dh_norm, dx_norm = np.empty(T), np.empty(T)
+    log_dh, log_dx = np.full(T, np.inf), np.full(T, np.inf)  # +inf: past float64's range, not followed
+    dh_norm, dx_norm = np.full(T, np.inf), np.full(T, np.inf)
     carry_h: list[np.ndarray | None] = [None] * s.num_layers
     carry_c: list[np.ndarray | None] = [None] * s.num_layers
-    for b in range(T, 0, -FLOW_CHUNK):
-        a = max(b - FLOW_CHUNK, 0)
+    exponent = 0  # the carries hold ∂h_T/∂(h, c) × 2^−exponent
+    b, size = T, FLOW_CHUNK
+    while b > 0:
+        a = max(b - size, 0)
         d = np.zeros((b - a, seeds, seeds))
         if b == T:
             d[-1] = np.eye(seeds)  # one cotangent per unit of h_T: the rows of the Jacobian
+        new_h, new_c = list(carry_h), list(carry_c)
+        chunk_dh = None
         for i in reversed(range(s.num_layers)):
-            if carry_h[i] is not None:
-                d[-1] += carry_h[i]  # ∂h_T/∂h_{b−1} through the later steps: h_{b−1} is this chunk's last state
-            g = _layer_backward(model, _chunk(trace.layers[i][0], a, b), d, carry_c[i], (), param_grads=False)
-            carry_h[i], carry_c[i] = g.dh0, g.dc0
+            if new_h[i] is not None:
+                d[-1] += new_h[i]  # ∂h_T/∂h_{b−1} through the later steps: h_{b−1} is this chunk's last state
+            g = _layer_backward(model, _chunk(trace.layers[i][0], a, b), d, new_c[i], (), param_grads=False)
+            new_h[i], new_c[i] = g.dh0, g.dc0
             if i == layer:
-                dh_norm[a:b] = _norms(g.dh)
+                chunk_dh = _norms(g.dh)
             d = g.dx
-        dx_norm[a:b] = _norms(d)
-    return Flow(dh=dh_norm, dx=dx_norm)
+        chunk_dx = _norms(d)
+        carried = [c for c in (*new_h, *new_c) if c is not None]
+        finite = all(np.isfinite(c).all() for c in carried) and np.isfinite(chunk_dh).all() and np.isfinite(
+            chunk_dx).all()
+        if not finite:
+            if size > 1:
+                size = max(1, size // 2)  # overflowed inside the chunk: fewer steps between rescalings
+                continue
+            break  # one step alone overflows from a unit cotangent: the earlier norms stay past range (+inf)
+        with np.errstate(divide="ignore"):
+            log_dh[a:b] = np.log10(chunk_dh) + exponent * np.log10(2.0)
+            log_dx[a:b] = np.log10(chunk_dx) + exponent * np.log10(2.0)
+        dh_norm[a:b] = np.ldexp(chunk_dh, exponent)  # exact; +inf past 1.8e308
+        dx_norm[a:b] = np.ldexp(chunk_dx, exponent)
+        peak = max((float(np.abs(c).max(initial=0.0)) for c in carried), default=0.0)
+        if peak > 0:
+            shift = int(np.frexp(peak)[1])  # peak = m · 2^shift with ½ ≤ m < 1
+            carry_h = [None if c is None else np.ldexp(c, -shift) for c in new_h]
+            carry_c = [None if c is None else np.ldexp(c, -shift) for c in new_c]
+            exponent += shift
+        else:
+            carry_h, carry_c = new_h, new_c
+        b, size = a, FLOW_CHUNK
+    return Flow(dh=dh_norm, dx=dx_norm, log10_dh=log_dh, log10_dx=log_dx)

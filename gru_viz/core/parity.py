@@ -14,6 +14,13 @@ Tolerances (float64): ``FORWARD_TOL`` for forward and step quantities, ``GRADIEN
 times ``max(1, largest |value|)`` so that a ReLU RNN whose states grow to 1e6 is judged by its relative
 round-off. float32 is reported, never judged: torch's float32 carries ~7 significant digits, so differences
 of ~1e-7 to 1e-6 against our float64 are expected.
+
+A chaotic run (a saturated vanilla RNN, a GRU at a large recurrent scale) multiplies any difference, round-off
+included, at every step, so two correct implementations' whole runs part after some steps, and its gradients
+can overflow float64 on both sides. A :class:`Judgement` tells that apart from a wrong equation: torch computes
+every step again **from our state before it** (no difference carried, so nothing to amplify), the whole runs must
+agree to round-off until they part (a wrong equation differs at the very first steps), and every quantity,
+gradients included, must agree over the steps before they part.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .divergence import Parting, parting, step_gaps
 from .grad import backward
 from .model import Model
+from .spec import Spec
 from .trace import Trace
 
 FORWARD_TOL = 1e-12
@@ -149,6 +158,7 @@ class Row:
     diff: float
     scale: float  # max(1, largest |torch value|): the tolerance is relative to this
     size: int
+    nonfinite: str = ""  # "", or which side has non-finite values: "ours", "torch" or "both"
 
     @property
     def limit(self) -> float:
@@ -205,11 +215,14 @@ def compare(
         if a.shape != b.shape:
             report.missing.append(f"{key} (shape {a.shape} vs {b.shape})")
             continue
-        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-        if a.size and not np.all(np.isfinite(b)):
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        bad_a, bad_b = not np.all(np.isfinite(a)), not np.all(np.isfinite(b))
+        if a.size and bad_b:
             diff = float("nan")
+        nonfinite = {(True, True): "both", (True, False): "ours", (False, True): "torch"}.get((bad_a, bad_b), "")
         scale = max(1.0, float(np.max(np.abs(b[np.isfinite(b)]), initial=0.0)))
-        report.rows.append(Row(key, label(key, directions), group_of(key), diff, scale, int(a.size)))
+        report.rows.append(Row(key, label(key, directions), group_of(key), diff, scale, int(a.size), nonfinite))
     report.missing += [k for k in theirs if k not in ours]
     return report
 
@@ -223,6 +236,7 @@ class Summary:
     worst_gradient: float
     how: str
     quantities: int
+    amplified: bool = False  # passed step by step: the whole runs part (chaotic run), not the equations
 
     @property
     def worst(self) -> float:
@@ -241,3 +255,114 @@ def fmt(diff: float) -> str:
     if diff != diff:  # NaN
         return "NaN"
     return "0" if diff == 0 else f"{diff:.1e}"
+
+
+# ----------------------------------------------------------------------------- chaotic runs: the judgement
+
+
+def step_side(trace: Trace) -> dict[str, np.ndarray]:
+    """Every gate and state of every step of our run, keyed as :func:`step_key` (the per-step check's our side)."""
+    out: dict[str, np.ndarray] = {}
+    for row in trace.layers:
+        for lt in row:
+            for name, arr in lt.gates.items():
+                out[step_key(lt.layer, lt.direction, name)] = arr
+            out[step_key(lt.layer, lt.direction, "h")] = lt.h
+    return out
+
+
+def travel_parting(trace: Trace, theirs: Mapping[str, np.ndarray]) -> Parting:
+    """Where our run and torch's part: every gate and state of each step, counted in steps of travel (the reverse
+    direction runs from the end, so its gaps are read from t = T − 1 down). Every layer of a one-direction stack
+    (and its output) starts at round-off; in a bidirectional stack the layers above the first read both
+    directions, so only the first layer is followed here (the per-step check covers the rest)."""
+    T = trace.steps
+    bidirectional = len(trace.layers[0]) == 2
+    rows = trace.layers[:1] if bidirectional else trace.layers
+    ours, torch_side = [], []
+    for row in rows:
+        for lt in row:
+            for name in [*lt.gates, "h"]:
+                key = step_key(lt.layer, lt.direction, name)
+                a = lt.h if name == "h" else lt.gates[name]
+                b = np.asarray(theirs[key])
+                if lt.direction == 1:
+                    a, b = a[::-1], b[::-1]
+                ours.append(a.reshape(T, -1))
+                torch_side.append(b.reshape(T, -1))
+    if not bidirectional and "output" in theirs and np.size(trace.output) == np.size(theirs["output"]):
+        # torch.nn's module computed the output: its own round-off, in time order
+        ours.append(np.asarray(trace.layers[-1][0].h).reshape(T, -1))
+        torch_side.append(np.asarray(theirs["output"]).reshape(T, -1) if not trace.spec.batch_first
+                          else np.moveaxis(np.asarray(theirs["output"]), 1, 0).reshape(T, -1))
+    return parting(np.concatenate(ours, axis=1), np.concatenate(torch_side, axis=1))
+
+
+def time_axis(spec: Spec, x: np.ndarray) -> int:
+    """The time axis of an input as the torch module takes it (1 for a batch-first batch, else 0)."""
+    return 1 if np.ndim(x) == 3 and spec.batch_first and not spec.cell else 0
+
+
+def prefix(spec: Spec, x: np.ndarray, steps: int) -> np.ndarray:
+    """The first ``steps`` steps of an input shaped as the torch module takes it."""
+    return np.take(np.asarray(x), np.arange(steps), axis=time_axis(spec, x))
+
+
+MIN_WINDOW = 8  # the shortest window a chaotic run's whole-run comparison is repeated over (steps)
+
+
+def window_steps(spec: Spec, p: Parting, steps: int) -> int:
+    """How many first steps the whole-run comparison is repeated over, to begin with: those whose gap stays a
+    decade inside round-off (so that a recomputation cannot cross it), all of them when the runs never part,
+    shared out between the layers of a bidirectional stack (at least 1)."""
+    if p.parts_at is None:
+        return steps
+    k = int(np.argmax(~(p.gap <= p.tolerance / 10)))
+    return max(1, k // spec.num_layers if spec.bidirectional else k)
+
+
+@dataclass
+class Judgement:
+    """The float64 verdict on one run: the whole-run comparison, and — when that differs — the diagnosis that
+    tells round-off amplified by a chaotic run (or gradients overflowing on both sides) from a wrong equation."""
+
+    full: Report
+    steps: Report | None = None  # every gate and state, torch computing each step from our state before it
+    parting: Parting | None = None  # our first layer's states against torch's, whole runs, in steps of travel
+    window: Report | None = None  # every quantity over the first ``window_size`` steps, both sides recomputed
+    window_size: int | None = None
+    torch_parting: Parting | None = None  # torch.nn's module against torch's own step-by-step code (native kinds)
+    step_gaps: np.ndarray | None = None  # (T,) the largest |ours − torch| of each step in the per-step check
+
+    @property
+    def amplified(self) -> bool:
+        """Whether the whole runs differ only as amplified round-off: each step agrees from the same state, the runs
+        agree until they part (never at the first step), and everything agrees over the steps before."""
+        if self.full.passed or self.steps is None or self.window is None or self.parting is None:
+            return False
+        return (self.steps.passed and self.window.passed and not self.parting.from_start
+                and not self.full.missing and not self.steps.missing)
+
+    @property
+    def passed(self) -> bool:
+        """Our core computes what torch computes: on the whole run, or step by step when round-off is amplified."""
+        return self.full.passed or self.amplified
+
+    @property
+    def overflowed(self) -> list[Row]:
+        """Whole-run quantities that are not finite on one side or both (gradients past float64's range)."""
+        return [r for r in self.full.rows if r.nonfinite]
+
+    def summary(self) -> Summary:
+        """What the badge shows."""
+        if not self.amplified:
+            return summarise(self.full)
+        forward = max(self.steps.worst(), self.window.worst("forward"), self.window.worst("steps"))
+        return Summary(True, forward, self.window.worst("gradients"), self.full.how, len(self.full.rows),
+                       amplified=True)
+
+
+def per_step_gaps(ours: Mapping[str, np.ndarray], theirs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """(T,) the largest |ours − torch| of each step over every quantity both sides have (the per-step check)."""
+    gaps = [step_gaps(ours[k], theirs[k]) for k in ours if k in theirs and np.shape(ours[k]) == np.shape(theirs[k])]
+    return np.max(gaps, axis=0) if gaps else np.zeros(0)

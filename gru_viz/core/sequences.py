@@ -203,21 +203,26 @@ def _split_steps(text: str) -> list[list[str]]:
 
 
 def _number(token: str, step: int) -> float:
-    """One typed token as a float, or a SequenceError naming the token and its step."""
+    """One typed token as a float, or a SequenceError naming the token and its step t (counted from 0, as the
+    pages count t)."""
     plain = token.replace("\u2212", "-")  # the minus sign that word processors and web pages paste
     if not _NUMBER.fullmatch(plain):
         if plain.lstrip("+-").lower() in _NON_FINITE:
-            raise SequenceError(f"step {step}: {_show(token)} is not allowed (NaN and infinity are refused)")
+            raise SequenceError(f"step t = {step}: {_show(token)} is not allowed (NaN and infinity are refused)")
         hint = ""
         if "_" in plain:
             hint = " (write digits without underscores)"
         elif plain.lstrip("+-").lower().startswith("0x"):
             hint = " (hexadecimal is not accepted; write decimals)"
-        raise SequenceError(f"step {step}: {_show(token)} is not a number{hint}")
+        raise SequenceError(f"step t = {step}: {_show(token)} is not a number{hint}")
     value = float(plain)  # cannot fail on a _NUMBER match; a huge exponent gives inf, refused below
     if not abs(value) <= MAX_ABS_VALUE:
-        raise SequenceError(f"step {step}: {_show(token)} is too large (at most {MAX_ABS_VALUE:g} in size)")
+        raise SequenceError(f"step t = {step}: {_show(token)} is too large (at most {MAX_ABS_VALUE:g} in size)")
     return value
+
+
+def _values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n} values"
 
 
 def parse_numbers(text: str) -> Sequence:
@@ -229,13 +234,11 @@ def parse_numbers(text: str) -> Sequence:
         raise SequenceError(f"too many steps: {len(rows)} (at most MAX_STEPS = {MAX_STEPS})")
     width = len(rows[0])
     if width > MAX_WIDTH:
-        raise SequenceError(f"step 1 has {width} values; at most MAX_WIDTH = {MAX_WIDTH} values per step")
-    for step, row in enumerate(rows, start=1):
+        raise SequenceError(f"step t = 0 has {width} values; at most MAX_WIDTH = {MAX_WIDTH} values per step")
+    for step, row in enumerate(rows):  # steps counted from t = 0, as every page counts them
         if len(row) != width:
-            raise SequenceError(f"step {step} has {len(row)} values, step 1 had {width}")
-    values = np.array(
-        [[_number(token, step) for token in row] for step, row in enumerate(rows, start=1)], dtype=np.float64
-    )
+            raise SequenceError(f"step t = {step} has {_values(len(row))}, step t = 0 had {width}")
+    values = np.array([[_number(token, step) for token in row] for step, row in enumerate(rows)], dtype=np.float64)
     return Sequence(values, _labels_for(values), source="typed numbers")
 
 
@@ -295,9 +298,9 @@ def parse_text(text: str, alphabet: str | None = None) -> Sequence:
     else:
         symbols = _check_alphabet(alphabet)
     index = {char: i for i, char in enumerate(symbols)}
-    for position, char in enumerate(text, start=1):
+    for step, char in enumerate(text):  # one step per character, counted from t = 0
         if char not in index:
-            raise SequenceError(f"character {char!r} at position {position} is not in the alphabet")
+            raise SequenceError(f"character {char!r} at step t = {step} is not in the alphabet")
     values = np.zeros((len(text), len(symbols)))
     values[np.arange(len(text)), [index[char] for char in text]] = 1.0
     labels = tuple(_char_label(char) for char in text)
@@ -318,7 +321,7 @@ def parse_sequence(text: str, mode: str = "numbers", width: int | None = None) -
             )
         # No broadcasting of scalars: a model that reads 3 values per step is not fed 3 copies silently.
         raise SequenceError(
-            f"the model takes {width} values per step, step 1 has {seq.width} "
+            f"the model takes {width} values per step, step t = 0 has {seq.width} "
             "(separate steps with ';' or new lines, values inside a step with spaces or commas)"
         )
     return seq

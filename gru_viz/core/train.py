@@ -199,10 +199,12 @@ def _check_fits(model: Model) -> None:
 
 
 def loss_and_grads(model: Model, readout: Readout, x: np.ndarray, y: np.ndarray, kind: str) -> StepGrads:
-    """Forward, loss and exact BPTT for one batch x (T, B, I), y as the task makes it."""
+    """Forward, loss and exact BPTT for one batch x (T, B, I), y as the task makes it. A loss or gradient that is
+    not finite comes back as such, without a warning: the Trainer reports it as divergence."""
     _check_fits(model)
     trace = model.run(x, scan=SCAN)
-    lg = readout_loss(readout, trace.output, y, kind)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lg = readout_loss(readout, trace.output, y, kind)
     if not math.isfinite(lg.loss):  # nothing to learn from: skip BPTT, report NaN gradients
         nan = {k: np.full_like(v, np.nan) for k, v in model.params.items()}
         nan[READOUT_WEIGHT], nan[READOUT_BIAS] = np.full_like(lg.d_weight, np.nan), np.full_like(lg.d_bias, np.nan)
@@ -405,6 +407,7 @@ class TrainerState:
     rng: dict[str, object]  # the training stream's bit-generator state
     history: History
     diverged: bool = False
+    diverged_at: int | None = None  # the step whose loss or gradient was not finite
 
 
 @dataclass
@@ -479,6 +482,7 @@ class Trainer:
         self.eval_x, self.eval_y = self.task.batch(c.eval_size, np.random.default_rng(c.eval_seed), self.seq_len)
         self.history = History()
         self.diverged = False  # set when a loss or gradient is not finite; no update is applied then
+        self.diverged_at: int | None = None  # that step's number (steps_done + 1: the update never made)
         self._stop = False
         self._evaluate_and_record()  # step 0: where the curves start
 
@@ -522,6 +526,8 @@ class Trainer:
             norm = float(np.sqrt(np.dot(grad, grad)))
         if not (math.isfinite(sg.loss) and math.isfinite(norm)):
             self.diverged = True
+            if self.diverged_at is None:
+                self.diverged_at = self.steps_done + 1
             return StepRecord(self.steps_done, sg.loss, sg.accuracy, norm, time.perf_counter() - t0)
         self.adam.step(self._flat, grad)
         seconds = time.perf_counter() - t0
@@ -555,7 +561,8 @@ class Trainer:
         every: int = 10,
         max_seconds: float | None = None,
     ) -> int:
-        """Up to ``steps`` training steps; returns how many were made.
+        """Up to ``steps`` training steps; returns how many were made (updates applied: the step at which training
+        diverges makes none and is not counted).
 
         ``callback(trainer)`` is called after every ``every`` steps and after the last one; if it returns
         False the run stops there. A run also stops when :meth:`should_stop` says so or after ``max_seconds``.
@@ -567,7 +574,7 @@ class Trainer:
         done = 0
         while done < steps and not self.should_stop():
             self.step()
-            done += 1
+            done += 0 if self.diverged else 1
             out_of_time = max_seconds is not None and time.perf_counter() - start >= max_seconds
             if callback is not None and (done % every == 0 or done == steps or out_of_time or self.should_stop()):
                 if callback(self) is False:
@@ -612,6 +619,7 @@ class Trainer:
             rng=copy.deepcopy(self.rng.bit_generator.state),
             history=copy.deepcopy(self.history),
             diverged=self.diverged,
+            diverged_at=self.diverged_at,
         )
 
     @classmethod
@@ -629,6 +637,7 @@ class Trainer:
         trainer.rng.bit_generator.state = copy.deepcopy(state.rng)
         trainer.history = copy.deepcopy(state.history)
         trainer.diverged = state.diverged
+        trainer.diverged_at = state.diverged_at
         return trainer
 
     def export(self, path: str | Path, name: str = "", description: str = "") -> Path:
@@ -704,18 +713,20 @@ def run_together(
     callback: Callable[[Mapping[str, Trainer]], object] | None = None,
     every: int = 10,
     max_seconds: float | None = None,
-) -> int:
+) -> dict[str, int]:
     """Train every trainer ``steps`` more steps in turns of ``every``, so their curves grow side by side.
 
-    ``callback(trainers)`` after each turn; returning False stops. Returns the steps made per trainer.
+    ``callback(trainers)`` after each turn; returning False stops. Returns the steps each trainer really made
+    (by name): a trainer that diverged makes none after its ``diverged_at``, and those are not counted.
     """
     start = time.perf_counter()
     every = max(1, int(every))
     done = 0
+    made = dict.fromkeys(trainers, 0)
     while done < steps:
         chunk = min(every, steps - done)
-        for t in trainers.values():
-            t.run(chunk)
+        for name, t in trainers.items():
+            made[name] += t.run(chunk)
         done += chunk
         if callback is not None and callback(trainers) is False:
             break
@@ -723,7 +734,7 @@ def run_together(
             break
         if all(t.should_stop() for t in trainers.values()):
             break
-    return done
+    return made
 
 
 # ------------------------------------------------------------------------------------------ files

@@ -396,6 +396,87 @@ def torch_side(
     return {k: v.detach().to(torch.float64).numpy().copy() for k, v in result.items()}, how
 
 
+def _step_cell(spec: Spec, layer: int, d: int, params: dict[str, torch.Tensor]) -> nn.Module | None:
+    """torch.nn's one-step module with this layer's weights (GRUCell, LSTMCell, RNNCell), or None where torch.nn
+    has none (other GRU variants, minGRU, a projected LSTM)."""
+    if not is_native(spec) or spec.proj_size:
+        return None
+    cls = {"gru": nn.GRUCell, "lstm": nn.LSTMCell, "rnn": nn.RNNCell}[spec.kind]
+    w_ih = params[param_key("weight_ih", layer, d, spec.cell)]
+    kwargs: dict[str, object] = {"bias": spec.bias, "dtype": w_ih.dtype}
+    if spec.kind == "rnn":
+        kwargs["nonlinearity"] = spec.nonlinearity
+    cell = cls(w_ih.shape[1], spec.hidden_size, **kwargs)
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if spec.bias else ("weight_ih", "weight_hh")
+    with torch.no_grad():
+        cell.load_state_dict({n: params[param_key(n, layer, d, spec.cell)] for n in names}, strict=True)
+    return cell
+
+
+def torch_steps_from(model: Model, trace, ablations=(), dtype: str = "float64") -> tuple[dict[str, np.ndarray], str]:
+    """Every gate and state of every step, computed by torch **from the state our run had before that step** (and
+    the input our layer read): one step at a time, all steps at once as a batch. Keys as
+    :func:`gru_viz.core.parity.step_key`.
+
+    Unlike :func:`torch_side`, no difference is carried from one step to the next, so this checks each step's
+    equations even on a chaotic run, where the two whole runs part once round-off has been amplified. torch.nn's
+    cell module (GRUCell, LSTMCell, RNNCell) computes h (and c) where it has one; the gates come from the same
+    step-by-step torch code as :func:`reference_run`.
+    """
+    s = model.spec
+    dt = TORCH_DTYPES[dtype]
+    v = GRU_VARIANTS[s.variant]
+    params = {k: torch.tensor(np.asarray(a, dtype=np.float64), dtype=dt) for k, a in model.params.items()}
+    out: dict[str, np.ndarray] = {}
+    native = False
+    with torch.no_grad():
+        for row in trace.layers:
+            for lt in row:
+                T, B = lt.h.shape[:2]
+
+                def p(name: str, _layer: int = lt.layer, _d: int = lt.direction):
+                    return params.get(param_key(name, _layer, _d, s.cell))
+
+                w_ih, w_hh, b_ih, b_hh, w_hr = (p(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                                "weight_hr"))
+                x = torch.tensor(lt.x, dtype=dt)
+                h = torch.tensor(lt.h_prev(), dtype=dt)
+                c = torch.tensor(lt.c_prev(), dtype=dt) if s.kind == "lstm" else None
+                cell = _step_cell(s, lt.layer, lt.direction, params)
+                clamps = _clamps_by_step(ablations, lt.layer, lt.direction, T, s.hidden_size, dt)
+                groups: dict[tuple, list[int]] = {}
+                for t, cl in enumerate(clamps):  # steps with the same clamps are one batch
+                    groups.setdefault(tuple(sorted((g, tuple(val.tolist())) for g, val in cl.items())), []).append(t)
+                results: dict[str, torch.Tensor] = {}
+                for signature, steps in groups.items():
+                    idx = torch.tensor(steps)
+                    cl = clamps[steps[0]]
+                    xs, hs = x[idx].reshape(-1, x.shape[-1]), h[idx].reshape(-1, h.shape[-1])
+                    if s.kind == "gru":
+                        h_new, gates = gru_step(xs, hs, w_ih, w_hh, b_ih, b_hh, v.reset_after, v.z_keeps, cl)
+                    elif s.kind == "lstm":
+                        cs = c[idx].reshape(-1, c.shape[-1])
+                        h_new, _, gates = lstm_step(xs, hs, cs, w_ih, w_hh, b_ih, b_hh, w_hr, cl)  # c is in gates
+                    elif s.kind == "rnn":
+                        h_new, gates = rnn_step(xs, hs, w_ih, w_hh, b_ih, b_hh, s.nonlinearity), {}
+                    else:
+                        h_new, gates = mingru_step(xs, hs, w_ih, b_ih, cl)
+                    if cell is not None and not signature:  # torch.nn's own step where no gate is clamped
+                        native = True
+                        if s.kind == "lstm":
+                            h_new, gates["c"] = cell(xs, (hs, cs))
+                        else:
+                            h_new = cell(xs, hs)
+                    for name, value in {**gates, "h": h_new}.items():
+                        full = results.setdefault(name, torch.empty((T, B, value.shape[-1]), dtype=dt))
+                        full[idx] = value.reshape(len(steps), B, -1)
+                for name, value in results.items():
+                    out[step_key(lt.layer, lt.direction, name)] = value.to(torch.float64).numpy().copy()
+    cell_name = {"gru": "GRUCell", "lstm": "LSTMCell", "rnn": "RNNCell"}.get(s.kind, "")
+    how = (f"torch.nn.{cell_name}" if native else "torch step by step") + ", one step from our state at every step"
+    return out, how
+
+
 def _name(spec: Spec) -> str:
     if spec.kind == "mingru":
         return "minGRU"

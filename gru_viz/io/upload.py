@@ -277,12 +277,13 @@ def parse_csv(data: bytes, width: int | None = None, name: str = "input.csv") ->
     if len(rows) > MAX_STEPS:
         raise SequenceError(f"the CSV has {len(rows):,} rows; at most {MAX_STEPS:,} steps are accepted")
     values: list[list[float]] = []
-    for n, line in rows:
+    for n, line in rows:  # n: the file's line number (from 1, as an editor shows it); the step is t = len(values)
+        at = f"row {n} (step t = {len(values)})"
         cells = [c.strip() for c in line.split(",")]
         if len(cells) > MAX_WIDTH:
-            raise SequenceError(f"row {n} has {len(cells)} columns; at most {MAX_WIDTH} values per step")
+            raise SequenceError(f"{at} has {len(cells)} columns; at most {MAX_WIDTH} values per step")
         if values and len(cells) != len(values[0]):
-            raise SequenceError(f"row {n} has {len(cells)} value(s), the first row has {len(values[0])}")
+            raise SequenceError(f"{at} has {len(cells)} value(s), the first row has {len(values[0])}")
         row = []
         for c, cell in enumerate(cells, start=1):
             if not _NUMBER.fullmatch(cell.replace("\u2212", "-")):
@@ -290,10 +291,10 @@ def parse_csv(data: bytes, width: int | None = None, name: str = "input.csv") ->
                 what = "an empty cell" if not cell else f"{_show(cell)} is not a number"
                 if cell.lstrip("+-").lower() in ("nan", "inf", "infinity"):
                     what, hint = f"{_show(cell)} is not allowed", " (NaN and infinity are refused)"
-                raise SequenceError(f"row {n}, column {c}: {what}{hint}")
+                raise SequenceError(f"{at}, column {c}: {what}{hint}")
             value = float(cell.replace("\u2212", "-"))
             if not abs(value) <= MAX_ABS_VALUE:
-                raise SequenceError(f"row {n}, column {c}: {_show(cell)} is too large (at most {MAX_ABS_VALUE:g})")
+                raise SequenceError(f"{at}, column {c}: {_show(cell)} is too large (at most {MAX_ABS_VALUE:g})")
             row.append(value)
         values.append(row)
     got = len(values[0])
