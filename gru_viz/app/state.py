@@ -26,6 +26,18 @@ CLAMP_VALUES = ("free", "0", "1")
 HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
 H0_CHOICES = ("zeros", "random")
 
+# A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
+SESSION_MODEL_HOME = (
+    "It lives only in the memory of the server process serving this tab (on a school server: one of its replicas), "
+    "never on disk: if that process restarts or goes, the tab reconnects and shows the same link, but without "
+    "your model — upload or train it again."
+)
+SESSION_MODEL_GONE = (
+    "This link asks for the tab's own model (uploaded or trained), which is not here: it lived in the memory of "
+    "one server process, and this tab is now served by another one (a new tab, or the server restarted or a "
+    "replica went). Showing random weights instead; upload or train it again."
+)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -303,7 +315,7 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
                               f"the input has {input_size}")
     else:
         if kind == "session":
-            notes.append("The session's own model is gone (a new session?); showing random weights instead.")
+            notes.append(SESSION_MODEL_GONE)
         model = Model(build_spec(cfg, input_size), init_params(build_spec(cfg, input_size), cfg.seed))
     return scale_recurrent(model, cfg.scale), notes
 

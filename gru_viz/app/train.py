@@ -706,6 +706,7 @@ def open_models(run: Run) -> None:
     number = st.session_state.setdefault(EXAMPLE, 0)
     example = example_for(run, number)
     st.markdown("**Open a trained model** on a fresh test example: its hidden state and gates, step by step.")
+    st.caption("The trained cell you open becomes this tab's own model. " + state.SESSION_MODEL_HOME)
     shown = example.labels[:EXAMPLE_STEPS]
     more = f" … ({len(example.labels)} steps)" if len(example.labels) > len(shown) else ""
     head, again = st.columns([6, 1], vertical_alignment="center")

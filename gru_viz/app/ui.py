@@ -48,6 +48,8 @@ def config() -> Config:
     fresh = CFG not in st.session_state
     if fresh or (query and query != st.session_state.get(LAST_QUERY)):
         cfg, notes = state.from_query(query)
+        if cfg.weights == "session" and SESSION_MODEL not in st.session_state:
+            notes.append(state.SESSION_MODEL_GONE)  # e.g. the replica that held it went: this tab is new here
         if not fresh:
             _forget_widgets()
         st.session_state[CFG] = cfg
@@ -344,3 +346,13 @@ def nav() -> None:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon)
         st.divider()
+        st.fragment(run_every=RECONNECT_TICK)(_rerun_after_reconnect)()
+
+
+RECONNECT_TICK = 3600.0  # seconds: the timer only has to exist (its hourly tick is an empty fragment run)
+
+
+def _rerun_after_reconnect() -> None:
+    """Draws nothing. Streamlit's frontend reruns the page after its websocket reconnects only when a fragment
+    with a timer is on it; with one, a tab whose server restarted (or whose replica went, nginx moving it to a
+    live one) gets a fresh session that shows its link's view, instead of a stale page that no longer answers."""

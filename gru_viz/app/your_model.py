@@ -172,6 +172,7 @@ NOTES = f"""
   re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to 256,
   4 layers. Every refusal says what was wrong.
 - **Privacy.** The file stays in this session's memory: never written to disk, never shared, gone with the tab.
+  {state.SESSION_MODEL_HOME}
 """
 
 
