@@ -11,7 +11,7 @@ import streamlit as st
 
 from gru_viz.app import parity, ui
 
-st.set_page_config(page_title="Matches PyTorch · gru-viz", page_icon=":material/verified:", layout="wide")
+st.set_page_config(page_title="Matches PyTorch · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Matches PyTorch")
 
 

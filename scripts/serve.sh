@@ -293,6 +293,9 @@ while :; do  # every replica healthy (or given up on) before nginx takes student
 done
 start_nginx
 write_state
+if [[ $ADDRESS == 0.0.0.0 ]]; then
+    for ip in $(hostname -I 2>/dev/null || true); do [[ $ip == *:* ]] || say "students open http://$ip:$PORT/"; done
+fi
 say "serving http://$ADDRESS:$PORT/ (Ctrl-C stops everything)"
 
 # -------------------------------------------------------------------------------------------------- monitor

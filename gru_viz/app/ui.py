@@ -96,6 +96,15 @@ def _widget(name: str, cfg: Config, value: object = None) -> str:
 
 # -------------------------------------------------------------------------------------------- page
 
+# The favicon of every page, inline (a data: URL): a ":material/…:" page icon is fetched from fonts.gstatic.com,
+# which a classroom without internet cannot reach (tests/test_offline.py). A recurrent cell: a loop back into it.
+PAGE_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect x="3" y="3" width="58" height="58" rx="14" fill="#0072B2"/>'
+    '<path d="M21 43a15 15 0 1 1 22 0" fill="none" stroke="#fff" stroke-width="6" stroke-linecap="round"/>'
+    '<path d="M49 36l-5 11-10-5z" fill="#fff"/><circle cx="32" cy="32" r="5" fill="#E69F00"/></svg>'
+)
+
 
 def setup_page(title: str, icon: str = "") -> Config:
     """Presenter styling, link notes and the config: the first call of every page."""
