@@ -17,7 +17,7 @@ def main() -> None:
     try:
         lineup = compare.lineup_of(base, kinds, keep_bias)
     except ui.FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cells on this input: {exc}", icon=":material/error:")
+        st.error(f"Cannot run the cells on this input: {ui.message(exc)}", icon=":material/error:")
         return
     st.caption(compare.describe(lineup))
     compare.page_notes(cfg)

@@ -20,7 +20,7 @@ def main() -> None:
         lineup = gradients.lineup_of(base, kinds, keep_bias)
         flows = gradients.flows_of(base, kinds, keep_bias)
     except ui.FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cells on this input: {exc}", icon=":material/error:")
+        st.error(f"Cannot run the cells on this input: {ui.message(exc)}", icon=":material/error:")
         return
     if cfg.clamp:
         st.caption("Gate clamps are off on this page: it shows the cells as they are.")

@@ -24,7 +24,7 @@ if sc is not None:
         with st.spinner("Running the same configuration in PyTorch…"):
             r64, r32 = parity.scene_report(sc, "float64"), parity.scene_report(sc, "float32")
     except parity.TorchMissing as exc:
-        st.warning(f"{exc}: there is nothing to compare with. Every other page works without it.",
+        st.warning(f"{ui.message(exc)}: there is nothing to compare with. Every other page works without it.",
                    icon=":material/help:")
     else:
         with ui.friendly("The comparison"):

@@ -22,6 +22,7 @@ from ..core import parity
 from ..core.model import Model
 from ..core.parity import Report, Summary
 from ..core.trace import Ablation, Trace
+from ..explain.literal import literal as ui_literal
 from ..io import codegen
 from . import state
 from .state import Scene
@@ -168,7 +169,7 @@ def parity_badge(scene: Scene | None) -> None:
         return
     except Exception as exc:  # a failed check must never take the page down
         st.badge("PyTorch check unavailable", icon=":material/warning:", color="orange",
-                 help=f"The comparison could not run ({type(exc).__name__}: {str(exc)[:200]}).")
+                 help=f"The comparison could not run ({type(exc).__name__}: {ui_literal(exc, 200)}).")
         return
     label, color, icon = badge_text(summary)
     help_ = BADGE_HELP.format(fwd=parity.FORWARD_TOL, grad=parity.GRADIENT_TOL, how=f"Torch side: {summary.how}")

@@ -19,6 +19,7 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
+from ..explain.literal import literal, quoted
 
 APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
@@ -219,7 +220,8 @@ _PARSERS = {
 
 
 def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]:
-    """The Config a URL describes, and a note for every value that was ignored (never an exception)."""
+    """The Config a URL describes, and a note for every value that was ignored (never an exception); the notes
+    are markdown in which everything the link supplied is literal text."""
     values: dict[str, object] = {}
     notes: list[str] = []
     for f in fields(Config):
@@ -230,12 +232,13 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]
         text = str(text) if not isinstance(text, list) else ""
         try:
             values[f.name] = _PARSERS[f.name](text.strip() if f.name != "seq" else text)
-        except (ValueError, OverflowError) as exc:
-            shown = text if len(text) <= 40 else text[:37] + "…"
-            notes.append(f"Ignored {f.name}={shown!r} from the link ({exc}); using {getattr(DEFAULT, f.name)!r}.")
+        except (ValueError, OverflowError) as exc:  # the value (and a message quoting it) stays literal text
+            notes.append(f"Ignored {f.name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
+                         f"using {getattr(DEFAULT, f.name)!r}.")
     unknown = sorted(k for k in query if k not in _PARSERS)
     if unknown:
-        notes.append(f"Ignored unknown link settings: {', '.join(unknown[:5])}.")
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        notes.append(f"Ignored unknown link settings: {', '.join(literal(k, 60) for k in unknown[:5])}{more}.")
     return replace(DEFAULT, **values), notes
 
 

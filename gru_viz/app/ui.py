@@ -15,6 +15,7 @@ from ..core.model import ModelInputError
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
+from ..explain.literal import literal, shorten
 from . import state
 from .state import Config, ConfigError, Scene
 
@@ -141,13 +142,18 @@ h1 { font-size: 2.4rem !important; }
 """
 
 
+def message(exc: BaseException, limit: int = 300) -> str:
+    """An error's message for a markdown box: whatever it quotes from a link or a file stays literal text."""
+    return literal(exc, limit)
+
+
 @contextlib.contextmanager
 def friendly(what: str) -> Iterator[None]:
     """Show any failure inside as a message in the page, never a traceback."""
     try:
         yield
     except FRIENDLY_ERRORS as exc:
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(f"{what}: {message(exc)}", icon=":material/error:")
     except Exception as exc:  # a bug of ours: say so plainly, keep the page alive
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Your settings are kept; please change "
                  "one and try again.", icon=":material/bug_report:")
@@ -173,7 +179,7 @@ def scene(cfg: Config) -> Scene | None:
             base = replace(base, weights="random")
         return _cached_scene(base)
     except FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
+        st.error(f"Cannot run the cell on this input: {message(exc)}", icon=":material/error:")
         return None
     except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
@@ -303,7 +309,7 @@ def _weights_control(cfg: Config, cell: str) -> str:
         if kind == "trained":
             return f"Trained: {name}"
         if kind == "session":
-            return f"Your model: {session_name}"
+            return f"Your model: {shorten(session_name, 60)}"  # option labels are plain text
         return "Random (seeded, like torch's init)"
 
     return st.selectbox("Weights", options, format_func=label, key=key)

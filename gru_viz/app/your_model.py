@@ -17,6 +17,7 @@ from ..core.model import Model
 from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
 from ..core.spec import GRU_VARIANTS, SpecError
 from ..explain import palette
+from ..explain.literal import literal, quoted
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.weights import save_safetensors
@@ -104,10 +105,10 @@ def load(name: str, data: bytes) -> None:
         up = upload.read_upload(data, name, nonlinearity=None if hint_nl == AUTO else hint_nl,
                                 variant=None if hint_v == AUTO else hint_v)
     except (WeightsError, SpecError, ValueError) as exc:
-        say("error", f"Refused {name!r}: {exc}")
+        say("error", f"Refused {quoted(name)}: {ui.message(exc)}")
         return
     except Exception as exc:  # a loader bug, not the file's fault: still no traceback in the page
-        say("error", f"Could not read {name!r} ({type(exc).__name__}); nothing was loaded.")
+        say("error", f"Could not read {quoted(name)} ({type(exc).__name__}); nothing was loaded.")
         return
     st.session_state[DATA] = (name, data)
     st.session_state[UPLOAD] = up
@@ -127,10 +128,11 @@ def read_csv() -> None:
             raise SequenceError(f"written out, the CSV's numbers take {len(text):,} characters; the sequence box "
                                 f"holds at most {MAX_INPUT_CHARS:,}")
     except SequenceError as exc:
-        say("error", f"Refused {file.name!r}: {exc}")
+        say("error", f"Refused {quoted(file.name)}: {ui.message(exc)}")
         return
     ui.apply(replace(ui.config(), source="typed", seq=text, t=0))
-    say("success", f"{file.name}: {seq.steps} steps of {seq.width} value(s) are now the input (in the sequence box).")
+    say("success", f"{literal(file.name, 60)}: {seq.steps} steps of {seq.width} value(s) are now the input (in the "
+                   "sequence box).")
 
 
 def pick_layer() -> None:
@@ -198,15 +200,18 @@ def upload_section() -> upload.Upload | None:
 
 def summary_section(up: upload.Upload) -> None:
     """What the file held."""
-    st.subheader(f"What {up.filename} holds")
+    st.subheader(f"What {literal(up.filename, 60)} holds", anchor=False)  # no anchor made of the name
     rows = upload.summary_rows(up)
     half = (len(rows) + 1) // 2
     for col, part in zip(st.columns(2), (rows[:half], rows[half:]), strict=True):  # half the height at 720 px
-        col.table({"": [r[0] for r in part], " ": [r[1] for r in part]}, hide_index=True, hide_header=True)
+        # st.table renders markdown in its cells: the file's name, keys and metadata stay literal text
+        col.table({"": [r[0] for r in part], " ": [literal(r[1], 300) for r in part]}, hide_index=True,
+                  hide_header=True)
     current = st.session_state.get(ui.SESSION_MODEL)
     if current is not None and current is not st.session_state.get(HANDED):
-        st.info(f"This session's model is now {st.session_state.get(ui.SESSION_MODEL_NAME, 'another one')}, not this "
-                "file: upload it again to explore it.", icon=":material/info:")
+        name = literal(st.session_state.get(ui.SESSION_MODEL_NAME, "another one"), 60)
+        st.info(f"This session's model is now {name}, not this file: upload it again to explore it.",
+                icon=":material/info:")
     if up.model.spec.cell:
         st.caption("A cell module stepped over a sequence is a one-layer sequence model with the same weights: "
                    "the pages run it as one (exports use the one-layer keys, weight_ih_l0, …).")
@@ -329,7 +334,7 @@ def weights_name(cfg: Config) -> str:
     """Where the config's weights come from, in words."""
     kind, _, key = cfg.weights.partition(":")
     if kind == "session":
-        return f"your model ({st.session_state.get(ui.SESSION_MODEL_NAME, 'uploaded')})"
+        return f"your model ({literal(st.session_state.get(ui.SESSION_MODEL_NAME, 'uploaded'), 60)})"
     if kind in ("preset", "trained"):
         return f"{kind} {key}"
     return f"random weights, seed {cfg.seed}"
