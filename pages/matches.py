@@ -26,6 +26,10 @@ if sc is not None:
     except parity.TorchMissing as exc:
         st.warning(f"{ui.message(exc)}: there is nothing to compare with. Every other page works without it.",
                    icon=":material/help:")
+    except ui.Pending:  # a job worker computes it: its place in the queue is on the page, which fills in by itself
+        pass
+    except ui.FRIENDLY_ERRORS as exc:
+        st.error(f"The comparison: {ui.message(exc)}", icon=":material/error:")
     else:
         with ui.friendly("The comparison"):
             parity.verdict(r64)

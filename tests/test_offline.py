@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import os
 import subprocess
 import sys
 import threading
@@ -25,7 +24,17 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import APP, ROOT, VIEWPORT, assert_no_error, free_port, logs_dir, stop_process, wait_for_app
+from browser_support import (
+    APP,
+    ROOT,
+    VIEWPORT,
+    assert_no_error,
+    free_port,
+    logs_dir,
+    server_env,
+    stop_process,
+    wait_for_app,
+)
 from playwright.sync_api import expect
 
 from gru_viz.app.ui import PAGES
@@ -66,9 +75,9 @@ def offline_server():
     port = free_port()
     logs_dir().mkdir(parents=True, exist_ok=True)
     log_path = logs_dir() / f"offline-{port}.log"
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")}
+    env = {k: v for k, v in server_env().items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")}
     env.update(HTTP_PROXY=proxy_url, HTTPS_PROXY=proxy_url, http_proxy=proxy_url, https_proxy=proxy_url,
-               ALL_PROXY=proxy_url, PYTHONUNBUFFERED="1")
+               ALL_PROXY=proxy_url)
     env.pop("DISPLAY", None)  # headless, as on a server: the case where Streamlit looks up its external IP
     # The README's command: no --server.address (every interface), the repo's .streamlit/config.toml
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

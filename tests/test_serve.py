@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import ROOT, VIEWPORT, assert_no_error, free_port, screenshot, wait_for_app
+from browser_support import ROOT, VIEWPORT, assert_no_error, free_port, screenshot, server_env, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -141,7 +141,8 @@ def served(tmp_path_factory):
         proc = subprocess.Popen(
             ["bash", str(SERVE), "--replicas", "2", "--port", str(port), "--address", "127.0.0.1", "--run-dir",
              str(run), "--health-interval", "0.5", "--hung-after", "2", "--hung-kill-after", "120"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=server_env())
     s = Served(f"http://127.0.0.1:{port}", run, proc, log)
     try:
         deadline = time.monotonic() + START_TIMEOUT

@@ -10,9 +10,6 @@ and a session's uploaded one, and makes a rerun that only moves the time cursor 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import sys
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,36 +21,18 @@ from ..core.parity import Report, Summary
 from ..core.trace import Ablation, Trace
 from ..explain.literal import literal as ui_literal
 from ..io import codegen
-from . import state
+from . import budget, jobs, state, ui, work
 from .state import Scene
 
 MATCHES_PAGE = "pages/matches.py"
 
 
-class TorchMissing(RuntimeError):
-    """torch cannot be imported here, so there is nothing to compare with."""
-
-
-def _prefetch_torch() -> None:
-    """Import torch on a background thread (it takes a second or two), so the first badge does not wait."""
-    if "torch" in sys.modules:
-        return
-
-    def load() -> None:
-        try:
-            importlib.import_module("torch")
-        except Exception:  # not installed or broken: the badge reports it when asked
-            pass
-
-    threading.Thread(target=load, name="gru-viz-torch-prefetch", daemon=True).start()
+TorchMissing = work.TorchMissing  # torch cannot be imported (here, or in the job workers)
 
 
 def _bridge():
     """gru_viz.io.bridge (which imports torch), or :class:`TorchMissing`."""
-    try:
-        return importlib.import_module("gru_viz.io.bridge")
-    except ImportError as exc:
-        raise TorchMissing(f"PyTorch is not installed here ({exc})") from None
+    return work.bridge()
 
 
 # --------------------------------------------------------------------------------------------- inputs
@@ -95,26 +74,22 @@ def compute_report(
     trace: Trace | None = None,
     ours_model: Model | None = None,
 ) -> Report:
-    """Run the comparison now (no cache): our core against torch in ``dtype``; raises :class:`TorchMissing`.
-
-    ``ours_model`` replaces the model on our side only (to show that a wrong model fails the check).
-    """
-    bridge = _bridge()
-    if ours_model is not None:
-        trace = ours_model.run(x, h0, tuple(ablations))
-    trace = trace if trace is not None else model.run(x, h0, tuple(ablations))
-    cot = parity.cotangents(trace)
-    ours = parity.our_side(ours_model or model, trace, cot)
-    theirs, how = bridge.torch_side(model, x, h0, tuple(ablations), cot, dtype)
-    return parity.compare(ours, theirs, dtype, how, model.spec.directions)
+    """Run the comparison now, in this thread (no cache): our core against torch in ``dtype``; raises
+    :class:`TorchMissing`. ``ours_model`` replaces the model on our side only (to show that a wrong model fails
+    the check)."""
+    return work.compare_with_torch(model, x, h0, ablations, dtype, trace, ours_model)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _cached_report(
-    key: str, dtype: str, _model: Model, _x: np.ndarray, _h0: object, _ablations: tuple, _trace: Trace | None
-) -> Report:
-    # Arguments with a leading underscore are not hashed: ``key`` (content_key) stands for them.
-    return compute_report(_model, _x, _h0, _ablations, dtype, _trace)
+class _Reports:
+    """The reports' cache (``_cached_report.clear()`` empties it, as the tests do)."""
+
+    @staticmethod
+    def clear() -> None:
+        budget.CACHES["parity"].clear()
+
+
+_cached_report = _Reports()
+LABEL = "Running the same configuration in PyTorch"
 
 
 def report(
@@ -125,9 +100,12 @@ def report(
     dtype: str = "float64",
     trace: Trace | None = None,
 ) -> Report:
-    """The (cached) comparison of one run in one dtype; raises :class:`TorchMissing`."""
+    """The (cached) comparison of one run in one dtype, computed by a job worker (torch lives there, never in the
+    server process); raises :class:`TorchMissing`, or shows the job's place in the queue and raises ui.Pending."""
     ablations = tuple(ablations)
-    return _cached_report(content_key(model, x, h0, ablations), dtype, model, x, h0, ablations, trace)
+    key = ("parity", content_key(model, x, h0, ablations), dtype)
+    return ui.heavy("parity", key, work.compare_with_torch, (model, x, h0, ablations, dtype), LABEL,
+                    here=lambda: work.compare_with_torch(model, x, h0, ablations, dtype, trace))
 
 
 def scene_report(scene: Scene, dtype: str = "float64") -> Report:
@@ -157,12 +135,44 @@ BADGE_HELP = (
 )
 
 
+BADGE_POLL = 1.0  # seconds between looks at the badge's job
+
+
+def _badge_summary(scene: Scene) -> Summary | None:
+    """The verdict for the badge: cached, or computed now in the tests' inline mode; else None, after asking a job
+    worker for it and drawing a "checking" badge that turns into the verdict when the job is done. The page never
+    waits for torch (it lives in the workers)."""
+    if jobs.inline_mode():
+        return live_summary(scene)
+    model, x, h0, ablations = run_of(scene)
+    key = ("parity", content_key(model, x, h0, ablations), "float64")
+    store = budget.CACHES["parity"]
+    done = store.get(key)
+    if done is not None:
+        return parity.summarise(done)
+    job = jobs.run(key, work.compare_with_torch, (model, x, h0, ablations, "float64"), LABEL, ui.session_id(),
+                   on_done=lambda j: store.put(key, j.value))
+    if job.over:
+        return parity.summarise(ui.job_value(job))
+
+    def checking() -> None:
+        if job.over:
+            st.rerun()  # the page again, with the verdict from the cache
+        st.badge("Checking against PyTorch…", icon=":material/hourglass_top:", color="gray",
+                 help="PyTorch recomputes this run on the server's job worker; the verdict appears here by itself.")
+
+    st.fragment(run_every=BADGE_POLL)(checking)()
+    return None
+
+
 def parity_badge(scene: Scene | None) -> None:
-    """A small badge with the live max |ours − torch| for the displayed run; never raises."""
+    """A small badge with the live max |ours − torch| for the displayed run; never raises, never waits."""
     if scene is None:
         return
     try:
-        summary = live_summary(scene)
+        summary = _badge_summary(scene)
+        if summary is None:
+            return
     except TorchMissing:
         st.badge("PyTorch not installed: live check off", icon=":material/help:", color="gray",
                  help="Install torch to compare every number on this page with PyTorch's.")
@@ -175,8 +185,6 @@ def parity_badge(scene: Scene | None) -> None:
     help_ = BADGE_HELP.format(fwd=parity.FORWARD_TOL, grad=parity.GRADIENT_TOL, how=f"Torch side: {summary.how}")
     st.badge(label, icon=icon, color=color, help=help_)
 
-
-_prefetch_torch()
 
 
 # ------------------------------------------------------------------------------ the Matches PyTorch page
@@ -272,7 +280,10 @@ def code_section(sc: Scene, how: str) -> None:
     model, x, h0, ablations = run_of(sc)
     st.markdown(f"**The torch side** ran as **{how}**.")
     with st.expander("The torch code that computed its side (from gru_viz/io/bridge.py)", icon=":material/code:"):
-        st.code(_bridge().torch_side_source(model, ablations), language="python")
+        with ui.friendly("The torch code"):  # read where torch is (a job worker), once per kind of model
+            source = ui.heavy("parity", ("torch-source", model.spec, tuple(ablations)), work.torch_source,
+                              (model, ablations), "Reading the torch code")
+            st.code(source, language="python")
     with st.expander("Run it yourself: a standalone snippet that rebuilds it in torch", icon=":material/terminal:"):
         st.code(codegen.snippet(model, x, h0, ablations), language="python")
 
@@ -283,7 +294,8 @@ def nudge_section(sc: Scene) -> None:
         return
     model, x, h0, ablations = run_of(sc)
     nudged = parity.nudge(model, 1e-9)
-    r = compute_report(model, x, h0, ablations, "float64", ours_model=nudged)
+    r = ui.heavy("parity", ("parity-nudged", content_key(model, x, h0, ablations)), work.compare_with_torch,
+                 (model, x, h0, ablations, "float64", None, nudged), "Comparing the nudged model with PyTorch")
     worst = max(r.rows, key=lambda row: row.diff / row.limit)
     state = "fails" if not r.passed else "still passes"
     st.write(f"With every entry of {next(iter(model.params))} moved by 1e-9 on our side only, the check **{state}**: "

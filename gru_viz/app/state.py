@@ -20,6 +20,7 @@ from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, gen
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
 from ..explain.literal import literal, quoted
+from .limits import SCENE_MAX_BYTES, MiB
 
 APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
@@ -343,6 +344,25 @@ def initial_state(cfg: Config, model: Model) -> np.ndarray | tuple[np.ndarray, n
     return h0
 
 
+def trace_bytes(model: Model, seq: Sequence) -> int:
+    """About how many bytes the full trace of ``model`` on ``seq`` keeps (measured on its first two steps)."""
+    probe = model.run(seq.values[:2])
+    per_step = sum(arr.nbytes for lt in (lt for layer in probe.layers for lt in layer)
+                   for arr in (lt.x, lt.h, *lt.gates.values(), *lt.pre.values())) / min(seq.steps, 2)
+    return int(per_step * seq.steps)
+
+
+def check_trace_size(model: Model, seq: Sequence) -> None:
+    """Refuse a run whose trace would not fit one server's budget (a large uploaded model on a long input)."""
+    size = trace_bytes(model, seq)
+    if size <= SCENE_MAX_BYTES:
+        return
+    fits = max(1, int(seq.steps * SCENE_MAX_BYTES / size))
+    raise ConfigError(f"this run would keep about {size / MiB:,.0f} MB of gates and states ({seq.steps:,} steps "
+                      f"through {model.spec.describe()}); one run may keep at most {SCENE_MAX_BYTES / MiB:.0f} MB "
+                      f"on this server: use at most {fits:,} steps, or a smaller model")
+
+
 def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     """Build input, model and trace for ``cfg``; raises SequenceError/ConfigError with a page message."""
     width = session_model.spec.input_size if cfg.weights == "session" and session_model is not None else None
@@ -350,6 +370,7 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
         width = PRESETS[cfg.weights.partition(":")[2]].model().spec.input_size
     seq = build_sequence(cfg, width if cfg.source == "typed" else None)
     model, notes = build_model(cfg, seq.width, session_model)
+    check_trace_size(model, seq)
     trace = model.run(seq.values, initial_state(cfg, model), ablations_of(cfg, model.spec.kind))
     return Scene(cfg, seq, model, trace, notes)
 

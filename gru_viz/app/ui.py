@@ -5,6 +5,7 @@ cached scene, presenter mode, and friendly errors. Pages stay thin: they call th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TypeVar
@@ -16,7 +17,8 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
 from ..explain.literal import literal, shorten
-from . import state
+from . import budget, jobs, state, work
+from .limits import INLINE_WAIT
 from .state import Config, ConfigError, Scene
 
 CFG = "gru_viz_cfg"
@@ -28,7 +30,7 @@ W = "w_"  # prefix of widget keys that mirror Config fields
 
 T = TypeVar("T")
 
-FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)
+FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError, jobs.JobError)
 
 _GATE_LABEL = {"r": "reset r", "z": "update z", "i": "input i", "f": "forget f", "o": "output o"}
 
@@ -129,6 +131,7 @@ def _one_blas_thread() -> bool:
     product only spins against the others (training steps were 10-20× slower with it)."""
     from .train import single_blas_thread
 
+    budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
     return single_blas_thread()
 
 
@@ -152,6 +155,8 @@ def friendly(what: str) -> Iterator[None]:
     """Show any failure inside as a message in the page, never a traceback."""
     try:
         yield
+    except Pending:  # a heavy job's place in the queue is on the page already
+        pass
     except FRIENDLY_ERRORS as exc:
         st.error(f"{what}: {message(exc)}", icon=":material/error:")
     except Exception as exc:  # a bug of ours: say so plainly, keep the page alive
@@ -159,13 +164,47 @@ def friendly(what: str) -> Iterator[None]:
                  "one and try again.", icon=":material/bug_report:")
 
 
-CACHE_TTL = 3 * 3600  # seconds after an entry was built (reads do not extend it): longer than a lesson
+HEAVY_RUN = 0.15  # estimated seconds of a run above which it is built by a job worker (a long, wide input)
+SESSION_SCENE = "gru_viz_session_scene"  # ((config, model id), Scene) of this session's own model
 
 
-@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def _cached_scene(cfg: Config) -> Scene:
-    # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing.
-    return state.build_scene(cfg)
+    # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing;
+    # bounded by bytes (gru_viz.app.limits.BUDGETS["scenes"]).
+    return heavy("scenes", ("scene", cfg), work.scene, (cfg,), "Running the cell over the whole input",
+                 in_pool=long_run(cfg))
+
+
+def long_run(cfg: Config, model=None) -> bool:
+    """Whether building this run takes long enough to hand it to a job worker (estimated from its size)."""
+    try:
+        seq = state.build_sequence(cfg)
+    except (SequenceError, ConfigError, ValueError):
+        return False  # it fails fast, with its message, right here
+    if model is None:
+        model = state.build_spec(cfg, seq.width)
+    spec = getattr(model, "spec", model)
+    return work.run_seconds(seq.steps, spec) > HEAVY_RUN
+
+
+def _session_scene(cfg: Config, model) -> Scene:
+    """This session's own model on the config's input: kept for the session (never shared), built by a job
+    worker when it is long."""
+    key = (cfg, id(model))  # the model lives in session state, so its id is not reused while the memo holds it
+    memo = st.session_state.get(SESSION_SCENE)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    if jobs.inline_mode() or not long_run(cfg, model):
+        sc = state.build_scene(cfg, model)
+    else:
+        job = jobs.run(("session-scene", session_id(), key), work.scene, (cfg, model),
+                       "Running your model over the whole input", session_id())
+        if not job.wait(INLINE_WAIT):
+            _waiting_panel(job, key)
+            raise Pending("your model's run")
+        sc = job_value(job)
+    st.session_state[SESSION_SCENE] = (key, sc)
+    return sc
 
 
 def scene(cfg: Config) -> Scene | None:
@@ -174,10 +213,12 @@ def scene(cfg: Config) -> Scene | None:
     try:
         base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
         if cfg.weights == "session" and session_model is not None:
-            return state.build_scene(base, session_model)  # this session's own model: never shared
+            return _session_scene(base, session_model)  # this session's own model: never shared
         if cfg.weights == "session":
             base = replace(base, weights="random")
         return _cached_scene(base)
+    except Pending:  # built by a job worker: the page shows its place in the queue and fills in by itself
+        return None
     except FRIENDLY_ERRORS as exc:
         st.error(f"Cannot run the cell on this input: {message(exc)}", icon=":material/error:")
         return None
@@ -187,7 +228,7 @@ def scene(cfg: Config) -> Scene | None:
         return None
 
 
-@st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
+@budget.cached("figures")
 def _shared(key: tuple, _build: Callable[[], T]) -> T:
     return _build()
 
@@ -204,6 +245,92 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
     students on one link cost one build); with key None (this session's own model), built for this run only.
     The result is shared: read it, never change it."""
     return build() if key is None else _shared(key, build)
+
+
+# ------------------------------------------------------------------------------------------- heavy work
+
+
+class Pending(Exception):
+    """A result is being computed by a job (gru_viz.app.jobs); its place in the queue is shown on the page, which
+    fills in by itself when it is done. ``friendly`` and ``scene`` catch it and draw nothing more."""
+
+
+CANCELLED = "gru_viz_cancelled_jobs"  # keys of the jobs this tab cancelled: not asked for again until it says so
+POLL = 1.0  # seconds between looks at a pending job
+_MISSING = object()
+
+
+def session_id() -> str:
+    """This tab's Streamlit session id (one heavy job per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def heavy(cache: str, key: tuple, fn: Callable[..., T], args: tuple, label: str, *,
+          here: Callable[[], T] | None = None, in_pool: bool = True) -> T:
+    """The result of ``fn(*args)``: from the byte-bounded cache ``cache`` if there, else computed by a job
+    worker (``in_pool``; in the page's own thread otherwise, and in the tests' inline mode, by ``here`` if given).
+
+    A job that takes longer than INLINE_WAIT seconds leaves a panel with its place in the queue, its time and a
+    Cancel button, and raises :class:`Pending`; the page reruns by itself when the result is in the cache."""
+    store = budget.CACHES[cache]
+    value = store.get(key, _MISSING)
+    if value is not _MISSING:
+        return value
+    if not in_pool or jobs.inline_mode():
+        return store.get_or_build(key, here or (lambda: fn(*args)))
+    if key in st.session_state.get(CANCELLED, ()):
+        _cancelled_panel(key, label)
+        raise Pending(label)
+    job = jobs.run(key, fn, args, label, session_id(), on_done=lambda j: store.put(key, j.value))
+    if job.wait(INLINE_WAIT):
+        return job_value(job)
+    _waiting_panel(job, key)
+    raise Pending(label)
+
+
+def job_value(job: jobs.Job) -> object:
+    """A finished job's value, or its failure as the exception the page expects."""
+    if job.state == "failed" and job.error == "TorchMissing":
+        from .work import TorchMissing
+
+        raise TorchMissing(job.message)
+    return job.result()
+
+
+def _waiting_panel(job: jobs.Job, key: tuple) -> None:
+    session = session_id()
+    tag = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+
+    def watch() -> None:
+        if job.over:
+            st.rerun()  # the whole page, now with the result (or its failure) from the cache
+        place = jobs.POOL.position(job)
+        with st.container(border=True):
+            if place <= 0:
+                st.markdown(f"**{job.label}…** running on the server's worker for {job.elapsed():.0f} s.")
+            else:
+                ahead = "no job" if place == 1 else f"{place - 1} job{'s' if place > 2 else ''}"
+                st.markdown(f"**{job.label}…** waiting for the server's worker: {ahead} ahead of it in the queue.")
+            st.caption("Heavy work runs beside the class's lighter clicks, one job at a time per worker; this part "
+                       "of the page fills in by itself when it is done.")
+            if st.button("Cancel", key=f"job_cancel_{tag}", icon=":material/cancel:"):
+                jobs.POOL.leave(job, session)
+                st.session_state.setdefault(CANCELLED, set()).add(key)
+                st.rerun()
+
+    st.fragment(run_every=POLL)(watch)()
+
+
+def _cancelled_panel(key: tuple, label: str) -> None:
+    tag = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+    with st.container(border=True):
+        st.markdown(f"**{label}**: cancelled. Change a setting, or compute it after all.")
+        if st.button("Compute it", key=f"job_again_{tag}", icon=":material/play_arrow:"):
+            st.session_state.get(CANCELLED, set()).discard(key)
+            st.rerun()
 
 
 def layer_label(layer: int, direction: int, directions: int) -> str:
