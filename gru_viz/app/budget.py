@@ -86,11 +86,19 @@ def _generation() -> object:
     return object()
 
 
+_last_generation: object = None
+
+
 def _current_generation() -> object:
-    try:
-        return _generation()
-    except Exception:  # no Streamlit at all (never in the app): one generation for the process
-        return None
+    """The current generation; from a thread that is not running a page (the job pool's), the last one seen."""
+    global _last_generation
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is not None or not runtime.exists():
+        with contextlib.suppress(Exception):
+            _last_generation = _generation()
+    return _last_generation
 
 
 @dataclasses.dataclass

@@ -13,6 +13,7 @@ from ..core.compare import KINDS, Response
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..figures import compare as figs
 from . import budget, ui, work
+from .limits import LIMITS
 from .lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
 from .state import Config
 
@@ -147,8 +148,8 @@ def experiments(lineup: Lineup) -> None:
     """The two memory experiments, one click each."""
     st.subheader("Memory experiments", anchor=False)
     a, b, c, d = st.columns([1, 1, 1.3, 1.5], vertical_alignment="bottom")
-    steps = int(a.number_input("Steps", 10, compare.MAX_EXPERIMENT_STEPS, 100, key=EXP_STEPS))
-    at = int(b.number_input("Spike at step k", 0, compare.MAX_EXPERIMENT_STEPS - 1, 5, key=EXP_AT))
+    steps = int(a.number_input("Steps", 10, LIMITS.experiment_steps, 100, key=EXP_STEPS))
+    at = int(b.number_input("Spike at step k", 0, LIMITS.experiment_steps - 1, 5, key=EXP_AT))
     if c.button("Impulse response", icon=":material/bolt:", key="cmp_run_impulse"):
         st.session_state[SHOW_IMPULSE] = True
     if d.button("Remember the first input", icon=":material/history:", key="cmp_run_first"):

@@ -20,6 +20,7 @@ No Streamlit here; the page side is ``gru_viz.app.ui.heavy``.
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -28,14 +29,45 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import forkserver, popen_forkserver, spawn, util
+from multiprocessing.context import ForkServerProcess, reduction, set_spawning_popen
 from typing import Any
 
 from . import work
 from .limits import JOB_MEMORY, JOB_NICE, JOB_QUEUE, JOB_SECONDS, JOB_WORKERS
 
-# What the fork server imports once: the main script (so that each worker need not run it again: Python skips
-# it in a child when its fork server has it), the jobs, and torch (with the bridge).
-PRELOAD = ["__main__", "gru_viz.app.work", "gru_viz.io.bridge"]
+# What the fork server imports once: its lower priority, the jobs, and torch (with the bridge).
+PRELOAD = ["gru_viz.app.worker_init", "gru_viz.app.work", "gru_viz.io.bridge"]
+
+
+class _Popen(popen_forkserver.Popen):
+    """The fork server's Popen, without the main module: a worker must not run it again. In a Streamlit server
+    ``sys.modules["__main__"]`` is the page script being run (Streamlit executes pages as ``__main__``), so the
+    standard preparation would re-run a whole page, in bare mode, in every worker."""
+
+    def _launch(self, process_obj) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)  # as in popen_forkserver: the child's sentinel of its parent
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Process(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
 
 
 class JobError(RuntimeError):
@@ -109,6 +141,7 @@ class Pool:
         self._of_session: dict[str, Job] = {}
         self._thread: threading.Thread | None = None
         self._ctx = None
+        self._ctx_lock = threading.Lock()
         self.broken = ""  # why no worker can start here (then jobs run in place)
         self.finished = 0
 
@@ -178,14 +211,22 @@ class Pool:
             self._thread.start()
 
     def warm(self) -> None:
-        """Start the fork server now (torch's import happens there, off this process's core)."""
-        with self._lock:
-            self._ensure_thread()
-            self._lock.notify_all()
-        threading.Thread(target=self._context, name="gru-viz-jobs-warm", daemon=True).start()
+        """Start the fork server now, in the background (torch's import happens there, at a lower priority)."""
+        def start() -> None:
+            ctx = self._context()
+            if ctx is None:
+                return
+            try:
+                process = _Process(target=work.warm, name="gru-viz-job-warm", daemon=True)
+                process.start()  # returns once the fork server is up, with its modules loaded
+                process.join(timeout=JOB_SECONDS)
+            except Exception as exc:
+                self.broken = f"{type(exc).__name__}: {exc}"
+                print(f"gru-viz: the job workers cannot start ({self.broken}); jobs run in place", file=sys.stderr)
+        threading.Thread(target=start, name="gru-viz-jobs-warm", daemon=True).start()
 
     def _context(self):
-        with self._lock:
+        with self._ctx_lock:
             if self._ctx is None and not self.broken:
                 try:
                     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -199,18 +240,19 @@ class Pool:
 
     def _start(self, job: Job) -> None:
         ctx = self._context()
-        job.state, job.started = "running", time.monotonic()
         if ctx is None:  # no processes here: run it in this thread (still one at a time, still in order)
             threading.Thread(target=self._run_here, args=(job,), daemon=True).start()
             return
         try:
             parent, child = ctx.Pipe(duplex=False)
-            job.process = ctx.Process(target=work.run_job, name="gru-viz-job", daemon=True,
-                                      args=(child, job.fn, job.args, self.nice, self.memory,
-                                            int(self.seconds) + 1))
-            job.process.start()
+            process = _Process(target=work.run_job, name="gru-viz-job", daemon=True,
+                                  args=(child, job.fn, job.args, self.nice, self.memory, int(self.seconds) + 1))
+            process.start()
             child.close()
-            job.conn = parent
+            with self._lock:
+                job.process, job.conn = process, parent
+                if job.stop_reason:  # cancelled while its worker was starting
+                    process.kill()
         except Exception as exc:
             print(f"gru-viz: cannot start a job worker ({type(exc).__name__}: {exc}); running jobs in place",
                   file=sys.stderr)
@@ -233,14 +275,20 @@ class Pool:
 
     def _loop(self) -> None:
         while True:
+            starting = []
             with self._lock:
                 while self._queue and len(self._running) < self.workers:
                     job = self._queue.pop(0)
+                    job.state, job.started = "running", time.monotonic()
                     self._running.append(job)
-                    self._start(job)
-                running = [j for j in self._running if j.process is not None]
+                    starting.append(job)
+            for job in starting:  # outside the lock: the first start waits for the fork server's imports
+                self._start(job)
+            with self._lock:
+                running = [j for j in self._running if j.process is not None and j.conn is not None]
                 if not running:
-                    self._lock.wait(timeout=1.0)
+                    if not starting:
+                        self._lock.wait(timeout=1.0)
                     continue
             waitables = [j.conn for j in running] + [j.process.sentinel for j in running]
             with contextlib.suppress(OSError, ValueError):

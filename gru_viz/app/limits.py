@@ -59,6 +59,11 @@ class Limits:
     train_hidden: int = 64
     train_seq_len: int = 200  # the tasks go to 1000 steps; a page's run stays well under a minute
 
+    @property
+    def title(self) -> str:
+        """The profile's name on the page."""
+        return {"class": "classroom"}.get(self.profile, self.profile)
+
     def describe(self) -> str:
         """The caps in one line, for the page."""
         return (f"inputs up to {self.steps:,} steps, H up to {self.hidden}, training runs up to "

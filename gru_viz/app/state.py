@@ -20,7 +20,7 @@ from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, gen
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
 from ..explain.literal import literal, quoted
-from .limits import SCENE_MAX_BYTES, MiB
+from .limits import LIMITS, SCENE_MAX_BYTES, Limits, MiB
 
 APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
@@ -220,7 +220,10 @@ _PARSERS = {
 }
 
 
-def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]:
+CAPPED = {"hidden": "the hidden size H", "steps": "the number of steps"}  # what a profile may lower
+
+
+def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) -> tuple[Config, list[str]]:
     """The Config a URL describes, and a note for every value that was ignored (never an exception); the notes
     are markdown in which everything the link supplied is literal text."""
     values: dict[str, object] = {}
@@ -236,6 +239,12 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]
         except (ValueError, OverflowError) as exc:  # the value (and a message quoting it) stays literal text
             notes.append(f"Ignored {f.name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
                          f"using {getattr(DEFAULT, f.name)!r}.")
+    for name, what in CAPPED.items():  # the classroom profile: the cap, and a note saying so
+        cap = getattr(limits, name)
+        if int(values.get(name, getattr(DEFAULT, name))) > cap:
+            notes.append(f"This server runs its {limits.title} profile: {what} is at most {cap:,} here, so the "
+                         f"link's {name}={values[name]} is shown as {name}={cap}.")
+            values[name] = cap
     unknown = sorted(k for k in query if k not in _PARSERS)
     if unknown:
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
@@ -277,17 +286,19 @@ class ConfigError(ValueError):
     """A Config whose input or weights cannot be built; the message is for the page."""
 
 
-def build_sequence(cfg: Config, width: int | None = None) -> Sequence:
+def build_sequence(cfg: Config, width: int | None = None, limits: Limits = LIMITS) -> Sequence:
     """The input sequence of ``cfg`` (raises SequenceError with a message for the page)."""
-    if cfg.source == "text":
-        return parse_sequence(cfg.seq, "text")
-    if cfg.source == "typed":
-        return parse_sequence(cfg.seq, "numbers", width)
+    if cfg.source in ("text", "typed"):
+        seq = parse_sequence(cfg.seq, "text") if cfg.source == "text" else parse_sequence(cfg.seq, "numbers", width)
+        if seq.steps > limits.steps:  # the classroom profile's cap (the core's own is MAX_STEPS)
+            raise SequenceError(f"the input has {seq.steps:,} steps; this server ({limits.title} profile) runs "
+                                f"inputs of up to {limits.steps:,} steps")
+        return seq
     try:
         params = cfg.gen_params()
     except ValueError:
         raise SequenceError(f"generator settings {cfg.gp!r} are not name=number pairs") from None
-    return generate(cfg.gen, cfg.steps, cfg.seed, **params)
+    return generate(cfg.gen, min(cfg.steps, limits.steps), cfg.seed, **params)
 
 
 def build_spec(cfg: Config, input_size: int) -> Spec:

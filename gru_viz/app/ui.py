@@ -14,11 +14,11 @@ import streamlit as st
 
 from ..core.model import ModelInputError
 from ..core.presets import PRESETS
-from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
+from ..core.sequences import GENERATORS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
 from ..explain.literal import literal, shorten
 from . import budget, jobs, state, work
-from .limits import INLINE_WAIT
+from .limits import INLINE_WAIT, LIMITS
 from .state import Config, ConfigError, Scene
 
 CFG = "gru_viz_cfg"
@@ -122,6 +122,8 @@ def setup_page(title: str, icon: str = "") -> Config:
     for note in st.session_state.pop(NOTES, []):
         st.info(note, icon=":material/link:")
     st.title(f"{icon} {title}".strip())
+    if LIMITS.profile != "default":  # serve.sh --class: say what a link may ask for here
+        st.caption(f"This server runs its {LIMITS.title} profile: {LIMITS.describe()}.")
     return cfg
 
 
@@ -132,6 +134,8 @@ def _one_blas_thread() -> bool:
     from .train import single_blas_thread
 
     budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
+    if not jobs.inline_mode():
+        jobs.POOL.warm()  # the job workers' fork server starts now, in its own (lower-priority) process
     return single_blas_thread()
 
 
@@ -353,7 +357,7 @@ def sidebar_controls(cfg: Config) -> Config:
         if cell == "gru":
             variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS), format_func=lambda k: GRU_VARIANTS[k].name,
                                    key=_widget("variant", cfg), help=GRU_VARIANTS[cfg.variant].description)
-        hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+        hidden = st.number_input("Hidden size H", 1, LIMITS.hidden, key=_widget("hidden", cfg))
 
         st.subheader("Input")
         source = st.segmented_control("Input", state.SOURCES, key=_widget("source", cfg),
@@ -367,7 +371,7 @@ def sidebar_controls(cfg: Config) -> Config:
         else:
             gen = st.selectbox("Generator", tuple(GENERATORS), format_func=lambda k: GENERATORS[k].name,
                                key=_widget("gen", cfg))
-            steps = st.number_input(f"Steps (≤ {MAX_STEPS})", 1, MAX_STEPS, key=_widget("steps", cfg))
+            steps = st.number_input(f"Steps (≤ {LIMITS.steps:,})", 1, LIMITS.steps, key=_widget("steps", cfg))
             gp = _generator_params(cfg, gen, int(steps))
 
         st.subheader("Weights")

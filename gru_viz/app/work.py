@@ -142,7 +142,7 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
     """A worker process's whole life: lower its priority and cap its memory and CPU time, run ``fn(*args)``,
     send the :class:`Outcome` back, and exit (its memory goes back to the system with it)."""
     try:
-        os.nice(nice)
+        os.nice(max(0, nice - os.nice(0)))  # the fork server already gave way (gru_viz.app.worker_init)
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     except (OSError, ValueError):
