@@ -45,6 +45,7 @@ import os
 import random
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -121,9 +122,9 @@ def percentile(values: list[float], q: float) -> float:
 # -------------------------------------------------------------------------------------------------- server
 
 
-def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
+def server_command(port: int, watcher: bool, extra: list[str], app: str = "app.py") -> list[str]:
     """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun)."""
-    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", app, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     if not watcher:
         cmd += ["--server.fileWatcherType", "none"]
@@ -131,14 +132,15 @@ def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def run_server(watcher: bool, log_path: Path, extra: list[str]) -> Iterator[tuple[str, int, list[str]]]:
+def run_server(watcher: bool, log_path: Path, extra: list[str], app: str = "app.py",
+               env: dict[str, str] | None = None) -> Iterator[tuple[str, int, list[str]]]:
     """Start the app on a free port; yield (base URL, pid, command); stop it (its own process group)."""
     port = free_port()
-    cmd = server_command(port, watcher, extra)
+    cmd = server_command(port, watcher, extra, app)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -222,6 +224,140 @@ class ProcSampler(threading.Thread):
         mean_cpu = (window[-1][2] - window[0][2]) / span if span > 0 else float("nan")
         return {"peak_rss": max(s[1] for s in window), "mean_cpu": 100 * mean_cpu, "peak_cpu": 100 * peak_cpu,
                 "cpu_seconds": window[-1][2] - window[0][2], "peak_threads": max(s[3] for s in window)}
+
+
+class TreeSampler(threading.Thread):
+    """Samples process trees from /proc every ``interval`` s: for each root (a server, or each replica of
+    scripts/serve.sh) the resident memory and CPU of it and all its descendants (the job workers' fork server
+    and workers; the CPU of workers that ended counts through their parent's cutime/cstime). ``roots()`` is
+    asked again on every sample, so a restarted replica is followed."""
+
+    def __init__(self, roots, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.roots, self.interval = roots, interval
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.samples: list[tuple[float, list[tuple[int, float, int]]]] = []  # (t, [(rss, cpu s, procs) per root])
+        self.pss: list[tuple[float, int]] = []  # (t, sum of PSS over every tree), every 2 s
+        self._stop_event = threading.Event()
+
+    def _table(self) -> dict[int, tuple[int, int, float]]:
+        """pid → (ppid, rss bytes, cpu seconds incl. reaped children)."""
+        out = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                f = stat[stat.rindex(")") + 2:].split()
+                cpu = sum(int(x) for x in f[11:15]) / self.ticks  # utime stime cutime cstime
+                out[int(pid)] = (int(f[1]), int(f[21]) * self.page, cpu)
+        return out
+
+    def trees(self) -> list[list[int]]:
+        """The pids of each root's tree."""
+        table = self._table()
+        children: dict[int, list[int]] = defaultdict(list)
+        for pid, (ppid, _, _) in table.items():
+            children[ppid].append(pid)
+        out = []
+        for root in self.roots():
+            tree, todo = [], [root] if root in table else []
+            while todo:
+                pid = todo.pop()
+                tree.append(pid)
+                todo += children.get(pid, [])
+            out.append(tree)
+        return out
+
+    def read(self) -> list[tuple[int, float, int]]:
+        """(rss, cpu seconds, processes) of each root's tree now."""
+        table = self._table()
+        children: dict[int, list[int]] = defaultdict(list)
+        for pid, (ppid, _, _) in table.items():
+            children[ppid].append(pid)
+        out = []
+        for root in self.roots():
+            rss = cpu = n = 0
+            todo = [root] if root in table else []
+            while todo:
+                pid = todo.pop()
+                rss += table[pid][1]
+                cpu += table[pid][2]
+                n += 1
+                todo += children.get(pid, [])
+            out.append((rss, cpu, n))
+        return out
+
+    def read_pss(self) -> int:
+        total = 0
+        for tree in self.trees():
+            for pid in tree:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                    total += int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1)) * 1024
+        return total
+
+    def run(self) -> None:
+        last_pss = 0.0
+        while not self._stop_event.is_set():
+            with contextlib.suppress(Exception):
+                self.samples.append((time.monotonic(), self.read()))
+                if time.monotonic() - last_pss > 2:
+                    last_pss = time.monotonic()
+                    self.pss.append((last_pss, self.read_pss()))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+    def summary(self, start: float, end: float) -> dict[str, object]:
+        """Peak total RSS and PSS, and each tree's mean CPU (100 % = one core) over [start, end]."""
+        window = [s for s in self.samples if start <= s[0] <= end] or self.samples[-2:]
+        if not window:
+            return {"peak_rss": 0, "peak_pss": 0, "cpu": [], "cpu_seconds": 0.0}
+        span = window[-1][0] - window[0][0]
+        width = min(len(window[0][1]), len(window[-1][1]))
+        cpu = [100 * (window[-1][1][i][1] - window[0][1][i][1]) / span if span > 0 else float("nan")
+               for i in range(width)]
+        pss = [p for t, p in self.pss if start <= t <= end + 2] or [0]
+        return {"peak_rss": max(sum(r for r, _, _ in tree) for _, tree in window), "peak_pss": max(pss),
+                "cpu": cpu, "cpu_seconds": sum(window[-1][1][i][1] - window[0][1][i][1] for i in range(width))}
+
+
+@contextlib.contextmanager
+def serve_target(replicas: int, log_dir: Path, env: dict[str, str] | None = None,
+                 extra: list[str] | None = None) -> Iterator[tuple[str, Callable[[], list[int]], str]]:
+    """scripts/serve.sh with ``replicas`` replicas on a free port of 127.0.0.1: yields (base URL through nginx,
+    a function giving the replicas' pids now, the command); stops it (SIGTERM, as Ctrl-C)."""
+    port = free_port()
+    run = log_dir / f"serve-{replicas}x-{port}"
+    cmd = ["bash", str(ROOT / "scripts" / "serve.sh"), "--replicas", str(replicas), "--port", str(port),
+           "--address", "127.0.0.1", "--run-dir", str(run), *(extra or [])]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out = log_dir / f"serve-{replicas}x-{port}.out"
+    with open(out, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+
+    def pids() -> list[int]:
+        with contextlib.suppress(OSError, ValueError):
+            return [int(line.split()[1]) for line in (run / "replicas").read_text().splitlines()]
+        return []
+
+    try:
+        deadline = time.monotonic() + 300
+        while "serving http://" not in out.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"serve.sh did not start; see {out}")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", pids, " ".join(cmd[1:]).replace(str(ROOT) + "/", "")
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 # ----------------------------------------------------------------------------------------- protocol client

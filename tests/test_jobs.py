@@ -82,6 +82,24 @@ def test_sessions_share_a_job_and_the_queue_has_places(pool) -> None:
     assert pool.position(first) == -1
 
 
+def test_the_job_most_tabs_wait_for_goes_first_and_closed_tabs_stop_waiting(pool) -> None:
+    blocker = pool.submit("block", _sleep, (3.0,), "block", "x")
+    deadline = time.monotonic() + 120
+    while pool.position(blocker) != 0 and time.monotonic() < deadline:  # the fork server may still be starting
+        time.sleep(0.1)
+    lone = pool.submit("lone", _sleep, (0.1,), "lone", "a")
+    shared = pool.submit("shared", _sleep, (0.1,), "shared", "b")
+    for session in ("c", "d"):
+        pool.submit("shared", _sleep, (0.1,), "shared", session)
+    assert (pool.position(shared), pool.position(lone)) == (1, 2)  # three tabs wait for it: it goes first
+    gone = pool.submit("gone", _sleep, (0.1,), "gone", "closed-tab")
+    pool.alive = lambda session: session != "closed-tab"
+    wait_over(gone, 60)
+    assert gone.state == "cancelled" and "closed" in gone.stop_reason
+    assert wait_over(shared).finished <= wait_over(lone).started
+    wait_over(blocker)
+
+
 def test_one_job_per_session_a_new_request_drops_the_old(pool) -> None:
     blocker = pool.submit("block", _sleep, (2.0,), "block", "x")
     old = pool.submit("old", _sleep, (0.1,), "old", "a")  # queued behind the blocker

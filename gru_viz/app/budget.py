@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from .limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE
+from .limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE, PROTECTIONS, UNPROTECTED_ENTRIES
 
 T = TypeVar("T")
 
@@ -113,8 +113,8 @@ class ByteCache:
     """A thread-safe LRU cache bounded by the bytes its values hold, with a time to live; concurrent requests
     for a missing key wait for one build (forty students opening one link build it once)."""
 
-    def __init__(self, name: str, budget: int, ttl: float = CACHE_TTL) -> None:
-        self.name, self.budget, self.ttl = name, budget, ttl
+    def __init__(self, name: str, budget: int, ttl: float = CACHE_TTL, max_entries: int | None = None) -> None:
+        self.name, self.budget, self.ttl, self.max_entries = name, budget, ttl, max_entries
         self._entries: OrderedDict[object, _Entry] = OrderedDict()
         self._building: dict[object, Future] = {}
         self._lock = threading.Lock()
@@ -158,7 +158,8 @@ class ByteCache:
             else:
                 self._entries[key] = _Entry(value, size, time.monotonic(), generation)
                 self.used += size
-            while self.used > self.budget and self._entries:
+            while (self.used > self.budget or len(self._entries) > (self.max_entries or len(self._entries))) \
+                    and self._entries:
                 freed += self._drop(next(iter(self._entries)))
                 self.evictions += 1
         if freed:
@@ -218,7 +219,10 @@ class _Abandoned(Exception):
     pass
 
 
-CACHES: dict[str, ByteCache] = {name: ByteCache(name, size) for name, size in BUDGETS.items()}
+if PROTECTIONS:
+    CACHES: dict[str, ByteCache] = {name: ByteCache(name, size) for name, size in BUDGETS.items()}
+else:  # as before the byte budgets: bounded by their number of entries only
+    CACHES = {name: ByteCache(name, 2**50, max_entries=UNPROTECTED_ENTRIES[name]) for name in BUDGETS}
 
 
 def cached(name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -281,7 +285,7 @@ def tune_malloc() -> bool:
     """Once per process: big blocks are always mapped (a fixed mmap threshold of 256 KiB: glibc otherwise raises
     it after each free, and gigabytes of freed arrays stay in its heaps), and at most 2 heaps per core."""
     libc = _libc()
-    if libc is None or not hasattr(libc, "mallopt"):
+    if libc is None or not hasattr(libc, "mallopt") or not PROTECTIONS:
         return False
     m_mmap_threshold, m_arena_max = -3, -8
     ok = libc.mallopt(m_mmap_threshold, 256 * 1024) == 1
@@ -293,7 +297,7 @@ def release_memory(min_interval: float = 1.0) -> None:
     """Hand freed heap memory back to the system (``malloc_trim``), at most once per ``min_interval`` s."""
     global _last_trim
     libc = _libc()
-    if libc is None or not hasattr(libc, "malloc_trim"):
+    if libc is None or not hasattr(libc, "malloc_trim") or not PROTECTIONS:
         return
     now = time.monotonic()
     if now - _last_trim < min_interval or not _trim_lock.acquire(blocking=False):

@@ -34,7 +34,7 @@ from multiprocessing.context import ForkServerProcess, reduction, set_spawning_p
 from typing import Any
 
 from . import work
-from .limits import JOB_MEMORY, JOB_NICE, JOB_QUEUE, JOB_SECONDS, JOB_WORKERS
+from .limits import JOB_MEMORY, JOB_NICE, JOB_QUEUE, JOB_SECONDS, JOB_WORKERS, PROTECTIONS
 
 # What the fork server imports once: its lower priority, the jobs, and torch (with the bridge).
 PRELOAD = ["gru_viz.app.worker_init", "gru_viz.app.work", "gru_viz.io.bridge"]
@@ -75,8 +75,9 @@ class JobError(RuntimeError):
 
 
 def inline_mode() -> bool:
-    """Whether jobs run in the caller's thread (GRU_VIZ_JOBS=inline, or no way to start processes)."""
-    return os.environ.get("GRU_VIZ_JOBS", "").strip().lower() == "inline"
+    """Whether jobs run in the caller's thread (GRU_VIZ_JOBS=inline for the tests' AppTest runs, or the
+    protections turned off for a benchmark's comparison)."""
+    return os.environ.get("GRU_VIZ_JOBS", "").strip().lower() == "inline" or not PROTECTIONS
 
 
 @dataclass(eq=False)
@@ -144,6 +145,9 @@ class Pool:
         self._ctx_lock = threading.Lock()
         self.broken = ""  # why no worker can start here (then jobs run in place)
         self.finished = 0
+        # whether a session is still connected (set by the page side: Streamlit's runtime knows); a job whose
+        # every waiter has gone (tabs closed) is dropped before it starts
+        self.alive: Callable[[str], bool] = lambda session: True
 
     # ------------------------------------------------------------------------------------------ the page side
 
@@ -194,13 +198,17 @@ class Pool:
             if job.state == "running":
                 return 0
             if job.state == "queued":
-                return 1 + self._queue.index(job)
+                return 1 + self._order().index(job)
             return -1
+
+    def _order(self) -> list[Job]:
+        """The queue in the order its jobs will start: most waiters first, then first come."""
+        return sorted(self._queue, key=lambda j: (-len(j.waiters), j.submitted))
 
     def status(self) -> dict[str, object]:
         """Running and queued jobs, for benchmarks and the server's log."""
         with self._lock:
-            return {"running": [j.label for j in self._running], "queued": [j.label for j in self._queue],
+            return {"running": [j.label for j in self._running], "queued": [j.label for j in self._order()],
                     "finished": self.finished, "workers": self.workers, "broken": self.broken}
 
     # --------------------------------------------------------------------------------------------- the workers
@@ -277,8 +285,11 @@ class Pool:
         while True:
             starting = []
             with self._lock:
+                self._forget_gone()
                 while self._queue and len(self._running) < self.workers:
-                    job = self._queue.pop(0)
+                    # the job most sessions wait for first (a class on one link), then first come, first served
+                    job = self._order()[0]
+                    self._queue.remove(job)
                     job.state, job.started = "running", time.monotonic()
                     self._running.append(job)
                     starting.append(job)
@@ -295,6 +306,18 @@ class Pool:
                 multiprocessing.connection.wait(waitables, timeout=0.25)
             for job in running:
                 self._check(job)
+
+    def _forget_gone(self) -> None:
+        """Waiters whose tab has closed stop waiting (a queued job nobody waits for is dropped)."""
+        for job in list(self._queue):
+            for session in [s for s in job.waiters if not self._alive(s)]:
+                self._leave(job, session, "its tab was closed")
+
+    def _alive(self, session: str) -> bool:
+        try:
+            return bool(self.alive(session))
+        except Exception:
+            return True
 
     def _check(self, job: Job) -> None:
         outcome = None

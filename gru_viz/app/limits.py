@@ -18,6 +18,11 @@ from ..core.sequences import MAX_STEPS
 
 MiB = 2**20
 
+# GRU_VIZ_PROTECTIONS=off: the server as it was before these limits (for benchmarks/load_test.py --abuse, which
+# measures both): heavy work in the page's own thread, caches bounded by their number of entries only.
+PROTECTIONS = os.environ.get("GRU_VIZ_PROTECTIONS", "on").strip().lower() != "off"
+UNPROTECTED_ENTRIES = {"scenes": 32, "figures": 48, "lineups": 32, "flows": 48, "parity": 128}
+
 # ----------------------------------------------------------------------------------- caches (bytes, per process)
 
 BUDGETS: dict[str, int] = {

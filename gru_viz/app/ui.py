@@ -135,6 +135,10 @@ def _one_blas_thread() -> bool:
 
     budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
     if not jobs.inline_mode():
+        from streamlit import runtime
+
+        if runtime.exists():  # a closed tab's queued jobs are dropped
+            jobs.POOL.alive = runtime.get_instance().is_active_session
         jobs.POOL.warm()  # the job workers' fork server starts now, in its own (lower-priority) process
     return single_blas_thread()
 
