@@ -11,7 +11,7 @@ import streamlit as st
 
 from gru_viz.app import home, ui
 
-st.set_page_config(page_title="gru-viz", page_icon=":material/memory:", layout="wide")
+st.set_page_config(page_title="gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("gru-viz")
 ui.commit(cfg)
 

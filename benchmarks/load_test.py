@@ -45,6 +45,7 @@ import os
 import random
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -64,6 +65,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # browser_support: the test suite's ser
 
 from browser_support import free_port, stop_process  # noqa: E402
 
+from gru_viz.app.limits import CEILING  # noqa: E402
 from gru_viz.core.spec import KIND_NAMES  # noqa: E402
 
 CHROMIUM = os.environ.get("GRU_VIZ_CHROMIUM", "/usr/bin/chromium")
@@ -121,9 +123,9 @@ def percentile(values: list[float], q: float) -> float:
 # -------------------------------------------------------------------------------------------------- server
 
 
-def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
+def server_command(port: int, watcher: bool, extra: list[str], app: str = "app.py") -> list[str]:
     """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun)."""
-    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", app, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     if not watcher:
         cmd += ["--server.fileWatcherType", "none"]
@@ -131,14 +133,15 @@ def server_command(port: int, watcher: bool, extra: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def run_server(watcher: bool, log_path: Path, extra: list[str]) -> Iterator[tuple[str, int, list[str]]]:
+def run_server(watcher: bool, log_path: Path, extra: list[str], app: str = "app.py",
+               env: dict[str, str] | None = None) -> Iterator[tuple[str, int, list[str]]]:
     """Start the app on a free port; yield (base URL, pid, command); stop it (its own process group)."""
     port = free_port()
-    cmd = server_command(port, watcher, extra)
+    cmd = server_command(port, watcher, extra, app)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -222,6 +225,140 @@ class ProcSampler(threading.Thread):
         mean_cpu = (window[-1][2] - window[0][2]) / span if span > 0 else float("nan")
         return {"peak_rss": max(s[1] for s in window), "mean_cpu": 100 * mean_cpu, "peak_cpu": 100 * peak_cpu,
                 "cpu_seconds": window[-1][2] - window[0][2], "peak_threads": max(s[3] for s in window)}
+
+
+class TreeSampler(threading.Thread):
+    """Samples process trees from /proc every ``interval`` s: for each root (a server, or each replica of
+    scripts/serve.sh) the resident memory and CPU of it and all its descendants (the job workers' fork server
+    and workers; the CPU of workers that ended counts through their parent's cutime/cstime). ``roots()`` is
+    asked again on every sample, so a restarted replica is followed."""
+
+    def __init__(self, roots, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.roots, self.interval = roots, interval
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.samples: list[tuple[float, list[tuple[int, float, int]]]] = []  # (t, [(rss, cpu s, procs) per root])
+        self.pss: list[tuple[float, int]] = []  # (t, sum of PSS over every tree), every 2 s
+        self._stop_event = threading.Event()
+
+    def _table(self) -> dict[int, tuple[int, int, float]]:
+        """pid → (ppid, rss bytes, cpu seconds incl. reaped children)."""
+        out = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                f = stat[stat.rindex(")") + 2:].split()
+                cpu = sum(int(x) for x in f[11:15]) / self.ticks  # utime stime cutime cstime
+                out[int(pid)] = (int(f[1]), int(f[21]) * self.page, cpu)
+        return out
+
+    def trees(self) -> list[list[int]]:
+        """The pids of each root's tree."""
+        table = self._table()
+        children: dict[int, list[int]] = defaultdict(list)
+        for pid, (ppid, _, _) in table.items():
+            children[ppid].append(pid)
+        out = []
+        for root in self.roots():
+            tree, todo = [], [root] if root in table else []
+            while todo:
+                pid = todo.pop()
+                tree.append(pid)
+                todo += children.get(pid, [])
+            out.append(tree)
+        return out
+
+    def read(self) -> list[tuple[int, float, int]]:
+        """(rss, cpu seconds, processes) of each root's tree now."""
+        table = self._table()
+        children: dict[int, list[int]] = defaultdict(list)
+        for pid, (ppid, _, _) in table.items():
+            children[ppid].append(pid)
+        out = []
+        for root in self.roots():
+            rss = cpu = n = 0
+            todo = [root] if root in table else []
+            while todo:
+                pid = todo.pop()
+                rss += table[pid][1]
+                cpu += table[pid][2]
+                n += 1
+                todo += children.get(pid, [])
+            out.append((rss, cpu, n))
+        return out
+
+    def read_pss(self) -> int:
+        total = 0
+        for tree in self.trees():
+            for pid in tree:
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                    total += int(re.search(r"^Pss:\s+(\d+)", text, re.M).group(1)) * 1024
+        return total
+
+    def run(self) -> None:
+        last_pss = 0.0
+        while not self._stop_event.is_set():
+            with contextlib.suppress(Exception):
+                self.samples.append((time.monotonic(), self.read()))
+                if time.monotonic() - last_pss > 2:
+                    last_pss = time.monotonic()
+                    self.pss.append((last_pss, self.read_pss()))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+    def summary(self, start: float, end: float) -> dict[str, object]:
+        """Peak total RSS and PSS, and each tree's mean CPU (100 % = one core) over [start, end]."""
+        window = [s for s in self.samples if start <= s[0] <= end] or self.samples[-2:]
+        if not window:
+            return {"peak_rss": 0, "peak_pss": 0, "cpu": [], "cpu_seconds": 0.0}
+        span = window[-1][0] - window[0][0]
+        width = min(len(window[0][1]), len(window[-1][1]))
+        cpu = [100 * (window[-1][1][i][1] - window[0][1][i][1]) / span if span > 0 else float("nan")
+               for i in range(width)]
+        pss = [p for t, p in self.pss if start <= t <= end + 2] or [0]
+        return {"peak_rss": max(sum(r for r, _, _ in tree) for _, tree in window), "peak_pss": max(pss),
+                "cpu": cpu, "cpu_seconds": sum(window[-1][1][i][1] - window[0][1][i][1] for i in range(width))}
+
+
+@contextlib.contextmanager
+def serve_target(replicas: int, log_dir: Path, env: dict[str, str] | None = None,
+                 extra: list[str] | None = None) -> Iterator[tuple[str, Callable[[], list[int]], str]]:
+    """scripts/serve.sh with ``replicas`` replicas on a free port of 127.0.0.1: yields (base URL through nginx,
+    a function giving the replicas' pids now, the command); stops it (SIGTERM, as Ctrl-C)."""
+    port = free_port()
+    run = log_dir / f"serve-{replicas}x-{port}"
+    cmd = ["bash", str(ROOT / "scripts" / "serve.sh"), "--replicas", str(replicas), "--port", str(port),
+           "--address", "127.0.0.1", "--run-dir", str(run), *(extra or [])]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out = log_dir / f"serve-{replicas}x-{port}.out"
+    with open(out, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+
+    def pids() -> list[int]:
+        with contextlib.suppress(OSError, ValueError):
+            return [int(line.split()[1]) for line in (run / "replicas").read_text().splitlines()]
+        return []
+
+    try:
+        deadline = time.monotonic() + 300
+        while "serving http://" not in out.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"serve.sh did not start; see {out}")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}", pids, " ".join(cmd[1:]).replace(str(ROOT) + "/", "")
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 # ----------------------------------------------------------------------------------------- protocol client
@@ -670,6 +807,10 @@ async def drive(args: argparse.Namespace, base_url: str, results: Results) -> No
     delays = [rng.uniform(0, args.ramp) for _ in range(args.sessions)]
     tasks = []
     pw = browser = None
+    stop_abuse = asyncio.Event()
+    abusers = [asyncio.create_task(abuser_session(-(k + 1), base_url, results, stop_abuse,
+                                                  random.Random(args.seed * 7919 + k)))
+               for k in range(getattr(args, "abuse", 0))]
     try:
         if n_browser:
             from playwright.async_api import async_playwright
@@ -696,10 +837,47 @@ async def drive(args: argparse.Namespace, base_url: str, results: Results) -> No
                 exc = task.exception()
                 results.add(Sample(-1, "?", "session", "", None, error=f"crashed: {type(exc).__name__}: {exc}"))
     finally:
+        stop_abuse.set()
+        if abusers:
+            await asyncio.gather(*abusers, return_exceptions=True)
         if browser is not None:
             await browser.close()
         if pw is not None:
             await pw.stop()
+
+
+# Heavy links with fresh seeds (no cache can hold them): the abuse of --abuse, one student in several tabs.
+HEAVY_LINKS = ["/gradients?hidden=64&steps=5000&seed={seed}", "/matches?cell=lstm&hidden=64&steps=5000&seed={seed}",
+               "/timeline?cell=lstm&hidden=64&steps=5000&seed={seed}", "/step?hidden=64&steps=5000&seed={seed}&t=2500"]
+
+
+async def abuser_session(index: int, base_url: str, results: Results, stop: asyncio.Event,
+                         rng: random.Random) -> None:
+    """One tab that keeps opening heavy links with fresh seeds until ``stop``: each link as a page switch in the
+    same session (so a protected server replaces its job), 2 s after the previous one's run ended."""
+    session = ProtocolSession(base_url)
+    n = 0
+    try:
+        await asyncio.wait_for(session.connect(), INTERACTION_TIMEOUT)
+        session.page_name = "step"
+        await asyncio.wait_for(session.rerun(query="hidden=4"), 120)
+        while not stop.is_set():
+            link = urlsplit(HEAVY_LINKS[n % len(HEAVY_LINKS)].format(seed=rng.randrange(10**6, 10**9)))
+            n += 1
+            page = link.path.strip("/")
+            t0 = time.monotonic()
+            try:
+                run = await asyncio.wait_for(session.rerun(page=page, query=link.query), 600)
+                results.add(Sample(index, "abuse", "heavy", page, time.monotonic() - t0, run.nbytes))
+            except (TimeoutError, Disconnected) as exc:
+                results.add(Sample(index, "abuse", "heavy", page, None, error=f"{type(exc).__name__}"))
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2.0)
+    except (TimeoutError, Disconnected, OSError) as exc:
+        results.add(Sample(index, "abuse", "open", "step", None, error=f"{type(exc).__name__}"))
+    finally:
+        await session.close()
 
 
 def fmt_ms(seconds: float) -> str:
@@ -791,6 +969,163 @@ def report(args, cmd: list[str], results: Results, server: dict, rss_base: int, 
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------------------------------- modes
+
+
+def stats(results: Results) -> dict[str, object]:
+    """The normal sessions' figures: interactions, errors, latency median / p95 / max, first open."""
+    normal = [s for s in results.samples if s.kind != "abuse"]
+    lat = [s.latency for s in normal if s.action != "open" and s.latency is not None]
+    opens = [s.latency for s in normal if s.action == "open" and s.latency is not None]
+    steps = [s.latency for s in normal if s.action in ("next", "prev") and s.latency is not None]
+    return {"interactions": len([s for s in normal if s.action != "open"]),
+            "errors": len([s for s in normal if s.error]), "median": statistics.median(lat) if lat else float("nan"),
+            "p95": percentile(lat, 0.95), "max": max(lat) if lat else float("nan"),
+            "open_median": statistics.median(opens) if opens else float("nan"), "open_p95": percentile(opens, 0.95),
+            "opens": len(opens), "step_p95": percentile(steps, 0.95), "step_median":
+            statistics.median(steps) if steps else float("nan"),
+            "abuse": len([s for s in results.samples if s.kind == "abuse"]),
+            "error_text": Counter(f"{s.kind} {s.action}: {s.error}" for s in normal if s.error).most_common(5)}
+
+
+def phase(args: argparse.Namespace, base_url: str, roots: Callable[[], list[int]], **change: object) -> dict:
+    """One load run against ``base_url`` with ``change`` applied to the options; its stats, the trees' peak
+    memory and CPU per replica, the client's CPU, the load average, and the memory after 20 s of quiet."""
+    run_args = argparse.Namespace(**{**vars(args), **change})
+    sampler = TreeSampler(roots)
+    idle = sampler.read()
+    sampler.start()
+    results = Results()
+    usage0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    load0, t0 = os.getloadavg()[0], time.monotonic()
+    asyncio.run(drive(run_args, base_url, results))
+    t1, load1 = time.monotonic(), os.getloadavg()[0]
+    usage1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    time.sleep(20)  # memory falls back (or not) once the class is quiet
+    after = sampler.read()
+    sampler.stop()
+    out = {**stats(results), **sampler.summary(t0, t1)}
+    out.update(sessions=run_args.sessions, wall=t1 - t0, load=(load0, load1),
+               client_cpu=sum(u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime
+                              for u0, u1 in zip(usage0, usage1, strict=True)),
+               idle_rss=sum(r for r, _, _ in idle), after_rss=sum(r for r, _, _ in after))
+    return out
+
+
+def table(rows: list[tuple[str, dict]], columns: list[tuple[str, Callable[[dict], str]]]) -> list[str]:
+    lines = ["| " + " | ".join(["run", *[c for c, _ in columns]]) + " |", "|" + "---|" * (len(columns) + 1)]
+    lines += ["| " + " | ".join([name, *[f(r) for _, f in columns]]) + " |" for name, r in rows]
+    return lines
+
+
+def mib(value: float) -> str:
+    return f"{value / 2**20:.0f} MiB"
+
+
+LOAD_COLUMNS = [
+    ("sessions", lambda r: str(r["sessions"])), ("interactions", lambda r: str(r["interactions"])),
+    ("errors", lambda r: f"**{r['errors']}**"), ("median", lambda r: fmt_ms(r["median"])),
+    ("p95", lambda r: f"**{fmt_ms(r['p95'])}**"), ("max", lambda r: fmt_ms(r["max"])),
+    ("first open median / p95", lambda r: f"{fmt_ms(r['open_median'])} / {fmt_ms(r['open_p95'])}"),
+    ("CPU per replica (mean)", lambda r: " + ".join(f"{c:.0f} %" for c in r["cpu"])),
+    ("peak RSS (PSS)", lambda r: f"{mib(r['peak_rss'])} ({mib(r['peak_pss'])})"),
+    ("client CPU", lambda r: f"{r['client_cpu']:.0f} s"),
+    ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}"),
+]
+
+
+def header(args: argparse.Namespace, title: str) -> list[str]:
+    return [f"### {title}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`  ",
+            f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; link `{args.link}`; "
+            f"{args.browser_sessions} of the sessions in chromium, the rest protocol-level; think "
+            f"{args.think[0]:g}–{args.think[1]:g} s; sessions start within {args.ramp:g} s.", ""]
+
+
+def errors_of(rows: list[tuple[str, dict]]) -> list[str]:
+    out = []
+    for name, r in rows:
+        if r["error_text"]:
+            out += [f"- {name}: " + "; ".join(f"{n}× {t[:140]}" for t, n in r["error_text"])]
+    return ["Errors:", "", *out, ""] if out else []
+
+
+def compare_replicas(args: argparse.Namespace, log_dir: Path) -> str:
+    """--compare-replicas "1:40,2:80": serve.sh with each number of replicas and sessions, in one run."""
+    rows = []
+    for spec in args.compare_replicas.split(","):
+        replicas, sessions = (int(v) for v in spec.split(":"))
+        with serve_target(replicas, log_dir, extra=args.serve_arg) as (url, pids, _):
+            rows.append((f"{replicas} replica{'s' if replicas > 1 else ''}, {sessions} sessions",
+                         phase(args, url, pids, sessions=sessions)))
+    lines = header(args, f"Scale-out through nginx: {args.compare_replicas} (replicas:sessions), "
+                         f"{args.interactions} interactions each")
+    lines += [*table(rows, LOAD_COLUMNS), "", *errors_of(rows)]
+    if len(rows) >= 2:
+        a, b = rows[0][1], rows[-1][1]
+        lines += [f"p95 ratio (last ÷ first): {b['p95'] / a['p95']:.2f}; median ratio {b['median'] / a['median']:.2f};"
+                  f" first-open p95 ratio {b['open_p95'] / a['open_p95']:.2f}.", ""]
+    return "\n".join(lines)
+
+
+FLOOR_APP = "benchmarks/floor_app.py"
+
+
+def first_open(args: argparse.Namespace, log_dir: Path) -> str:
+    """--first-open: the opening burst (sessions arriving within --ramp, opening the link, nothing else) on a
+    fresh server, against the floor: a bare one-page Streamlit app (st.write("hi")) opened the same way."""
+    rows = []
+    plans = [("floor: st.write(\"hi\"), fresh server", FLOOR_APP, "/", False),
+             (f"gru-viz {args.link}, fresh server", "app.py", args.link, False),
+             (f"gru-viz {args.link}, after one open", "app.py", args.link, True)]
+    for name, app, link, warm in plans:
+        log = log_dir / f"first-open-{Path(app).stem}-{int(time.time())}.log"
+        with run_server(False, log, args.server_arg, app=app) as (url, pid, _):
+            if warm:  # the teacher opened the link once (imports done, caches filled)
+                asyncio.run(drive(argparse.Namespace(**{**vars(args), "sessions": 1, "browser_sessions": 0,
+                                                        "interactions": 0, "ramp": 0, "link": link}), url, Results()))
+            rows.append((name, phase(args, url, lambda pid=pid: [pid], interactions=0, link=link)))
+    lines = header(args, f"First open: {args.sessions} sessions arriving within {args.ramp:g} s")
+    lines += table(rows, [("opens", lambda r: str(r["opens"])), ("errors", lambda r: f"**{r['errors']}**"),
+                          ("first open median", lambda r: fmt_ms(r["open_median"])),
+                          ("first open p95", lambda r: f"**{fmt_ms(r['open_p95'])}**"),
+                          ("server CPU (mean)", lambda r: " + ".join(f"{c:.0f} %" for c in r["cpu"])),
+                          ("peak RSS", lambda r: mib(r["peak_rss"])),
+                          ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}")])
+    floor = rows[0][1]["open_p95"]
+    lines += ["", *errors_of(rows), f"Ours ÷ floor, first-open p95: fresh {rows[1][1]['open_p95'] / floor:.2f}×, "
+              f"after one open {rows[2][1]['open_p95'] / floor:.2f}× (target ≤ 2×).", ""]
+    return "\n".join(lines)
+
+
+def abuse(args: argparse.Namespace, log_dir: Path) -> str:
+    """--abuse K: the lesson's sessions with and without K tabs opening heavy links with fresh seeds, on a server
+    with its protections and on one without (GRU_VIZ_PROTECTIONS=off), all in one run."""
+    rows = []
+    settings = {"both": ("on", "off"), "on": ("on",), "off": ("off",)}[args.protections]
+    for protections in settings:
+        for k in (0, args.abuse):
+            name = f"protections {protections}, {k} abusing tab{'s' if k != 1 else ''}"
+            log = log_dir / f"abuse-{protections}-{k}-{int(time.time())}.log"
+            env = {"GRU_VIZ_PROTECTIONS": protections}
+            with run_server(False, log, args.server_arg, env=env) as (url, pid, _):
+                rows.append((name, phase(args, url, lambda pid=pid: [pid], abuse=k)))
+    columns = [("sessions", lambda r: str(r["sessions"])), ("errors", lambda r: f"**{r['errors']}**"),
+               ("median", lambda r: fmt_ms(r["median"])), ("p95", lambda r: f"**{fmt_ms(r['p95'])}**"),
+               ("max", lambda r: fmt_ms(r["max"])), ("Next/Prev p95", lambda r: fmt_ms(r["step_p95"])),
+               ("heavy opens", lambda r: str(r["abuse"])),
+               ("peak RSS (PSS), server + workers", lambda r: f"{mib(r['peak_rss'])} ({mib(r['peak_pss'])})"),
+               ("RSS idle → 20 s after", lambda r: f"{mib(r['idle_rss'])} → {mib(r['after_rss'])}"),
+               ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}")]
+    lines = header(args, f"One student against the class: {args.abuse} tabs opening heavy links with fresh seeds")
+    lines += [*table(rows, columns), "", *errors_of(rows)]
+    for i in range(0, len(rows), 2):
+        base, hit = rows[i][1], rows[i + 1][1]
+        lines.append(f"- {rows[i][0].split(',')[0]}: normal p95 under abuse ÷ without {hit['p95'] / base['p95']:.2f}"
+                     f"× (target ≤ 1.5×), Next/Prev p95 {hit['step_p95'] / base['step_p95']:.2f}×, peak "
+                     f"{mib(hit['peak_rss'])} (ceiling {mib(CEILING)}).")
+    return "\n".join([*lines, ""])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=40)
@@ -807,14 +1142,34 @@ def main() -> int:
                     help="extra `streamlit run` option, e.g. --server-arg=--runner.postScriptGC=false (repeatable)")
     ap.add_argument("--no-sizes", action="store_true",
                     help="skip the passes after the load: cost per interaction, ForwardMsg sizes per page")
+    ap.add_argument("--compare-replicas", metavar="R:S,R:S",
+                    help='scale-out: scripts/serve.sh with R replicas and S sessions for each pair, e.g. "1:40,2:80"')
+    ap.add_argument("--serve-arg", action="append", default=[], metavar="ARG",
+                    help="extra scripts/serve.sh option for --compare-replicas (repeatable)")
+    ap.add_argument("--first-open", action="store_true",
+                    help="the opening burst on a fresh server against a bare st.write('hi') app (interactions 0)")
+    ap.add_argument("--abuse", type=int, default=0, metavar="K",
+                    help="K tabs open heavy links with fresh seeds while the sessions click through the lesson")
+    ap.add_argument("--protections", choices=("both", "on", "off"), default="both",
+                    help="with --abuse: the server's protections on, off (GRU_VIZ_PROTECTIONS=off), or both")
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
     ap.add_argument("--json", type=Path, help="write every sample as JSON here")
     args = ap.parse_args()
     if not 0 < args.duration_cap <= 3600 or args.sessions < 1 or args.interactions < 0:
         ap.error("need 1 ≤ sessions, 0 ≤ interactions, 0 < duration-cap ≤ 3600")
 
+    log_dir = ROOT / "test-artifacts" / "logs" / f"load-test-{time.strftime('%Y%m%d-%H%M%S')}"
+    mode = (compare_replicas if args.compare_replicas else first_open if args.first_open
+            else abuse if args.abuse else None)
+    if mode is not None:
+        text = mode(args, log_dir)
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n")
+        print(f"logs: {log_dir}", file=sys.stderr)
+        return 0
     cmd = [Path(sys.executable).name, *sys.argv]
-    log = ROOT / "test-artifacts" / "logs" / f"load-test-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log = log_dir.with_suffix(".log")
     with contextlib.ExitStack() as stack:
         if args.url:
             base_url, pid, server_cmd = args.url.rstrip("/"), server_pid_of(args.url), ["(given by --url)"]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gru_viz.app import compare, ui
 
-st.set_page_config(page_title="Compare cells · gru-viz", page_icon=":material/compare_arrows:", layout="wide")
+st.set_page_config(page_title="Compare cells · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 
 
 def main() -> None:

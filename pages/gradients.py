@@ -7,7 +7,7 @@ import streamlit as st
 from gru_viz.app import compare, gradients, ui
 from gru_viz.figures import flow
 
-st.set_page_config(page_title="Gradient flow · gru-viz", page_icon=":material/trending_down:", layout="wide")
+st.set_page_config(page_title="Gradient flow · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 
 
 def main() -> None:

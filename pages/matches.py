@@ -11,10 +11,8 @@ import streamlit as st
 
 from gru_viz.app import parity, ui
 
-st.set_page_config(page_title="Matches PyTorch · gru-viz", page_icon=":material/verified:", layout="wide")
+st.set_page_config(page_title="Matches PyTorch · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Matches PyTorch")
-
-
 
 
 def draw(sc) -> None:
@@ -26,8 +24,13 @@ def draw(sc) -> None:
             judgement = parity.scene_judgement(sc)
             r64, r32, note = parity.shown_reports(sc, judgement)
     except parity.TorchMissing as exc:
-        st.warning(f"{exc}: there is nothing to compare with. Every other page works without it.",
+        st.warning(f"{ui.message(exc)}: there is nothing to compare with. Every other page works without it.",
                    icon=":material/help:")
+        return
+    except ui.Pending:  # a job worker computes it: its place in the queue is on the page, which fills in by itself
+        return
+    except ui.FRIENDLY_ERRORS as exc:
+        st.error(f"The comparison: {ui.message(exc)}", icon=":material/error:")
         return
     with ui.friendly("The comparison"):
         parity.verdict(judgement)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from gru_viz.app import parity, step, ui
 
-st.set_page_config(page_title="Step through · gru-viz", page_icon=":material/step:", layout="wide")
+st.set_page_config(page_title="Step through · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Step through")
 if cfg.present:  # a projector needs the room: start with the sidebar folded away, and larger equations
     st.set_page_config(initial_sidebar_state="collapsed")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from gru_viz.app import state, timeline, ui
 
-st.set_page_config(page_title="Timeline · gru-viz", page_icon=":material/timeline:", layout="wide")
+st.set_page_config(page_title="Timeline · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Timeline")
 cfg = ui.sidebar_controls(cfg)
 sc = ui.scene(cfg)

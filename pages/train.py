@@ -15,7 +15,7 @@ import streamlit as st
 
 from gru_viz.app import train, ui
 
-st.set_page_config(page_title="Train · gru-viz", page_icon=":material/model_training:", layout="wide")
+st.set_page_config(page_title="Train · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 
 ui.setup_page("Train")  # also writes the session's link back to the address bar
 train.init_widgets()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from gru_viz.app import parity, ui, your_model
 
-st.set_page_config(page_title="Your model · gru-viz", page_icon=":material/upload_file:", layout="wide")
+st.set_page_config(page_title="Your model · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Your model")
 
 cfg = ui.sidebar_controls(cfg)

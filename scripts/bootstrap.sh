@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up this checkout for running the app and the tests; safe to re-run (fast when nothing changed).
-#   1. Debian's chromium at /usr/bin/chromium (browser tests drive it; never `playwright install`)
+#   1. Debian's chromium at /usr/bin/chromium (browser tests drive it; never `playwright install`), and
+#      Debian's nginx and curl (scripts/serve.sh puts replicas behind nginx)
 #   2. .venv (python3 -m venv, Python >= 3.11) with requirements.txt installed
 # The pip step is skipped when .venv/.requirements.sha256 matches requirements.txt + Python version.
 # Env: PYTHON=<interpreter used to create .venv> (default python3).
@@ -26,6 +27,23 @@ else
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     [[ -x $CHROMIUM ]] || die "apt-get install chromium did not provide $CHROMIUM"
     say "chromium: $("$CHROMIUM" --version 2>/dev/null || echo installed)"
+fi
+
+# --- 1b. nginx and curl (scripts/serve.sh: replicas behind nginx, health checks with curl) --------------
+if [[ -x /usr/sbin/nginx ]] && command -v curl >/dev/null; then
+    say "nginx: $(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //')"
+else
+    SUDO=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || die "nginx or curl is missing and sudo is not available: apt-get install nginx curl as root"
+        SUDO=(sudo)
+    fi
+    say "nginx: not found, installing Debian's nginx (and curl) with apt-get"
+    "${SUDO[@]}" apt-get update -qq
+    # serve.sh never uses the package's own service or config: it runs its own nginx, as this user
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx curl >/dev/null
+    [[ -x /usr/sbin/nginx ]] || die "apt-get install nginx did not provide /usr/sbin/nginx"
+    say "nginx: $(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //')"
 fi
 
 # --- 2. virtualenv ------------------------------------------------------------------------------

@@ -104,6 +104,12 @@ def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
 # --------------------------------------------------------------------------- server
 
 
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment of a server a test starts: this one without the tests' own switches (a real server uses
+    its job workers: GRU_VIZ_JOBS=inline is for AppTest in the test process)."""
+    return {**{k: v for k, v in os.environ.items() if k != "GRU_VIZ_JOBS"}, "PYTHONUNBUFFERED": "1", **extra}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,7 +170,7 @@ def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0) ->
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=server_env(),
                 start_new_session=True,
             )
         url = f"http://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ Mark browser tests with ``@pytest.mark.browser``.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 
@@ -26,6 +27,10 @@ from browser_support import screenshot as take_screenshot
 # (`python -m pytest` already puts the cwd on sys.path).
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# AppTest runs pages in this process: heavy jobs run in the page's thread there (gru_viz.app.jobs), so a page is
+# complete after one run. Real servers (browser_support.server_env) use their job workers.
+os.environ.setdefault("GRU_VIZ_JOBS", "inline")
 
 
 @pytest.fixture(scope="session")

@@ -133,7 +133,7 @@ def violations(root: Path) -> list[str]:
                     bad(imp, "the app reaches torch only through gru_viz.io.bridge")
             elif top in HEAVY:  # gru_viz/__init__.py: `import gru_viz` stays light
                 bad(imp, "the package's front door imports no Streamlit, Plotly or torch")
-    pages = sorted((root / "pages").glob("*.py")) + [root / "app.py"]
+    pages = [*sorted((root / "pages").glob("*.py")), root / "app.py"]
     for path in [p for p in pages if p.is_file()]:
         for imp in imports_of(path, root):
             top = _top(imp.module)
@@ -152,7 +152,8 @@ def test_the_layers_are_folders():
     pkg = ROOT / PACKAGE
     loose = sorted(p.name for p in pkg.glob("*.py") if p.name != "__init__.py")
     assert loose == [], f"modules outside a layer folder: {loose}"
-    assert {p.name for p in pkg.iterdir() if (p / "__init__.py").is_file()} == {"core", "explain", "io", "figures", "app"}
+    folders = {p.name for p in pkg.iterdir() if (p / "__init__.py").is_file()}
+    assert folders == {"core", "explain", "io", "figures", "app"}
 
 
 def _pure_modules(*layers: str) -> list[str]:
@@ -207,7 +208,8 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 @pytest.mark.parametrize(("rel", "source", "why"), [
     ("gru_viz/core/leak.py", "import streamlit as st\n", "NumPy and the standard library only"),
-    ("gru_viz/core/leak.py", "def f():\n    import plotly.graph_objects as go\n", "NumPy and the standard library only"),
+    ("gru_viz/core/leak.py", "def f():\n    import plotly.graph_objects as go\n",
+     "NumPy and the standard library only"),
     ("gru_viz/core/leak.py", "from ..app import ui\n", "reads nothing above it"),
     ("gru_viz/core/leak.py", "from ..io import bridge\n", "reads nothing above it"),
     ("gru_viz/explain/leak.py", "import torch\n", "no Streamlit, Plotly or torch"),

@@ -3,70 +3,22 @@ from a Config, and the page's panels: the cells over time, what each costs, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from ..core import compare
 from ..core.compare import KINDS, Response
-from ..core.model import Model
-from ..core.sequences import Sequence
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
-from ..core.trace import LayerTrace, Trace
 from ..figures import compare as figs
-from . import ui
-from .state import Config, build_sequence, initial_state
+from . import budget, ui, work
+from .limits import LIMITS
+from .lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
+from .state import Config
 
 # ---------------------------------------------------------------------------------------- the line-up
-
-
-@dataclass
-class Lineup:
-    """The same input through several cells: each cell's model, run, and measured time per step."""
-
-    cfg: Config
-    seq: Sequence
-    models: dict[str, Model]
-    traces: dict[str, Trace]
-    seconds: dict[str, float]  # median seconds per step of Model.run
-    keep_bias: float = 0.0
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The cells in the line-up, in display order."""
-        return tuple(self.models)
-
-    def layer(self, kind: str) -> LayerTrace:
-        """The (single) layer trace of one cell."""
-        return self.traces[kind].layer(0)
-
-
-def compare_config(cfg: Config) -> Config:
-    """The part of ``cfg`` a line-up depends on: view-only fields, cell, weights source and clamps reset."""
-    return replace(cfg, cell="gru", weights="random", clamp="", t=0, unit=0, present=False, hide="", predict=False)
-
-
-def models_of(cfg: Config, kinds: tuple[str, ...], input_size: int, keep_bias: float = 0.0) -> dict[str, Model]:
-    """One seeded random model per kind with the settings of ``cfg`` (H, seed, W_hh scale, GRU variant)."""
-    return compare.build_models(kinds, input_size, cfg.hidden, seed=cfg.seed, scale=cfg.scale, variant=cfg.variant,
-                                keep_bias=keep_bias)
-
-
-def build_lineup(cfg: Config, kinds: tuple[str, ...] = KINDS, timing: bool = True, keep_bias: float = 0.0) -> Lineup:
-    """Build the input of ``cfg`` and run it through every cell in ``kinds`` (raises SequenceError etc.)."""
-    cfg = compare_config(cfg)
-    seq = build_sequence(cfg)
-    models = models_of(cfg, kinds, seq.width, keep_bias)
-    traces, seconds = {}, {}
-    for k, model in models.items():
-        h0 = initial_state(cfg, model)
-        if timing:
-            traces[k], seconds[k] = compare.timed_run(model, seq.values, h0)
-        else:
-            traces[k], seconds[k] = model.run(seq.values, h0), float("nan")
-    return Lineup(cfg, seq, models, traces, seconds, keep_bias)
-
+# (built in gru_viz.app.lineup, which has no Streamlit: the job workers build line-ups too)
 
 KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
                   "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "
@@ -89,19 +41,20 @@ EXP_STEPS, EXP_AT = "cmp_exp_steps", "cmp_exp_at"
 WINDOW = 300  # the cells-over-time figure shows at most this many steps, around the cursor
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def lineup_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
-    """The line-up for a config (cached: keyed by the settings that change it, never by the cursor)."""
-    return build_lineup(base, kinds, keep_bias=keep_bias)
+    """The line-up for a config (cached: keyed by the settings that change it, never by the cursor; a long one
+    is run by a job worker)."""
+    return ui.heavy("lineups", ("cmp-lineup", base, kinds, keep_bias), work.timed_lineup, (base, kinds, keep_bias),
+                    "Running every cell over the input", in_pool=ui.long_run(base))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Running the impulse through every cell…")
+@budget.cached("lineups")
 def impulse_of(_lineup: Lineup, key: tuple, steps: int, at: int) -> dict[str, Response]:
     """Impulse responses of every cell (cached by the line-up's ``key`` and the experiment settings)."""
     return {k: compare.impulse_response(m, steps, at) for k, m in _lineup.models.items()}
 
 
-@st.cache_resource(max_entries=16, show_spinner="Running both sequences through every cell…")
+@budget.cached("lineups")
 def first_of(_lineup: Lineup, key: tuple, steps: int) -> dict[str, Response]:
     """"Remember the first input" distances of every cell (cached by the line-up's ``key``)."""
     return {k: compare.remember_first(m, steps, _lineup.cfg.seed) for k, m in _lineup.models.items()}
@@ -195,8 +148,8 @@ def experiments(lineup: Lineup) -> None:
     """The two memory experiments, one click each."""
     st.subheader("Memory experiments", anchor=False)
     a, b, c, d = st.columns([1, 1, 1.3, 1.5], vertical_alignment="bottom")
-    steps = int(a.number_input("Steps", 10, compare.MAX_EXPERIMENT_STEPS, 100, key=EXP_STEPS))
-    at = int(b.number_input("Spike at step k", 0, compare.MAX_EXPERIMENT_STEPS - 1, 5, key=EXP_AT))
+    steps = int(a.number_input("Steps", 10, LIMITS.experiment_steps, 100, key=EXP_STEPS))
+    at = int(b.number_input("Spike at step k", 0, LIMITS.experiment_steps - 1, 5, key=EXP_AT))
     if c.button("Impulse response", icon=":material/bolt:", key="cmp_run_impulse"):
         st.session_state[SHOW_IMPULSE] = True
     if d.button("Remember the first input", icon=":material/history:", key="cmp_run_first"):

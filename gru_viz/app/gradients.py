@@ -9,31 +9,33 @@ import numpy as np
 import streamlit as st
 
 from ..core import compare, paths
-from ..core.grad import Flow, gradient_flow
+from ..core.grad import Flow
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
-from . import ui
-from .compare import Lineup, build_lineup, lineup_settings
+from . import ui, work
+from .compare import Lineup, lineup_settings
 from .state import Config, initial_state
 
 MINGRU, KEEP_BIAS = "grad_mingru", "grad_keep_bias"  # page-local settings (not in the link)
 MAX_NORM, CLIP_CELL = "grad_max_norm", "grad_clip_cell"
-SWEEP_STEPS = 200  # the scale sweep and the clipping demo use the first steps of the input
-SCALES = np.round(np.arange(0.0, 5.0001, 0.25), 2)
+SWEEP_STEPS, SCALES = work.SWEEP_STEPS, work.SCALES  # the sweep and the clipping demo use the first steps
+
+# The page's work, by cache. The backward passes, path splits and sweeps are heavy work (gru_viz.app.jobs): a job
+# worker computes them while the class's lighter clicks go on; small ones are done before the page is drawn.
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def lineup_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
     """The cells run on the config's input (cached by the settings that change it)."""
-    return build_lineup(base, kinds, timing=False, keep_bias=keep_bias)
+    return ui.heavy("lineups", ("grad-lineup", base, kinds, keep_bias), work.lineup, (base, kinds, keep_bias),
+                    "Running every cell over the input", in_pool=ui.long_run(base))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Backpropagating through every cell…")
 def flows_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, Flow]:
     """kind -> its gradient flow (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖ over t)."""
-    lineup = lineup_of(base, kinds, keep_bias)
-    return {k: gradient_flow(m, lineup.seq.values, initial_state(base, m)) for k, m in lineup.models.items()}
+    args = (base, kinds, keep_bias)
+    return ui.heavy("flows", ("grad-flows", *args), work.gradient_flows, args, "Backpropagating through every cell",
+                    here=lambda: work.gradient_flows(*args, lineup_of(*args)))
 
 
 def flow_curves(flows: dict[str, Flow]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -60,19 +62,19 @@ def overflow_note(flows: dict[str, Flow]) -> str | None:
             "size is still followed exactly (in powers of two): the text gives it.")
 
 
-@st.cache_resource(max_entries=16, show_spinner="Splitting the step Jacobians into their paths…")
 def analyses_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, paths.Analysis]:
     """kind -> heatmap and path analysis over the last steps."""
-    lineup = lineup_of(base, kinds, keep_bias)
-    return {k: paths.analyse(m, lineup.layer(k)) for k, m in lineup.models.items()}
+    args = (base, kinds, keep_bias)
+    return ui.heavy("flows", ("grad-paths", *args), work.gradient_analyses, args,
+                    "Splitting the step Jacobians into their paths",
+                    here=lambda: work.gradient_analyses(*args, lineup_of(*args)))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Sweeping the recurrent weight scale…")
 def sweep_of(base: Config, kinds: tuple[str, ...], keep_bias: float) -> dict[str, np.ndarray]:
     """kind -> ‖∂L/∂θ‖ at every scale in SCALES (L = Σ h_T over the first steps of the input)."""
-    x = lineup_of(base, kinds, keep_bias).seq.values[:SWEEP_STEPS]
-    return paths.gradient_norms_over_scales(kinds, x, SCALES, base.hidden, seed=base.seed, variant=base.variant,
-                                            keep_bias=keep_bias)
+    args = (base, kinds, keep_bias)
+    return ui.heavy("flows", ("grad-sweep", *args), work.scale_sweep, args, "Sweeping the recurrent weight scale",
+                    here=lambda: work.scale_sweep(*args, lineup_of(*args)))
 
 
 def cursor(lineup: Lineup) -> int:

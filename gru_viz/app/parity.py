@@ -10,51 +10,31 @@ and a session's uploaded one, and makes a rerun that only moves the time cursor 
 from __future__ import annotations
 
 import hashlib
-import importlib
-import sys
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
 
-from ..core import divergence, parity
+from ..core import parity
 from ..core.model import Model
 from ..core.parity import Report, Summary
 from ..core.trace import Ablation, Trace
 from ..explain.divergence import judgement_words
+from ..explain.literal import literal as ui_literal
 from ..figures import parity as parity_figs
 from ..io import codegen
-from . import state
+from . import budget, jobs, state, ui, work
 from .state import Scene
 
 MATCHES_PAGE = "pages/matches.py"
 
 
-class TorchMissing(RuntimeError):
-    """torch cannot be imported here, so there is nothing to compare with."""
-
-
-def _prefetch_torch() -> None:
-    """Import torch on a background thread (it takes a second or two), so the first badge does not wait."""
-    if "torch" in sys.modules:
-        return
-
-    def load() -> None:
-        try:
-            importlib.import_module("torch")
-        except Exception:  # not installed or broken: the badge reports it when asked
-            pass
-
-    threading.Thread(target=load, name="gru-viz-torch-prefetch", daemon=True).start()
+TorchMissing = work.TorchMissing  # torch cannot be imported (here, or in the job workers)
 
 
 def _bridge():
     """gru_viz.io.bridge (which imports torch), or :class:`TorchMissing`."""
-    try:
-        return importlib.import_module("gru_viz.io.bridge")
-    except ImportError as exc:
-        raise TorchMissing(f"PyTorch is not installed here ({exc})") from None
+    return work.bridge()
 
 
 # --------------------------------------------------------------------------------------------- inputs
@@ -96,23 +76,10 @@ def compute_report(
     trace: Trace | None = None,
     ours_model: Model | None = None,
 ) -> Report:
-    """Run the comparison now (no cache): our core against torch in ``dtype``; raises :class:`TorchMissing`.
-
-    ``ours_model`` replaces the model on our side only (to show that a wrong model fails the check).
-    """
-    return _compare_sides(model, x, h0, ablations, dtype, trace, ours_model)[0]
-
-
-def _compare_sides(model, x, h0, ablations, dtype, trace, ours_model) -> tuple[Report, Trace, dict[str, np.ndarray]]:
-    """(report, our trace, torch's side) of one comparison."""
-    bridge = _bridge()
-    if ours_model is not None:
-        trace = ours_model.run(x, h0, tuple(ablations))
-    trace = trace if trace is not None else model.run(x, h0, tuple(ablations))
-    cot = parity.cotangents(trace)
-    ours = parity.our_side(ours_model or model, trace, cot)
-    theirs, how = bridge.torch_side(model, x, h0, tuple(ablations), cot, dtype)
-    return parity.compare(ours, theirs, dtype, how, model.spec.directions), trace, theirs
+    """Run the comparison now, in this thread (no cache): our core against torch in ``dtype``; raises
+    :class:`TorchMissing`. ``ours_model`` replaces the model on our side only (to show that a wrong model fails
+    the check)."""
+    return work.compare_with_torch(model, x, h0, ablations, dtype, trace, ours_model)
 
 
 def compute_judgement(
@@ -123,45 +90,20 @@ def compute_judgement(
     trace: Trace | None = None,
     ours_model: Model | None = None,
 ) -> parity.Judgement:
-    """The float64 verdict now (no cache): the whole-run comparison and, when it differs, the diagnosis (see
-    :class:`gru_viz.core.parity.Judgement`); raises :class:`TorchMissing`."""
-    ablations = tuple(ablations)
-    full, ours_trace, theirs = _compare_sides(model, x, h0, ablations, "float64", trace, ours_model)
-    if full.passed:
-        return parity.Judgement(full)
-    s = model.spec
-    torch_steps, how = _bridge().torch_steps_from(model, ours_trace, ablations)  # torch's equations, our states
-    ours_steps = parity.step_side(ours_trace)
-    steps = parity.compare(ours_steps, torch_steps, "float64", how, s.directions)
-    gaps = parity.per_step_gaps(ours_steps, torch_steps)
-    if any(parity.step_key(0, d, "h") not in theirs for d in range(s.directions)):
-        return parity.Judgement(full, steps, step_gaps=gaps)
-    parting = parity.travel_parting(ours_trace, theirs)
-    torch_parting = None
-    if "torch.nn." in full.how and not s.cell and s.num_layers == 1 and s.directions == 1:
-        # torch against itself: its module's output and its own step-by-step code, two computations of one run
-        torch_parting = divergence.parting(np.asarray(theirs["output"]).reshape(ours_trace.steps, -1),
-                                           np.asarray(theirs[parity.step_key(0, 0, "h")]).reshape(ours_trace.steps, -1))
-    k = parity.window_steps(s, parting, ours_trace.steps)
-    shortest = min(k, parity.MIN_WINDOW)
-    window = None
-    if not parting.from_start and steps.passed:
-        # Shorten the window while its run still overflows or amplifies round-off past the tolerance (a stack's
-        # layers multiply their amplifications); a wrong backward pass differs over the shortest window too.
-        while True:
-            window = compute_report(model, parity.prefix(s, x, k), h0, ablations, "float64", None, ours_model)
-            if window.passed or k <= shortest:
-                break
-            k = max(shortest, k // 2)
-    return parity.Judgement(full, steps, parting, window, k, torch_parting, gaps)
+    """The float64 verdict now, in this thread (no cache): see :func:`gru_viz.app.work.judgement`."""
+    return work.judgement(model, x, h0, ablations, trace, ours_model)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _cached_report(
-    key: str, dtype: str, _model: Model, _x: np.ndarray, _h0: object, _ablations: tuple, _trace: Trace | None
-) -> Report:
-    # Arguments with a leading underscore are not hashed: ``key`` (content_key) stands for them.
-    return compute_report(_model, _x, _h0, _ablations, dtype, _trace)
+class _Reports:
+    """The reports' cache (``_cached_report.clear()`` empties it, as the tests do)."""
+
+    @staticmethod
+    def clear() -> None:
+        budget.CACHES["parity"].clear()
+
+
+_cached_report = _Reports()
+LABEL = "Running the same configuration in PyTorch"
 
 
 def report(
@@ -172,29 +114,27 @@ def report(
     dtype: str = "float64",
     trace: Trace | None = None,
 ) -> Report:
-    """The (cached) comparison of one run in one dtype; raises :class:`TorchMissing`."""
+    """The (cached) comparison of one run in one dtype, computed by a job worker (torch lives there, never in the
+    server process); raises :class:`TorchMissing`, or shows the job's place in the queue and raises ui.Pending."""
     ablations = tuple(ablations)
-    return _cached_report(content_key(model, x, h0, ablations), dtype, model, x, h0, ablations, trace)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _cached_judgement(key: str, _model: Model, _x: np.ndarray, _h0: object, _ablations: tuple,
-                      _trace: Trace | None) -> parity.Judgement:
-    # As _cached_report: ``key`` (content_key) stands for the arguments with a leading underscore.
-    return compute_judgement(_model, _x, _h0, _ablations, _trace)
+    key = ("parity", content_key(model, x, h0, ablations), dtype)
+    return ui.heavy("parity", key, work.compare_with_torch, (model, x, h0, ablations, dtype), LABEL,
+                    here=lambda: work.compare_with_torch(model, x, h0, ablations, dtype, trace))
 
 
 def judgement(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[Ablation] = (),
               trace: Trace | None = None) -> parity.Judgement:
-    """The (cached) float64 verdict of one run; raises :class:`TorchMissing`."""
+    """The (cached) float64 verdict of one run, computed by a job worker; raises :class:`TorchMissing`, or shows
+    the job's place in the queue and raises ui.Pending."""
     ablations = tuple(ablations)
-    return _cached_judgement(content_key(model, x, h0, ablations), model, x, h0, ablations, trace)
+    key = ("judgement", content_key(model, x, h0, ablations))
+    return ui.heavy("parity", key, work.judgement, (model, x, h0, ablations), LABEL,
+                    here=lambda: work.judgement(model, x, h0, ablations, trace))
 
 
 def clear_caches() -> None:
     """Forget every cached comparison (reports and judgements)."""
-    _cached_report.clear()
-    _cached_judgement.clear()
+    budget.CACHES["parity"].clear()
 
 
 def scene_judgement(scene: Scene) -> parity.Judgement:
@@ -232,19 +172,51 @@ BADGE_HELP = (
 )
 
 
+BADGE_POLL = 1.0  # seconds between looks at the badge's job
+
+
+def _badge_summary(scene: Scene) -> Summary | None:
+    """The verdict for the badge: cached, or computed now in the tests' inline mode; else None, after asking a job
+    worker for it and drawing a "checking" badge that turns into the verdict when the job is done. The page never
+    waits for torch (it lives in the workers)."""
+    if jobs.inline_mode():
+        return live_summary(scene)
+    model, x, h0, ablations = run_of(scene)
+    key = ("judgement", content_key(model, x, h0, ablations))  # the Matches PyTorch page's verdict, shared
+    store = budget.CACHES["parity"]
+    done = store.get(key)
+    if done is not None:
+        return done.summary()
+    job = jobs.run(key, work.judgement, (model, x, h0, ablations), LABEL, ui.session_id(),
+                   on_done=lambda j: store.put(key, j.value))
+    if job.over:
+        return ui.job_value(job).summary()
+
+    def checking() -> None:
+        if job.over:
+            st.rerun()  # the page again, with the verdict from the cache
+        st.badge("Checking against PyTorch…", icon=":material/hourglass_top:", color="gray",
+                 help="PyTorch recomputes this run on the server's job worker; the verdict appears here by itself.")
+
+    st.fragment(run_every=BADGE_POLL)(checking)()
+    return None
+
+
 def parity_badge(scene: Scene | None) -> None:
-    """A small badge with the live max |ours − torch| for the displayed run; never raises."""
+    """A small badge with the live max |ours − torch| for the displayed run; never raises, never waits."""
     if scene is None:
         return
     try:
-        summary = live_summary(scene)
+        summary = _badge_summary(scene)
+        if summary is None:
+            return
     except TorchMissing:
         st.badge("PyTorch not installed: live check off", icon=":material/help:", color="gray",
                  help="Install torch to compare every number on this page with PyTorch's.")
         return
     except Exception as exc:  # a failed check must never take the page down
         st.badge("PyTorch check unavailable", icon=":material/warning:", color="orange",
-                 help=f"The comparison could not run ({type(exc).__name__}: {str(exc)[:200]}).")
+                 help=f"The comparison could not run ({type(exc).__name__}: {ui_literal(exc, 200)}).")
         return
     label, color, icon = badge_text(summary)
     help_ = BADGE_HELP.format(fwd=parity.FORWARD_TOL, grad=parity.GRADIENT_TOL, how=f"Torch side: {summary.how}")
@@ -253,8 +225,6 @@ def parity_badge(scene: Scene | None) -> None:
                   "checked from the same state, and every number over the steps before they part.")
     st.badge(label, icon=icon, color=color, help=help_)
 
-
-_prefetch_torch()
 
 
 # ------------------------------------------------------------------------------ the Matches PyTorch page
@@ -370,7 +340,10 @@ def code_section(sc: Scene, how: str) -> None:
     model, x, h0, ablations = run_of(sc)
     st.markdown(f"**The torch side** ran as **{how}**.")
     with st.expander("The torch code that computed its side (from gru_viz/io/bridge.py)", icon=":material/code:"):
-        st.code(_bridge().torch_side_source(model, ablations), language="python")
+        with ui.friendly("The torch code"):  # read where torch is (a job worker), once per kind of model
+            source = ui.heavy("parity", ("torch-source", model.spec, tuple(ablations)), work.torch_source,
+                              (model, ablations), "Reading the torch code")
+            st.code(source, language="python")
     with st.expander("Run it yourself: a standalone snippet that rebuilds it in torch", icon=":material/terminal:"):
         st.code(codegen.snippet(model, x, h0, ablations), language="python")
 
@@ -381,7 +354,8 @@ def nudge_section(sc: Scene) -> None:
         return
     model, x, h0, ablations = run_of(sc)
     nudged = parity.nudge(model, 1e-9)
-    j = compute_judgement(model, x, h0, ablations, ours_model=nudged)
+    j = ui.heavy("parity", ("judgement-nudged", content_key(model, x, h0, ablations)), work.judgement,
+                 (model, x, h0, ablations, None, nudged), "Comparing the nudged model with PyTorch")
     r = j.full
     finite = [row for row in r.rows if row.diff == row.diff] or r.rows
     worst = max(finite, key=lambda row: row.diff / row.limit if row.diff == row.diff else float("inf"))

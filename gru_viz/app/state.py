@@ -19,12 +19,26 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
+from ..explain.literal import literal, quoted
+from .limits import LIMITS, SCENE_MAX_BYTES, Limits, MiB
 
 APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
 CLAMP_VALUES = ("free", "0", "1")
 HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
 H0_CHOICES = ("zeros", "random")
+
+# A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
+SESSION_MODEL_HOME = (
+    "It lives only in the memory of the server process serving this tab (on a school server: one of its replicas), "
+    "never on disk: if that process restarts or goes, the tab reconnects and shows the same link, but without "
+    "your model — upload or train it again."
+)
+SESSION_MODEL_GONE = (
+    "This link asks for the tab's own model (uploaded or trained), which is not here: it lived in the memory of "
+    "one server process, and this tab is now served by another one (a new tab, or the server restarted or a "
+    "replica went). Showing random weights instead; upload or train it again."
+)
 
 
 @dataclass(frozen=True)
@@ -206,8 +220,12 @@ _PARSERS = {
 }
 
 
-def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]:
-    """The Config a URL describes, and a note for every value that was ignored (never an exception)."""
+CAPPED = {"hidden": "the hidden size H", "steps": "the number of steps"}  # what a profile may lower
+
+
+def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) -> tuple[Config, list[str]]:
+    """The Config a URL describes, and a note for every value that was ignored (never an exception); the notes
+    are markdown in which everything the link supplied is literal text."""
     values: dict[str, object] = {}
     notes: list[str] = []
     for f in fields(Config):
@@ -218,12 +236,19 @@ def from_query(query: Mapping[str, str | list[str]]) -> tuple[Config, list[str]]
         text = str(text) if not isinstance(text, list) else ""
         try:
             values[f.name] = _PARSERS[f.name](text.strip() if f.name != "seq" else text)
-        except (ValueError, OverflowError) as exc:
-            shown = text if len(text) <= 40 else text[:37] + "…"
-            notes.append(f"Ignored {f.name}={shown!r} from the link ({exc}); using {getattr(DEFAULT, f.name)!r}.")
+        except (ValueError, OverflowError) as exc:  # the value (and a message quoting it) stays literal text
+            notes.append(f"Ignored {f.name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
+                         f"using {getattr(DEFAULT, f.name)!r}.")
+    for name, what in CAPPED.items():  # the classroom profile: the cap, and a note saying so
+        cap = getattr(limits, name)
+        if int(values.get(name, getattr(DEFAULT, name))) > cap:
+            notes.append(f"This server runs its {limits.title} profile: {what} is at most {cap:,} here, so the "
+                         f"link's {name}={values[name]} is shown as {name}={cap}.")
+            values[name] = cap
     unknown = sorted(k for k in query if k not in _PARSERS)
     if unknown:
-        notes.append(f"Ignored unknown link settings: {', '.join(unknown[:5])}.")
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        notes.append(f"Ignored unknown link settings: {', '.join(literal(k, 60) for k in unknown[:5])}{more}.")
     return replace(DEFAULT, **values), notes
 
 
@@ -262,17 +287,19 @@ class ConfigError(ValueError):
     """A Config whose input or weights cannot be built; the message is for the page."""
 
 
-def build_sequence(cfg: Config, width: int | None = None) -> Sequence:
+def build_sequence(cfg: Config, width: int | None = None, limits: Limits = LIMITS) -> Sequence:
     """The input sequence of ``cfg`` (raises SequenceError with a message for the page)."""
-    if cfg.source == "text":
-        return parse_sequence(cfg.seq, "text")
-    if cfg.source == "typed":
-        return parse_sequence(cfg.seq, "numbers", width)
+    if cfg.source in ("text", "typed"):
+        seq = parse_sequence(cfg.seq, "text") if cfg.source == "text" else parse_sequence(cfg.seq, "numbers", width)
+        if seq.steps > limits.steps:  # the classroom profile's cap (the core's own is MAX_STEPS)
+            raise SequenceError(f"the input has {seq.steps:,} steps; this server ({limits.title} profile) runs "
+                                f"inputs of up to {limits.steps:,} steps")
+        return seq
     try:
         params = cfg.gen_params()
     except ValueError:
         raise SequenceError(f"generator settings {cfg.gp!r} are not name=number pairs") from None
-    return generate(cfg.gen, cfg.steps, cfg.seed, **params)
+    return generate(cfg.gen, min(cfg.steps, limits.steps), cfg.seed, **params)
 
 
 def build_spec(cfg: Config, input_size: int) -> Spec:
@@ -304,7 +331,7 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
                               f"the input has {input_size}")
     else:
         if kind == "session":
-            notes.append("The session's own model is gone (a new session?); showing random weights instead.")
+            notes.append(SESSION_MODEL_GONE)
         model = Model(build_spec(cfg, input_size), init_params(build_spec(cfg, input_size), cfg.seed))
     return scale_recurrent(model, cfg.scale), notes
 
@@ -329,6 +356,25 @@ def initial_state(cfg: Config, model: Model) -> np.ndarray | tuple[np.ndarray, n
     return h0
 
 
+def trace_bytes(model: Model, seq: Sequence) -> int:
+    """About how many bytes the full trace of ``model`` on ``seq`` keeps (measured on its first two steps)."""
+    probe = model.run(seq.values[:2])
+    per_step = sum(arr.nbytes for lt in (lt for layer in probe.layers for lt in layer)
+                   for arr in (lt.x, lt.h, *lt.gates.values(), *lt.pre.values())) / min(seq.steps, 2)
+    return int(per_step * seq.steps)
+
+
+def check_trace_size(model: Model, seq: Sequence) -> None:
+    """Refuse a run whose trace would not fit one server's budget (a large uploaded model on a long input)."""
+    size = trace_bytes(model, seq)
+    if size <= SCENE_MAX_BYTES:
+        return
+    fits = max(1, int(seq.steps * SCENE_MAX_BYTES / size))
+    raise ConfigError(f"this run would keep about {size / MiB:,.0f} MB of gates and states ({seq.steps:,} steps "
+                      f"through {model.spec.describe()}); one run may keep at most {SCENE_MAX_BYTES / MiB:.0f} MB "
+                      f"on this server: use at most {fits:,} steps, or a smaller model")
+
+
 def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     """Build input, model and trace for ``cfg``; raises SequenceError/ConfigError with a page message."""
     width = session_model.spec.input_size if cfg.weights == "session" and session_model is not None else None
@@ -336,6 +382,7 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
         width = PRESETS[cfg.weights.partition(":")[2]].model().spec.input_size
     seq = build_sequence(cfg, width if cfg.source == "typed" else None)
     model, notes = build_model(cfg, seq.width, session_model)
+    check_trace_size(model, seq)
     trace = model.run(seq.values, initial_state(cfg, model), ablations_of(cfg, model.spec.kind))
     return Scene(cfg, seq, model, trace, notes)
 

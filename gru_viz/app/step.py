@@ -495,7 +495,7 @@ def weights_editor(cfg: Config, sc: Scene) -> None:
     try:
         model = model_from_table(base, edited)
     except ValueError as exc:
-        st.error(f"Cannot use these weights: {exc}", icon=":material/error:")
+        st.error(f"Cannot use these weights: {ui.message(exc)}", icon=":material/error:")
         return
     st.session_state[ui.SESSION_MODEL] = model
     st.session_state[ui.SESSION_MODEL_NAME] = "edited on Step through"

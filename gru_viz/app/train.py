@@ -33,16 +33,18 @@ from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, ma
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
 from . import state, ui
+from .limits import LIMITS
 from .state import APP_MAX_HIDDEN, Config
 
-MAX_HIDDEN = APP_MAX_HIDDEN  # 64: the pages draw per-unit views
-MAX_SEQ_LEN = 200  # the tasks go to 1000 steps; a page's run stays well under a minute
+# The caps below come from gru_viz.app.limits (the classroom profile lowers them).
+MAX_HIDDEN = min(APP_MAX_HIDDEN, LIMITS.train_hidden)  # 64: the pages draw per-unit views
+MAX_SEQ_LEN = LIMITS.train_seq_len  # the tasks go to 1000 steps; a page's run stays well under a minute
 MAX_BATCH = 128
 # T × B × H of one step: its forward trace and BPTT hold ~14 such arrays (LSTM), so this caps a step near 90 MB
-MAX_WORK = MAX_SEQ_LEN * 64 * 64
-MAX_TRAIN_STEPS = 5000
+MAX_WORK = 200 * 64 * 64
+MAX_TRAIN_STEPS = LIMITS.train_steps
 MAX_LR = 1.0  # Adam's steps are about lr in size: above 1 the weights jump further than their own scale
-RUN_SECONDS = 120.0  # compute time of one run, every cell together; then it stops and keeps what it learned
+RUN_SECONDS = LIMITS.train_seconds  # compute time of one run, every cell together; then it stops, keeping it all
 CHUNK_SECONDS = 0.4  # one page update's worth of training: also how long a Stop may wait
 MAX_CONCURRENT = 2  # training chunks running at once on the server (a class shares two cores)
 EVAL_SIZE = 256  # held-out sequences (fewer when T × H is large: see eval_size)
@@ -721,6 +723,7 @@ def open_models(run: Run) -> None:
     number = st.session_state.setdefault(EXAMPLE, 0)
     example = example_for(run, number)
     st.markdown("**Open a trained model** on a fresh test example: its hidden state and gates, step by step.")
+    st.caption("The trained cell you open becomes this tab's own model. " + state.SESSION_MODEL_HOME)
     shown = example.labels[:EXAMPLE_STEPS]
     more = f" … ({len(example.labels)} steps)" if len(example.labels) > len(shown) else ""
     head, again = st.columns([6, 1], vertical_alignment="center")

@@ -5,6 +5,7 @@ cached scene, presenter mode, and friendly errors. Pages stay thin: they call th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
@@ -13,9 +14,11 @@ import streamlit as st
 
 from ..core.model import ModelInputError
 from ..core.presets import PRESETS
-from ..core.sequences import GENERATORS, MAX_STEPS, SequenceError
+from ..core.sequences import GENERATORS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
-from . import state
+from ..explain.literal import literal, shorten
+from . import budget, jobs, state, work
+from .limits import INLINE_WAIT, LIMITS
 from .state import Config, ConfigError, Scene
 
 CFG = "gru_viz_cfg"
@@ -27,7 +30,7 @@ W = "w_"  # prefix of widget keys that mirror Config fields
 
 T = TypeVar("T")
 
-FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)
+FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError, jobs.JobError)
 
 _GATE_LABEL = {"r": "reset r", "z": "update z", "i": "input i", "f": "forget f", "o": "output o"}
 
@@ -48,6 +51,8 @@ def config() -> Config:
     fresh = CFG not in st.session_state
     if fresh or (query and query != st.session_state.get(LAST_QUERY)):
         cfg, notes = state.from_query(query)
+        if cfg.weights == "session" and SESSION_MODEL not in st.session_state:
+            notes.append(state.SESSION_MODEL_GONE)  # e.g. the replica that held it went: this tab is new here
         if not fresh:
             _forget_widgets()
         st.session_state[CFG] = cfg
@@ -94,6 +99,15 @@ def _widget(name: str, cfg: Config, value: object = None) -> str:
 
 # -------------------------------------------------------------------------------------------- page
 
+# The favicon of every page, inline (a data: URL): a ":material/…:" page icon is fetched from fonts.gstatic.com,
+# which a classroom without internet cannot reach (tests/test_offline.py). A recurrent cell: a loop back into it.
+PAGE_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect x="3" y="3" width="58" height="58" rx="14" fill="#0072B2"/>'
+    '<path d="M21 43a15 15 0 1 1 22 0" fill="none" stroke="#fff" stroke-width="6" stroke-linecap="round"/>'
+    '<path d="M49 36l-5 11-10-5z" fill="#fff"/><circle cx="32" cy="32" r="5" fill="#E69F00"/></svg>'
+)
+
 
 def setup_page(title: str, icon: str = "") -> Config:
     """Presenter styling, link notes and the config: the first call of every page."""
@@ -105,10 +119,28 @@ def setup_page(title: str, icon: str = "") -> Config:
     nav()
     if cfg.present:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
-    for note in st.session_state.pop(NOTES, []):
+    for note in link_notes(cfg, title):
         st.info(note, icon=":material/link:")
     st.title(f"{icon} {title}".strip())
+    if LIMITS.profile != "default":  # serve.sh --class: say what a link may ask for here
+        st.caption(f"This server runs its {LIMITS.title} profile: {LIMITS.describe()}.")
     return cfg
+
+
+def link_notes(cfg: Config, page: str) -> list[str]:
+    """What the link that opened this page could not honour: shown on that page for as long as its config is the
+    one on screen, so a rerun the page makes by itself (a job's result arriving, a badge's verdict) keeps them;
+    the learner's first change, or another page, retires them."""
+    held = st.session_state.get(NOTES)
+    if not held:
+        return []
+    if isinstance(held, list):  # fresh from the link: they belong to the first page that shows them
+        held = st.session_state[NOTES] = (cfg, page, held)
+    noted_cfg, noted_page, notes = held
+    if noted_cfg != cfg or noted_page != page:
+        del st.session_state[NOTES]
+        return []
+    return notes
 
 
 @st.cache_resource(show_spinner=False)
@@ -117,6 +149,13 @@ def _one_blas_thread() -> bool:
     product only spins against the others (training steps were 10-20× slower with it)."""
     from .train import single_blas_thread
 
+    budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
+    if not jobs.inline_mode():
+        from streamlit import runtime
+
+        if runtime.exists():  # a closed tab's queued jobs are dropped
+            jobs.POOL.alive = runtime.get_instance().is_active_session
+        jobs.POOL.warm()  # the job workers' fork server starts now, in its own (lower-priority) process
     return single_blas_thread()
 
 
@@ -130,25 +169,66 @@ h1 { font-size: 2.4rem !important; }
 """
 
 
+def message(exc: BaseException, limit: int = 300) -> str:
+    """An error's message for a markdown box: whatever it quotes from a link or a file stays literal text."""
+    return literal(exc, limit)
+
+
 @contextlib.contextmanager
 def friendly(what: str) -> Iterator[None]:
     """Show any failure inside as a message in the page, never a traceback."""
     try:
         yield
+    except Pending:  # a heavy job's place in the queue is on the page already
+        pass
     except FRIENDLY_ERRORS as exc:
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(f"{what}: {message(exc)}", icon=":material/error:")
     except Exception as exc:  # a bug of ours: say so plainly, keep the page alive
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Your settings are kept; please change "
                  "one and try again.", icon=":material/bug_report:")
 
 
-CACHE_TTL = 3 * 3600  # seconds after an entry was built (reads do not extend it): longer than a lesson
+HEAVY_RUN = 0.15  # estimated seconds of a run above which it is built by a job worker (a long, wide input)
+SESSION_SCENE = "gru_viz_session_scene"  # ((config, model id), Scene) of this session's own model
 
 
-@st.cache_resource(max_entries=32, ttl=CACHE_TTL, show_spinner=False)
 def _cached_scene(cfg: Config) -> Scene:
-    # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing.
-    return state.build_scene(cfg)
+    # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing;
+    # bounded by bytes (gru_viz.app.limits.BUDGETS["scenes"]).
+    return heavy("scenes", ("scene", cfg), work.scene, (cfg,), "Running the cell over the whole input",
+                 in_pool=long_run(cfg))
+
+
+def long_run(cfg: Config, model=None) -> bool:
+    """Whether building this run takes long enough to hand it to a job worker (estimated from its size)."""
+    try:
+        seq = state.build_sequence(cfg)
+    except (SequenceError, ConfigError, ValueError):
+        return False  # it fails fast, with its message, right here
+    if model is None:
+        model = state.build_spec(cfg, seq.width)
+    spec = getattr(model, "spec", model)
+    return work.run_seconds(seq.steps, spec) > HEAVY_RUN
+
+
+def _session_scene(cfg: Config, model) -> Scene:
+    """This session's own model on the config's input: kept for the session (never shared), built by a job
+    worker when it is long."""
+    key = (cfg, id(model))  # the model lives in session state, so its id is not reused while the memo holds it
+    memo = st.session_state.get(SESSION_SCENE)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    if jobs.inline_mode() or not long_run(cfg, model):
+        sc = state.build_scene(cfg, model)
+    else:
+        job = jobs.run(("session-scene", session_id(), key), work.scene, (cfg, model),
+                       "Running your model over the whole input", session_id())
+        if not job.wait(INLINE_WAIT):
+            _waiting_panel(job, key)
+            raise Pending("your model's run")
+        sc = job_value(job)
+    st.session_state[SESSION_SCENE] = (key, sc)
+    return sc
 
 
 def scene(cfg: Config, remember: bool = True) -> Scene | None:
@@ -160,14 +240,16 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
     try:
         base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
         if cfg.weights == "session" and session_model is not None:
-            built = state.build_scene(base, session_model)  # this session's own model: never shared
+            built = _session_scene(base, session_model)  # this session's own model: never shared
         else:
             built = _cached_scene(replace(base, weights="random") if cfg.weights == "session" else base)
         if remember:
             st.session_state[LAST_GOOD] = built
         return built
+    except Pending:  # built by a job worker: the page shows its place in the queue and fills in by itself
+        return None
     except FRIENDLY_ERRORS as exc:
-        st.error(f"Cannot run the cell on this input: {exc}", icon=":material/error:")
+        st.error(f"Cannot run the cell on this input: {message(exc)}", icon=":material/error:")
         last = st.session_state.get(LAST_GOOD) if remember else None
         if last is None or (cfg.weights == "session" and last.model is not session_model):
             return None  # nothing drawn yet, or it was another model than the one now chosen
@@ -207,13 +289,13 @@ def kept(name: str, build: Callable[[], T], what: str = "Cannot run the cells on
     try:
         value = build()
     except FRIENDLY_ERRORS as exc:
-        st.error(f"{what}: {exc}", icon=":material/error:")
+        st.error(f"{what}: {message(exc)}", icon=":material/error:")
         return st.session_state.get(slot), str(exc)
     st.session_state[slot] = value
     return value, ""
 
 
-@st.cache_resource(max_entries=48, ttl=CACHE_TTL, show_spinner=False)
+@budget.cached("figures")
 def _shared(key: tuple, _build: Callable[[], T]) -> T:
     return _build()
 
@@ -230,6 +312,92 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
     students on one link cost one build); with key None (this session's own model), built for this run only.
     The result is shared: read it, never change it."""
     return build() if key is None else _shared(key, build)
+
+
+# ------------------------------------------------------------------------------------------- heavy work
+
+
+class Pending(Exception):
+    """A result is being computed by a job (gru_viz.app.jobs); its place in the queue is shown on the page, which
+    fills in by itself when it is done. ``friendly`` and ``scene`` catch it and draw nothing more."""
+
+
+CANCELLED = "gru_viz_cancelled_jobs"  # keys of the jobs this tab cancelled: not asked for again until it says so
+POLL = 1.0  # seconds between looks at a pending job
+_MISSING = object()
+
+
+def session_id() -> str:
+    """This tab's Streamlit session id (one heavy job per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def heavy(cache: str, key: tuple, fn: Callable[..., T], args: tuple, label: str, *,
+          here: Callable[[], T] | None = None, in_pool: bool = True) -> T:
+    """The result of ``fn(*args)``: from the byte-bounded cache ``cache`` if there, else computed by a job
+    worker (``in_pool``; in the page's own thread otherwise, and in the tests' inline mode, by ``here`` if given).
+
+    A job that takes longer than INLINE_WAIT seconds leaves a panel with its place in the queue, its time and a
+    Cancel button, and raises :class:`Pending`; the page reruns by itself when the result is in the cache."""
+    store = budget.CACHES[cache]
+    value = store.get(key, _MISSING)
+    if value is not _MISSING:
+        return value
+    if not in_pool or jobs.inline_mode():
+        return store.get_or_build(key, here or (lambda: fn(*args)))
+    if key in st.session_state.get(CANCELLED, ()):
+        _cancelled_panel(key, label)
+        raise Pending(label)
+    job = jobs.run(key, fn, args, label, session_id(), on_done=lambda j: store.put(key, j.value))
+    if job.wait(INLINE_WAIT):
+        return job_value(job)
+    _waiting_panel(job, key)
+    raise Pending(label)
+
+
+def job_value(job: jobs.Job) -> object:
+    """A finished job's value, or its failure as the exception the page expects."""
+    if job.state == "failed" and job.error == "TorchMissing":
+        from .work import TorchMissing
+
+        raise TorchMissing(job.message)
+    return job.result()
+
+
+def _waiting_panel(job: jobs.Job, key: tuple) -> None:
+    session = session_id()
+    tag = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+
+    def watch() -> None:
+        if job.over:
+            st.rerun()  # the whole page, now with the result (or its failure) from the cache
+        place = jobs.POOL.position(job)
+        with st.container(border=True):
+            if place <= 0:
+                st.markdown(f"**{job.label}…** running on the server's worker for {job.elapsed():.0f} s.")
+            else:
+                ahead = "no job" if place == 1 else f"{place - 1} job{'s' if place > 2 else ''}"
+                st.markdown(f"**{job.label}…** waiting for the server's worker: {ahead} ahead of it in the queue.")
+            st.caption("Heavy work runs beside the class's lighter clicks, one job at a time per worker; this part "
+                       "of the page fills in by itself when it is done.")
+            if st.button("Cancel", key=f"job_cancel_{tag}", icon=":material/cancel:"):
+                jobs.POOL.leave(job, session)
+                st.session_state.setdefault(CANCELLED, set()).add(key)
+                st.rerun()
+
+    st.fragment(run_every=POLL)(watch)()
+
+
+def _cancelled_panel(key: tuple, label: str) -> None:
+    tag = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+    with st.container(border=True):
+        st.markdown(f"**{label}**: cancelled. Change a setting, or compute it after all.")
+        if st.button("Compute it", key=f"job_again_{tag}", icon=":material/play_arrow:"):
+            st.session_state.get(CANCELLED, set()).discard(key)
+            st.rerun()
 
 
 def layer_label(layer: int, direction: int, directions: int) -> str:
@@ -255,7 +423,7 @@ def sidebar_controls(cfg: Config) -> Config:
                 variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS),
                                        format_func=lambda k: GRU_VARIANTS[k].name, key=_widget("variant", cfg),
                                        help=GRU_VARIANTS[cfg.variant].description)
-            hidden = st.number_input("Hidden size H", 1, state.APP_MAX_HIDDEN, key=_widget("hidden", cfg))
+            hidden = st.number_input("Hidden size H", 1, LIMITS.hidden, key=_widget("hidden", cfg))
         else:  # the weights come with their own cell: show it, greyed out, and keep the config's own choice
             cell, variant, hidden = cfg.cell, cfg.variant, cfg.hidden
             fixed_controls(fixed)
@@ -272,7 +440,7 @@ def sidebar_controls(cfg: Config) -> Config:
         else:
             gen = st.selectbox("Generator", tuple(GENERATORS), format_func=lambda k: GENERATORS[k].name,
                                key=_widget("gen", cfg))
-            steps = st.number_input(f"Steps (≤ {MAX_STEPS})", 1, MAX_STEPS, key=_widget("steps", cfg))
+            steps = st.number_input(f"Steps (≤ {LIMITS.steps:,})", 1, LIMITS.steps, key=_widget("steps", cfg))
             gp = _generator_params(cfg, gen, int(steps))
 
         st.subheader("Weights")
@@ -312,7 +480,7 @@ def fixed_by_weights(weights: str) -> Fixed | None:
             return None
         s = model.spec
         name = st.session_state.get(SESSION_MODEL_NAME, "uploaded")
-        return Fixed(s.kind, s.variant, s.hidden_size, f"your model ({name})")
+        return Fixed(s.kind, s.variant, s.hidden_size, f"your model ({literal(name, 60)})")  # a file's name: text
     if kind == "preset" and key in PRESETS:
         s = PRESETS[key].model().spec
         return Fixed(s.kind, s.variant, s.hidden_size, f"the preset {PRESETS[key].name!r}")
@@ -393,7 +561,7 @@ def _weights_control(cfg: Config, cell: str) -> str:
         if kind == "trained":
             return f"Trained: {name}"
         if kind == "session":
-            return f"Your model: {session_name}"
+            return f"Your model: {shorten(session_name, 60)}"  # option labels are plain text
         return "Random (seeded, like torch's init)"
 
     return st.selectbox("Weights", options, format_func=label, key=key)
@@ -445,3 +613,13 @@ def nav() -> None:
         for script, label, icon in PAGES:
             st.page_link(script, label=label, icon=icon)
         st.divider()
+        st.fragment(run_every=RECONNECT_TICK)(_rerun_after_reconnect)()
+
+
+RECONNECT_TICK = 3600.0  # seconds: the timer only has to exist (its hourly tick is an empty fragment run)
+
+
+def _rerun_after_reconnect() -> None:
+    """Draws nothing. Streamlit's frontend reruns the page after its websocket reconnects only when a fragment
+    with a timer is on it; with one, a tab whose server restarted (or whose replica went, nginx moving it to a
+    live one) gets a fresh session that shows its link's view, instead of a stale page that no longer answers."""

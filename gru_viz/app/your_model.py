@@ -17,6 +17,7 @@ from ..core.model import Model
 from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
 from ..core.spec import GRU_VARIANTS, SpecError
 from ..explain import palette
+from ..explain.literal import literal, quoted
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.weights import HintNeeded, save_safetensors
@@ -121,10 +122,10 @@ def load(name: str, data: bytes) -> None:
         st.session_state[PENDING] = (name, data, exc)
         return
     except (WeightsError, SpecError, ValueError) as exc:
-        say("error", f"Refused {name!r}: {exc}")
+        say("error", f"Refused {quoted(name)}: {ui.message(exc)}")
         return
     except Exception as exc:  # a loader bug, not the file's fault: still no traceback in the page
-        say("error", f"Could not read {name!r} ({type(exc).__name__}); nothing was loaded.")
+        say("error", f"Could not read {quoted(name)} ({type(exc).__name__}); nothing was loaded.")
         return
     st.session_state.pop(PENDING, None)
     st.session_state[DATA] = (name, data)
@@ -145,10 +146,11 @@ def read_csv() -> None:
             raise SequenceError(f"written out, the CSV's numbers take {len(text):,} characters; the sequence box "
                                 f"holds at most {MAX_INPUT_CHARS:,}")
     except SequenceError as exc:
-        say("error", f"Refused {file.name!r}: {exc}")
+        say("error", f"Refused {quoted(file.name)}: {ui.message(exc)}")
         return
     ui.apply(replace(ui.config(), source="typed", seq=text, t=0))
-    say("success", f"{file.name}: {seq.steps} steps of {seq.width} value(s) are now the input (in the sequence box).")
+    say("success", f"{literal(file.name, 60)}: {seq.steps} steps of {seq.width} value(s) are now the input (in the "
+                   "sequence box).")
 
 
 def pick_layer() -> None:
@@ -208,6 +210,7 @@ NOTES = f"""
   re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to 256,
   4 layers. Every refusal says what was wrong.
 - **Privacy.** The file stays in this session's memory: never written to disk, never shared, gone with the tab.
+  {state.SESSION_MODEL_HOME}
 """
 
 
@@ -240,7 +243,8 @@ def question_section() -> None:
         return
     name, _, exc = pending
     with st.container(border=True):
-        st.warning(f"**{name} does not say how to compute it.** {exc.question} Which is it?", icon=":material/help:")
+        st.warning(f"**{literal(name, 60)} does not say how to compute it.** {exc.question} Which is it?",
+                   icon=":material/help:")
         for value, label in exc.choices.items():  # one under the other: the labels stay whole at any width
             st.button(label, key=f"your_model_answer_{value}", on_click=answer, args=(exc.hint, value),
                       width="stretch")
@@ -250,15 +254,18 @@ def question_section() -> None:
 
 def summary_section(up: upload.Upload) -> None:
     """What the file held."""
-    st.subheader(f"What {up.filename} holds")
+    st.subheader(f"What {literal(up.filename, 60)} holds", anchor=False)  # no anchor made of the name
     rows = upload.summary_rows(up)
     half = (len(rows) + 1) // 2
     for col, part in zip(st.columns(2), (rows[:half], rows[half:]), strict=True):  # half the height at 720 px
-        col.table({"": [r[0] for r in part], " ": [r[1] for r in part]}, hide_index=True, hide_header=True)
+        # st.table renders markdown in its cells: the file's name, keys and metadata stay literal text
+        col.table({"": [r[0] for r in part], " ": [literal(r[1], 300) for r in part]}, hide_index=True,
+                  hide_header=True)
     current = st.session_state.get(ui.SESSION_MODEL)
     if current is not None and current is not st.session_state.get(HANDED):
-        st.info(f"This session's model is now {st.session_state.get(ui.SESSION_MODEL_NAME, 'another one')}, not this "
-                "file: upload it again to explore it.", icon=":material/info:")
+        name = literal(st.session_state.get(ui.SESSION_MODEL_NAME, "another one"), 60)
+        st.info(f"This session's model is now {name}, not this file: upload it again to explore it.",
+                icon=":material/info:")
     if up.backwards:
         st.warning(
             f"**This model reads your sequence backwards** ({up.backwards}). gru-viz's cells step forwards, so the "
@@ -388,7 +395,7 @@ def weights_name(cfg: Config) -> str:
     """Where the config's weights come from, in words."""
     kind, _, key = cfg.weights.partition(":")
     if kind == "session":
-        return f"your model ({st.session_state.get(ui.SESSION_MODEL_NAME, 'uploaded')})"
+        return f"your model ({literal(st.session_state.get(ui.SESSION_MODEL_NAME, 'uploaded'), 60)})"
     if kind in ("preset", "trained"):
         return f"{kind} {key}"
     return f"random weights, seed {cfg.seed}"

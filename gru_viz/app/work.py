@@ -1,0 +1,206 @@
+"""The heavy work of the pages, as plain functions of picklable arguments, and the entry point of the job
+workers (:mod:`gru_viz.app.jobs` runs these in child processes; a page may also call them directly).
+
+No Streamlit here, and no torch at import: the workers' fork server imports this module and
+:mod:`gru_viz.io.bridge` (torch) once, so a job starts in milliseconds, and the server process never imports
+torch (it imports this module to run small jobs in place).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import resource
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import divergence, parity, paths
+from ..core.grad import Flow, gradient_flow
+from ..core.model import Model, ModelInputError
+from ..core.parity import Judgement, Report
+from ..core.sequences import SequenceError
+from ..core.spec import SpecError
+from ..core.trace import Ablation, Trace
+from . import state
+from .lineup import Lineup, build_lineup
+from .state import Config, ConfigError, Scene
+
+SWEEP_STEPS = 200  # the scale sweep and the clipping demo use the first steps of the input
+SCALES = np.round(np.arange(0.0, 5.0001, 0.25), 2)
+FRIENDLY = (SequenceError, ConfigError, ModelInputError, SpecError)  # their messages are for the page
+
+
+class TorchMissing(RuntimeError):
+    """torch cannot be imported here, so there is nothing to compare with."""
+
+
+def bridge():
+    """gru_viz.io.bridge (which imports torch), or :class:`TorchMissing`."""
+    try:  # import_module honours sys.modules (a test's "no torch here"), `from ..io import bridge` may not
+        module = importlib.import_module("gru_viz.io.bridge")
+    except ImportError as exc:
+        raise TorchMissing(f"PyTorch is not installed here ({exc})") from None
+    return module
+
+
+# --------------------------------------------------------------------------------------------------- the work
+
+
+def scene(cfg: Config, session_model: Model | None = None) -> Scene:
+    """state.build_scene: the input, model and full trace of a config."""
+    return state.build_scene(cfg, session_model)
+
+
+def lineup(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
+    """Gradient flow's line-up: the cells run on the config's input (no timing)."""
+    return build_lineup(base, kinds, timing=False, keep_bias=keep_bias)
+
+
+def timed_lineup(base: Config, kinds: tuple[str, ...], keep_bias: float) -> Lineup:
+    """Compare cells' line-up: the cells run on the config's input, each run timed."""
+    return build_lineup(base, kinds, keep_bias=keep_bias)
+
+
+def gradient_flows(base: Config, kinds: tuple[str, ...], keep_bias: float,
+                   _lineup: Lineup | None = None) -> dict[str, Flow]:
+    """kind → its gradient flow (‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖ over t, also past float64's range)."""
+    lu = _lineup or lineup(base, kinds, keep_bias)
+    return {k: gradient_flow(m, lu.seq.values, state.initial_state(base, m)) for k, m in lu.models.items()}
+
+
+def gradient_analyses(base: Config, kinds: tuple[str, ...], keep_bias: float,
+                      _lineup: Lineup | None = None) -> dict[str, paths.Analysis]:
+    """kind → heatmap and path analysis over the last steps."""
+    lu = _lineup or lineup(base, kinds, keep_bias)
+    return {k: paths.analyse(m, lu.layer(k)) for k, m in lu.models.items()}
+
+
+def scale_sweep(base: Config, kinds: tuple[str, ...], keep_bias: float,
+                _lineup: Lineup | None = None) -> dict[str, np.ndarray]:
+    """kind → ‖∂L/∂θ‖ at every scale in SCALES (L = Σ h_T over the first steps of the input)."""
+    x = (_lineup or lineup(base, kinds, keep_bias)).seq.values[:SWEEP_STEPS]
+    return paths.gradient_norms_over_scales(kinds, x, SCALES, base.hidden, seed=base.seed, variant=base.variant,
+                                            keep_bias=keep_bias)
+
+
+def compare_with_torch(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[Ablation] = (),
+                       dtype: str = "float64", trace=None, ours_model: Model | None = None) -> Report:
+    """Our core against torch in ``dtype`` (``ours_model`` replaces the model on our side only, to show that a
+    wrong model fails the check); raises :class:`TorchMissing`."""
+    return _sides(model, x, h0, tuple(ablations), dtype, trace, ours_model)[0]
+
+
+def _sides(model: Model, x: np.ndarray, h0: object, ablations: tuple[Ablation, ...], dtype: str,
+           trace: Trace | None, ours_model: Model | None) -> tuple[Report, Trace, dict[str, np.ndarray]]:
+    """(report, our trace, torch's side) of one comparison."""
+    torch_bridge = bridge()
+    if ours_model is not None:
+        trace = ours_model.run(x, h0, ablations)
+    trace = trace if trace is not None else model.run(x, h0, ablations)
+    cot = parity.cotangents(trace)
+    ours = parity.our_side(ours_model or model, trace, cot)
+    theirs, how = torch_bridge.torch_side(model, x, h0, ablations, cot, dtype)
+    return parity.compare(ours, theirs, dtype, how, model.spec.directions), trace, theirs
+
+
+def judgement(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[Ablation] = (),
+              trace: Trace | None = None, ours_model: Model | None = None) -> Judgement:
+    """The float64 verdict: the whole-run comparison and, when it differs, the diagnosis that tells amplified
+    round-off from a wrong core (see :class:`gru_viz.core.parity.Judgement`); raises :class:`TorchMissing`."""
+    ablations = tuple(ablations)
+    full, ours_trace, theirs = _sides(model, x, h0, ablations, "float64", trace, ours_model)
+    if full.passed:
+        return Judgement(full)
+    s = model.spec
+    torch_steps, how = bridge().torch_steps_from(model, ours_trace, ablations)  # torch's equations, our states
+    ours_steps = parity.step_side(ours_trace)
+    steps = parity.compare(ours_steps, torch_steps, "float64", how, s.directions)
+    gaps = parity.per_step_gaps(ours_steps, torch_steps)
+    if any(parity.step_key(0, d, "h") not in theirs for d in range(s.directions)):
+        return Judgement(full, steps, step_gaps=gaps)
+    parting = parity.travel_parting(ours_trace, theirs)
+    torch_parting = None
+    if "torch.nn." in full.how and not s.cell and s.num_layers == 1 and s.directions == 1:
+        # torch against itself: its module's output and its own step-by-step code, two computations of one run
+        torch_parting = divergence.parting(np.asarray(theirs["output"]).reshape(ours_trace.steps, -1),
+                                           np.asarray(theirs[parity.step_key(0, 0, "h")]).reshape(ours_trace.steps, -1))
+    k = parity.window_steps(s, parting, ours_trace.steps)
+    shortest = min(k, parity.MIN_WINDOW)
+    window = None
+    if not parting.from_start and steps.passed:
+        # Shorten the window while its run still overflows or amplifies round-off past the tolerance (a stack's
+        # layers multiply their amplifications); a wrong backward pass differs over the shortest window too.
+        while True:
+            window = compare_with_torch(model, parity.prefix(s, x, k), h0, ablations, "float64", None, ours_model)
+            if window.passed or k <= shortest:
+                break
+            k = max(shortest, k // 2)
+    return Judgement(full, steps, parting, window, k, torch_parting, gaps)
+
+
+def torch_source(model: Model, ablations: Sequence[Ablation] = ()) -> str:
+    """The torch code that computes the torch side for this model (from gru_viz/io/bridge.py)."""
+    return bridge().torch_side_source(model, tuple(ablations))
+
+
+# ----------------------------------------------------------------------------------------------- cost estimates
+
+
+def run_seconds(steps: int, spec) -> float:
+    """About how long one traced forward run takes here (Python's per-step overhead plus the products)."""
+    gates = {"gru": 3, "lstm": 4, "rnn": 1, "mingru": 2}.get(spec.kind, 4)
+    per_step = 0.0
+    width = spec.input_size
+    for _ in range(spec.num_layers):
+        per_step += spec.directions * (10e-6 + 4e-9 * gates * spec.hidden_size * (width + spec.hidden_size))
+        width = spec.directions * spec.out_size
+    return steps * per_step
+
+
+# ------------------------------------------------------------------------------------------------- the workers
+
+
+@dataclass
+class Outcome:
+    """What a job sends back: its value, or a message for the page (and whether the input was at fault)."""
+
+    ok: bool
+    value: object = None
+    message: str = ""
+    friendly: bool = False
+    error: str = ""  # the exception's class name
+
+
+def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: int) -> None:
+    """A worker process's whole life: lower its priority and cap its memory and CPU time, run ``fn(*args)``,
+    send the :class:`Outcome` back, and exit (its memory goes back to the system with it)."""
+    try:
+        os.nice(max(0, nice - os.nice(0)))  # the fork server already gave way (gru_viz.app.worker_init)
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    except (OSError, ValueError):
+        pass
+    try:
+        outcome = Outcome(True, fn(*args))
+    except MemoryError:
+        outcome = Outcome(False, message=f"it needs more than the {memory / 2**30:.1f} GB of memory one job may "
+                                         "use on this server; try fewer steps or a smaller model")
+    except (*FRIENDLY, TorchMissing) as exc:
+        outcome = Outcome(False, message=str(exc), friendly=True, error=type(exc).__name__)
+    except Exception as exc:  # a bug of ours: the page says so plainly; the details go to the server's log
+        traceback.print_exc()
+        outcome = Outcome(False, message=f"it failed unexpectedly ({type(exc).__name__})")
+    try:
+        conn.send(outcome)
+    except Exception as exc:  # e.g. a value that does not pickle: still an answer
+        conn.send(Outcome(False, message=f"its result could not be sent back ({type(exc).__name__})"))
+    finally:
+        conn.close()
+
+
+def warm() -> str:
+    """A no-op job: the fork server is up (and has torch, if installed)."""
+    return "ok"

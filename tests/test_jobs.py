@@ -1,0 +1,221 @@
+"""The heavy-job pool (gru_viz.app.jobs) and the byte-bounded caches (gru_viz.app.budget), on real processes.
+
+Jobs run in worker processes forked from a fork server: a result comes back from another pid; forty sessions
+asking for one key share one job; one session waits for one job at a time (a new request drops the old one
+when nobody else waits); the queue reports places; Cancel stops a running worker; a job over its memory or
+time limit fails with a message, not an OOM kill; a worker runs at a lower priority; torch is imported in the
+workers, never in the process that asks.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from gru_viz.app import budget, jobs
+from gru_viz.app.limits import BUDGETS, CEILING, MAX_ENTRY_SHARE
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def _nice_and_pid() -> tuple[int, int]:
+    return os.nice(0), os.getpid()
+
+
+def _allocate(mib: int) -> int:
+    return int(np.ones(mib * 2**20 // 8).sum())
+
+
+def _bad_input() -> None:
+    from gru_viz.core.sequences import parse_sequence
+
+    parse_sequence("1, x", "numbers")
+
+
+@pytest.fixture
+def pool():
+    p = jobs.Pool(workers=1, memory=768 * 2**20, seconds=20)
+    yield p
+    with p._lock:
+        running = list(p._running)
+    for job in running:
+        if job.process is not None:
+            job.process.kill()
+
+
+def wait_over(job: jobs.Job, timeout: float = 180) -> jobs.Job:
+    assert job.wait(timeout), f"{job.label} still {job.state} after {timeout} s"
+    return job
+
+
+def test_a_job_runs_in_a_worker_process(pool) -> None:
+    job = wait_over(pool.submit("pid", _pid, (), "pid", "a"))
+    assert job.state == "done" and job.value != os.getpid()
+
+
+def test_sessions_share_a_job_and_the_queue_has_places(pool) -> None:
+    first = pool.submit("sleep", _sleep, (3.0,), "sleep", "a")
+    same = pool.submit("sleep", _sleep, (3.0,), "sleep", "b")
+    assert same is first and first.waiters == {"a", "b"}
+    second = pool.submit("pid", _pid, (), "pid", "c")
+    deadline = time.monotonic() + 120
+    while pool.position(first) != 0 and time.monotonic() < deadline:  # the fork server may still be starting
+        time.sleep(0.1)
+    assert (pool.position(first), pool.position(second)) == (0, 1)
+    assert pool.status()["queued"] == ["pid"]
+    assert wait_over(first).value == 3.0 and wait_over(second).state == "done"
+    assert pool.position(first) == -1
+
+
+def test_the_job_most_tabs_wait_for_goes_first_and_closed_tabs_stop_waiting(pool) -> None:
+    blocker = pool.submit("block", _sleep, (3.0,), "block", "x")
+    deadline = time.monotonic() + 120
+    while pool.position(blocker) != 0 and time.monotonic() < deadline:  # the fork server may still be starting
+        time.sleep(0.1)
+    lone = pool.submit("lone", _sleep, (0.1,), "lone", "a")
+    shared = pool.submit("shared", _sleep, (0.1,), "shared", "b")
+    for session in ("c", "d"):
+        pool.submit("shared", _sleep, (0.1,), "shared", session)
+    assert (pool.position(shared), pool.position(lone)) == (1, 2)  # three tabs wait for it: it goes first
+    gone = pool.submit("gone", _sleep, (0.1,), "gone", "closed-tab")
+    pool.alive = lambda session: session != "closed-tab"
+    wait_over(gone, 60)
+    assert gone.state == "cancelled" and "closed" in gone.stop_reason
+    assert wait_over(shared).finished <= wait_over(lone).started
+    wait_over(blocker)
+
+
+def test_one_job_per_session_a_new_request_drops_the_old(pool) -> None:
+    blocker = pool.submit("block", _sleep, (2.0,), "block", "x")
+    old = pool.submit("old", _sleep, (0.1,), "old", "a")  # queued behind the blocker
+    new = pool.submit("new", _pid, (), "new", "a")  # the same tab asks for something else
+    assert old.state == "cancelled" and "replaced" in old.stop_reason
+    shared = pool.submit("shared", _sleep, (0.1,), "shared", "b")
+    pool.submit("shared", _sleep, (0.1,), "shared", "c")
+    pool.submit("other", _pid, (), "other", "b")  # b leaves, c still waits: the job stays
+    assert shared.state == "queued" and shared.waiters == {"c"}
+    for job in (blocker, new, shared):
+        assert wait_over(job).state == "done"
+
+
+def test_cancel_stops_the_running_worker(pool) -> None:
+    job = pool.submit("long", _sleep, (60.0,), "long", "a")
+    deadline = time.monotonic() + 120
+    while job.process is None or not job.process.is_alive():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    pid = job.process.pid
+    pool.leave(job, "a")
+    wait_over(job, 30)
+    assert job.state == "cancelled"
+    with pytest.raises(jobs.JobError, match="cancelled"):
+        job.result()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_limits_memory_and_time_end_in_a_message(pool) -> None:
+    big = wait_over(pool.submit("big", _allocate, (2048,), "big", "a"))  # over the pool's 768 MiB
+    assert big.state == "failed" and "memory" in big.message
+    with pytest.raises(jobs.JobError, match="memory one job may use"):
+        big.result()
+    small = wait_over(pool.submit("small", _allocate, (16,), "small", "a"))
+    assert small.state == "done"
+    quick = jobs.Pool(workers=1, seconds=1.0)
+    slow = wait_over(quick.submit("slow", _sleep, (30.0,), "slow", "a"), 60)
+    assert slow.state == "failed" and "more than 1 s" in slow.message
+
+
+def test_a_bad_input_is_the_inputs_message(pool) -> None:
+    job = wait_over(pool.submit("bad", _bad_input, (), "bad", "a"))
+    assert job.state == "failed" and job.friendly and job.error == "SequenceError"
+    with pytest.raises(jobs.JobError, match="'x' is not a number"):
+        job.result()
+
+
+def test_workers_run_at_a_lower_priority(pool) -> None:
+    niceness, pid = wait_over(pool.submit("nice", _nice_and_pid, (), "nice", "a")).value
+    assert pid != os.getpid() and niceness >= os.nice(0) + pool.nice
+
+
+def test_torch_only_in_the_workers() -> None:
+    """A server process using the pool never imports torch (checked in a fresh interpreter)."""
+    code = textwrap.dedent("""
+        import sys
+        from gru_viz.app import jobs, work
+        from gru_viz.app.state import Config, build_scene
+        from gru_viz.app.parity import run_of
+        def main():
+            sc = build_scene(Config(hidden=3))
+            m, x, h0, ab = run_of(sc)
+            job = jobs.POOL.submit("p", work.compare_with_torch, (m, x, h0, ab, "float64"), "parity", "s")
+            assert job.wait(300), job.state
+            assert job.state == "done" and job.value.passed, (job.state, job.message)
+            assert "torch" not in sys.modules, "the server process imported torch"
+            print("ok")
+        if __name__ == "__main__":
+            main()
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "GRU_VIZ_JOBS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=400)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+# ------------------------------------------------------------------------------------------------ the caches
+
+
+def test_byte_cache_keeps_to_its_budget() -> None:
+    cache = budget.ByteCache("t", budget=10 * 2**20)
+    for i in range(20):
+        cache.put(i, np.zeros(2**20 // 8))  # 1 MiB each
+    assert cache.used <= cache.budget and len(cache) == 9 and cache.evictions == 11
+    assert cache.get(0) is None and cache.get(19) is not None  # least recently used first
+    cache.put("huge", np.zeros(6 * 2**20 // 8))  # more than half the budget: not kept
+    assert "huge" not in cache and cache.refused == 1
+
+
+def test_byte_cache_builds_once_for_concurrent_callers() -> None:
+    import threading
+
+    cache = budget.ByteCache("t", budget=2**20)
+    calls = []
+
+    def build():
+        calls.append(1)
+        time.sleep(0.3)
+        return np.arange(10)
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_build("k", build))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 8 and all(r is results[0] for r in results)
+
+
+def test_nbytes_counts_arrays_once() -> None:
+    a = np.zeros((1000, 100))
+    assert 800_000 <= budget.nbytes({"a": a, "view": a[10:], "again": [a, a]}) < 801_000
+
+
+def test_the_budgets_fit_under_the_ceiling() -> None:
+    assert sum(BUDGETS.values()) + 300 * 2**20 <= CEILING  # ~300 MiB: the process without its caches
+    assert 0 < MAX_ENTRY_SHARE <= 0.5
