@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -426,11 +427,47 @@ def diagram_row(cfg: Config, sc: Scene, layer: int, d: int, hide_step: bool):
     return narration
 
 
+NARROW_CHARS = 27  # about what a phone's 358 px hold of display math
+
+
+def _visible_length(tex: str) -> float:
+    """Roughly how many characters a LaTeX row shows (commands count as the glyph they draw)."""
+    t = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
+    t = re.sub(r"\\(mathbf|text|mathrm)", "", t)
+    t = re.sub(r"\\(times|odot|sigma|to|cdot)", "x", t)
+    t = re.sub(r"_\{([^}]*)\}", lambda m: m.group(1)[: (len(m.group(1)) + 1) // 2], t)
+    t = re.sub(r"\\[;,!]|[{}\\&]", "", t)
+    return len(t.replace(" ", "")) + 0.3 * t.count(" ")
+
+
+def _wrap_row(row: str, limit: float = NARROW_CHARS) -> list[str]:
+    """Break a long row before a " + " (the outermost one that keeps the first part short): a phone's rows."""
+    if _visible_length(row) <= limit:
+        return [row]
+    depth, cuts = 0, []
+    for k, ch in enumerate(row):
+        depth += ch in "({"
+        depth -= ch in ")}"
+        if row.startswith(" + ", k) or row.startswith(" - ", k):
+            cuts.append((depth, k))
+    fitting = [(d, k) for d, k in cuts if _visible_length(row[:k]) <= limit and k > 0]
+    if not fitting:
+        return [row]
+    shallowest = min(d for d, _ in fitting)
+    k = max(k for d, k in fitting if d == shallowest)
+    return [row[:k], *_wrap_row(r"\quad " + row[k:].lstrip(), limit)]
+
+
 def narrow_latex(line) -> str:
-    """An equation with its numbers for a narrow screen: each "= …" of the numbers on a row of its own."""
+    """An equation with its numbers for a narrow screen: each "= …" of the numbers on a row of its own, and a row
+    still too long for a phone broken before a "+"."""
     head = rf"\textcolor{{{COLORS.get(line.name, COLORS['x'])}}}{{{line.name}_t}}"
     parts = [p for p in line.numeric.removeprefix("= ").split(" = ") if p]
-    rows = [rf"{head} &= {line.symbolic}", *(rf"&= {p}" for p in parts)]
+    rows = []
+    for k, row in enumerate([line.symbolic, *parts]):
+        pieces = _wrap_row(row, NARROW_CHARS - (3 if k == 0 else 0))
+        rows.append((rf"{head} &= " if k == 0 else "&= ") + pieces[0])
+        rows += [rf"& {p}" for p in pieces[1:]]
     return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 

@@ -125,17 +125,23 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 1.25rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
 [data-testid="stWidgetLabel"] p { font-size: 1.1rem; }
-[data-testid="stMainBlockContainer"] { padding: 2.6rem 2rem 2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding: 2.4rem 2rem 2rem; max-width: 100%; }
 /* the header's buttons (open the sidebar, the menu) stay; its band does not take the projector's top */
 header[data-testid="stHeader"] { background: transparent; }
 [data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.4rem; }
 h1 { font-size: 1.8rem !important; padding: 0 0 0.2rem !important; }
 h2, h3 { font-size: 1.5rem !important; }
 .katex { font-size: 1.4em !important; }
-/* a label never ends in "…" on a projector: it wraps */
-[data-testid="stWidgetLabel"], [data-testid="stWidgetLabel"] p,
-label[data-baseweb="checkbox"] p { white-space: normal !important; overflow: visible !important;
-                                   text-overflow: clip !important; }
+</style>
+"""
+
+
+# Every screen: a label that does not fit wraps onto a second line instead of ending in "…" (a phone's buttons).
+SCREEN_CSS = """
+<style>
+[data-testid^="stBaseButton"] p, [data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span,
+[data-testid="stWidgetLabel"] p { white-space: normal !important; text-overflow: clip !important;
+                                  overflow: visible !important; }
 </style>
 """
 
@@ -144,8 +150,7 @@ def presenter(on: bool) -> None:
     """Presenter mode, the same whether it came in with the link (present=1) or from the sidebar's toggle (whose
     callback sets it before the run): larger type, and the sidebar folded away for the projector."""
     st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
-    if on:
-        st.html(PRESENTER_CSS)  # style only: takes no room on the page
+    st.html(SCREEN_CSS + (PRESENTER_CSS if on else ""))  # style only: takes no room on the page
 
 
 def _presenter_toggled() -> None:

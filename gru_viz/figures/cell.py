@@ -50,7 +50,7 @@ class Scale:
     w_max: float  # width of a wire carrying its full scale
 
 
-SCALES = {False: Scale(59.0, 14, 22, 1.0, 11.0), True: Scale(62.0, 18, 26, 1.2, 12.5)}
+SCALES = {False: Scale(59.0, 14, 22, 1.0, 11.0), True: Scale(62.0, 18, 23, 1.2, 12.5)}
 
 # |value| drawn at full width, per wire: gates and squashed values reach 1; linear maps and an LSTM's memory are
 # unbounded, so their scale is 2 (wider still is drawn at full width).
@@ -216,7 +216,7 @@ def _gru(reset_after: bool, z_keeps: bool) -> Diagram:
         Wire("x", X_T, ((0.0, XBUS), (n_box.x, XBUS), n_box.edge("bottom")), x_color, (1.5, XBUS)),
         *_stubs(HBUS, z_box, 0.25, "h_prev", h_color), *_stubs(HBUS, r_box, 0.25, "h_prev", h_color),
         *_stubs(XBUS, z_box, -0.25, "x", x_color), *_stubs(XBUS, r_box, -0.25, "x", x_color),
-        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (RIGHT_COLUMN + 0.2, 4.6),
+        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (RIGHT_COLUMN + 0.2, 4.45),
              "middle right"),
         Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.85, TOP)),
         Wire("write", "(1−z)·n" if z_keeps else "z·n", (write.edge("top"), add.edge("bottom")), COLORS["n"],
@@ -246,7 +246,7 @@ def _gru(reset_after: bool, z_keeps: bool) -> Diagram:
     else:
         wires += [
             Wire("r", "r", (r_box.edge("right"), rmul.edge("left")), COLORS["r"], (6.05, GATES)),
-            Wire("r_h", "r·" + H_PREV, (rmul.edge("top"), lin.edge("bottom")), COLORS["r"], (7.2, 3.24),
+            Wire("r_h", "r·" + H_PREV, (rmul.edge("top"), lin.edge("bottom")), COLORS["r"], (7.2, 3.14),
                  "middle right"),
             Wire("hn", "", (lin.edge("right"), n_box.edge("left")), GREY, (8.35, ROW)),
         ]
@@ -322,7 +322,7 @@ def _mingru() -> Diagram:
         Wire("", "", ((z_box.x, MIX), write.edge("left")), z_color, carries="z"),
         Wire("one_minus_z", "1−z", (one_minus.edge("top"), keep.edge("bottom")), z_color, (3.35, 6.28),
              "middle right"),
-        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (9.2, 4.6), "middle right"),
+        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (9.2, 4.45), "middle right"),
         Wire("write", "z·n", (write.edge("top"), add.edge("bottom")), COLORS["n"], (9.2, 5.85), "middle right"),
         Wire("keep", "(1−z)·" + H_PREV, (keep.edge("right"), add.edge("left")), h_color, (6.0, TOP)),
         Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.55, TOP)),
@@ -551,7 +551,9 @@ def _canvas(d: Diagram, present: bool) -> tuple[int, int, dict]:
         "paper_bgcolor": style.TRANSPARENT, "plot_bgcolor": style.TRANSPARENT,
         "font": {"size": s.label, "family": style.FONT_FAMILY, "color": INK},
         "hoverlabel": {"font": {"size": s.label, "family": style.FONT_FAMILY}, "align": "left"},
-        "meta": {"present": present},
+        # The nodes' extents (canvas units) and keys: what a label must stay clear of (the browser tests check it).
+        "meta": {"present": present, "nodes": [[*n.extent(), n.kind, n.key, n.text] for n in d.nodes
+                                               if n.kind != "dot"]},
     }
     return width, height, layout
 
