@@ -34,14 +34,15 @@ def draw(cfg, base, lineup, flows, third) -> None:
     left, right = st.columns([3, 2])
     analyses = None
     with left:
-        st.plotly_chart(flow.flow_figure(gradients.flow_curves(flows)), key="grad_flow")
+        st.plotly_chart(flow.flow_figure(gradients.flow_curves(flows), present=cfg.present), key="grad_flow")
         if note := gradients.overflow_note(flows):
             st.caption(note)
         with ui.friendly("The (T′, t) map"):
             analyses = gradients.analyses_of(base, kinds, keep_bias)
             start = next(iter(analyses.values())).heat_start
             st.markdown("**‖∂h_T′/∂h_t‖ for a sliding end step T′** (log₁₀; row T′ looks back to every t ≤ T′)")
-            st.plotly_chart(flow.heatmap_figure({k: a.heat for k, a in analyses.items()}, start), key="grad_heat")
+            st.plotly_chart(flow.heatmap_figure({k: a.heat for k, a in analyses.items()}, start, present=cfg.present),
+                            key="grad_heat")
             if start > 0:
                 st.caption(f"The last {lineup.seq.steps - start} steps (a wider state makes each entry costlier).")
     with right:

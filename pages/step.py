@@ -13,10 +13,7 @@ import streamlit as st
 from gru_viz.app import parity, step, ui
 
 st.set_page_config(page_title="Step through · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
-cfg = ui.setup_page("Step through")
-if cfg.present:  # a projector needs the room: start with the sidebar folded away, and larger equations
-    st.set_page_config(initial_sidebar_state="collapsed")
-    st.markdown("<style>.katex { font-size: 1.5em !important; }</style>", unsafe_allow_html=True)
+cfg = ui.setup_page("Step through")  # presenter mode (present=1) folds the sidebar away and enlarges the type
 
 cfg = ui.sidebar_controls(cfg)
 sc = None
@@ -24,8 +21,9 @@ with ui.friendly("Running the cell"):  # bad input is ui.scene's message; anythi
     sc = ui.scene(cfg)
 if sc is not None:
     with ui.stale_view(sc.stale):  # the last good run, greyed, while the input has an error
-        st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
-        parity.parity_badge(sc)  # live max |ours − torch|, cached by content
+        with st.container(key="step_about", horizontal=True, vertical_alignment="center"):
+            st.caption(sc.model.spec.describe() + " · " + sc.seq.source, width="content")
+            parity.parity_badge(sc)  # live max |ours − torch|, cached by content
         for note in sc.notes:
             st.info(note, icon=":material/info:")
         step.session_model_note(cfg, sc)

@@ -109,6 +109,10 @@ def test_html_is_standalone_with_the_data():
     assert not re.search(r"<script[^>]+src=", html)  # … and nothing is fetched from elsewhere
     data, layout = _figure_from_html(html)
     assert layout["title"]["text"] == "A GRU on a sine"
+    # the page's theme placeholders are the light theme's colours in a file, on an opaque page
+    spec = json.dumps([data, layout])
+    assert not re.search(r"#0000[34]\d", spec), "a Streamlit placeholder colour left in the file"
+    assert layout["paper_bgcolor"] == "#FFFFFF" and layout["font"]["color"] == "#808495"
     heats = [d for d in data if d["type"] == "heatmap"]
     lt = sc.trace.layer()
     for heat, name in zip(heats, "rznh", strict=True):

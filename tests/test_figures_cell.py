@@ -11,6 +11,7 @@ import math
 import re
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from gru_viz.app import step as stepview
@@ -62,7 +63,7 @@ def expected_values(trace, t: int, u: int) -> dict[str, float]:
     lt = trace.layer(0)
     s = trace.spec
     hp = lt.h_prev()[t, 0, u]
-    out = {"h_prev": hp, "h": lt.h[t, 0, u]}
+    out = {"h_prev": hp, "h": lt.h[t, 0, u], "x": np.abs(lt.x[t, 0]).max()}
     if s.kind == "rnn":
         out["pre"] = lt.pre["h"][t, 0, u]
         return out
@@ -166,7 +167,7 @@ def test_latch_preset_spike():
     model = PRESETS["latch"].model()
     trace = model.run(np.array([[0.0], [0.0], [1.0], [0.0]]))
     drawn = cell.label_values(cell.cell_figure(trace, 2, 0, "1"))
-    assert drawn["z"] == "4.54e−05"  # σ(−10), written so that it does not read as 0
+    assert drawn["z"] == "0.00005"  # σ(−10) = 4.54e-05: its first digit, so that it does not read as 0
     assert drawn["h"] == "1.000"
 
 
@@ -206,21 +207,31 @@ def test_playback_frames_are_the_trace(case):
     assert [f.name for f in fig.frames] == [str(s) for s in range(T)]
     assert fig.layout.sliders[0].active == 4
     assert [s.label for s in fig.layout.sliders[0].steps] == [str(s) for s in range(T)]
-    wires = [w for w in cell.diagram(kind, variant).wires if w.key]
+    d = cell.diagram(kind, variant)
+    wires = d.labelled
     h = trace.layer(0).h[:, 0, 1]
     for frame in fig.frames:
         s = int(frame.name)
-        text, marker = frame.data
         values = cell.step_values(trace, s, 1)
+        *flows_and_boxes, text, marker = frame.data
         for w, shown in zip(wires, text.text, strict=False):
             want = f"x{s}" if w.key == "x" else cell.value_text(values[w.key])
             assert shown.endswith(want), (s, w.key, shown)
         assert text.text[-1].startswith(f"<b>t = {s}</b>")
         assert list(marker.x) == [s] and list(marker.y) == [h[s]]
+        # the animation draws the same flow as the step's own circuit: widths, opacities and box fills
+        flows = flows_and_boxes[: len(d.wires)]
+        for w, f in zip(d.wires, flows, strict=True):
+            assert f.line.width == pytest.approx(cell.wire_width(values[w.value_key], w.value_key)), (s, w.key)
+            assert f.opacity == pytest.approx(cell.wire_opacity(values[w.value_key], w.value_key))
+        frame_traces = [fig.data[i] for i in frame.traces[:-1]]
+        assert [t.meta for t in frame_traces[: len(d.wires)]] == [f"flow:{w.value_key}" for w in d.wires]
     # the first drawn state is the cursor's step, and the h curve is the unit's
     np.testing.assert_array_equal(np.asarray(fig.data[-2].y), h)
     play = fig.layout.updatemenus[0].buttons[0]
     assert play.args[0][0] == "4" and play.args[1]["fromcurrent"] is True
+    low, high = fig.layout.yaxis2.range
+    assert low <= h.min() and high >= h.max() and high - low < 1.3 * (h.max() - h.min()) + 0.01, "h fills its strip"
 
 
 def test_playback_decimates_long_runs():
@@ -419,14 +430,16 @@ def test_score():
     assert truths["z"] == trace.layer(0).gates["z"][3, 0, 1]
 
 
-def test_restep_equals_a_fresh_figure(case):
-    """Re-pointing a figure at another step and unit draws exactly what a fresh figure draws."""
+def test_specs_are_valid_plotly(case):
+    """The page draws the plain specs unvalidated (a step change stays fast); Plotly's validation of the same spec
+    must accept every property of every combination the page can ask for."""
     _, _, _, trace = case
-    for predict in (False, True):
-        fig = cell.cell_figure(trace, 2, 1, "a", predict=predict)
-        cell.restep_cell_figure(fig, trace, 9, 4, "b", predict=predict)
-        assert fig.to_dict() == cell.cell_figure(trace, 9, 4, "b", predict=predict).to_dict()
-        bars = cell.unit_bars(trace, 2, 1, predict=predict)
-        cell.restep_unit_bars(bars, trace, 9, 4)
-        fresh = cell.unit_bars(trace, 9, 4, predict=predict).to_dict()
-        assert str(bars.to_dict()) == str(fresh)  # (numpy arrays inside: compare their printed form)
+    for present in (False, True):
+        for predict in (False, True):
+            sel = "h" if predict else "z" if "z" in cell.selectable(trace.spec) else "h"
+            spec = cell.cell_spec(trace, 3, 1, "a", present=present, predict=predict, selected=sel)
+            assert len(go.Figure(spec).data) == len(spec["data"])
+            bars = cell.unit_bars_spec(trace, 3, 1, present=present, predict=predict, selected=sel)
+            assert len(go.Figure(bars).data) == len(bars["data"])
+    spec = cell.playback_spec(trace, 2, 0, [str(s) for s in range(T)])
+    assert len(go.Figure(spec).frames) == T

@@ -42,7 +42,9 @@ def test_heatmaps_equal_the_trace(kind):
     for heat, (name, values) in zip(heats, expected.items(), strict=True):
         assert heat.name == tl.NAMES[name]
         np.testing.assert_array_equal(np.asarray(heat.z), values[:, 0, :].T)  # units × time
-        assert heat.colorscale == go.Heatmap(colorscale=palette.colorscale(name)).colorscale
+        own = "h" if name == "pre_h" else name  # an RNN's pre-activation is drawn in h's colour
+        assert heat.colorscale == go.Heatmap(colorscale=palette.colorscale(own)).colorscale
+        assert heat.colorscale[-1][1] == palette.COLORS[own], "a ramp of the quantity's own colour"
         if name in tl.GATES_01:
             assert (heat.zmin, heat.zmax) == (0.0, 1.0)
         else:
@@ -188,18 +190,31 @@ def test_value_range_grows_for_unbounded_quantities():
     assert tl.value_range("c", np.array([0.2, -2.5])) == (-2.5, 2.5)
 
 
-def test_units_figure_draws_each_unit():
-    sc = scene(hidden=3, steps=50)
+def unit_of(trace) -> int:
+    return int(trace.name.removeprefix("unit "))
+
+
+@pytest.mark.parametrize("units", [3, 32])
+def test_units_figure_draws_each_unit_and_the_selected_one_stands_out(units):
+    sc = scene(hidden=units, steps=50)
     h = sc.trace.layer().h[:, 0, :]
-    fig = tl.units_figure(h, unit=2, t=7)
-    assert len(fig.data) == 3
-    for u, tr in enumerate(fig.data):
+    chosen = 2
+    fig = tl.units_figure(h, unit=chosen, t=7)
+    assert sorted(unit_of(tr) for tr in fig.data) == list(range(units))
+    assert unit_of(fig.data[-1]) == chosen, "the selected unit is drawn last, on top"
+    for tr in fig.data:
+        u = unit_of(tr)
         np.testing.assert_array_equal(tr.y, h[:, u])
-        assert tr.line.width == (3 if u == 2 else 1.3)
+        assert f"unit {u}" in tr.hovertemplate, "hover tells the units apart"
+        if u == chosen:
+            assert tr.line.color == palette.COLORS["h"] and tr.line.width == 3 and tr.opacity == 1.0
+        else:  # the rest recede: thin, in the theme's neutral ink, faint
+            assert tr.line.color == palette.INK_SOFT and tr.line.width < 1.5 and tr.opacity <= 0.55
     long = scene(hidden=2, steps=5000).trace.layer().h[:, 0, :]
     fig = tl.units_figure(long)
     assert all(len(tr.x) <= 2 * tl.MAX_LINE_BLOCKS for tr in fig.data)
-    assert fig.data[0].y.max() == long[:, 0].max() and fig.data[0].y.min() == long[:, 0].min()
+    first = next(tr for tr in fig.data if unit_of(tr) == 0)
+    assert first.y.max() == long[:, 0].max() and first.y.min() == long[:, 0].min()
 
 
 def test_pca_figure_shows_explained_variance():

@@ -110,7 +110,7 @@ def _cursor_view(lineup: Lineup) -> None:
     if T > WINDOW:
         st.caption(f"Showing steps {window[0]}–{window[1] - 1} of {T}, around the cursor.")
     layers = {k: lineup.layer(k) for k in lineup.kinds}
-    st.plotly_chart(figs.lineup_figure(layers, int(t), int(unit), window), key="cmp_lineup")
+    st.plotly_chart(figs.lineup_figure(layers, int(t), int(unit), window, present=cfg.present), key="cmp_lineup")
     st.dataframe(cursor_table(lineup, int(t), int(unit)), hide_index=True)
 
 
@@ -135,7 +135,7 @@ def cost_section(lineup: Lineup) -> None:
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
         radii = {k: compare.block_radii(m) for k, m in lineup.models.items() if k != "mingru"}
-        st.plotly_chart(figs.radii_figure(radii), key="cmp_radii")
+        st.plotly_chart(figs.radii_figure(radii, present=ui.config().present), key="cmp_radii")
     with right:
         st.markdown(
             "**From vanishing to exploding.** The sidebar's **Recurrent weight scale** multiplies every W_hh, and "
@@ -161,14 +161,14 @@ def experiments(lineup: Lineup) -> None:
             responses = impulse_of(lineup, lineup_key(lineup), steps, at)
             st.plotly_chart(figs.memory_figure(
                 responses, f"A spike at step {at}, then zeros: ‖h_t − h_t without it‖", "step t",
-                "‖Δh_t‖"), key="cmp_impulse")
+                "‖Δh_t‖", present=ui.config().present), key="cmp_impulse")
             st.caption(survival_text(responses))
     if st.session_state.get(SHOW_FIRST):
         with right, ui.friendly("Remember the first input"):
             responses = first_of(lineup, lineup_key(lineup), steps)
             st.plotly_chart(figs.memory_figure(
                 responses, "Two sequences that differ only in step 0", "sequence length L",
-                "‖Δh_L‖ (final states)", x_offset=1), key="cmp_first")
+                "‖Δh_L‖ (final states)", x_offset=1, present=ui.config().present), key="cmp_first")
             st.caption("Step 0 is +1 in one sequence and −1 in the other; the rest is the same random noise "
                        f"(seed {lineup.cfg.seed}). " + survival_text(responses, "differ by"))
 

@@ -183,7 +183,8 @@ def paths_section(lineup: Lineup, analyses: dict[str, paths.Analysis]) -> None:
     ):
         a = analyses[kind]
         st.markdown(f"**{KIND_NAMES[kind]}** — {text}")
-        st.plotly_chart(figs.paths_figure(kind, a.norms, a.chains, a.path_start), key=f"grad_paths_{kind}")
+        st.plotly_chart(figs.paths_figure(kind, a.norms, a.chains, a.path_start, present=ui.config().present),
+                        key=f"grad_paths_{kind}")
         if a.path_start > 0:
             st.caption(f"Steps {a.path_start}–{T - 1}: the last {T - a.path_start} steps of the run.")
 
@@ -201,16 +202,18 @@ def clipping_section(lineup: Lineup, kinds: tuple[str, ...]) -> None:
     left, right = st.columns(2)
     with left, ui.friendly("The scale sweep"):
         sweep = sweep_of(base, kinds, lineup.keep_bias)
-        st.plotly_chart(figs.explode_figure(SCALES, sweep, base.scale, max_norm), key="grad_explode")
+        st.plotly_chart(figs.explode_figure(SCALES, sweep, base.scale, max_norm, present=ui.config().present),
+                        key="grad_explode")
         st.caption(f"L = Σ h_T over the first {T} steps, from h₀ = 0; every W_hh multiplied by the scale. "
                    "Move the sidebar's **Recurrent weight scale** to move the dotted line.")
     with right, ui.friendly("Clipping"):
         grads = paths.last_state_gradient(lineup.models[cell], lineup.seq.values[:SWEEP_STEPS])
         clipped = paths.clip_grad_norm(grads, max_norm)
-        st.plotly_chart(figs.clip_bars_figure(grads, clipped.grads), key="grad_clip_bars")
+        st.plotly_chart(figs.clip_bars_figure(grads, clipped.grads, present=ui.config().present), key="grad_clip_bars")
     left, right = st.columns(2, vertical_alignment="center")
     with left:
-        st.plotly_chart(figs.clip_arrows_figure(grads, clipped.grads), key="grad_clip_arrows")
+        st.plotly_chart(figs.clip_arrows_figure(grads, clipped.grads, present=ui.config().present),
+                        key="grad_clip_arrows")
     with right:
         m1, m2, m3 = st.columns(3)
         m1.metric("‖g‖ before", f"{clipped.total_norm:.3g}")

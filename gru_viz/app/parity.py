@@ -272,12 +272,13 @@ def parting_section(j: parity.Judgement) -> None:
         return
     st.markdown("**Where the runs part** — |ours − torch| at every step, on a log scale")
     window = j.window_size if j.amplified else None
-    st.plotly_chart(parity_figs.parting_figure(j.parting, j.step_gaps, window, j.torch_parting),
+    st.plotly_chart(parity_figs.parting_figure(j.parting, j.step_gaps, window, j.torch_parting,
+                                               present=ui.config().present),
                     key="matches_parting")
-    st.caption("Red: the two whole runs, each carrying its own round-off forward. Green: torch computing each step "
-               "again from our state before it, so nothing is carried and nothing is amplified. A wrong equation "
+    st.caption("Solid: the two whole runs, each carrying its own round-off forward. Dash-dot: torch computing each "
+               "step again from our state before it, so nothing is carried and nothing is amplified. A wrong equation "
                "lifts both lines far above the tolerance from the first steps; amplified round-off lifts only the "
-               "red one, and only gradually.")
+               "solid one, and only gradually.")
 
 
 def metrics(r64: Report, r32: Report) -> None:

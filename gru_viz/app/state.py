@@ -26,6 +26,8 @@ APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python
 SOURCES = ("typed", "text", "gen")
 CLAMP_VALUES = ("free", "0", "1")
 HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
+# What a click on the diagram, the bars or the equations can select: an equation line's quantity, or the input.
+SELECTABLE = ("x", "r", "z", "n", "h", "i", "f", "g", "o", "c", "m")
 H0_CHOICES = ("zeros", "random")
 
 # A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
@@ -63,6 +65,7 @@ class Config:
     present: bool = False  # presenter mode: large type, controls collapsed
     hide: str = ""  # comma-separated HIDEABLE parts
     predict: bool = False  # "predict, then reveal"
+    sel: str = ""  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -189,6 +192,12 @@ def _text(limit: int):
     return parse
 
 
+def _sel(text: str) -> str:
+    if text and text not in SELECTABLE:
+        raise ValueError(f"must be one of {', '.join(SELECTABLE)}")
+    return text
+
+
 def _gp(text: str) -> str:
     for part in filter(None, text.split(",")):
         name, sep, value = part.partition("=")
@@ -217,6 +226,7 @@ _PARSERS = {
     "present": _bool,
     "hide": _hide,
     "predict": _bool,
+    "sel": _sel,
 }
 
 
@@ -385,6 +395,14 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     check_trace_size(model, seq)
     trace = model.run(seq.values, initial_state(cfg, model), ablations_of(cfg, model.spec.kind))
     return Scene(cfg, seq, model, trace, notes)
+
+
+VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": ""}
+
+
+def without_view(cfg: Config) -> Config:
+    """``cfg`` with the fields that only change how a run is shown reset: what a scene is built (and cached) from."""
+    return replace(cfg, **VIEW_ONLY)
 
 
 def normalise(cfg: Config, scene: Scene | None = None) -> Config:

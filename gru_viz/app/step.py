@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -16,14 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from ..core.model import Model
-from ..core.sequences import Sequence
+from ..core.sequences import Sequence, short_number
 
 # ------------------------------------------------------------------------------------------------- input
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
 from ..core.trace import Trace
-from ..explain.equations import MINGRU_G, block_latex, format_value, step_equations
-from ..explain.palette import BLUE
-from ..figures import cell
+from ..explain.equations import MINGRU_G, format_value, step_equations
+from ..explain.palette import COLORS, tint
+from ..figures import cell, style
 from . import state, ui
 from .state import Config, Scene
 
@@ -36,7 +37,8 @@ def x_label(seq: Sequence, t: int) -> str:
     if seq.width == 1:
         return label
     if seq.width <= 4:
-        return "[" + ", ".join(f"{v:.3g}" for v in seq.values[t]) + "]"
+        scale = float(np.abs(seq.values).max(initial=0.0))
+        return "[" + ", ".join(short_number(v, scale) for v in seq.values[t]) + "]"
     return f"({seq.width} values)"
 
 
@@ -183,7 +185,6 @@ REVEALED = "step_revealed"  # round key → the viewer's guesses
 ROUNDS = "step_rounds"  # mean error of every revealed round, for the running score
 EDITOR = "step_weights_version"  # bumped after an edit is applied, so the editor starts from the new model
 GUESS = "step_guess_"
-FIGURES = "step_figures"  # this session's circuit and bars, re-pointed at each step rather than rebuilt
 PLAYBACK = "step_playback"  # (trace, view, figure) of the last animation
 CHART = {"displayModeBar": False}
 MODES = {"step": "Step", "play": "Play"}
@@ -208,9 +209,10 @@ def view_config(sc: Scene) -> Config:
     return fixed
 
 
-def view_controls(cfg: Config, sc: Scene) -> Config:
-    """Step/Play, the predict toggle and the unit: how the step is shown."""
-    mode, predict, unit, _ = st.columns([2.2, 2.2, 2.6, 3], vertical_alignment="center")
+def view_controls(cfg: Config, sc: Scene, slots: tuple | None = None) -> Config:
+    """Step/Play, the predict toggle and the unit: how the step is shown (in ``slots`` (mode, predict, unit) when
+    given, else a row of their own)."""
+    mode, predict, unit = slots or st.columns([2.2, 2.2, 2.6, 3], vertical_alignment="center")[:3]
     mode.segmented_control("View", tuple(MODES), format_func=MODES.get, key=MODE, default="step",
                            label_visibility="collapsed", help="Step: one step with its equations. Play: the whole "
                            "run as an animation in your browser.")
@@ -234,10 +236,11 @@ def _step_by(delta: int, steps: int) -> None:
     ui.update(t=min(max(ui.config().t + delta, 0), steps - 1))
 
 
-def cursor(cfg: Config, sc: Scene) -> Config:
-    """Prev, the time slider and Next; returns the config with the new cursor."""
+def cursor(cfg: Config, sc: Scene, slots: tuple | None = None) -> Config:
+    """Prev, the time slider and Next (in ``slots`` when given, else a row of their own); returns the config with
+    the new cursor."""
     steps = sc.steps
-    prev, slider, nxt = st.columns([1.5, 7, 1.5], vertical_alignment="center")
+    prev, slider, nxt = slots or st.columns([1.5, 7, 1.5], vertical_alignment="center")
     t = cfg.t
     if steps > 1:  # the slider first: ◀ and ▶ are enabled by the step it now shows
         t = slider.slider("Time step t", 0, steps - 1, key=ui._widget("t", cfg), label_visibility="collapsed")
@@ -280,12 +283,14 @@ def sequence_strip(cfg: Config, sc: Scene) -> None:
     """The step's input, and the sequence around it with the current step highlighted."""
     seq, t = sc.seq, cfg.t
     label_chars = max(len(label) for label in seq.labels)
-    shown = window(seq.steps, t, max(7, min(25, 760 // (9 * label_chars + 18))))
+    room, per_char = (700, 14) if cfg.present else (760, 9)  # px for the chips on one line, px per character
+    shown = window(seq.steps, t, max(5, min(25, room // (per_char * label_chars + 18))))
     chips = []
     for s in shown:
-        style = (f"background:{BLUE};color:white;font-weight:700" if s == t else "background:#f0f2f6;color:#262730")
+        look = (f"background:{COLORS['h']};color:white;font-weight:700" if s == t
+                else "background:rgba(128,128,128,0.16);color:inherit")
         chips.append(f'<span title="t = {s}" style="display:inline-block;min-width:1.9em;padding:1px 5px;margin:1px;'
-                     f'border-radius:4px;text-align:center;font-family:monospace;{style}">'
+                     f'border-radius:4px;text-align:center;font-family:monospace;font-size:0.9em;{look}">'
                      f"{html.escape(seq.labels[s])}</span>")
     more_before = "… " if shown.start > 0 else ""
     more_after = " …" if shown.stop < seq.steps else ""
@@ -299,56 +304,203 @@ def sequence_strip(cfg: Config, sc: Scene) -> None:
 # -------------------------------------------------------------------------------------------------- parts
 
 
-def _reused(key: tuple, build, restep):
-    """This session's figure for ``key``, re-pointed at the current step (built the first time only)."""
-    cache = st.session_state.setdefault(FIGURES, {})
-    if key in cache:
-        return restep(cache[key])
-    if len(cache) >= 8:  # a handful of cell kinds and modes at most; start afresh beyond that
-        cache.clear()
-    cache[key] = build()
-    return cache[key]
+DIAGRAM = "step_diagram"  # the circuit chart (its selection state)
+UNITS = "step_units"  # the unit bars chart
+# The diagram keeps its drawn size (labels at their size, never on a node): its box scrolls sideways on a narrow
+# screen. Beside it, the narration and the bars take the rest of the row, or wrap under it.
+STEP_CSS = """
+<style>
+.st-key-step_diagram_box { overflow-x: auto; overflow-y: hidden; max-width: 100%; padding-bottom: 1.2rem; }
+.st-key-step_diagram, .st-key-step_playback { width: WIDTHpx !important; min-width: WIDTHpx !important;
+                                              max-width: none !important; }
+.st-key-step_side { min-width: 230px; flex: 1 1 230px; }
+.st-key-step_equations .katex-display { overflow-x: auto; overflow-y: hidden; padding: 3px 0 3px 0.5rem;
+                                        margin: 0.3em 0; text-align: left; }
+.gv-legend { display: flex; flex-wrap: wrap; gap: 0.2rem 1rem; font-size: 0.9rem; line-height: 1.5;
+             margin-top: 0.1rem; }
+.gv-note { font-size: 0.9rem; opacity: 0.85; }
+.gv-swipe { display: none; font-size: 0.85rem; opacity: 0.8; }
+[class*="st-key-eqnarrow_"] { display: none; }
+@media (max-width: 640px) {
+  .gv-swipe { display: block; }
+  [class*="st-key-eqnarrow_"] { display: block; }
+  [class*="st-key-eqwide_"] { display: none; }
+}
+.gv-legend span.gv-sym { font-weight: 700; display: inline-block; min-width: 1.6em; text-align: center;
+                         border: 1.5px solid rgba(128,128,128,0.6); border-radius: 5px; padding: 0 4px;
+                         margin-right: 0.25rem; }
+.gv-legend span.gv-chip { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 3px;
+                          vertical-align: -0.1em; margin-right: 0.3rem; }
+</style>
+"""
 
 
-def diagram_row(cfg: Config, sc: Scene, layer: int, d: int, hide_step: bool) -> None:
-    """The circuit of the cell for the selected unit; per-unit bars beside it when H > 1."""
+def step_css(present: bool) -> str:
+    """The page's own styles, for the diagram's drawn width in this mode."""
+    return STEP_CSS.replace("WIDTH", str(diagram_width(present)))
+
+
+def diagram_width(present: bool) -> int:
+    """Width in px of the circuit at its fixed scale (every cell kind is as wide)."""
+    return round(cell.SCALES[present].px * (cell.RIGHT + 2 * cell.PAD))
+
+
+def selected_quantity(cfg: Config, sc: Scene) -> str:
+    """The quantity of the link's ``sel`` if this cell has it ("" otherwise: the selection waits for its cell)."""
+    return cfg.sel if cfg.sel in cell.selectable(sc.model.spec) else ""
+
+
+def _toggle_selection(quantity: str | None, unit: int | None = None) -> None:
+    """Select ``quantity`` (a click on what is selected clears it); a bar's click also picks its unit."""
+    if quantity is None:
+        return
+    cfg = ui.config()
+    changes: dict[str, object] = {"sel": "" if quantity == cfg.sel and unit in (None, cfg.unit) else quantity}
+    if unit is not None:
+        changes["unit"] = int(unit)
+    ui.update(**changes)
+
+
+def _first_point(key: str) -> dict | None:
+    state_ = st.session_state.get(key)
+    points = ((state_ or {}).get("selection") or {}).get("points") or []
+    return points[0] if points else None
+
+
+def _pick_diagram(spec) -> None:
+    """Callback of a click on the circuit: the wire or node clicked selects its quantity."""
+    point = _first_point(DIAGRAM)
+    key = cell.key_of_point(point) if point else None
+    _toggle_selection(cell.quantity_of(key, spec) if key else None)
+
+
+def _pick_bar() -> None:
+    """Callback of a click on a bar: its row's quantity and its unit."""
+    point = _first_point(UNITS)
+    if not point:
+        return
+    row = cell.key_of_point(point)
+    x = point.get("x")
+    if row is None or not isinstance(x, int | float):
+        return
+    _toggle_selection("h" if row == "h_prev" else row, round(x))
+
+
+def diagram_legend(spec) -> None:
+    """What the symbols do and which colour is which quantity, under the circuit (it wraps on a phone)."""
+    symbols = "".join(f'<span title="{html.escape(what)}"><span class="gv-sym">{html.escape(glyph)}</span>'
+                      f"{html.escape(name)}</span>" for glyph, name, what in cell.legend_symbols(spec))
+    colors = "".join(f'<span><span class="gv-chip" style="background:{c}"></span>{html.escape(name)}</span>'
+                     for c, name in cell.legend_colors(spec))
+    st.markdown(f'<div class="gv-legend">{symbols}</div>'
+                f'<div class="gv-legend">{colors}</div><div class="gv-note">A wire\'s width and opacity show how much '
+                "flows: |value| on a fixed scale (gates 0 … 1, states −1 … 1), a hairline is 0. Hover a wire or a "
+                "box for what it is; click it to follow it in the equations and the bars.</div>",
+                unsafe_allow_html=True)
+
+
+def diagram_row(cfg: Config, sc: Scene, layer: int, d: int, hide_step: bool):
+    """The circuit of the cell for the selected unit (click a wire or a node to select its quantity), its legend,
+    and beside it the narration slot and the per-unit bars (when H > 1). Returns the narration container: the
+    plain-words narration of this step goes there, beside the diagram (under it on a phone)."""
     spec = sc.model.spec
-    left, right = st.columns([13, 7]) if spec.hidden_size > 1 else (st.container(), None)
+    selected = selected_quantity(cfg, sc)
     x_label = input_label(sc, cfg.t, layer)
-    with left:
-        fig = _reused(
-            ("cell", spec.kind, spec.variant, cfg.present),
-            lambda: cell.cell_figure(sc.trace, cfg.t, cfg.unit, x_label, layer=layer, direction=d,
-                                     present=cfg.present, predict=hide_step),
-            lambda f: cell.restep_cell_figure(f, sc.trace, cfg.t, cfg.unit, x_label, layer=layer, direction=d,
-                                              predict=hide_step),
-        )
-        st.plotly_chart(fig, config=CHART, key="step_diagram")
-    if right is not None:
-        with right:
-            fig = _reused(
-                ("bars", spec.kind, spec.hidden_size, cfg.present, hide_step),
-                lambda: cell.unit_bars(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present,
-                                       predict=hide_step),
-                lambda f: cell.restep_unit_bars(f, sc.trace, cfg.t, cfg.unit, layer=layer, direction=d),
-            )
-            st.plotly_chart(fig, config=CHART, key="step_units")
+    st.html(step_css(cfg.present))  # style only: takes no room on the page
+    row = st.container(horizontal=True, gap="medium", key="step_diagram_row")
+    with row:
+        box = st.container(width=diagram_width(cfg.present), key="step_diagram_box")
+        side = st.container(key="step_side")
+    with box:
+        figure = cell.cell_spec(sc.trace, cfg.t, cfg.unit, x_label, layer=layer, direction=d, present=cfg.present,
+                                predict=hide_step, selected=selected)
+        st.html('<div class="gv-swipe">← swipe the diagram sideways →</div>')
+        st.plotly_chart(style.Prebuilt(figure), config=CHART, key=DIAGRAM, width="content",
+                        on_select=lambda: _pick_diagram(spec), selection_mode="points")
+        diagram_legend(spec)
+    with side:
+        narration = st.container(key="step_narration")
+        if spec.hidden_size > 1:
+            bars = cell.unit_bars_spec(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present,
+                                       predict=hide_step, selected=selected)
+            st.plotly_chart(style.Prebuilt(bars), config=CHART, key=UNITS, on_select=_pick_bar,
+                            selection_mode="points")
+    return narration
+
+
+NARROW_CHARS = 27  # about what a phone's 358 px hold of display math
+
+
+def _visible_length(tex: str) -> float:
+    """Roughly how many characters a LaTeX row shows (commands count as the glyph they draw)."""
+    t = re.sub(r"\\textcolor\{[^}]*\}", "", tex)
+    t = re.sub(r"\\(mathbf|text|mathrm)", "", t)
+    t = re.sub(r"\\(times|odot|sigma|to|cdot)", "x", t)
+    t = re.sub(r"_\{([^}]*)\}", lambda m: m.group(1)[: (len(m.group(1)) + 1) // 2], t)
+    t = re.sub(r"\\[;,!]|[{}\\&]", "", t)
+    return len(t.replace(" ", "")) + 0.3 * t.count(" ")
+
+
+def _wrap_row(row: str, limit: float = NARROW_CHARS) -> list[str]:
+    """Break a long row before a " + " (the outermost one that keeps the first part short): a phone's rows."""
+    if _visible_length(row) <= limit:
+        return [row]
+    depth, cuts = 0, []
+    for k, ch in enumerate(row):
+        depth += ch in "({"
+        depth -= ch in ")}"
+        if row.startswith(" + ", k) or row.startswith(" - ", k):
+            cuts.append((depth, k))
+    fitting = [(d, k) for d, k in cuts if _visible_length(row[:k]) <= limit and k > 0]
+    if not fitting:
+        return [row]
+    shallowest = min(d for d, _ in fitting)
+    k = max(k for d, k in fitting if d == shallowest)
+    return [row[:k], *_wrap_row(r"\quad " + row[k:].lstrip(), limit)]
+
+
+def narrow_latex(line) -> str:
+    """An equation with its numbers for a narrow screen: each "= …" of the numbers on a row of its own, and a row
+    still too long for a phone broken before a "+"."""
+    head = rf"\textcolor{{{COLORS.get(line.name, COLORS['x'])}}}{{{line.name}_t}}"
+    parts = [p for p in line.numeric.removeprefix("= ").split(" = ") if p]
+    rows = []
+    for k, row in enumerate([line.symbolic, *parts]):
+        pieces = _wrap_row(row, NARROW_CHARS - (3 if k == 0 else 0))
+        rows.append((rf"{head} &= " if k == 0 else "&= ") + pieces[0])
+        rows += [rf"& {p}" for p in pieces[1:]]
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 
 def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -> None:
-    """The selected variant's equations, with the numbers of this step and unit substituted."""
+    """The selected variant's equations, with the numbers of this step and unit substituted; the line of the
+    selected quantity is highlighted (one line per block, so that it can be)."""
     spec = sc.model.spec
     name = GRU_VARIANTS[spec.variant].name if spec.kind == "gru" else spec.describe().split(",")[0]
     where = f"unit {cfg.unit}, step t = {cfg.t}" if spec.hidden_size > 1 else f"step t = {cfg.t}"
     st.markdown(f"**Equations** · {name} · " + (f"numbers of {where}" if numbers else "numbers hidden until you "
                                                                                        "reveal"))
-    st.latex(block_latex(step_equations(sc.model, sc.trace, cfg.t, cfg.unit, layer, d), numbers=numbers))
-    if spec.kind == "mingru":
-        st.latex(MINGRU_G)
+    selected = selected_quantity(cfg, sc)
+    lines = step_equations(sc.model, sc.trace, cfg.t, cfg.unit, layer, d)
+    with st.container(key="step_equations"):
+        for line in lines:
+            key = f"eq_{line.name}" + ("_selected" if line.name == selected else "")
+            with st.container(key=key):
+                with st.container(key=f"{'eqwide' if numbers else 'eqonly'}_{line.name}"):
+                    st.latex(line.latex(numbers=numbers))
+                if numbers:  # a phone shows this one instead: one "=" per row, so nothing runs off the edge
+                    with st.container(key=f"eqnarrow_{line.name}"):
+                        st.latex(narrow_latex(line))
+        if spec.kind == "mingru":
+            st.latex(MINGRU_G)
+    if selected:
+        c = COLORS.get(selected, COLORS["x"])
+        st.html(f"<style>.st-key-eq_{selected}_selected {{ background: {tint(c, 0.14)}; "
+                f"box-shadow: inset 4px 0 0 {c}; border-radius: 6px; }}</style>")
 
 
 def _round_key(cfg: Config, layer: int, d: int) -> tuple:
-    model_part = tuple(sorted(state.to_query(replace(cfg, t=0, unit=0, predict=False, present=False, hide="")).items()))
+    model_part = tuple(sorted(state.to_query(state.without_view(cfg)).items()))
     return (model_part, cfg.t, cfg.unit, layer, d)
 
 
@@ -417,39 +569,50 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
 
 
 def playback_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
-    """The whole run as a Plotly animation that plays in the browser (▶ Play in the chart)."""
+    """The whole run as a Plotly animation that plays in the browser (▶ Play in the chart): its slider and frame
+    title are the one time cursor of Play mode."""
     steps = cell.playback_steps(sc.steps, cfg.t)
-    note = "Press ▶ Play in the chart: the animation runs in your browser."
+    note = (f"Press ▶ Play: the animation runs in your browser, from step {cfg.t}; its slider is the time cursor "
+            "here.")
     if len(steps) < sc.steps:
         note += (f" This input has {sc.steps} steps, so the animation shows every "
                  f"{steps[1] - steps[0]}th step ({len(steps)} frames).")
-    st.caption(note + " Switch back to *Step* for the equations.")
+    st.caption(note + f" Switch back to *Step* for the equations (at step {cfg.t}).")
     # The animation (a frame per step) is slow to build: keep it while the run and the view stay the same.
     view = (cfg.t, cfg.unit, cfg.present, layer, d)
     cached = st.session_state.get(PLAYBACK)
     if cached is not None and cached[0] is sc.trace and cached[1] == view:
-        fig = cached[2]
+        figure = cached[2]
     else:
         labels = [input_label(sc, s, layer) for s in range(sc.steps)]
-        fig = cell.playback_figure(sc.trace, cfg.t, cfg.unit, labels, layer=layer, direction=d,
-                                   present=cfg.present)
-        st.session_state[PLAYBACK] = (sc.trace, view, fig)
-    st.plotly_chart(fig, config=CHART, key="step_playback")
+        figure = style.Prebuilt(cell.playback_spec(sc.trace, cfg.t, cfg.unit, labels, layer=layer, direction=d,
+                                                   present=cfg.present))
+        st.session_state[PLAYBACK] = (sc.trace, view, figure)
+    st.html(step_css(cfg.present))  # style only: takes no room on the page
+    with st.container(width=diagram_width(cfg.present), key="step_diagram_box"):
+        st.plotly_chart(figure, config=CHART, key="step_playback", width="content")
+        diagram_legend(sc.model.spec)
 
 
 @st.fragment
 def step_view(sc: Scene) -> None:
     """Everything that follows the time cursor: reruns alone when the cursor, unit or view changes."""
     with ui.friendly("Drawing this step"):
-        cfg = view_controls(view_config(sc), sc)
-        cfg = cursor(cfg, sc)
-        layer, d = layer_picker(sc)
-        sequence_strip(cfg, sc)
+        cfg = view_config(sc)
+        play = st.session_state.get(MODE) == "play"
+        row = None
+        if cfg.present:  # a projector's 720 px: the view and the cursor share one row, the diagram fits under it
+            row = st.columns([2.3, 1.9, 3.3, 1.9, 1.7, 1.9], vertical_alignment="center")
+        cfg = view_controls(cfg, sc, None if row is None else (row[0], row[5], row[4]))
         hidden = cfg.hidden_parts
-        if st.session_state.get(MODE) == "play":
+        if play:  # one time cursor: the animation's own
+            layer, d = layer_picker(sc)
             if "diagram" not in hidden:
                 playback_panel(cfg, sc, layer, d)
             return
+        cfg = cursor(cfg, sc, None if row is None else (row[1], row[2], row[3]))
+        layer, d = layer_picker(sc)
+        sequence_strip(cfg, sc)
         revealed = True
         if cfg.predict and "predict" not in hidden:
             revealed = predict_panel(cfg, sc, layer, d)

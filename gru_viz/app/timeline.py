@@ -190,7 +190,7 @@ def draw(cfg: Config, sc: Scene) -> None:
     timeline = shared("timeline", (cfg.t,),
                       lambda: tl.timeline_figure(layer_input(sc, layer), lt, kind, t=cfg.t, present=cfg.present))
     st.plotly_chart(timeline, key=PICK, on_select=functools.partial(on_pick, sc.steps), selection_mode="points",
-                    config=CHART_CONFIG, theme=None)
+                    config=CHART_CONFIG)
     if layer[0] > 0:
         halves = ", its forward and reverse halves side by side" if sc.model.spec.directions == 2 else ""
         st.caption(f"The x row is what layer {layer[0]} reads: the output of layer {layer[0] - 1} "
@@ -204,11 +204,11 @@ def draw(cfg: Config, sc: Scene) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Hidden state per unit")
-        st.plotly_chart(units, config=CHART_CONFIG, key="timeline_units", theme=None)
+        st.plotly_chart(units, config=CHART_CONFIG, key="timeline_units")
         st.caption(f"One line per unit; unit {unit} (the selected one) is bold.")
     with right:
         st.subheader("Trajectory of h (PCA)")
-        st.plotly_chart(pca, config=CHART_CONFIG, key="timeline_pca", theme=None)
+        st.plotly_chart(pca, config=CHART_CONFIG, key="timeline_pca")
         st.caption(pca_caption(h.shape[1], pca.layout.meta["explained_variance_ratio"]))
 
     if "export" not in cfg.hidden_parts:

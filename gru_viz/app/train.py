@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from ..core.model import Model
-from ..core.sequences import Sequence, format_numbers
+from ..core.sequences import Sequence, format_numbers, parse_numbers
 from ..core.spec import KIND_NAMES
 from ..core.tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
 from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
@@ -404,9 +404,17 @@ def focus_step(task: Task, example: Example) -> int:
     return 0
 
 
+TYPED_DIGITS = 4  # significant digits of an example's numbers in the sequence box: read by people, not bits
+
+
 def typed_input(example: Example) -> str:
-    """The example's inputs as typed numbers (one step per ';'), which parse back to exactly the same values."""
-    return format_numbers(Sequence(example.x, tuple(str(t) for t in range(len(example.x)))))
+    """The example's inputs as typed numbers (one step per ';'), rounded to TYPED_DIGITS significant digits."""
+    return format_numbers(Sequence(example.x, tuple(str(t) for t in range(len(example.x)))), digits=TYPED_DIGITS)
+
+
+def typed_values(example: Example) -> np.ndarray:
+    """The inputs the pages run on an example they were handed: :func:`typed_input` read back."""
+    return parse_numbers(typed_input(example)).values
 
 
 # ---------------------------------------------------------------------------------------------- hand-off
@@ -468,7 +476,7 @@ def preset_showcase(key: str) -> tuple[Config, str]:
     cfg = replace(Config(), cell=str(kind["kind"]), variant=str(kind.get("variant", "torch")),
                   hidden=p.hidden_size, source="typed", seq=typed_input(example), weights=f"trained:{key}",
                   t=focus_step(task, example))
-    says = describe_answer(task, trained.predict(example.x), example)
+    says = describe_answer(task, trained.predict(typed_values(example)), example)  # on the numbers shown
     return cfg, f"On this example the answer is {example.answer}; the model says {says}."
 
 
@@ -631,7 +639,8 @@ def curves(run: Run) -> None:
         st.caption(f"H = {s.hidden}, lr {s.lr:g}, batch {s.batch}, seed {s.seed}; held-out set: {run.eval_size} "
                    "sequences.")
     with charts:
-        st.plotly_chart(figs.curves_figure(histories, base, metric, run.settings.steps, loss_name), config=CHART,
+        st.plotly_chart(figs.curves_figure(histories, base, metric, run.settings.steps, loss_name,
+                                            present=ui.config().present), config=CHART,
                         key=f"train_{metric}")
     if note := divergence_note(run):
         st.warning(note, icon=":material/warning:")
@@ -711,9 +720,10 @@ def results(run: Run) -> None:
     cells = [s.cell for s in scores]
     if run.task.kind == "classification":
         fig = figs.scores_figure(cells, [s.accuracy for s in scores], scores[0].chance_accuracy, "held-out accuracy",
-                                 percent=True)
+                                 percent=True, present=ui.config().present)
     else:
-        fig = figs.scores_figure(cells, [s.loss for s in scores], scores[0].chance_loss, "held-out MSE")
+        fig = figs.scores_figure(cells, [s.loss for s in scores], scores[0].chance_loss, "held-out MSE",
+                                 present=ui.config().present)
     bars_col.plotly_chart(fig, config=CHART, key="train_scores")
     open_models(run)
 

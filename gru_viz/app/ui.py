@@ -116,9 +116,8 @@ def setup_page(title: str, icon: str = "") -> Config:
     # Widget ids differ per page: re-set the widgets' values so a page switch keeps them (Streamlit's idiom).
     st.session_state.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(W)})
     commit(cfg)  # a page reached from the menu (empty query) writes its link back: the address bar is the link
+    presenter(cfg.present)
     nav()
-    if cfg.present:
-        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     for note in link_notes(cfg, title):
         st.info(note, icon=":material/link:")
     st.title(f"{icon} {title}".strip())
@@ -163,8 +162,15 @@ PRESENTER_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 1.25rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; max-width: 100%; }
-h1 { font-size: 2.4rem !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.05rem; }
+[data-testid="stWidgetLabel"] p { font-size: 1.1rem; }
+[data-testid="stMainBlockContainer"] { padding: 2.4rem 2rem 2rem; max-width: 100%; }
+/* the header's buttons (open the sidebar, the menu) stay; its band does not take the projector's top */
+header[data-testid="stHeader"] { background: transparent; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.4rem; }
+h1 { font-size: 1.8rem !important; padding: 0 0 0.2rem !important; }
+h2, h3 { font-size: 1.5rem !important; }
+.katex { font-size: 1.4em !important; }
 </style>
 """
 
@@ -172,6 +178,28 @@ h1 { font-size: 2.4rem !important; }
 def message(exc: BaseException, limit: int = 300) -> str:
     """An error's message for a markdown box: whatever it quotes from a link or a file stays literal text."""
     return literal(exc, limit)
+
+
+# Every screen: a label that does not fit wraps onto a second line instead of ending in "…" (a phone's buttons).
+SCREEN_CSS = """
+<style>
+[data-testid^="stBaseButton"] p, [data-testid="stPageLink-NavLink"] p, [data-testid="stPageLink-NavLink"] span,
+[data-testid="stWidgetLabel"] p { white-space: normal !important; text-overflow: clip !important;
+                                  overflow: visible !important; }
+</style>
+"""
+
+
+def presenter(on: bool) -> None:
+    """Presenter mode, the same whether it came in with the link (present=1) or from the sidebar's toggle (whose
+    callback sets it before the run): larger type, and the sidebar folded away for the projector."""
+    st.set_page_config(initial_sidebar_state="collapsed" if on else "auto")
+    st.html(SCREEN_CSS + (PRESENTER_CSS if on else ""))  # style only: takes no room on the page
+
+
+def _presenter_toggled() -> None:
+    """Callback of the presenter toggle: the config changes before the run, so the whole page draws presenting."""
+    commit(replace(config(), present=bool(st.session_state[W + "present"])))
 
 
 @contextlib.contextmanager
@@ -238,7 +266,7 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
     scene), which must not become the page's last good scene."""
     session_model = st.session_state.get(SESSION_MODEL)
     try:
-        base = replace(cfg, t=0, unit=0, present=False, hide="", predict=False)  # view-only fields
+        base = state.without_view(cfg)  # view-only fields
         if cfg.weights == "session" and session_model is not None:
             built = _session_scene(base, session_model)  # this session's own model: never shared
         else:
@@ -451,7 +479,7 @@ def sidebar_controls(cfg: Config) -> Config:
         h0 = st.segmented_control("Initial state h₀", state.H0_CHOICES, key=_widget("h0", cfg)) or cfg.h0
 
         clamp = _clamp_controls(cfg, cell if fixed is None else fixed.kind)
-        present = st.toggle("Presenter mode", key=_widget("present", cfg),
+        present = st.toggle("Presenter mode", key=_widget("present", cfg), on_change=_presenter_toggled,
                             help="Larger type for a projector; the link carries it to every student.")
     new = replace(cfg, cell=cell, variant=variant, hidden=int(hidden), source=source, seq=seq, gen=gen,
                   steps=int(steps), gp=gp, weights=weights, seed=int(seed), scale=float(scale), h0=h0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -346,7 +347,9 @@ def layer_figure(sc: Scene, choice: tuple[int, int]) -> go.Figure:
     layer, d = choice
     lt = sc.trace.layers[layer][d]
     h = lt.h[:, 0, :].T  # (units, T)
-    fig = go.Figure(go.Heatmap(z=h, colorscale=palette.DIVERGING, zmid=0, colorbar={"title": "h", "thickness": 12},
+    top = max(1.0, float(np.abs(h).max(initial=0.0)))
+    fig = go.Figure(go.Heatmap(z=h, colorscale=palette.colorscale("h"), zmin=-top, zmax=top, zmid=0,
+                               colorbar={"title": "h", "thickness": 12},
                                hovertemplate="t = %{x}<br>unit %{y}<br>h = %{z:.4f}<extra></extra>"))
     fig.update_layout(
         title=(f"Hidden state h of {ui.layer_label(*choice, sc.model.spec.directions)}, every step "

@@ -60,6 +60,7 @@ __all__ = [
     "parse_numbers",
     "parse_sequence",
     "parse_text",
+    "short_number",
     "sine",
     "square",
     "step_fn",
@@ -148,9 +149,19 @@ def _check_caps(steps: int, width: int) -> None:
         raise SequenceError(f"too many values per step: {width} (at most MAX_WIDTH = {MAX_WIDTH})")
 
 
-def _short(value: float) -> str:
-    """A step label for a scalar: three significant digits."""
-    return f"{value:.3g}"
+def short_number(value: float, scale: float = 1.0) -> str:
+    """A step label for a number, rounded for people: three significant digits in positional notation, and 0 for
+    float64 round-off (|value| below 10⁻⁹ of ``scale``, the sequence's largest |value|: sin(π·10) is 1.2e-16)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return str(value)
+    if abs(value) <= 1e-9 * max(abs(float(scale)), 1e-300) or value == 0:
+        return "0"
+    if 1e3 <= abs(value) < 1e6:
+        return f"{value:.0f}"
+    if 1e-6 <= abs(value) < 1e3:
+        return np.format_float_positional(value, precision=3, unique=True, fractional=False, trim="-")
+    return f"{value:.2g}"
 
 
 def _time_labels(steps: int) -> tuple[str, ...]:
@@ -161,7 +172,8 @@ def _time_labels(steps: int) -> tuple[str, ...]:
 def _labels_for(values: np.ndarray) -> tuple[str, ...]:
     """The value itself for scalar steps, t0, t1, … otherwise."""
     if values.shape[1] == 1:
-        return tuple(_short(v) for v in values[:, 0])
+        scale = float(np.abs(values).max(initial=0.0))
+        return tuple(short_number(v, scale) for v in values[:, 0])
     return _time_labels(values.shape[0])
 
 
@@ -242,14 +254,24 @@ def parse_numbers(text: str) -> Sequence:
     return Sequence(values, _labels_for(values), source="typed numbers")
 
 
-def format_numbers(seq: Sequence) -> str:
-    """Write a sequence as text that parse_numbers reads back to exactly the same values."""
-    # repr(float) is the shortest string that round-trips, and it always matches _NUMBER.
-    rows = [" ".join(repr(float(v)) for v in row) for row in seq.values]
+def format_numbers(seq: Sequence, digits: int | None = None) -> str:
+    """Write a sequence as text that parse_numbers reads back: exactly the same values, or (with ``digits``) the
+    values rounded to that many significant digits, for a box people read."""
+    if digits is None:  # repr(float) is the shortest string that round-trips, and it always matches _NUMBER
+        rows = [" ".join(repr(float(v)) for v in row) for row in seq.values]
+    else:
+        rows = [" ".join(_rounded(v, digits) for v in row) for row in seq.values]
     if seq.width == 1:
         return ", ".join(rows)
     # A lone step needs its ';' or its values would read back as separate scalar steps.
     return "; ".join(rows) + (";" if seq.steps == 1 else "")
+
+
+def _rounded(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, positional ("0.4173", "12", "0"), as parse_numbers reads it."""
+    if value == 0:
+        return "0"
+    return np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
 
 
 # --------------------------------------------------------------------------------------------- text

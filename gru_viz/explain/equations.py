@@ -19,14 +19,21 @@ from .palette import color as palette_color
 # ------------------------------------------------------------------------------------------------ numbers
 
 
+NOISE = 1e-6  # below this a value reads as 0 (float64 round-off of sin(π·k), a gate a hair from 1, …)
+
+
 def format_value(value: float) -> str:
-    """A value as the pages print it: 3 decimals, or 3 significant digits in e-notation if tiny or huge."""
+    """A value as the pages print it, rounded for people: 3 decimals; the first significant digit of a value
+    that would round to 0.000 ("0.00005"), 0.000 below a millionth; e-notation from 10⁴ on."""
     v = float(value)
-    if v == 0.0:
-        return "0.000"
     if not math.isfinite(v):
         return str(v)
-    if 1e-3 <= abs(v) < 1e4:
+    if abs(v) < NOISE:
+        return "0.000"
+    if abs(v) < 5e-4:
+        first = float(f"{v:.1g}")  # one significant digit, in positional notation
+        return f"{first:.{max(3, -math.floor(math.log10(abs(first))))}f}"
+    if abs(v) < 1e4:
         return f"{v:.3f}"
     return f"{v:.2e}"
 

@@ -1,9 +1,16 @@
-"""One recurrent cell at one step, drawn as a circuit: σ and tanh boxes, ⊙ and + nodes, and the live value of
-every wire for one hidden unit. Also the per-unit bars beside it, an in-browser playback of the whole run (Plotly
-frames), and the original-versus-clamped comparison of an ablation.
+"""One recurrent cell at one step, drawn as a circuit whose wires show how much flows: σ and tanh boxes, ⊙ and +
+nodes, and on every wire its live value for one hidden unit. Also the per-unit bars beside it, an in-browser
+playback of the whole run (Plotly frames), and the original-versus-clamped comparison of an ablation.
 
-Every number drawn comes from a :class:`~gru_viz.core.trace.Trace` (products such as z·h_{t−1} are the product of
-the trace's own values). No Streamlit here.
+The flow: a wire's width and opacity grow with |value| on it (:func:`wire_width`, :func:`wire_opacity`), on a
+scale fixed per quantity (:data:`FULL`), so two steps compare at a glance: a gate at 0.02 is a hairline, at 0.98
+a thick wire; a state of 0 is a hairline. A gate's box fills with its own colour the same way. While the viewer
+predicts a step, the wires it computes are drawn dotted at one width, so the picture gives nothing away.
+
+The drawing has a fixed scale in pixels (:data:`SCALES`): labels keep their size and never land on a node at any
+page width; a narrow page scrolls the diagram sideways instead of shrinking it. Every number drawn comes from a
+:class:`~gru_viz.core.trace.Trace`. Text and neutral lines are in the palette's theme ink (light or dark, set by
+the viewer's theme in the browser). No Streamlit here.
 """
 
 from __future__ import annotations
@@ -16,17 +23,62 @@ from functools import cache
 import numpy as np
 import plotly.graph_objects as go
 
-from ..core.spec import Spec
+from ..core.spec import GRU_VARIANTS, Spec
 from ..core.trace import Trace
 from ..explain.equations import format_value
-from ..explain.palette import BLUE, COLORS, GREY, NAMES, color, gate_range
+from ..explain.palette import COLORS, FAINT, GREY, GRID, INK, NAMES, PAPER, color, gate_range, tint
+from ..explain.symbols import SYMBOLS, meaning, prev_step
+from . import style
 
-INK = "#262730"  # Streamlit's text colour: numbers stay legible whatever the wire's colour
 BOX_W, BOX_H, OP_R = 1.1, 0.72, 0.28
 TOP, MIX, ROW, GATES, HBUS, XBUS = 6.7, 5.0, 3.8, 2.6, 1.4, 0.6  # the diagrams' rows (y)
 RIGHT = 12.0  # the canvas spans x ∈ [0, 12]
 RIGHT_COLUMN = 9.4  # x of the candidate's column: tanh → ⊙ → +
 HIDDEN = "?"  # shown instead of a value the viewer is asked to predict
+PAD = 0.1  # canvas units around the drawing
+CHART = {"displayModeBar": False}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The drawing's fixed size: pixels per canvas unit, type sizes, and the wire widths of 0 and of full."""
+
+    px: float
+    label: int  # wire labels, px
+    glyph: int  # σ, ⊙, +, … px
+    w_min: float  # width of a wire carrying 0 (a hairline)
+    w_max: float  # width of a wire carrying its full scale
+
+
+SCALES = {False: Scale(59.0, 14, 22, 1.0, 11.0), True: Scale(62.0, 18, 23, 1.2, 12.5)}
+
+# |value| drawn at full width, per wire: gates and squashed values reach 1; linear maps and an LSTM's memory are
+# unbounded, so their scale is 2 (wider still is drawn at full width).
+FULL: dict[str, float] = {"hn": 2.0, "r_hn": 2.0, "pre": 2.0, "c": 2.0, "c_prev": 2.0, "f_c": 2.0}
+MIN_OPACITY = 0.3
+
+
+def flow(value: float | None, key: str) -> float:
+    """How full a wire is, 0 … 1: |value| over the wire's full scale, clipped (0 for a hidden or missing value)."""
+    if value is None or not math.isfinite(value):
+        return 0.0
+    return min(abs(float(value)) / FULL.get(key, 1.0), 1.0)
+
+
+def wire_width(value: float | None, key: str, present: bool = False) -> float:
+    """Width in px of a wire carrying ``value``: w_min + (w_max − w_min) · min(|value| / FULL[key], 1)."""
+    s = SCALES[present]
+    return s.w_min + (s.w_max - s.w_min) * flow(value, key)
+
+
+def wire_opacity(value: float | None, key: str) -> float:
+    """Opacity of a wire carrying ``value``: 0.3 + 0.7 · min(|value| / FULL[key], 1)."""
+    return MIN_OPACITY + (1 - MIN_OPACITY) * flow(value, key)
+
+
+def box_fill(value: float | None, key: str) -> float:
+    """Opacity of the colour filling the box that computes ``key``: 0.06 + 0.5 · min(|value| / FULL[key], 1)."""
+    return 0.06 + 0.5 * flow(value, key)
 
 
 # ------------------------------------------------------------------------------------------------ geometry
@@ -34,7 +86,7 @@ HIDDEN = "?"  # shown instead of a value the viewer is asked to predict
 
 @dataclass(frozen=True)
 class Node:
-    """A box (σ, tanh, a linear map), an operator (⊙, +, 1−) or a junction dot."""
+    """A box (σ, tanh, a linear map), an operator (⊙, +, 1−) or a junction dot; ``key`` is what it outputs."""
 
     kind: str  # "box", "op" or "dot"
     x: float
@@ -42,6 +94,8 @@ class Node:
     text: str = ""
     color: str = GREY
     width: float = BOX_W
+    key: str = ""  # the wire (a step_values key) this node computes; "" for a junction
+    symbol: str = ""  # the key of SYMBOLS it is an instance of
 
     def edge(self, side: str, offset: float = 0.0) -> tuple[float, float]:
         """The point where a wire meets this node on ``side`` (left/right/top/bottom), shifted along it."""
@@ -55,18 +109,29 @@ class Node:
             "bottom": (self.x + offset, self.y - half_h),
         }[side]
 
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) of the node in canvas units."""
+        half_w, half_h = (self.width / 2, BOX_H / 2) if self.kind == "box" else (OP_R, OP_R)
+        return self.x - half_w, self.y - half_h, self.x + half_w, self.y + half_h
+
 
 @dataclass(frozen=True)
 class Wire:
     """A wire carrying one quantity; its label shows the name and this step's value at ``at``."""
 
-    key: str  # the quantity it carries: a key of step_values(), "" for a bus that repeats a labelled wire
+    key: str  # the quantity it carries and labels: a key of step_values(), "" for a bus repeating a labelled wire
     name: str  # the name shown before the value ("" shows the value alone, for a box that names it)
     points: tuple[tuple[float, float], ...]
     color: str
     at: tuple[float, float] = (0.0, 0.0)
     anchor: str = "top center"  # Plotly textposition of the label
     arrow: bool = True
+    carries: str = ""  # the step_values key whose |value| sets the width (default: key)
+
+    @property
+    def value_key(self) -> str:
+        """The quantity whose value flows on this wire."""
+        return self.carries or self.key
 
 
 @dataclass(frozen=True)
@@ -77,6 +142,21 @@ class Diagram:
     wires: tuple[Wire, ...]
     height: float  # the canvas spans y ∈ [0, height]
 
+    @property
+    def labelled(self) -> tuple[Wire, ...]:
+        """The wires that carry a label, in drawing order."""
+        return tuple(w for w in self.wires if w.key)
+
+    @property
+    def boxes(self) -> tuple[Node, ...]:
+        """The boxes (σ, tanh, linear maps)."""
+        return tuple(n for n in self.nodes if n.kind == "box")
+
+    @property
+    def ops(self) -> tuple[Node, ...]:
+        """The operator nodes (⊙, +, 1−)."""
+        return tuple(n for n in self.nodes if n.kind == "op")
+
 
 def _sub(name: str, sub: str) -> str:
     return f"{name}<sub>{sub}</sub>"
@@ -86,159 +166,166 @@ H_PREV, H_T, X_T = _sub("h", "t−1"), _sub("h", "t"), _sub("x", "t")
 
 
 def _sigma(x: float, y: float, gate: str) -> Node:
-    return Node("box", x, y, "σ", COLORS[gate])
+    return Node("box", x, y, "σ", COLORS[gate], key=gate, symbol="σ")
 
 
-def _stubs(bus_y: float, box: Node, offset: float) -> list[Wire]:
-    """A bus feeding a box from below: the vertical stub and its junction."""
+def _stubs(bus_y: float, box: Node, offset: float, carries: str, bus_color: str) -> list[Wire]:
+    """A bus feeding a box from below: the vertical stub (drawn as wide as what the bus carries)."""
     start = (box.x + offset, bus_y)
-    return [Wire("", "", (start, box.edge("bottom", offset)), "")]
+    return [Wire("", "", (start, box.edge("bottom", offset)), bus_color, carries=carries)]
 
 
 @cache
-def diagram(kind: str, variant: str = "torch") -> Diagram:
-    """The circuit of a cell kind (and GRU variant)."""
+def diagram(kind: str, variant: str = "torch", nonlinearity: str = "tanh") -> Diagram:
+    """The circuit of a cell kind (and GRU variant, or RNN nonlinearity)."""
     if kind == "gru":
-        from ..core.spec import GRU_VARIANTS
-
         v = GRU_VARIANTS[variant]
         return _gru(v.reset_after, v.z_keeps)
-    return {"lstm": _lstm, "rnn": _rnn, "mingru": _mingru}[kind]()
+    if kind == "rnn":
+        return _rnn(nonlinearity)
+    return {"lstm": _lstm, "mingru": _mingru}[kind]()
 
 
-def _with_bus_colors(wires: list[Wire], bus_colors: dict[float, str]) -> tuple[Wire, ...]:
-    """Stubs take the colour of the bus they hang from (x grey, h blue)."""
-    out = []
-    for w in wires:
-        if not w.color:
-            w = Wire(w.key, w.name, w.points, bus_colors[w.points[0][1]], w.at, w.anchor, w.arrow)
-        out.append(w)
-    return tuple(out)
+def diagram_of(spec: Spec) -> Diagram:
+    """The circuit of ``spec``'s cell."""
+    return diagram(spec.kind, spec.variant if spec.kind == "gru" else "torch",
+                   spec.nonlinearity if spec.kind == "rnn" else "tanh")
 
 
 def _gru(reset_after: bool, z_keeps: bool) -> Diagram:
     z_box, r_box = _sigma(3.0, GATES, "z"), _sigma(5.0, GATES, "r")
-    n_box = Node("box", RIGHT_COLUMN, ROW, "tanh", COLORS["n"])
-    lin_text = _sub("W", "hn") + "h+" + _sub("b", "hn") if reset_after else _sub("W", "hn") + "·+" + _sub("b", "hn")
+    n_box = Node("box", RIGHT_COLUMN, ROW, "tanh", COLORS["n"], key="n", symbol="tanh")
+    lin_text = (_sub("W", "hn") + "h + " + _sub("b", "hn") if reset_after
+                else _sub("W", "hn") + "(·) + " + _sub("b", "hn"))
     if reset_after:
-        lin = Node("box", 7.0, GATES, lin_text, GREY, 1.5)
-        rmul = Node("op", 7.0, ROW, "⊙", COLORS["r"])
+        lin = Node("box", 7.0, GATES, lin_text, GREY, 1.7, key="hn", symbol="W")
+        rmul = Node("op", 7.0, ROW, "⊙", COLORS["r"], key="r_hn", symbol="⊙")
     else:
-        rmul = Node("op", 7.0, GATES, "⊙", COLORS["r"])
-        lin = Node("box", 7.0, ROW, lin_text, GREY, 1.5)
-    keep, add = Node("op", 3.0, TOP, "⊙", COLORS["h"]), Node("op", RIGHT_COLUMN, TOP, "+", COLORS["h"])
-    write = Node("op", RIGHT_COLUMN, MIX, "⊙", COLORS["n"])
-    one_minus = Node("op", 6.6, MIX, "1−", COLORS["z"]) if z_keeps else Node("op", 3.0, 5.85, "1−", COLORS["z"])
-    h_color, z_color = COLORS["h"], COLORS["z"]
+        rmul = Node("op", 7.0, GATES, "⊙", COLORS["r"], key="r_h", symbol="⊙")
+        lin = Node("box", 7.0, ROW, lin_text, GREY, 1.7, key="hn", symbol="W")
+    keep = Node("op", 3.0, TOP, "⊙", COLORS["h"], key="keep", symbol="⊙")
+    add = Node("op", RIGHT_COLUMN, TOP, "+", COLORS["h"], key="h", symbol="+")
+    write = Node("op", RIGHT_COLUMN, MIX, "⊙", COLORS["n"], key="write", symbol="⊙")
+    one_minus = (Node("op", 6.6, MIX, "1−", COLORS["z"], key="one_minus_z", symbol="1−") if z_keeps
+                 else Node("op", 3.0, 5.85, "1−", COLORS["z"], key="one_minus_z", symbol="1−"))
+    h_color, z_color, x_color = COLORS["h"], COLORS["z"], COLORS["x"]
     first = lin if reset_after else rmul  # what the h bus feeds at its end
     wires = [
-        Wire("h_prev", H_PREV, ((0.0, TOP), keep.edge("left")), h_color, (1.6, TOP)),
-        Wire("", "", ((0.6, TOP), (0.6, HBUS), (first.x, HBUS), first.edge("bottom")), h_color),
-        Wire("x", X_T, ((0.0, XBUS), (n_box.x, XBUS), n_box.edge("bottom")), COLORS["x"], (1.5, XBUS)),
-        *_stubs(HBUS, z_box, 0.25), *_stubs(HBUS, r_box, 0.25),
-        *_stubs(XBUS, z_box, -0.25), *_stubs(XBUS, r_box, -0.25),
-        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (RIGHT_COLUMN + 0.15, 4.55),
+        Wire("h_prev", H_PREV, ((0.0, TOP), keep.edge("left")), h_color, (1.45, TOP)),
+        Wire("", "", ((0.6, TOP), (0.6, HBUS), (first.x, HBUS), first.edge("bottom")), h_color, carries="h_prev"),
+        Wire("x", X_T, ((0.0, XBUS), (n_box.x, XBUS), n_box.edge("bottom")), x_color, (1.5, XBUS)),
+        *_stubs(HBUS, z_box, 0.25, "h_prev", h_color), *_stubs(HBUS, r_box, 0.25, "h_prev", h_color),
+        *_stubs(XBUS, z_box, -0.25, "x", x_color), *_stubs(XBUS, r_box, -0.25, "x", x_color),
+        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (RIGHT_COLUMN + 0.2, 4.45),
              "middle right"),
         Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.85, TOP)),
         Wire("write", "(1−z)·n" if z_keeps else "z·n", (write.edge("top"), add.edge("bottom")), COLORS["n"],
-             (RIGHT_COLUMN + 0.15, 5.85), "middle right"),
+             (RIGHT_COLUMN + 0.2, 5.85), "middle right"),
         Wire("keep", "z·" + H_PREV if z_keeps else "(1−z)·" + H_PREV, (keep.edge("right"), add.edge("left")),
-             h_color, (6.0, TOP)),
+             h_color, (6.2, TOP)),
     ]
     if z_keeps:
         wires += [
-            Wire("z", "z", (z_box.edge("top"), keep.edge("bottom")), z_color, (2.85, 4.1), "middle left"),
-            Wire("", "", ((z_box.x, MIX), one_minus.edge("left")), z_color),
+            Wire("z", "z", (z_box.edge("top"), keep.edge("bottom")), z_color, (2.8, 4.2), "middle left"),
+            Wire("", "", ((z_box.x, MIX), one_minus.edge("left")), z_color, carries="z"),
             Wire("one_minus_z", "1−z", (one_minus.edge("right"), write.edge("left")), z_color, (8.0, MIX)),
         ]
     else:
         wires += [
-            Wire("z", "z", (z_box.edge("top"), one_minus.edge("bottom")), z_color, (2.85, 4.1), "middle left"),
-            Wire("", "", ((z_box.x, MIX), write.edge("left")), z_color),
-            Wire("one_minus_z", "1−z", (one_minus.edge("top"), keep.edge("bottom")), z_color, (3.2, 6.28),
+            Wire("z", "z", (z_box.edge("top"), one_minus.edge("bottom")), z_color, (2.8, 4.2), "middle left"),
+            Wire("", "", ((z_box.x, MIX), write.edge("left")), z_color, carries="z"),
+            Wire("one_minus_z", "1−z", (one_minus.edge("top"), keep.edge("bottom")), z_color, (3.35, 6.28),
                  "middle right"),
         ]
     if reset_after:
         wires += [
-            Wire("r", "r", (r_box.edge("top"), (r_box.x, ROW), rmul.edge("left")), COLORS["r"], (5.85, ROW)),
-            Wire("hn", "", (lin.edge("top"), rmul.edge("bottom")), GREY, (7.15, 3.2), "middle right"),
-            Wire("r_hn", "", (rmul.edge("right"), n_box.edge("left")), COLORS["r"], (8.05, ROW)),
+            Wire("r", "r", (r_box.edge("top"), (r_box.x, ROW), rmul.edge("left")), COLORS["r"], (5.95, ROW)),
+            Wire("hn", "", (lin.edge("top"), rmul.edge("bottom")), GREY, (7.2, 3.24), "middle right"),
+            Wire("r_hn", "", (rmul.edge("right"), n_box.edge("left")), COLORS["r"], (8.1, ROW)),
         ]
     else:
         wires += [
-            Wire("r", "r", (r_box.edge("right"), rmul.edge("left")), COLORS["r"], (6.1, GATES)),
-            Wire("r_h", "r·" + H_PREV, (rmul.edge("top"), lin.edge("bottom")), COLORS["r"], (7.15, 3.2),
+            Wire("r", "r", (r_box.edge("right"), rmul.edge("left")), COLORS["r"], (6.05, GATES)),
+            Wire("r_h", "r·" + H_PREV, (rmul.edge("top"), lin.edge("bottom")), COLORS["r"], (7.2, 3.14),
                  "middle right"),
-            Wire("hn", "", (lin.edge("right"), n_box.edge("left")), GREY, (8.3, ROW)),
+            Wire("hn", "", (lin.edge("right"), n_box.edge("left")), GREY, (8.35, ROW)),
         ]
     nodes = (z_box, r_box, n_box, lin, rmul, keep, add, write, one_minus,
              Node("dot", 0.6, TOP), Node("dot", z_box.x, MIX),
              *(Node("dot", b.x + o, y) for b in (z_box, r_box) for o, y in ((0.25, HBUS), (-0.25, XBUS))))
-    return Diagram(nodes, _with_bus_colors(wires, {HBUS: h_color, XBUS: COLORS["x"]}), 7.3)
+    return Diagram(nodes, tuple(wires), 7.3)
 
 
 def _lstm() -> Diagram:
     f_box, i_box = _sigma(2.4, GATES, "f"), _sigma(4.2, GATES, "i")
-    g_box, o_box = Node("box", 6.0, GATES, "tanh", COLORS["g"]), _sigma(7.8, GATES, "o")
-    fmul, add = Node("op", 2.4, TOP, "⊙", COLORS["c"]), Node("op", 5.1, TOP, "+", COLORS["c"])
-    igmul = Node("op", 5.1, 4.3, "⊙", COLORS["g"])
-    tanh_c, hmul = Node("box", 9.6, 4.9, "tanh", COLORS["c"]), Node("op", 9.6, 3.5, "⊙", COLORS["h"])
-    c_color, h_color = COLORS["c"], COLORS["h"]
+    g_box = Node("box", 6.0, GATES, "tanh", COLORS["g"], key="g", symbol="tanh")
+    o_box = _sigma(7.8, GATES, "o")
+    fmul = Node("op", 2.4, TOP, "⊙", COLORS["c"], key="f_c", symbol="⊙")
+    add = Node("op", 5.1, TOP, "+", COLORS["c"], key="c", symbol="+")
+    igmul = Node("op", 5.1, 4.3, "⊙", COLORS["g"], key="i_g", symbol="⊙")
+    tanh_c = Node("box", 9.6, 4.9, "tanh", COLORS["c"], key="tanh_c", symbol="tanh")
+    hmul = Node("op", 9.6, 3.5, "⊙", COLORS["h"], key="h", symbol="⊙")
+    c_color, h_color, x_color = COLORS["c"], COLORS["h"], COLORS["x"]
     boxes = (f_box, i_box, g_box, o_box)
     wires = [
         Wire("c_prev", _sub("c", "t−1"), ((0.0, TOP), fmul.edge("left")), c_color, (1.05, TOP)),
-        Wire("h_prev", H_PREV, ((0.0, HBUS), (o_box.x + 0.25, HBUS)), h_color, (0.95, HBUS), arrow=False),
-        Wire("x", X_T, ((0.0, XBUS), (o_box.x - 0.25, XBUS)), COLORS["x"], (0.95, XBUS), arrow=False),
-        *(w for b in boxes for w in (*_stubs(HBUS, b, 0.25), *_stubs(XBUS, b, -0.25))),
-        Wire("f", "f", (f_box.edge("top"), fmul.edge("bottom")), COLORS["f"], (2.25, 4.6), "middle left"),
+        Wire("h_prev", H_PREV, ((0.0, HBUS), (o_box.x + 0.25, HBUS)), h_color, (1.0, HBUS), arrow=False),
+        Wire("x", X_T, ((0.0, XBUS), (o_box.x - 0.25, XBUS)), x_color, (1.0, XBUS), arrow=False),
+        *(w for b in boxes for w in (*_stubs(HBUS, b, 0.25, "h_prev", h_color),
+                                     *_stubs(XBUS, b, -0.25, "x", x_color))),
+        Wire("f", "f", (f_box.edge("top"), fmul.edge("bottom")), COLORS["f"], (2.2, 4.6), "middle left"),
         Wire("f_c", "f·" + _sub("c", "t−1"), (fmul.edge("right"), add.edge("left")), c_color, (3.75, TOP)),
-        Wire("i", "i", (i_box.edge("top"), (i_box.x, igmul.y), igmul.edge("left")), COLORS["i"], (4.05, 3.6),
+        Wire("i", "i", (i_box.edge("top"), (i_box.x, igmul.y), igmul.edge("left")), COLORS["i"], (4.0, 3.6),
              "middle left"),
-        Wire("g", "g", (g_box.edge("top"), (g_box.x, igmul.y), igmul.edge("right")), COLORS["g"], (6.15, 3.6),
+        Wire("g", "g", (g_box.edge("top"), (g_box.x, igmul.y), igmul.edge("right")), COLORS["g"], (6.2, 3.6),
              "middle right"),
-        Wire("i_g", "i·g", (igmul.edge("top"), add.edge("bottom")), COLORS["g"], (5.25, 5.5), "middle right"),
+        Wire("i_g", "i·g", (igmul.edge("top"), add.edge("bottom")), COLORS["g"], (5.3, 5.5), "middle right"),
         Wire("c", _sub("c", "t"), (add.edge("right"), (RIGHT, TOP)), c_color, (7.3, TOP)),
-        Wire("", "", ((tanh_c.x, TOP), tanh_c.edge("top")), c_color),
-        Wire("tanh_c", "tanh " + _sub("c", "t"), (tanh_c.edge("bottom"), hmul.edge("top")), c_color, (9.75, 4.2),
+        Wire("", "", ((tanh_c.x, TOP), tanh_c.edge("top")), c_color, carries="c"),
+        Wire("tanh_c", "tanh " + _sub("c", "t"), (tanh_c.edge("bottom"), hmul.edge("top")), c_color, (9.8, 4.2),
              "middle right"),
         Wire("o", "o", (o_box.edge("top"), (o_box.x, hmul.y), hmul.edge("left")), COLORS["o"], (8.6, 3.5)),
         Wire("h", H_T, (hmul.edge("right"), (RIGHT, hmul.y)), h_color, (10.95, hmul.y)),
     ]
     dots = [Node("dot", b.x + o, y) for b in boxes[:-1] for o, y in ((0.25, HBUS), (-0.25, XBUS))]
     nodes = (*boxes, fmul, add, igmul, tanh_c, hmul, Node("dot", tanh_c.x, TOP), *dots)
-    return Diagram(nodes, _with_bus_colors(wires, {HBUS: h_color, XBUS: COLORS["x"]}), 7.3)
+    return Diagram(nodes, tuple(wires), 7.3)
 
 
-def _rnn() -> Diagram:
-    lin = Node("box", 4.6, 3.0, _sub("W", "ih") + "x+" + _sub("W", "hh") + "h+b", GREY, 2.6)
-    act = Node("box", 8.0, 3.0, "tanh", COLORS["h"])
+def _rnn(nonlinearity: str = "tanh") -> Diagram:
+    lin = Node("box", 4.6, 3.0, _sub("W", "ih") + "x + " + _sub("W", "hh") + "h + b", GREY, 2.9, key="pre",
+               symbol="W")
+    act = Node("box", 8.0, 3.0, "ReLU" if nonlinearity == "relu" else "tanh", COLORS["h"], 1.2, key="h",
+               symbol="ReLU" if nonlinearity == "relu" else "tanh")
     wires = (
         Wire("h_prev", H_PREV, ((0.0, HBUS), (lin.x + 0.4, HBUS), lin.edge("bottom", 0.4)), COLORS["h"],
              (1.2, HBUS)),
         Wire("x", X_T, ((0.0, XBUS), (lin.x - 0.4, XBUS), lin.edge("bottom", -0.4)), COLORS["x"], (1.2, XBUS)),
-        Wire("pre", "", (lin.edge("right"), act.edge("left")), GREY, (6.65, 3.0)),
+        Wire("pre", "", (lin.edge("right"), act.edge("left")), GREY, (6.7, 3.0)),
         Wire("h", H_T, (act.edge("right"), (RIGHT, 3.0)), COLORS["h"], (10.3, 3.0)),
     )
     return Diagram((lin, act), wires, 4.0)
 
 
 def _mingru() -> Diagram:
-    z_box, n_box = _sigma(3.0, GATES, "z"), Node("box", 9.0, ROW, "g", COLORS["n"])
-    keep, add = Node("op", 3.0, TOP, "⊙", COLORS["h"]), Node("op", 9.0, TOP, "+", COLORS["h"])
-    write, one_minus = Node("op", 9.0, MIX, "⊙", COLORS["n"]), Node("op", 3.0, 5.85, "1−", COLORS["z"])
+    z_box, n_box = _sigma(3.0, GATES, "z"), Node("box", 9.0, ROW, "g", COLORS["n"], key="n", symbol="g")
+    keep = Node("op", 3.0, TOP, "⊙", COLORS["h"], key="keep", symbol="⊙")
+    add = Node("op", 9.0, TOP, "+", COLORS["h"], key="h", symbol="+")
+    write = Node("op", 9.0, MIX, "⊙", COLORS["n"], key="write", symbol="⊙")
+    one_minus = Node("op", 3.0, 5.85, "1−", COLORS["z"], key="one_minus_z", symbol="1−")
     z_color, h_color = COLORS["z"], COLORS["h"]
     wires = (
-        Wire("h_prev", H_PREV, ((0.0, TOP), keep.edge("left")), h_color, (1.6, TOP)),
+        Wire("h_prev", H_PREV, ((0.0, TOP), keep.edge("left")), h_color, (1.45, TOP)),
         Wire("x", X_T, ((0.0, XBUS), (n_box.x, XBUS), n_box.edge("bottom")), COLORS["x"], (1.5, XBUS)),
-        Wire("", "", ((z_box.x, XBUS), z_box.edge("bottom")), COLORS["x"]),
-        Wire("z", "z", (z_box.edge("top"), one_minus.edge("bottom")), z_color, (2.85, 4.1), "middle left"),
-        Wire("", "", ((z_box.x, MIX), write.edge("left")), z_color),
-        Wire("one_minus_z", "1−z", (one_minus.edge("top"), keep.edge("bottom")), z_color, (3.2, 6.28),
+        Wire("", "", ((z_box.x, XBUS), z_box.edge("bottom")), COLORS["x"], carries="x"),
+        Wire("z", "z", (z_box.edge("top"), one_minus.edge("bottom")), z_color, (2.8, 4.2), "middle left"),
+        Wire("", "", ((z_box.x, MIX), write.edge("left")), z_color, carries="z"),
+        Wire("one_minus_z", "1−z", (one_minus.edge("top"), keep.edge("bottom")), z_color, (3.35, 6.28),
              "middle right"),
-        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (9.15, 4.55), "middle right"),
-        Wire("write", "z·n", (write.edge("top"), add.edge("bottom")), COLORS["n"], (9.15, 5.85), "middle right"),
+        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (9.2, 4.45), "middle right"),
+        Wire("write", "z·n", (write.edge("top"), add.edge("bottom")), COLORS["n"], (9.2, 5.85), "middle right"),
         Wire("keep", "(1−z)·" + H_PREV, (keep.edge("right"), add.edge("left")), h_color, (6.0, TOP)),
-        Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.65, TOP)),
+        Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.55, TOP)),
     )
     nodes = (z_box, n_box, keep, add, write, one_minus, Node("dot", z_box.x, XBUS), Node("dot", z_box.x, MIX))
     return Diagram(nodes, wires, 7.3)
@@ -248,7 +335,10 @@ def _mingru() -> Diagram:
 
 
 def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int = 0) -> dict[str, float]:
-    """The value of every wire of the diagram at step ``t`` for hidden unit ``unit``, read from the trace."""
+    """The value of every wire of the diagram at step ``t`` for hidden unit ``unit``, read from the trace.
+
+    ``x`` is the largest |x_t| over the input's values (the input wire's width; its label shows x_t itself).
+    """
     spec = trace.spec
     lt = trace.layer(layer, direction)
 
@@ -256,7 +346,7 @@ def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int 
         return float(arr[t, 0, unit])
 
     h_prev = float(lt.h_prev()[t, 0, unit]) if unit < lt.h.shape[-1] else math.nan
-    values = {"h_prev": h_prev}
+    values = {"h_prev": h_prev, "x": float(np.abs(lt.x[t, 0]).max(initial=0.0))}
     if spec.kind == "rnn":
         values.update(pre=at(lt.pre["h"]), h=at(lt.h))
     elif spec.kind == "lstm":
@@ -283,13 +373,37 @@ def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int 
 # Quantities a viewer sees before the step: everything else is hidden while they predict it.
 GIVEN = frozenset({"x", "h_prev", "c_prev"})
 
+# The equation line (and the bars' row) each wire belongs to: a gate's wires (and 1 − z) to the gate; a term to
+# the quantity whose equation adds it up; the previous state to h (c for an LSTM's memory); the input to none.
+_QUANTITY = {"one_minus_z": "z", "hn": "n", "r_hn": "n", "r_h": "n", "keep": "h", "write": "h", "h_prev": "h",
+             "c_prev": "c", "f_c": "c", "i_g": "c", "tanh_c": "h", "pre": "h"}
+
+
+def quantity_of(key: str, spec: Spec | None = None) -> str:
+    """The quantity (an equation line's name: r, z, n, h, i, f, g, o, c, or x) a wire or node ``key`` selects."""
+    name = _QUANTITY.get(key, key)
+    if name == "h" and spec is not None and spec.kind == "lstm" and spec.proj_size:
+        return "m"  # a projected LSTM's diagram shows m_t = o ⊙ tanh(c_t), its own equation line
+    return name
+
+
+def selectable(spec: Spec) -> tuple[str, ...]:
+    """Every quantity of ``spec``'s cell a click can select (its equation lines, and the input)."""
+    d = diagram_of(spec)
+    keys = {w.key for w in d.labelled} | {n.key for n in d.nodes if n.key}
+    return tuple(sorted({quantity_of(k, spec) for k in keys}))
+
 
 def value_text(value: float) -> str:
     """A value as the diagram prints it (format_value with a typographic minus)."""
     return format_value(value).replace("-", "−")
 
 
-def wire_label(wire: Wire, value: float | None, x_label: str) -> str:
+def _name(wire: Wire, reverse: bool) -> str:
+    return wire.name.replace("t−1", prev_step(reverse)) if reverse else wire.name
+
+
+def wire_label(wire: Wire, value: float | None, x_label: str, reverse: bool = False) -> str:
     """The label of a wire: coloured name, then its value (``?`` when hidden)."""
     if wire.key == "x":
         shown = x_label
@@ -297,141 +411,302 @@ def wire_label(wire: Wire, value: float | None, x_label: str) -> str:
         shown = HIDDEN if value is None else value_text(value)
     if not wire.name:
         return shown
-    return f'<span style="color:{wire.color}"><b>{wire.name}</b></span> = {shown}'
+    return f'<span style="color:{wire.color}"><b>{_name(wire, reverse)}</b></span> = {shown}'
+
+
+# ---------------------------------------------------------------------------------------------- hover texts
+
+
+@dataclass(frozen=True)
+class View:
+    """What the drawing is of: the cell, the direction, and what is hidden or selected."""
+
+    spec: Spec
+    reverse: bool = False
+    hide: frozenset[str] = frozenset()
+    selected: str = ""  # a quantity (see quantity_of), or ""
+
+
+def hover_text(key: str, view: View, values: dict[str, float], x_label: str, t: int, glyph: str = "") -> str:
+    """A wire's or node's hover: its name, what it means in one phrase, its equation term, its value at step t."""
+    s = view.spec
+    m = meaning(key, s.kind, s.variant if s.kind == "gru" else "torch", reverse=view.reverse,
+                projected=bool(s.kind == "lstm" and s.proj_size), nonlinearity=s.nonlinearity)
+    lines = []
+    if glyph:
+        sym, what = SYMBOLS[glyph]
+        lines.append(f"<b>{html.escape(sym)}</b>: {html.escape(what)}")
+    lines += [f'<b style="color:{color(quantity_of(key))}">{m.name}</b>: {html.escape(m.phrase)}', m.term]
+    if key == "x":
+        shown = x_label
+    else:
+        shown = HIDDEN + " (predict it first)" if key in view.hide else value_text(values[key])
+    lines.append(f"at t = {t}: <b>{shown}</b>")
+    return "<br>".join(lines)
 
 
 # -------------------------------------------------------------------------------------------------- drawing
 
 
-def _font(present: bool) -> int:
-    return 18 if present else 13
+def _polyline(points: tuple[tuple[float, float], ...]) -> tuple[list, list]:
+    return [p[0] for p in points], [p[1] for p in points]
 
 
-def _wire_traces(d: Diagram, present: bool) -> list[go.Scatter]:
-    """The wires, one trace per colour, with an arrowhead at the end of each arrowed wire."""
-    by_color: dict[str, tuple[list, list, list]] = {}
+def _flow_style(w: Wire, values: dict[str, float], view: View, present: bool) -> dict:
+    """Line width, opacity, dash and arrowhead of one wire at this step (one look for every hidden wire)."""
+    key = w.value_key
+    s = SCALES[present]
+    if key in view.hide:
+        width, opacity, dash = s.w_min + 1.5, 0.55, "dot"
+    else:
+        value = values.get(key)
+        width, opacity, dash = wire_width(value, key, present), wire_opacity(value, key), "solid"
+    arrow = max(8.0, 2.2 * width) if w.arrow else 0.0
+    return {"width": width, "opacity": opacity, "dash": dash, "arrow": arrow}
+
+
+def _flow_trace(w: Wire, style_: dict) -> dict:
+    xs, ys = _polyline(w.points)
+    sizes = [0.0] * (len(xs) - 1) + [style_["arrow"]]
+    return {"type": "scatter", "x": xs, "y": ys, "mode": "lines+markers", "hoverinfo": "skip",
+            "showlegend": False, "cliponaxis": False, "opacity": style_["opacity"],
+            "line": {"color": w.color, "width": style_["width"], "dash": style_["dash"]},
+            "marker": {"symbol": "arrow", "angleref": "previous", "size": sizes, "color": w.color, "standoff": 0,
+                       "line": {"width": 0}},
+            "meta": "flow:" + w.value_key}
+
+
+def _box_points(n: Node) -> tuple[list, list]:
+    x0, y0, x1, y1 = n.extent()
+    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+
+
+def _box_trace(n: Node, fill: float, selected: bool) -> dict:
+    xs, ys = _box_points(n)
+    return {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself", "hoverinfo": "skip",
+            "fillcolor": tint(n.color, fill), "line": {"color": n.color, "width": 4.5 if selected else 2.5},
+            "showlegend": False, "meta": "box:" + n.key}
+
+
+def _halo(d: Diagram, view: View, present: bool) -> tuple[list, list]:
+    """The selected quantity's wires, as one polyline (gaps between wires) drawn wide and faint beneath them."""
+    xs: list = []
+    ys: list = []
+    if view.selected:
+        for w in d.wires:
+            if quantity_of(w.value_key, view.spec) == view.selected:
+                px, py = _polyline(w.points)
+                xs += [*px, None]
+                ys += [*py, None]
+    return xs, ys
+
+
+def _hit_points(d: Diagram) -> tuple[list[float], list[float], list[str], list[str]]:
+    """Invisible points along every wire, on every node and every label: hover and click targets (Plotly
+    selects points, not lines or shapes). Returns x, y, the wire or node key, and the node's symbol."""
+    xs, ys, keys, glyphs = [], [], [], []
     for w in d.wires:
-        xs, ys, sizes = by_color.setdefault(w.color, ([], [], []))
-        xs.extend([p[0] for p in w.points] + [None])
-        ys.extend([p[1] for p in w.points] + [None])
-        sizes.extend([0] * (len(w.points) - 1) + [(12 if present else 9) if w.arrow else 0, 0])
-    return [
-        go.Scatter(x=xs, y=ys, mode="lines+markers", line={"color": c, "width": 3.5 if present else 2.5},
-                   marker={"symbol": "arrow", "angleref": "previous", "size": sizes, "color": c, "standoff": 1},
-                   hoverinfo="skip", showlegend=False, cliponaxis=False)
-        for c, (xs, ys, sizes) in by_color.items()
-    ]
-
-
-def _node_shapes(d: Diagram, present: bool) -> list[dict]:
-    shapes = []
+        for (x0, y0), (x1, y1) in zip(w.points, w.points[1:], strict=False):
+            n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 0.3))
+            for k in range(n + 1):
+                xs.append(x0 + (x1 - x0) * k / n)
+                ys.append(y0 + (y1 - y0) * k / n)
+                keys.append(w.value_key)
+                glyphs.append("")
+        if w.key:
+            xs.append(w.at[0])
+            ys.append(w.at[1])
+            keys.append(w.key)
+            glyphs.append("")
     for n in d.nodes:
-        if n.kind == "box":
-            x0, y0 = n.edge("left")[0], n.edge("bottom")[1]
-            x1, y1 = n.edge("right")[0], n.edge("top")[1]
-            shapes.append({"type": "rect", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "layer": "below",
-                           "line": {"color": n.color, "width": 2.5}, "fillcolor": _tint(n.color)})
-        elif n.kind == "op":
-            shapes.append({"type": "circle", "x0": n.x - OP_R, "y0": n.y - OP_R, "x1": n.x + OP_R, "y1": n.y + OP_R,
-                           "layer": "below", "line": {"color": n.color, "width": 2}, "fillcolor": "white"})
-        else:
-            r = 0.07
-            shapes.append({"type": "circle", "x0": n.x - r, "y0": n.y - r, "x1": n.x + r, "y1": n.y + r,
-                           "layer": "below", "line": {"width": 0}, "fillcolor": INK})
-    return shapes
+        if n.key:
+            xs.append(n.x)
+            ys.append(n.y)
+            keys.append(n.key)
+            glyphs.append(n.symbol)
+    return xs, ys, keys, glyphs
 
 
-def _tint(hex_color: str, alpha: float = 0.16) -> str:
-    r, g, b = (int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
+def _glyph_size(n: Node, s: Scale) -> int:
+    if n.symbol == "W":
+        return s.label
+    if n.symbol in ("tanh", "ReLU"):
+        return s.label + 3
+    if n.symbol == "1−":
+        return s.label + 1
+    return s.glyph
 
 
-def _glyphs(d: Diagram, present: bool) -> go.Scatter:
-    """The σ / tanh / ⊙ / + / 1− inside boxes and nodes (drawn above the shapes)."""
-    nodes = [n for n in d.nodes if n.kind != "dot"]
-    sizes = [(_font(present) + (4 if len(n.text) <= 4 else -1)) for n in nodes]
-    return go.Scatter(x=[n.x for n in nodes], y=[n.y for n in nodes], text=[n.text for n in nodes], mode="text",
-                      textfont={"size": sizes, "color": INK}, hoverinfo="skip", showlegend=False)
+def _canvas(d: Diagram, present: bool) -> tuple[int, int, dict]:
+    """Width and height in px and the layout of the circuit at its fixed scale."""
+    s = SCALES[present]
+    width = round(s.px * (RIGHT + 2 * PAD))
+    height = round(s.px * (d.height + 2 * PAD))
+    layout = {
+        "xaxis": {"range": [-PAD, RIGHT + PAD], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [-PAD, d.height + PAD], "visible": False, "fixedrange": True, "scaleanchor": "x",
+                  "constrain": "domain"},
+        "width": width, "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0, "pad": 0},
+        "autosize": False, "dragmode": False, "hovermode": "closest", "showlegend": False,
+        "paper_bgcolor": style.TRANSPARENT, "plot_bgcolor": style.TRANSPARENT,
+        "font": {"size": s.label, "family": style.FONT_FAMILY, "color": INK},
+        "hoverlabel": {"font": {"size": s.label, "family": style.FONT_FAMILY}, "align": "left"},
+        # The nodes' extents (canvas units) and keys: what a label must stay clear of (the browser tests check it).
+        "meta": {"present": present, "nodes": [[*n.extent(), n.kind, n.key, n.text] for n in d.nodes
+                                               if n.kind != "dot"]},
+    }
+    return width, height, layout
 
 
-def _label_texts(d: Diagram, values: dict[str, float], x_label: str, hide: frozenset[str],
-                 title: str = "") -> tuple[list[str], list[str]]:
-    """The wire labels (and their full-precision hover texts), in the diagram's wire order."""
-    wires = [w for w in d.wires if w.key]
-    text = [wire_label(w, None if w.key in hide else values.get(w.key), x_label) for w in wires]
-    hover = [f"{w.key}: {values[w.key]!r}" if w.key in values and w.key not in hide else w.key for w in wires]
+def _traces(d: Diagram, values: dict[str, float], view: View, x_label: str, t: int, present: bool,
+            title: str = "") -> list[dict]:
+    """Every trace of the circuit, in drawing order."""
+    s = SCALES[present]
+    sel = view.selected
+    tx, ty = [], []
+    for w in d.wires:
+        px, py = _polyline(w.points)
+        tx += [*px, None]
+        ty += [*py, None]
+    traces = [{"type": "scatter", "x": tx, "y": ty, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+               "line": {"color": GRID, "width": 1.5}, "meta": "track"}]
+    hx, hy = _halo(d, view, present)
+    traces.append({"type": "scatter", "x": hx, "y": hy, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                   "line": {"color": tint(color(sel), 0.3) if sel else FAINT, "width": s.w_max + 10},
+                   "meta": "halo"})
+    traces += [_flow_trace(w, _flow_style(w, values, view, present)) for w in d.wires]
+    for n in d.boxes:
+        hidden = n.key in view.hide
+        traces.append(_box_trace(n, box_fill(None if hidden else values.get(n.key), n.key),
+                                 quantity_of(n.key, view.spec) == sel))
+    ops = d.ops
+    traces.append({"type": "scatter", "x": [n.x for n in ops], "y": [n.y for n in ops], "mode": "markers",
+                   "hoverinfo": "skip", "showlegend": False, "meta": "ops",
+                   "marker": {"symbol": "circle", "size": 2 * OP_R * s.px, "color": PAPER, "opacity": 1,
+                              "line": {"color": [n.color for n in ops],
+                                       "width": [4.5 if quantity_of(n.key, view.spec) == sel else 2.5
+                                                 for n in ops]}}})
+    dots = [n for n in d.nodes if n.kind == "dot"]
+    traces.append({"type": "scatter", "x": [n.x for n in dots], "y": [n.y for n in dots], "mode": "markers",
+                   "hoverinfo": "skip", "showlegend": False, "marker": {"size": 7, "color": INK}, "meta": "dots"})
+    glyphs = [n for n in d.nodes if n.kind != "dot"]
+    traces.append({"type": "scatter", "x": [n.x for n in glyphs], "y": [n.y for n in glyphs], "mode": "text",
+                   "text": [n.text for n in glyphs], "hoverinfo": "skip", "showlegend": False, "meta": "glyphs",
+                   "textfont": {"size": [_glyph_size(n, s) for n in glyphs], "color": INK}})
+    wires = d.labelled
+    text = _label_texts(d, values, x_label, view)
+    xs, ys, anchors = [w.at[0] for w in wires], [_label_y(w, s) for w in wires], [w.anchor for w in wires]
     if title:
-        text, hover = [*text, title], [*hover, ""]
-    return text, hover
+        text, xs, ys, anchors = [*text, title], [*xs, 0.0], [*ys, d.height], [*anchors, "middle right"]
+    traces.append({"type": "scatter", "x": xs, "y": ys, "text": text, "mode": "text", "textposition": anchors,
+                   "hoverinfo": "skip", "textfont": {"size": s.label, "color": INK}, "showlegend": False,
+                   "cliponaxis": False, "meta": [w.key for w in wires]})
+    hx, hy, keys, glyph_of = _hit_points(d)
+    texts = {(k, g): hover_text(k, view, values, x_label, t, g) for k, g in dict.fromkeys(zip(keys, glyph_of,
+                                                                                               strict=True))}
+    traces.append({"type": "scatter", "x": hx, "y": hy, "mode": "markers", "customdata": keys,
+                   "hovertext": [texts[k, g] for k, g in zip(keys, glyph_of, strict=True)],
+                   "hoverinfo": "text", "showlegend": False, "meta": "hits",
+                   "marker": {"size": 16, "color": GREY, "opacity": 0.0},
+                   "selected": {"marker": {"opacity": 0.0}}, "unselected": {"marker": {"opacity": 0.0}}})
+    return traces
 
 
-def _labels(d: Diagram, values: dict[str, float], x_label: str, hide: frozenset[str], present: bool,
-            title: str = "") -> go.Scatter:
-    """One text trace with every wire's label (one trace, so that an animation frame can replace them all)."""
-    wires = [w for w in d.wires if w.key]
-    text, hover = _label_texts(d, values, x_label, hide, title)
-    xs, ys, anchors = [w.at[0] for w in wires], [w.at[1] for w in wires], [w.anchor for w in wires]
-    if title:
-        xs, ys, anchors = [*xs, 0.0], [*ys, d.height], [*anchors, "middle right"]
-    return go.Scatter(x=xs, y=ys, text=text, mode="text", textposition=anchors, hovertext=hover, hoverinfo="text",
-                      textfont={"size": _font(present), "color": INK, "shadow": "auto"}, showlegend=False,
-                      cliponaxis=False, meta=[w.key for w in wires])
+def _label_y(w: Wire, s: Scale) -> float:
+    """A label above its wire clears the widest line the wire can be (half of w_max, and a gap)."""
+    return w.at[1] + ((s.w_max / 2 + 2) / s.px if w.anchor.startswith("top") else 0.0)
 
 
-def _diagram_axes(d: Diagram) -> tuple[dict, dict]:
-    xaxis = {"range": [-0.1, RIGHT + 0.1], "visible": False, "fixedrange": True}
-    yaxis = {"range": [0.0, d.height + 0.1], "visible": False, "fixedrange": True, "scaleanchor": "x"}
-    return xaxis, yaxis
+def _label_texts(d: Diagram, values: dict[str, float], x_label: str, view: View) -> list[str]:
+    """The wire labels, in the diagram's labelled-wire order."""
+    return [wire_label(w, None if w.key in view.hide else values.get(w.key), x_label, view.reverse)
+            for w in d.labelled]
+
+
+def _view(trace: Trace, direction: int, predict: bool, selected: str) -> View:
+    values_hidden = frozenset()
+    if predict:
+        d = diagram_of(trace.spec)
+        keys = {w.value_key for w in d.wires} | {n.key for n in d.nodes if n.key}
+        values_hidden = frozenset(keys - GIVEN)
+    return View(trace.spec, reverse=direction == 1, hide=values_hidden, selected=selected or "")
+
+
+def cell_spec(trace: Trace, t: int, unit: int, x_label: str, *, layer: int = 0, direction: int = 0,
+              present: bool = False, predict: bool = False, selected: str = "") -> dict:
+    """The circuit of :func:`cell_figure` as a plain Plotly spec (a dict): about a millisecond to build, which
+    is what keeps a step change quick (a ``go.Figure`` of it costs tens of milliseconds of Python objects)."""
+    d = diagram_of(trace.spec)
+    view = _view(trace, direction, predict, selected)
+    values = step_values(trace, t, unit, layer, direction)
+    _, _, layout = _canvas(d, present)
+    return {"data": _traces(d, values, view, html.escape(x_label), t, present), "layout": layout}
 
 
 def cell_figure(trace: Trace, t: int, unit: int, x_label: str, *, layer: int = 0, direction: int = 0,
-                present: bool = False, predict: bool = False) -> go.Figure:
-    """The cell's circuit with the value of every wire at step ``t`` for unit ``unit``.
+                present: bool = False, predict: bool = False, selected: str = "") -> go.Figure:
+    """The cell's circuit with the value of every wire at step ``t`` for unit ``unit``, its flow drawn as width.
 
     ``x_label`` is how the input x_t is shown (a character, a number). With ``predict`` every value the step
-    computes is hidden (``?``): only x_t and the state it starts from are shown.
+    computes is hidden (``?``, dotted wires): only x_t and the state it starts from are shown. ``selected`` (a
+    quantity, see :func:`quantity_of`) is drawn highlighted. In the reverse direction of a bidirectional layer
+    (``direction`` 1) the state the step starts from is labelled h_{t+1}.
     """
-    spec = trace.spec
-    d = diagram(spec.kind, spec.variant)
-    fig = go.Figure([*_wire_traces(d, present), _glyphs(d, present), _labels(d, {}, "", frozenset(), present)])
-    xaxis, yaxis = _diagram_axes(d)
-    fig.update_layout(
-        shapes=_node_shapes(d, present), xaxis=xaxis, yaxis=yaxis, height=_diagram_height(d, present),
-        margin={"l": 8, "r": 8, "t": 8, "b": 8}, plot_bgcolor="white", paper_bgcolor="white", dragmode=False,
-        font={"size": _font(present)}, hoverlabel={"font_size": _font(present)},
-    )
-    return restep_cell_figure(fig, trace, t, unit, x_label, layer=layer, direction=direction, predict=predict)
+    return go.Figure(cell_spec(trace, t, unit, x_label, layer=layer, direction=direction, present=present,
+                               predict=predict, selected=selected))
 
 
-def restep_cell_figure(fig: go.Figure, trace: Trace, t: int, unit: int, x_label: str, *, layer: int = 0,
-                       direction: int = 0, predict: bool = False) -> go.Figure:
-    """Point a :func:`cell_figure` of the same kind of cell at another step or unit (only its labels change).
-
-    Redrawing the circuit costs tens of milliseconds of Plotly objects; changing the labels costs almost none,
-    which is what keeps a step change quick.
-    """
-    spec = trace.spec
-    d = diagram(spec.kind, spec.variant)
-    values = step_values(trace, t, unit, layer, direction)
-    hide = frozenset(values) - GIVEN if predict else frozenset()
-    text, hover = _label_texts(d, values, html.escape(x_label), hide)
-    labels = next(tr for tr in fig.data if tr.meta is not None)
-    with fig.batch_update():
-        labels.text, labels.hovertext = text, hover
-    return fig
+def _spec(fig: go.Figure | dict) -> dict:
+    return fig if isinstance(fig, dict) else fig.to_dict()
 
 
-def _diagram_height(d: Diagram, present: bool) -> int:
-    return int((56 if present else 50) * d.height) + 16
-
-
-def label_values(fig: go.Figure) -> dict[str, str]:
+def label_values(fig: go.Figure | dict) -> dict[str, str]:
     """Wire key → the value text drawn on it (for checks: what the viewer reads)."""
-    for trace in fig.data:
-        if trace.meta is not None and trace.mode == "text":
+    for trace in _spec(fig)["data"]:
+        if isinstance(trace.get("meta"), tuple | list) and trace.get("mode") == "text":
             return {key: text.rpartition(" = ")[2] if " = " in text else text
-                    for key, text in zip(trace.meta, trace.text, strict=False)}
+                    for key, text in zip(trace["meta"], trace["text"], strict=False)}
     raise ValueError("no wire labels in this figure")
+
+
+def wire_styles(fig: go.Figure | dict) -> list[tuple[str, float, float, str]]:
+    """(value key, width, opacity, dash) of every wire trace, in drawing order (for checks)."""
+    return [(t["meta"][5:], float(t["line"]["width"]), float(t["opacity"]), t["line"]["dash"])
+            for t in _spec(fig)["data"] if isinstance(t.get("meta"), str) and t["meta"].startswith("flow:")]
+
+
+def hovers(fig: go.Figure | dict) -> dict[str, str]:
+    """Wire or node key → its hover text (the first hit point of each key; for checks)."""
+    hits = next(t for t in _spec(fig)["data"] if t.get("meta") == "hits")
+    out: dict[str, str] = {}
+    for key, text in zip(hits["customdata"], hits["hovertext"], strict=True):
+        out.setdefault(key, text)
+    return out
+
+
+def key_of_point(point: dict) -> str | None:
+    """The wire or node key of a clicked point of a circuit figure (its customdata), if it is one."""
+    data = point.get("customdata")
+    if isinstance(data, list | tuple):
+        data = data[0] if data else None
+    return data if isinstance(data, str) else None
+
+
+# ----------------------------------------------------------------------------------------------- legend
+
+
+def legend_symbols(spec: Spec) -> list[tuple[str, str, str]]:
+    """(glyph, name, what it does) for every symbol in ``spec``'s diagram, in a fixed order."""
+    used = {n.symbol for n in diagram_of(spec).nodes if n.symbol}
+    order = ["σ", "tanh", "ReLU", "g", "⊙", "+", "1−", "W"]
+    shown = {"W": "W·+b"}
+    return [(shown.get(g, g), *SYMBOLS[g]) for g in order if g in used]
+
+
+def legend_colors(spec: Spec) -> list[tuple[str, str]]:
+    """(colour, name) of every quantity drawn for ``spec``'s cell, in the order of its equations."""
+    names = {"gru": "xrznh", "lstm": "xifgoch", "rnn": "xh", "mingru": "xznh"}[spec.kind]
+    return [(COLORS[q], NAMES[q]) for q in names]
 
 
 # ----------------------------------------------------------------------------------------------- unit bars
@@ -443,8 +718,9 @@ def unit_quantities(spec: Spec) -> tuple[str, ...]:
             "mingru": ("z", "n", "h")}[spec.kind]
 
 
-def _bar_rows(trace: Trace, predict: bool) -> tuple[str, ...]:
-    return ("h_prev",) if predict else unit_quantities(trace.spec)
+def bar_rows(spec: Spec, predict: bool) -> tuple[str, ...]:
+    """The rows of :func:`unit_bars`: the cell's quantities, or only h_{t−1} while the viewer predicts."""
+    return ("h_prev",) if predict else unit_quantities(spec)
 
 
 def _bar_values(trace: Trace, name: str, t: int, layer: int, direction: int) -> np.ndarray:
@@ -454,58 +730,66 @@ def _bar_values(trace: Trace, name: str, t: int, layer: int, direction: int) -> 
     return lt.h[t, 0] if name == "h" else lt.gates[name][t, 0]
 
 
-def unit_bars(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, present: bool = False,
-              predict: bool = False) -> go.Figure:
-    """One row of bars per quantity: its value in every hidden unit at step ``t``; ``unit`` is highlighted.
+def _bar_title(name: str, reverse: bool) -> str:
+    if name == "h_prev":
+        return _sub("h", prev_step(reverse))
+    return _sub(name, "t")
 
-    With ``predict`` the rows of step ``t`` are replaced by h_{t−1}, which the viewer may see.
-    """
-    rows = _bar_rows(trace, predict)
+
+def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, present: bool = False,
+                   predict: bool = False, selected: str = "") -> dict:
+    """The bars of :func:`unit_bars` as a plain Plotly spec (quick to build at every step)."""
+    rows = bar_rows(trace.spec, predict)
     H = trace.layer(layer, direction).h.shape[-1]
-    fig = go.Figure()
-    gap = 0.06
+    size = style.font(present)
+    reverse = direction == 1
+    gap = 0.07
     span = (1.0 - gap * (len(rows) - 1)) / len(rows)
-    layout: dict = {}
+    data, layout, annotations = [], {}, []
     for k, name in enumerate(rows):
         ax = "" if k == 0 else str(k + 1)
         key = "h" if name == "h_prev" else name
-        fig.add_trace(go.Bar(
-            x=np.arange(H), y=np.zeros(H), xaxis=f"x{ax}", yaxis=f"y{ax}", name=NAMES.get(key, key),
-            marker={"color": color(key), "line": {"width": 0}}, showlegend=False, meta=name,
-            hovertemplate=f"unit %{{x}}<br>{key} = %{{y:.4f}}<extra></extra>",
-        ))
+        values = _bar_values(trace, name, t, layer, direction)
+        data.append({"type": "bar", "x": np.arange(H), "y": values, "xaxis": f"x{ax}", "yaxis": f"y{ax}",
+                     "name": NAMES.get(key, key), "showlegend": False, "meta": name, "customdata": [name] * H,
+                     "marker": {"color": color(key), "line": {"width": 0},
+                                "opacity": np.where(np.arange(H) == unit, 1.0, 0.35)},
+                     "hovertemplate": f"unit %{{x}}<br>{_bar_title(name, reverse)} = %{{y:.4f}}<extra></extra>"})
         top = 1.0 - k * (span + gap)
-        title = H_PREV if name == "h_prev" else (H_T if name == "h" else _sub(name, "t"))
-        layout[f"yaxis{ax}"] = {"domain": [max(top - span, 0.0), top], "fixedrange": True,
-                                "title": {"text": f'<span style="color:{color(key)}"><b>{title}</b></span>'},
-                                "zeroline": True, "zerolinecolor": "#bbb", "nticks": 3}
-        layout[f"xaxis{ax}"] = {"anchor": f"y{ax}", "fixedrange": True, "showticklabels": k == len(rows) - 1,
-                                "range": [-0.6, H - 0.4], "dtick": 1 if H <= 16 else 4,
-                                **({"matches": "x"} if k else {})}
-    layout[f"xaxis{ax}"]["title"] = {"text": "unit", "standoff": 2}
-    band = {"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1, "fillcolor": "rgba(0,0,0,0.06)",
-            "line": {"width": 0}, "layer": "below"}
-    fig.update_layout(
-        **layout, shapes=[band], height=(70 if present else 56) * len(rows) + 70, bargap=0.15,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8}, font={"size": _font(present)}, plot_bgcolor="white",
-    )
-    return restep_unit_bars(fig, trace, t, unit, layer=layer, direction=direction)
+        low, high = gate_range(key)
+        layout[f"yaxis{ax}"] = style.axis(present, domain=[max(top - span, 0.0), top], fixedrange=True,
+                                          zeroline=True, nticks=3, showgrid=False, tickformat=".1~f",
+                                          range=[min(low, float(values.min())), max(high, float(values.max()))])
+        layout[f"xaxis{ax}"] = style.axis(present, anchor=f"y{ax}", fixedrange=True, showgrid=False,
+                                          showticklabels=k == len(rows) - 1, range=[-0.6, H - 0.4],
+                                          **({"matches": "x"} if k else {}),
+                                          **style.step_ticks(0, H - 1, 9 if H > 8 else H))
+        annotations.append({"text": f"<b>{_bar_title(name, reverse)}</b>", "x": 0, "xref": "paper",
+                            "xanchor": "right", "xshift": -round(2.7 * size), "y": top - span / 2, "yref": "paper",
+                            "yanchor": "middle", "showarrow": False, "font": {"size": size + 3, "color": color(key)},
+                            "hovertext": NAMES.get(key, key)})
+    layout[f"xaxis{ax}"]["title"] = {"text": "unit", "standoff": 8, "font": {"size": size}}
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": unit - 0.5, "x1": unit + 0.5, "y0": 0, "y1": 1,
+               "fillcolor": FAINT, "line": {"width": 0}, "layer": "below"}]
+    if selected in rows:
+        top = 1.0 - rows.index(selected) * (span + gap)
+        shapes.append({"type": "rect", "xref": "paper", "yref": "paper", "x0": -0.02, "x1": 1.0,
+                       "y0": top - span - gap / 3, "y1": top + gap / 3, "fillcolor": FAINT,
+                       "line": {"width": 2, "color": color(selected)}, "layer": "below"})
+    layout.update(style.layout(present), shapes=shapes, annotations=annotations, bargap=0.15, hovermode="closest",
+                  height=(62 if present else 50) * len(rows) + (76 if present else 62),
+                  margin={"l": round(4.4 * size), "r": 6, "t": 6, "b": 6},
+                  dragmode=False, meta={"rows": list(rows)})
+    return {"data": data, "layout": layout}
 
 
-def restep_unit_bars(fig: go.Figure, trace: Trace, t: int, unit: int, *, layer: int = 0,
-                     direction: int = 0) -> go.Figure:
-    """Point a :func:`unit_bars` figure (same cell, same rows) at another step or unit."""
-    with fig.batch_update():
-        for k, bar in enumerate(fig.data):
-            values = _bar_values(trace, bar.meta, t, layer, direction)
-            key = "h" if bar.meta == "h_prev" else bar.meta
-            low, high = gate_range(key)
-            bar.y = values
-            bar.marker.opacity = np.where(np.arange(values.shape[0]) == unit, 1.0, 0.3)
-            fig.layout["yaxis" + ("" if k == 0 else str(k + 1))].range = [min(low, float(values.min())),
-                                                                          max(high, float(values.max()))]
-        fig.layout.shapes[0].update(x0=unit - 0.5, x1=unit + 0.5)
-    return fig
+def unit_bars(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, present: bool = False,
+              predict: bool = False, selected: str = "") -> go.Figure:
+    """One row of bars per quantity: its value in every hidden unit at step ``t``; ``unit`` is highlighted, and
+    the row of the ``selected`` quantity. With ``predict`` the rows of step ``t`` are replaced by h_{t−1}, which
+    the viewer may see. Clicking a bar selects its quantity and unit (a bar's customdata is its row)."""
+    return go.Figure(unit_bars_spec(trace, t, unit, layer=layer, direction=direction, present=present,
+                                    predict=predict, selected=selected))
 
 
 # ------------------------------------------------------------------------------------------------ playback
@@ -521,56 +805,69 @@ def _step_title(t: int, x_labels: list[str] | tuple[str, ...]) -> str:
     return f"<b>t = {t}</b>   {X_T} = {html.escape(x_labels[t])}"
 
 
+PLAYBACK_CONTROLS = {False: 84, True: 100}  # px above the circuit: ▶/❚❚ and the frame slider
+PLAYBACK_STRIP = 120  # px of h over time under the circuit
+
+
 def playback_figure(trace: Trace, t: int, unit: int, x_labels: list[str] | tuple[str, ...], *, layer: int = 0,
                     direction: int = 0, present: bool = False, max_frames: int = 300) -> go.Figure:
+    """:func:`playback_spec` as a ``go.Figure``."""
+    return go.Figure(playback_spec(trace, t, unit, x_labels, layer=layer, direction=direction, present=present,
+                                   max_frames=max_frames))
+
+
+def playback_spec(trace: Trace, t: int, unit: int, x_labels: list[str] | tuple[str, ...], *, layer: int = 0,
+                  direction: int = 0, present: bool = False, max_frames: int = 300) -> dict:
     """The circuit with one animation frame per step, played in the browser, above h of the unit over time.
 
-    Plotly's ▶/⏸ buttons and slider drive the frames; nothing goes back to the server while it plays.
+    Each frame redraws the flow (wire widths, opacities, box fills) and the labels of its step; Plotly's ▶/⏸
+    buttons and slider drive the frames, and nothing goes back to the server while it plays. The frame title
+    is the one time cursor on screen in Play mode.
     """
     spec = trace.spec
     lt = trace.layer(layer, direction)
-    d = diagram(spec.kind, spec.variant)
+    d = diagram_of(spec)
+    view = _view(trace, direction, False, "")
     steps = playback_steps(lt.steps, t, max_frames)
     h_unit = lt.h[:, 0, unit]
-    wires = [*_wire_traces(d, present), _glyphs(d, present)]
-    first = _labels(d, step_values(trace, t, unit, layer, direction), html.escape(x_labels[t]), frozenset(),
-                    present, _step_title(t, x_labels))
-    label_index, marker_index = len(wires), len(wires) + 2
-    line = go.Scatter(x=np.arange(lt.steps), y=h_unit, mode="lines", line={"color": BLUE, "width": 2},
-                      xaxis="x2", yaxis="y2", name=NAMES["h"], showlegend=False,
-                      hovertemplate="t = %{x}<br>h = %{y:.4f}<extra></extra>")
-    marker = go.Scatter(x=[t], y=[h_unit[t]], mode="markers", marker={"color": BLUE, "size": 11}, xaxis="x2",
-                        yaxis="y2", showlegend=False, hoverinfo="skip")
-    fig = go.Figure([*wires, first, line, marker])
+    circuit = _traces(d, step_values(trace, t, unit, layer, direction), view, html.escape(x_labels[t]), t,
+                      present, _step_title(t, x_labels))
+    circuit[-1] = {**circuit[-1], "hovertext": None, "hoverinfo": "skip"}  # a hover would show step t's values
+    changing = [k for k, tr in enumerate(circuit) if _animated(tr["meta"])]
+    line = {"type": "scatter", "x": np.arange(lt.steps), "y": h_unit, "mode": "lines",
+            "line": {"color": COLORS["h"], "width": 2}, "xaxis": "x2", "yaxis": "y2", "name": NAMES["h"],
+            "showlegend": False, "hovertemplate": "t = %{x}<br>h = %{y:.4f}<extra></extra>"}
+    marker = {"type": "scatter", "x": [t], "y": [h_unit[t]], "mode": "markers",
+              "marker": {"color": COLORS["h"], "size": 11}, "xaxis": "x2", "yaxis": "y2", "showlegend": False,
+              "hoverinfo": "skip"}
+    marker_index = len(circuit) + 1
     frames = []
-    for s in steps:
-        values = step_values(trace, s, unit, layer, direction)
-        text, _ = _label_texts(d, values, html.escape(x_labels[s]), frozenset(), _step_title(s, x_labels))
-        # Plain dicts: Plotly builds a frame from them several times faster than from go.Scatter objects.
-        frames.append(go.Frame(name=str(s), traces=[label_index, marker_index],
-                               data=[{"type": "scatter", "text": text},
-                                     {"type": "scatter", "x": [s], "y": [float(h_unit[s])]}]))
-    fig.frames = frames
-    names = [str(s) for s in steps]
+    for k in steps:
+        values = step_values(trace, k, unit, layer, direction)
+        data = _frame_data(d, values, view, html.escape(x_labels[k]), present, _step_title(k, x_labels))
+        data.append({"type": "scatter", "x": [k], "y": [float(h_unit[k])]})
+        frames.append({"name": str(k), "traces": [*changing, marker_index], "data": data})
+    names = [str(k) for k in steps]
     duration = int(min(500, max(60, 20_000 / len(steps))))
-    xaxis, yaxis = _diagram_axes(d)
-    diagram_px = _diagram_height(d, present)
-    # Pixel budget, top to bottom: ▶/❚❚ and the frame slider, the circuit, h over time, its t axis.
-    controls, line_px, axis_px, gap = (100 if present else 84), 110, 40, 24
-    plot_px = controls + diagram_px + gap + line_px + axis_px
-    h_low, h_high = float(min(-1.0, h_unit.min())), float(max(1.0, h_unit.max()))
-    fig.update_layout(
-        xaxis=xaxis, yaxis={**yaxis, "domain": [(axis_px + line_px + gap) / plot_px, 1 - controls / plot_px]},
-        xaxis2={"domain": [0.0, 1.0], "anchor": "y2", "range": [-0.5, lt.steps - 0.5], "fixedrange": True,
-                "title": {"text": "t", "standoff": 2}},
-        yaxis2={"domain": [axis_px / plot_px, (axis_px + line_px) / plot_px], "range": [h_low, h_high],
-                "fixedrange": True, "nticks": 3,
-                "title": {"text": f'<span style="color:{BLUE}"><b>{_sub("h", "t")}</b></span>'}},
-        shapes=_node_shapes(d, present), height=plot_px + 16, margin={"l": 8, "r": 8, "t": 8, "b": 8},
-        plot_bgcolor="white", paper_bgcolor="white", font={"size": _font(present)}, dragmode=False,
+    width, diagram_px, circuit_layout = _canvas(d, present)
+    controls, axis_px, gap = PLAYBACK_CONTROLS[present], 44, 20
+    plot_px = controls + diagram_px + gap + PLAYBACK_STRIP + axis_px
+    h_low, h_high = float(np.nanmin(h_unit)), float(np.nanmax(h_unit))
+    pad = max(0.08 * (h_high - h_low), 0.02 * max(abs(h_low), abs(h_high)), 1e-3)
+    strip_px = PLAYBACK_STRIP / plot_px
+    layout = {**circuit_layout, "height": plot_px, "width": width}
+    layout["yaxis"] = {**layout["yaxis"], "domain": [(axis_px + PLAYBACK_STRIP + gap) / plot_px,
+                                                     1 - controls / plot_px]}
+    layout.update(
+        xaxis2=style.axis(present, domain=[0.09, 1.0], anchor="y2", range=[-0.5, lt.steps - 0.5], fixedrange=True,
+                          title={"text": "t", "standoff": 2}, showgrid=False, **style.step_ticks(0, lt.steps - 1)),
+        yaxis2=style.axis(present, domain=[axis_px / plot_px, axis_px / plot_px + strip_px],
+                          range=[h_low - pad, h_high + pad], fixedrange=True, nticks=4, zeroline=True,
+                          title={"text": f'<span style="color:{COLORS["h"]}"><b>{_sub("h", "t")}</b></span>',
+                                 "standoff": 4}),
         updatemenus=[{
             "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 1.0, "xanchor": "left",
-            "yanchor": "top", "pad": {"t": 24, "r": 10},
+            "yanchor": "top", "pad": {"t": 24, "r": 10}, "font": {"size": style.font(present)},
             "buttons": [
                 # Plotly knows no "current frame" before the first animation, so ▶ lists the frames from the
                 # cursor on (from 0 when the cursor is at the end); after a pause it resumes where it stopped.
@@ -587,14 +884,37 @@ def playback_figure(trace: Trace, t: int, unit: int, x_labels: list[str] | tuple
             ],
         }],
         sliders=[{
-            "active": steps.index(t), "x": 0.34, "len": 0.66, "y": 1.0, "yanchor": "top", "pad": {"t": 0, "b": 0},
-            "currentvalue": {"prefix": "t = ", "visible": True, "xanchor": "right"},
-            "steps": [{"label": str(s), "method": "animate",
-                       "args": [[str(s)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
-                                           "transition": {"duration": 0}}]} for s in steps],
+            "active": steps.index(t), "x": 0.36, "len": 0.64, "y": 1.0, "yanchor": "top", "pad": {"t": 0, "b": 0},
+            "font": {"size": style.font(present, -1)},
+            "currentvalue": {"prefix": "t = ", "visible": True, "xanchor": "right",
+                             "font": {"size": style.font(present)}},
+            "steps": [{"label": str(k), "method": "animate",
+                       "args": [[str(k)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
+                                           "transition": {"duration": 0}}]} for k in steps],
         }],
     )
-    return fig
+    return {"data": [*circuit, line, marker], "layout": layout, "frames": frames}
+
+
+def _animated(meta: object) -> bool:
+    """Whether a circuit trace changes from step to step (flows, box fills, labels)."""
+    return isinstance(meta, list) or (isinstance(meta, str) and meta.startswith(("flow:", "box:")))
+
+
+def _frame_data(d: Diagram, values: dict[str, float], view: View, x_label: str, present: bool,
+                title: str) -> list[dict]:
+    """What an animation frame changes, in the order of the :func:`_animated` traces: each wire's flow, each
+    box's fill, the labels."""
+    out = []
+    for w in d.wires:
+        st = _flow_style(w, values, view, present)
+        sizes = [0.0] * (len(w.points) - 1) + [st["arrow"]]
+        out.append({"type": "scatter", "opacity": st["opacity"], "line": {"width": st["width"]},
+                    "marker": {"size": sizes}})
+    for n in d.boxes:
+        out.append({"type": "scatter", "fillcolor": tint(n.color, box_fill(values.get(n.key), n.key))})
+    out.append({"type": "scatter", "text": [*_label_texts(d, values, x_label, view), title]})
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ ablation
@@ -613,25 +933,30 @@ def ablation_figure(h_free: np.ndarray, h_clamped: np.ndarray, unit: int, t: int
                    line={"color": GREY, "width": 2, "dash": "dash"},
                    hovertemplate="t = %{x}<br>original h = %{y:.4f}<extra></extra>"),
         go.Scatter(x=steps, y=h_clamped[:, unit], name=f"clamped ({clamp_text})", mode="lines",
-                   line={"color": BLUE, "width": 2.5},
+                   line={"color": COLORS["h"], "width": 2.5},
                    hovertemplate="t = %{x}<br>clamped h = %{y:.4f}<extra></extra>"),
         go.Scatter(x=steps, y=diff, name="clamped − original", mode="lines", xaxis="x2", yaxis="y2",
-                   line={"color": INK, "width": 1.5}, fill="tozeroy", fillcolor=_tint(INK, 0.15),
+                   line={"color": INK, "width": 1.5}, fill="tozeroy", fillcolor=FAINT,
                    hovertemplate="t = %{x}<br>difference = %{y:.4f}<extra></extra>"),
     ])
     low = float(min(-1.0, h_free[:, unit].min(), h_clamped[:, unit].min()))
     high = float(max(1.0, h_free[:, unit].max(), h_clamped[:, unit].max()))
     span = float(max(1e-9, np.abs(diff).max()))
+    ticks = style.step_ticks(0, h_free.shape[0] - 1)
     fig.update_layout(
-        xaxis={"domain": [0, 1], "anchor": "y", "showticklabels": False, "fixedrange": True, "matches": "x2"},
-        yaxis={"domain": [0.42, 1.0], "range": [low, high], "title": {"text": _sub("h", "t")}, "fixedrange": True},
-        xaxis2={"domain": [0, 1], "anchor": "y2", "title": {"text": "t", "standoff": 2}, "fixedrange": True},
-        yaxis2={"domain": [0.0, 0.32], "range": [-1.1 * span, 1.1 * span], "title": {"text": "difference"},
-                "fixedrange": True, "nticks": 3},
+        **style.layout(present),
+        xaxis=style.axis(present, domain=[0, 1], anchor="y", showticklabels=False, fixedrange=True, matches="x2",
+                         showgrid=False, **ticks),
+        yaxis=style.axis(present, domain=[0.42, 1.0], range=[low, high], title=_sub("h", "t"), fixedrange=True),
+        xaxis2=style.axis(present, domain=[0, 1], anchor="y2", title={"text": "t", "standoff": 2}, fixedrange=True,
+                          showgrid=False, **ticks),
+        yaxis2=style.axis(present, domain=[0.0, 0.32], range=[-1.1 * span, 1.1 * span], title="difference",
+                          fixedrange=True, nticks=3),
         shapes=[{"type": "line", "xref": xr, "yref": f"{yr} domain", "x0": t, "x1": t, "y0": 0, "y1": 1,
-                 "line": {"color": "#999", "width": 1, "dash": "dot"}} for xr, yr in (("x", "y"), ("x2", "y2"))],
-        height=320 if present else 270, margin={"l": 8, "r": 8, "t": 30, "b": 8}, plot_bgcolor="white",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, font={"size": _font(present)},
+                 "line": {"color": GRID, "width": 1.5, "dash": "dot"}} for xr, yr in (("x", "y"), ("x2", "y2"))],
+        height=340 if present else 280, margin={"l": 8, "r": 8, "t": 34, "b": 8},
         hovermode="x unified",
     )
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                              "font": {"size": style.font(present)}})
     return fig

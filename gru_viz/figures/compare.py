@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 from ..core.compare import Response
 from ..core.spec import KIND_NAMES
 from ..core.trace import LayerTrace
-from ..explain.palette import CELL_COLORS, DIVERGING, GREY, color
+from ..explain.palette import CELL_COLORS, CELL_DASH, INK_SOFT, color, colorscale
+from . import style
 
 ROUND_OFF = 1e-15  # distances below this are float64 round-off of states of size ~1
-FONT = dict(size=12)
 
 # The quantities drawn per cell, per unit, in the line panel (gates first, then the state).
 # States are drawn first (thick, underneath) so that a gate or candidate close to them stays visible on top.
@@ -42,7 +42,7 @@ def _domains(count: int, gap: float = 0.04) -> list[tuple[float, float]]:
 def _cursor(xref: str, yref: str, t: float) -> dict:
     """A vertical dashed line at step t spanning one axis' domain."""
     return dict(type="line", xref=xref, yref=f"{yref} domain", x0=t, x1=t, y0=0, y1=1,
-                line=dict(color="#333333", width=1.5, dash="dot"))
+                line=dict(color=INK_SOFT, width=1.5, dash="dot"))
 
 
 def lineup_figure(
@@ -51,9 +51,10 @@ def lineup_figure(
     unit: int,
     window: tuple[int, int] | None = None,
     height: int = 420,
+    present: bool = False,
 ) -> go.Figure:
-    """The cells in aligned columns: top, h of every unit over time (heatmap); below, one unit's gates,
-    candidate and state over time (LSTM: c too), in the app's gate colours. A dotted line marks step t."""
+    """The cells in aligned columns: top, h of every unit over time (heatmap in h's colour); below, one unit's
+    gates, candidate and state over time (LSTM: c too), in the app's gate colours. A dotted line marks step t."""
     kinds = list(layers)
     start, stop = window or (0, next(iter(layers.values())).steps)
     steps = np.arange(start, stop)
@@ -67,8 +68,9 @@ def lineup_figure(
         h = lt.h[start:stop, 0]
         data.append(dict(
             type="heatmap", z=h.T, x=steps, y=np.arange(h.shape[1]), xaxis=xt, yaxis=yt, zmin=-1, zmax=1,
-            colorscale=DIVERGING, showscale=col == len(kinds) - 1,
-            colorbar=dict(title=dict(text="h", side="right"), len=0.42, y=0.79, thickness=10),
+            colorscale=colorscale("h"), showscale=col == len(kinds) - 1,
+            colorbar=dict(title=dict(text="h", side="right", font=dict(size=style.font(present))), len=0.42,
+                          y=0.79, thickness=10, tickfont=dict(size=style.font(present, -1))),
             hovertemplate=f"{KIND_NAMES[kind]}<br>t=%{{x}} unit %{{y}}<br>h=%{{z:.4f}}<extra></extra>",
         ))
         for name in LINES[kind]:
@@ -81,28 +83,34 @@ def lineup_figure(
                 hovertemplate=f"{name}=%{{y:.4f}} at t=%{{x}}<extra>{KIND_NAMES[kind]}</extra>",
             ))
             seen.add(SHORT_NAMES[name])
-        axis_x = dict(domain=[x0, x1], anchor=yt, showticklabels=False, range=[start - 0.5, stop - 0.5])
+        ticks = style.step_ticks(start, stop - 1, 6)
+        axis_x = style.axis(present, domain=[x0, x1], anchor=yt, showticklabels=False, range=[start - 0.5, stop - 0.5],
+                            showgrid=False, **ticks)
         layout[f"xaxis{'' if top == 1 else top}"] = axis_x
-        layout[f"yaxis{'' if top == 1 else top}"] = dict(domain=[0.58, 1.0], anchor=xt, title=dict(
-            text="unit" if col == 0 else ""), autorange="reversed")
-        layout[f"xaxis{bottom}"] = dict(domain=[x0, x1], anchor=yb, matches=xt, title=dict(text="t"))
+        layout[f"yaxis{'' if top == 1 else top}"] = style.axis(present, domain=[0.58, 1.0], anchor=xt,
+                                                               title="unit" if col == 0 else "", autorange="reversed",
+                                                               showgrid=False)
+        layout[f"xaxis{bottom}"] = style.axis(present, domain=[x0, x1], anchor=yb, matches=xt, title="t",
+                                              showgrid=False, **ticks)
         low = min(-1.0, float(np.min(lt.gates["c"][start:stop, 0, unit]))) if kind == "lstm" else -1.0
         high = max(1.0, float(np.max(lt.gates["c"][start:stop, 0, unit]))) if kind == "lstm" else 1.0
-        layout[f"yaxis{bottom}"] = dict(domain=[0.0, 0.5], anchor=xb, range=[low - 0.05, high + 0.05],
-                                        title=dict(text=f"unit {unit}" if col == 0 else ""))
+        layout[f"yaxis{bottom}"] = style.axis(present, domain=[0.0, 0.5], anchor=xb, range=[low - 0.05, high + 0.05],
+                                              title=f"unit {unit}" if col == 0 else "")
         shapes += [_cursor(xt, yt, t), _cursor(xb, yb, t)]
         annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=(x0 + x1) / 2, y=1.0, xref="paper",
                                 yref="paper", yanchor="bottom", showarrow=False,
-                                font=dict(color=CELL_COLORS[kind], size=14)))
+                                font=dict(color=CELL_COLORS[kind], size=style.font(present, 2))))
         if kind == "rnn":
             annotations.append(dict(text="no gates", x=(x0 + x1) / 2, y=0.5, xref="paper", yref="paper",
-                                    yanchor="top", showarrow=False, font=dict(size=11, color=GREY)))
+                                    yanchor="top", showarrow=False, font=dict(size=style.font(present, -1),
+                                                                              color=INK_SOFT)))
+    layout.update(style.layout(present))
     layout.update(
-        height=height, margin=dict(l=50, r=10, t=52, b=40), shapes=shapes, annotations=annotations, font=FONT,
-        legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0.5, xanchor="center", font=dict(size=11),
-                    itemwidth=30, tracegroupgap=0),
+        height=int(height * (1.2 if present else 1.0)), margin=dict(l=50, r=10, t=64 if present else 52, b=40),
+        shapes=shapes, annotations=annotations,
+        legend=dict(orientation="h", y=1.06, yanchor="bottom", x=0.5, xanchor="center",
+                    font=dict(size=style.font(present, -1)), itemwidth=30, tracegroupgap=0),
         hovermode="closest",
-        plot_bgcolor="white",
     )
     return go.Figure(data=data, layout=layout)
 
@@ -121,29 +129,40 @@ def memory_figure(
     y_title: str,
     x_offset: int = 0,
     height: int = 340,
+    present: bool = False,
 ) -> go.Figure:
-    """One line per cell of a distance over steps on a log axis, with the float64 round-off floor marked."""
+    """One line per cell (its own colour and dash) of a distance over steps on a log axis, with the float64
+    round-off floor marked."""
     data = []
+    shown = []
     for kind, resp in responses.items():
         x = np.arange(len(resp.distance)) + x_offset
-        data.append(dict(type="scatter", mode="lines", x=x, y=_positive(resp.distance), name=KIND_NAMES[kind],
-                         line=dict(color=CELL_COLORS[kind], width=2),
+        y = _positive(resp.distance)
+        shown.append(y)
+        data.append(dict(type="scatter", mode="lines", x=x, y=y, name=KIND_NAMES[kind],
+                         line=dict(color=CELL_COLORS[kind], width=2.2, dash=CELL_DASH[kind]),
                          hovertemplate=f"{KIND_NAMES[kind]}: %{{y:.3e}} at %{{x}}<extra></extra>"))
-    layout = dict(
-        title=dict(text=title, font=dict(size=14)), height=height, font=FONT, plot_bgcolor="white",
-        margin=dict(l=60, r=10, t=40, b=45), legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center"),
-        xaxis=dict(title=dict(text=x_title), gridcolor="#eeeeee"),
-        yaxis=dict(title=dict(text=y_title), type="log", exponentformat="power", gridcolor="#eeeeee"),
+    values = np.concatenate([*shown, [ROUND_OFF]]) if shown else np.array([ROUND_OFF])
+    steps = max((len(r.distance) for r in responses.values()), default=1)
+    layout = style.layout(present)
+    layout.update(
+        title=dict(text=title, font=dict(size=style.font(present, 1))), height=int(height * (1.15 if present else 1)),
+        margin=dict(l=60, r=10, t=40, b=45), legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center",
+                                                         font=dict(size=style.font(present))),
+        xaxis=style.axis(present, title=x_title, **style.step_ticks(x_offset, x_offset + steps - 1)),
+        yaxis=style.axis(present, title=y_title, **style.log_ticks(values)),
         shapes=[dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=ROUND_OFF, y1=ROUND_OFF,
-                     line=dict(color=GREY, dash="dot", width=1))],
+                     line=dict(color=INK_SOFT, dash="dot", width=1))],
         annotations=[dict(text="float64 round-off", xref="x domain", yref="y", x=1, y=np.log10(ROUND_OFF),
-                          xanchor="right", yanchor="bottom", showarrow=False, font=dict(size=10, color=GREY))],
+                          xanchor="right", yanchor="bottom", showarrow=False,
+                          font=dict(size=style.font(present, -1), color=INK_SOFT))],
     )
     return go.Figure(data=data, layout=layout)
 
 
-def radii_figure(radii: Mapping[str, Mapping[str, float]], height: int = 260) -> go.Figure:
-    """Spectral radius of each cell's recurrent blocks (bars in the gate colours) against the line ρ = 1."""
+def radii_figure(radii: Mapping[str, Mapping[str, float]], height: int = 260, present: bool = False) -> go.Figure:
+    """Spectral radius of each cell's recurrent blocks (bars in the gate colours; a cell's single W_hh in the
+    cell's colour) against the line ρ = 1."""
     data = []
     for kind, by_block in radii.items():
         for block, rho in by_block.items():
@@ -152,13 +171,14 @@ def radii_figure(radii: Mapping[str, Mapping[str, float]], height: int = 260) ->
                              marker=dict(color=CELL_COLORS[kind] if block == "h" else color(block)),
                              hovertemplate=f"{KIND_NAMES[kind]} {label}: ρ = %{{y:.3f}}<extra></extra>"))
     top = max([1.2, *(1.1 * r for b in radii.values() for r in b.values())])
-    layout = dict(
-        height=height, font=FONT, plot_bgcolor="white", margin=dict(l=50, r=10, t=30, b=50), bargap=0.25,
-        title=dict(text="Spectral radius ρ of the scaled recurrent blocks", font=dict(size=14)),
-        yaxis=dict(title=dict(text="ρ"), range=[0, top], gridcolor="#eeeeee"),
+    layout = style.layout(present)
+    layout.update(
+        height=int(height * (1.2 if present else 1)), margin=dict(l=50, r=10, t=30, b=50), bargap=0.25,
+        title=dict(text="Spectral radius ρ of the scaled recurrent blocks", font=dict(size=style.font(present, 1))),
+        xaxis=style.axis(present), yaxis=style.axis(present, title="ρ", range=[0, top]),
         shapes=[dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=1, y1=1,
-                     line=dict(color="#333333", dash="dash", width=1))],
+                     line=dict(color=INK_SOFT, dash="dash", width=1))],
         annotations=[dict(text="ρ = 1", xref="x domain", yref="y", x=1, y=1, xanchor="right", yanchor="bottom",
-                          showarrow=False, font=dict(size=10))],
+                          showarrow=False, font=dict(size=style.font(present, -1)))],
     )
     return go.Figure(data=data, layout=layout)

@@ -13,10 +13,8 @@ import plotly.graph_objects as go
 
 from ..core.paths import PATH_NAMES
 from ..core.spec import KIND_NAMES
-from ..explain.palette import BLUE, CELL_COLORS, GREY, SEQUENTIAL, color
-
-FONT = dict(size=12)
-LOG_AXIS = dict(type="log", exponentformat="power", gridcolor="#eeeeee", nticks=6)
+from ..explain.palette import CELL_COLORS, CELL_DASH, GREY, INK, INK_SOFT, SEQUENTIAL, color
+from . import style
 
 # Path colours: the GRU's direct path is diag(z) (z's colour, solid), its z-gate path dotted in the same colour;
 # n and r keep their own colours; the LSTM's cell path is diag(f).
@@ -27,7 +25,7 @@ PATH_STYLE = {
     "r": dict(color=color("r"), width=1.5),
     "cell": dict(color=color("f"), width=3),
     "rest": dict(color=GREY, width=1.5),
-    "act": dict(color=CELL_COLORS["rnn"], width=2),
+    "act": dict(color=CELL_COLORS["rnn"], width=2, dash=CELL_DASH["rnn"]),
 }
 
 
@@ -38,39 +36,54 @@ def _positive(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _base_layout(height: int, **extra: object) -> dict:
-    layout = dict(height=height, font=FONT, plot_bgcolor="white", hovermode="x unified",
-                  margin=dict(l=60, r=15, t=40, b=45), legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center"))
+def _base_layout(height: int, present: bool = False, **extra: object) -> dict:
+    layout = style.layout(present, height=int(height * (1.15 if present else 1)), hovermode="x unified",
+                          margin=dict(l=60, r=15, t=40, b=45),
+                          legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center",
+                                      font=dict(size=style.font(present))))
     layout.update(extra)
     return layout
 
 
-def flow_figure(flows: Mapping[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> go.Figure:
+def _log_axis(present: bool, values, **extra: object) -> dict:
+    """A log axis whose ticks are decades (or 1-2-5 in a narrow span), never the digits of minor ticks."""
+    return style.axis(present, **style.log_ticks(np.concatenate([np.ravel(v) for v in values] or [[1.0]])),
+                      **extra)
+
+
+def flow_figure(flows: Mapping[str, tuple[np.ndarray, np.ndarray]], height: int = 360,
+                present: bool = False) -> go.Figure:
     """‖∂h_T/∂x_t‖ (left) and ‖∂h_T/∂h_t‖ (right) over t for each cell, log scale. ``flows``: kind -> (dx, dh)."""
     data = []
+    steps = 1
     for kind, (dx, dh) in flows.items():
         t = np.arange(len(dx))
+        steps = max(steps, len(dx))
         for axis, values, show in (("x", dx, True), ("x2", dh, False)):
             data.append(dict(type="scatter", mode="lines", x=t, y=_positive(values), name=KIND_NAMES[kind],
                              legendgroup=kind, showlegend=show, xaxis=axis, yaxis=axis.replace("x", "y"),
-                             line=dict(color=CELL_COLORS[kind], width=2),
+                             line=dict(color=CELL_COLORS[kind], width=2.2, dash=CELL_DASH[kind]),
                              hovertemplate="%{y:.3e}"))
+    dxs = [_positive(dx) for dx, _ in flows.values()]
+    dhs = [_positive(dh) for _, dh in flows.values()]
+    ticks = style.step_ticks(0, steps - 1)
     layout = _base_layout(
-        height,
-        xaxis=dict(domain=[0, 0.46], title=dict(text="input step t"), gridcolor="#eeeeee"),
-        xaxis2=dict(domain=[0.54, 1], title=dict(text="state step t"), gridcolor="#eeeeee"),
-        yaxis=dict(anchor="x", **LOG_AXIS), yaxis2=dict(anchor="x2", **LOG_AXIS),
-        annotations=[_title("‖∂h_T/∂x_t‖ — from input t", 0.23), _title("‖∂h_T/∂h_t‖ — from state t", 0.77)],
+        height, present,
+        xaxis=style.axis(present, domain=[0, 0.46], title="input step t", **ticks),
+        xaxis2=style.axis(present, domain=[0.54, 1], title="state step t", **ticks),
+        yaxis=_log_axis(present, dxs, anchor="x"), yaxis2=_log_axis(present, dhs, anchor="x2"),
+        annotations=[_title("‖∂h_T/∂x_t‖ — from input t", 0.23, present),
+                     _title("‖∂h_T/∂h_t‖ — from state t", 0.77, present)],
     )
     return go.Figure(data=data, layout=layout)
 
 
-def _title(text: str, x: float) -> dict:
+def _title(text: str, x: float, present: bool = False) -> dict:
     return dict(text=text, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
-                showarrow=False, font=dict(size=13))
+                showarrow=False, font=dict(size=style.font(present, 1)))
 
 
-def heatmap_figure(maps: Mapping[str, np.ndarray], start: int, height: int = 300) -> go.Figure:
+def heatmap_figure(maps: Mapping[str, np.ndarray], start: int, height: int = 300, present: bool = False) -> go.Figure:
     """log₁₀ ‖∂h_T′/∂h_t‖ over (T′, t), one panel per cell; ``maps[kind][e, t]`` covers steps start + e, start + t."""
     kinds = list(maps)
     gap = 0.04
@@ -89,19 +102,22 @@ def heatmap_figure(maps: Mapping[str, np.ndarray], start: int, height: int = 300
         data.append(dict(
             type="heatmap", z=logs[kind], x=steps, y=ends, xaxis=xa, yaxis=ya, zmin=zmin, zmax=zmax,
             colorscale=SEQUENTIAL, showscale=i == len(kinds) - 1,
-            colorbar=dict(title=dict(text="log₁₀ ‖·‖", side="right"), thickness=10),
+            colorbar=dict(title=dict(text="log₁₀ ‖·‖", side="right", font=dict(size=style.font(present))),
+                          thickness=10, tickfont=dict(size=style.font(present, -1))),
             customdata=np.where(np.isfinite(logs[kind]), maps[kind], np.nan),
             hovertemplate=f"{KIND_NAMES[kind]}<br>‖∂h_%{{y}}/∂h_%{{x}}‖ = %{{customdata:.3e}}<extra></extra>",
         ))
         suffix = "" if n == 1 else str(n)
-        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=ya, title=dict(text="from step t"))
-        layout[f"yaxis{suffix}"] = dict(anchor=xa, title=dict(text="end step T′" if i == 0 else ""),
-                                        autorange="reversed")
+        layout[f"xaxis{suffix}"] = style.axis(present, domain=[x0, x0 + width], anchor=ya, title="from step t",
+                                              showgrid=False, **style.step_ticks(steps[0], steps[-1], 6))
+        layout[f"yaxis{suffix}"] = style.axis(present, anchor=xa, title="end step T′" if i == 0 else "",
+                                              autorange="reversed", showgrid=False,
+                                              **style.step_ticks(ends[0], ends[-1], 6))
         annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=x0 + width / 2, y=1.0, xref="paper",
                                 yref="paper", yanchor="bottom", showarrow=False,
-                                font=dict(color=CELL_COLORS[kind], size=14)))
-    layout.update(height=height, font=FONT, margin=dict(l=60, r=15, t=30, b=45), annotations=annotations,
-                  plot_bgcolor="white")
+                                font=dict(color=CELL_COLORS[kind], size=style.font(present, 2))))
+    layout.update(style.layout(present), height=int(height * (1.15 if present else 1)),
+                  margin=dict(l=60, r=15, t=30, b=45), annotations=annotations)
     return go.Figure(data=data, layout=layout)
 
 
@@ -111,6 +127,7 @@ def paths_figure(
     chains: Mapping[str, np.ndarray],
     start: int,
     height: int = 340,
+    present: bool = False,
 ) -> go.Figure:
     """Left: ‖path‖₂ of each path of the step Jacobian at every step. Right: the chain to the last step,
     along every path together (full) and along the additive path alone. ``chains``: label -> (T,)."""
@@ -119,19 +136,24 @@ def paths_figure(
         t = np.arange(start, start + len(values))
         data.append(dict(type="scatter", mode="lines", x=t, y=values, name=PATH_NAMES[name], line=PATH_STYLE[name],
                          hovertemplate="%{y:.3f}"))
-    chain_colors = [("#222222", None), (PATH_STYLE.get(_additive_of(kind), {}).get("color", GREY), "dash")]
+    chain_colors = [(INK, None), (PATH_STYLE.get(_additive_of(kind), {}).get("color", GREY), "dash")]
+    shown = []
     for (label, values), (line_color, dash) in zip(chains.items(), chain_colors, strict=False):
         t = np.arange(start, start + len(values))
-        data.append(dict(type="scatter", mode="lines", x=t, y=_positive(values), name=label, xaxis="x2",
+        shown.append(_positive(values))
+        data.append(dict(type="scatter", mode="lines", x=t, y=shown[-1], name=label, xaxis="x2",
                          yaxis="y2", line=dict(color=line_color, width=2.5, dash=dash), hovertemplate="%{y:.3e}"))
+    last = start + max([len(v) for v in norms.values()] + [len(v) for v in chains.values()] + [1]) - 1
+    ticks = style.step_ticks(start, last)
     layout = _base_layout(
-        height,
-        xaxis=dict(domain=[0, 0.44], title=dict(text="step t"), gridcolor="#eeeeee"),
-        xaxis2=dict(domain=[0.56, 1], title=dict(text="from step t to the last"), gridcolor="#eeeeee"),
-        yaxis=dict(anchor="x", title=dict(text="‖path‖₂"), gridcolor="#eeeeee", rangemode="tozero"),
-        yaxis2=dict(anchor="x2", **LOG_AXIS),
-        annotations=[_title("one step, split into its paths", 0.22), _title("the product over the steps", 0.78)],
-        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=11)),
+        height, present,
+        xaxis=style.axis(present, domain=[0, 0.44], title="step t", **ticks),
+        xaxis2=style.axis(present, domain=[0.56, 1], title="from step t to the last", **ticks),
+        yaxis=style.axis(present, anchor="x", title="‖path‖₂", rangemode="tozero"),
+        yaxis2=_log_axis(present, shown, anchor="x2"),
+        annotations=[_title("one step, split into its paths", 0.22, present),
+                     _title("the product over the steps", 0.78, present)],
+        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=style.font(present, -1))),
     )
     return go.Figure(data=data, layout=layout)
 
@@ -146,26 +168,29 @@ def explode_figure(
     current: float,
     max_norm: float,
     height: int = 330,
+    present: bool = False,
 ) -> go.Figure:
     """‖∂L/∂θ‖ against the recurrent weight scale, per cell (log scale), the current scale and the clip threshold."""
     data = [dict(type="scatter", mode="lines+markers", x=scales, y=_positive(v), name=KIND_NAMES[k],
-                 line=dict(color=CELL_COLORS[k], width=2), marker=dict(size=4), hovertemplate="%{y:.3e}")
+                 line=dict(color=CELL_COLORS[k], width=2, dash=CELL_DASH[k]), marker=dict(size=5, color=CELL_COLORS[k]),
+                 hovertemplate="%{y:.3e}")
             for k, v in norms.items()]
     layout = _base_layout(
-        height,
-        title=dict(text="Gradient norm ‖∂L/∂θ‖ as the recurrent weights grow", font=dict(size=14)),
-        xaxis=dict(title=dict(text="recurrent weight scale (× W_hh)"), gridcolor="#eeeeee"),
-        yaxis=dict(title=dict(text="‖∂L/∂θ‖"), **LOG_AXIS),
+        height, present,
+        title=dict(text="Gradient norm ‖∂L/∂θ‖ as the recurrent weights grow", font=dict(size=style.font(present, 1))),
+        xaxis=style.axis(present, title="recurrent weight scale (× W_hh)"),
+        yaxis=_log_axis(present, [_positive(v) for v in norms.values()] + [[max_norm]], title="‖∂L/∂θ‖"),
         shapes=[
             dict(type="line", xref="x", yref="y domain", x0=current, x1=current, y0=0, y1=1,
-                 line=dict(color="#333333", dash="dot", width=1.5)),
+                 line=dict(color=INK_SOFT, dash="dot", width=1.5)),
             dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=max_norm, y1=max_norm,
-                 line=dict(color=BLUE, dash="dash", width=1.5)),
+                 line=dict(color=INK, dash="dash", width=1.5)),
         ],
         annotations=[dict(text=f"clip at {max_norm:g}", xref="x domain", yref="y", x=0, y=np.log10(max_norm),
-                          xanchor="left", yanchor="bottom", showarrow=False, font=dict(size=10, color=BLUE)),
+                          xanchor="left", yanchor="bottom", showarrow=False,
+                          font=dict(size=style.font(present, -1), color=INK)),
                      dict(text="now", xref="x", yref="y domain", x=current, y=1, xanchor="left", yanchor="top",
-                          showarrow=False, font=dict(size=10))],
+                          showarrow=False, font=dict(size=style.font(present, -1)))],
     )
     return go.Figure(data=data, layout=layout)
 
@@ -180,19 +205,31 @@ def clip_bars_figure(
     before: Mapping[str, np.ndarray],
     after: Mapping[str, np.ndarray],
     height: int = 300,
+    present: bool = False,
 ) -> go.Figure:
-    """The norm of each parameter tensor's gradient before and after clipping (log scale)."""
+    """The norm of each parameter tensor's gradient before and after clipping, as two markers joined by a line on
+    a log axis (bars on a log axis would start from an arbitrary floor and their length would mislead)."""
     names = [short_name(k) for k in before]
+    b = [float(np.linalg.norm(g)) for g in before.values()]
+    a = [float(np.linalg.norm(g)) for g in after.values()]
+    xs, ys = [], []
+    for name, low, high in zip(names, a, b, strict=True):
+        xs += [name, name, None]
+        ys += [low if low > 0 else None, high if high > 0 else None, None]
     data = [
-        dict(type="bar", x=names, y=[float(np.linalg.norm(g)) for g in before.values()], name="before clipping",
-             marker=dict(color=GREY), hovertemplate="%{y:.3e}"),
-        dict(type="bar", x=names, y=[float(np.linalg.norm(g)) for g in after.values()], name="after clipping",
-             marker=dict(color=BLUE), hovertemplate="%{y:.3e}"),
+        dict(type="scatter", mode="lines", x=xs, y=ys, line=dict(color=INK_SOFT, width=1.5), hoverinfo="skip",
+             showlegend=False),
+        dict(type="scatter", mode="markers", x=names, y=_positive(b), name="before clipping",
+             marker=dict(color=INK_SOFT, size=12, symbol="circle-open", line=dict(width=2.5)),
+             hovertemplate="%{x}: %{y:.3e}<extra>before</extra>"),
+        dict(type="scatter", mode="markers", x=names, y=_positive(a), name="after clipping",
+             marker=dict(color=INK, size=12, symbol="diamond"), hovertemplate="%{x}: %{y:.3e}<extra>after</extra>"),
     ]
     layout = _base_layout(
-        height, hovermode="closest", barmode="group",
-        title=dict(text="Each parameter's gradient", font=dict(size=14)),
-        yaxis=dict(title=dict(text="‖∂L/∂W‖"), **LOG_AXIS),
+        height, present, hovermode="closest",
+        title=dict(text="Each parameter's gradient", font=dict(size=style.font(present, 1))),
+        xaxis=style.axis(present, type="category"),
+        yaxis=_log_axis(present, [_positive(b), _positive(a)], title="‖∂L/∂W‖"),
     )
     return go.Figure(data=data, layout=layout)
 
@@ -201,6 +238,7 @@ def clip_arrows_figure(
     before: Mapping[str, np.ndarray],
     after: Mapping[str, np.ndarray],
     height: int = 300,
+    present: bool = False,
 ) -> go.Figure:
     """The update −g in the plane of its two largest coordinates, before and after clipping: shorter, same way."""
     flat_b = np.concatenate([np.ravel(g) for g in before.values()])
@@ -208,18 +246,18 @@ def clip_arrows_figure(
     labels = [f"{short_name(k)}[{i}]" for k, g in before.items() for i in range(g.size)]
     top = np.argsort(-np.abs(flat_b), kind="stable")[:2] if flat_b.size >= 2 else np.zeros(2, int)
     data = []
-    for vec, name, line_color in ((flat_b, "before", GREY), (flat_a, "after", BLUE)):
+    for vec, name, line_color in ((flat_b, "before", INK_SOFT), (flat_a, "after", INK)):
         data.append(dict(type="scatter", mode="lines+markers", x=[0, -vec[top[0]]], y=[0, -vec[top[1]]], name=name,
                          line=dict(color=line_color, width=3),
                          marker=dict(size=[0, 12], symbol="arrow", angleref="previous"),
                          hovertemplate="(%{x:.3e}, %{y:.3e})"))
     span = float(max(np.abs(flat_b[top]).max(initial=0.0), 1e-12)) * 1.15
     layout = _base_layout(
-        height, hovermode="closest",
-        title=dict(text="The update −g (two largest coordinates)", font=dict(size=14)),
-        xaxis=dict(range=[-span, span], zeroline=True, title=dict(text=f"−∂L/∂{labels[top[0]]}" if labels else ""),
-                   exponentformat="power"),
-        yaxis=dict(range=[-span, span], zeroline=True, scaleanchor="x", exponentformat="power",
-                   title=dict(text=f"−∂L/∂{labels[top[1]]}" if labels else "")),
+        height, present, hovermode="closest",
+        title=dict(text="The update −g (two largest coordinates)", font=dict(size=style.font(present, 1))),
+        xaxis=style.axis(present, range=[-span, span], zeroline=True, exponentformat="power",
+                         title=f"−∂L/∂{labels[top[0]]}" if labels else ""),
+        yaxis=style.axis(present, range=[-span, span], zeroline=True, scaleanchor="x", exponentformat="power",
+                         title=f"−∂L/∂{labels[top[1]]}" if labels else ""),
     )
     return go.Figure(data=data, layout=layout)

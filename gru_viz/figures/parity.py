@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..core.divergence import Parting
-from ..explain.palette import BLUE, GREEN, GREY, VERMILLION
+from ..explain.palette import FAINT, GREY, INK, INK_SOFT
+from . import style
 
 MAX_POINTS = 1000  # a long run is drawn as the largest gap of each block of steps
 
@@ -22,14 +23,16 @@ def _blocks(gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parting_figure(whole: Parting, per_step: np.ndarray | None, window: int | None,
-                   torch_self: Parting | None = None, height: int = 340) -> go.Figure:
+                   torch_self: Parting | None = None, height: int = 340, present: bool = False) -> go.Figure:
     """|ours − torch| per step on a log axis: the whole runs (rising from round-off on a chaotic run), each step from
-    our state (flat at round-off), torch.nn against torch's own step code, the tolerance, and the compared window."""
+    our state (flat at round-off), torch.nn against torch's own step code, the tolerance, and the compared window.
+
+    No gate appears here, so no gate's colour does: theme ink and grey, told apart by their dashes."""
     data = []
     for gap, name, colour, dash in (
-        (whole.gap, "whole runs: ours vs torch", VERMILLION, "solid"),
+        (whole.gap, "whole runs: ours vs torch", INK, "solid"),
         (None if torch_self is None else torch_self.gap, "whole runs: torch.nn vs torch's step code", GREY, "dash"),
-        (per_step, "each step from our state: ours vs torch", GREEN, "solid"),
+        (per_step, "each step from our state: ours vs torch", INK_SOFT, "dashdot"),
     ):
         if gap is None:
             continue
@@ -37,20 +40,20 @@ def parting_figure(whole: Parting, per_step: np.ndarray | None, window: int | No
         data.append(dict(type="scatter", mode="lines", x=x, y=y, name=name, line=dict(color=colour, width=2, dash=dash),
                          hovertemplate="t = %{x}: |Δ| %{y:.1e}<extra>" + name + "</extra>"))
     shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=whole.tolerance, y1=whole.tolerance,
-                   line=dict(color=BLUE, width=1.5, dash="dot"))]
+                   line=dict(color=INK_SOFT, width=1.5, dash="dot"))]
     annotations = [dict(xref="paper", x=1, y=np.log10(whole.tolerance), yref="y",
                         text=f"tolerance {whole.tolerance:.0e}", showarrow=False, xanchor="right", yanchor="bottom",
-                        font=dict(color=BLUE, size=11))]
+                        font=dict(color=INK_SOFT, size=style.font(present, -1)))]
     if window:
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=0, x1=window, y0=0, y1=1, line=dict(width=0),
-                           fillcolor="rgba(0, 158, 115, 0.10)", layer="below"))
+                           fillcolor=FAINT, layer="below"))
         annotations.append(dict(xref="x", x=window / 2, yref="paper", y=1, text=f"every number compared: t < {window}",
-                                showarrow=False, yanchor="bottom", font=dict(size=11)))
-    layout = dict(
-        height=height, font=dict(size=12), plot_bgcolor="white", hovermode="closest",
-        margin=dict(l=60, r=15, t=30, b=45), shapes=shapes, annotations=annotations,
-        xaxis=dict(title=dict(text="step t (the reverse direction counted from the end)"), gridcolor="#eeeeee"),
-        yaxis=dict(type="log", exponentformat="power", gridcolor="#eeeeee", title=dict(text="largest |Δ| at step t")),
-        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center"),
+                                showarrow=False, yanchor="bottom", font=dict(size=style.font(present, -1))))
+    layout = style.layout(
+        present, height=height, hovermode="closest", margin=dict(l=60, r=15, t=30, b=45), shapes=shapes,
+        annotations=annotations,
+        xaxis=style.axis(present, title="step t (the reverse direction counted from the end)"),
+        yaxis=style.axis(present, type="log", exponentformat="power", title="largest |Δ| at step t"),
+        legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=style.font(present))),
     )
     return go.Figure(data=data, layout=layout)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import n_colors
 
 from ..core.sequences import Sequence
 from ..core.trace import LayerTrace
 from ..explain import palette
+from . import style
 
 MAX_COLUMNS = 300  # heatmap columns; ~3.5 px each at 1280 px wide
 MAX_LINE_BLOCKS = 400  # line plots draw a min/max pair per block above this many steps
@@ -43,8 +43,8 @@ GATES_01 = ("r", "z", "i", "f", "o")  # quantities that live in [0, 1]
 NAMES = {**palette.NAMES, "pre_h": "pre-activation of h"}
 SHORT = {"pre_h": "pre h"}  # axis titles
 TIME_SCALE = "Viridis"  # time in the PCA view (not a quantity, so not one of the palette's scales)
-FONT = {False: 13, True: 19}  # base font size: normal, presenter mode
-FONT_FAMILY = '"Source Sans", "Source Sans Pro", sans-serif'  # Streamlit's own, where the browser has it
+FONT = style.BASE  # base font size: normal, presenter mode
+FONT_FAMILY = style.FONT_FAMILY
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -153,6 +153,19 @@ def pca_2d(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coords, ratio
 
 
+def colorscale(name: str) -> list[list]:
+    """A row's heatmap scale: the quantity's own colour (an RNN's pre-activation is h's; an input of several
+    values goes from the ink, negative, through the background to the input's grey)."""
+    if name == "x":
+        return [[0.0, palette.INK], [0.5, palette.PAPER], [1.0, palette.color("x")]]
+    return palette.colorscale("h" if name == "pre_h" else name)
+
+
+def row_color(name: str) -> str:
+    """The colour of a row's letter."""
+    return palette.color("h" if name == "pre_h" else name)
+
+
 def value_range(name: str, values: np.ndarray) -> tuple[float, float]:
     """Colour range: [0, 1] for gates; symmetric around 0 and at least [−1, 1] for states and candidates."""
     if name in GATES_01:
@@ -210,7 +223,7 @@ def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndar
         lines = [f"{_hover_label(n)} = %{{customdata[{k + 1}]:.4f}}" for k, n in enumerate(names)]
         template = f"{where}<br>{units_label} %{{y}}<br>" + "<br>".join(lines)
     trace = {"type": "heatmap", "z": shown.T, "x": b.edges, "y": np.arange(values.shape[1]), "customdata": custom,
-             "zmin": low, "zmax": high, "colorscale": palette.colorscale(name),
+             "zmin": low, "zmax": high, "colorscale": colorscale(name),
              "hovertemplate": template + "<extra></extra>", "name": NAMES.get(name, name), "showscale": True}
     if text is not None:
         trace["text"] = text
@@ -225,6 +238,7 @@ def _picker(b: Blocks, y: float, row: int) -> dict:
     return {"type": "scatter", "x": np.round(b.centers).astype(int) if b.aggregated else np.arange(b.steps),
             "y": np.full(b.count, y), "mode": "markers",
             "marker": {"size": 8, "opacity": 0.0, "color": palette.GREY}, "hoverinfo": "none",
+            "selected": {"marker": {"opacity": 0.0}}, "unselected": {"marker": {"opacity": 0.0}},
             "showlegend": False, "name": f"steps (row {row})"}
 
 
@@ -243,7 +257,7 @@ def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dic
     # Text: one-hot rows, one per symbol of the alphabet, white (0) to the input's grey (1).
     heat = _heatmap("x", x, b, {}, text, units_label="symbol")
     heat.pop("zmid", None)
-    heat.update(colorscale=[[0, "#FFFFFF"], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
+    heat.update(colorscale=[[0, palette.PAPER], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
     return [heat]
 
 
@@ -255,7 +269,7 @@ def _axis(row: int) -> str:
 def _vline(t: int, row: int) -> dict:
     """The step-through cursor on one subplot: a dashed line at x = t across the row's full height."""
     return {"type": "line", "x0": t, "x1": t, "xref": f"x{_axis(row)}", "y0": 0, "y1": 1,
-            "yref": f"y{_axis(row)} domain", "line": {"color": palette.GREY, "width": 1.5, "dash": "dash"}}
+            "yref": f"y{_axis(row)} domain", "line": {"color": palette.INK_SOFT, "width": 1.5, "dash": "dash"}}
 
 
 def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None = None, present: bool = False,
@@ -297,14 +311,16 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     for row in range(1, rows + 1):
         x_axis = {"anchor": f"y{_axis(row)}", "domain": [0.0, 1.0], "showgrid": False, "zeroline": False,
                   "showspikes": True, "spikemode": "across", "spikesnap": "cursor", "spikethickness": 1,
-                  "spikedash": "dot", "spikecolor": palette.GREY, "range": [-0.5, b.steps - 0.5]}
+                  "spikedash": "dot", "spikecolor": palette.INK_SOFT, "range": [-0.5, b.steps - 0.5],
+                  **style.step_ticks(0, b.steps - 1, 12)}
         if row < rows:
             x_axis.update(matches=f"x{rows}", showticklabels=False)
         else:
             x_axis["title"] = {"text": "time step t", "font": {"size": font}}
+            x_axis["tickfont"] = {"size": font - 1}
         layout[f"xaxis{_axis(row)}"] = x_axis
         layout[f"yaxis{_axis(row)}"] = {"anchor": f"x{_axis(row)}", "domain": domains[row - 1],
-                                        "tickfont": {"size": font - 3}}
+                                        "tickfont": {"size": font - 1}}
 
     traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text)]
     input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (seq.width - 1) / 2
@@ -322,7 +338,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         if trace["type"] == "heatmap":
             lo, hi = layout["yaxis" + trace["yaxis"][1:]]["domain"]
             trace["colorbar"] = {"y": (lo + hi) / 2, "len": max(hi - lo, 0.05), "yanchor": "middle",
-                                 "thickness": 12, "x": 1.01, "tickfont": {"size": font - 3}, "outlinewidth": 0,
+                                 "thickness": 12, "x": 1.01, "tickfont": {"size": font - 1}, "outlinewidth": 0,
                                  "nticks": 3}
 
     if seq.width > 1:
@@ -337,7 +353,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
             layout[f"yaxis{row}"]["tickvals"] = list(range(units))
     if char_ticks:
         # The characters under the input row, so a reader sees which symbol each column read.
-        layout["xaxis"].update(showticklabels=True, tickvals=list(range(b.steps)),
+        layout["xaxis"].update(showticklabels=True, tickmode="array", tickvals=list(range(b.steps)),
                                ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
                                tickfont={"size": font - 1})
     # Each row's letter, upright and in its palette colour, left of the unit axis; hover it for the full name.
@@ -346,7 +362,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         lo, hi = layout[f"yaxis{_axis(row)}"]["domain"]
         annotations.append({"text": _title(name), "hovertext": NAMES.get(name, name), "x": 0, "xref": "paper",
                             "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2, "yref": "paper",
-                            "showarrow": False, "font": {"size": font + 5, "color": palette.color(name)}})
+                            "showarrow": False, "font": {"size": font + 5, "color": row_color(name)}})
     shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
     layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
                   margin=margin, hovermode="x", showlegend=False, **_style(font))
@@ -361,10 +377,12 @@ def symbol_labels(seq: Sequence) -> list[str]:
 
 
 def _style(font: int) -> dict:
-    """Layout settings every figure here shares: a plain white template, so the page and the exported files
-    look the same (the page draws with ``theme=None``)."""
-    return {"template": "plotly_white", "font": {"size": font, "family": FONT_FAMILY},
-            "hoverlabel": {"font": {"size": font, "color": "#222222"}, "bgcolor": "white"}}
+    """Layout settings every figure here shares: theme ink on transparent backgrounds (the page follows the
+    viewer's theme; an exported file gets the light theme's colours, see :func:`gru_viz.figures.style.for_file`)."""
+    return {"font": {"size": font, "family": FONT_FAMILY, "color": palette.INK_SOFT},
+            "paper_bgcolor": style.TRANSPARENT, "plot_bgcolor": style.TRANSPARENT,
+            "hoverlabel": {"font": {"size": font, "family": FONT_FAMILY}},
+            "legend": {"font": {"size": font}}}
 
 
 def _tick(label: str) -> str:
@@ -372,37 +390,32 @@ def _tick(label: str) -> str:
     return label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def unit_colors(units: int) -> list[str]:
-    """Shades of the palette's h colour, light to dark, one per unit."""
-    base = palette.color("h")
-    rgb = tuple(int(base[i:i + 2], 16) for i in (1, 3, 5))
-    light = tuple(c + (255 - c) * 0.55 for c in rgb)
-    dark = tuple(c * 0.45 for c in rgb)
-    if units == 1:
-        return [base]
-    return [f"rgb({r:.0f},{g:.0f},{bl:.0f})" for r, g, bl in n_colors(light, dark, units)]
-
-
 def units_figure(h: np.ndarray, *, unit: int = 0, t: int | None = None, present: bool = False,
                  max_blocks: int = MAX_LINE_BLOCKS) -> go.Figure:
-    """h of every unit over time, one line each (the selected ``unit`` drawn bold)."""
+    """h of every unit over time, one line each: the selected ``unit`` in h's colour on top, the others thin and
+    faint behind it (hover a line for its unit)."""
     steps, units = h.shape
     b = blocks(steps, max_blocks)
     font = FONT[present]
-    colors = unit_colors(units)
+    own = palette.color("h")
     traces = []
-    for u in range(units):
+    for u in [*[k for k in range(units) if k != unit], unit]:  # the selected unit last: drawn on top
         x, y = envelope(h[:, u], b)
+        chosen = u == unit
         traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": f"unit {u}",
-                       "line": {"color": colors[u], "width": 3 if u == unit else 1.3},
-                       "hovertemplate": f"unit {u}<br>t=%{{x}}<br>h = %{{y:.4f}}<extra></extra>"})
+                       "showlegend": chosen, "opacity": 1.0 if chosen else (0.55 if units <= 4 else 0.3),
+                       "line": {"color": own if chosen else palette.INK_SOFT, "width": 3 if chosen else 1.1},
+                       "hovertemplate": f"<b>unit {u}</b>{' (selected)' if chosen else ''}<br>t=%{{x}}<br>"
+                                        "h = %{y:.4f}<extra></extra>"})
     shapes = [_vline(t, 1)] if t is not None and 0 <= t < steps else []
     layout = {"height": int(320 * (1.2 if present else 1.0)), "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
-              "showlegend": units <= 8, "hovermode": "closest", **_style(font), "shapes": shapes,
-              "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-              "xaxis": {"title": "time step t", "range": [-0.5, steps - 0.5], "showgrid": False},
-              "yaxis": {"title": {"text": "<b>h</b>", "font": {"color": palette.color("h")}},
-                        "zeroline": True, "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"}}
+              "showlegend": True, "hovermode": "closest", **_style(font), "shapes": shapes,
+              "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": font}},
+              "xaxis": {"title": {"text": "time step t", "font": {"size": font}}, "range": [-0.5, steps - 0.5],
+                        "showgrid": False, "tickfont": {"size": font - 1}, **style.step_ticks(0, steps - 1)},
+              "yaxis": {"title": {"text": "<b>h</b>", "font": {"color": own, "size": font + 2}},
+                        "tickfont": {"size": font - 1}, "zeroline": True, "zerolinecolor": palette.GRID,
+                        "gridcolor": palette.GRID}}
     return go.Figure(data=traces, layout=layout)
 
 
@@ -421,19 +434,23 @@ def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present:
         hover = "t=%{customdata} %{text}<br>PC1 %{x:.4f}<br>PC2 %{y:.4f}"
     traces = [
         {"type": "scatter", "x": coords[idx, 0], "y": coords[idx, 1], "mode": "lines",
-         "line": {"color": "#CCCCCC", "width": 1}, "hoverinfo": "skip", "showlegend": False},
+         "line": {"color": palette.GRID, "width": 1}, "hoverinfo": "skip", "showlegend": False},
         {"type": "scatter", "x": coords[idx, 0], "y": coords[idx, 1], "mode": "markers", "customdata": idx,
          "showlegend": False, "text": None if labels is None else [labels[i] for i in idx],
          "marker": {"color": idx, "colorscale": TIME_SCALE, "size": 7 if len(idx) <= 300 else 4,
-                    "colorbar": {"title": {"text": "t"}, "thickness": 12}, "cmin": 0, "cmax": max(steps - 1, 1)},
+                    "colorbar": {"title": {"text": "t", "font": {"size": font}}, "thickness": 12,
+                                 "tickfont": {"size": font - 1}, **style.step_ticks(0, max(steps - 1, 1), 6)},
+                    "cmin": 0, "cmax": max(steps - 1, 1)},
          "hovertemplate": hover + "<extra></extra>", "name": "h(t)"},
     ]
     annotations = [{"x": coords[i, 0], "y": coords[i, 1], "text": text, "showarrow": True, "arrowhead": 2,
-                    "ax": 20, "ay": -20, "font": {"size": font - 2}} for i, text in ((0, "start"), (steps - 1, "end"))]
+                    "ax": 20, "ay": -20, "font": {"size": font - 1}, "arrowcolor": palette.INK_SOFT}
+                   for i, text in ((0, "start"), (steps - 1, "end"))]
     layout = {"height": int(320 * (1.2 if present else 1.0)), "margin": {"l": 60, "r": 10, "t": 10, "b": 40},
               "hovermode": "closest", **_style(font), "annotations": annotations,
-              "xaxis": {"title": f"PC1 ({ratio[0]:.1%} of variance)", "zerolinecolor": "#DDDDDD",
-                        "gridcolor": "#F0F0F0"},
-              "yaxis": {"title": f"PC2 ({ratio[1]:.1%})", "zerolinecolor": "#DDDDDD", "gridcolor": "#F0F0F0"},
+              "xaxis": {"title": {"text": f"PC1 ({ratio[0]:.1%} of variance)", "font": {"size": font}},
+                        "tickfont": {"size": font - 1}, "zerolinecolor": palette.GRID, "gridcolor": palette.GRID},
+              "yaxis": {"title": {"text": f"PC2 ({ratio[1]:.1%})", "font": {"size": font}},
+                        "tickfont": {"size": font - 1}, "zerolinecolor": palette.GRID, "gridcolor": palette.GRID},
               "meta": {"explained_variance_ratio": ratio.tolist(), "stride": stride}}
     return go.Figure(data=traces, layout=layout)

@@ -14,11 +14,11 @@ import plotly.graph_objects as go
 from ..core.spec import KIND_NAMES
 from ..core.tasks import Baseline
 from ..core.train import History
-from ..explain.palette import CELL_COLORS, GREY
+from ..explain.palette import CELL_COLORS, CELL_DASH, GREY, INK_SOFT
+from . import style
 
 MAX_POINTS = 600  # per-step points drawn per cell: the page redraws the curves several times a second
-FONT = dict(size=12)
-CHANCE_COLOR = "#444444"
+CHANCE_COLOR = INK_SOFT
 
 
 def _name(cell: str) -> str:
@@ -27,6 +27,10 @@ def _name(cell: str) -> str:
 
 def _color(cell: str) -> str:
     return CELL_COLORS.get(cell, GREY)
+
+
+def _dash(cell: str) -> str:
+    return CELL_DASH.get(cell, "solid")
 
 
 def stride(n: int, max_points: int = MAX_POINTS) -> int:
@@ -49,6 +53,7 @@ def curves_figure(
     loss_name: str = "loss",
     height: int = 300,
     max_points: int = MAX_POINTS,
+    present: bool = False,
 ) -> go.Figure:
     """Loss (log axis) or accuracy per cell over the training steps: per-step training values as thin lines,
     held-out evaluations as bold lines with markers, the chance level as a dashed line.
@@ -73,28 +78,29 @@ def curves_figure(
         eval_y = h.eval_loss if metric == "loss" else h.eval_accuracy
         data.append(go.Scatter(
             x=h.eval_step[: len(eval_y)], y=eval_y, mode="lines+markers", name=name, legendgroup=cell,
-            line=dict(color=color, width=2.5), marker=dict(size=5), meta=f"{cell}:eval",
+            line=dict(color=color, width=2.5, dash=_dash(cell)), marker=dict(size=6), meta=f"{cell}:eval",
             hovertemplate=f"{name}, step %{{x}}<br>held-out {metric} %{{y:.4g}}<extra></extra>",
         ))
     if metric == "loss":
         data.append(_chance_trace(baseline.loss, total, baseline.note))
         title = f"{loss_name} by training step (log scale) · bold: held-out · thin: training batch"
-        yaxis = dict(type="log", title=loss_name, exponentformat="power")
+        shown = [np.asarray(tr.y, dtype=float) for tr in data if tr.y is not None]
+        yaxis = style.axis(present, title=loss_name, **style.log_ticks(np.concatenate(shown) if shown else []))
     else:
         if baseline.accuracy is not None:
             data.append(_chance_trace(baseline.accuracy, total, baseline.note))
         title = "Accuracy by training step · bold: held-out · thin: training batch"
-        yaxis = dict(range=[0, 1.02], title="accuracy", tickformat=".0%")
+        yaxis = style.axis(present, range=[0, 1.02], title="accuracy", tickformat=".0%")
     fig = go.Figure(data=data)
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT, uirevision=metric,
-        title=dict(text=title, font=dict(size=13), x=0, xanchor="left", y=0.99, yanchor="top"),
-        xaxis=dict(range=[0, total]), yaxis=yaxis,
-        legend=dict(orientation="h", yanchor="top", y=-0.09, xanchor="left", x=0, font=dict(size=11)),
-        hovermode="closest", plot_bgcolor="white",
+        **style.layout(present),
+        height=int(height * (1.15 if present else 1)), margin=dict(l=10, r=10, t=30, b=10), uirevision=metric,
+        title=dict(text=title, font=dict(size=style.font(present)), x=0, xanchor="left", y=0.99, yanchor="top"),
+        xaxis=style.axis(present, range=[0, total], zeroline=False), yaxis={**yaxis, "zeroline": False},
+        hovermode="closest",
     )
-    fig.update_xaxes(gridcolor="#eeeeee", zeroline=False)
-    fig.update_yaxes(gridcolor="#eeeeee", zeroline=False)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.09, xanchor="left", x=0,
+                                  font=dict(size=style.font(present, -1))))
     return fig
 
 
@@ -105,6 +111,7 @@ def scores_figure(
     what: str = "held-out loss",
     height: int = 220,
     percent: bool = False,
+    present: bool = False,
 ) -> go.Figure:
     """One horizontal bar per cell (its final score) with the chance level as a dashed vertical line."""
     names = [_name(c) for c in cells]
@@ -119,10 +126,12 @@ def scores_figure(
     fig.add_shape(type="line", x0=chance, x1=chance, y0=0, y1=1, yref="paper",
                   line=dict(color=CHANCE_COLOR, dash="dash", width=1.5))
     fig.add_annotation(x=chance, y=1, yref="paper", yanchor="bottom", showarrow=False,
-                       text=f"chance {chance:.1%}" if percent else f"chance {chance:.3g}", font=dict(size=11))
+                       text=f"chance {chance:.1%}" if percent else f"chance {chance:.3g}",
+                       font=dict(size=style.font(present, -1)))
     fig.update_layout(
-        height=height, margin=dict(l=10, r=30, t=28, b=10), font=FONT, showlegend=False, plot_bgcolor="white",
-        xaxis=dict(title=what, range=[0, top], gridcolor="#eeeeee", tickformat=".0%" if percent else None),
-        yaxis=dict(autorange="reversed"),
+        **style.layout(present),
+        height=int(height * (1.15 if present else 1)), margin=dict(l=10, r=30, t=28, b=10), showlegend=False,
+        xaxis=style.axis(present, title=what, range=[0, top], tickformat=".0%" if percent else None),
+        yaxis=style.axis(present, autorange="reversed"),
     )
     return fig

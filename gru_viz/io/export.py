@@ -21,6 +21,7 @@ import plotly.io as pio
 
 from ..core.sequences import Sequence
 from ..core.trace import Trace
+from ..figures.style import for_file
 from ..figures.timeline import quantities
 
 FORMAT = "gru-viz trace 1"
@@ -94,8 +95,9 @@ def trace_json(seq: Sequence, trace: Trace, layer: int = -1, direction: int = 0,
 
 
 def titled(fig: go.Figure, title: str) -> go.Figure:
-    """A copy of ``fig`` with a title on top, for a file that has no page around it."""
-    out = go.Figure(fig)
+    """A copy of ``fig`` with a title on top, for a file that has no page around it (in the light theme's colours:
+    a file has no theme to follow)."""
+    out = for_file(fig)
     top = max(int(out.layout.margin.t or 0), 50)
     out.update_layout(title={"text": title, "x": 0.01, "xanchor": "left"}, margin={"t": top})
     if out.layout.height:
