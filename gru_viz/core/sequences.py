@@ -149,8 +149,9 @@ def _check_caps(steps: int, width: int) -> None:
 
 
 def _short(value: float) -> str:
-    """A step label for a scalar: three significant digits."""
-    return f"{value:.3g}"
+    """A step label for a scalar: three significant digits, and 0 for what is zero to three decimals (sin(π) is
+    1.22e-16 in floating point, which no person should read)."""
+    return "0" if abs(value) < 5e-4 else f"{value:.3g}"
 
 
 def _time_labels(steps: int) -> tuple[str, ...]:
