@@ -138,7 +138,7 @@ KINDS: dict[str, tuple[str, Callable[[object], str]]] = {
     "sci": (rf"[{MINUS}-]?\d(?:\.\d)?×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+|{_NUM}|∞", sci_text),
     "span": (rf"{_NUM}–{_NUM}", lambda v: span_text(np.asarray(v))),
     "label": (r"[hcm][₋₀-₉]+(?: \(the initial state\))?", str),
-    "word": (r"[^()]+?", str),
+    "word": (r"[^()\n]+?", str),
     "text": (r".+?", str),
 }
 NUMERIC = frozenset({"int", "gate", "state", "num2", "pct", "sci", "span"})
@@ -326,19 +326,19 @@ class Found:
 
 def all_claims() -> dict[str, Claim]:
     """Every registered claim (lessons and trained-model sentences register theirs on import)."""
-    from . import narration  # noqa: F401  (modules with claims of their own register them on import)
+    from . import lessons, narration, trained  # noqa: F401  (modules with claims of their own register them on import)
 
     return CLAIMS
 
 
-_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>|\*\*|(?<![\w*])\*(?!\s)|(?<!\s)\*(?![\w*])|`|\\(?=[^\w\s])")
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>|\*\*|(?<![\w*\\])\*(?!\s)|(?<![\s\\])\*(?![\w*])|`|\\(?=[!-/:-@\[-`{-~])")
 
 
 def plain(text: str) -> str:
     """Page text as a reader sees it: HTML tags, bold/italic markers, code ticks and escapes removed."""
     import html
 
-    return html.unescape(_MARKUP.sub("", text))
+    return html.unescape(_MARKUP.sub("", text)).replace("\u2060", "")  # and md_literal's word joiners
 
 
 def find(text: str) -> list[Found]:
@@ -436,6 +436,12 @@ def keep_share(lt: LayerTrace, t: int, unit: int) -> float:
     if r == "either":  # h_prev = n here: read the role from the whole run
         r = role(lt)
     return z if r == "keeps" else 1.0 - z
+
+
+def keep_shares_all(lt: LayerTrace) -> np.ndarray:
+    """Every step's and unit's keep share, (T, H), from the run's arithmetic."""
+    z = lt.gates["z"][:, 0]
+    return z if role(lt) == "keeps" else 1.0 - z
 
 
 def _stays(lt: LayerTrace, t: int, unit: int) -> tuple[bool, bool]:
@@ -816,7 +822,9 @@ def _gradients_lstm(ctx: Context, s: dict[str, str]) -> list[str]:
        step_numbers=False)
 def _gradients_no_output(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.traces["gru"].layer(0)
-    return _want("o" not in lt.gates and np.array_equal(ctx.traces["gru"].output, lt.h), "the GRU's output is not h")
+    out = ctx.traces["gru"].output
+    return _want("o" not in lt.gates and np.array_equal(out.reshape(lt.h[:, 0].shape), lt.h[:, 0]),
+                 "the GRU's output is not h")
 
 
 @claim("gradients.mingru", "minGRU: z and n read x only, so its step Jacobian is diag(1 − z): all direct path. "
@@ -864,3 +872,39 @@ def _home_reset(ctx: Context, s: dict[str, str]) -> list[str]:
                  "in this run r does not act after the product")
 
 
+
+
+def _preset_run(key: str) -> LayerTrace:
+    """A hand-made preset run on its own example input."""
+    from ..core.presets import PRESETS
+    from ..core.sequences import parse_sequence
+
+    preset = PRESETS[key]
+    model = preset.model()
+    return model.run(parse_sequence(preset.example, "numbers", model.spec.input_size).values).layer(0)
+
+
+def _demo(key: str) -> Check:
+    def check(ctx: Context, s: dict[str, str]) -> list[str]:
+        lt = _preset_run(key)
+        if key == "latch":  # holds 0, then 1 from the spike on, because z shuts exactly at the spike
+            at = int(np.argmax(lt.x[:, 0, 0]))
+            h = lt.h[:, 0, 0]
+            return _want(bool(np.all(np.abs(h[:at]) < 1e-3) and np.all(h[at:] >= 0.99))
+                         and lt.gates["z"][at, 0, 0] <= REPLACE, "the latch does not hold its spike")
+        marks = np.flatnonzero(lt.x[:, 0, 1] == 1)  # the delimiter: r and z both near 0 there, and h wiped
+        ok = all(lt.gates["r"][d, 0, 0] <= 0.05 and keep_share(lt, d, 0) <= 0.05 and abs(lt.h[d, 0, 0]) <= 0.01
+                 for d in marks)
+        return _want(bool(marks.size) and ok, "a delimiter does not wipe the state")
+
+    return check
+
+
+def _register_demos() -> None:
+    from ..core.presets import PRESETS
+
+    for key in ("latch", "delimiter"):  # their descriptions are shown as they are: each is a claim on its preset
+        claim(f"demo.{key}", PRESETS[key].description.replace("{", "{{"), step_numbers=False)(_demo(key))
+
+
+_register_demos()
