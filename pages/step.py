@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gru_viz.app import parity, step, ui
+from gru_viz.app import parity, step, trained_view, ui
 
 st.set_page_config(page_title="Step through · gru-viz", page_icon=":material/step:", layout="wide")
 cfg = ui.setup_page("Step through")
@@ -23,11 +23,14 @@ sc = None
 with ui.friendly("Running the cell"):  # bad input is ui.scene's message; anything else, ours
     sc = ui.scene(cfg)
 if sc is not None:
+    sc = trained_view.labelled(sc)  # a trained model's steps in its task's symbols (words, marked values, …)
     st.caption(sc.model.spec.describe() + " · " + sc.seq.source)
     parity.parity_badge(sc)  # live max |ours − torch|, cached by content
     for note in sc.notes:
         st.info(note, icon=":material/info:")
     step.session_model_note(cfg, sc)
+    step.landing_note(cfg)
+    trained_view.panel(sc)
     step.step_view(sc)
     if "weights" not in cfg.hidden_parts:
         with ui.friendly("The weight editor"):

@@ -32,7 +32,7 @@ from ..core.tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
 from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
-from . import state, ui
+from . import state, trained_view, ui
 from .state import APP_MAX_HIDDEN, Config
 
 MAX_HIDDEN = APP_MAX_HIDDEN  # 64: the pages draw per-unit views
@@ -730,5 +730,6 @@ def open_on(run: Run, cell: str, example, page: str) -> None:
     model, name, cfg = handoff(run, cell, example, ui.config())
     st.session_state[ui.SESSION_MODEL] = model
     st.session_state[ui.SESSION_MODEL_NAME] = name
+    trained_view.remember(model, run.trainers[cell].readout, run.task)  # so the pages can show its task and answer
     ui.apply(cfg)  # also resets the sidebar widgets, so they show this model's cell and size
     st.switch_page(page, query_params=state.to_query(cfg))

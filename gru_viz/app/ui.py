@@ -5,6 +5,7 @@ cached scene, presenter mode, and friendly errors. Pages stay thin: they call th
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TypeVar
@@ -47,7 +48,7 @@ def config() -> Config:
     query = st.query_params.to_dict()
     fresh = CFG not in st.session_state
     if fresh or (query and query != st.session_state.get(LAST_QUERY)):
-        cfg, notes = state.from_query(query)
+        cfg, notes = state.from_query(query) if query or not fresh else (state.LANDING, [])  # no link: the landing
         if not fresh:
             _forget_widgets()
         st.session_state[CFG] = cfg
@@ -128,6 +129,18 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 1.25rem; }
 h1 { font-size: 2.4rem !important; }
 </style>
 """
+
+
+_WJ = "\u2060"  # word joiner: invisible, breaks autolinks and :emoji: codes
+_ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_literal(text: object) -> str:
+    """``text`` shown literally by st.markdown / st.caption: every ASCII punctuation mark escaped, and the
+    autolinks and codes that escaping cannot stop broken (see notes/streamlit-api.md §5)."""
+    s = _ASCII_PUNCT.sub(r"\\\1", str(text))
+    s = re.sub(r"\\:(?=\S)", "\\\\:" + _WJ, s).replace("\\@", _WJ + "\\@")  # ':' before a space is safe
+    return re.sub(r"(?i)(www)(\\\.)", r"\1" + _WJ + r"\2", s)
 
 
 @contextlib.contextmanager
@@ -328,6 +341,7 @@ def _clamp_controls(cfg: Config, cell: str) -> str:
 # started server. Streamlit's own menu is off (.streamlit/config.toml) and this one is drawn instead.
 PAGES: list[tuple[str, str, str]] = [
     ("app.py", "Home", ":material/home:"),
+    ("pages/learn.py", "Learn", ":material/school:"),
     ("pages/step.py", "Step through", ":material/step:"),
     ("pages/timeline.py", "Timeline", ":material/timeline:"),
     ("pages/compare.py", "Compare cells", ":material/compare_arrows:"),
