@@ -13,7 +13,7 @@ import streamlit as st
 from gru_viz.app import parity, step, trained_view, ui
 
 st.set_page_config(page_title="Step through · gru-viz", page_icon=":material/step:", layout="wide")
-cfg = ui.setup_page("Step through")
+cfg = ui.setup_page("Step through", landing=True)  # no link: a scene that teaches, not random weights
 if cfg.present:  # a projector needs the room: start with the sidebar folded away, and larger equations
     st.set_page_config(initial_sidebar_state="collapsed")
     st.markdown("<style>.katex { font-size: 1.5em !important; }</style>", unsafe_allow_html=True)

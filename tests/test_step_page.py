@@ -95,6 +95,17 @@ def test_defaults():
     assert "Weights are editable for cells with H ≤ 2" in "\n".join(c.value for c in at.caption)
 
 
+def test_the_landing_is_for_step_through_and_timeline_and_follows_the_menu():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()  # the home page, no link
+    assert not at.exception
+    assert cfg(at) == state.DEFAULT and dict(at.query_params) == {}  # no link came, none is written
+    at.switch_page(PAGE).run()  # Step through from the menu: still no choice made, so the landing
+    assert cfg(at) == state.LANDING and at.query_params["weights"] == "preset:latch"
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    other.switch_page("pages/compare.py").run()  # a page that is not the landing's keeps the defaults
+    assert other.session_state[ui.CFG] == state.DEFAULT
+
+
 def test_old_links_keep_their_meaning():
     assert state.from_query({}) == (state.DEFAULT, [])  # a link's missing fields are the defaults, as before
     assert state.from_query({"t": "5"})[0] == replace(state.DEFAULT, t=5)

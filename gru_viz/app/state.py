@@ -99,9 +99,10 @@ DEMOS: dict[str, tuple[str, str, Config]] = {
 }
 
 
-# What a fresh session opened with no link at all shows: a scene that teaches (the latch writing its spike, with the
-# narration beside it), not muddy random weights. It is not the Config's defaults: links leave out default values,
-# so every old link keeps its meaning; a link to the defaults themselves (random weights) says so (see to_query).
+# What Step through and Timeline show a session that came with no link at all (gru_viz.app.ui.land): a scene that
+# teaches (the latch writing its spike, with the narration beside it), not muddy random weights. It is not the
+# Config's defaults: links leave out default values, so every old link keeps its meaning; a link to the defaults
+# themselves (random weights) says so (see to_query).
 LANDING = DEMOS["latch"][2]
 
 
