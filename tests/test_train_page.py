@@ -295,6 +295,13 @@ def test_preset_showcases_open_on_a_telling_example(key):
         assert "the answer is glitch" in line
     if preset.task == "sentiment":
         assert "not" in decode_words(scene.seq.values)
+    # the page opens on the unit whose final state moves most when what matters changes ("not" removed, …)
+    from gru_viz.explain import trained as words
+
+    cf = words.counterfactual(get_task(preset.task), scene.seq.values)
+    if cf is not None:
+        moved = np.abs(scene.trace.layer(0).h[-1, 0] - scene.model.run(cf.x).layer(0).h[-1, 0])
+        assert cfg.unit == int(np.argmax(moved)) and moved[cfg.unit] > 0.1
 
 
 # ------------------------------------------------------------------------------------------- page

@@ -30,6 +30,7 @@ from ..core.sequences import Sequence, format_numbers
 from ..core.spec import KIND_NAMES
 from ..core.tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
 from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
+from ..explain import trained as words
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
 from . import state, trained_view, ui
@@ -421,6 +422,15 @@ def model_name(run: Run, cell: str) -> str:
     return f"{cell_name(cell)} trained {run.trainers[cell].steps_done} steps on {run.task.name} (T = {s.seq_len})"
 
 
+def carrier_unit(model: Model, task: Task, example: Example) -> int:
+    """The unit that carries what the example turns on (see gru_viz.explain.trained.carrier), else unit 0: the
+    pages open on it, so the step's narration and the sentence about what the model learned speak of one unit."""
+    cf = words.counterfactual(task, example.x)
+    if cf is None or model.spec.num_layers != 1 or model.spec.directions != 1:
+        return 0
+    return words.carrier(model, model.run(example.x), cf)[0]
+
+
 def handoff(run: Run, cell: str, example: Example, base: Config) -> tuple[Model, str, Config]:
     """The model, its name and the Config that show ``cell`` running on ``example`` as this session's model.
 
@@ -431,7 +441,8 @@ def handoff(run: Run, cell: str, example: Example, base: Config) -> tuple[Model,
     spec = model.spec
     cfg = replace(Config(), cell=spec.kind, variant=spec.variant if spec.kind == "gru" else "torch",
                   hidden=spec.hidden_size, source="typed", seq=typed_input(example), weights="session",
-                  t=focus_step(run.task, example), present=base.present, hide=base.hide)
+                  t=focus_step(run.task, example), unit=carrier_unit(model, run.task, example), present=base.present,
+                  hide=base.hide)
     return model, model_name(run, cell), cfg
 
 
@@ -464,7 +475,7 @@ def preset_showcase(key: str) -> tuple[Config, str]:
     kind = CELLS[p.cell][1]
     cfg = replace(Config(), cell=str(kind["kind"]), variant=str(kind.get("variant", "torch")),
                   hidden=p.hidden_size, source="typed", seq=typed_input(example), weights=f"trained:{key}",
-                  t=focus_step(task, example))
+                  t=focus_step(task, example), unit=carrier_unit(trained.model, task, example))
     says = describe_answer(task, trained.predict(example.x), example)
     return cfg, f"On this example the answer is {example.answer}; the model says {says}."
 
