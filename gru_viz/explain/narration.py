@@ -17,14 +17,7 @@ import numpy as np
 from ..core.trace import Trace
 from . import claims
 from .claims import KEEP, MOSTLY, REPLACE, Sentence, previous_label, say
-
-
-def previous_state_label(direction: int) -> str:
-    """The previous state's symbol: h_{t−1} going forward, h_{t+1} for a reverse-direction layer.
-
-    TODO(merge): the same function is planned for gru_viz.explain.equations; keep one when both are on main.
-    """
-    return "h_{t−1}" if direction == 0 else "h_{t+1}"
+from .equations import previous_state_label  # noqa: F401  (the symbol; previous_label names the step's state)
 
 
 @dataclass(frozen=True)
