@@ -78,7 +78,7 @@ def lesson_of(lesson: str, number: int, value: object) -> tuple[Lesson, Scene]:
     trained = None
     kind, _, key = cfg.weights.partition(":")
     if kind == "trained":
-        trained = trained_view._shipped(key)
+        trained = trained_view.shipped(key)
         labels = trained_words.step_labels(trained[1], sc.seq.values)
         if labels is not None:
             sc = replace(sc, seq=replace(sc.seq, labels=labels, alphabet=trained_words.alphabet(trained[1])))

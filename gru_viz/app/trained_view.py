@@ -23,7 +23,8 @@ SESSION_TRAINED = "gru_viz_session_trained"  # (model, readout, task) of a model
 
 
 @st.cache_resource(show_spinner=False)
-def _shipped(key: str) -> tuple[Readout, Task]:
+def shipped(key: str) -> tuple[Readout, Task]:
+    """The readout and task of a shipped trained model (read from its file once per server)."""
     from ..io.trained import load_trained
 
     t = load_trained(key)
@@ -40,7 +41,7 @@ def trained_of(sc: Scene) -> tuple[Readout, Task] | None:
     """The readout and task of the trained model a scene shows (None for any other model)."""
     kind, _, key = sc.cfg.weights.partition(":")
     if kind == "trained":
-        return _shipped(key)
+        return shipped(key)
     if kind == "session":
         held = st.session_state.get(SESSION_TRAINED)
         if held is not None and held[0] is st.session_state.get(ui.SESSION_MODEL):
