@@ -15,19 +15,8 @@ st.set_page_config(page_title="gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("gru-viz")
 ui.commit(cfg)
 
-st.markdown(
-    """
-**A GRU is a recurrent cell with two gates.** At every step t it reads an input x_t and its previous state
-h_{t−1}, and decides, unit by unit:
-
-- the **reset gate r** — how much of the old state to use when proposing something new,
-- the **candidate n** — the proposal, `tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`,
-- the **update gate z** — how much of the old state to keep: `h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}`.
-
-Every number on these pages is computed live by gru-viz's NumPy core, which agrees with `torch.nn.GRU`
-to float64 round-off. Start with one of these:
-"""
-)
+home.learn_call()
+home.gru_summary()
 
 home.demo_cards()
 

@@ -2,7 +2,8 @@
 
 (a) AppTest, in process: a full rerun of the page (sidebar, cached scene, every figure), median over the
     repeats; target ≤ 150 ms. Also measured: a rerun with a clamp (the ablation chart and a second run),
-    an LSTM, and Play mode (the animation figure with 200 frames).
+    an LSTM, and Play mode (the animation figure with 200 frames); and what the step's narration costs: the
+    same session's rerun with and without it, interleaved, as a ratio, and narrate() alone.
 (b) A real browser (Debian chromium at 1280×720, a fresh `streamlit run`): a step change, from the click on
     "Next" (or the N key) until the script run is over and the circuit shows the new step's values; target
     ≤ 400 ms. The step change reruns only the page's fragment.
@@ -48,6 +49,37 @@ def session(query: dict[str, str], play: bool = False, page: str = "pages/step.p
     assert not at.exception and not at.error, "the page failed"
     at.run()
     return at
+
+
+NARRATION_ON = "full rerun, GRU, narration on (this branch)"
+NARRATION_OFF = "full rerun, GRU, narration off (as before it)"
+
+
+def narration_bench(repeats: int) -> dict[str, list[float]]:
+    """The page's rerun with and without the narration, interleaved in one session, and narrate() alone."""
+    import numpy as np
+
+    from gru_viz.app import state, step
+    from gru_viz.explain import narration
+
+    at = session(QUERY)
+    shown = step.narration_panel
+    times: dict[str, list[float]] = {NARRATION_ON: [], NARRATION_OFF: []}
+    try:
+        for _ in range(repeats):  # interleaved, so both see the same load on the machine
+            step.narration_panel = shown
+            times[NARRATION_ON].append(timed(at.run))
+            step.narration_panel = lambda *args, **kwargs: None
+            times[NARRATION_OFF].append(timed(at.run))
+    finally:
+        step.narration_panel = shown
+    sc = state.build_scene(state.from_query(QUERY)[0])
+    alone = 1000 * float(np.median([timed(lambda: narration.narrate(sc.trace, 100, 0, x_text="x"))
+                                    for _ in range(repeats * 20)]))  # µs: far below the table's ms
+    on, off = (float(np.median(times[k])) for k in (NARRATION_ON, NARRATION_OFF))
+    print(f"narration: rerun {on:.0f} ms with it, {off:.0f} ms without: ratio {on / off:.2f}× ({on - off:+.0f} ms); "
+          f"narrate() alone {alone:.0f} µs\n")
+    return times
 
 
 def apptest_bench(repeats: int) -> dict[str, list[float]]:
@@ -178,6 +210,8 @@ def main() -> None:
     if not args.skip_apptest:
         print("(a) AppTest, full rerun of the page\n")
         print(table(apptest_bench(args.repeats), TARGET_RERUN_MS))
+        print("\n(a′) AppTest, what the narration costs the rerun (interleaved in one session)\n")
+        print(table(narration_bench(args.repeats), TARGET_RERUN_MS))
     if not args.skip_long:
         print("\n(c) AppTest, long runs\n")
         print(table(long_bench(max(3, args.repeats // 3)), 0.0))

@@ -8,7 +8,7 @@ import streamlit as st
 from gru_viz.app import state, timeline, ui
 
 st.set_page_config(page_title="Timeline · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
-cfg = ui.setup_page("Timeline")
+cfg = ui.setup_page("Timeline", landing=True)  # no link: a scene that teaches, not random weights
 cfg = ui.sidebar_controls(cfg)
 sc = ui.scene(cfg)
 if sc is None:

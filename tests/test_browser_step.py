@@ -85,15 +85,24 @@ def show(page, selector: str = CHART) -> None:
 
 
 def test_fresh_server_renders_the_page(page, screenshot):
-    with start_server() as url:  # fresh server: the first page it ever serves
+    with start_server() as url:  # fresh server: the first page it ever serves, opened with no link
         open_step(page, url)
         expect(page.get_by_test_id("stHeading").locator("h1")).to_have_text("Step through")
-        assert_charts_rendered(page, 2)  # circuit, unit bars
+        assert_charts_rendered(page, 1)  # the landing scene, the latch: one unit, so no unit bars
         eventually(lambda: labels(page), lambda shown: len(shown) >= 10, what="the circuit's labels")
-        label(page, "z")
-        expect(page.locator(".katex").first).to_be_visible()
-        expect_step(page, 0)
+        expect_label(page, "z", "0.00005")
+        expect(page.get_by_text("Step t = 3 of 0")).to_be_visible()
+        expect(page.get_by_text("lets go of the old state", exact=False)).to_be_visible()  # the narration
+        box = page.locator(".st-key-step_narration")
+        expect(box).to_be_in_viewport()  # beside the circuit, above the fold at 1280×720
+        expect(page.locator(".katex").first).to_be_attached()
         screenshot(page, "step-fresh", full_page=False)
+        page.get_by_role("button", name="Random weights instead").click()  # random weights: one click away
+        wait_for_app(page)
+        expect(page).to_have_url(re.compile(r"[?&]weights=random(&|$)"))
+        expect(page.get_by_text("Step t = 0 of 0")).to_be_visible()
+        assert_charts_rendered(page, 2)  # a random 4-unit GRU: circuit and unit bars
+        screenshot(page, "step-fresh-random", full_page=False)
 
 
 def test_cold_deep_link_keeps_its_settings(page, screenshot):
@@ -209,10 +218,21 @@ def test_predict_then_reveal(streamlit_server, page, screenshot):
     expect_label(page, "ht", "?")
     label_changes(page, "ht−1", "?")  # the state it starts from is shown
     screenshot(page, "step-predict", full_page=False)
-    page.get_by_role("button", name="Reveal").click()
+    page.get_by_role("button", name="Reveal").click()  # the sliders untouched: that is no guess
     wait_for_app(page)
     label_changes(page, "z", "?")
-    expect(page.get_by_text("(you: 0.50")).to_have_count(1)
+    expect(page.get_by_text("No guess this time.")).to_be_visible()
+    expect(page.get_by_text("(you: ")).to_have_count(0)
+    page.get_by_role("button", name="Next").click()  # the next step: guess z for real, with the keyboard
+    wait_for_app(page)
+    slider = page.get_by_test_id("stSlider").filter(has_text="Your guess for z").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_for_app(page)
+    page.get_by_role("button", name="Reveal").click()
+    wait_for_app(page)
+    expect(page.get_by_text("(you: 0.51")).to_have_count(1)
+    expect(page.get_by_text("1 round(s) so far", exact=False)).to_be_visible()
     screenshot(page, "step-revealed", full_page=False)
     assert_no_error(page)
 

@@ -425,6 +425,13 @@ def test_score():
     assert s.errors == pytest.approx({"z": 0.05, "r": 0.8})
     assert s.mean == pytest.approx(0.425) and s.verdict == "off this time"
     assert stepview.score({"z": 0.5}, {"z": 0.52}).verdict == "spot on"
+    # the verdict follows the error, and a value not guessed is neither scored nor praised
+    words = [stepview.score({"z": 0.5 + e}, {"z": 0.5}).verdict for e in (0.0, 0.04, 0.1, 0.2, 0.45)]
+    assert words == ["spot on", "spot on", "close", "some way off", "off this time"]
+    none = stepview.score({}, {"z": 0.3, "r": 0.9})
+    assert none.verdict == "no guess" and not none.guessed and none.skipped == ("z", "r")
+    part = stepview.score({"z": 0.3, "r": None}, {"z": 0.3, "r": 0.9})
+    assert part.errors == {"z": 0.0} and part.skipped == ("r",) and part.verdict == "spot on"
     _, trace = make("gru")
     truths = stepview.true_values(trace, 3, 1, ("z", "r"))
     assert truths["z"] == trace.layer(0).gates["z"][3, 0, 1]

@@ -6,6 +6,7 @@ presenter mode and Play mode. (What the charts draw is tested on the figure buil
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import state, ui
 from gru_viz.core.spec import GRU_VARIANTS, KINDS
+from gru_viz.explain.claims import plain
 from gru_viz.explain.equations import parse_value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,9 +67,25 @@ def strip(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("**Step t = "))
 
 
-def test_defaults():
+def test_no_link_opens_on_the_landing_scene_and_random_weights_are_one_click_away():
     at = open_page()
     assert_clean(at)
+    assert at.title[0].value == "Step through"
+    assert cfg(at) == state.LANDING  # the latch at its spike, not the Config's defaults
+    assert strip(at).startswith("**Step t = 3** of 0 … 9")
+    said = "\n".join(plain(m.value) for m in at.markdown)
+    assert "The update gate z = 0.00005 lets go of the old state" in said  # the narration, beside the circuit
+    assert any("A first view" in c.value for c in at.caption)
+    at.button(key="landing_random").click().run()
+    assert_clean(at)
+    assert cfg(at) == state.DEFAULT and dict(at.query_params) == {"weights": "random"}
+    assert not any("A first view" in c.value for c in at.caption)
+
+
+def test_defaults():
+    at = open_page({"weights": "random"})  # the Config's defaults, as their link writes them
+    assert_clean(at)
+    assert cfg(at) == state.DEFAULT
     assert at.title[0].value == "Step through"
     assert len(charts(at)) == 2  # circuit, unit bars
     assert set(equations(at)) == {"r", "z", "n", "h"}
@@ -75,6 +93,24 @@ def test_defaults():
     assert at.slider(key="w_t").value == 0
     assert at.button(key="step_prev").disabled and not at.button(key="step_next").disabled
     assert "Weights are editable for cells with H ≤ 2" in "\n".join(c.value for c in at.caption)
+
+
+def test_the_landing_is_for_step_through_and_timeline_and_follows_the_menu():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()  # the home page, no link
+    assert not at.exception
+    assert cfg(at) == state.DEFAULT and dict(at.query_params) == {}  # no link came, none is written
+    at.switch_page(PAGE).run()  # Step through from the menu: still no choice made, so the landing
+    assert cfg(at) == state.LANDING and at.query_params["weights"] == "preset:latch"
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    other.switch_page("pages/compare.py").run()  # a page that is not the landing's keeps the defaults
+    assert other.session_state[ui.CFG] == state.DEFAULT
+
+
+def test_old_links_keep_their_meaning():
+    assert state.from_query({}) == (state.DEFAULT, [])  # a link's missing fields are the defaults, as before
+    assert state.from_query({"t": "5"})[0] == replace(state.DEFAULT, t=5)
+    assert state.to_query(state.DEFAULT) == {"weights": "random"}  # …and the defaults' own link is not empty
+    assert state.from_query(state.to_query(state.LANDING))[0] == state.LANDING
 
 
 @pytest.mark.parametrize("demo", list(state.DEMOS))
@@ -238,7 +274,7 @@ def test_clamping_z_to_one_freezes_h():
     assert r"\text{clamped to } \mathbf{1.000}" in eq["z"]
     assert result(eq["h"]) == 0.0  # h0 = 0, and z = 1 keeps it at every step
     assert len(charts(at)) == 3  # circuit, bars, original vs clamped
-    caption = next(c.value for c in at.caption if c.value.startswith("With z = 1"))
+    caption = next(plain(c.value) for c in at.caption if plain(c.value).startswith("With z = 1"))
     # the largest change of unit 0 over the run is at least its change at t = 10 (there the clamped h is 0)
     assert parse_value(re.search(r"up to (\S+) from", caption).group(1)) >= abs(free_h) - 1e-3
 
@@ -271,6 +307,37 @@ def test_predict_then_reveal():
     assert cfg(at).t == 5
     assert not any(r"\mathbf" in v for v in equations(at).values())
     assert at.slider(key="step_guess_z").value == 0.5
+
+
+def test_an_untouched_guess_is_not_a_guess():
+    at = open_page({"predict": "1", "t": "4", "hidden": "2", "unit": "1"})
+    at.button(key="step_reveal").click().run()  # the sliders still sit at their 0.50 start
+    assert_clean(at)
+    said = plain(next(m.value for m in at.markdown if "(no guess)" in m.value))
+    assert said.startswith("No guess this time.")
+    assert not re.search(r"right direction|spot on|close!", said, re.I), "a guess never made is never praised"
+    assert any("No round scored yet" in c.value for c in at.caption)
+    assert step_rounds(at) == []
+
+
+def test_only_the_values_guessed_are_scored_and_the_verdict_follows_the_error():
+    at = open_page({"predict": "1", "t": "4", "hidden": "2", "unit": "1"})
+    scene = state.build_scene(cfg(at))
+    z = float(scene.trace.layer(0).gates["z"][4, 0, 1])
+    far = 0.0 if z > 0.5 else 1.0  # a guess at least 0.5 away
+    at.slider(key="step_guess_z").set_value(far).run()
+    at.button(key="step_reveal").click().run()
+    assert_clean(at)
+    said = plain(next(m.value for m in at.markdown if "(you: " in m.value))
+    assert said.startswith("Off this time!") and "r = " in said and "(no guess)" in said
+    assert f"(you: {far:.2f}, off by {abs(far - z):.2f})" in said
+    assert step_rounds(at) == [pytest.approx(abs(far - z))]
+
+
+def step_rounds(at: AppTest) -> list[float]:
+    from gru_viz.app import step
+
+    return list(at.session_state[step.ROUNDS]) if step.ROUNDS in at.session_state else []
 
 
 def test_predict_toggle_and_lstm_guesses():

@@ -44,8 +44,18 @@ def infos(at: AppTest) -> str:
     return "\n".join(i.value for i in at.info)
 
 
-def test_defaults():
+def test_no_link_opens_on_the_landing_scene():
     at = open_page()
+    assert_clean(at)
+    assert at.session_state[ui.CFG] == state.LANDING
+    assert "GRU with H = 1 on 10 steps" in at.caption[0].value
+    at.button(key="landing_random").click().run()
+    assert_clean(at)
+    assert at.session_state[ui.CFG] == state.DEFAULT
+
+
+def test_defaults():
+    at = open_page({"weights": "random"})
     assert_clean(at)
     assert at.title[0].value == "Timeline"
     assert len(charts(at)) == 3  # timeline, h per unit, PCA

@@ -330,6 +330,13 @@ def test_preset_showcases_open_on_a_telling_example(key):
         assert "the answer is glitch" in line
     if preset.task == "sentiment":
         assert "not" in decode_words(scene.seq.values)
+    # the page opens on the unit whose final state moves most when what matters changes ("not" removed, …)
+    from gru_viz.explain import trained as words
+
+    cf = words.counterfactual(get_task(preset.task), scene.seq.values)
+    if cf is not None:
+        moved = np.abs(scene.trace.layer(0).h[-1, 0] - scene.model.run(cf.x).layer(0).h[-1, 0])
+        assert cfg.unit == int(np.argmax(moved)) and moved[cfg.unit] > 0.1
 
 
 # ------------------------------------------------------------------------------------------- page
@@ -449,6 +456,19 @@ def test_open_a_trained_model_on_step_through_and_timeline():
     assert at.session_state[ui.SESSION_MODEL_NAME].startswith("LSTM trained 20 steps on Adding problem")
     assert at.selectbox(key=ui.W + "weights").value == "session"
     assert at.get("plotly_chart")
+    # the trained model shows its task: marked steps marked, the target, its answer, and all of it true
+    from gru_viz.explain import claims
+
+    said = "\n".join(claims.plain(m.value) for m in at.markdown)
+    assert "Task: Adding problem" in said and "●" in said
+    target = f"{example.x[example.x[:, 1] == 1, 0].sum():.3f}"
+    assert f"The answer is {target}; the model says " in said
+    trainer = run.trainers["lstm"]
+    sc = state.build_scene(cfg, at.session_state[ui.SESSION_MODEL])
+    ctx = claims.Context(trace=sc.trace, model=sc.model, values={"trained": (trainer.readout, run.task)})
+    panel = [claims.plain(m.value) for m in at.markdown if claims.plain(m.value).startswith(("A trained model",
+                                                                                             "The answer is", "Unit "))]
+    assert claims.check_text("\n".join(panel), ctx) == [] and len(claims.find("\n".join(panel))) == 3
 
     at.switch_page(PAGE).run()  # back: the finished run is still there, now open it on the timeline
     assert_clean(at)

@@ -11,6 +11,7 @@ import streamlit as st
 from ..core import compare, paths
 from ..core.grad import Flow
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
+from ..explain import claims
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
 from . import ui, work
@@ -102,39 +103,49 @@ def listed(values: np.ndarray) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
+def _bold_lead(sentence: claims.Sentence) -> str:
+    """A claim's text with its lead ("GRU", "Vanilla RNN", …, up to the first colon) in bold."""
+    lead, sep, rest = sentence.text.partition(":")
+    return f"**{lead}**{sep}{rest}"
+
+
 def explainer(lineup: Lineup, flows: dict, t: int) -> None:
-    """GRU vs LSTM vs RNN in a few lines, each backed by the live models at the cursor."""
+    """GRU vs LSTM vs RNN in a few lines, each a registered claim backed by the live models at the cursor."""
     gru, lstm = lineup.layer("gru"), lineup.layer("lstm")
-    z, f, i, o = gru.gates["z"][t, 0], lstm.gates["f"][t, 0], lstm.gates["i"][t, 0], lstm.gates["o"][t, 0]
     keeps = GRU_VARIANTS[lineup.cfg.variant].z_keeps
     keep, write = ("z", "1 − z") if keeps else ("1 − z", "z")
     update = "(1 − z) ⊙ n + z ⊙ h" if keeps else "(1 − z) ⊙ h + z ⊙ n"
     rho = compare.block_radii(lineup.models["rnn"])["h"]
-    first = {k: first_norm(f) for k, f in flows.items()}
+    first = {k: float(f.dh[0]) for k, f in flows.items()}  # ∞ when it exploded past float64: then say how far
+    past = {k: "" if np.isfinite(first[k]) else f" Past float64's range: ‖∂h_T/∂h_0‖ {first_norm(f)}."
+            for k, f in flows.items()}
     bullets = [
-        f"**Vanilla RNN**: no gates. Every step rewrites the whole state, h′ = tanh(W_ih x + W_hh h + b), so the "
-        f"gradient is multiplied by diag(1 − h′²) W_hh at every step, with no additive part (ρ(W_hh) = {rho:.2f}). "
-        f"‖∂h_T/∂h_0‖ {first['rnn']}.",
-        f"**GRU**: two gates. The reset gate r sets how much of the old state the candidate n sees; the update gate "
-        f"z sets, unit by unit, how much old state to keep ({keep}) and how much candidate to write ({write}): "
-        f"h′ = {update}. **One gate ties keeping and writing**: keep + write = 1 exactly. The direct path "
-        f"diag({keep}) is additive: where it is near 1 the gradient passes through untouched. z here: {span(z)}. "
-        f"‖∂h_T/∂h_0‖ {first['gru']}.",
-        f"**LSTM**: **separate input and forget gates**, c′ = f ⊙ c + i ⊙ g: it can keep and write at once, or erase "
-        f"(i + f here: {span(i + f)}, not tied to 1). Its additive path is the cell state, diag(f) (f here: "
-        f"{span(f)}). An output gate shows part of c: h′ = o ⊙ tanh(c′) (o here: {span(o)}). "
-        f"‖∂h_T/∂h_0‖ {first['lstm']}.",
-        "**A GRU has no output gate**: it exposes its whole state; h is its memory.",
+        _bold_lead(claims.say("gradients.rnn", rho=rho, norm=first["rnn"])) + past["rnn"],
+        _bold_lead(claims.say("gradients.gru", keep=keep, write=write, update=update, direct=keep,
+                              z_span=gru.gates["z"][t, 0], norm=first["gru"])) + past["gru"],
+        _bold_lead(claims.say("gradients.lstm", if_span=lstm.gates["i"][t, 0] + lstm.gates["f"][t, 0],
+                              f_span=lstm.gates["f"][t, 0], o_span=lstm.gates["o"][t, 0], norm=first["lstm"]))
+        + past["lstm"],
+        _bold_lead(claims.say("gradients.no-output")),
     ]
     if "mingru" in flows:
-        bullets.append(f"**minGRU**: z and n read x only, so its step Jacobian is diag(1 − z): all direct path. "
-                       f"‖∂h_T/∂h_0‖ {first['mingru']}.")
+        bullets.append(_bold_lead(claims.say("gradients.mingru", norm=first["mingru"])) + past["mingru"])
     if not lineup.keep_bias:
-        bullets.append("With torch's random init the gates sit near ½, so every cell forgets fast. Raise the **keep "
-                       "bias β** above: the gated cells' additive paths open and their gradients survive; the RNN has "
-                       "nothing to open.")
+        z_mean, f_mean = float(gru.gates["z"].mean()), float(lstm.gates["f"].mean())
+        if 0.3 < z_mean < 0.7 and 0.3 < f_mean < 0.7:
+            bullets.append(claims.say("gradients.near-half", z_mean=z_mean, f_mean=f_mean).text + " Raise the "
+                           "**keep bias β** above: the gated cells' additive paths open and their gradients survive; "
+                           "the RNN has nothing to open.")
+        else:
+            bullets.append("Raise the **keep bias β** above: the gated cells' additive paths open further; the RNN has "
+                           "nothing to open.")
     st.markdown(f"**GRU vs LSTM vs RNN** — live numbers at t = {t}; gradients from the last step "
                 f"T = {lineup.seq.steps - 1} back to t = 0.\n\n" + "\n".join(f"- {b}" for b in bullets))
+
+
+def explainer_context(lineup: Lineup, t: int) -> claims.Context:
+    """The runs the explainer's sentences are about (for the page test's claims check)."""
+    return claims.Context(t=t, traces=lineup.traces, models=lineup.models)
 
 
 def misconceptions(lineup: Lineup, t: int) -> None:

@@ -19,6 +19,7 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
+from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
 from .limits import LIMITS, SCENE_MAX_BYTES, Limits, MiB
 
@@ -66,6 +67,8 @@ class Config:
     hide: str = ""  # comma-separated HIDEABLE parts
     predict: bool = False  # "predict, then reveal"
     sel: str = ""  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
+    lesson: str = "gru"  # the Learn page's lesson (gru_viz.explain.lessons.LESSONS)
+    chapter: int = 0  # its chapter, counted from 1; 0: not in a lesson (the Learn page opens chapter 1)
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -111,6 +114,13 @@ DEMOS: dict[str, tuple[str, str, Config]] = {
         Config(cell="gru", hidden=4, source="gen", gen="sine", steps=40, weights="random", seed=0, t=10),
     ),
 }
+
+
+# What Step through and Timeline show a session that came with no link at all (gru_viz.app.ui.land): a scene that
+# teaches (the latch writing its spike, with the narration beside it), not muddy random weights. It is not the
+# Config's defaults: links leave out default values, so every old link keeps its meaning; a link to the defaults
+# themselves (random weights) says so (see to_query).
+LANDING = DEMOS["latch"][2]
 
 
 # --------------------------------------------------------------------------------------------------- URL
@@ -227,6 +237,8 @@ _PARSERS = {
     "hide": _hide,
     "predict": _bool,
     "sel": _sel,
+    "lesson": _one_of(tuple(LESSONS)),
+    "chapter": _int_in(0, max(len(chapters) for _, chapters in LESSONS.values())),
 }
 
 
@@ -263,14 +275,16 @@ def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) ->
 
 
 def to_query(cfg: Config) -> dict[str, str]:
-    """The query-string form of ``cfg``: only the values that differ from the defaults, so links stay short."""
+    """The query-string form of ``cfg``: only the values that differ from the defaults, so links stay short.
+
+    The defaults themselves are written ``weights=random``: an empty link is the landing scene (:data:`LANDING`)."""
     out = {}
     for f in fields(Config):
         value = getattr(cfg, f.name)
         if value == getattr(DEFAULT, f.name):
             continue
         out[f.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    return out
+    return out or {"weights": cfg.weights}
 
 
 # ------------------------------------------------------------------------------------------------ build

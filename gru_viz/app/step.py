@@ -22,8 +22,11 @@ from ..core.sequences import Sequence, short_number
 # ------------------------------------------------------------------------------------------------- input
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
 from ..core.trace import Trace
+from ..explain import claims, narration
 from ..explain.equations import MINGRU_G, format_value, step_equations
+from ..explain.literal import literal
 from ..explain.palette import COLORS, tint
+from ..explain.palette import color as palette_color
 from ..figures import cell, style
 from . import state, ui
 from .state import Config, Scene
@@ -34,7 +37,7 @@ def x_label(seq: Sequence, t: int) -> str:
     label = seq.labels[t]
     if seq.alphabet is not None:
         return f"'{label}'"
-    if seq.width == 1:
+    if seq.width == 1 or label != f"t{t}":  # a label of its own (a trained task's "0.37 ●"), else the numbers
         return label
     if seq.width <= 4:
         scale = float(np.abs(seq.values).max(initial=0.0))
@@ -69,30 +72,39 @@ def true_values(trace: Trace, t: int, unit: int, names: tuple[str, ...], layer: 
 
 @dataclass(frozen=True)
 class Score:
-    """How far one round of guesses was from the truth."""
+    """How far one round of guesses was from the truth (only the values the viewer actually guessed)."""
 
-    errors: dict[str, float]  # name → |guess − truth|
+    errors: dict[str, float]  # name → |guess − truth|, for every value guessed
+    skipped: tuple[str, ...] = ()  # values left untouched: not guesses
+
+    @property
+    def guessed(self) -> bool:
+        """Whether the viewer guessed anything at all."""
+        return bool(self.errors)
 
     @property
     def mean(self) -> float:
-        """Mean absolute error of the round."""
-        return float(np.mean(list(self.errors.values())))
+        """Mean absolute error of the round (NaN when nothing was guessed)."""
+        return float(np.mean(list(self.errors.values()))) if self.errors else float("nan")
 
     @property
     def verdict(self) -> str:
-        """A word for the classroom."""
+        """A word for the classroom that follows the error, and says so when there was no guess."""
+        if not self.errors:
+            return "no guess"
         if self.mean < 0.05:
             return "spot on"
         if self.mean < 0.15:
             return "close"
         if self.mean < 0.3:
-            return "in the right direction"
+            return "some way off"
         return "off this time"
 
 
 def score(guesses: dict[str, float], truths: dict[str, float]) -> Score:
-    """Compare guesses with the true values (same names)."""
-    return Score({n: abs(float(guesses[n]) - truths[n]) for n in truths})
+    """Compare guesses with the true values; a value with no guess (missing, or None) is skipped, not scored."""
+    errors = {n: abs(float(guesses[n]) - truths[n]) for n in truths if guesses.get(n) is not None}
+    return Score(errors, tuple(n for n in truths if n not in errors))
 
 
 # ------------------------------------------------------------------------------------------------ weights
@@ -185,6 +197,7 @@ REVEALED = "step_revealed"  # round key → the viewer's guesses
 ROUNDS = "step_rounds"  # mean error of every revealed round, for the running score
 EDITOR = "step_weights_version"  # bumped after an edit is applied, so the editor starts from the new model
 GUESS = "step_guess_"
+TOUCHED = "step_guess_touched"  # the guess sliders this round has moved: an untouched slider is not a guess
 PLAYBACK = "step_playback"  # (trace, view, figure) of the last animation
 CHART = {"displayModeBar": False}
 MODES = {"step": "Step", "play": "Play"}
@@ -472,6 +485,30 @@ def narrow_latex(line) -> str:
     return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
 
+_TOKEN = re.compile(r"(?<![\w_])([zrnhfigoc])(?= = )|(?<![\w_])([hc][₋₀-₉]+)")
+
+
+def narration_markdown(text: str) -> str:
+    """A narration as markdown: literal text, with each quantity's letter (z, r, n, h, h₂, …) bold in its colour."""
+    out, last = [], 0
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        out.append(literal(text[last : m.start()], None))
+        out.append(f'<b style="color:{palette_color(token[0])}">{html.escape(token)}</b>')
+        last = m.end()
+    out.append(literal(text[last:], None))
+    return "".join(out)
+
+
+def narration_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
+    """What the cell just did at this step, in words computed from the run (see gru_viz.explain.narration)."""
+    story = narration.narrate(sc.trace, cfg.t, cfg.unit, layer, d, x_text=input_label(sc, cfg.t, layer))
+    head = f"**What happened at t = {cfg.t}**" + (f" · unit {cfg.unit}" if sc.model.spec.hidden_size > 1 else "")
+    with st.container(border=True, key="step_narration_text"):  # one element: a step change redraws it cheaply
+        st.markdown("\n\n".join([head, *(narration_markdown(s.text) for s in story.sentences)]),
+                    unsafe_allow_html=True)
+
+
 def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -> None:
     """The selected variant's equations, with the numbers of this step and unit substituted; the line of the
     selected quantity is highlighted (one line per block, so that it can be)."""
@@ -504,13 +541,37 @@ def _round_key(cfg: Config, layer: int, d: int) -> tuple:
     return (model_part, cfg.t, cfg.unit, layer, d)
 
 
+def _touched(name: str) -> None:
+    """Callback of a guess slider: it was moved, so its value is a guess."""
+    st.session_state.setdefault(TOUCHED, set()).add(name)
+
+
 def _reveal(key: tuple, names: tuple[str, ...], truths: dict[str, float]) -> None:
-    """Callback of "Reveal": keep the guesses, score them, and start the next round's sliders afresh."""
-    guesses = {n: float(st.session_state.get(GUESS + n, sum(guess_range(n)) / 2)) for n in names}
+    """Callback of "Reveal": keep the guesses (only sliders that were moved), score them, start afresh."""
+    touched = st.session_state.get(TOUCHED, set())
+    guesses = {n: float(st.session_state[GUESS + n]) for n in names if n in touched and GUESS + n in st.session_state}
     st.session_state.setdefault(REVEALED, {})[key] = guesses
-    st.session_state.setdefault(ROUNDS, []).append(score(guesses, truths).mean)
+    result = score(guesses, truths)
+    if result.guessed:  # a round with no guess is not a round
+        st.session_state.setdefault(ROUNDS, []).append(result.mean)
     for n in names:
         st.session_state.pop(GUESS + n, None)
+    st.session_state.pop(TOUCHED, None)
+
+
+def reveal_text(result: Score, truths: dict[str, float], guesses: dict[str, float]) -> str:
+    """The verdict and, per value, the truth with the guess and its error (or that it was not guessed)."""
+    parts = []
+    for n, truth in truths.items():
+        if n in result.errors:
+            parts.append(f"**{n}** = {format_value(truth)} (you: {guesses[n]:.2f}, off by {result.errors[n]:.2f})")
+        else:
+            parts.append(f"**{n}** = {format_value(truth)} (no guess)")
+    if not result.guessed:
+        head = "**No guess this time.** Move a slider before you reveal; here are the values:"
+    else:
+        head = f"**{result.verdict.capitalize()}!**"
+    return head + " " + " · ".join(parts)
 
 
 def predict_panel(cfg: Config, sc: Scene, layer: int, d: int) -> bool:
@@ -527,17 +588,17 @@ def predict_panel(cfg: Config, sc: Scene, layer: int, d: int) -> bool:
             cols = st.columns([*([3] * len(names)), 2], vertical_alignment="bottom")
             for col, name in zip(cols, names, strict=False):
                 low, high = guess_range(name)
-                col.slider(f"Your guess for {name}", low, high, value=(low + high) / 2, step=0.01, key=GUESS + name)
+                col.slider(f"Your guess for {name}", low, high, value=(low + high) / 2, step=0.01, key=GUESS + name,
+                           on_change=_touched, args=(name,))
             cols[-1].button("Reveal", key="step_reveal", type="primary", icon=":material/visibility:",
                             on_click=_reveal, args=(key, names, truths), width="stretch")
             return False
         result = score(guesses, truths)
-        parts = [f"**{n}** = {format_value(truths[n])} (you: {guesses[n]:.2f}, off by {result.errors[n]:.2f})"
-                 for n in names]
         rounds = st.session_state.get(ROUNDS, [])
-        st.markdown(f"**{result.verdict.capitalize()}!** " + " · ".join(parts))
-        st.caption(f"{len(rounds)} round(s) so far, mean error {np.mean(rounds):.2f}. Press Next (key N) for the "
-                   "next step.")
+        st.markdown(reveal_text(result, truths, guesses))
+        so_far = (f"{len(rounds)} round(s) so far, mean error {np.mean(rounds):.2f}." if rounds
+                  else "No round scored yet.")
+        st.caption(f"{so_far} Press Next (key N) for the next step.")
         return True
 
 
@@ -549,12 +610,9 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
         st.caption("A vanilla RNN has no gates to clamp.")
         return
     ablations = state.ablations_of(cfg, kind)
-    if not ablations:
-        gates = ", ".join(CLAMPABLE[kind])
-        st.caption(f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example z = 1 keeps the "
-                   "old state at every step." if kind != "lstm" else
-                   f"Clamp a gate in the sidebar ({gates}) to see how the run changes: for example f = 1 never "
-                   "forgets.")
+    if not ablations:  # what a clamp would do, in this variant's own terms (z = 1 keeps in one, replaces in another)
+        hint = narration.ablation_hint(kind, sc.model.spec.gru_variant.z_keeps)
+        st.caption(literal(hint.text, None))
         return
     free = ui.scene(replace(sc.cfg, clamp=""), remember=False)  # the run shown, unclamped (stale or not)
     if free is None:
@@ -564,8 +622,9 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
     st.plotly_chart(cell.ablation_figure(h_free, h_clamped, cfg.unit, cfg.t, text, present=cfg.present),
                     config=CHART, key="step_ablation")
     diff = np.abs(h_clamped - h_free)
-    st.caption(f"With {text}, h of unit {cfg.unit} moves by up to {format_value(diff[:, cfg.unit].max())} from the "
-               f"original run (all units: up to {format_value(diff.max())}).")
+    moved = claims.say("ablation.moved", clamps=text, unit=cfg.unit, unit_move=diff[:, cfg.unit].max(),
+                       all_move=diff.max())
+    st.caption(literal(moved.text, None))
 
 
 def playback_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
@@ -616,8 +675,13 @@ def step_view(sc: Scene) -> None:
         revealed = True
         if cfg.predict and "predict" not in hidden:
             revealed = predict_panel(cfg, sc, layer, d)
-        if "diagram" not in hidden:
-            diagram_row(cfg, sc, layer, d, hide_step=not revealed)
+        if "diagram" not in hidden:  # the narration beside the circuit (not while the step is to be predicted)
+            slot = diagram_row(cfg, sc, layer, d, hide_step=not revealed)
+            if revealed:
+                with slot:
+                    narration_panel(cfg, sc, layer, d)
+        elif revealed:
+            narration_panel(cfg, sc, layer, d)
         if "equations" not in hidden:
             equations_panel(cfg, sc, layer, d, numbers=revealed)
         if "ablation" not in hidden and revealed:
@@ -665,6 +729,20 @@ def weights_editor(cfg: Config, sc: Scene) -> None:
     st.session_state[EDITOR] = version + 1
     ui.update(weights="session")
     st.rerun()
+
+
+def landing_note(cfg: Config) -> None:
+    """On the first view of a session opened with no link (the latch), say what it is, and keep random weights one
+    click away."""
+    view = replace(cfg, t=state.LANDING.t, unit=state.LANDING.unit, present=False, hide="", predict=False)
+    if view != state.LANDING:
+        return
+    left, right = st.columns([5, 2], vertical_alignment="center")
+    left.caption("A first view: **the latch**, a hand-made GRU that remembers a spike. New to GRUs? **Learn** goes "
+                 "one idea at a time.")
+    right.button("Random weights instead", key="landing_random", icon=":material/casino:", on_click=ui.apply,
+                 args=(state.DEFAULT,), width="stretch", help="A random 4-unit GRU on a sine wave, as torch "
+                 "initialises one.")
 
 
 def session_model_note(cfg: Config, sc: Scene) -> None:

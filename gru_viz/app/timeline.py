@@ -19,8 +19,9 @@ from ..core.sequences import Sequence
 from ..core.spec import KIND_NAMES
 from ..figures import timeline as tl
 from ..io import export
-from . import state, ui
+from . import state, trained_view, ui
 from .state import Config, Scene
+from .step import landing_note
 
 PICK = "timeline_pick"  # the timeline chart's selection state
 GOTO = "timeline_goto"  # set by a click on the timeline: the next run switches to Step through
@@ -171,9 +172,12 @@ def export_section(cfg: Config, sc: Scene, figures: list[tuple[str, str, go.Figu
 
 def draw(cfg: Config, sc: Scene) -> None:
     """The page below the title: timeline, trajectories, export."""
+    sc = trained_view.labelled(sc)  # a trained model's steps in its task's symbols
     st.caption(describe(cfg, sc))
     for note in sc.notes:
         st.info(note, icon=":material/info:")
+    trained_view.panel(sc)
+    landing_note(cfg)  # the first view's note and its way to random weights, as on Step through
     layer = pick_layer(sc)
     lt = sc.trace.layer(*layer)
     kind = sc.model.spec.kind

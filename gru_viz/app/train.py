@@ -30,9 +30,10 @@ from ..core.sequences import Sequence, format_numbers, parse_numbers
 from ..core.spec import KIND_NAMES
 from ..core.tasks import RECALL_SHOWN, TASKS, Example, Task, get_task
 from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, make_trainers, run_together
+from ..explain import trained as words
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
-from . import state, ui
+from . import state, trained_view, ui
 from .limits import LIMITS
 from .state import APP_MAX_HIDDEN, Config
 
@@ -432,6 +433,15 @@ def model_name(run: Run, cell: str) -> str:
     return f"{cell_name(cell)} trained {run.trainers[cell].steps_done} steps on {run.task.name} (T = {s.seq_len})"
 
 
+def carrier_unit(model: Model, task: Task, example: Example) -> int:
+    """The unit that carries what the example turns on (see gru_viz.explain.trained.carrier), else unit 0: the
+    pages open on it, so the step's narration and the sentence about what the model learned speak of one unit."""
+    cf = words.counterfactual(task, example.x)
+    if cf is None or model.spec.num_layers != 1 or model.spec.directions != 1:
+        return 0
+    return words.carrier(model, model.run(example.x), cf)[0]
+
+
 def handoff(run: Run, cell: str, example: Example, base: Config) -> tuple[Model, str, Config]:
     """The model, its name and the Config that show ``cell`` running on ``example`` as this session's model.
 
@@ -442,7 +452,8 @@ def handoff(run: Run, cell: str, example: Example, base: Config) -> tuple[Model,
     spec = model.spec
     cfg = replace(Config(), cell=spec.kind, variant=spec.variant if spec.kind == "gru" else "torch",
                   hidden=spec.hidden_size, source="typed", seq=typed_input(example), weights="session",
-                  t=focus_step(run.task, example), present=base.present, hide=base.hide)
+                  t=focus_step(run.task, example), unit=carrier_unit(model, run.task, example), present=base.present,
+                  hide=base.hide)
     return model, model_name(run, cell), cfg
 
 
@@ -475,7 +486,7 @@ def preset_showcase(key: str) -> tuple[Config, str]:
     kind = CELLS[p.cell][1]
     cfg = replace(Config(), cell=str(kind["kind"]), variant=str(kind.get("variant", "torch")),
                   hidden=p.hidden_size, source="typed", seq=typed_input(example), weights=f"trained:{key}",
-                  t=focus_step(task, example))
+                  t=focus_step(task, example), unit=carrier_unit(trained.model, task, example))
     says = describe_answer(task, trained.predict(typed_values(example)), example)  # on the numbers shown
     return cfg, f"On this example the answer is {example.answer}; the model says {says}."
 
@@ -758,5 +769,6 @@ def open_on(run: Run, cell: str, example, page: str) -> None:
     model, name, cfg = handoff(run, cell, example, ui.config())
     st.session_state[ui.SESSION_MODEL] = model
     st.session_state[ui.SESSION_MODEL_NAME] = name
+    trained_view.remember(model, run.trainers[cell].readout, run.task)  # so the pages can show its task and answer
     ui.apply(cfg)  # also resets the sidebar widgets, so they show this model's cell and size
     st.switch_page(page, query_params=state.to_query(cfg))

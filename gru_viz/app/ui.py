@@ -58,13 +58,31 @@ def config() -> Config:
         st.session_state[CFG] = cfg
         st.session_state[NOTES] = notes
         st.session_state[LAST_QUERY] = query
+        if fresh and not query:  # opened with no link at all: Step through and Timeline show the landing scene
+            st.session_state[BLANK] = True
+        else:
+            st.session_state.pop(BLANK, None)
+    return st.session_state[CFG]
+
+
+BLANK = "gru_viz_blank"  # this session came with no link and nothing has been chosen yet
+
+
+def land() -> Config:
+    """On a page that teaches at first sight (Step through, Timeline): a session that came with no link and has
+    chosen nothing yet moves to the landing scene (state.LANDING) instead of the Config's defaults."""
+    if st.session_state.pop(BLANK, False) and st.session_state[CFG] == state.DEFAULT:
+        _forget_widgets()
+        commit(state.LANDING)
     return st.session_state[CFG]
 
 
 def commit(cfg: Config) -> None:
     """Store ``cfg`` and mirror it in the URL, so the address bar is always a shareable link."""
     st.session_state[CFG] = cfg
-    query = state.to_query(cfg)
+    if cfg != state.DEFAULT:
+        st.session_state.pop(BLANK, None)  # a choice was made: the landing no longer applies
+    query = {} if st.session_state.get(BLANK) else state.to_query(cfg)  # no link came, none is written yet
     st.session_state[LAST_QUERY] = query
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
@@ -78,6 +96,7 @@ def _forget_widgets() -> None:
 def apply(cfg: Config) -> None:
     """Replace the config and every widget mirroring it (call from a callback, before widgets draw)."""
     _forget_widgets()
+    st.session_state.pop(BLANK, None)  # an explicit choice, even of the defaults
     commit(cfg)
 
 
@@ -109,9 +128,12 @@ PAGE_ICON = (
 )
 
 
-def setup_page(title: str, icon: str = "") -> Config:
-    """Presenter styling, link notes and the config: the first call of every page."""
+def setup_page(title: str, icon: str = "", landing: bool = False) -> Config:
+    """Presenter styling, link notes and the config: the first call of every page. ``landing``: this page shows
+    the landing scene to a session that came with no link (see :func:`land`)."""
     cfg = config()
+    if landing:
+        cfg = land()
     _one_blas_thread()
     # Widget ids differ per page: re-set the widgets' values so a page switch keeps them (Streamlit's idiom).
     st.session_state.update({k: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(W)})
@@ -625,6 +647,7 @@ def _clamp_controls(cfg: Config, cell: str) -> str:
 # started server. Streamlit's own menu is off (.streamlit/config.toml) and this one is drawn instead.
 PAGES: list[tuple[str, str, str]] = [
     ("app.py", "Home", ":material/home:"),
+    ("pages/learn.py", "Learn", ":material/school:"),
     ("pages/step.py", "Step through", ":material/step:"),
     ("pages/timeline.py", "Timeline", ":material/timeline:"),
     ("pages/compare.py", "Compare cells", ":material/compare_arrows:"),

@@ -1,0 +1,765 @@
+"""Guided lessons: short chapters, one idea each, each on a real scene (a link's settings, so it opens cold), with
+a few sentences computed from the live run, one thing to try, and a predict-then-reveal question whose answer is
+read from the run.
+
+A :class:`Chapter` holds what does not change: its title, its scene (the query string of a Config, which the app
+turns into a run), the one knob a learner may turn, and :func:`Chapter.teach`, which takes the live run
+(:class:`Live`) and returns the :class:`Lesson` to show: the key sentence, the prose, the question and the
+:class:`~gru_viz.explain.claims.Context` every one of those sentences is checked against. Every sentence about the
+scene is a claim registered here, with the predicate that must hold on the numbers ("the latch holds 1 after the
+spike": h ≥ 0.99 from the spike on). Pure Python on the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core import compare
+from ..core.grad import gradient_flow
+from ..core.model import Model
+from ..core.sequences import Sequence, format_numbers
+from ..core.spec import GRU_VARIANTS, KIND_NAMES
+from ..core.tasks import SENTENCES, VOCAB, Task, get_task
+from ..core.trace import Trace
+from ..core.train import Readout
+from . import claims, narration
+from . import trained as trained_words
+from .claims import Context, Sentence, _want, claim, gate_text, say, sci_text, state_text
+
+# --------------------------------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True)
+class Knob:
+    """The one thing a learner may change in a chapter: a labelled choice of values."""
+
+    label: str
+    options: tuple
+    default: object
+    names: Mapping[object, str] = field(default_factory=dict)  # how an option is shown (else str)
+    help: str = ""
+
+    def name(self, value: object) -> str:
+        """How ``value`` is shown."""
+        return self.names.get(value, str(value))
+
+
+@dataclass(frozen=True)
+class Question:
+    """A predict-then-reveal question: options, the right one (read from the run) and what to say after."""
+
+    prompt: str
+    options: tuple[str, ...]
+    answer: int
+    reveal: Sentence | str
+
+
+@dataclass
+class Live:
+    """A chapter's live run, as the app built it from the chapter's scene."""
+
+    model: Model
+    trace: Trace
+    labels: tuple[str, ...]
+    t: int
+    unit: int = 0
+    knob: object = None
+    trained: tuple[Readout, Task] | None = None
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Lesson:
+    """A chapter as it reads on this run: the key sentence, the prose, the question, and what they are about."""
+
+    idea: Sentence
+    prose: list[Sentence]
+    question: Question
+    context: Context
+    figure: str  # what the app draws: "cell", "timeline", "variants", "memory", "flow"
+    data: dict[str, object] = field(default_factory=dict)  # what the figure needs beyond the run
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """Every claim the chapter makes (the key sentence, the prose, the revealed answer)."""
+        reveal = self.question.reveal
+        return [self.idea, *self.prose, *([reveal] if isinstance(reveal, Sentence) else []), *self.data.get("who", [])]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One idea on one scene."""
+
+    number: int
+    key: str
+    title: str
+    scene: Mapping[str, str]  # the query string of the scene's Config
+    page: str  # the page the scene opens on: "step", "timeline", "compare", "gradients", "train"
+    try_this: str
+    teach: Callable[[Live], Lesson]
+    knob: Knob | None = None
+    apply: Callable[[dict[str, str], object], dict[str, str]] | None = None  # the knob's value → the scene
+
+    def scene_for(self, value: object = None) -> dict[str, str]:
+        """The scene's query with the knob at ``value`` (its default when None)."""
+        query = dict(self.scene)
+        if self.knob is None or self.apply is None:
+            return query
+        return self.apply(query, self.knob.default if value is None else value)
+
+
+def _bucket(value: float, centres: tuple[float, ...]) -> int:
+    """The index of the centre nearest ``value``."""
+    return int(np.argmin([abs(value - c) for c in centres]))
+
+
+def _ctx(live: Live, **extra: object) -> Context:
+    return Context(trace=live.trace, model=live.model, t=live.t, unit=live.unit, labels=live.labels,
+                   values={"trained": live.trained, "knob": live.knob, **extra})
+
+
+# ------------------------------------------------------------------------------------ 1 · one step
+
+ONE_STEP_SEQ = "0.8, -0.4, 1, 0.6, -1"
+WHERE = ("at the old state", "between the two, nearer the old state", "between the two, nearer the candidate",
+         "at the candidate")
+
+
+def _where(k: float) -> int:
+    """Where h lands for a keep share k: at the old state, nearer it, nearer the candidate, at the candidate."""
+    return 0 if k >= 0.95 else 1 if k >= 0.5 else 2 if k > 0.05 else 3
+
+
+@claim("lesson.order", "A GRU computes four numbers at every step, in this order: the reset gate r, the update gate "
+                       "z, the candidate n, and the new state h.", step_numbers=False)
+def _order(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(ctx.trace.spec.kind == "gru" and set(ctx.lt.gates) == {"r", "z", "n"}, "this cell is not a GRU")
+
+
+@claim("lesson.where", "With z = {z:gate}, h lands {where:word}: {keep:pct} of the old state and {write:pct} of the "
+                       "candidate.")
+def _where_claim(ctx: Context, s: dict[str, str]) -> list[str]:
+    t, unit = ctx.where()
+    k = claims.keep_share(ctx.lt, t, unit)
+    return _want(s["where"] == WHERE[_where(k)] and s["keep"] == claims.pct_text(k)
+                 and s["write"] == claims.pct_text(1 - k), f"h lands {WHERE[_where(k)]} (keep share {k:.3f})")
+
+
+def _one_step(live: Live) -> Lesson:
+    lt = live.trace.layer(0)
+    t, u = live.t, live.unit
+    story = narration.narrate(live.trace, t, u, x_text=live.labels[t])
+    k = claims.keep_share(lt, t, u)
+    z, n, hp = (float(a[t, 0, u]) for a in (lt.gates["z"], lt.gates["n"], lt.h_prev()))
+    prev = claims.previous_label("h", t, 0, lt.steps)
+    question = Question(
+        f"At t = {t} the old state is {prev} = {state_text(hp)}, the candidate is n = {state_text(n)} and the update "
+        f"gate is z = {gate_text(z)}. Where does h land?", WHERE, _where(k),
+        say("lesson.where", z=z, where=WHERE[_where(k)], keep=k, write=1 - k))
+    return Lesson(say("lesson.order"), list(story.sentences), question, _ctx(live), "cell")
+
+
+# ------------------------------------------------------------------------------------------ 2 · latch
+
+LATCH_STEPS = 10
+
+
+def _spike_seq(at: int, steps: int = LATCH_STEPS) -> str:
+    return ", ".join("1" if s == at else "0" for s in range(steps))
+
+
+def _spike(lt) -> int:
+    """The step of the input's spike (its largest value)."""
+    return int(np.argmax(lt.x[:, 0, 0]))
+
+
+@claim("lesson.write-switch", "The update gate is a write switch: in PyTorch's GRU z ≈ 1 keeps the state and "
+                              "z ≈ 0 writes the candidate in.", step_numbers=False)
+def _write_switch(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(claims.role(ctx.lt) in ("keeps", "either") and ctx.trace.spec.variant == "torch",
+                 "this GRU's z does not keep")
+
+
+@claim("lesson.latch.before", "Before the spike the update gate stays at z ≥ {z_min:gate} and h stays at "
+                              "{h_max:state}: the latch keeps its state.", step_numbers=False)
+def _latch_before(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    at = _spike(lt)
+    z, h = lt.gates["z"][:at, 0, 0], lt.h[:at, 0, 0]
+    return _want(at > 0 and s["z_min"] == gate_text(z.min()) and s["h_max"] == state_text(np.abs(h).max())
+                 and z.min() >= claims.KEEP and np.abs(h).max() < 5e-4, "the latch does not hold 0 before the spike")
+
+
+@claim("lesson.latch.spike", "At the spike, t = {at:int}, z falls to {z_at:gate}: the latch replaces its state with "
+                             "the candidate n = {n_at:state}, and h jumps to {h_at:state}.", step_numbers=False)
+def _latch_spike(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    at = _spike(lt)
+    z, n, h = (float(a[at, 0, 0]) for a in (lt.gates["z"], lt.gates["n"], lt.h))
+    return _want(int(s["at"]) == at and (s["z_at"], s["n_at"], s["h_at"]) == (gate_text(z), state_text(n),
+                                                                              state_text(h))
+                 and z <= claims.REPLACE and h >= 0.99, "the spike is not written")
+
+
+@claim("lesson.latch.after", "From then on h stays at {h_min:state} or more to the last step: the latch holds 1.",
+       step_numbers=False)
+def _latch_after(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    h = lt.h[_spike(lt) :, 0, 0]
+    return _want(s["h_min"] == state_text(h.min()) and h.min() >= 0.99, f"h falls to {h.min():.4f} after the spike")
+
+
+LEVELS = ("about 0: it forgot", "about 0.5: it faded", "about 1: it remembers")
+
+
+@claim("lesson.last", "At the last step, t = {t:int}, h = {h:state}: {level:word}.", step_numbers=False)
+def _last(ctx: Context, s: dict[str, str]) -> list[str]:
+    h = float(ctx.lt.h[-1, 0, 0])
+    return _want(int(s["t"]) == ctx.lt.steps - 1 and s["h"] == state_text(h)
+                 and s["level"] == LEVELS[_bucket(h, (0.0, 0.5, 1.0))], f"h ends at {h:.4f}")
+
+
+def _latch(live: Live) -> Lesson:
+    lt = live.trace.layer(0)
+    at = _spike(lt)
+    prose = []
+    if at > 0:
+        prose.append(say("lesson.latch.before", z_min=lt.gates["z"][:at, 0, 0].min(),
+                         h_max=np.abs(lt.h[:at, 0, 0]).max()))
+    prose.append(say("lesson.latch.spike", at=at, z_at=lt.gates["z"][at, 0, 0], n_at=lt.gates["n"][at, 0, 0],
+                     h_at=lt.h[at, 0, 0]))
+    prose.append(say("lesson.latch.after", h_min=lt.h[at:, 0, 0].min()))
+    h_last = float(lt.h[-1, 0, 0])
+    q = Question(f"The spike arrives at t = {at}. What will h be at the last step, t = {lt.steps - 1}?", LEVELS,
+                 _bucket(h_last, (0.0, 0.5, 1.0)),
+                 say("lesson.last", t=lt.steps - 1, h=h_last, level=LEVELS[_bucket(h_last, (0.0, 0.5, 1.0))]))
+    return Lesson(say("lesson.write-switch"), prose, q, _ctx(live), "timeline")
+
+
+# -------------------------------------------------------------------------------------- 3 · delimiter
+
+DELIMITER_SEQ = "0.5 0; 0.5 0; 0.5 0; 0 1; 0.5 0; -0.5 0; 0 1; 1 0"
+
+
+def _delimiters(lt) -> list[int]:
+    return [int(t) for t in np.flatnonzero(lt.x[:, 0, 1] == 1)]
+
+
+@claim("lesson.reset-idea", "The reset gate decides how much of the old state the candidate sees: with r ≈ 0 the "
+                            "candidate n is made from the input alone.", step_numbers=False)
+def _reset_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(ctx.trace.spec.kind == "gru" and ctx.trace.spec.gru_variant.reset_after, "not PyTorch's reset")
+
+
+@claim("lesson.delim.sum", "Before the first delimiter the state builds up: h goes from {h_a:state} at t = 0 to "
+                           "{h_b:state} at t = {b:int}.", step_numbers=False)
+def _delim_sum(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    b = _delimiters(lt)[0] - 1
+    h = lt.h[:, 0, 0]
+    return _want(b >= 1 and int(s["b"]) == b and s["h_a"] == state_text(h[0]) and s["h_b"] == state_text(h[b])
+                 and abs(h[b]) > abs(h[0]), "h does not build up")
+
+
+@claim("lesson.delim.reset",
+       "At the delimiter, t = {d:int}, the reset gate r = {r:gate} shuts the old state out of the candidate "
+       "(n = {n:state}) and the update gate z = {z:gate} takes that candidate: h is wiped to {h:state}.",
+       step_numbers=False)
+def _delim_reset(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    d = _delimiters(lt)[0]
+    r, z, n, h = (float(a[d, 0, 0]) for a in (lt.gates["r"], lt.gates["z"], lt.gates["n"], lt.h))
+    clamped = "r" in lt.clamped and bool(lt.clamped["r"][d, 0, 0])
+    return _want(int(s["d"]) == d and (s["r"], s["z"], s["n"], s["h"]) == (gate_text(r), gate_text(z),
+                                                                           state_text(n), state_text(h))
+                 and not clamped and r <= 0.05 and claims.keep_share(lt, d, 0) <= 0.05 and abs(h) <= 0.01,
+                 "the delimiter does not wipe the state")
+
+
+@claim("lesson.delim.no-reset",
+       "With r clamped to 1 the candidate still sees the old state (n = {n:state} at the delimiter, t = {d:int}), so "
+       "taking it cannot wipe anything: h = {h:state} instead of 0.", step_numbers=False)
+def _delim_no_reset(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    d = _delimiters(lt)[0]
+    n, h = float(lt.gates["n"][d, 0, 0]), float(lt.h[d, 0, 0])
+    return _want("r" in lt.clamped and bool(lt.clamped["r"][d, 0, 0]) and int(s["d"]) == d
+                 and (s["n"], s["h"]) == (state_text(n), state_text(h)) and abs(h) > 0.05, "the state is wiped")
+
+
+def _delimiter(live: Live) -> Lesson:
+    lt = live.trace.layer(0)
+    d = _delimiters(lt)[0]
+    h = lt.h[:, 0, 0]
+    prose = [say("lesson.delim.sum", h_a=h[0], h_b=h[d - 1], b=d - 1)]
+    at = {k: float(lt.gates[k][d, 0, 0]) for k in "rzn"}
+    clamped = "r" in lt.clamped and bool(lt.clamped["r"][d, 0, 0])
+    if clamped:
+        prose.append(say("lesson.delim.no-reset", n=at["n"], d=d, h=h[d]))
+    else:
+        prose.append(say("lesson.delim.reset", d=d, r=at["r"], n=at["n"], z=at["z"], h=h[d]))
+    options = (f"what it was, about {state_text(h[d - 1])}", "about 0: wiped", "about 1")
+    answer = _bucket(float(h[d]), (float(h[d - 1]), 0.0, 1.0))
+    q = Question(f"Just before the delimiter h = {state_text(h[d - 1])}. What will h be right after it, at t = {d}?",
+                 options, answer, prose[-1])
+    return Lesson(say("lesson.reset-idea"), prose, q, _ctx(live), "timeline")
+
+
+# ------------------------------------------------------------------------------------ 4 · conventions
+
+CONVENTIONS = (  # who writes which, from /work/shared/reference/gru-conventions.md (and gru_viz.core.spec)
+    ("z keeps", "h = (1 − z) ⊙ n + z ⊙ h", "PyTorch, cuDNN, Keras, Flax, d2l.ai, Cho et al. 2014"),
+    ("z takes", "h = (1 − z) ⊙ h + z ⊙ n", "Chung et al. 2014, Wikipedia's “fully gated unit”, TF's GRUBlockCell"),
+    ("reset after", "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))",
+     "PyTorch, cuDNN, Keras (reset_after=True, its default), ONNX's linear_before_reset=1, Cho et al. 2014 v1"),
+    ("reset before", "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)",
+     "Cho et al. 2014 v3, d2l.ai from scratch, Keras' reset_after=False, ONNX's default, TF's GRUBlockCell"),
+)
+_CHOICE = {"z keeps": ("z_keeps", True), "z takes": ("z_keeps", False), "reset after": ("reset_after", True),
+           "reset before": ("reset_after", False)}
+
+
+def _conv_who(choice: str) -> claims.Check:
+    def check(ctx: Context, s: dict[str, str]) -> list[str]:
+        row = next(r for r in CONVENTIONS if r[0] == choice)
+        if (row[1], row[2]) != (s["eq"], s["who"]):
+            return [f"{choice} is {row[1]}, written by {row[2]}"]
+        return _conv_equation(ctx, choice, s["eq"])
+
+    return check
+
+
+def _conv_equation(ctx: Context, choice: str, eq: str) -> list[str]:
+    """Whether a variant with this choice computes ``eq``, read from its own run of the chapter's weights."""
+    # the equation is the choice's: run this chapter's weights in a variant with that choice and read its arithmetic
+    field_, value = _CHOICE[choice]
+    variant = next(v for v in GRU_VARIANTS.values() if getattr(v, field_) == value)
+    model = Model(ctx.model.spec.with_(variant=variant.key), ctx.model.params)
+    lt = model.run(ctx.trace.layer(0).x[:, 0]).layer(0)
+    if field_ == "z_keeps":
+        return _want(claims.role(lt) == ("keeps" if value else "takes"), f"{variant.name}'s z does not {choice}")
+    p = model.layer_params(0, 0)
+    H = lt.h.shape[-1]
+    x_in = lt.x[:, 0] @ p.w_ih[2 * H :].T + p.b_ih[2 * H :]
+    r, hp = lt.gates["r"][:, 0], lt.h_prev()[:, 0]
+    hn = hp @ p.w_hh[2 * H :].T + p.b_hh[2 * H :]
+    want = x_in + r * hn if value else x_in + (r * hp) @ p.w_hh[2 * H :].T + p.b_hh[2 * H :]
+    return _want(bool(np.allclose(lt.pre["n"][:, 0], want, rtol=0, atol=1e-9)), f"{variant.name}'s n is not {eq}")
+
+
+for _choice, *_ in CONVENTIONS:
+    claim(f"lesson.conv.who.{_choice.replace(' ', '-')}", _choice + " ({eq:text}) is how {who:text} write it.",
+          step_numbers=False)(_conv_who(_choice))
+
+
+def _update_text(z_keeps: bool) -> str:
+    return "(1 − z) ⊙ n + z ⊙ h" if z_keeps else "(1 − z) ⊙ h + z ⊙ n"
+
+
+@claim("lesson.family", "The GRUs of papers and libraries are one family with two choices: what z weights, and "
+                        "where r acts.", step_numbers=False)
+def _family(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(len(GRU_VARIANTS) == 4 and ctx.trace.spec.kind == "gru", "not a GRU")
+
+
+@claim("lesson.conv.this", "This GRU is {name:text}: h = {update:text}, so z {does:word}.", step_numbers=False)
+def _conv_this(ctx: Context, s: dict[str, str]) -> list[str]:
+    spec = ctx.trace.spec
+    r = claims.role(ctx.lt)
+    does = "keeps the old state" if r == "keeps" else "takes the candidate"
+    return _want((s["name"], s["update"], s["does"]) == (spec.gru_variant.name, _update_text(r == "keeps"), does),
+                 f"this GRU's z {r}")
+
+
+@claim("lesson.conv.flip", "Negate z's weights and biases and run the other update convention: over all {T:int} "
+                           "steps the two runs agree to {gap:sci}, float64 round-off. The same cell, relabelled.",
+       step_numbers=False)
+def _conv_flip(ctx: Context, s: dict[str, str]) -> list[str]:
+    x = ctx.trace.layer(0).x[:, 0]
+    gap = compare.flip_gap(ctx.model, x)
+    return _want(int(s["T"]) == len(x) and s["gap"] == sci_text(gap) and gap < 1e-12, f"the runs differ by {gap:.2e}")
+
+
+def _reset_moved(model: Model) -> Model:
+    """The same weights with the reset on the other side of the product (the same z convention)."""
+    v = model.spec.gru_variant
+    other = next(o for o in GRU_VARIANTS.values() if o.z_keeps == v.z_keeps and o.reset_after != v.reset_after)
+    return Model(model.spec.with_(variant=other.key), model.params)
+
+
+@claim("lesson.conv.reset", "Where r acts is a real choice: the same weights with the reset {side:word} the product "
+                            "give states up to {diff:state} apart.", step_numbers=False)
+def _conv_reset(ctx: Context, s: dict[str, str]) -> list[str]:
+    x = ctx.trace.layer(0).x[:, 0]
+    other = _reset_moved(ctx.model)
+    diff = float(np.abs(other.run(x).layer(0).h - ctx.trace.layer(0).h).max())
+    side = "before" if ctx.trace.spec.gru_variant.reset_after else "after"
+    return _want(s["side"] == side and s["diff"] == state_text(diff) and diff > 1e-3, f"they differ by {diff:.4f}")
+
+
+@claim("lesson.conv.z", "In the other convention this unit's gate reads z′ = {z_flip:gate} = 1 − {z:gate}.")
+def _conv_z(ctx: Context, s: dict[str, str]) -> list[str]:
+    t, unit = ctx.where()
+    flipped = compare.flip_z(ctx.model).run(ctx.trace.layer(0).x[:, 0]).layer(0).gates["z"][t, 0, unit]
+    return _want(s["z_flip"] == gate_text(flipped) and abs(flipped - (1 - ctx.at("z"))) < 1e-12, "z′ differs")
+
+
+def _conventions(live: Live) -> Lesson:
+    spec = live.trace.spec
+    v = spec.gru_variant
+    x = live.trace.layer(0).x[:, 0]
+    gap = compare.flip_gap(live.model, x)
+    diff = float(np.abs(_reset_moved(live.model).run(x).layer(0).h - live.trace.layer(0).h).max())
+    prose = [say("lesson.conv.this", name=v.name, update=_update_text(v.z_keeps),
+                 does="keeps the old state" if v.z_keeps else "takes the candidate"),
+             say("lesson.conv.flip", T=len(x), gap=gap),
+             say("lesson.conv.reset", side="before" if v.reset_after else "after", diff=diff)]
+    z = float(live.trace.layer(0).gates["z"][live.t, 0, live.unit])
+    flipped = float(compare.flip_z(live.model).run(x).layer(0).gates["z"][live.t, 0, live.unit])
+    options = (f"z′ = {gate_text(z)}, the same", f"z′ = {gate_text(1 - z)}", "z′ = 0.50")
+    q = Question(f"Unit {live.unit} has z = {gate_text(z)} at t = {live.t}. What is its gate in the other update "
+                 "convention, for the very same states?", options, _bucket(flipped, (z, 1 - z, 0.5)),
+                 say("lesson.conv.z", z_flip=flipped, z=z))
+    who = [say(f"lesson.conv.who.{c.replace(' ', '-')}", eq=eq, who=names) for c, eq, names in CONVENTIONS]
+    return Lesson(say("lesson.family"), prose, q, _ctx(live), "variants", {"who": who, "gap": gap, "diff": diff})
+
+
+# -------------------------------------------------------------------------------------- 5 · sentiment
+
+SENTIMENT_T = 8
+
+
+def sentence_query(words: tuple[str, ...], T: int = SENTIMENT_T) -> str:
+    """A sentence as the typed one-hot input of the sentiment task (left-padded to T steps)."""
+    ids = [0] * (T - len(words)) + [VOCAB.index(w) for w in words]
+    return format_numbers(Sequence(np.eye(len(VOCAB))[ids], tuple(str(i) for i in range(T))))
+
+
+SENTENCE_CHOICES = tuple(" ".join(w) for w, _ in SENTENCES)
+
+
+@claim("lesson.sentiment.idea", "A trained GRU reads one word per step; the word “not” has to flip what “good” and "
+                                "“bad” mean, so some unit must remember it until the adjective arrives.",
+       step_numbers=False)
+def _sentiment_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    _readout, task = ctx.values["trained"]
+    return _want(task.key == "sentiment" and ctx.trace.spec.kind == "gru", "not the sentiment GRU")
+
+
+@claim("lesson.sentiment.flip", "Without “not” the same model says {other:text}: the one word flips its answer.",
+       step_numbers=False)
+def _sentiment_flip(ctx: Context, s: dict[str, str]) -> list[str]:
+    readout, task = ctx.values["trained"]
+    cf = trained_words.counterfactual(task, ctx.trace.layer(0).x[:, 0])
+    if cf is None:
+        return ["there is no “not” to remove"]
+    got = trained_words.answer(ctx.model, readout, task, cf.x)
+    here = trained_words.answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
+    return _want(s["other"] == got.says and got.says.split()[0] != here.says.split()[0], "the answer does not flip")
+
+
+def _sentiment(live: Live) -> Lesson:
+    readout, task = live.trained
+    x = live.trace.layer(0).x[:, 0]
+    prose: list[Sentence] = []
+    a = trained_words.answer(live.model, readout, task, x)
+    prose.append(say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
+    learned = trained_words.learned(live.model, task, live.trace)
+    if learned is not None:
+        prose.append(learned)
+        cf = trained_words.counterfactual(task, x)
+        other = trained_words.answer(live.model, readout, task, cf.x)
+        if other.says.split()[0] != a.says.split()[0]:
+            prose.append(say("lesson.sentiment.flip", other=other.says))
+    words = " ".join(trained_words.words_of(x))
+    c = task.class_names.index(a.says.split()[0])
+    q = Question(f"The model reads “{words}”. What will it answer?", task.class_names, c, prose[0])
+    return Lesson(say("lesson.sentiment.idea"), prose, q, _ctx(live), "timeline")
+
+
+# ---------------------------------------------------------------------------------------- 6 · memory
+
+MEMORY_STEPS, MEMORY_AT = 100, 5
+LINEUP = ("gru", "lstm", "rnn")
+
+
+def lineup(query: Mapping[str, str], keep_bias: float) -> dict[str, Model]:
+    """The chapter's GRU, LSTM and RNN: the Compare page's seeded models at the scene's H and seed, plus β."""
+    H, seed = int(query.get("hidden", 4)), int(query.get("seed", 0))
+    return compare.build_models(LINEUP, 1, H, seed=seed, keep_bias=keep_bias)
+
+
+def memory_of(models: Mapping[str, Model]) -> dict[str, compare.Response]:
+    """Every cell's impulse response: a spike at MEMORY_AT, then zeros, for MEMORY_STEPS steps."""
+    return {k: compare.impulse_response(m, MEMORY_STEPS, MEMORY_AT) for k, m in models.items()}
+
+
+def _lasting(resp: compare.Response) -> tuple[int, float]:
+    return compare.influence_steps(resp), float(resp.distance[-1])
+
+
+@claim("lesson.memory.idea", "A gate that keeps is a memory: where an RNN must rewrite its state at every step, a "
+                             "GRU's z and an LSTM's f can hold it.", step_numbers=False)
+def _memory_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    m = ctx.models
+    return _want(set(m) == set(LINEUP) and "weight_hh_l0" in m["rnn"].params, "not the line-up")
+
+
+@claim("lesson.memory.cell", "The {cell:word}'s memory of the spike {fate:text}.", step_numbers=False)
+def _memory_cell(ctx: Context, s: dict[str, str]) -> list[str]:
+    names = {KIND_NAMES[k]: k for k in LINEUP}
+    if s["cell"] not in names:
+        return [f"{s['cell']} is not in the line-up"]
+    want = _fate(memory_of({names[s["cell"]]: ctx.models[names[s["cell"]]]})[names[s["cell"]]])
+    return _want(s["fate"] == want, f"{s['cell']}: {want}")
+
+
+def _fate(resp: compare.Response) -> str:
+    steps, end = _lasting(resp)
+    left = len(resp.distance) - 1 - resp.at
+    if steps == left and end >= 1e-6:
+        return f"still moves h by {sci_text(end)} after {left} steps"
+    return f"falls below 10⁻⁶ after {steps + 1} steps"
+
+
+@claim("lesson.memory.first", "The first to forget is the {cell:word}.", step_numbers=False)
+def _memory_first(ctx: Context, s: dict[str, str]) -> list[str]:
+    resp = memory_of(ctx.models)
+    first = min(resp, key=lambda k: (_lasting(resp[k])[0], _lasting(resp[k])[1]))
+    return _want(s["cell"] == KIND_NAMES[first], f"the first to forget is the {KIND_NAMES[first]}")
+
+
+def _memory(live: Live) -> Lesson:
+    beta = float(live.knob if live.knob is not None else MEMORY_BETA)
+    models = lineup(live.query, beta)
+    resp = memory_of(models)
+    prose = [say("lesson.memory.cell", cell=KIND_NAMES[k], fate=_fate(r)) for k, r in resp.items()]
+    first = min(resp, key=lambda k: (_lasting(resp[k])[0], _lasting(resp[k])[1]))
+    names = tuple(KIND_NAMES[k] for k in LINEUP)
+    q = Question(f"A spike at t = {MEMORY_AT}, then {MEMORY_STEPS - MEMORY_AT - 1} zeros. Which cell forgets it first?",
+                 names, LINEUP.index(first), say("lesson.memory.first", cell=KIND_NAMES[first]))
+    ctx = _ctx(live)
+    ctx.models = models
+    return Lesson(say("lesson.memory.idea"), prose, q, ctx, "memory", {"responses": resp, "keep_bias": beta})
+
+
+MEMORY_BETA = 2.0  # the keep bias that shows the gating advantage at torch's init (at 0 the GRU forgets as fast)
+
+
+# -------------------------------------------------------------------------------------- 7 · gradients
+
+GRADIENT_STEPS = 100
+
+
+def gradient_input(query: Mapping[str, str]) -> np.ndarray:
+    """The chapter's input: seeded noise, GRADIENT_STEPS steps."""
+    return np.random.default_rng(int(query.get("seed", 0))).standard_normal((GRADIENT_STEPS, 1))
+
+
+def flows_of(models: Mapping[str, Model], x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(‖∂h_T/∂x_t‖, ‖∂h_T/∂h_t‖) over t for every cell."""
+    out = {}
+    for k, m in models.items():
+        flow = gradient_flow(m, x)
+        out[k] = (flow.dx, flow.dh)
+    return out
+
+
+@claim("lesson.grad.idea", "Training follows the gradient back through the steps: whatever multiplies it at each "
+                           "step, it meets T times.", step_numbers=False)
+def _grad_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want("gru" in ctx.models and "rnn" in ctx.models, "no line-up")
+
+
+@claim("lesson.grad.norms", "From the last step back to t = 0, over {T:int} steps: ‖∂h_T/∂h_0‖ = {rnn:sci} for the "
+                            "vanilla RNN and {gru:sci} for the GRU.", step_numbers=False)
+def _grad_norms(ctx: Context, s: dict[str, str]) -> list[str]:
+    x = ctx.values["x"]
+    f = flows_of({k: ctx.models[k] for k in ("rnn", "gru")}, x)
+    return _want(int(s["T"]) == len(x) and s["rnn"] == sci_text(f["rnn"][1][0])
+                 and s["gru"] == sci_text(f["gru"][1][0]),
+                 "the gradient norms differ")
+
+
+@claim("lesson.grad.path",
+       "Each GRU step passes the gradient along a direct path diag(z), with no matrix and no squashing (in PyTorch's "
+       "GRU z keeps the old state); here z averages {z_mean:num2}. Each RNN step multiplies it by diag(1 − h²) W_hh, "
+       "whose ρ(W_hh) is {rho:num2}.", step_numbers=False)
+def _grad_path(ctx: Context, s: dict[str, str]) -> list[str]:
+    gru = ctx.models["gru"].run(ctx.values["x"]).layer(0)
+    rho = float(np.max(np.abs(np.linalg.eigvals(ctx.models["rnn"].params["weight_hh_l0"]))))
+    return _want(claims.role(gru) == "keeps" and s["z_mean"] == claims.num2_text(gru.gates["z"].mean())
+                 and s["rho"] == claims.num2_text(rho), "z's mean or ρ differ")
+
+
+RATIOS = ("about the same", "10 to 1,000 times larger", "more than 1,000 times larger")
+RATIO_WORDS = ("about the same size as", "10 to 1,000 times larger than", "more than 1,000 times larger than")
+
+
+@claim("lesson.grad.ratio", "The GRU's gradient is {ratio:word} the RNN's: {gru:sci} against {rnn:sci}.",
+       step_numbers=False)
+def _grad_ratio(ctx: Context, s: dict[str, str]) -> list[str]:
+    f = flows_of({k: ctx.models[k] for k in ("rnn", "gru")}, ctx.values["x"])
+    gru, rnn = f["gru"][1][0], f["rnn"][1][0]
+    want = RATIO_WORDS[_ratio(gru, rnn)]
+    return _want(s["ratio"] == want and s["gru"] == sci_text(gru) and s["rnn"] == sci_text(rnn),
+                 f"it is {want}")
+
+
+def _ratio(gru: float, rnn: float) -> int:
+    ratio = gru / max(rnn, 1e-300)
+    return 0 if ratio < 10 else 1 if ratio <= 1000 else 2
+
+
+def _gradients(live: Live) -> Lesson:
+    beta = float(live.knob if live.knob is not None else 0.0)
+    models = {k: m for k, m in lineup(live.query, beta).items() if k in ("gru", "rnn")}
+    x = gradient_input(live.query)
+    flows = flows_of(models, x)
+    gru = models["gru"].run(x).layer(0)
+    rho = float(np.max(np.abs(np.linalg.eigvals(models["rnn"].params["weight_hh_l0"]))))
+    first = {k: float(dh[0]) for k, (_, dh) in flows.items()}
+    prose = [say("lesson.grad.norms", T=len(x), rnn=first["rnn"], gru=first["gru"]),
+             say("lesson.grad.path", z_mean=gru.gates["z"].mean(), rho=rho)]
+    k = _ratio(first["gru"], first["rnn"])
+    q = Question(f"Over {len(x)} steps, how does the GRU's gradient ‖∂h_T/∂h_0‖ compare with the RNN's?",
+                 tuple(f"{r}" for r in RATIOS), k,
+                 say("lesson.grad.ratio", ratio=RATIO_WORDS[k], gru=first["gru"], rnn=first["rnn"]))
+    ctx = _ctx(live, x=x)
+    ctx.models = models
+    return Lesson(say("lesson.grad.idea"), prose, q, ctx, "flow", {"flows": flows, "keep_bias": beta})
+
+
+# ----------------------------------------------------------------------------------------- 8 · train
+
+ADDING_T = 20
+EXAMPLE_STREAM = 99  # as the Train page: test examples apart from the training and evaluation streams
+
+
+def adding_example(number: int, seed: int = 1) -> str:
+    """The ``number``-th test example of the adding problem, as typed numbers."""
+    ex = get_task("adding").example(np.random.default_rng([seed, EXAMPLE_STREAM, number]), ADDING_T)
+    return format_numbers(Sequence(ex.x, tuple(str(i) for i in range(ADDING_T))))
+
+
+@claim("lesson.train.idea", "Training is what turns random gates into these switches: the adding GRU learned to "
+                            "write at the marked steps and keep otherwise.", step_numbers=False)
+def _train_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    marked = lt.x[:, 0, 1] == 1
+    write = 1 - claims.keep_shares_all(lt)
+    return _want(bool(marked.any()) and float(write[marked].mean()) > float(write[~marked].mean()),
+                 "the model does not write more at the marked steps")
+
+
+@claim("lesson.train.marked", "At the marked steps its units take in {write_marked:pct} of a new candidate on "
+                              "average, at the other steps {write_rest:pct}.", step_numbers=False)
+def _train_marked(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    marked = lt.x[:, 0, 1] == 1
+    write = 1 - claims.keep_shares_all(lt)
+    return _want(s["write_marked"] == claims.pct_text(write[marked].mean())
+                 and s["write_rest"] == claims.pct_text(write[~marked].mean()), "the write shares differ")
+
+
+def _train(live: Live) -> Lesson:
+    readout, task = live.trained
+    x = live.trace.layer(0).x[:, 0]
+    lt = live.trace.layer(0)
+    a = trained_words.answer(live.model, readout, task, x)
+    marked = lt.x[:, 0, 1] == 1
+    write = 1 - claims.keep_shares_all(lt)
+    prose = [say("trained.answer", target=a.target, says=a.says, verdict=a.verdict),
+             say("lesson.train.marked", write_marked=write[marked].mean(), write_rest=write[~marked].mean())]
+    learned = trained_words.learned(live.model, task, live.trace)
+    if learned is not None:
+        prose.append(learned)
+    values = x[marked, 0]
+    target = float(values.sum())
+    options = (f"about {state_text(target)}, their sum", f"about {state_text(values.max())}, the larger one",
+               "about 1.000, the average sum")
+    q = Question(f"The marked values are {' and '.join(state_text(v) for v in values)}. What will the model answer?",
+                 options, _bucket(float(a.says), (target, float(values.max()), 1.0)), prose[0])
+    return Lesson(say("lesson.train.idea"), prose, q, _ctx(live), "timeline")
+
+
+# --------------------------------------------------------------------------------------------- lessons
+
+
+def _with(**changes: str) -> Callable[[dict[str, str], object], dict[str, str]]:
+    def apply(query: dict[str, str], value: object) -> dict[str, str]:
+        return {**query, **{k: (v(value) if callable(v) else v) for k, v in changes.items()}}
+
+    return apply
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(1, "one-step", "One step of a GRU, number by number",
+            {"cell": "gru", "hidden": "1", "source": "typed", "seq": ONE_STEP_SEQ, "seed": "7", "t": "2"}, "step",
+            "Move the step with the slider and watch where h lands between the old state and the candidate.",
+            _one_step, Knob("Step t", tuple(range(5)), 2), _with(t=str)),
+    Chapter(2, "latch", "The update gate as a write switch: the latch",
+            {"cell": "gru", "hidden": "1", "source": "typed", "seq": _spike_seq(3), "weights": "preset:latch",
+             "t": "3"}, "step",
+            "Drag the spike to step 7, then predict again: where is h at the end?",
+            _latch, Knob("Spike at step", tuple(range(LATCH_STEPS)), 3),
+            _with(seq=_spike_seq, t=str)),
+    Chapter(3, "delimiter", "The reset gate: forgetting at a delimiter",
+            {"cell": "gru", "hidden": "1", "source": "typed", "seq": DELIMITER_SEQ, "weights": "preset:delimiter",
+             "t": "3"}, "step",
+            "Clamp r to 1 below, predict again, and read what happens at the delimiter.",
+            _delimiter, Knob("Reset gate", ("free", "1"), "free", {"free": "free", "1": "clamped to 1"}),
+            _with(clamp=lambda v: "" if v == "free" else "r:1")),
+    Chapter(4, "conventions", "Two conventions, one family",
+            {"cell": "gru", "hidden": "4", "gen": "sine", "steps": "40", "seed": "0", "t": "10"}, "step",
+            "Switch the variant: the equations and the words change, the lesson does not.",
+            _conventions,
+            Knob("GRU variant", tuple(GRU_VARIANTS), "torch", {k: v.name for k, v in GRU_VARIANTS.items()}),
+            _with(variant=str)),
+    Chapter(5, "not", "A trained GRU reads “not good”",
+            {"cell": "gru", "hidden": "16", "source": "typed", "seq": sentence_query(("the", "movie", "is", "not",
+                                                                                       "good")),
+             "weights": "trained:gru-sentiment", "t": "6"}, "timeline",
+            "Pick another sentence: with and without “not”, “good” and “bad”.",
+            _sentiment, Knob("Sentence", SENTENCE_CHOICES, "the movie is not good"),
+            _with(seq=lambda s: sentence_query(tuple(s.split())),
+                  t=lambda s: str(SENTIMENT_T - len(s.split()) + (s.split().index("not") if "not" in s.split()
+                                                                   else len(s.split()) - 1)))),
+    Chapter(6, "memory", "GRU vs LSTM vs RNN: how long each remembers a spike",
+            {"cell": "gru", "hidden": "8", "source": "typed", "seq": _spike_seq(MEMORY_AT, 20), "seed": "0",
+             "t": str(MEMORY_AT)}, "compare",
+            "Set the keep bias β to 0, torch's plain init, and predict again.",
+            _memory, Knob("Keep bias β", (0.0, 1.0, 2.0, 3.0), MEMORY_BETA), None),
+    Chapter(7, "gradients", "Vanishing gradients, and the path that keeps the GRU's alive",
+            {"cell": "gru", "hidden": "4", "gen": "noise", "steps": str(GRADIENT_STEPS), "seed": "0"}, "gradients",
+            "Raise the keep bias β, predict again, and watch the GRU's gradient and the RNN's.",
+            _gradients, Knob("Keep bias β", (0.0, 1.0, 2.0, 3.0), 0.0), None),
+    Chapter(8, "train", "Train one yourself, and open what it learned",
+            {"cell": "gru", "hidden": "32", "source": "typed", "seq": adding_example(0),
+             "weights": "trained:gru-adding", "t": "0"}, "train",
+            "Try another example, then race a GRU, an LSTM and an RNN on the Train page and open what each learned.",
+            _train, Knob("Example", tuple(range(5)), 0, {k: f"example {k + 1}" for k in range(5)}),
+            _with(seq=adding_example)),
+)
+
+LESSONS: dict[str, tuple[str, tuple[Chapter, ...]]] = {"gru": ("How a GRU works", CHAPTERS)}
+DEFAULT_LESSON = "gru"
+
+
+def chapters(lesson: str = DEFAULT_LESSON) -> tuple[Chapter, ...]:
+    """The chapters of a lesson, in order."""
+    return LESSONS[lesson][1]
+
+
+def chapter(number: int, lesson: str = DEFAULT_LESSON) -> Chapter:
+    """Chapter ``number`` (counted from 1) of a lesson."""
+    return chapters(lesson)[number - 1]
+
+
+def check(lesson: Lesson) -> list[str]:
+    """Every sentence of a lesson that is false on its own run (empty when all hold)."""
+    return [p for sentence in lesson.sentences for p in claims.check_text(sentence.text, lesson.context)]
+

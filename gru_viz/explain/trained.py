@@ -1,0 +1,282 @@
+"""A trained model's task in words: each step labelled with the task's own symbols, the target and the model's
+answer, and one sentence, computed from the run, about what the model learned to do with its gates.
+
+The sentence about the gates comes from a counterfactual: the input changed where the task says it matters
+(“not” removed, another first symbol, other marked values, the jump smoothed away); the unit whose final state
+moves most is the one that carries it, and the sentence says what that unit's gates did at that step. NumPy and
+the core only; every sentence is a claim of :mod:`gru_viz.explain.claims`, checked against the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.model import Model
+from ..core.tasks import POLARITY, RECALL_SYMBOLS, VOCAB, Task
+from ..core.trace import Trace
+from ..core.train import Readout, predict
+from . import claims
+from .claims import Context, claim, pct_text, say
+
+PAD, BLANK = "·", "·"
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+
+def _one_hot(x: np.ndarray) -> bool:
+    return bool(np.all((x == 0) | (x == 1)) and np.all(x.sum(axis=1) == 1))
+
+
+def fits(task: Task, x: np.ndarray) -> bool:
+    """Whether an input is one the task makes (so its symbols can label it)."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != task.input_size:
+        return False
+    if task.key in ("sentiment", "recall"):
+        return _one_hot(x)
+    if task.key == "adding":
+        return bool(np.all((x[:, 1] == 0) | (x[:, 1] == 1)))
+    return True
+
+
+def step_labels(task: Task, x: np.ndarray) -> tuple[str, ...] | None:
+    """One label per step in the task's symbols: words, symbols, values with the marked ones marked (● ); None
+    when the input is not one of the task's."""
+    if not fits(task, x):
+        return None
+    if task.key == "sentiment":
+        return tuple(PAD if VOCAB[i] == "<pad>" else VOCAB[i] for i in x.argmax(axis=1))
+    if task.key == "recall":
+        return tuple(RECALL_SYMBOLS[i] if i < len(RECALL_SYMBOLS) else BLANK for i in x.argmax(axis=1))
+    if task.key == "adding":
+        return tuple(claims.num2_text(v) + (" ●" if m else "") for v, m in x)
+    return tuple(claims.num2_text(v) for v in x[:, 0])
+
+
+def alphabet(task: Task) -> tuple[str, ...] | None:
+    """The symbols of a one-hot task, in the order of its input channels (None for a task of values)."""
+    if task.key == "sentiment":
+        return VOCAB
+    if task.key == "recall":
+        return task.channel_names
+    return None
+
+
+def task_line(task: Task) -> str:
+    """The task in one line."""
+    return f"{task.name}: {task.description}"
+
+
+# ------------------------------------------------------------------------------------------------ answers
+
+
+def words_of(x: np.ndarray) -> tuple[str, ...]:
+    """A one-hot sentence's words, padding dropped."""
+    return tuple(VOCAB[i] for i in np.asarray(x).argmax(axis=1) if VOCAB[i] != "<pad>")
+
+
+def target_of(task: Task, x: np.ndarray) -> str | None:
+    """The right answer for an input, where the input alone decides it (None for anomaly, or a misfit)."""
+    if not fits(task, x):
+        return None
+    if task.key == "sentiment":
+        words = words_of(x)
+        adjectives = [w for w in words if w in POLARITY]
+        if len(adjectives) != 1:
+            return None
+        return task.class_names[POLARITY[adjectives[0]] ^ ("not" in words)]
+    if task.key == "recall":
+        first = int(x[0].argmax())
+        return RECALL_SYMBOLS[first] if first < len(RECALL_SYMBOLS) else None
+    if task.key == "adding":
+        marked = np.flatnonzero(x[:, 1] == 1)
+        return f"{x[marked, 0].sum():.3f}" if len(marked) == 2 else None
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the model answers on an input, and how it fares against the target."""
+
+    says: str  # "positive (97%)", "1.231"
+    target: str | None
+    verdict: str | None  # "right (loss 0.03)", "wrong (loss 2.1)", "off by 0.009 (squared error 0.0001)"
+
+
+def answer(model: Model, readout: Readout, task: Task, x: np.ndarray) -> Answer:
+    """The model's answer on ``x`` (one sequence), in the task's words, with its loss or correctness."""
+    pred = predict(model, readout, x, task.kind)
+    target = target_of(task, x)
+    if task.kind == "classification" and readout.where == "last":
+        c = int(pred.classes)
+        p_c = float(pred.output[c])
+        says = f"{task.class_names[c]} ({pct_text(p_c) if 0.005 < p_c < 0.995 else _sure(p_c)})"
+        verdict = None
+        if target is not None:
+            p = float(pred.output[task.class_names.index(target)])
+            loss = -np.log(max(p, 1e-300))
+            verdict = f"{'right' if task.class_names[c] == target else 'wrong'} (loss {claims.sci_text(loss)})"
+        return Answer(says, target, verdict)
+    if readout.where == "last":
+        value = float(pred.output[0])
+        verdict = None
+        if target is not None:
+            err = abs(value - float(target))
+            verdict = f"off by {claims.state_text(err)} (squared error {claims.sci_text(err * err)})"
+        return Answer(claims.state_text(value), target, verdict)
+    return Answer(f"{len(x)} values, one per step", None, None)
+
+
+def _sure(p: float) -> str:
+    return "over 99%" if p >= 0.995 else "under 1%"
+
+
+# ----------------------------------------------------------------------------------------- what it learned
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """The input changed where the task says it matters, and how to say so."""
+
+    x: np.ndarray
+    steps: tuple[int, ...]  # where the original has what the change takes away
+    event: str  # "“not”", "the first symbol “A”"
+    instead: str  # "without “not”", "had it been “B”"
+
+
+def counterfactual(task: Task, x: np.ndarray) -> Counterfactual | None:
+    """The telling change of an input for its task (None when there is none to make)."""
+    x = np.asarray(x, dtype=float)
+    if not fits(task, x):
+        return None
+    if task.key == "sentiment":
+        ids = list(x.argmax(axis=1))
+        not_id = VOCAB.index("not")
+        if not_id not in ids:
+            return None
+        at = ids.index(not_id)
+        changed = [0, *ids[:at], *ids[at + 1 :]]  # drop "not", pad on the left: the sentence still ends at T − 1
+        return Counterfactual(np.eye(len(VOCAB))[changed], (at,), "“not”", "without “not”")
+    if task.key == "recall":
+        first = int(x[0].argmax())
+        if first >= len(RECALL_SYMBOLS):
+            return None
+        other = (first + 1) % len(RECALL_SYMBOLS)
+        changed = x.copy()
+        changed[0] = np.eye(task.input_size)[other]
+        return Counterfactual(changed, (0,), f"the first symbol “{RECALL_SYMBOLS[first]}”",
+                              f"had it been “{RECALL_SYMBOLS[other]}”")
+    if task.key == "adding":
+        marked = tuple(int(t) for t in np.flatnonzero(x[:, 1] == 1))
+        if not marked:
+            return None
+        changed = x.copy()
+        changed[list(marked), 0] = 1.0 - changed[list(marked), 0]
+        where = " and ".join(f"t = {t}" for t in marked)
+        return Counterfactual(changed, marked, f"the marked values ({where})", "with each marked value v as 1 − v")
+    if task.key == "anomaly" and len(x) >= 3:
+        jumps = np.abs(np.diff(x[:, 0]))
+        at = int(np.argmax(jumps)) + 1
+        changed = x.copy()
+        neighbours = [x[at - 1, 0]] + ([x[at + 1, 0]] if at + 1 < len(x) else [])
+        changed[at, 0] = float(np.mean(neighbours))
+        return Counterfactual(changed, (at,), f"the biggest jump (t = {at})", "with the jump smoothed away")
+    return None
+
+
+def carrier(model: Model, trace: Trace, cf: Counterfactual) -> tuple[int, float, float]:
+    """The unit whose final state moves most under the counterfactual: (unit, h_T here, h_T there)."""
+    other = model.run(cf.x).layer(-1)
+    h, h_other = trace.layer(-1).h[-1, 0], other.h[-1, 0]
+    unit = int(np.argmax(np.abs(h - h_other)))
+    return unit, float(h[unit]), float(h_other[unit])
+
+
+def learned(model: Model, task: Task, trace: Trace) -> claims.Sentence | None:
+    """One sentence about what the model learned to do with its gates on this input (None if nothing telling)."""
+    lt = trace.layer(-1)
+    x = trace.layer(0).x[:, 0]
+    cf = counterfactual(task, x)
+    if cf is None or trace.spec.num_layers != 1 or trace.spec.directions != 1:
+        return None
+    unit, here, there = carrier(model, trace, cf)
+    at = cf.steps[0]
+    common = {"event": cf.event, "unit": unit, "here": here, "instead": cf.instead, "there": there, "t": at}
+    kind = trace.spec.kind
+    if kind in ("gru", "mingru"):
+        k = claims.keep_share(lt, at, unit)
+        return say("trained.learned.gated", z=float(lt.gates["z"][at, 0, unit]), write=1.0 - k, **common)
+    if kind == "lstm":
+        f_after = lt.gates["f"][at + 1 :, 0, unit]
+        if f_after.size == 0:
+            return None
+        return say("trained.learned.lstm", i=float(lt.gates["i"][at, 0, unit]), f_min=float(f_after.min()),
+                   **common)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- claims
+
+
+def _trained(ctx: Context) -> tuple[Readout, Task]:
+    got = ctx.values.get("trained")
+    if got is None:
+        raise LookupError("the trained model's readout and task")
+    return got
+
+
+@claim("trained.task", "Task: {line:text}.", step_numbers=False)
+def _task(ctx: Context, s: dict[str, str]) -> list[str]:
+    _, task = _trained(ctx)
+    return claims._want(s["line"] == task_line(task).rstrip("."), f"the task is {task.name}")
+
+
+@claim("trained.answer", "The answer is {target:text}; the model says {says:text}: {verdict:text}.",
+       step_numbers=False)
+def _answer(ctx: Context, s: dict[str, str]) -> list[str]:
+    readout, task = _trained(ctx)
+    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
+    return claims._want((s["target"], s["says"], s["verdict"]) == (got.target, got.says, got.verdict),
+                        f"the model's answer is {got}")
+
+
+@claim("trained.says", "The model says {says:text}.", step_numbers=False)
+def _says(ctx: Context, s: dict[str, str]) -> list[str]:
+    readout, task = _trained(ctx)
+    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
+    return claims._want(s["says"] == got.says and got.target is None, f"the model says {got.says}")
+
+
+def _learned(ctx: Context, s: dict[str, str]) -> list[str]:
+    _, task = _trained(ctx)
+    x = ctx.trace.layer(0).x[:, 0]
+    cf = counterfactual(task, x)
+    if cf is None:
+        return ["no telling change for this input"]
+    unit, here, there = carrier(ctx.model, ctx.trace, cf)
+    at = cf.steps[0]
+    lt = ctx.trace.layer(-1)
+    out = claims._want((s["event"], s["instead"], int(s["unit"]), int(s["t"])) == (cf.event, cf.instead, unit, at),
+                       f"unit {unit} carries {cf.event} at t = {at}")
+    out += claims._want(s["here"] == claims.state_text(here) and s["there"] == claims.state_text(there),
+                        "the final states differ")
+    if "z" in s:
+        k = claims.keep_share(lt, at, unit)
+        out += claims._want(s["z"] == claims.gate_text(lt.gates["z"][at, 0, unit]) and s["write"] == pct_text(1 - k),
+                            "z or its write share differ")
+    else:
+        out += claims._want(s["i"] == claims.gate_text(lt.gates["i"][at, 0, unit])
+                            and s["f_min"] == claims.gate_text(lt.gates["f"][at + 1 :, 0, unit].min()),
+                            "i or f differ")
+    return out
+
+
+claim("trained.learned.gated", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
+      "{there:state} {instead:text}. At t = {t:int} its update gate z = {z:gate} takes in {write:pct} of a new "
+      "candidate.", step_numbers=False)(_learned)
+claim("trained.learned.lstm", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
+      "{there:state} {instead:text}. At t = {t:int} its input gate i = {i:gate} writes it into the cell, and from "
+      "then on its forget gate stays at f ≥ {f_min:gate}.", step_numbers=False)(_learned)

@@ -1,0 +1,232 @@
+"""The Learn page and its lessons: every chapter opens cold from its link, its question reveals the answer read
+from the live run (computed here from the run, not from the lesson's own code), every sentence a chapter says about
+its scene holds on the live numbers for every setting of its knob, and prev/next, the chapter picker, presenter
+mode and bad links behave.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gru_viz.app import learn, state, ui
+from gru_viz.core import compare
+from gru_viz.core.grad import gradient_flow
+from gru_viz.explain import claims, lessons
+from gru_viz.explain.claims import plain
+from gru_viz.io.trained import load_trained
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = lessons.chapters()
+
+
+def open_learn(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("pages/learn.py")
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(plain(m.value) for m in [*at.markdown, *at.caption])
+
+
+def scene(number: int, value: object = None) -> state.Scene:
+    cfg, notes = state.from_query(lessons.chapter(number).scene_for(value))
+    assert notes == []
+    return state.build_scene(cfg)
+
+
+# ------------------------------------------------------------------- the right answer, from the run itself
+
+
+def right_answer(number: int) -> int:
+    """The index of the right option of chapter ``number`` at its default knob, read from the run here."""
+    sc = scene(number)
+    lt = sc.trace.layer(0)
+    cfg = sc.cfg
+    if number == 1:
+        t = cfg.t
+        h, hp, n = (float(a[t, 0, 0]) for a in (lt.h, lt.h_prev(), lt.gates["n"]))
+        k = (h - n) / (hp - n)  # the old state's share in h, from the arithmetic
+        return 0 if k >= 0.95 else 1 if k >= 0.5 else 2 if k > 0.05 else 3
+    if number == 2:
+        return int(np.argmin([abs(lt.h[-1, 0, 0] - c) for c in (0, 0.5, 1)]))
+    if number == 3:
+        d = int(np.flatnonzero(sc.seq.values[:, 1] == 1)[0])
+        return int(np.argmin([abs(lt.h[d, 0, 0] - c) for c in (lt.h[d - 1, 0, 0], 0.0, 1.0)]))
+    if number == 4:
+        flipped = compare.flip_z(sc.model).run(sc.seq.values).layer(0).gates["z"][cfg.t, 0, cfg.unit]
+        z = lt.gates["z"][cfg.t, 0, cfg.unit]
+        return int(np.argmin([abs(flipped - c) for c in (z, 1 - z, 0.5)]))
+    if number == 5:
+        return int(load_trained("gru-sentiment").predict(sc.seq.values).classes)
+    if number == 6:
+        models = compare.build_models(("gru", "lstm", "rnn"), 1, 8, seed=0, keep_bias=2.0)
+        steps = [compare.influence_steps(compare.impulse_response(m, 100, 5)) for m in models.values()]
+        return int(np.argmin(steps))
+    if number == 7:
+        models = compare.build_models(("gru", "rnn"), 1, 4, seed=0)
+        x = np.random.default_rng(0).standard_normal((100, 1))
+        ratio = gradient_flow(models["gru"], x).dh[0] / gradient_flow(models["rnn"], x).dh[0]
+        return 0 if ratio < 10 else 1 if ratio <= 1000 else 2
+    if number == 8:
+        answer = float(load_trained("gru-adding").predict(sc.seq.values).output[0])
+        marked = sc.seq.values[sc.seq.values[:, 1] == 1, 0]
+        return int(np.argmin([abs(answer - c) for c in (marked.sum(), marked.max(), 1.0)]))
+    raise AssertionError(number)
+
+
+@pytest.mark.parametrize("number", [c.number for c in CHAPTERS])
+def test_every_chapter_opens_cold_and_reveals_the_computed_answer(number):
+    at = open_learn({"chapter": str(number)})
+    assert_clean(at)
+    assert f"Chapter {number} of {len(CHAPTERS)}" in str(at.get("progress")[0].proto)
+    assert at.query_params["chapter"] == str(number)
+    cfg = at.session_state[ui.CFG]
+    assert (cfg.chapter, cfg.weights) == (number, state.from_query(CHAPTERS[number - 1].scene)[0].weights)
+    radio = at.radio[0]
+    assert radio.value is None, "no answer is picked for the learner"
+    assert at.button(key="learn_reveal").disabled, "Reveal waits for a guess"
+    right = right_answer(number)
+    radio.set_value(radio.options[right]).run()
+    at.button(key="learn_reveal").click().run()
+    assert_clean(at)
+    said = texts(at)
+    assert f"Right! The answer is {radio.options[right]}." in said
+    # the prose is shown once revealed, and every sentence on the page about the scene holds
+    lesson, _ = learn.lesson_of("gru", number, CHAPTERS[number - 1].knob.default)
+    for sentence in lesson.prose:
+        assert sentence.text in said
+
+
+@pytest.mark.parametrize("number", [1, 2, 5])
+def test_a_wrong_guess_is_not_praised(number):
+    at = open_learn({"chapter": str(number)})
+    radio = at.radio[0]
+    wrong = next(i for i in range(len(radio.options)) if i != right_answer(number))
+    radio.set_value(radio.options[wrong]).run()
+    at.button(key="learn_reveal").click().run()
+    said = texts(at)
+    assert "Right!" not in said and f"Not quite (you said “{radio.options[wrong]}”)" in said
+
+
+def test_just_show_me_reveals_without_a_guess():
+    at = open_learn({"chapter": "2"})
+    assert "Answer the question" in texts(at)
+    assert not at.get("plotly_chart"), "the run stays hidden until the learner predicts"
+    at.button(key="learn_skip").click().run()
+    assert_clean(at)
+    said = texts(at)
+    assert "The answer: about 1: it remembers." in said and "Right!" not in said
+    assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("number", [c.number for c in CHAPTERS])
+def test_every_claim_holds_for_every_knob_setting(number):
+    ch = lessons.chapter(number)
+    for value in ch.knob.options:
+        lesson, _sc = learn.lesson_of("gru", number, value)
+        assert lessons.check(lesson) == [], (number, value)
+        assert lesson.sentences and all(claims.find(s.text) for s in lesson.sentences)
+        q = lesson.question
+        assert 0 <= q.answer < len(q.options) and len(set(q.options)) == len(q.options)
+
+
+def test_the_latch_holds_1_after_the_spike_wherever_the_spike_is():
+    for at in range(lessons.LATCH_STEPS):
+        lesson, sc = learn.lesson_of("gru", 2, at)
+        h = sc.trace.layer(0).h[:, 0, 0]
+        assert np.all(h[at:] >= 0.99) and np.all(np.abs(h[:at]) < 5e-4)
+        assert "the latch holds 1." in " ".join(s.text for s in lesson.prose)
+
+
+def test_the_delimiter_wipes_the_state_only_while_r_is_free():
+    free, sc = learn.lesson_of("gru", 3, "free")
+    clamped, sc_clamped = learn.lesson_of("gru", 3, "1")
+    d = 3
+    assert abs(sc.trace.layer(0).h[d, 0, 0]) < 0.01 < abs(sc_clamped.trace.layer(0).h[d, 0, 0])
+    assert "h is wiped to" in " ".join(s.text for s in free.prose)
+    assert "cannot wipe anything" in " ".join(s.text for s in clamped.prose)
+
+
+def test_not_flips_the_trained_models_answer():
+    model = load_trained("gru-sentiment")
+    lesson, sc = learn.lesson_of("gru", 5, "the movie is not good")
+    plain_x = lessons.sentence_query(("the", "movie", "is", "good"))
+    without = state.build_scene(replace_seq(sc.cfg, plain_x)).seq.values
+    assert model.predict(sc.seq.values).classes != model.predict(without).classes
+    assert any("flips its answer" in s.text for s in lesson.prose)
+
+
+def replace_seq(cfg: state.Config, seq: str) -> state.Config:
+    from dataclasses import replace
+
+    return replace(cfg, seq=seq, chapter=0)
+
+
+def test_the_memory_chapter_shows_the_gating_advantage():
+    models = compare.build_models(("gru", "lstm", "rnn"), 1, 8, seed=0, keep_bias=lessons.MEMORY_BETA)
+    steps = {k: compare.influence_steps(compare.impulse_response(m, 100, 5)) for k, m in models.items()}
+    assert steps["gru"] > steps["rnn"] and steps["lstm"] > steps["rnn"]
+
+
+def test_prev_next_and_the_chapter_picker_move_through_the_lesson():
+    at = open_learn()
+    assert_clean(at)
+    assert at.session_state[ui.CFG].chapter == 1 and at.query_params["chapter"] == "1"
+    assert at.button(key="learn_prev_top").disabled
+    for number in range(2, len(CHAPTERS) + 1):
+        at.button(key="learn_next_top").click().run()
+        assert_clean(at)
+        assert at.query_params["chapter"] == str(number)
+        assert f"{number}. {CHAPTERS[number - 1].title}" in [s.value for s in at.subheader]
+    assert at.button(key="learn_next_top").disabled
+    at.button(key="learn_prev_bottom").click().run()
+    assert at.query_params["chapter"] == str(len(CHAPTERS) - 1)
+    at.selectbox(key=learn.JUMP).set_value(3).run()
+    assert_clean(at)
+    assert at.query_params["chapter"] == "3" and at.query_params["weights"] == "preset:delimiter"
+
+
+def test_the_chapter_scene_becomes_the_sessions_for_the_other_pages():
+    at = open_learn({"chapter": "3"})
+    at.switch_page("pages/step.py").run()
+    assert_clean(at)
+    cfg = at.session_state[ui.CFG]
+    assert cfg.weights == "preset:delimiter" and cfg.chapter == 3
+
+
+def test_the_knob_makes_a_new_scene_and_a_new_question():
+    at = open_learn({"chapter": "2"})
+    at.select_slider(key=learn._knob_key("gru", 2)).set_value(7).run()
+    assert_clean(at)
+    assert "The spike arrives at t = 7." in texts(at)
+    link = next(p for p in at.get("page_link") if "Open this scene" in str(p.proto))
+    assert "0, 0, 0, 0, 0, 0, 0, 1, 0, 0" in str(link.proto).replace("%2C+", ", ").replace("%2C%20", ", ")
+
+
+def test_presenter_mode_has_a_large_next_and_the_key_sentence():
+    at = open_learn({"chapter": "4", "present": "1"})
+    assert_clean(at)
+    assert at.button(key="learn_next_big").label == f"Next: {CHAPTERS[4].title}"
+    assert any(".st-key-learn_next_big" in m.value for m in at.markdown), "the large-button style is on the page"
+    lesson, _ = learn.lesson_of("gru", 4, "torch")
+    assert lesson.idea.text in texts(at)
+
+
+@pytest.mark.parametrize("query", [{"chapter": "99"}, {"chapter": "x"}, {"lesson": "nope"}])
+def test_bad_lesson_links_fall_back_with_a_note(query):
+    at = open_learn(query)
+    assert_clean(at)
+    assert any("Ignored" in i.value for i in at.info)
+    assert at.query_params["chapter"] == "1"
