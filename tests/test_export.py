@@ -101,6 +101,8 @@ def _array(value) -> np.ndarray:
 
 
 def test_html_is_standalone_with_the_data():
+    import streamlit.elements.plotly_chart  # noqa: F401  (as in the app: Plotly's default template becomes Streamlit's)
+
     sc = scene(hidden=3, steps=12)
     fig = export.titled(tl.timeline_figure(sc.seq, sc.trace.layer(), "gru"), "A GRU on a sine")
     html = export.figure_html(fig)

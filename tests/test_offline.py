@@ -29,6 +29,7 @@ from browser_support import (
     ROOT,
     VIEWPORT,
     assert_no_error,
+    eventually,
     free_port,
     logs_dir,
     server_env,
@@ -134,7 +135,8 @@ def test_no_request_leaves_the_machine(offline_server, browser) -> None:
             failed = page.evaluate("() => Array.from(document.fonts).filter((f) => f.status === 'error')"
                                    ".map((f) => f.family)")
             assert failed == [], f"{label}: fonts failed to load: {failed}"
-            assert page.evaluate("() => document.fonts.check('24px \"Material Symbols Rounded\"')"), label
+            eventually(lambda p=page: p.evaluate("() => document.fonts.check('24px \"Material Symbols Rounded\"')"),
+                       bool, what=f"{label}: the icon font")
             icons = page.evaluate("() => Array.from(document.querySelectorAll('link[rel~=\"icon\"]'))"
                                   ".map((l) => l.href)")
             assert icons, f"{label}: no favicon link"

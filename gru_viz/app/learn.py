@@ -20,7 +20,7 @@ from ..explain.literal import literal
 from ..figures import cell, flow
 from ..figures import compare as compare_figs
 from ..figures import timeline as tl
-from . import state, step, trained_view, ui
+from . import budget, state, step, trained_view, ui
 from .state import Config, Scene
 
 REVEALED = "learn_revealed"  # (lesson, chapter, knob value) → the option picked, or None (shown without a guess)
@@ -71,7 +71,7 @@ def step_labels(sc: Scene) -> tuple[str, ...]:
     return tuple(step.x_label(sc.seq, t) for t in range(sc.steps))
 
 
-@st.cache_resource(max_entries=64, ttl=ui.CACHE_TTL, show_spinner=False)
+@budget.cached("scenes")  # the same for every session; bounded by bytes with the other scenes
 def lesson_of(lesson: str, number: int, value: object) -> tuple[Lesson, Scene]:
     """A chapter as it reads on its live run, and the scene it ran (cached: the same for every session)."""
     cfg = scene_config(lesson, number, Config(), value)

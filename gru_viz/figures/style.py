@@ -86,6 +86,8 @@ def log_ticks(values: Iterable[float], max_ticks: int = 7) -> dict:
     if v.size == 0:
         return {"type": "log"}
     low, high = math.floor(math.log10(v.min()) + 1e-9), math.ceil(math.log10(v.max()) - 1e-9)
+    # float64's normal range: a vanished gradient of 1e-320 (subnormal) gets no tick of its own, and 10.0**-324 is 0
+    low, high = min(max(low, -307), 307), min(high, 308)
     high = max(high, low + 1)
     if high - low >= 3:
         every = max(1, math.ceil((high - low + 1) / max_ticks))
@@ -118,6 +120,9 @@ class Prebuilt(go.Figure):
 
 def for_file(fig: go.Figure, theme: Theme = LIGHT) -> go.Figure:
     """A copy of a page figure for a file (HTML, PNG): the theme placeholders made real, on an opaque page."""
+    # Importing streamlit makes its own template Plotly's default, full of placeholders only a page can fill in:
+    # a file gets Plotly's white template instead (our figures set their own colours on top of either).
+    fig = go.Figure(fig).update_layout(template=pio.templates["plotly_white"])
     out = pio.from_json(resolve(pio.to_json(fig, validate=False), theme))
     bg = {TRANSPARENT: theme.paper, None: theme.paper}
     out.update_layout(paper_bgcolor=bg.get(out.layout.paper_bgcolor, out.layout.paper_bgcolor),
