@@ -9,7 +9,7 @@ import streamlit as st
 
 from gru_viz.app import learn, ui
 
-st.set_page_config(page_title="Learn · gru-viz", page_icon=":material/school:", layout="wide")
+st.set_page_config(page_title="Learn · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Learn: how a GRU works")
 if cfg.present:  # a projector needs the room
     st.set_page_config(initial_sidebar_state="collapsed")

@@ -246,12 +246,16 @@ def _app_state(page: Page) -> str:
         return f"<could not read state: {exc}>"
 
 
-def wait_for_app(page: Page, *, timeout: float = 60_000, settle: float = 250) -> None:
+def wait_for_app(page: Page, *, timeout: float = 60_000, settle: float = 250, verdict: bool = True) -> None:
     """Wait (ms) until the script run is finished: stApp is CONNECTED with script state
     ``notRunning`` (or ``compilationError``), and no running icon / ``stSpinner`` is shown.
 
     The condition must still hold ``settle`` ms later: right after an interaction the frontend is
     still ``notRunning`` from the previous run until the server reports that the rerun started.
+
+    The live-check badge's verdict arrives with a rerun of the whole page ("Checking against PyTorch…" until
+    then): the app is not settled while it shows, since a click landing on that rerun can be lost
+    (``verdict=False`` where the job worker is known to be busy with other work for longer).
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -266,8 +270,12 @@ def wait_for_app(page: Page, *, timeout: float = 60_000, settle: float = 250) ->
                 f"Streamlit app at {page.url} still running after {timeout / 1000:.0f}s ({state})"
             ) from None
         page.wait_for_timeout(settle)
-        if page.evaluate(_FINISHED_JS, [APP, RUNNING_INDICATORS]):
+        if page.evaluate(_FINISHED_JS, [APP, RUNNING_INDICATORS]) and not (
+                verdict and page.get_by_text("Checking against PyTorch…").count()):
             return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Streamlit app at {page.url} did not settle within {timeout / 1000:.0f}s "
+                                 f"({_app_state(page)})")
 
 
 def type_sequence(page, text: str, source: str | None = None):

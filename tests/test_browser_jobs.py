@@ -37,14 +37,23 @@ def test_heavy_gradient_flow_queues_cancels_and_fills_in(streamlit_server, brows
         expect(panel(b).first).to_be_visible(timeout=60_000)
         # cancel the long backward pass (its line-up, before it, may end just as one clicks)
         expect(b.get_by_test_id("stMain")).to_contain_text("Backpropagating through every cell…", timeout=300_000)
-        b.get_by_test_id("stMain").get_by_role("button", name="Cancel").click()
-        expect(b.get_by_test_id("stMain")).to_contain_text("cancelled. Change a setting, or compute it after all.")
+        # A job may end as the click lands (the page reruns and the next job's panel takes its place): cancel
+        # whichever job is waiting then, until one is cancelled.
+        for attempt in range(4):
+            b.get_by_test_id("stMain").get_by_role("button", name="Cancel").first.click(timeout=120_000)
+            try:
+                expect(b.get_by_test_id("stMain")).to_contain_text(
+                    "cancelled. Change a setting, or compute it after all.", timeout=20_000)
+                break
+            except AssertionError:
+                if attempt == 3:
+                    raise
         expect(b.get_by_role("button", name="Compute it")).to_be_visible()
         screenshot(b, "jobs-cancelled")
 
         # light work goes on meanwhile: another tab steps through its cell
         c.goto(f"{streamlit_server}/step?hidden=4&t=3")
-        wait_for_app(c, timeout=60_000)
+        wait_for_app(c, timeout=60_000, verdict=False)  # its badge waits for the worker, busy with A's jobs
         expect(c.get_by_test_id("stMain")).to_contain_text("Step t = 3")
         # (generous timeouts: three tabs of one chromium share a loaded machine with the server and its worker)
         c.get_by_test_id("stButton").get_by_role("button", name="Next").click(timeout=120_000)

@@ -188,7 +188,7 @@ def test_diagram_labels_never_overlap_nodes(streamlit_server, screen_page, scree
             assert g["minFont"] >= 18, f"{where}: labels under 18 px on a projector"
             # the cursor, the diagram and the narration's place are above the fold
             assert g["chart"]["bottom"] <= g["viewport"][1], f"{where}: diagram below the fold"
-            for part in ('[data-testid="stSlider"]', ".st-key-step_narration"):
+            for part in ('[data-testid="stMain"] [data-testid="stSlider"]', ".st-key-step_narration"):
                 box = page.locator(part).first.bounding_box()
                 assert box is not None and box["y"] + box["height"] <= g["viewport"][1], f"{where}: {part} below"
         screenshot(page, f"layout-diagram-{screen}-{kind}-{variant}", full_page=False)

@@ -91,7 +91,7 @@ def test_cold_deep_link_keeps_its_settings(page, screenshot):
 
 
 def test_typed_text_becomes_character_ticks(streamlit_server, page, screenshot):
-    open_timeline(page, streamlit_server)
+    open_timeline(page, streamlit_server, "weights=random")  # the defaults' link (no link lands on the latch)
     type_sequence(page, "gates <3", source="text")
     wait_for_app(page, timeout=60_000)
     assert_no_error(page)

@@ -185,6 +185,8 @@ _PLOTS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"
 def view(page) -> dict[str, object]:
     """What the page shows: heading, the main area's text and a digest of each figure's data."""
     expect(page.locator('[data-testid="stMain"] .js-plotly-plot').first).to_be_visible(timeout=60_000)
+    # the live-check badge is "Checking against PyTorch…" until its job is done: compare views once it has settled
+    expect(page.get_by_test_id("stMain")).not_to_contain_text("Checking against PyTorch", timeout=120_000)
     return {
         "heading": page.get_by_test_id("stHeading").locator("h1").first.inner_text(),
         "text": page.get_by_test_id("stMain").inner_text(),

@@ -340,7 +340,7 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
         if model.spec.input_size != input_size:
             raise ConfigError(
                 f"the preset {PRESETS[key].name!r} takes {model.spec.input_size} value(s) per step, "
-                f"the input has {input_size}"
+                f"the input has {input_size}: pick Random weights in the sidebar for a cell that reads this input"
             )
     elif kind == "session" and session_model is not None:
         model = session_model
@@ -352,7 +352,8 @@ def build_model(cfg: Config, input_size: int, session_model: Model | None = None
         model = load_trained(key).model
         if model.spec.input_size != input_size:
             raise ConfigError(f"this trained model takes {model.spec.input_size} value(s) per step, "
-                              f"the input has {input_size}")
+                              f"the input has {input_size}: pick Random weights in the sidebar for a cell that "
+                              "reads this input")
     else:
         if kind == "session":
             notes.append(SESSION_MODEL_GONE)

@@ -320,9 +320,16 @@ def sequence_strip(cfg: Config, sc: Scene) -> None:
 DIAGRAM = "step_diagram"  # the circuit chart (its selection state)
 UNITS = "step_units"  # the unit bars chart
 # The diagram keeps its drawn size (labels at their size, never on a node): its box scrolls sideways on a narrow
-# screen. Beside it, the narration and the bars take the rest of the row, or wrap under it.
+# screen. Beside it, the narration and the bars take the rest of the row; where the row has no room beside the
+# diagram (a laptop with the sidebar open, a phone) they go above it, so the words stay above the fold.
 STEP_CSS = """
 <style>
+.st-key-step_diagram_row { container-type: inline-size; }
+@container (max-width: BESIDEpx) {  /* Streamlit wraps each child of a row in a div of its own: move that */
+  .st-key-step_diagram_row > div:has(> .st-key-step_side) { order: -1; flex: 1 1 100% !important;
+                                                           min-width: 0 !important; }
+}
+.st-key-step_narration_text p { margin-bottom: 0.5rem; }
 .st-key-step_diagram_box { overflow-x: auto; overflow-y: hidden; max-width: 100%; padding-bottom: 1.2rem; }
 .st-key-step_diagram, .st-key-step_playback { width: WIDTHpx !important; min-width: WIDTHpx !important;
                                               max-width: none !important; }
@@ -350,7 +357,11 @@ STEP_CSS = """
 
 def step_css(present: bool) -> str:
     """The page's own styles, for the diagram's drawn width in this mode."""
-    return STEP_CSS.replace("WIDTH", str(diagram_width(present)))
+    css = STEP_CSS.replace("WIDTH", str(diagram_width(present))).replace("BESIDE", str(diagram_width(present) + 250))
+    if present:  # the narration beside the projector's circuit: still large, and whole above the fold at 720 px
+        css += ('<style>.st-key-step_narration_text [data-testid="stMarkdownContainer"] p '
+                "{ font-size: 0.9rem !important; line-height: 1.4; }</style>")
+    return css
 
 
 def diagram_width(present: bool) -> int:
