@@ -52,7 +52,10 @@ def config() -> Config:
     if fresh or (query and query != st.session_state.get(LAST_QUERY)):
         cfg, notes = state.from_query(query)
         if cfg.weights == "session" and SESSION_MODEL not in st.session_state:
-            notes.append(state.SESSION_MODEL_GONE)  # e.g. the replica that held it went: this tab is new here
+            # e.g. the replica that held it went: this tab is new here. Say so, and run random weights from the
+            # start (so the sidebar does not switch them on the first run and retire the note with that change).
+            notes.append(state.SESSION_MODEL_GONE)
+            cfg = replace(cfg, weights="random")
         if not fresh:
             _forget_widgets()
         st.session_state[CFG] = cfg
