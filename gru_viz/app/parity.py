@@ -32,11 +32,6 @@ MATCHES_PAGE = "pages/matches.py"
 TorchMissing = work.TorchMissing  # torch cannot be imported (here, or in the job workers)
 
 
-def _bridge():
-    """gru_viz.io.bridge (which imports torch), or :class:`TorchMissing`."""
-    return work.bridge()
-
-
 # --------------------------------------------------------------------------------------------- inputs
 
 
