@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import ROOT, VIEWPORT, assert_no_error, free_port, screenshot, server_env, wait_for_app
+from browser_support import ROOT, VIEWPORT, assert_no_error, eventually, free_port, screenshot, server_env, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -357,9 +357,13 @@ def test_hung_replica_leaves_rotation_and_comes_back(served) -> None:
         served.wait_log(r"replica 1: no health answer for \d+ s: out of rotation", mark, timeout=30)
         served.wait_log(r"upstream: r1=out r2=up", mark, timeout=10)
         time.sleep(1)  # the reload's new worker
+        seen = len(served.access())
         status, body = get(served.base + "/_stcore/health", cookie="r1", timeout=10)
         assert (status, body) == (200, b"ok")
-        last = [r for r in served.access() if r["path"] == "/_stcore/health" and r["cookie"] == "r1"][-1]
+        # nginx writes the line after the response: wait for this request's own line, not an older one
+        mine = eventually(lambda: [r for r in served.access()[seen:] if r["path"] == "/_stcore/health"
+                                   and r["cookie"] == "r1"], bool, timeout=10, what="the request's access-log line")
+        last = mine[-1]
         assert served_port(last["upstream"]) == reps[2][1], f"a request pinned to the hung replica: {last}"
     finally:
         os.kill(pid, signal.SIGCONT)
