@@ -189,7 +189,7 @@ def _badge_summary(scene: Scene) -> Summary | None:
 
     def checking() -> None:
         if job.over:
-            st.rerun()  # the page again, with the verdict from the cache
+            ui.rerun_by_itself()  # the page again, with the verdict from the cache
         st.badge("Checking against PyTorch…", icon=":material/hourglass_top:", color="gray",
                  help="PyTorch recomputes this run on the server's job worker; the verdict appears here by itself.")
 

@@ -134,6 +134,7 @@ PAGE_ICON = (
 def setup_page(title: str, icon: str = "", landing: bool = False) -> Config:
     """Presenter styling, link notes and the config: the first call of every page. ``landing``: this page shows
     the landing scene to a session that came with no link (see :func:`land`)."""
+    st.session_state[OWN_RUN] = st.session_state.pop(OWN_RERUN, False)
     cfg = config()
     if landing:
         cfg = land()
@@ -149,6 +150,22 @@ def setup_page(title: str, icon: str = "", landing: bool = False) -> Config:
     if LIMITS.profile != "default":  # serve.sh --class: say what a link may ask for here
         st.caption(f"This server runs its {LIMITS.title} profile: {LIMITS.describe()}.")
     return cfg
+
+
+OWN_RERUN = "gru_viz_own_rerun"  # set just before the page reruns by itself (a job's result, a verdict arriving)
+OWN_RUN = "gru_viz_own_run"  # whether this run is such a rerun (read by messages that last until the user acts)
+
+
+def rerun_by_itself() -> None:
+    """Rerun the whole page because a result arrived, not because the learner did something: messages meant to
+    last until the learner's next action stay (see :func:`own_run`)."""
+    st.session_state[OWN_RERUN] = True
+    st.rerun()
+
+
+def own_run() -> bool:
+    """Whether this run is one the page started by itself (:func:`rerun_by_itself`), not the learner."""
+    return bool(st.session_state.get(OWN_RUN, False))
 
 
 def link_notes(cfg: Config, page: str) -> list[str]:
@@ -426,7 +443,7 @@ def _waiting_panel(job: jobs.Job, key: tuple) -> None:
 
     def watch() -> None:
         if job.over:
-            st.rerun()  # the whole page, now with the result (or its failure) from the cache
+            rerun_by_itself()  # the whole page, now with the result (or its failure) from the cache
         place = jobs.POOL.position(job)
         with st.container(border=True):
             if place <= 0:

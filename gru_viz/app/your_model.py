@@ -42,7 +42,7 @@ AUTO = "auto"
 
 def say(kind: str, text: str) -> None:
     """Leave a message (from a callback) for the page to show."""
-    st.session_state.setdefault(MESSAGES, []).append((kind, text))
+    st.session_state.setdefault(MESSAGES, []).append((kind, text, False))  # not seen yet
 
 
 def explorable(model: Model) -> Model:
@@ -405,6 +405,11 @@ def weights_name(cfg: Config) -> str:
 
 
 def show_messages() -> None:
-    """The messages the callbacks left for this run."""
-    for kind, text in st.session_state.pop(MESSAGES, []):
+    """The messages the callbacks left: shown until the learner's next action, also through the page's own reruns
+    (a job's result arriving would otherwise take away the message about the file that started it)."""
+    held = st.session_state.get(MESSAGES, [])
+    if not ui.own_run():
+        held = [m for m in held if not m[2]]  # the learner acted: what was already shown goes
+    for kind, text, _ in held:
         getattr(st, kind)(text)
+    st.session_state[MESSAGES] = [(kind, text, True) for kind, text, _ in held]
