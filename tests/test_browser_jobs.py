@@ -13,7 +13,7 @@ import pytest
 from browser_support import VIEWPORT, assert_no_error, screenshot, wait_for_app
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PANEL = re.compile(r"(running on the server's worker|waiting for the server's worker)")
 

@@ -33,7 +33,7 @@ import pytest
 from browser_support import ROOT, VIEWPORT, assert_no_error, eventually, free_port, screenshot, server_env, wait_for_app
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SERVE = ROOT / "scripts" / "serve.sh"
 LINK = "/step?cell=lstm&hidden=6&gen=square&steps=30&seed=7&t=12&unit=3"
