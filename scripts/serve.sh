@@ -110,8 +110,9 @@ EOF
 start_replica() {  # index
     local i=$1 port
     port=$(free_ports 1)
-    # own session = own process group: stopping it also stops what it started (e.g. its job workers)
-    GRU_VIZ_PROFILE=$PROFILE PYTHONUNBUFFERED=1 setsid "$PY" -m streamlit run app.py \
+    # own session = own process group: stopping it also stops what it started (e.g. its job workers).
+    # gru_viz.app.replica is `streamlit run` with the app's modules imported before the first session.
+    GRU_VIZ_PROFILE=$PROFILE PYTHONUNBUFFERED=1 setsid "$PY" -m gru_viz.app.replica run app.py \
         --server.address 127.0.0.1 --server.port "$port" --server.headless true \
         --browser.gatherUsageStats false --server.fileWatcherType none "${EXTRA[@]}" \
         >>"$RUN/logs/replica-$i.log" 2>&1 </dev/null &
@@ -139,6 +140,40 @@ write_state() {
 }
 
 # -------------------------------------------------------------------------------------------------- nginx
+proxy_directives() {  # the proxy's settings, for each location that passes to the replicas
+    cat <<EOF
+            proxy_pass http://\$gruviz_pool;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$http_host;  # with the port: Streamlit's websocket origin check compares it
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_connect_timeout 2s;  # a refused or hung replica: the next one is tried
+            proxy_read_timeout 1d;     # a lesson's websocket stays open
+            proxy_send_timeout 1d;
+            proxy_request_buffering off;
+            add_header Set-Cookie \$gruviz_set_cookie;
+EOF
+}
+
+# Streamlit serves its frontend uncompressed: 8 MiB of JavaScript for a page with a chart, so 40 students opening
+# the link on one Wi-Fi would pull 320 MiB at once. nginx serves a copy of those files, gzipped once here (the names
+# carry a content hash, so they never change under a running server). WWW stays empty if that fails: the replicas
+# then serve them, as without serve.sh.
+WWW=
+prepare_static() {
+    local src dst=$NGX/www
+    src=$("$PY" -c 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("streamlit").origin))')
+    [[ -d $src/static/static ]] || return 1
+    rm -rf "$dst"
+    mkdir -p "$dst"
+    cp -r "$src/static/static" "$dst/static"
+    find "$dst" -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) -size +1k \
+        -exec gzip -k -9 {} +
+    chmod -R a+rX "$dst"
+}
+
 write_conf() {
     local i j conf="$NGX/nginx.conf.tmp" any=0 mark
     {
@@ -159,6 +194,12 @@ http {
     scgi_temp_path $NGX/tmp/scgi;
     client_max_body_size 64m;  # Streamlit's own upload cap (.streamlit/config.toml maxUploadSize) is lower
     server_tokens off;
+    # The frontend's types (a module script served as text/plain is refused by the browser); no system file is read.
+    types {
+        text/html html; text/css css; application/javascript js mjs; application/json json map;
+        image/svg+xml svg; image/png png; image/gif gif; font/woff2 woff2; font/ttf ttf;
+    }
+    default_type application/octet-stream;
 
     map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
 
@@ -194,21 +235,35 @@ EOF
         done
         echo "    }"
         cat <<EOF
+    # The replicas' own responses (the page, an export) are gzipped on the way when large; the websocket has its own
+    # compression (.streamlit/config.toml).
+    gzip on;
+    gzip_proxied any;
+    gzip_min_length 1024;
+    gzip_types text/css application/javascript application/json image/svg+xml text/csv text/plain;
+    gzip_vary on;
+
     server {
         listen $ADDRESS:$PORT;
+EOF
+        if [[ -n $WWW ]]; then
+            cat <<EOF
+        # Streamlit's frontend files from disk, gzipped once at start (prepare_static): 2.4 MiB a student instead
+        # of 8 MiB, and no replica's time. A name not there (another Streamlit's) goes to the replicas.
+        location /static/ {
+            root $WWW;
+            gzip_static on;
+            add_header Cache-Control "public, immutable, max-age=31536000";
+            try_files \$uri @replica;
+        }
+        location @replica {
+$(proxy_directives)
+        }
+EOF
+        fi
+        cat <<EOF
         location / {
-            proxy_pass http://\$gruviz_pool;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade \$http_upgrade;
-            proxy_set_header Connection \$connection_upgrade;
-            proxy_set_header Host \$http_host;  # with the port: Streamlit's websocket origin check compares it
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto \$scheme;
-            proxy_connect_timeout 2s;  # a refused or hung replica: the next one is tried
-            proxy_read_timeout 1d;     # a lesson's websocket stays open
-            proxy_send_timeout 1d;
-            proxy_request_buffering off;
-            add_header Set-Cookie \$gruviz_set_cookie;
+$(proxy_directives)
         }
     }
 }
@@ -277,6 +332,8 @@ trap cleanup EXIT
 say "run dir $RUN; $REPLICAS replica(s)${PROFILE:+, profile $PROFILE}"
 for ((i = 1; i <= REPLICAS; i++)); do start_replica "$i"; done
 write_state
+prepare_static >>"$RUN/serve.log" 2>&1 &  # while the replicas import the app
+STATIC_PID=$!
 deadline=$((SECONDS + START_TIMEOUT))
 while :; do  # every replica healthy (or given up on) before nginx takes students
     pending=0
@@ -291,6 +348,7 @@ while :; do  # every replica healthy (or given up on) before nginx takes student
     ((SECONDS < deadline)) || die "replicas not healthy within $START_TIMEOUT s (see $RUN/logs/)"
     sleep 0.3 & wait $!
 done
+if wait "$STATIC_PID"; then WWW=$NGX/www; else say "nginx: could not prepare the frontend's files; the replicas serve them"; fi
 start_nginx
 write_state
 if [[ $ADDRESS == 0.0.0.0 ]]; then

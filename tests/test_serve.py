@@ -17,7 +17,9 @@ One server (module fixture) serves every test here, in file order:
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
+import importlib.util
 import os
 import re
 import signal
@@ -74,6 +76,13 @@ class Served:
     def access(self) -> list[dict[str, str]]:
         text = (self.run / "nginx" / "access.log").read_text()
         return [m.groupdict() for m in LOG_LINE.finditer(text)]
+
+    def own_line(self, seen: int, path: str, cookie: str) -> dict[str, str]:
+        """The access-log line of the request just made (past the first ``seen`` lines): nginx writes it after the
+        response, so an older line of the same path must not be taken for it."""
+        mine = eventually(lambda: [r for r in self.access()[seen:] if r["path"] == path and r["cookie"] == cookie],
+                          bool, timeout=10, what="the request's access-log line")
+        return mine[-1]
 
     def wait_log(self, pattern: str, after: int = 0, timeout: float = 60.0) -> re.Match:
         """The first match of ``pattern`` in serve.log past offset ``after`` (waits for it)."""
@@ -220,6 +229,27 @@ def test_cold_deep_link_through_nginx(served, browser) -> None:
         context.close()
 
 
+def test_frontend_files_come_gzipped_from_nginx_and_replicas_preload(served) -> None:
+    """Streamlit's frontend (8 MiB a student, uncompressed from a replica) comes from nginx's gzipped copy, with
+    the right type (a module script as text/plain is refused) and Streamlit's immutable caching; the bytes are
+    Streamlit's own. Each replica imported the app before its first session (gru_viz.app.replica)."""
+    static = Path(importlib.util.find_spec("streamlit").origin).parent / "static"
+    name = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text()).group(1)
+    req = urllib.request.Request(f"{served.base}/{name}", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body, headers = r.read(), r.headers
+    assert headers["Content-Encoding"] == "gzip" and headers["Content-Type"] == "application/javascript", headers
+    assert "immutable" in headers["Cache-Control"], headers
+    assert gzip.decompress(body) == (static / name).read_bytes()
+    assert len(body) < (static / name).stat().st_size / 2
+    # a name nginx's copy lacks goes on to a replica (Streamlit answers an unknown path with its page)
+    status, missing = get(f"{served.base}/static/js/not-a-streamlit-file.js")
+    assert status == 200 and missing == (static / "index.html").read_bytes(), (status, missing[:200])
+    for i in (1, 2):
+        log = (served.run / "logs" / f"replica-{i}.log").read_text()
+        assert "the app's modules imported in" in log, log[-2000:]
+
+
 def test_upload_and_downloads_reach_the_sessions_replica(served, browser, tmp_path) -> None:
     from safetensors.numpy import load as load_safetensors
 
@@ -268,15 +298,20 @@ def test_upload_and_downloads_reach_the_sessions_replica(served, browser, tmp_pa
     uploads = [r for r in requests if r["method"] == "PUT" and "/_stcore/upload_file/" in r["path"]]
     downloads = [r for r in requests if "/media/" in r["path"] and r["status"] == "200"]
     assert uploads and len(downloads) >= 2, requests[-10:]
-    for r in requests:  # every request of this tab, the websocket included (logged when it closed)
-        assert served_port(r["upstream"]) == mine_port, f"{r} left replica {mine} ({ports})"
+    def stayed(requests: list[dict[str, str]]) -> None:  # every request of this tab reached its replica
+        for r in requests:
+            if r["upstream"] == "-":  # nginx served it from its own copy: only the frontend's files
+                assert r["path"].startswith("/static/"), r
+            else:
+                assert served_port(r["upstream"]) == mine_port, f"{r} left replica {mine} ({ports})"
+
+    stayed(requests)  # the websocket too, once it is logged (when it closed)
     deadline = time.monotonic() + 20  # nginx logs a websocket when it closes
     while not any(r["path"].startswith("/_stcore/stream") and r["status"] == "101" for r in requests):
         assert time.monotonic() < deadline, f"no websocket of this tab in the access log: {requests[-10:]}"
         time.sleep(0.5)
         requests = [r for r in served.access() if r["cookie"] == mine]
-    for r in requests:
-        assert served_port(r["upstream"]) == mine_port, f"{r} left replica {mine} ({ports})"
+    stayed(requests)
 
 
 def test_killed_replica_the_tab_recovers_and_the_replica_rejoins(served, browser, tmp_path) -> None:
@@ -339,8 +374,9 @@ def test_killed_replica_the_tab_recovers_and_the_replica_rejoins(served, browser
         assert new_pid != pid
         served.wait_log(r"upstream: " + " ".join(f"r{i}=up" for i in range(1, 3)), mark)
         time.sleep(1)  # nginx's new workers take over after the reload
+        seen = len(served.access())
         assert get(served.base + "/_stcore/health", cookie=f"r{victim}") == (200, b"ok")
-        last = [r for r in served.access() if r["path"] == "/_stcore/health" and r["cookie"] == f"r{victim}"][-1]
+        last = served.own_line(seen, "/_stcore/health", f"r{victim}")
         assert served_port(last["upstream"]) == new_port, last
     finally:
         a_ctx.close()
@@ -360,10 +396,7 @@ def test_hung_replica_leaves_rotation_and_comes_back(served) -> None:
         seen = len(served.access())
         status, body = get(served.base + "/_stcore/health", cookie="r1", timeout=10)
         assert (status, body) == (200, b"ok")
-        # nginx writes the line after the response: wait for this request's own line, not an older one
-        mine = eventually(lambda: [r for r in served.access()[seen:] if r["path"] == "/_stcore/health"
-                                   and r["cookie"] == "r1"], bool, timeout=10, what="the request's access-log line")
-        last = mine[-1]
+        last = served.own_line(seen, "/_stcore/health", "r1")
         assert served_port(last["upstream"]) == reps[2][1], f"a request pinned to the hung replica: {last}"
     finally:
         os.kill(pid, signal.SIGCONT)

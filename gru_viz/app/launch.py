@@ -53,5 +53,8 @@ def main() -> None:
         from streamlit.web import cli
     except ImportError:
         raise SystemExit("gru-viz: the app needs its extra: pip install 'gru-viz[app]'") from None
+    from .replica import preload
+
     sys.argv = command(sys.argv[1:])
+    preload()  # the app's imports before the first session, as serve.sh's replicas do
     sys.exit(cli.main())
