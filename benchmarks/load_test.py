@@ -689,7 +689,8 @@ async def browser_action(page, action: str) -> None:
 
 
 async def browser_session(index: int, browser, base_url: str, link: str, actions: list[str],
-                          think: tuple[float, float], delay: float, results: Results, rng: random.Random) -> None:
+                          think: tuple[float, float], delay: float, results: Results, rng: random.Random,
+                          picture: bool = True) -> None:
     await asyncio.sleep(delay)
     results.sessions_started += 1
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -707,14 +708,15 @@ async def browser_session(index: int, browser, base_url: str, link: str, actions
             results.add(Sample(index, "browser", "open", where, None, error=f"open: {type(exc).__name__}"))
             return
         errors = await page.evaluate(_ERRORS_JS)
-        results.add(Sample(index, "browser", "open", where, time.monotonic() - t0, await page.evaluate(_BYTES_JS),
-                           error="; ".join(errors) or None))
-        if await page.locator('[data-testid="stPlotlyChart"]').count():  # the first picture: every chart drawn
+        opened = Sample(index, "browser", "open", where, time.monotonic() - t0, error="; ".join(errors) or None)
+        results.add(opened)
+        if picture:  # the first picture: every chart drawn (Plotly's code loads once the first chart arrives)
             try:
                 await page.wait_for_function(_DRAWN_JS, timeout=INTERACTION_TIMEOUT * 1000, polling=50)
                 results.add(Sample(index, "browser", "picture", where, time.monotonic() - t0))
             except Exception as exc:
                 results.add(Sample(index, "browser", "picture", where, None, error=f"not drawn: {type(exc).__name__}"))
+        opened.nbytes = await page.evaluate(_BYTES_JS)  # with the chart's code, when there is a chart
         for action in actions:
             await asyncio.sleep(rng.uniform(*think))
             where = urlsplit(page.url).path.strip("/") or "app"
@@ -819,6 +821,22 @@ async def measure_sizes(base_url: str) -> list[dict]:
 # ---------------------------------------------------------------------------------------------------- main
 
 
+def niced_chromium(nice: int) -> str:
+    """Chromium at a lower CPU priority, through a wrapper script. In a class the browsers run on the students'
+    laptops; here they share the server's two cores, and four of them loading the frontend at once starve the
+    server (a bare st.write("hi") app's first open went to p95 ≈ 10 s that way). Plain nice is not enough:
+    Playwright starts chromium in a session of its own, and the kernel's autogroup scheduler shares the CPU
+    between sessions first (and chromium renices its own processes), so the wrapper lowers its session's
+    autogroup priority (/proc/self/autogroup; the wrapper is that session's leader)."""
+    if nice <= 0:
+        return CHROMIUM
+    wrapper = Path(f"/tmp/gru-viz-chromium-nice{nice}.sh")
+    wrapper.write_text(f'#!/bin/sh\necho {nice} > /proc/self/autogroup 2>/dev/null\n'
+                       f'exec nice -n {nice} {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 async def drive(args: argparse.Namespace, base_url: str, results: Results) -> None:
     actions = [SCRIPT[i % len(SCRIPT)] for i in range(args.interactions)]
     n_browser = min(args.browser_sessions, args.sessions)
@@ -835,12 +853,12 @@ async def drive(args: argparse.Namespace, base_url: str, results: Results) -> No
             from playwright.async_api import async_playwright
 
             pw = await async_playwright().start()
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=niced_chromium(args.browser_nice), args=CHROMIUM_ARGS)
         for i in range(args.sessions):
             srng = random.Random(args.seed * 1000 + i)
             if i < n_browser:
                 coro = browser_session(i, browser, base_url, args.link, actions, tuple(args.think), delays[i],
-                                       results, srng)
+                                       results, srng, picture=getattr(args, "picture", True))
             else:
                 coro = protocol_session(i, base_url, args.link, actions, tuple(args.think), delays[i], results, srng)
             tasks.append(asyncio.create_task(coro))
@@ -1067,7 +1085,8 @@ LOAD_COLUMNS = [
 def header(args: argparse.Namespace, title: str) -> list[str]:
     return [f"### {title}", "", f"Command: `{' '.join([Path(sys.executable).name, *sys.argv])}`  ",
             f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; link `{args.link}`; "
-            f"{args.browser_sessions} of the sessions in chromium, the rest protocol-level; think "
+            f"{args.browser_sessions} of the sessions in chromium (at nice {args.browser_nice}), the rest "
+            f"protocol-level; think "
             f"{args.think[0]:g}–{args.think[1]:g} s; sessions start within {args.ramp:g} s.", ""]
 
 
@@ -1100,6 +1119,28 @@ def compare_replicas(args: argparse.Namespace, log_dir: Path) -> str:
 FLOOR_APP = "benchmarks/floor_app.py"
 
 
+async def solo_browser(url: str, link: str, picture: bool, repeats: int = 3) -> dict[str, float]:
+    """One chromium alone on the quiet server (at normal priority): the median of ``repeats`` first opens, each
+    in a fresh context (nothing cached), to the run's end and to every chart drawn, and its HTTP bytes. This is
+    the browser's own share of a first open, which a class pays on its own laptops."""
+    from playwright.async_api import async_playwright
+
+    results = Results()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for i in range(repeats):
+                await browser_session(i, browser, url, link, [], (0, 0), 0, results, random.Random(i), picture)
+        finally:
+            await browser.close()
+    runs = [s.latency for s in results.samples if s.action == "open" and s.latency is not None]
+    pics = [s.latency for s in results.samples if s.action == "picture" and s.latency is not None]
+    return {"solo_run": statistics.median(runs) if runs else float("nan"),
+            "solo_picture": statistics.median(pics) if pics else float("nan"),
+            "solo_bytes": statistics.median(s.nbytes for s in results.samples if s.action == "open") or 0,
+            "solo_errors": len([s for s in results.samples if s.error])}
+
+
 def first_open(args: argparse.Namespace, log_dir: Path) -> str:
     """--first-open: the opening burst (sessions arriving within --ramp, opening the link, nothing else) on fresh
     servers, against the floor: a bare one-page Streamlit app (st.write("hi")), and the same with one Plotly chart,
@@ -1119,31 +1160,37 @@ def first_open(args: argparse.Namespace, log_dir: Path) -> str:
     for name, app, link, how in plans:
         if isinstance(how, int):
             with serve_target(how, log_dir, extra=args.serve_arg) as (url, pids, _):
-                rows.append((name, phase(args, url, pids, interactions=0, link=link)))
+                rows.append((name, phase(args, url, pids, interactions=0, link=link, picture=link != "/")))
+                rows[-1][1].update(asyncio.run(solo_browser(url, link, link != "/")))
             continue
         log = log_dir / f"first-open-{Path(app).stem}-{int(time.time())}.log"
         with run_server(False, log, args.server_arg, app=app) as (url, pid, _):
             if how == "warm":
                 open_once(url, link)
-            rows.append((name, phase(args, url, lambda pid=pid: [pid], interactions=0, link=link)))
+            rows.append((name, phase(args, url, lambda pid=pid: [pid], interactions=0, link=link, picture=link != "/")))
+            rows[-1][1].update(asyncio.run(solo_browser(url, link, link != "/")))
     lines = header(args, f"First open: {args.sessions} sessions arriving within {args.ramp:g} s")
     lines += table(rows, [("opens", lambda r: str(r["opens"])), ("errors", lambda r: f"**{r['errors']}**"),
                           ("server's answer median", lambda r: fmt_ms(r["open_median_protocol"])),
                           ("server's answer p95", lambda r: f"**{fmt_ms(r['open_p95_protocol'])}**"),
-                          ("chromium: run done p95", lambda r: fmt_ms(r["open_p95_browser"])),
-                          ("chromium: picture median / p95", lambda r: f"{fmt_ms(r['picture_median'])} / "
-                                                                       f"{fmt_ms(r['picture_p95'])}"),
-                          ("HTTP per chromium open", lambda r: f"{r['page_bytes'] / 2**20:.1f} MiB"),
+                          ("one browser alone after: run done / picture", lambda r: f"{fmt_ms(r['solo_run'])}"
+                                                                                    f" / {fmt_ms(r['solo_picture'])}"),
+                          ("HTTP per browser open", lambda r: f"{r['solo_bytes'] / 2**20:.1f} MiB"),
                           ("server CPU (mean)", lambda r: " + ".join(f"{c:.0f} %" for c in r["cpu"])),
                           ("peak RSS", lambda r: mib(r["peak_rss"])),
                           ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}")])
     floor, chart_floor = rows[0][1], rows[1][1]
-    lines += ["", *errors_of(rows), "Ours ÷ floor (target ≤ 2×), the server's answer p95 against st.write(\"hi\")'s, "
-              "and the picture's p95 against the Plotly floor's:", ""]
+    lines += ["", *errors_of(rows),
+              f"The server's answer is timed by the {args.sessions - args.browser_sessions} protocol clients (their "
+              f"script run and ForwardMsgs); the {args.browser_sessions} chromium pages of the burst run at nice "
+              f"{args.browser_nice} so that they do not starve the server on its own cores, and count for errors only. "
+              "A browser's own work is timed after the burst, one chromium alone, at normal priority.", "",
+              "Ours ÷ floor (target ≤ 2×): the server's answer p95 against st.write(\"hi\")'s, and one browser's "
+              "picture against the floor with one Plotly chart:", ""]
     for name, r in rows[2:]:
         lines.append(f"- {name}: answer {r['open_p95_protocol'] / floor['open_p95_protocol']:.2f}×, picture "
-                     f"{r['picture_p95'] / chart_floor['picture_p95']:.2f}×; every open done (p95) in "
-                     f"{fmt_ms(max(r['open_p95_protocol'], r['open_p95_browser']))} (target ≤ 3 s).")
+                     f"{r['solo_picture'] / chart_floor['solo_picture']:.2f}×; the server's answer p95 "
+                     f"{fmt_ms(r['open_p95_protocol'])} (target ≤ 3 s).")
     return "\n".join([*lines, ""])
 
 
@@ -1185,6 +1232,9 @@ def main() -> int:
     ap.add_argument("--link", default=DEFAULT_LINK)
     ap.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     ap.add_argument("--ramp", type=float, default=3.0)
+    ap.add_argument("--browser-nice", type=int, default=19, metavar="N",
+                    help="run chromium at this niceness (0: as the server), so the browsers give way to it as "
+                         "students' own laptops would")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--url", help="an already running server (default: start one)")
     ap.add_argument("--watcher", action="store_true", help="keep Streamlit's file watcher on")
