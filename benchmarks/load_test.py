@@ -240,6 +240,8 @@ class TreeSampler(threading.Thread):
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.samples: list[tuple[float, list[tuple[int, float, int]]]] = []  # (t, [(rss, cpu s, procs) per root])
         self.pss: list[tuple[float, int]] = []  # (t, sum of PSS over every tree), every 2 s
+        self.root_rss: list[tuple[float, int]] = []  # (t, RSS of the roots alone: the servers, not their workers)
+        self.last_root_rss = 0
         self._stop_event = threading.Event()
 
     def _table(self) -> dict[int, tuple[int, int, float]]:
@@ -276,7 +278,9 @@ class TreeSampler(threading.Thread):
         for pid, (ppid, _, _) in table.items():
             children[ppid].append(pid)
         out = []
-        for root in self.roots():
+        roots = self.roots()
+        self.last_root_rss = sum(table[root][1] for root in roots if root in table)  # the servers alone
+        for root in roots:
             rss = cpu = n = 0
             todo = [root] if root in table else []
             while todo:
@@ -302,6 +306,7 @@ class TreeSampler(threading.Thread):
         while not self._stop_event.is_set():
             with contextlib.suppress(Exception):
                 self.samples.append((time.monotonic(), self.read()))
+                self.root_rss.append((self.samples[-1][0], self.last_root_rss))
                 if time.monotonic() - last_pss > 2:
                     last_pss = time.monotonic()
                     self.pss.append((last_pss, self.read_pss()))
@@ -315,13 +320,15 @@ class TreeSampler(threading.Thread):
         """Peak total RSS and PSS, and each tree's mean CPU (100 % = one core) over [start, end]."""
         window = [s for s in self.samples if start <= s[0] <= end] or self.samples[-2:]
         if not window:
-            return {"peak_rss": 0, "peak_pss": 0, "cpu": [], "cpu_seconds": 0.0}
+            return {"peak_rss": 0, "peak_pss": 0, "peak_server_rss": 0, "cpu": [], "cpu_seconds": 0.0}
         span = window[-1][0] - window[0][0]
         width = min(len(window[0][1]), len(window[-1][1]))
         cpu = [100 * (window[-1][1][i][1] - window[0][1][i][1]) / span if span > 0 else float("nan")
                for i in range(width)]
         pss = [p for t, p in self.pss if start <= t <= end + 2] or [0]
+        roots = [r for t, r in self.root_rss if start <= t <= end] or [0]
         return {"peak_rss": max(sum(r for r, _, _ in tree) for _, tree in window), "peak_pss": max(pss),
+                "peak_server_rss": max(roots),
                 "cpu": cpu, "cpu_seconds": sum(window[-1][1][i][1] - window[0][1][i][1] for i in range(width))}
 
 
@@ -1228,6 +1235,7 @@ def abuse(args: argparse.Namespace, log_dir: Path) -> str:
                ("max", lambda r: fmt_ms(r["max"])), ("Next/Prev p95", lambda r: fmt_ms(r["step_p95"])),
                ("heavy opens", lambda r: str(r["abuse"])),
                ("peak RSS (PSS), server + workers", lambda r: f"{mib(r['peak_rss'])} ({mib(r['peak_pss'])})"),
+               ("peak RSS, server alone", lambda r: mib(r.get("peak_server_rss", 0))),
                ("RSS idle → 20 s after", lambda r: f"{mib(r['idle_rss'])} → {mib(r['after_rss'])}"),
                ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}")]
     lines = header(args, f"One student against the class: {args.abuse} tabs opening heavy links with fresh seeds")
@@ -1236,7 +1244,8 @@ def abuse(args: argparse.Namespace, log_dir: Path) -> str:
         base, hit = rows[i][1], rows[i + 1][1]
         lines.append(f"- {rows[i][0].split(',')[0]}: normal p95 under abuse ÷ without {hit['p95'] / base['p95']:.2f}"
                      f"× (target ≤ 1.5×), Next/Prev p95 {hit['step_p95'] / base['step_p95']:.2f}×, peak "
-                     f"{mib(hit['peak_rss'])} (ceiling {mib(CEILING)}).")
+                     f"{mib(hit['peak_rss'])} with the workers, the server process alone "
+                     f"{mib(hit.get('peak_server_rss', 0))} (ceiling {mib(CEILING)}).")
     return "\n".join([*lines, ""])
 
 
