@@ -25,7 +25,8 @@ from gru_viz.app import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-pytestmark = [pytest.mark.browser, pytest.mark.slow]  # one test drives chromium; all of them build venvs (about a minute each)
+# one test drives chromium; all of them build venvs (about a minute each)
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
 
 
