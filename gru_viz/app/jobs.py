@@ -143,6 +143,7 @@ class Pool:
         self._thread: threading.Thread | None = None
         self._ctx = None
         self._ctx_lock = threading.Lock()
+        self._warming = False  # warm() has started the fork server (replica.preload, then the first session)
         self.broken = ""  # why no worker can start here (then jobs run in place)
         self.finished = 0
         # whether a session is still connected (set by the page side: Streamlit's runtime knows); a job whose
@@ -219,7 +220,13 @@ class Pool:
             self._thread.start()
 
     def warm(self) -> None:
-        """Start the fork server now, in the background (torch's import happens there, at a lower priority)."""
+        """Start the fork server now, in the background (torch's import happens there, at a lower priority);
+        once per pool."""
+        with self._ctx_lock:
+            if self._warming:
+                return
+            self._warming = True
+
         def start() -> None:
             ctx = self._context()
             if ctx is None:
