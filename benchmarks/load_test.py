@@ -109,6 +109,11 @@ class Results:
         self.samples.append(sample)
 
 
+def median(values: list[float]) -> float:
+    """The median, or nan for no values."""
+    return statistics.median(values) if values else float("nan")
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile (0..1) by linear interpolation, like numpy's default."""
     if not values:
@@ -951,10 +956,10 @@ def report(args, cmd: list[str], results: Results, server: dict, rss_base: int, 
         f"{args.sessions - min(args.browser_sessions, args.sessions)}); completed {results.sessions_completed} |",
         f"| interactions done / planned | {len(samples)} / {planned} |",
         f"| errors | **{len(errors)}** |",
-        f"| latency median | **{fmt_ms(statistics.median(lat) if lat else float('nan'))}** |",
+        f"| latency median | **{fmt_ms(median(lat))}** |",
         f"| latency 95th percentile | **{fmt_ms(percentile(lat, 0.95))}** (target ≤ 1500 ms) |",
         f"| latency max | {fmt_ms(max(lat) if lat else float('nan'))} |",
-        f"| first load (open link) median / p95 | {fmt_ms(statistics.median([s.latency for s in opens if s.latency]) if any(s.latency for s in opens) else float('nan'))} / "  # noqa: E501
+        f"| first load (open link) median / p95 | {fmt_ms(median([s.latency for s in opens if s.latency]))} / "
         f"{fmt_ms(percentile([s.latency for s in opens if s.latency], 0.95))} |",
         f"| server peak RSS | {server['peak_rss'] / 2**20:.0f} MiB (idle before: {rss_base / 2**20:.0f} MiB, "
         f"after: {rss_after / 2**20:.0f} MiB; ≈ {(server['peak_rss'] - rss_base) / 2**20 / max(args.sessions, 1):.1f}"
@@ -980,10 +985,10 @@ def report(args, cmd: list[str], results: Results, server: dict, rss_base: int, 
         v = [s.latency for s in group if s.latency is not None]
         kib = [s.nbytes / 1024 for s in group if s.nbytes and s.kind == "protocol"]  # ForwardMsg bytes
         lines.append(f"| {action} | {len(group)} | {sum(1 for s in group if s.error)} | "
-                     f"{fmt_ms(statistics.median(v) if v else float('nan'))} | {fmt_ms(percentile(v, 0.95))} | "
+                     f"{fmt_ms(median(v))} | {fmt_ms(percentile(v, 0.95))} | "
                      f"{statistics.median(kib):.0f} |" if kib else
                      f"| {action} | {len(group)} | {sum(1 for s in group if s.error)} | "
-                     f"{fmt_ms(statistics.median(v) if v else float('nan'))} | {fmt_ms(percentile(v, 0.95))} | – |")
+                     f"{fmt_ms(median(v))} | {fmt_ms(percentile(v, 0.95))} | – |")
     for kind, v in sorted(by_kind.items()):
         lines.append(f"| *all {kind}* | {len(v)} | {sum(1 for s in samples if s.kind == kind and s.error)} | "
                      f"{fmt_ms(statistics.median(v))} | {fmt_ms(percentile(v, 0.95))} | |")
@@ -1018,32 +1023,26 @@ def report(args, cmd: list[str], results: Results, server: dict, rss_base: int, 
 
 
 def stats(results: Results) -> dict[str, object]:
-    """The normal sessions' figures: interactions, errors, latency median / p95 / max, first open."""
+    """The normal sessions' figures: interactions, errors, latency median / p95 / max (all, and per kind of
+    client), first open (the protocol clients': the server's answer), Next/Prev."""
     normal = [s for s in results.samples if s.kind != "abuse"]
-    lat = [s.latency for s in normal if s.action not in ("open", "picture") and s.latency is not None]
-    opens = [s.latency for s in normal if s.action == "open" and s.latency is not None]
-    by_kind = {kind: [s.latency for s in normal if s.action == "open" and s.kind == kind and s.latency is not None]
+
+    def latencies(keep: Callable[[Sample], bool]) -> list[float]:
+        return [s.latency for s in normal if keep(s) and s.latency is not None]
+
+    clicks = [s for s in normal if s.action not in ("open", "picture")]
+    lat = latencies(lambda s: s.action not in ("open", "picture"))
+    by_kind = {kind: latencies(lambda s, kind=kind: s.kind == kind and s.action not in ("open", "picture"))
                for kind in ("protocol", "browser")}
-    pictures = [s.latency for s in normal if s.action == "picture" and s.latency is not None]
-    page_bytes = [s.nbytes for s in normal if s.action == "open" and s.kind == "browser" and s.nbytes]
-    steps = [s.latency for s in normal if s.action in ("next", "prev") and s.latency is not None]
-    by_kind_lat = {kind: [s.latency for s in normal if s.action not in ("open", "picture") and s.kind == kind
-                          and s.latency is not None] for kind in ("protocol", "browser")}
-    return {"interactions": len([s for s in normal if s.action not in ("open", "picture")]),
-            "p95_protocol": percentile(by_kind_lat["protocol"], 0.95),
-            "median_protocol": statistics.median(by_kind_lat["protocol"]) if by_kind_lat["protocol"] else float("nan"),
-            "p95_browser": percentile(by_kind_lat["browser"], 0.95),
-            "open_median_protocol": statistics.median(by_kind["protocol"]) if by_kind["protocol"] else float("nan"),
-            "open_p95_protocol": percentile(by_kind["protocol"], 0.95),
-            "open_p95_browser": percentile(by_kind["browser"], 0.95),
-            "picture_median": statistics.median(pictures) if pictures else float("nan"),
-            "picture_p95": percentile(pictures, 0.95),
-            "page_bytes": statistics.median(page_bytes) if page_bytes else 0,
-            "errors": len([s for s in normal if s.error]), "median": statistics.median(lat) if lat else float("nan"),
-            "p95": percentile(lat, 0.95), "max": max(lat) if lat else float("nan"),
-            "open_median": statistics.median(opens) if opens else float("nan"), "open_p95": percentile(opens, 0.95),
-            "opens": len(opens), "step_p95": percentile(steps, 0.95), "step_median":
-            statistics.median(steps) if steps else float("nan"),
+    opens = latencies(lambda s: s.action == "open" and s.kind == "protocol")
+    steps = latencies(lambda s: s.action in ("next", "prev"))
+    return {"interactions": len(clicks), "errors": len([s for s in normal if s.error]),
+            "median": median(lat), "p95": percentile(lat, 0.95), "max": max(lat) if lat else float("nan"),
+            "median_protocol": median(by_kind["protocol"]), "p95_protocol": percentile(by_kind["protocol"], 0.95),
+            "p95_browser": percentile(by_kind["browser"], 0.95),
+            "opens": len([s for s in normal if s.action == "open" and s.latency is not None]),
+            "open_median_protocol": median(opens), "open_p95_protocol": percentile(opens, 0.95),
+            "step_p95": percentile(steps, 0.95),
             "abuse": len([s for s in results.samples if s.kind == "abuse"]),
             "error_text": Counter(f"{s.kind} {s.action}: {s.error}" for s in normal if s.error).most_common(5)}
 
@@ -1159,9 +1158,8 @@ async def solo_browser(url: str, link: str, picture: bool, repeats: int = 3) -> 
             await browser.close()
     runs = [s.latency for s in results.samples if s.action == "open" and s.latency is not None]
     pics = [s.latency for s in results.samples if s.action == "picture" and s.latency is not None]
-    return {"solo_run": statistics.median(runs) if runs else float("nan"),
-            "solo_picture": statistics.median(pics) if pics else float("nan"),
-            "solo_bytes": statistics.median(s.nbytes for s in results.samples if s.action == "open") or 0,
+    return {"solo_run": median(runs), "solo_picture": median(pics),
+            "solo_bytes": median([s.nbytes for s in results.samples if s.action == "open"]),
             "solo_errors": len([s for s in results.samples if s.error])}
 
 
@@ -1182,19 +1180,20 @@ def first_open(args: argparse.Namespace, log_dir: Path) -> str:
              ("gru-viz, serve.sh 1 replica, fresh", "app.py", args.link, 1),
              ("gru-viz, serve.sh 2 replicas, fresh", "app.py", args.link, 2)]
     for name, app, link, how in plans:
-        if isinstance(how, int):
-            with serve_target(how, log_dir, extra=args.serve_arg) as (url, pids, _):
-                rows.append((name, phase(args, url, pids, interactions=0, link=link, picture=link != "/")))
-                rows[-1][1].update(asyncio.run(solo_browser(url, link, link != "/")))
-            continue
-        log = log_dir / f"first-open-{Path(app).stem}-{int(time.time())}.log"
-        with run_server(False, log, args.server_arg, app=app) as (url, pid, _):
+        if isinstance(how, int):  # serve.sh with that many replicas
+            target = serve_target(how, log_dir, extra=args.serve_arg)
+        else:
+            target = run_server(False, log_dir / f"first-open-{Path(app).stem}-{int(time.time())}.log",
+                                args.server_arg, app=app)
+        with target as (url, who, _):
+            roots = who if callable(who) else (lambda pid=who: [pid])
             if how == "warm":
                 open_once(url, link)
-            rows.append((name, phase(args, url, lambda pid=pid: [pid], interactions=0, link=link, picture=link != "/")))
-            rows[-1][1].update(asyncio.run(solo_browser(url, link, link != "/")))
+            row = phase(args, url, roots, interactions=0, link=link, picture=link != "/")
+            rows.append((name, {**row, **asyncio.run(solo_browser(url, link, link != "/"))}))
     lines = header(args, f"First open: {args.sessions} sessions arriving within {args.ramp:g} s")
-    lines += table(rows, [("opens", lambda r: str(r["opens"])), ("errors", lambda r: f"**{r['errors']}**"),
+    lines += table(rows, [("opens", lambda r: str(r["opens"])),
+                          ("errors (burst + alone)", lambda r: f"**{r['errors']}** + {r['solo_errors']}"),
                           ("server's answer median", lambda r: fmt_ms(r["open_median_protocol"])),
                           ("server's answer p95", lambda r: f"**{fmt_ms(r['open_p95_protocol'])}**"),
                           ("one browser alone after: run done / picture", lambda r: f"{fmt_ms(r['solo_run'])}"
