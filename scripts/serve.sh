@@ -248,7 +248,7 @@ EOF
 EOF
         if [[ -n $WWW ]]; then
             cat <<EOF
-        # Streamlit's frontend files from disk, gzipped once at start (prepare_static): 2.4 MiB a student instead
+        # Streamlit's frontend files from disk, gzipped once at start (prepare_static): 2.8 MiB a student instead
         # of 8 MiB, and no replica's time. A name not there (another Streamlit's) goes to the replicas.
         location /static/ {
             root $WWW;
