@@ -149,9 +149,101 @@ def test_a_bad_input_is_the_inputs_message(pool) -> None:
         job.result()
 
 
+def _big(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {"trace": rng.standard_normal((600, 64, 8)), "labels": tuple(f"t{k}" for k in range(600)), "small": 3}
+
+
+def test_a_large_result_comes_back_through_a_file_and_leaves_none(pool) -> None:
+    """A result with megabytes of arrays is spilled to a file the server maps (not 64 KiB pipe reads): it comes
+    back equal and writable, and its file is gone once read."""
+    job = wait_over(pool.submit("big", _big, (7,), "big", "a"))
+    want = _big(7)
+    got = job.value
+    assert got["labels"] == want["labels"] and got["small"] == 3
+    np.testing.assert_array_equal(got["trace"], want["trace"])
+    assert got["trace"].nbytes > 2**20 and job.spill and not os.path.exists(job.spill)
+    assert not isinstance(got["trace"].base, np.ndarray) or got["trace"].base.base is not None  # mapped, not copied
+    got["trace"][0, 0, 0] = 1.0  # copy-on-write: the page may change its arrays
+    assert os.listdir(os.path.dirname(job.spill)) == []
+
+
+def test_a_spilled_result_nobody_reads_is_removed(pool) -> None:
+    job = pool.submit("big-unread", _big, (8,), "big", "a")
+    deadline = time.monotonic() + 60
+    while (job.spill is None or not os.path.exists(job.spill)) and not job.over and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.leave(job, "a")  # cancelled: its result is never read
+    wait_over(job)
+    deadline = time.monotonic() + 10
+    while os.listdir(os.path.dirname(job.spill)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(os.path.dirname(job.spill)) == []
+
+
 def test_workers_run_at_a_lower_priority(pool) -> None:
     niceness, pid = wait_over(pool.submit("nice", _nice_and_pid, (), "nice", "a")).value
     assert pid != os.getpid() and niceness >= os.nice(0) + pool.nice
+
+
+def _session_and_autogroup() -> tuple[int, str]:
+    path = "/proc/self/autogroup"
+    return os.getsid(0), open(path).read() if os.path.exists(path) else ""
+
+
+def test_workers_give_way_to_the_whole_machine(pool) -> None:
+    """A worker has a session of its own, so the kernel's autogroup scheduler does not share the server's session's
+    CPU with it; that session's autogroup runs at the lower priority."""
+    sid, autogroup = wait_over(pool.submit("sid", _session_and_autogroup, (), "sid", "a")).value
+    assert sid != os.getsid(0)
+    if autogroup or os.path.exists("/proc/self/autogroup"):  # a kernel with autogroup scheduling
+        assert autogroup.split()[-2:] == ["nice", str(pool.nice)], autogroup
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def test_workers_end_when_their_server_is_killed() -> None:
+    """The fork server is out of the server's process group (its own session), so stopping that group does not
+    reach it: it and a running worker must end by themselves when the server process dies."""
+    code = textwrap.dedent("""
+        import time
+        from multiprocessing import forkserver
+        from gru_viz.app import jobs
+        def main():
+            pool = jobs.Pool(workers=1, memory=768 * 2**20, seconds=120)
+            job = pool.submit("sleep", time.sleep, (100,), "sleep", "s")
+            while job.process is None:
+                time.sleep(0.05)
+            print(job.process.pid, forkserver._forkserver._forkserver_pid, flush=True)
+            time.sleep(100)
+        if __name__ == "__main__":
+            main()
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "GRU_VIZ_JOBS"}
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        worker, fork_server = (int(v) for v in server.stdout.readline().split())
+        assert not _gone(worker) and not _gone(fork_server)
+        os.killpg(server.pid, 9)  # what serve.sh does to a replica that will not stop
+        server.wait(10)
+        deadline = time.monotonic() + 15
+        while not (_gone(worker) and _gone(fork_server)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(worker), "a job worker outlived its server"
+        assert _gone(fork_server), "the fork server outlived its server"
+        spool = jobs.Pool()._spill_path()  # the next server sweeps the spill directory the killed one left
+        assert spool and not [n for n in os.listdir(os.path.dirname(os.path.dirname(spool)))
+                              if n.startswith(f"gru-viz-jobs-{server.pid}-")]
+    finally:
+        if server.poll() is None:
+            server.kill()
 
 
 def test_torch_only_in_the_workers() -> None:

@@ -4,8 +4,11 @@ A click that needs seconds (Gradient flow's backward passes on a long input, the
 run's trace) must not stall the class's Next and Prev. So it runs in a **worker process** forked from a fork
 server that already has NumPy, the core and torch loaded (:mod:`gru_viz.app.work`):
 
-- at most ``JOB_WORKERS`` jobs run at once per server process, at a lower priority (``nice``), with capped
-  memory and time (:mod:`gru_viz.app.limits`); a job's memory goes back to the system when its process ends;
+- at most ``JOB_WORKERS`` jobs run at once per server process, at a lower priority (``nice``, in a session of
+  their own whose autogroup runs at that priority: :mod:`gru_viz.app.worker_init`), with capped memory and time
+  (:mod:`gru_viz.app.limits`); a job's memory goes back to the system when its process ends;
+- a large result's arrays come back through a file the server maps (:func:`gru_viz.app.work.receive`), not
+  through the pipe;
 - the others wait in one first-come queue; the page shows the job's place in it and a Cancel button;
 - one job per session: a session asking for another result stops waiting for its previous one, which is
   dropped (or its worker stopped) when nobody else waits for it; forty sessions asking for the same result
@@ -19,12 +22,16 @@ No Streamlit here; the page side is ``gru_viz.app.ui.heavy``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +108,7 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     process: Any = None
     conn: Any = None
+    spill: str | None = None  # where its worker may write a large result's arrays (gru_viz.app.work.send)
     stop_reason: str = ""  # why it was cancelled
     timed_out: bool = False
 
@@ -145,6 +153,8 @@ class Pool:
         self._ctx_lock = threading.Lock()
         self._warming = False  # warm() has started the fork server (replica.preload, then the first session)
         self.broken = ""  # why no worker can start here (then jobs run in place)
+        self._spool: str | None = None  # this pool's directory for spilled results, made on first use
+        self._count = itertools.count()
         self.finished = 0
         # whether a session is still connected (set by the page side: Streamlit's runtime knows); a job whose
         # every waiter has gone (tabs closed) is dropped before it starts
@@ -253,6 +263,19 @@ class Pool:
                     self.broken = f"{type(exc).__name__}: {exc}"
             return self._ctx
 
+    def _spill_path(self) -> str | None:
+        """A fresh file name for one job's spilled result (None: results go through the pipe)."""
+        if self._spool is None:
+            try:  # memory-backed where there is one: the file is only ever mapped, then unlinked
+                where = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+                _sweep_spools(where)
+                self._spool = tempfile.mkdtemp(prefix=f"gru-viz-jobs-{os.getpid()}-", dir=where)
+            except OSError:
+                self._spool = ""
+            else:
+                atexit.register(shutil.rmtree, self._spool, True)
+        return os.path.join(self._spool, f"job-{next(self._count)}") if self._spool else None
+
     def _start(self, job: Job) -> None:
         ctx = self._context()
         if ctx is None:  # no processes here: run it in this thread (still one at a time, still in order)
@@ -260,8 +283,10 @@ class Pool:
             return
         try:
             parent, child = ctx.Pipe(duplex=False)
+            job.spill = self._spill_path()
             process = _Process(target=work.run_job, name="gru-viz-job", daemon=True,
-                                  args=(child, job.fn, job.args, self.nice, self.memory, int(self.seconds) + 1))
+                               args=(child, job.fn, job.args, self.nice, self.memory, int(self.seconds) + 1,
+                                     job.spill))
             process.start()
             child.close()
             with self._lock:
@@ -330,7 +355,7 @@ class Pool:
         outcome = None
         try:
             if job.conn.poll():
-                outcome = job.conn.recv()
+                outcome = work.receive(job.conn.recv(), job.spill)
         except (EOFError, OSError):
             pass
         except Exception as exc:  # a result that does not unpickle here
@@ -358,6 +383,9 @@ class Pool:
         with contextlib.suppress(Exception):
             job.conn.close()
             job.process.join(timeout=1)
+        if job.spill:  # a result never read (the job was stopped after writing it): its file goes now
+            with contextlib.suppress(OSError):
+                os.unlink(job.spill)
 
     def _settle(self, job: Job, outcome: work.Outcome) -> None:
         if job in self._running:
@@ -385,6 +413,17 @@ class Pool:
             with contextlib.suppress(Exception):
                 job.on_done(job)
         job.done.set()
+
+
+def _sweep_spools(where: str) -> None:
+    """Remove the spill directories of server processes that are gone (killed before their atexit ran)."""
+    if not os.path.isdir("/proc"):  # no way to tell a live server from a gone one here
+        return
+    with contextlib.suppress(OSError):
+        for name in os.listdir(where):
+            pid = name.split("-")[3] if name.startswith("gru-viz-jobs-") and name.count("-") >= 4 else ""
+            if pid.isdigit() and int(pid) != os.getpid() and not os.path.exists(f"/proc/{pid}"):
+                shutil.rmtree(os.path.join(where, name), ignore_errors=True)
 
 
 POOL = Pool()

@@ -40,7 +40,7 @@ CEILING = 1024 * MiB  # one server process's resident memory under benchmarks/lo
 # ------------------------------------------------------------------------------------------------ heavy jobs
 
 JOB_WORKERS = int(os.environ.get("GRU_VIZ_JOB_WORKERS", "1"))  # heavy jobs running at once, per server process
-JOB_NICE = 10  # workers run at a lower priority: Next and Prev of every session go first
+JOB_NICE = 10  # workers (and their session's autogroup) run at a lower priority: every session's clicks go first
 JOB_SECONDS = 300  # wall-clock limit of one job (then it is stopped and the page says so)
 JOB_MEMORY = 1536 * MiB  # a job's data-segment limit (RLIMIT_DATA): more fails with a message, not an OOM kill
 JOB_QUEUE = 64  # jobs waiting at most; more are refused with "the server is busy"

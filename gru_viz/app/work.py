@@ -8,9 +8,14 @@ torch (it imports this module to run small jobs in place).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
+import mmap
 import os
+import pickle
 import resource
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,9 +179,74 @@ class Outcome:
     error: str = ""  # the exception's class name
 
 
-def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: int) -> None:
+def end_with_parent() -> None:
+    """Be killed when the fork server (this worker's parent) ends: the fork server has a session of its own
+    (gru_viz.app.worker_init), so stopping a server's process group does not reach its workers, and a worker
+    must not run on for minutes after its server has gone."""
+    from multiprocessing import forkserver
+
+    # Every child of the fork server inherits the write end of the pipe whose end tells the fork server that its
+    # server has gone; a worker that kept it would keep the fork server (and so itself) alive.
+    alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if alive is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive)
+        forkserver._forkserver._forkserver_alive_fd = None
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:  # the parent ended before the line above
+        os._exit(1)
+
+
+SPILL_BYTES = 1 << 20  # a result whose arrays hold more than this goes back through a file (spill), not the pipe
+
+
+def send(conn, outcome: Outcome, spill: str | None) -> None:
+    """Send ``outcome`` back; when its arrays are large and ``spill`` (a path the server chose) is given, they go to
+    that file and only the rest of the pickle goes through the pipe (see :func:`receive`)."""
+    if spill:
+        arrays: list[pickle.PickleBuffer] = []
+        head = pickle.dumps(outcome, protocol=5, buffer_callback=arrays.append)
+        raws = [a.raw() for a in arrays]
+        if sum(r.nbytes for r in raws) > SPILL_BYTES:
+            try:
+                with open(spill, "wb") as f:
+                    for r in raws:
+                        f.write(r)
+            except OSError:  # a full disk: the pipe, as for a small result
+                pass
+            else:
+                conn.send(("spilled", head, [r.nbytes for r in raws]))
+                return
+    conn.send(outcome)
+
+
+def receive(message: object, spill: str | None) -> Outcome:
+    """The :class:`Outcome` a worker sent: as it came, or rebuilt around its spilled arrays.
+
+    The server reads a job's result while the class's clicks run: the pipe hands a 25 MiB trace over in 64 KiB reads,
+    each taking the GIL back (py-spy: the largest part of the server's own time under heavy links). A spilled result is
+    mapped instead (copy-on-write: its arrays stay writable) and its pickle refers to the mapping, so the arrays are
+    neither read nor copied here; the file is unlinked at once and its memory goes with the last array using it."""
+    if not (isinstance(message, tuple) and len(message) == 3 and message[0] == "spilled"):
+        return message  # type: ignore[return-value]
+    _, head, sizes = message
+    with open(spill, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    os.unlink(spill)
+    view, views, at = memoryview(mapped), [], 0
+    for size in sizes:
+        views.append(view[at:at + size])
+        at += size
+    return pickle.loads(head, buffers=views)
+
+
+def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: int, spill: str | None = None) -> None:
     """A worker process's whole life: lower its priority and cap its memory and CPU time, run ``fn(*args)``,
-    send the :class:`Outcome` back, and exit (its memory goes back to the system with it)."""
+    send the :class:`Outcome` back (large arrays through the file ``spill``), and exit (its memory goes back to the
+    system with it)."""
+    end_with_parent()
     try:
         os.nice(max(0, nice - os.nice(0)))  # the fork server already gave way (gru_viz.app.worker_init)
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
@@ -194,7 +264,7 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
         traceback.print_exc()
         outcome = Outcome(False, message=f"it failed unexpectedly ({type(exc).__name__})")
     try:
-        conn.send(outcome)
+        send(conn, outcome, spill)
     except Exception as exc:  # e.g. a value that does not pickle: still an answer
         conn.send(Outcome(False, message=f"its result could not be sent back ({type(exc).__name__})"))
     finally:
