@@ -16,7 +16,7 @@ from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
 from . import ui, work
 from .compare import Lineup, lineup_settings
-from .state import Config, initial_state
+from .state import Config
 
 MINGRU, KEEP_BIAS = "grad_mingru", "grad_keep_bias"  # page-local settings (not in the link)
 MAX_NORM, CLIP_CELL = "grad_max_norm", "grad_clip_cell"
@@ -159,7 +159,9 @@ def misconceptions(lineup: Lineup, t: int) -> None:
     r_t, z_t = r[t], z[t]
     shown = min(H, 4)
     partner = GRU_VARIANTS[compare.partner_variant(model.spec.variant)].name
-    gap = compare.flip_parting(model, lineup.seq.values, initial_state(lineup.cfg, model))
+    args = (lineup.cfg, lineup.kinds, lineup.keep_bias)  # two more runs of the GRU: a job when the input is long
+    gap = ui.heavy("flows", ("grad-flip", *args), work.flip_parting, args, "Running the GRU with z flipped",
+                   here=lambda: work.flip_parting(*args, lineup), in_pool=ui.long_run(lineup.cfg))
     if H > 1:
         mixing = (f"its {H * H - H} off-diagonal weights (mean |w| = {np.abs(off).mean():.3f}) let every unit of h "
                   f"move every z_j.")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import divergence, parity, paths
+from ..core import compare, divergence, parity, paths
 from ..core.grad import Flow, gradient_flow
 from ..core.model import Model, ModelInputError
 from ..core.parity import Judgement, Report
@@ -81,6 +81,14 @@ def gradient_analyses(base: Config, kinds: tuple[str, ...], keep_bias: float,
     """kind → heatmap and path analysis over the last steps."""
     lu = _lineup or lineup(base, kinds, keep_bias)
     return {k: paths.analyse(m, lu.layer(k)) for k, m in lu.models.items()}
+
+
+def flip_parting(base: Config, kinds: tuple[str, ...], keep_bias: float,
+                 _lineup: Lineup | None = None) -> divergence.Parting:
+    """How the line-up's GRU and its z-flipped partner part over the whole input (two more runs of the GRU)."""
+    lu = _lineup or lineup(base, kinds, keep_bias)
+    model = lu.models["gru"]
+    return compare.flip_parting(model, lu.seq.values, state.initial_state(lu.cfg, model))
 
 
 def scale_sweep(base: Config, kinds: tuple[str, ...], keep_bias: float,
