@@ -128,9 +128,11 @@ def percentile(values: list[float], q: float) -> float:
 # -------------------------------------------------------------------------------------------------- server
 
 
-def server_command(port: int, watcher: bool, extra: list[str], app: str = "app.py") -> list[str]:
-    """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun)."""
-    cmd = [str(ROOT / ".venv/bin/python"), "-m", "streamlit", "run", app, "--server.headless", "true",
+def server_command(port: int, watcher: bool, extra: list[str], app: str = "app.py", preload: bool = False) -> list[str]:
+    """The README's command, headless on 127.0.0.1 (no file watcher unless asked: edits must not rerun); with
+    ``preload``, the way serve.sh and the ``gru-viz`` command start it (the app's modules imported first)."""
+    runner = "gru_viz.app.replica" if preload else "streamlit"
+    cmd = [str(ROOT / ".venv/bin/python"), "-m", runner, "run", app, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     if not watcher:
         cmd += ["--server.fileWatcherType", "none"]
@@ -139,10 +141,10 @@ def server_command(port: int, watcher: bool, extra: list[str], app: str = "app.p
 
 @contextlib.contextmanager
 def run_server(watcher: bool, log_path: Path, extra: list[str], app: str = "app.py",
-               env: dict[str, str] | None = None) -> Iterator[tuple[str, int, list[str]]]:
+               env: dict[str, str] | None = None, preload: bool = False) -> Iterator[tuple[str, int, list[str]]]:
     """Start the app on a free port; yield (base URL, pid, command); stop it (its own process group)."""
     port = free_port()
-    cmd = server_command(port, watcher, extra, app)
+    cmd = server_command(port, watcher, extra, app, preload)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -1063,7 +1065,7 @@ def phase(args: argparse.Namespace, base_url: str, roots: Callable[[], list[int]
     time.sleep(20)  # memory falls back (or not) once the class is quiet
     after = sampler.read()
     sampler.stop()
-    out = {**stats(results), **sampler.summary(t0, t1)}
+    out = {**stats(results), **sampler.summary(t0, t1), "samples": results.samples}
     if args.json:  # every phase's samples, one file per phase
         path = args.json.with_name(f"{args.json.stem}-{len(list(args.json.parent.glob(args.json.stem + '-*')))}"
                                    f"{args.json.suffix}")
@@ -1217,20 +1219,39 @@ def first_open(args: argparse.Namespace, log_dir: Path) -> str:
     return "\n".join([*lines, ""])
 
 
+async def warm_up(base_url: str, link: str) -> None:
+    """One tab opens the link and the lesson's pages before the class arrives, so that a phase with abusers (whose
+    tabs open the server first) and one without start from the same server state."""
+    split = urlsplit(link)
+    session = ProtocolSession(base_url)
+    try:
+        await session.connect()
+        session.page_name = split.path.strip("/")
+        await asyncio.wait_for(session.rerun(query=split.query), 120)
+        for action in [a for a in SCRIPT if a.startswith("page:")]:
+            await asyncio.wait_for(session.act(action), 120)
+    finally:
+        await session.close()
+    await asyncio.sleep(2)
+
+
 def abuse(args: argparse.Namespace, log_dir: Path) -> str:
     """--abuse K: the lesson's sessions with and without K tabs opening heavy links with fresh seeds, on a server
-    with its protections and on one without (GRU_VIZ_PROTECTIONS=off), all in one run."""
+    with its protections and on one without (GRU_VIZ_PROTECTIONS=off), all in one run; each server started as
+    serve.sh starts a replica, and warmed by one tab before the class arrives."""
     rows = []
     settings = {"both": ("on", "off"), "on": ("on",), "off": ("off",)}[args.protections]
     for protections in settings:
-        for k in (0, args.abuse):
+        for k in [0, args.abuse] * args.repeat:  # pairs: the noise between runs shows in the ratios' spread
             name = f"protections {protections}, {k} abusing tab{'s' if k != 1 else ''}"
             log = log_dir / f"abuse-{protections}-{k}-{int(time.time())}.log"
             env = {"GRU_VIZ_PROTECTIONS": protections}
-            with run_server(False, log, args.server_arg, env=env) as (url, pid, _):
+            with run_server(False, log, args.server_arg, env=env, preload=True) as (url, pid, _):
+                asyncio.run(warm_up(url, args.link))
                 rows.append((name, phase(args, url, lambda pid=pid: [pid], abuse=k)))
     columns = [("sessions", lambda r: str(r["sessions"])), ("errors", lambda r: f"**{r['errors']}**"),
                ("median", lambda r: fmt_ms(r["median"])), ("p95", lambda r: f"**{fmt_ms(r['p95'])}**"),
+               ("p95 protocol / chromium", lambda r: f"{fmt_ms(r['p95_protocol'])} / {fmt_ms(r['p95_browser'])}"),
                ("max", lambda r: fmt_ms(r["max"])), ("Next/Prev p95", lambda r: fmt_ms(r["step_p95"])),
                ("heavy opens", lambda r: str(r["abuse"])),
                ("peak RSS (PSS), server + workers", lambda r: f"{mib(r['peak_rss'])} ({mib(r['peak_pss'])})"),
@@ -1239,12 +1260,26 @@ def abuse(args: argparse.Namespace, log_dir: Path) -> str:
                ("load avg", lambda r: f"{r['load'][0]:.1f}→{r['load'][1]:.1f}")]
     lines = header(args, f"One student against the class: {args.abuse} tabs opening heavy links with fresh seeds")
     lines += [*table(rows, columns), "", *errors_of(rows)]
-    for i in range(0, len(rows), 2):
-        base, hit = rows[i][1], rows[i + 1][1]
-        lines.append(f"- {rows[i][0].split(',')[0]}: normal p95 under abuse ÷ without {hit['p95'] / base['p95']:.2f}"
-                     f"× (target ≤ 1.5×), Next/Prev p95 {hit['step_p95'] / base['step_p95']:.2f}×, peak "
-                     f"{mib(hit['peak_rss'])} with the workers, the server process alone "
-                     f"{mib(hit.get('peak_server_rss', 0))} (ceiling {mib(CEILING)}).")
+    pairs = 2 * args.repeat
+    for first in range(0, len(rows), pairs):
+        runs = [(rows[i][1], rows[i + 1][1]) for i in range(first, first + pairs, 2)]
+
+        def ratios(key: str, runs=runs) -> str:
+            values = [hit[key] / base[key] for base, hit in runs]
+            spread = ", ".join(f"{v:.2f}×" for v in values)
+            return f"{median(values):.2f}×" + (f" (runs: {spread})" if len(values) > 1 else "")
+        lines.append(f"- {rows[first][0].split(',')[0]}: normal p95 under abuse ÷ without {ratios('p95')} (target "
+                     f"≤ 1.5×); the protocol clients' (the server's answer) {ratios('p95_protocol')}, chromium's "
+                     f"{ratios('p95_browser')}; Next/Prev p95 {ratios('step_p95')}; peak "
+                     f"{mib(max(hit['peak_rss'] for _, hit in runs))} with the workers, the server process alone "
+                     f"{mib(max(hit.get('peak_server_rss', 0) for _, hit in runs))} (ceiling {mib(CEILING)}).")
+        if len(runs) > 1:  # one p95 over every run's clicks: steadier than a ratio of two noisy runs
+            base, hit = (stats(Results([s for pair in runs for s in pair[k]["samples"]])) for k in (0, 1))
+            parts = [f"{what} {fmt_ms(base[key])} → {fmt_ms(hit[key])} ({hit[key] / base[key]:.2f}×)"
+                     for what, key in (("all", "p95"), ("protocol", "p95_protocol"), ("chromium", "p95_browser"),
+                                       ("Next/Prev", "step_p95"))]
+            lines.append(f"  - pooled over the {len(runs)} runs ({base['interactions']} clicks each way), p95 without "
+                         f"→ with abuse: " + ", ".join(parts) + ".")
     return "\n".join([*lines, ""])
 
 
@@ -1275,13 +1310,15 @@ def main() -> int:
                     help="the opening burst on a fresh server against a bare st.write('hi') app (interactions 0)")
     ap.add_argument("--abuse", type=int, default=0, metavar="K",
                     help="K tabs open heavy links with fresh seeds while the sessions click through the lesson")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="with --abuse: run each pair (without, with) N times, alternating, and report every ratio")
     ap.add_argument("--protections", choices=("both", "on", "off"), default="both",
                     help="with --abuse: the server's protections on, off (GRU_VIZ_PROTECTIONS=off), or both")
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
     ap.add_argument("--json", type=Path, help="write every sample as JSON here")
     args = ap.parse_args()
-    if not 0 < args.duration_cap <= 3600 or args.sessions < 1 or args.interactions < 0:
-        ap.error("need 1 ≤ sessions, 0 ≤ interactions, 0 < duration-cap ≤ 3600")
+    if not 0 < args.duration_cap <= 3600 or args.sessions < 1 or args.interactions < 0 or args.repeat < 1:
+        ap.error("need 1 ≤ sessions, 0 ≤ interactions, 0 < duration-cap ≤ 3600, 1 ≤ repeat")
 
     log_dir = ROOT / "test-artifacts" / "logs" / f"load-test-{time.strftime('%Y%m%d-%H%M%S')}"
     mode = (compare_replicas if args.compare_replicas else first_open if args.first_open
