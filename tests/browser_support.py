@@ -138,8 +138,10 @@ def stop_process(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0) -> Iterator[str]:
-    """Start a fresh ``streamlit run <app>`` and yield its base URL, e.g. ``http://127.0.0.1:8765``.
+def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0,
+                 env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start a fresh ``streamlit run <app>`` (with ``env`` added to its environment) and yield its base URL, e.g.
+    ``http://127.0.0.1:8765``.
 
     ``app`` is relative to the repo root (or absolute); the server's cwd is the app's folder.
     The server's output goes to ``test-artifacts/logs/<run>/streamlit-<port>.log``; if it does not
@@ -170,7 +172,7 @@ def start_server(app: str | os.PathLike = "app.py", *, timeout: float = 60.0) ->
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=server_env(),
+                env=server_env(**(env or {})),
                 start_new_session=True,
             )
         url = f"http://127.0.0.1:{port}"

@@ -1,7 +1,10 @@
 """Heavy work in the real browser: a long Gradient flow runs on the server's job worker while the page shows its
 place and a Cancel button, fills in by itself when done, and another tab's Step through answers meanwhile.
 
-Seeds are fresh for this test run, so no cache (the server's or an earlier test's) holds the results.
+Seeds are fresh for this test run, so no cache (the server's or an earlier test's) holds the results. The core is
+fast enough that even this link's jobs can end within the page's INLINE_WAIT on a fast machine, and then no panel
+ever shows: the test's own server makes every job last at least JOB_SECONDS (GRU_VIZ_JOB_MIN_SECONDS), so the
+panel and its Cancel show on any machine.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import random
 import re
 
 import pytest
-from browser_support import VIEWPORT, assert_no_error, screenshot, wait_for_app
+from browser_support import VIEWPORT, assert_no_error, screenshot, start_server, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+JOB_SECONDS = 4  # > INLINE_WAIT (1.5 s): each job's panel shows, and stays long enough to click its Cancel
 PANEL = re.compile(r"(running on the server's worker|waiting for the server's worker)")
 
 
@@ -22,7 +26,14 @@ def panel(page):
     return page.get_by_test_id("stMain").get_by_text(PANEL)
 
 
-def test_heavy_gradient_flow_queues_cancels_and_fills_in(streamlit_server, browser) -> None:
+@pytest.fixture(scope="module")
+def slow_jobs_server():
+    with start_server(env={"GRU_VIZ_JOB_MIN_SECONDS": str(JOB_SECONDS)}) as url:
+        yield url
+
+
+def test_heavy_gradient_flow_queues_cancels_and_fills_in(slow_jobs_server, browser) -> None:
+    streamlit_server = slow_jobs_server
     seed_a, seed_b = random.Random().sample(range(10**6, 2 * 10**6), 2)
     heavy = f"{streamlit_server}/gradients?hidden=64&steps=3000&seed={{}}"
     contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(3)]
@@ -53,7 +64,9 @@ def test_heavy_gradient_flow_queues_cancels_and_fills_in(streamlit_server, brows
 
         # light work goes on meanwhile: another tab steps through its cell
         c.goto(f"{streamlit_server}/step?hidden=4&t=3")
-        wait_for_app(c, timeout=60_000, verdict=False)  # its badge waits for the worker, busy with A's jobs
+        # its badge's verdict waits for the worker (busy with A's jobs) and reruns the page when it comes: a click
+        # landing on that rerun would be lost, so wait for it
+        wait_for_app(c, timeout=300_000)
         expect(c.get_by_test_id("stMain")).to_contain_text("Step t = 3")
         # (generous timeouts: three tabs of one chromium share a loaded machine with the server and its worker)
         c.get_by_test_id("stButton").get_by_role("button", name="Next").click(timeout=120_000)

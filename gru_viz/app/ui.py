@@ -135,6 +135,7 @@ def setup_page(title: str, icon: str = "", landing: bool = False) -> Config:
     """Presenter styling, link notes and the config: the first call of every page. ``landing``: this page shows
     the landing scene to a session that came with no link (see :func:`land`)."""
     st.session_state[OWN_RUN] = st.session_state.pop(OWN_RERUN, False)
+    st.session_state.pop(WAITING, None)  # a new run: no job of this tab is waited for yet
     cfg = config()
     if landing:
         cfg = land()
@@ -392,6 +393,7 @@ class Pending(Exception):
     fills in by itself when it is done. ``friendly`` and ``scene`` catch it and draw nothing more."""
 
 
+WAITING = "gru_viz_waiting"  # this run already shows a job's panel: the page's other heavy parts wait their turn
 CANCELLED = "gru_viz_cancelled_jobs"  # keys of the jobs this tab cancelled: not asked for again until it says so
 POLL = 1.0  # seconds between looks at a pending job
 _MISSING = object()
@@ -421,10 +423,13 @@ def heavy(cache: str, key: tuple, fn: Callable[..., T], args: tuple, label: str,
     if key in st.session_state.get(CANCELLED, ()):
         _cancelled_panel(key, label)
         raise Pending(label)
+    if st.session_state.get(WAITING):  # one job per tab: a second submit would drop the one whose panel is shown
+        raise Pending(label)
     job = jobs.run(key, fn, args, label, session_id(), on_done=lambda j: store.put(key, j.value))
     if job.wait(INLINE_WAIT):
         return job_value(job)
     _waiting_panel(job, key)
+    st.session_state[WAITING] = True
     raise Pending(label)
 
 
