@@ -12,7 +12,6 @@ import torch_reference as ref
 from gru_viz.app.compare import build_lineup
 from gru_viz.app.state import Config
 from gru_viz.core.compare import (
-    KINDS,
     array_params,
     block_radii,
     build_models,
@@ -33,6 +32,7 @@ from gru_viz.core.compare import (
     summary,
     timed_run,
 )
+from gru_viz.core.kinds import KINDS
 from gru_viz.core.model import Model
 from gru_viz.core.spec import GRU_VARIANTS, Spec, count_params
 
@@ -58,9 +58,10 @@ def test_textbook_formulas():
     assert formula_params("gru", I, H) == 3 * (H * (I + H) + 2 * H)
     assert formula_params("lstm", I, H) == 4 * (H * (I + H) + 2 * H)
     assert formula_params("mingru", I, H) == 2 * (H * I + H)
+    assert formula_params("minlstm", I, H) == 3 * (H * I + H)
     assert 4 * formula_params("gru", I, H) == 3 * formula_params("lstm", I, H)  # a GRU is 3/4 of an LSTM
-    model = build_models(("mingru",), I, H)["mingru"]
-    assert array_params(model) == formula_params("mingru", I, H)
+    for kind, model in build_models(KINDS, I, H).items():
+        assert array_params(model) == formula_params(kind, I, H)
 
 
 def test_costs_gates_and_state():
@@ -68,10 +69,12 @@ def test_costs_gates_and_state():
     assert macs_per_step("lstm", 2, 8) == 4 * 8 * 10
     assert macs_per_step("rnn", 2, 8) == 8 * 10
     assert macs_per_step("mingru", 2, 8) == 2 * 8 * 2
+    assert macs_per_step("minlstm", 2, 8) == 3 * 8 * 2
     assert state_size("lstm", 8) == 16 and state_size("gru", 8) == 8
     models = build_models(KINDS, 2, 6)
     assert {k: live_blocks(m) for k, m in models.items()} == {
-        "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",), "mingru": ("z", "n")}
+        "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",), "mingru": ("z", "n"),
+        "minlstm": ("f", "i", "n")}
 
 
 def test_summary_table_reads_the_live_models():

@@ -7,7 +7,7 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.core.compare import KINDS
+from gru_viz.core.kinds import KINDS
 from gru_viz.core.spec import GRU_VARIANTS
 
 PAGES = ["pages/compare.py", "pages/gradients.py"]

@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from ..core import compare
-from ..core.compare import KINDS, Response
+from ..core.compare import Response
+from ..core.kinds import KINDS
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..figures import compare as figs
 from . import budget, ui, work

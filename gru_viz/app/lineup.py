@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..core import compare
-from ..core.compare import KINDS
+from ..core.kinds import KINDS
 from ..core.model import Model
 from ..core.sequences import Sequence
 from ..core.trace import LayerTrace, Trace

@@ -166,13 +166,7 @@ def torch_source(model: Model, ablations: Sequence[Ablation] = ()) -> str:
 
 def run_seconds(steps: int, spec) -> float:
     """About how long one traced forward run takes here (Python's per-step overhead plus the products)."""
-    gates = {"gru": 3, "lstm": 4, "rnn": 1, "mingru": 2}.get(spec.kind, 4)
-    per_step = 0.0
-    width = spec.input_size
-    for _ in range(spec.num_layers):
-        per_step += spec.directions * (10e-6 + 4e-9 * gates * spec.hidden_size * (width + spec.hidden_size))
-        width = spec.directions * spec.out_size
-    return steps * per_step
+    return KIND[spec.kind].run_seconds(spec, steps)
 
 
 # ------------------------------------------------------------------------------------------------- the workers

@@ -8,10 +8,12 @@ gates' derivative factors) is done for all steps at once; only the recurrence it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .spec import GRUVariant
+if TYPE_CHECKING:  # the variant record lives in kinds.py, which imports this module
+    from .kinds import GRUVariant
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -520,5 +522,104 @@ def mingru_backward(
     dpre_z = dh_all * (n - h_prev) * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T)
     dpre_n = dh_all * z * dg
     dgi = np.concatenate([dpre_z, dpre_n], axis=-1)
+    grads = _param_grads(dgi, x, None, None) if param_grads else {}
+    return LayerGrads(dx=_mm(dgi, p.w_ih), dh0=dh, dh=dh_all, params=grads)
+
+
+# ------------------------------------------------------------------------------------------------- minLSTM
+
+
+def _log_sigmoid(k: np.ndarray) -> np.ndarray:
+    """log σ(k) = −softplus(−k), finite for every finite k."""
+    return -_softplus(-k)
+
+
+def minlstm_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    p: LayerParams,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    scan: bool = True,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """minLSTM (Feng et al. 2024): f = σ(W_f x + b_f), i = σ(W_i x + b_i), n = g(W_n x + b_n),
+    f′ = f / (f + i), i′ = i / (f + i), h' = f′ ⊙ h + i′ ⊙ n.
+
+    f′ and i′ are computed in log space, f′ = σ(−d) and i′ = σ(d) with d = log i − log f, so they stay exact
+    where σ underflows to 0 and sum to one. Gates {f, i, n, f', i'}; pre-activations {f, i, n}. As for minGRU,
+    the gates read only x: the sequence is one linear scan (``scan=False``: the plain loop, also when a gate
+    is clamped).
+    """
+    clamps = clamps or {}
+    H = h0.shape[-1]
+    k = _mm(x, p.w_ih.T) + p.b_ih
+    pre_f, pre_i, pre_n = k[..., :H], k[..., H : 2 * H], k[..., 2 * H :]
+    f, i, n = sigmoid(pre_f), sigmoid(pre_i), _g(pre_n)
+    with np.errstate(divide="ignore"):  # a gate clamped to 0 has log −∞: d = ±∞ gives f′, i′ of exactly 0 or 1
+        log_f, log_i = _log_sigmoid(pre_f), _log_sigmoid(pre_i)
+        for name, gate, log in (("f", f, log_f), ("i", i, log_i)):
+            c = clamps.get(name)
+            if c is not None:
+                gate[c.mask] = c.value[c.mask][:, None, :]
+                log[c.mask] = np.log(gate[c.mask])
+    d = log_i - log_f
+    f_n, i_n = sigmoid(-d), sigmoid(d)
+    gates = {"f": f, "i": i, "n": n, "f'": f_n, "i'": i_n}
+    pre = {"f": pre_f, "i": pre_i, "n": pre_n}
+    # run a reverse layer reversed in time, then flip back so everything is in time order
+    t = slice(None, None, -1 if direction else 1)
+    h = _minlstm_recurrence(f_n[t], i_n[t], n[t], h0, scan and not clamps, d[t], pre_n[t])
+    return h[t], gates, pre
+
+
+def _minlstm_recurrence(
+    keep: np.ndarray, write: np.ndarray, n: np.ndarray, h0: np.ndarray, scan: bool, d: np.ndarray, pre_n: np.ndarray
+) -> np.ndarray:
+    """h_t = f′_t ⊙ h_{t−1} + i′_t ⊙ n_t in time order: the log-space scan, or the plain loop."""
+    if scan:
+        log_keep = -_softplus(d)  # log f′
+        log_write = -_softplus(-d) + _log_g(pre_n)  # log(i′ ⊙ n)
+        return mingru_scan(log_keep, log_write, h0)
+    h = np.empty_like(n)
+    h_t = h0
+    for t in range(n.shape[0]):
+        h_t = h[t] = keep[t] * h_t + write[t] * n[t]
+    return h
+
+
+def minlstm_backward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    h: np.ndarray,
+    gates: dict[str, np.ndarray],
+    pre: dict[str, np.ndarray],
+    p: LayerParams,
+    dh_out: np.ndarray,
+    direction: int = 0,
+    clamps: dict[str, Clamp] | None = None,
+    param_grads: bool = True,
+) -> LayerGrads:
+    """BPTT through a minLSTM layer: ∂L/∂h_{t−1} = f′_t ⊙ ∂L/∂h_t, element-wise.
+
+    With d = log i − log f: ∂h'/∂d = f′ i′ (n − h), ∂d/∂pre_i = 1 − i, ∂d/∂pre_f = −(1 − f), ∂h'/∂n = i′.
+    """
+    clamps = clamps or {}
+    T = x.shape[0]
+    f, i, n, f_n, i_n = (gates[k] for k in ("f", "i", "n", "f'", "i'"))
+    h_prev = h_prev_of(h, h0, direction)
+    Bp = dh_out.shape[1]
+    dh_all = np.empty((T, Bp, h.shape[-1]))
+    dh = np.zeros((Bp, h.shape[-1]))
+    for t in reversed(_steps(T, direction)):
+        dh += dh_out[t]
+        dh_all[t] = dh
+        dh = dh * f_n[t]
+    k = pre["n"]
+    dg = np.where(k >= 0, 1.0, sigmoid(k) * (1.0 - sigmoid(k)))
+    dd = dh_all * f_n * i_n * (n - h_prev)  # ∂L/∂d
+    dpre_f = -dd * (1.0 - f) * _clamp_factor(clamps.get("f"), T)
+    dpre_i = dd * (1.0 - i) * _clamp_factor(clamps.get("i"), T)
+    dpre_n = dh_all * i_n * dg
+    dgi = np.concatenate([dpre_f, dpre_i, dpre_n], axis=-1)
     grads = _param_grads(dgi, x, None, None) if param_grads else {}
     return LayerGrads(dx=_mm(dgi, p.w_ih), dh0=dh, dh=dh_all, params=grads)

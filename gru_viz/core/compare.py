@@ -14,15 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .divergence import Parting, parting
+from .kinds import KIND
 from .model import Model
 from .params import random_model, scale_recurrent
 from .spec import GATES, GRU_VARIANTS, KIND_NAMES, Spec
-
-KINDS = ("gru", "lstm", "rnn", "mingru")
-
-# Blocks of weight_ih/weight_hh per kind (rows in torch's order) and which of them are gates (σ, in (0, 1)).
-SIGMOID_GATES = {"gru": ("r", "z"), "lstm": ("i", "f", "o"), "rnn": (), "mingru": ("z",)}
-STATE_PARTS = {"gru": ("h",), "lstm": ("h", "c"), "rnn": ("h",), "mingru": ("h",)}
 
 MAX_EXPERIMENT_STEPS = 2000
 
@@ -37,17 +32,15 @@ def blocks(kind: str) -> int:
 
 def formula_params(kind: str, I: int, H: int) -> int:
     """Parameters of one layer, by formula: RNN H(I + H) + 2H, GRU 3·[…], LSTM 4·[…], minGRU 2·(HI + H)."""
-    if kind == "mingru":  # no W_hh, no b_hh: its gates read x only
-        return 2 * (H * I + H)
-    return blocks(kind) * (H * (I + H) + 2 * H)
+    return KIND[kind].params(I, H)
 
 
 def formula_text(kind: str, I: int, H: int) -> str:
     """The parameter formula with the sizes filled in, e.g. ``3·[H(I+H)+2H] = 3·[4·(1+4)+8] = 84``."""
     total = formula_params(kind, I, H)
-    if kind == "mingru":
-        return f"2·(HI+H) = 2·({H}·{I}+{H}) = {total:,}"
     g = blocks(kind)
+    if not KIND[kind].recurrent:  # no W_hh, no b_hh: its gates read x only
+        return f"{g}·(HI+H) = {g}·({H}·{I}+{H}) = {total:,}"
     if g == 1:
         return f"H(I+H)+2H = {H}·({I}+{H})+{2 * H} = {total:,}"
     return f"{g}·[H(I+H)+2H] = {g}·[{H}·({I}+{H})+{2 * H}] = {total:,}"
@@ -60,17 +53,15 @@ def array_params(model: Model) -> int:
 
 def macs_per_step(kind: str, I: int, H: int) -> int:
     """Multiply-adds of one step's matrix–vector products (the element-wise work, O(H), is not counted)."""
-    if kind == "mingru":
-        return 2 * H * I
-    return blocks(kind) * H * (I + H)
+    return KIND[kind].macs(I, H)
 
 
 def macs_text(kind: str, I: int, H: int) -> str:
     """The multiply-add formula with the sizes filled in."""
     total = macs_per_step(kind, I, H)
-    if kind == "mingru":
-        return f"2·H·I = {total:,}"
     g = blocks(kind)
+    if not KIND[kind].recurrent:
+        return f"{g}·H·I = {total:,}"
     return f"{g}·H·(I+H) = {total:,}" if g > 1 else f"H·(I+H) = {total:,}"
 
 
@@ -83,7 +74,7 @@ def live_blocks(model: Model) -> tuple[str, ...]:
 
 def state_size(kind: str, H: int) -> int:
     """Numbers carried from step to step: H (h), or 2H (h and c) for an LSTM."""
-    return H * len(STATE_PARTS[kind])
+    return H * len(KIND[kind].state)
 
 
 def _key(model: Model, name: str) -> str:
@@ -141,11 +132,13 @@ def keep_biased(model: Model, bias: float) -> Model:
     A positive bias opens the additive path (keep → 1), as the common "forget-gate bias" initialisation does.
     """
     s = model.spec
-    if bias == 0 or s.kind == "rnn" or not s.bias:
+    kind = KIND[s.kind]
+    keep = kind.keep(s)
+    if bias == 0 or keep is None or not s.bias:
         return model
     H = s.hidden_size
-    rows = {"gru": slice(H, 2 * H), "lstm": slice(H, 2 * H), "mingru": slice(0, H)}[s.kind]
-    sign = -1.0 if s.kind == "mingru" or (s.kind == "gru" and not s.gru_variant.z_keeps) else 1.0
+    block = kind.blocks.index(keep.gate)
+    rows, sign = slice(block * H, (block + 1) * H), keep.sign
     params = dict(model.params)
     for key in [k for k in params if k.startswith("bias_ih")]:
         params[key] = params[key].copy()
@@ -187,21 +180,21 @@ def summary(models: Mapping[str, Model], seconds: Mapping[str, float], scale: fl
     row("Multiply-adds per step", lambda k, m: macs_text(k, I, H))
     row("Gates (σ, in 0…1)", lambda k, m: _gates_text(k))
     row("Weight blocks (rows of weight_ih ÷ H)", lambda k, m: f"{len(live_blocks(m))} ({', '.join(live_blocks(m))})")
-    row("State carried between steps", lambda k, m: " and ".join(STATE_PARTS[k]) + f" ({state_size(k, H)} numbers)")
+    row("State carried between steps", lambda k, m: " and ".join(KIND[k].state) + f" ({state_size(k, H)} numbers)")
     row(f"Spectral radius ρ of W_h· (× {scale:g})", lambda k, m: _radii_text(m))
     row("Time per step (our NumPy core)", lambda k, m: _time_text(seconds[k]))
     return rows
 
 
 def _gates_text(kind: str) -> str:
-    gates = SIGMOID_GATES[kind]
+    gates = KIND[kind].sigmoid
     return f"{len(gates)} ({', '.join(gates)})" if gates else "0"
 
 
 def _radii_text(model: Model) -> str:
     radii = block_radii(model)
     if not radii:
-        return "— (no W_hh: the recurrence is diag(1 − z))"
+        return f"— (no W_hh: the recurrence is {KIND[model.spec.kind].recurrence(model.spec)})"
     return " · ".join(f"{g} {r:.2f}" for g, r in radii.items())
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import cells
 from .cells import LayerGrads
+from .kinds import KIND
 from .model import Model, ModelInputError
 from .spec import param_key
 from .trace import Ablation, LayerTrace, Trace
@@ -62,18 +62,7 @@ def _layer_backward(
     s = model.spec
     p = model.layer_params(lt.layer, lt.direction)
     clamps = model._clamps(ablations, lt.layer, lt.direction, lt.steps)
-    args = (lt.x, lt.h0)
-    if s.kind == "gru":
-        return cells.gru_backward(
-            *args, lt.h, lt.gates, lt.pre, p, s.gru_variant, dh_out, lt.direction, clamps, param_grads
-        )
-    if s.kind == "lstm":
-        return cells.lstm_backward(
-            *args, lt.c0, lt.h, lt.gates, p, dh_out, dc_last, lt.direction, clamps, param_grads
-        )
-    if s.kind == "rnn":
-        return cells.rnn_backward(*args, lt.h, lt.pre, p, s.nonlinearity, dh_out, lt.direction, param_grads)
-    return cells.mingru_backward(*args, lt.h, lt.gates, lt.pre, p, dh_out, lt.direction, clamps, param_grads)
+    return KIND[s.kind].backward(lt, p, s, dh_out, dc_last, clamps, param_grads)
 
 
 def _backward_internal(
@@ -129,7 +118,7 @@ def backward(
     LD = s.num_layers * s.directions
     dh0 = np.stack([per_layer[(i // s.directions, i % s.directions)].dh0 for i in range(LD)])
     dc0 = None
-    if s.kind == "lstm":
+    if "c" in KIND[s.kind].state:
         dc0 = np.stack([per_layer[(i // s.directions, i % s.directions)].dc0 for i in range(LD)])
     # back to the caller's shapes
     if s.cell or not trace.batched:

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import cells
 from .cells import Clamp, LayerParams
-from .spec import CLAMPABLE, Spec, SpecError, param_key, param_shapes
+from .kinds import KIND
+from .spec import Spec, SpecError, param_key, param_shapes
 from .trace import Ablation, LayerTrace, Trace
 
 MAX_STEPS = 100_000  # a run longer than this is refused (the pages cap lower)
 MAX_BATCH = 4096
-SCAN_FROM_STEPS = 512  # minGRU: the log-space scan pays off from about this many steps
+SCAN_FROM_STEPS = 512  # minGRU, minLSTM: the log-space scan pays off from about this many steps
 
 
 class ModelInputError(ValueError):
@@ -66,7 +66,7 @@ class Model:
         w_ih = get("weight_ih")
         rows = w_ih.shape[0]
         zeros = np.zeros(rows)
-        has_hh = s.kind != "mingru"
+        has_hh = KIND[s.kind].recurrent
         b_ih = get("bias_ih") if s.bias else zeros
         b_hh = (get("bias_hh") if s.bias else zeros) if has_hh else None
         return LayerParams(w_ih, get("weight_hh"), b_ih, b_hh, get("weight_hr"))
@@ -116,11 +116,12 @@ class Model:
 
     def _clamps(self, ablations: Sequence[Ablation], layer: int, direction: int, T: int) -> dict[str, Clamp]:
         s = self.spec
+        kind = KIND[s.kind]
         clamps: dict[str, Clamp] = {}
         for ab in ablations:
-            if ab.gate not in CLAMPABLE[s.kind]:
-                allowed = ", ".join(CLAMPABLE[s.kind]) or "none"
-                raise ModelInputError(f"a {s.kind.upper()} has no gate {ab.gate!r} to clamp (it has: {allowed})")
+            if ab.gate not in kind.clampable:
+                allowed = ", ".join(kind.clampable) or "none"
+                raise ModelInputError(f"a {kind.name} has no gate {ab.gate!r} to clamp (it has: {allowed})")
             if ab.layer is not None and not (isinstance(ab.layer, int) and 0 <= ab.layer < s.num_layers):
                 raise ModelInputError(f"the clamp of {ab.gate} names layer {ab.layer!r}; the model has layers "
                                       f"0..{s.num_layers - 1}")
@@ -145,6 +146,9 @@ class Model:
             c = clamps.setdefault(ab.gate, Clamp(np.zeros(T, bool), np.zeros((T, s.hidden_size))))
             c.mask[ab.start : stop] = True
             c.value[ab.start : stop] = value
+        problem = kind.check_clamps(clamps)
+        if problem:
+            raise ModelInputError(problem)
         return clamps
 
     # ------------------------------------------------------------------------------------------- run
@@ -169,7 +173,7 @@ class Model:
             scan = x_tbi.shape[0] >= SCAN_FROM_STEPS
         _T, B, _ = x_tbi.shape
         c0_all = None
-        if s.kind == "lstm":
+        if "c" in KIND[s.kind].state:
             if h0 is None:
                 h0, c0 = None, None
             elif isinstance(h0, tuple | list) and len(h0) == 2:
@@ -204,14 +208,7 @@ class Model:
         s = self.spec
         p = self.layer_params(layer, d)
         clamps = self._clamps(ablations, layer, d, x.shape[0])
-        if s.kind == "gru":
-            h, gates, pre = cells.gru_forward(x, h0, p, s.gru_variant, d, clamps)
-        elif s.kind == "lstm":
-            h, gates, pre = cells.lstm_forward(x, h0, c0, p, d, clamps)
-        elif s.kind == "rnn":
-            h, gates, pre = cells.rnn_forward(x, h0, p, s.nonlinearity, d)
-        else:
-            h, gates, pre = cells.mingru_forward(x, h0, p, d, clamps, scan)
+        h, gates, pre = KIND[s.kind].forward(x, h0, c0, p, s, d, clamps, scan)
         clamped = {g: np.broadcast_to(c.mask[:, None, None], (*h.shape[:2], s.hidden_size)) for g, c in clamps.items()}
         return LayerTrace(layer, d, x, h0, h, gates, pre, c0, clamped)
 
@@ -221,7 +218,7 @@ class Model:
         last = [lt.h[-1] if lt.direction == 0 else lt.h[0] for row in layers for lt in row]  # final state of travel
         h_n = np.stack(last)  # (L·D, B, H_out)
         c_n = None
-        if s.kind == "lstm":
+        if "c" in KIND[s.kind].state:
             c = [lt.gates["c"][-1] if lt.direction == 0 else lt.gates["c"][0] for row in layers for lt in row]
             c_n = np.stack(c)
         output = top

@@ -10,7 +10,7 @@ J_t = ∂s_t/∂s_{t−1} is a sum of paths, one per way the old state reaches t
   ``r``       diag(1 − keep) ∂n/∂r ∂r/∂h                    — the reset gate, through W_hr.
 - LSTM: ``cell`` is ∂c'/∂c = diag(f) alone (the cell-state path); ``rest`` is everything else.
 - vanilla RNN: one path, ``tanh`` (or ``relu``): diag(act'(pre)) W_hh.
-- minGRU: one path, ``direct``: diag(1 − z) (its gates do not look at h).
+- minGRU and minLSTM: one path, ``direct``: diag(1 − z), diag(f′) (their gates do not look at h).
 
 The paths sum to the full J_t exactly (tests check this against torch autograd). A chain
 ∂s_e/∂s_t = J_e J_{e−1} ⋯ J_{t+1} is the product over the steps in between; :func:`chain_norms` gives its
@@ -26,14 +26,15 @@ import numpy as np
 
 from .compare import build_models
 from .grad import backward
+from .kinds import KIND, keep_share, per_kind
 from .model import Model, ModelInputError
 from .trace import LayerTrace
 
 MAX_JACOBIAN_FLOATS = 40_000_000  # T · S² floats of one path array (~320 MB); pages ask for far less
 
 # Path names in display order, per kind, and the additive path whose product is shown against the full one.
-PATHS = {"gru": ("direct", "n", "z", "r"), "lstm": ("cell", "rest"), "rnn": ("act",), "mingru": ("direct",)}
-ADDITIVE = {"gru": "direct", "lstm": "cell", "rnn": None, "mingru": "direct"}
+PATHS = {k: r.paths for k, r in KIND.items()}
+ADDITIVE = {k: r.additive for k, r in KIND.items()}
 PATH_NAMES = {
     "direct": "direct path diag(keep)",
     "n": "through the candidate n",
@@ -174,15 +175,17 @@ def rnn_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(Non
     return StepPaths("rnn", full, {"act": full}, h.shape[-1], _start(steps, lt.steps))
 
 
-def mingru_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
-    """minGRU's step Jacobian diag(1 − z): its gates read only x, so the direct path is all there is."""
-    z = lt.gates["z"][steps, b]
-    _check_size(len(z), z.shape[-1])
-    full = _diag(1.0 - z)
-    return StepPaths("mingru", full, {"direct": full}, z.shape[-1], _start(steps, lt.steps))
+def scan_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
+    """The step Jacobian of a cell whose gates read only x (minGRU diag(1 − z), minLSTM diag(f′)): the share of
+    h it keeps, the direct path, is all there is."""
+    keep = keep_share(model.spec, lt)[steps, b]
+    _check_size(len(keep), keep.shape[-1])
+    full = _diag(keep)
+    return StepPaths(model.spec.kind, full, {"direct": full}, keep.shape[-1], _start(steps, lt.steps))
 
 
-_BY_KIND = {"gru": gru_paths, "lstm": lstm_paths, "rnn": rnn_paths, "mingru": mingru_paths}
+_BY_KIND = per_kind("core.paths", {"gru": gru_paths, "lstm": lstm_paths, "rnn": rnn_paths, "mingru": scan_paths,
+                                   "minlstm": scan_paths})
 
 
 def step_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
@@ -339,14 +342,13 @@ def analyse(model: Model, lt: LayerTrace, window: int = 200, heat_cap: int = 100
     W = heatmap_steps(len(paths.full), paths.h_size, paths.size, heat_cap)
     heat = chain_norms(paths.full[len(paths.full) - W :], rows=h, cols=h)
     chains: dict[str, np.ndarray] = {}
-    if kind == "lstm":
-        c = paths.c_block()
-        chains["all paths: ‖∂c_T/∂c_t‖"] = chain_to_end(paths.full, c, c)
-        chains["cell path alone: ‖Π diag(f)‖"] = chain_to_end(paths.parts["cell"], c, c)
-    elif kind == "gru":
-        chains["all paths: ‖∂h_T/∂h_t‖"] = chain_to_end(paths.full, h, h)
-        keep = "z" if model.spec.gru_variant.z_keeps else "1 − z"
-        chains[f"direct path alone: ‖Π diag({keep})‖"] = chain_to_end(paths.parts["direct"], h, h)
-    else:
+    record = KIND[kind]
+    if record.additive and len(record.paths) > 1:  # the additive path alone, against all of them
+        of = "c" if "c" in record.state else "h"
+        block = paths.c_block() if of == "c" else h
+        chains[f"all paths: ‖∂{of}_T/∂{of}_t‖"] = chain_to_end(paths.full, block, block)
+        alone = f"{record.additive} path alone: ‖Π diag({record.keep_text(model.spec)})‖"
+        chains[alone] = chain_to_end(paths.parts[record.additive], block, block)
+    else:  # one path: it is the whole Jacobian
         chains["‖∂h_T/∂h_t‖"] = chain_to_end(paths.full, h, h)
     return Analysis(kind, heat, T - W, step_norms(paths.parts), chains, paths.start)

@@ -8,65 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-KINDS = ("gru", "lstm", "rnn", "mingru")
+from .kinds import DEFAULT_VARIANT, GRU_VARIANTS, KIND, GRUVariant
+from .kinds import KINDS as _KINDS
 
-# Gate letters per kind, in PyTorch's row order inside weight_ih / weight_hh.
-GATES = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",), "mingru": ("z", "n")}
-
-# Gates a person may clamp (ablate), per kind.
-CLAMPABLE = {"gru": ("r", "z"), "lstm": ("i", "f", "o"), "rnn": (), "mingru": ("z",)}
-
-KIND_NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "vanilla RNN", "mingru": "minGRU"}
-
-
-@dataclass(frozen=True)
-class GRUVariant:
-    """One of the four GRU variants: where r acts and what z weights."""
-
-    key: str
-    name: str
-    description: str
-    reset_after: bool  # r multiplies (W_hn h + b_hn) — PyTorch — rather than h before the product
-    z_keeps: bool  # h' = (1 − z) ⊙ n + z ⊙ h — PyTorch — rather than h' = (1 − z) ⊙ h + z ⊙ n
-
-
-GRU_VARIANTS: dict[str, GRUVariant] = {
-    v.key: v
-    for v in (
-        GRUVariant(
-            "torch",
-            "PyTorch (reset after, z keeps)",
-            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h — torch, cuDNN, Keras default.",
-            True,
-            True,
-        ),
-        GRUVariant(
-            "reset-before",
-            "Cho v3 / d2l (reset before, z keeps)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h — d2l.ai, Keras "
-            "reset_after=False.",
-            False,
-            True,
-        ),
-        GRUVariant(
-            "z-takes",
-            "Chung / Wikipedia (reset before, z takes)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n — Chung et al. 2014, "
-            "TF GRUBlockCell.",
-            False,
-            False,
-        ),
-        GRUVariant(
-            "after-takes",
-            "Reset after, z takes",
-            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ h + z ⊙ n — PyTorch's n with z flipped.",
-            True,
-            False,
-        ),
-    )
-}
-
-DEFAULT_VARIANT = "torch"
+# Views of the kind records (kinds.py), for the many callers that want one fact of every kind.
+KINDS = _KINDS
+GATES = {k: r.blocks for k, r in KIND.items()}  # weight blocks per kind, in PyTorch's row order
+CLAMPABLE = {k: r.clampable for k, r in KIND.items()}  # gates a person may clamp (ablate), per kind
+KIND_NAMES = {k: r.name for k, r in KIND.items()}
 
 # Documented caps: everything a page or a file may ask for stays within these.
 MAX_HIDDEN = 256
@@ -183,11 +132,12 @@ def param_shapes(spec: Spec) -> dict[str, tuple[int, ...]]:
                 return param_key(name, _layer, _d, spec.cell)
 
             shapes[key("weight_ih")] = (rows, spec.layer_input_size(layer))
-            if spec.kind != "mingru":  # minGRU's gates do not look at h
+            recurrent = KIND[spec.kind].recurrent  # minGRU's and minLSTM's gates do not look at h
+            if recurrent:
                 shapes[key("weight_hh")] = (rows, spec.out_size)
             if spec.bias:
                 shapes[key("bias_ih")] = (rows,)
-                if spec.kind != "mingru":
+                if recurrent:
                     shapes[key("bias_hh")] = (rows,)
             if spec.proj_size:
                 shapes[key("weight_hr")] = (spec.proj_size, spec.hidden_size)

@@ -683,7 +683,8 @@ CELLS: dict[str, tuple[str, dict[str, object]]] = {
     "gru-z-takes": ("GRU, z takes (Chung / Wikipedia)", {"kind": "gru", "variant": "z-takes"}),
     "lstm": ("LSTM", {"kind": "lstm"}),
     "rnn": (KIND_NAMES["rnn"], {"kind": "rnn"}),
-    "mingru": ("minGRU", {"kind": "mingru"}),
+    "mingru": (KIND_NAMES["mingru"], {"kind": "mingru"}),
+    "minlstm": (KIND_NAMES["minlstm"], {"kind": "minlstm"}),
 }
 
 
