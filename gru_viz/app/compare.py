@@ -10,8 +10,8 @@ import streamlit as st
 
 from ..core import compare
 from ..core.compare import Response
-from ..core.kinds import KINDS
-from ..core.spec import GRU_VARIANTS, KIND_NAMES
+from ..core.kinds import KIND, KINDS
+from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
 from ..figures import compare as figs
 from . import budget, ui, work
 from .limits import LIMITS
@@ -21,18 +21,31 @@ from .state import Config
 # ---------------------------------------------------------------------------------------- the line-up
 # (built in gru_viz.app.lineup, which has no Streamlit: the job workers build line-ups too)
 
-KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
-                  "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "
-                  "the vanilla RNN has no such gate.")
+GATED = tuple(k for k in KINDS if KIND[k].recurrent)  # the cells whose gates read h (and the vanilla RNN)
+MINIMAL = tuple(k for k in KINDS if not KIND[k].recurrent)  # minGRU, minLSTM: their gates read x only
+MINIMAL_NAMES = " and ".join(KIND_NAMES[k] for k in MINIMAL)
+
+
+def _keep_bias_help() -> str:
+    """Which gate β opens in each cell, read from the kind records (a GRU's in PyTorch's variant)."""
+    kept = [f"{KIND_NAMES[k]}'s {KIND[k].keep_text(Spec(k, 1, 1))}" for k in KINDS if KIND[k].keep(Spec(k, 1, 1))]
+    bare = [KIND_NAMES[k] for k in KINDS if not KIND[k].keep(Spec(k, 1, 1))]
+    return ("Adds β to the pre-activation of what keeps the old state — " + ", ".join(kept) + " (a GRU's 1 − z when "
+            "z takes) — like the common forget-gate-bias initialisation. 0 is torch's init; the "
+            + " and the ".join(bare) + " has no such gate.")
+
+
+KEEP_BIAS_HELP = _keep_bias_help()
 
 
 def lineup_settings(left, right, mingru_key: str, bias_key: str,
                     default: float = 0.0) -> tuple[tuple[str, ...], float]:
-    """A line-up page's own settings (not in the link), in two containers: whether minGRU joins (``left``) and
-    the keep bias β (``right``, starting at ``default``). Returns the cells to line up and β."""
-    with_mingru = left.toggle("Include minGRU", key=mingru_key, help="minGRU (Feng et al. 2024): z and n read x only.")
+    """A line-up page's own settings (not in the link), in two containers: whether minGRU and minLSTM join
+    (``left``) and the keep bias β (``right``, starting at ``default``). Returns the cells to line up and β."""
+    with_min = left.toggle(f"Include {MINIMAL_NAMES}", key=mingru_key,
+                           help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate read x only.")
     keep_bias = right.slider("Keep bias β", 0.0, 6.0, default, step=0.5, key=bias_key, help=KEEP_BIAS_HELP)
-    return (KINDS if with_mingru else KINDS[:3]), float(keep_bias)
+    return (KINDS if with_min else GATED), float(keep_bias)
 
 
 # ------------------------------------------------------------------------------------------------- the page
@@ -123,10 +136,12 @@ def _cursor_view(lineup: Lineup) -> None:
 def cursor_table(lineup: Lineup, t: int, unit: int) -> list[dict[str, object]]:
     """Each cell's state and gates of one unit at the cursor (blank where a cell has no such quantity)."""
     rows = []
+    # every quantity of the cells lined up, once, in the order the cells name them (an LSTM's c first)
+    names = list(dict.fromkeys(q for k in lineup.kinds for q in (*KIND[k].extra, *KIND[k].blocks) if q != "h"))
     for kind in lineup.kinds:
         lt = lineup.layer(kind)
         row = {f"t = {t}, unit {unit}": KIND_NAMES[kind], "h": f"{lt.h[t, 0, unit]:+.4f}"}
-        for name in ("c", "r", "z", "n", "i", "f", "g", "o"):
+        for name in names:
             row[name] = f"{lt.gates[name][t, 0, unit]:+.4f}" if name in lt.gates else "·"
         rows.append(row)
     return rows
@@ -140,14 +155,14 @@ def cost_section(lineup: Lineup) -> None:
                "runs of our NumPy core on this machine: display only, as other work shares the CPU.")
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
-        radii = {k: compare.block_radii(m) for k, m in lineup.models.items() if k != "mingru"}
+        radii = {k: compare.block_radii(m) for k, m in lineup.models.items() if KIND[k].recurrent}
         st.plotly_chart(figs.radii_figure(radii, present=ui.config().present), key="cmp_radii")
     with right:
         st.markdown(
             "**From vanishing to exploding.** The sidebar's **Recurrent weight scale** multiplies every W_hh, and "
             "ρ with it. Well below 1, a vanilla RNN forgets within a few steps and its gradients vanish; above 1 "
             "its state swings and its gradients can explode. The gated cells also have an additive path that no "
-            "W_hh multiplies (diag(z) in a GRU, diag(f) on an LSTM's c); minGRU has no W_hh at all.")
+            f"W_hh multiplies (diag(z) in a GRU, diag(f) on an LSTM's c); {MINIMAL_NAMES} have no W_hh at all.")
 
 
 def experiments(lineup: Lineup) -> None:

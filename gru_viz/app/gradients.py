@@ -12,6 +12,7 @@ from ..core import compare, paths
 from ..core.grad import Flow
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..explain import claims
+from ..explain import gradients as gradient_words
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
 from . import ui, work
@@ -112,24 +113,15 @@ def _bold_lead(sentence: claims.Sentence) -> str:
 def explainer(lineup: Lineup, flows: dict, t: int) -> None:
     """GRU vs LSTM vs RNN in a few lines, each a registered claim backed by the live models at the cursor."""
     gru, lstm = lineup.layer("gru"), lineup.layer("lstm")
-    keeps = GRU_VARIANTS[lineup.cfg.variant].z_keeps
-    keep, write = ("z", "1 − z") if keeps else ("1 − z", "z")
-    update = "(1 − z) ⊙ n + z ⊙ h" if keeps else "(1 − z) ⊙ h + z ⊙ n"
-    rho = compare.block_radii(lineup.models["rnn"])["h"]
     first = {k: float(f.dh[0]) for k, f in flows.items()}  # ∞ when it exploded past float64: then say how far
     past = {k: "" if np.isfinite(first[k]) else f" Past float64's range: ‖∂h_T/∂h_0‖ {first_norm(f)}."
             for k, f in flows.items()}
-    bullets = [
-        _bold_lead(claims.say("gradients.rnn", rho=rho, norm=first["rnn"])) + past["rnn"],
-        _bold_lead(claims.say("gradients.gru", keep=keep, write=write, update=update, direct=keep,
-                              z_span=gru.gates["z"][t, 0], norm=first["gru"])) + past["gru"],
-        _bold_lead(claims.say("gradients.lstm", if_span=lstm.gates["i"][t, 0] + lstm.gates["f"][t, 0],
-                              f_span=lstm.gates["f"][t, 0], o_span=lstm.gates["o"][t, 0], norm=first["lstm"]))
-        + past["lstm"],
-        _bold_lead(claims.say("gradients.no-output")),
-    ]
-    if "mingru" in flows:
-        bullets.append(_bold_lead(claims.say("gradients.mingru", norm=first["mingru"])) + past["mingru"])
+    evidence = gradient_words.Evidence(lineup.traces, first, {k: compare.block_radii(m) for k, m in
+                                                              lineup.models.items()}, t,
+                                       GRU_VARIANTS[lineup.cfg.variant].z_keeps)
+    bullets = [_bold_lead(sentence) + (past[kind] if i == 0 else "")
+               for kind, sentences in gradient_words.bullets(evidence, tuple(flows)).items()
+               for i, sentence in enumerate(sentences)]
     if not lineup.keep_bias:
         z_mean, f_mean = float(gru.gates["z"].mean()), float(lstm.gates["f"].mean())
         if 0.3 < z_mean < 0.7 and 0.3 < f_mean < 0.7:

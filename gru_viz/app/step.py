@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..core.kinds import KIND
 from ..core.model import Model
 from ..core.sequences import Sequence, short_number
-
-# ------------------------------------------------------------------------------------------------- input
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
 from ..core.trace import Trace
 from ..explain import claims, narration
@@ -27,9 +26,12 @@ from ..explain.equations import MINGRU_G, format_value, step_equations
 from ..explain.literal import literal
 from ..explain.palette import COLORS, tint
 from ..explain.palette import color as palette_color
+from ..explain.predict import GUESSABLE
 from ..figures import cell, style
 from . import state, ui
 from .state import Config, Scene
+
+# ------------------------------------------------------------------------------------------------- input
 
 
 def x_label(seq: Sequence, t: int) -> str:
@@ -54,8 +56,6 @@ def window(steps: int, t: int, width: int = 25) -> range:
 
 # ---------------------------------------------------------------------------------------- predict, reveal
 
-# What a viewer guesses, per cell kind: the gates that decide the step (h itself for a gateless RNN).
-GUESSABLE = {"gru": ("z", "r"), "lstm": ("f", "i"), "mingru": ("z",), "rnn": ("h",)}
 
 
 def guess_range(name: str) -> tuple[float, float]:
@@ -128,7 +128,7 @@ def not_editable(model: Model) -> str | None:
 
 def _keys(model: Model) -> dict[str, str]:
     s = model.spec
-    names = ["weight_ih", "bias_ih"] + ([] if s.kind == "mingru" else ["weight_hh", "bias_hh"])
+    names = ["weight_ih", "bias_ih"] + (["weight_hh", "bias_hh"] if KIND[s.kind].recurrent else [])
     return {name: param_key(name, 0, 0, s.cell) for name in names}
 
 
@@ -137,9 +137,9 @@ def weight_columns(model: Model) -> list[str]:
     unit k of the previous state (never "h0", which is the initial state h₀), then the biases b_i and b_h."""
     s = model.spec
     cols = [f"W·x[{k}]" for k in range(s.input_size)]
-    if s.kind != "mingru":
+    if KIND[s.kind].recurrent:
         cols += [f"W·h[{k}]" for k in range(s.hidden_size)]
-    return cols + (["b_i"] if s.kind == "mingru" else ["b_i", "b_h"])
+    return cols + (["b_i", "b_h"] if KIND[s.kind].recurrent else ["b_i"])
 
 
 def weight_table(model: Model) -> pd.DataFrame:
@@ -147,10 +147,10 @@ def weight_table(model: Model) -> pd.DataFrame:
     s, keys = model.spec, _keys(model)
     p = model.params
     parts = [p[keys["weight_ih"]]]
-    if s.kind != "mingru":
+    if KIND[s.kind].recurrent:
         parts.append(p[keys["weight_hh"]])
     parts.append(p[keys["bias_ih"]][:, None])
-    if s.kind != "mingru":
+    if KIND[s.kind].recurrent:
         parts.append(p[keys["bias_hh"]][:, None])
     index = [f"{gate}[{unit}]" for gate in s.gates for unit in range(s.hidden_size)]
     return pd.DataFrame(np.hstack(parts), index=index, columns=weight_columns(model))
@@ -170,11 +170,11 @@ def model_from_table(model: Model, table: pd.DataFrame) -> Model:
     params = dict(model.params)
     params[keys["weight_ih"]] = values[:, :I]
     col = I
-    if s.kind != "mingru":
+    if KIND[s.kind].recurrent:
         params[keys["weight_hh"]] = values[:, I : I + H]
         col += H
     params[keys["bias_ih"]] = values[:, col]
-    if s.kind != "mingru":
+    if KIND[s.kind].recurrent:
         params[keys["bias_hh"]] = values[:, col + 1]
     return Model(s, params)
 
@@ -539,7 +539,7 @@ def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -
                 if numbers:  # a phone shows this one instead: one "=" per row, so nothing runs off the edge
                     with st.container(key=f"eqnarrow_{line.name}"):
                         st.latex(narrow_latex(line))
-        if spec.kind == "mingru":
+        if KIND[spec.kind].candidate == "g":  # minGRU's and minLSTM's positive candidate
             st.latex(MINGRU_G)
     if selected:
         c = COLORS.get(selected, COLORS["x"])

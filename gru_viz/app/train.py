@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..core.kinds import KINDS
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers, parse_numbers
 from ..core.spec import KIND_NAMES
@@ -50,7 +51,7 @@ CHUNK_SECONDS = 0.4  # one page update's worth of training: also how long a Stop
 MAX_CONCURRENT = 2  # training chunks running at once on the server (a class shares two cores)
 EVAL_SIZE = 256  # held-out sequences (fewer when T × H is large: see eval_size)
 EVAL_POINTS = 25  # about this many held-out evaluations per run
-TRAIN_CELLS = ("gru", "lstm", "rnn", "mingru")  # keys of gru_viz.core.train.CELLS offered on the page
+TRAIN_CELLS = KINDS  # keys of gru_viz.core.train.CELLS offered on the page: one cell of every kind
 EXAMPLE_STREAM = 99  # test examples come from rng([seed, EXAMPLE_STREAM, n]), apart from training and eval
 
 SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT)  # process-wide: shared by every session of the server
@@ -206,12 +207,12 @@ def check_settings(
 
 
 def cell_name(cell: str) -> str:
-    """A cell's display name: GRU, LSTM, vanilla RNN, minGRU."""
+    """A cell's display name: GRU, LSTM, vanilla RNN, minGRU, minLSTM."""
     return KIND_NAMES.get(cell_kind(cell), CELLS[cell][0])
 
 
 def cell_kind(cell: str) -> str:
-    """The Spec kind of a key of CELLS (gru, lstm, rnn, mingru)."""
+    """The Spec kind of a key of CELLS (a kind, or a GRU variant's cell such as gru-z-takes)."""
     return str(CELLS[cell][1]["kind"])
 
 

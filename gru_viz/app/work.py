@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core import compare, divergence, parity, paths
 from ..core.grad import Flow, gradient_flow
+from ..core.kinds import KIND
 from ..core.model import Model, ModelInputError
 from ..core.parity import Judgement, Report
 from ..core.sequences import SequenceError

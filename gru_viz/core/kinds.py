@@ -101,7 +101,9 @@ class Kind:
     backward: Callable[..., LayerGrads]  # (trace, params, spec, dh_out, dc_last, clamps, param_grads)
     keep: Callable[[Spec], Keep | None]  # what keeps the old state, given the spec (the GRU variant decides)
     keep_share: Callable[[Spec, Mapping[str, np.ndarray]], np.ndarray] | None  # share of h kept, from gates
-    extra: tuple[str, ...] = ()  # trace quantities besides the blocks (an LSTM's c and m, minLSTM's f′ and i′)
+    candidate: str = "tanh"  # the candidate's squashing: "tanh", or "g" (g(k) = k + ½ for k ≥ 0, σ(k) below: > 0,
+    # which the log-space scan needs); "" for a vanilla RNN, which has none
+    extra: tuple[str, ...] = ()  # trace quantities besides the blocks (an LSTM's c, minLSTM's f′ and i′)
     keep_text: Callable[[Spec], str | None] = lambda spec: None  # the share kept, in the equations' letters
     check_clamps: Callable[[Mapping[str, Clamp]], str | None] = lambda clamps: None  # what no clamp may do
 
@@ -200,16 +202,16 @@ KIND: dict[str, Kind] = {
              _gru_forward, _gru_backward, _gru_keep, _gru_share,
              keep_text=lambda spec: "z" if spec.gru_variant.z_keeps else "1 − z"),
         Kind("lstm", "LSTM", ("i", "f", "g", "o"), ("i", "f", "o"), ("h", "c"), True, ("cell", "rest"), "cell",
-             _lstm_forward, _lstm_backward, lambda spec: Keep("f", 1.0, "c"), None, extra=("c", "m"),
+             _lstm_forward, _lstm_backward, lambda spec: Keep("f", 1.0, "c"), None, extra=("c",),
              keep_text=lambda spec: "f"),
         Kind("rnn", "vanilla RNN", ("h",), (), ("h",), True, ("act",), None,
-             _rnn_forward, _rnn_backward, lambda spec: None, None),
+             _rnn_forward, _rnn_backward, lambda spec: None, None, candidate=""),
         Kind("mingru", "minGRU", ("z", "n"), ("z",), ("h",), False, ("direct",), "direct",
              _mingru_forward, _mingru_backward, lambda spec: Keep("z", -1.0, "h"),
-             lambda spec, gates: 1.0 - gates["z"], keep_text=lambda spec: "1 − z"),
+             lambda spec, gates: 1.0 - gates["z"], candidate="g", keep_text=lambda spec: "1 − z"),
         Kind("minlstm", "minLSTM", ("f", "i", "n"), ("f", "i"), ("h",), False, ("direct",), "direct",
              _minlstm_forward, _minlstm_backward, lambda spec: Keep("f", 1.0, "h"),
-             lambda spec, gates: gates["f'"], extra=("f'", "i'"), keep_text=lambda spec: "f′",
+             lambda spec, gates: gates["f'"], candidate="g", extra=("f'", "i'"), keep_text=lambda spec: "f′",
              check_clamps=_minlstm_clamps),
     )
 }

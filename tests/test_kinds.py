@@ -1,0 +1,143 @@
+"""The kind registry: one record per cell kind, and every per-kind table in every layer covers every kind.
+
+A new kind is added by adding its record to ``gru_viz/core/kinds.py`` and a row to each ``per_kind`` table;
+these tests make sure that is all it takes, and that nothing else names kinds behind the registry's back:
+
+- every module of the package imports, so every ``per_kind`` table was checked (a table that lacks a kind
+  raises at import);
+- no module holds a hand-written table keyed by kinds outside ``per_kind`` (read from the source: dict
+  literals with kind keys);
+- no ``if``/``elif`` chain on a kind ends in an ``else`` that would stand for "the remaining kinds";
+- the tests themselves iterate the registry: no literal list of kinds in ``tests/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gru_viz
+from gru_viz.core.kinds import KIND, KINDS, TABLES, per_kind
+from gru_viz.core.spec import Spec
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "gru_viz"
+KIND_KEYS = set(KINDS)
+
+
+def _modules() -> list[str]:
+    return [m.name for m in pkgutil.walk_packages(gru_viz.__path__, "gru_viz.")]
+
+
+def _sources() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name != "kinds.py" or p.parent.name != "core")
+
+
+def _kind_strings(node: ast.AST) -> set[str]:
+    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in KIND_KEYS}
+
+
+def test_every_module_imports_so_every_table_is_checked():
+    for name in _modules():
+        if name.startswith("gru_viz.app") or name.startswith("gru_viz.serve"):
+            pytest.importorskip("streamlit")
+        importlib.import_module(name)
+    assert TABLES, "no per_kind table registered"
+    for name, table in TABLES.items():
+        assert tuple(table) == KINDS or set(table) == KIND_KEYS, f"{name} does not name every kind"
+
+
+def test_a_table_that_lacks_a_kind_fails_at_once():
+    with pytest.raises(KeyError, match=KINDS[-1]):
+        per_kind("test.short", {k: 1 for k in KINDS[:-1]})
+    with pytest.raises(KeyError, match="lstm2"):
+        per_kind("test.extra", {**{k: 1 for k in KINDS}, "lstm2": 1})
+    assert "test.short" not in TABLES and "test.extra" not in TABLES
+
+
+def _per_kind_args(tree: ast.AST) -> set[int]:
+    """ids of the dict literals passed straight to per_kind(...)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "per_kind":
+            out.update(id(a) for a in node.args if isinstance(a, ast.Dict))
+    return out
+
+
+def test_no_hand_written_kind_table_outside_the_registry():
+    found = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), str(path))
+        allowed = _per_kind_args(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict) and id(node) not in allowed:
+                keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                if len(keys & KIND_KEYS) >= 2:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "tables keyed by kinds outside per_kind(): " + ", ".join(found)
+
+
+def _is_kind_test(test: ast.AST) -> bool:
+    """``kind == "gru"``, ``spec.kind in ("gru", "mingru")``, ``s.kind != "rnn"`` and the like."""
+    if not isinstance(test, ast.Compare):
+        return False
+    names = [test.left, *test.comparators]
+    mentions_kind = any(getattr(n, "id", getattr(n, "attr", None)) == "kind" for n in names)
+    return mentions_kind and bool(_kind_strings(test))
+
+
+def test_no_else_stands_for_the_remaining_kinds():
+    found = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and _is_kind_test(node.test):
+                tail = node
+                while len(tail.orelse) == 1 and isinstance(tail.orelse[0], ast.If):
+                    tail = tail.orelse[0]
+                    if not _is_kind_test(tail.test):
+                        break
+                else:
+                    if tail.orelse:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "if/elif chains on a kind that end in else: " + ", ".join(found)
+
+
+def test_the_tests_iterate_the_registry():
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name == Path(__file__).name:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Tuple | ast.List | ast.Set):
+                if len({e.value for e in node.elts if isinstance(e, ast.Constant)} & KIND_KEYS) >= 3:
+                    found.append(f"{path.name}:{node.lineno}")
+    assert not found, "private lists of kinds in tests (iterate gru_viz.core.kinds.KINDS): " + ", ".join(found)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_record_agrees_with_a_run(kind):
+    rec = KIND[kind]
+    spec = Spec(kind, 2, 3)
+    model = gru_viz.random_model(spec, seed=0)
+    lt = model.run(np.random.default_rng(0).standard_normal((6, 2))).layer()
+    assert set(rec.blocks) - {"h"} <= set(lt.gates) | set(lt.pre)
+    assert set(rec.extra) <= set(lt.gates)
+    assert set(rec.sigmoid) <= set(rec.blocks)
+    assert ("weight_hh_l0" in model.params) == rec.recurrent
+    assert model.params["weight_ih_l0"].shape[0] == len(rec.blocks) * 3
+    assert sum(a.size for a in model.params.values()) == rec.params(2, 3)
+    share = rec.keep_share
+    if share is not None:  # h' = share ⊙ h + (1 − share) ⊙ candidate, from the trace's own numbers
+        keep = share(spec, lt.gates)
+        cand = lt.gates["n"]
+        np.testing.assert_allclose(lt.h, keep * lt.h_prev() + (1 - keep) * cand, rtol=0, atol=1e-12)
+    keep = rec.keep(spec)
+    if keep is not None:
+        assert keep.gate in rec.sigmoid and keep.of in rec.state
