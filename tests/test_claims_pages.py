@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from gru_viz.app import compare as compare_app
 from gru_viz.app import gradients, state, step, ui
 from gru_viz.core import compare
+from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params, random_model
 from gru_viz.core.spec import GRU_VARIANTS, Spec
@@ -168,7 +169,7 @@ def test_gradient_flow(variant, keep_bias):
         at.slider(key=gradients.KEEP_BIAS).set_value(keep_bias).run()
         assert not at.exception
     cfg = at.session_state[ui.CFG]
-    lineup = compare_app.build_lineup(compare_app.compare_config(cfg), ("gru", "lstm", "rnn"), timing=False,
+    lineup = compare_app.build_lineup(compare_app.compare_config(cfg), WITH_W_HH, timing=False,
                                       keep_bias=keep_bias)
     assert_true(at, Context(t=cfg.t, traces=lineup.traces, models=lineup.models), least=4)
 
@@ -192,7 +193,7 @@ def test_every_chapter(number):
     assert not at.exception
     cfg = at.session_state[ui.CFG]
     if number == 6:  # the line-up of the memory chapter, as the chapter describes it: H = 8, seed 0, β = 2
-        ctx = Context(models=compare.build_models(("gru", "lstm", "rnn"), 1, 8, seed=0, keep_bias=2.0))
+        ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0))
     elif number == 7:  # the gradient chapter's GRU and RNN (β = 0) on 100 steps of seeded noise
         ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0),
                       values={"x": np.random.default_rng(0).standard_normal((100, 1))})

@@ -32,7 +32,7 @@ from gru_viz.core.compare import (
     summary,
     timed_run,
 )
-from gru_viz.core.kinds import KINDS
+from gru_viz.core.kinds import KINDS, WITH_W_HH
 from gru_viz.core.model import Model
 from gru_viz.core.spec import GRU_VARIANTS, Spec, count_params
 
@@ -124,7 +124,7 @@ def test_spectral_radius_by_hand():
     assert spectral_radius(m) == pytest.approx(max(abs(e) for e in np.linalg.eigvals(m)), abs=1e-14)
 
 
-@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("kind", WITH_W_HH)
 def test_radii_of_the_scaled_blocks(kind):
     one = build_models((kind,), 2, 5, seed=2)[kind]
     scaled = build_models((kind,), 2, 5, seed=2, scale=2.5)[kind]

@@ -7,7 +7,7 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.core.kinds import KINDS
+from gru_viz.core.kinds import KINDS, WITH_W_HH
 from gru_viz.core.spec import GRU_VARIANTS
 
 PAGES = ["pages/compare.py", "pages/gradients.py"]
@@ -139,7 +139,7 @@ def test_compare_cursor_and_unit_go_to_the_link():
 
 def test_gradients_clipping_controls():
     at = open_page("pages/gradients.py", hidden="5", scale="4")
-    for cell in ("gru", "lstm", "rnn"):
+    for cell in WITH_W_HH:
         at.segmented_control(key="grad_clip_cell").set_value(cell).run()
         assert_clean(at)
     at.select_slider(key="grad_max_norm").set_value(0.01).run()

@@ -71,7 +71,7 @@ def right_answer(number: int) -> int:
     if number == 5:
         return int(load_trained("gru-sentiment").predict(sc.seq.values).classes)
     if number == 6:
-        models = compare.build_models(("gru", "lstm", "rnn"), 1, 8, seed=0, keep_bias=2.0)
+        models = compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0)
         steps = [compare.influence_steps(compare.impulse_response(m, 100, 5)) for m in models.values()]
         return int(np.argmin(steps))
     if number == 7:
@@ -175,7 +175,7 @@ def replace_seq(cfg: state.Config, seq: str) -> state.Config:
 
 
 def test_the_memory_chapter_shows_the_gating_advantage():
-    models = compare.build_models(("gru", "lstm", "rnn"), 1, 8, seed=0, keep_bias=lessons.MEMORY_BETA)
+    models = compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=lessons.MEMORY_BETA)
     steps = {k: compare.influence_steps(compare.impulse_response(m, 100, 5)) for k, m in models.items()}
     assert steps["gru"] > steps["rnn"] and steps["lstm"] > steps["rnn"]
 

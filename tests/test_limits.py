@@ -13,6 +13,7 @@ import pytest
 
 from gru_viz.app import state
 from gru_viz.app.limits import LIMITS, PROFILES, SCENE_MAX_BYTES, capped, profile_from_env
+from gru_viz.core.kinds import KINDS
 from gru_viz.core.params import random_model
 from gru_viz.core.sequences import Sequence, SequenceError
 from gru_viz.core.spec import Spec
@@ -85,7 +86,7 @@ def test_a_run_too_large_for_the_budget_is_refused_with_the_steps_that_fit() -> 
                    for a in (lt.x, lt.h, *lt.gates.values(), *lt.pre.values()))
     assert abs(state.trace_bytes(model, probe) - measured) < 0.02 * measured
     # every config-built run fits: the largest the pages offer
-    for kind in ("gru", "lstm", "rnn", "mingru"):
+    for kind in KINDS:
         cfg = state.Config(cell=kind, hidden=64, steps=5000)
         sc = state.build_scene(cfg)
         assert sc.steps == 5000

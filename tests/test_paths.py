@@ -12,6 +12,7 @@ from torch.autograd.functional import jacobian
 
 from gru_viz.core.compare import build_models
 from gru_viz.core.grad import gradient_flow
+from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model, ModelInputError
 from gru_viz.core.paths import (
     PATHS,
@@ -225,7 +226,7 @@ def test_clip_refuses_a_non_positive_max_norm():
         clip_grad_norm({"a": np.ones(2)}, 0.0)
 
 
-@pytest.mark.parametrize("kind", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("kind", WITH_W_HH)  # the kinds torch.nn has a module for
 def test_clipping_the_last_state_gradient_matches_torch(kind):
     """The update the page clips: ∂(Σ h_T)/∂θ from our BPTT, clipped, equals torch's backward + clip_grad_norm_."""
     spec = Spec(kind, 2, 4)

@@ -10,6 +10,7 @@ import torch
 import torch_reference as ref
 
 from gru_viz import Spec
+from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model
 from gru_viz.explain.equations import block_latex, previous_state_label, previous_state_tex, step_equations
 
@@ -40,7 +41,7 @@ def test_equations_name_the_state_the_direction_reads(kind: str, variant: str, d
     assert right in tex
 
 
-@pytest.mark.parametrize("kind", ["gru", "rnn", "lstm"])
+@pytest.mark.parametrize("kind", WITH_W_HH)
 def test_the_number_shown_is_the_state_torch_reverse_read(kind: str) -> None:
     """At layer 1 · reverse, t = 0, the equations substitute h of that direction at t = 1 (torch's output[1, H:] of
     layer 1); at t = T − 1 they substitute h₀ — zeros here, however large h₁ is."""

@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gru_viz.core.kinds import KINDS
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.core.spec import Spec
@@ -325,7 +326,7 @@ def test_same_seed_same_history():
     assert c.history.loss != a.history.loss
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm", "mingru"])
+@pytest.mark.parametrize("cell", KINDS)
 def test_stop_and_resume_equals_uninterrupted(cell):
     config = TrainConfig(seq_len=12, batch_size=8, seed=1, eval_size=32, eval_every=5)
     straight = Trainer.for_cell("adding", cell, 8, config)
@@ -370,7 +371,7 @@ def test_run_callback_every_and_stop_hooks():
 
 def test_cells_see_the_same_batches():
     config = TrainConfig(seq_len=10, batch_size=4, seed=3, eval_size=16)
-    trainers = make_trainers("adding", ["gru", "gru-z-takes", "lstm", "rnn", "mingru"], 6, config)
+    trainers = make_trainers("adding", [*KINDS, "gru-z-takes"], 6, config)
     batches = {k: [t.next_batch() for _ in range(3)] for k, t in trainers.items()}
     first = batches["gru"]
     for k, bs in batches.items():

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import state, ui
 from gru_viz.app import train as tu
+from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.sequences import parse_sequence
 from gru_viz.core.tasks import TASKS, decode_words, get_task
 from gru_viz.io.trained import TRAINED_PRESETS
@@ -150,7 +151,7 @@ def test_every_task_trains_at_its_limits():
 # ------------------------------------------------------------------------------------------ runs
 
 
-def tiny_run(task: str = "adding", cells=("gru", "lstm", "rnn"), **changes) -> tu.Run:
+def tiny_run(task: str = "adding", cells=WITH_W_HH, **changes) -> tu.Run:
     settings = replace(tu.Settings(task=task, cells=tuple(cells), seq_len=max(10, get_task(task).min_steps),
                                    hidden=5, batch=8, steps=15), **changes)
     return tu.Run.start(settings)
@@ -165,7 +166,7 @@ def test_a_run_trains_every_cell_on_the_same_batches_to_its_steps():
     # the same seeded stream of batches: every trainer's generator ends in the same state
     states = [t.rng.bit_generator.state["state"] for t in run.trainers.values()]
     assert all(s == states[0] for s in states)
-    assert set(run.final) == {"gru", "lstm", "rnn"}
+    assert set(run.final) == set(WITH_W_HH)
     eval_x = run.trainers["gru"].eval_x  # one held-out batch, shared: the same seed made the same batch
     assert all(t.eval_x is eval_x for t in run.trainers.values()) and run.eval_size == 256
     for score in run.scores():
@@ -369,7 +370,7 @@ def test_page_trains_a_tiny_race_to_completion_and_shows_the_curves():
     assert run.status == "done" and run.steps_done == 20
     for cell, t in run.trainers.items():  # the history the curves draw is in session state
         assert t.history.step == list(range(1, 21)) and len(t.history.loss) == 20
-        assert t.history.eval_step[0] == 0 and cell in ("gru", "lstm", "rnn")
+        assert t.history.eval_step[0] == 0 and cell in WITH_W_HH
     keys = chart_keys(at)
     assert any(k.endswith("train_loss") for k in keys) and any(k.endswith("train_scores") for k in keys)
     assert at.button(key="train_stop").disabled and not at.button(key="train_start").disabled

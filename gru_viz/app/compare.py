@@ -10,7 +10,7 @@ import streamlit as st
 
 from ..core import compare
 from ..core.compare import Response
-from ..core.kinds import KIND, KINDS
+from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
 from ..figures import compare as figs
 from . import budget, ui, work
@@ -21,8 +21,7 @@ from .state import Config
 # ---------------------------------------------------------------------------------------- the line-up
 # (built in gru_viz.app.lineup, which has no Streamlit: the job workers build line-ups too)
 
-GATED = tuple(k for k in KINDS if KIND[k].recurrent)  # the cells whose gates read h (and the vanilla RNN)
-MINIMAL = tuple(k for k in KINDS if not KIND[k].recurrent)  # minGRU, minLSTM: their gates read x only
+MINIMAL = tuple(k for k in KINDS if k not in WITH_W_HH)  # minGRU, minLSTM: their gates read x only
 MINIMAL_NAMES = " and ".join(KIND_NAMES[k] for k in MINIMAL)
 
 
@@ -45,7 +44,7 @@ def lineup_settings(left, right, mingru_key: str, bias_key: str,
     with_min = left.toggle(f"Include {MINIMAL_NAMES}", key=mingru_key,
                            help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate read x only.")
     keep_bias = right.slider("Keep bias β", 0.0, 6.0, default, step=0.5, key=bias_key, help=KEEP_BIAS_HELP)
-    return (KINDS if with_min else GATED), float(keep_bias)
+    return (KINDS if with_min else WITH_W_HH), float(keep_bias)
 
 
 # ------------------------------------------------------------------------------------------------- the page

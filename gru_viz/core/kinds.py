@@ -217,6 +217,7 @@ KIND: dict[str, Kind] = {
 }
 
 KINDS: tuple[str, ...] = tuple(KIND)
+WITH_W_HH: tuple[str, ...] = tuple(k for k in KINDS if KIND[k].recurrent)  # the kinds whose gates read h
 
 T = TypeVar("T")
 
