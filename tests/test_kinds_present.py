@@ -69,3 +69,16 @@ def test_what_a_trained_model_learned_holds_for_every_kind(kind):
     ctx = claims.Context(trace=trace, model=model, values={"trained": (None, task)})
     assert claims.check_text(sentence.text, ctx) == []
     assert [f.claim.key for f in claims.find(sentence.text)] == [sentence.key]
+
+
+def test_the_gradient_flow_sentence_about_minlstm_holds():
+    """diag(f′) is the whole step Jacobian: the sentence's norm is ‖∂h_T/∂h_0‖ of the run, and a wrong one is caught."""
+    from gru_viz.core.grad import gradient_flow
+
+    model = random_model(Spec("minlstm", 1, 4), 2)
+    x = np.sin(np.arange(12.0))[:, None]
+    norm = float(gradient_flow(model, x).dh[0])
+    ctx = claims.Context(models={"minlstm": model}, traces={"minlstm": model.run(x)})
+    sentence = claims.say("gradients.minlstm", norm=norm)
+    assert claims.check_text(sentence.text, ctx) == []
+    assert claims.check_text(claims.say("gradients.minlstm", norm=norm * 3).text, ctx)

@@ -913,6 +913,15 @@ def _gradients_mingru(ctx: Context, s: dict[str, str]) -> list[str]:
             + _want(_agrees("sci", s["norm"], _norm_of(ctx, "mingru")), "minGRU's gradient norm differs"))
 
 
+@claim("gradients.minlstm", "minLSTM: f, i and n read x only, so its step Jacobian is diag(f′) with f′ = f / (f + i): "
+                            "all direct path, and dividing by f + i makes what it keeps and what it writes add up to "
+                            "1, as a GRU's z does. ‖∂h_T/∂h_0‖ = {norm:sci}.", step_numbers=False)
+def _gradients_minlstm(ctx: Context, s: dict[str, str]) -> list[str]:
+    model = ctx.models["minlstm"]
+    return (_want(not any(k.startswith("weight_hh") for k in model.params), "minLSTM reads h")
+            + _want(_agrees("sci", s["norm"], _norm_of(ctx, "minlstm")), "minLSTM's gradient norm differs"))
+
+
 @claim("gradients.near-half", "With torch's random init the gates sit near ½ (here the GRU's z averages "
                               "{z_mean:num2} and the LSTM's f {f_mean:num2}), so every cell forgets fast.",
        step_numbers=False)
