@@ -20,8 +20,8 @@ EXPECTED = {  # what each kind's trace holds, straight from the LayerTrace, (T, 
     "lstm": lambda lt: {k: lt.gates[k] for k in "ifgoc"} | {"h": lt.h},
     "mingru": lambda lt: {"z": lt.gates["z"], "n": lt.gates["n"], "h": lt.h},
     "rnn": lambda lt: {"pre_h": lt.pre["h"], "h": lt.h},
-    # minLSTM: the shares that mix h, h = f′ ⊙ h + i′ ⊙ n, term by term (f and i alone do not say what is kept)
-    "minlstm": lambda lt: {"f'": lt.gates["f'"], "i'": lt.gates["i'"], "n": lt.gates["n"], "h": lt.h},
+    # minLSTM: its gates, then the shares that mix h = f′ ⊙ h + i′ ⊙ n (f and i alone do not say what is kept)
+    "minlstm": lambda lt: {k: lt.gates[k] for k in ("f", "i", "n", "f'", "i'")} | {"h": lt.h},
 }
 
 

@@ -1,10 +1,9 @@
 """Timeline figures: every gate and state of a run over time × unit, the units' trajectories, and their PCA.
 
 - :func:`timeline_figure`: the input on top, then one heatmap per quantity (r, z, n, h for a GRU; i, f, g,
-  o, c, h for an LSTM; z, n, h for minGRU; f′, i′, n, h for minLSTM; the pre-activation and h for a vanilla
-  RNN), all on one shared
-  time axis. Long runs are shown in blocks: above ``MAX_COLUMNS`` steps each heatmap column is the *mean*
-  of a block of consecutive steps, and its hover gives the block's min and max.
+  o, c, h for an LSTM; z, n, h for minGRU; f, i, n, f′, i′, h for minLSTM; the pre-activation and h for a
+  vanilla RNN), all on one shared time axis. Long runs are shown in blocks: above ``MAX_COLUMNS`` steps each
+  heatmap column is the *mean* of a block of consecutive steps, and its hover gives the block's min and max.
 - :func:`units_figure`: h of every unit as a line over time (above ``MAX_LINE_BLOCKS`` blocks, each block's
   min and max, so no spike disappears).
 - :func:`pca_figure`: h projected on its top two principal components (:func:`pca_2d`), coloured by time.
@@ -35,14 +34,14 @@ HOVER_DETAIL_MAX = 40_000  # numbers per heatmap beyond which the hover lists on
 MAX_TICK_LABELS = 120  # text input: one character tick per step up to this many steps
 
 # What each kind of cell shows, in the order of its equations; "pre_h" is a vanilla RNN's W_ih x + W_hh h + b.
-# minLSTM shows the shares that mix h, h = f′ ⊙ h + i′ ⊙ n, rather than f and i: a large f says nothing on its
-# own (it keeps only f / (f + i)), and f′ and i′ read term by term against the row of h.
+# minLSTM shows its gates f and i (the ones a clamp sets, and the export's columns) and then the shares that mix
+# h = f′ ⊙ h + i′ ⊙ n, right above h: a large f says nothing on its own, it keeps only f / (f + i).
 QUANTITIES = per_kind("figures.timeline", {
     "gru": ("r", "z", "n", "h"),
     "lstm": ("i", "f", "g", "o", "c", "h"),
     "mingru": ("z", "n", "h"),
     "rnn": ("pre_h", "h"),
-    "minlstm": ("f'", "i'", "n", "h"),
+    "minlstm": ("f", "i", "n", "f'", "i'", "h"),
 })
 GATES_01 = palette.GATES_01  # quantities that live in [0, 1]
 NAMES = {**palette.NAMES, "pre_h": "pre-activation of h"}
