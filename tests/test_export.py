@@ -41,7 +41,8 @@ def test_csv_round_trips_exactly(kind):
     header, body = rows[0], rows[1:]
     expected = expected_columns(sc)
     assert header == ["t", "label", *expected]
-    assert header[2] == "x_0" and header[3] == {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0"}[kind]
+    assert header[2] == "x_0" and header[3] == {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0",
+                                                      "minlstm": "f_0"}[kind]
     assert len(body) == sc.steps
     assert [int(r[0]) for r in body] == list(range(sc.steps))
     assert [r[1] for r in body] == list(sc.seq.labels)
@@ -60,7 +61,7 @@ def test_csv_quotes_text_labels():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_json_round_trips_exactly(kind):
-    gate = {"gru": "z", "lstm": "f", "mingru": "z", "rnn": None}[kind]
+    gate = {"gru": "z", "lstm": "f", "mingru": "z", "rnn": None, "minlstm": "f"}[kind]
     cfg = state.Config(cell=kind, hidden=3, steps=20, h0="random", seed=3, clamp=f"{gate}:1" if gate else "")
     sc = state.build_scene(cfg)
     doc = json.loads(export.trace_json(sc.seq, sc.trace, config=asdict(cfg), link=state.to_query(cfg)))

@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_viz.app import state
+from gru_viz.core.kinds import KINDS
 from gru_viz.core.sequences import parse_sequence
-from gru_viz.core.spec import KINDS
 from gru_viz.explain import palette
 from gru_viz.figures import timeline as tl
 
@@ -20,7 +20,13 @@ EXPECTED = {  # what each kind's trace holds, straight from the LayerTrace, (T, 
     "lstm": lambda lt: {k: lt.gates[k] for k in "ifgoc"} | {"h": lt.h},
     "mingru": lambda lt: {"z": lt.gates["z"], "n": lt.gates["n"], "h": lt.h},
     "rnn": lambda lt: {"pre_h": lt.pre["h"], "h": lt.h},
+    # minLSTM: its gates, then the shares that mix h = f′ ⊙ h + i′ ⊙ n (f and i alone do not say what is kept)
+    "minlstm": lambda lt: {k: lt.gates[k] for k in ("f", "i", "n", "f'", "i'")} | {"h": lt.h},
 }
+
+
+def test_every_kind_has_its_expected_rows():
+    assert set(EXPECTED) == set(KINDS)
 
 
 def scene(**changes):

@@ -8,9 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.core.tasks import get_task
 from gru_viz.core.train import History, TrainConfig, make_trainers
-from gru_viz.explain.palette import CELL_COLORS
+from gru_viz.explain.palette import CELL_COLORS, CELL_DASH
 from gru_viz.figures import train as figs
 
 
@@ -121,3 +122,19 @@ def test_score_bars_are_the_scores_with_chance_marked():
     acc = figs.scores_figure(["gru"], [0.984], 0.5, "held-out accuracy", percent=True)
     assert list(acc.data[0].text) == ["98.4%"]
     assert acc.layout.shapes[0].x0 == 0.5
+
+
+def test_every_kind_has_its_name_colour_and_dash():
+    """Every kind of the registry is drawn under its own name, in its own colour and dash (no fallback grey)."""
+    h = History(step=[1, 2, 3], loss=[1.0, 0.5, 0.2], accuracy=[], eval_step=[1, 3], eval_loss=[0.9, 0.3],
+                eval_accuracy=[])
+    by = traces(figs.curves_figure({k: h for k in KINDS}, get_task("adding").baseline(20), "loss"))
+    for k in KINDS:
+        assert by[f"{k}:eval"].name == KIND[k].name
+        assert by[f"{k}:eval"].line.color == by[f"{k}:train"].line.color == CELL_COLORS[k]
+        assert by[f"{k}:eval"].line.dash == CELL_DASH[k]
+    bars = figs.scores_figure(list(KINDS), [0.1] * len(KINDS), 0.5, "held-out MSE").data[0]
+    assert list(bars.y) == [KIND[k].name for k in KINDS]
+    assert list(bars.marker.color) == [CELL_COLORS[k] for k in KINDS]
+    with pytest.raises(KeyError):
+        figs.scores_figure(["lstm2"], [0.1], 0.5)  # not a kind: refused rather than drawn in a borrowed colour

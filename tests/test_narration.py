@@ -1,11 +1,11 @@
 """Narration and the claims registry: words tested like numbers.
 
-For every cell kind and GRU variant, on random models and inputs (hypothesis), with gates free and clamped to 0
-and to 1: the sentence says "keeps its state" exactly when h_t stays at the state it started from and "replaces
-its state" exactly when it moves to the candidate — decided from the trace, not from strings written here —;
-every number parsed back out of a sentence equals the trace's value at the rounding it is printed with; a clamped
-gate is named as clamped; a reverse-direction layer starts from h_{t+1}. The checker itself is tried on planted
-false sentences, so a check that cannot fail would fail here.
+For every cell kind of the registry (:mod:`gru_viz.core.kinds`) and GRU variant, on random models and inputs
+(hypothesis), with gates free and clamped to 0 and to 1: the sentence says "keeps its state" exactly when h_t
+stays at the state it started from and "replaces its state" exactly when it moves to the candidate — decided
+from the trace, not from strings written here —; every number parsed back out of a sentence equals the trace's
+value at the rounding it is printed with; a clamped gate is named as clamped; a reverse-direction layer starts
+from h_{t+1}. The checker itself is tried on planted false sentences, so a check that cannot fail would fail here.
 """
 
 from __future__ import annotations
@@ -14,17 +14,22 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from gru_viz.core.kinds import DEFAULT_VARIANT, KIND, KINDS
+from gru_viz.core.model import ModelInputError
 from gru_viz.core.params import random_model
 from gru_viz.core.presets import PRESETS
-from gru_viz.core.spec import CLAMPABLE, GRU_VARIANTS, Spec
+from gru_viz.core.spec import GRU_VARIANTS, Spec
 from gru_viz.core.trace import Ablation
 from gru_viz.explain import claims, narration
 from gru_viz.explain.claims import Context, decimals_of, parse_number
 
-CELLS = [("gru", v) for v in GRU_VARIANTS] + [("lstm", "torch"), ("rnn", "torch"), ("mingru", "torch")]
+# Every kind, and every variant of the one kind that has variants (the GRU's).
+CELLS = [(k, v) for k in KINDS for v in (GRU_VARIANTS if k == "gru" else (DEFAULT_VARIANT,))]
+# The kinds whose h keeps a share of itself (a GRU's z or 1 − z, minGRU's 1 − z, minLSTM's f′).
+SHARED = [c for c in CELLS if KIND[c[0]].keep_share is not None]
 NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?%?")
 
 
@@ -42,11 +47,14 @@ def runs(draw, cells=CELLS):
     T = draw(st.integers(2, 8))
     x = np.array(draw(st.lists(st.lists(st.floats(-2, 2), min_size=2, max_size=2), min_size=T, max_size=T)))
     clamps = []
-    for gate in CLAMPABLE[kind]:
+    for gate in KIND[kind].clampable:
         value = draw(st.sampled_from([None, 0.0, 1.0]))
         if value is not None:
             clamps.append(Ablation(gate, value, start=draw(st.integers(0, T - 1))))
-    trace = model.run(x, None, clamps)
+    try:
+        trace = model.run(x, None, clamps)
+    except ModelInputError:  # clamps no run can have (minLSTM's f and i both 0: f′ = 0 / 0)
+        assume(False)
     layer = draw(st.integers(0, layers - 1))
     direction = draw(st.integers(0, spec.directions - 1))
     return model, trace, draw(st.integers(0, T - 1)), draw(st.integers(0, H - 1)), layer, direction
@@ -113,22 +121,27 @@ def _stays_moves(lt, t, unit):
 
 
 @SLOW
-@given(runs(cells=[c for c in CELLS if c[0] in ("gru", "mingru")]))
+@given(runs(cells=SHARED))
 def test_keeps_exactly_when_h_stays_and_replaces_exactly_when_it_moves_to_n(run):
     _model, trace, t, unit, layer, direction = run
     lt = trace.layer(layer, direction)
+    spec = trace.spec
     stays, moves, gap = _stays_moves(lt, t, unit)
     if gap < 1e-9:  # the candidate is the old state: both are true, and the words cannot be wrong
         return
     text = told(trace, t, unit, layer, direction).update.text
     assert ("keeps its state" in text) == stays
     assert ("replaces its state" in text) == moves
-    mask = lt.clamped.get("z")
-    if mask is not None and mask[t, 0, unit]:  # a clamp to 0 or 1 keeps or replaces bit for bit
+    clamped = {g for g in KIND[spec.kind].clampable if (m := lt.clamped.get(g)) is not None and m[t, 0, unit]}
+    for g in KIND[spec.kind].clampable:
+        if claims.GATE_NAMES[g] in text:  # a gate the sentence names is named as clamped exactly when it is
+            assert (f"clamped to {g} = " in text) == (g in clamped), g
+    keep = float(KIND[spec.kind].keep_share(spec, lt.gates)[t, 0, unit])
+    write = float(lt.gates["i'"][t, 0, unit]) if "i'" in lt.gates else 1.0 - keep  # minLSTM keeps i′ itself
+    if clamped and {keep, write} == {0.0, 1.0}:  # clamps that leave one share whole keep or replace bit for bit
         assert np.array_equal(lt.h[t, 0, unit], lt.h_prev()[t, 0, unit]) == ("keeps its state" in text)
         assert np.array_equal(lt.h[t, 0, unit], lt.gates["n"][t, 0, unit]) == ("replaces its state" in text)
-        assert "clamped to z = " in text
-    else:
+    if not clamped:
         assert "clamped" not in text
 
 
@@ -148,6 +161,58 @@ def test_clamping_z_keeps_or_replaces_as_the_trace_does(kind, variant, value):
             assert kept != replaced  # one of the two, bit for bit, for a clamp to 0 or 1
             assert ("keeps its state" in text) == kept and ("replaces its state" in text) == replaced
             assert f"clamped to z = {value:.0f}" in text
+
+
+# minLSTM's clamps, worked out by hand: i = 0 makes f′ = f / f = 1 (keeps), f = 0 makes i′ = i / i = 1 (replaces),
+# f = 1 with i = 1 makes f′ = i′ = ½ (blends), f = 1 alone leaves f′ = 1 / (1 + i) < 1.
+@pytest.mark.parametrize(("clamps", "verdict", "named"), [({"i": 0.0}, "keeps", "i"), ({"f": 0.0}, "replaces", "f"),
+                                                          ({"f": 1.0, "i": 0.0}, "keeps", "fi"),
+                                                          ({"f": 0.0, "i": 1.0}, "replaces", "fi"),
+                                                          ({"f": 1.0, "i": 1.0}, "blends", "fi")])
+def test_clamping_minlstm_gates_keeps_or_replaces_as_the_trace_does(clamps, verdict, named):
+    spec = Spec("minlstm", 1, 3)
+    model = random_model(spec, 7)
+    x = np.sin(np.arange(9.0))[:, None]
+    trace = model.run(x, np.array([[0.3, -0.6, 0.9]]), [Ablation(g, v) for g, v in clamps.items()])
+    lt = trace.layer(0)
+    for t in range(9):
+        for unit in range(3):
+            story = narration.narrate(trace, t, unit, x_text="·")
+            text = story.update.text
+            assert story.verdict == verdict
+            h, hp, n = lt.h[t, 0, unit], lt.h_prev()[t, 0, unit], lt.gates["n"][t, 0, unit]
+            assert np.array_equal(h, hp) == (verdict == "keeps") and np.array_equal(h, n) == (verdict == "replaces")
+            if verdict == "blends":
+                assert "blends 50% of the old state" in text and "with 50% of the candidate" in text
+            for g in named:
+                assert f"clamped to {g} = {clamps[g]:.0f}" in text
+            ctx = Context(trace=trace, model=model, t=t, unit=unit, labels=("·",) * 9)
+            assert claims.check_text(story.text, ctx) == []
+
+
+def test_a_minlstm_step_worked_out_by_hand():
+    """One unit reading x = 0: f = σ(6) = 0.997527, i = σ(−6) = 0.002473 (f + i = 1, so f′ = f), n = g(0.3) = 0.8;
+    from h₀ = 0.5, h = 0.997527 · 0.5 + 0.002473 · 0.8 = 0.500742: it keeps its state (f′ ≥ 0.99)."""
+    spec = Spec("minlstm", 1, 1)
+    model = type(random_model(spec, 0))(spec, {"weight_ih_l0": np.zeros((3, 1)),
+                                               "bias_ih_l0": np.array([6.0, -6.0, 0.3])})
+    trace = model.run(np.zeros((1, 1)), np.array([[0.5]]))
+    story = narration.narrate(trace, 0, 0, x_text="0")
+    assert story.verdict == "keeps"
+    assert story.update.text == ("The forget gate f = 0.998 outweighs the input gate i = 0.002 by far, so the unit "
+                                 "holds on to f′ = f / (f + i) = 0.998 of the old state and keeps its state: "
+                                 "h = 0.501, from h₋₁ (the initial state) = 0.500; the candidate n = 0.800 is left "
+                                 "out.")
+    assert story.sentences[-1].key == "step.minlstm"
+    ctx = Context(trace=trace, model=model, t=0, unit=0, labels=("0",))
+    assert claims.check_text(story.text, ctx) == []
+    # the same words about a minGRU's run are false: it has no f and i, and no f′
+    mingru = random_model(Spec("mingru", 1, 1), 0)
+    other = Context(trace=mingru.run(np.zeros((1, 1))), model=mingru, t=0, unit=0, labels=("0",))
+    for sentence in story.sentences[1:]:
+        assert claims.check_text(sentence.text, other), sentence.key
+    planted = story.update.text.replace("f′ = f / (f + i) = 0.998", "f′ = f / (f + i) = 0.90")
+    assert claims.check_text(planted, ctx), "a wrong f′ is caught"
 
 
 @pytest.mark.parametrize(("f", "i", "word", "same"), [(1.0, 0.0, "keeps its cell state", "c_prev"),
@@ -245,6 +310,32 @@ def test_layer_summary_counts_units():
     assert claims.check_text(sentence.text, Context(trace=trace, model=model, t=2, unit=0)) == []
 
 
+def test_a_minlstm_layer_summary_counts_units_by_f_prime():
+    """Four units reading x = 0, biases by hand: f′ = σ(b_f − b_i) (f + i = 1 when b_i = −b_f): b_f = 4 gives
+    f′ = σ(8) = 0.9997 (keeps), b_f = −4 gives σ(−8) (replaces), b_f = 0.5 gives σ(1) = 0.73 (blends)."""
+    spec = Spec("minlstm", 1, 4)
+    b_f = np.array([4.0, 4.0, -4.0, 0.5])
+    model = type(random_model(spec, 0))(spec, {"weight_ih_l0": np.zeros((12, 1)),
+                                               "bias_ih_l0": np.concatenate([b_f, -b_f, np.zeros(4)])})
+    trace = model.run(np.zeros((3, 1)))
+    sentence = narration.layer_summary(trace, 1)
+    assert sentence.text == ("Across the layer, 2 of 4 units mostly keep their state (f′ > 0.9), 1 mostly replace "
+                             "it (f′ < 0.1) and 1 blend.")
+    ctx = Context(trace=trace, model=model, t=1, unit=0)
+    assert claims.check_text(sentence.text, ctx) == []
+    assert claims.check_text(sentence.text.replace("2 of 4", "3 of 4"), ctx)
+
+
+def test_a_projected_lstm_counts_the_units_of_its_cell_state():
+    """An issue seen: a projected LSTM's summary counted its h's proj_size units, not its cell state's H."""
+    spec = Spec("lstm", 1, 4, proj_size=2)
+    model = random_model(spec, 0)
+    trace = model.run(np.ones((3, 1)))
+    sentence = narration.layer_summary(trace, 1)
+    assert " of 4 units" in sentence.text
+    assert claims.check_text(sentence.text, Context(trace=trace, model=model, t=1, unit=0)) == []
+
+
 # ---------------------------------------------------------------------------------------------- numbers
 
 
@@ -312,19 +403,27 @@ def test_the_checker_catches_a_wrong_verdict_and_an_unnamed_clamp():
     assert any("clamped" in p for p in claims.check_text(free_words, cctx))
 
 
+# Which clamp keeps h and which replaces it, per kind, worked out by hand (None: the hint says something else).
+KEEPERS = {"gru": None, "lstm": None, "rnn": None, "mingru": ("z = 0", "z = 1"), "minlstm": ("i = 0", "f = 0")}
+GRU_KEEPERS = {True: ("z = 1", "z = 0"), False: ("z = 0", "z = 1")}  # by whether the variant's z keeps
+
+
 def test_the_ablation_hint_is_checked_against_a_clamped_run():
+    assert set(KEEPERS) == set(KINDS)
     for kind, variant in CELLS:
-        if kind == "rnn":
+        if not KIND[kind].clampable:
             assert narration.ablation_hint(kind) is None
             continue
         model = random_model(Spec(kind, 1, 2, variant=variant), 1)
         trace = model.run(np.ones((5, 1)))
         hint = narration.ablation_hint(kind, GRU_VARIANTS[variant].z_keeps).text
+        assert f"({', '.join(KIND[kind].clampable)})" in hint
         assert claims.check_text(hint, Context(trace=trace, model=model)) == []
-        if kind != "lstm":
-            keeping = "z = 1 keeps" if GRU_VARIANTS[variant].z_keeps and kind == "gru" else "z = 0 keeps"
-            assert keeping in hint
-            wrong = hint.replace("z = 1", "z = #").replace("z = 0", "z = 1").replace("z = #", "z = 0")
+        keepers = GRU_KEEPERS[GRU_VARIANTS[variant].z_keeps] if kind == "gru" else KEEPERS[kind]
+        if keepers is not None:
+            keep, write = keepers
+            assert f"{keep} keeps the old state" in hint and f"{write} replaces it" in hint
+            wrong = hint.replace(keep, "#").replace(write, keep).replace("#", write)
             assert claims.check_text(wrong, Context(trace=trace, model=model)), "the swapped hint is false"
 
 
@@ -336,4 +435,5 @@ def test_every_template_reads_back_what_it_says():
                             "span": np.array([0.1, 0.9]), "label": "h₂", "word": "z", "text": "1"}[kind]
         sentence = claims.say(key.split("[")[0], c.clamped, **values)
         assert sentence.key == key
+        assert not re.search(r",\s*[,.:;(]", sentence.text), f"a clamped gate's phrase runs into punctuation: {key}"
         assert [f.claim.key for f in claims.find(sentence.text)] == [key]

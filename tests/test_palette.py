@@ -13,19 +13,26 @@ import itertools
 import numpy as np
 import pytest
 
+from gru_viz.core.kinds import KINDS
 from gru_viz.explain import palette as P
 
-CELLS = {"gru": "xrznh", "lstm": "xifgoch", "mingru": "xznh", "rnn": "xh"}
+# The quantities each kind draws, written out by hand (minLSTM's f′ and i′ are f and i normalised).
+CELLS = {"gru": ("x", "r", "z", "n", "h"), "lstm": ("x", "i", "f", "g", "o", "c", "h"), "mingru": ("x", "z", "n", "h"),
+         "rnn": ("x", "h"), "minlstm": ("x", "f", "i", "n", "f'", "i'", "h")}
 DEFICIENCIES = (None, "deuteranopia", "protanopia", "tritanopia")
 # Floor of the smallest distance between two quantities of one cell, per kind of vision.
 FLOOR = {None: 16.0, "deuteranopia": 11.0, "protanopia": 11.0, "tritanopia": 11.0}
 
 
-def pairs(keys: str):
+def pairs(keys: tuple[str, ...]):
     return [(a, b) for a, b in itertools.combinations(keys, 2) if P.COLORS[a] != P.COLORS[b]]
 
 
-@pytest.mark.parametrize("kind", CELLS)
+def test_every_kind_has_its_quantities_written_here():
+    assert set(CELLS) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("deficiency", DEFICIENCIES, ids=str)
 def test_quantities_of_one_cell_stay_apart(kind, deficiency):
     worst = min((P.distance(P.COLORS[a], P.COLORS[b], deficiency), a + b) for a, b in pairs(CELLS[kind]))
@@ -36,6 +43,7 @@ def test_one_colour_per_quantity_and_the_candidate_shares_its_role():
     assert P.COLORS["n"] == P.COLORS["g"], "GRU's n and LSTM's g are both the candidate"
     letters = [q for q in "xrznhifoc"]
     assert len({P.COLORS[q] for q in letters}) == len(letters), "every other quantity has a colour of its own"
+    assert (P.COLORS["f'"], P.COLORS["i'"]) == (P.COLORS["f"], P.COLORS["i"]), "minLSTM's f′, i′ are f, i normalised"
 
 
 @pytest.mark.parametrize("deficiency", DEFICIENCIES[:3], ids=str)
@@ -50,6 +58,7 @@ def test_lstm_gates_are_not_the_gru_gates(deficiency):
 
 
 def test_cells_have_a_palette_of_their_own():
+    assert set(P.CELL_COLORS) == set(P.CELL_DASH) == set(KINDS)
     gates = set(P.COLORS.values())
     for kind, c in P.CELL_COLORS.items():
         assert c not in gates, kind
@@ -68,7 +77,7 @@ def test_every_colour_shows_on_both_themes(theme):
 
 
 def test_heatmap_scales_are_the_quantity_s_own_colour():
-    for q in "rzif o".replace(" ", ""):
+    for q in ("r", "z", "i", "f", "o", "f'", "i'"):
         assert P.colorscale(q) == [[0.0, P.PAPER], [1.0, P.COLORS[q]]]
     for q in "nhgc":
         scale = P.colorscale(q)

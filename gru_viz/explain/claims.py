@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.kinds import KIND, per_kind
 from ..core.model import Model
 from ..core.trace import Ablation, LayerTrace, Trace
 
@@ -189,7 +190,8 @@ class Context:
         return self.t, self.unit
 
     def at(self, name: str, t: int | None = None, unit: int | None = None) -> float:
-        """A quantity of the run at a step and unit: h, h_prev, c_prev, a gate, hn, pre (an RNN's), tanh_c."""
+        """A quantity of the run at a step and unit: h, h_prev, c_prev, a gate, hn, pre (an RNN's), tanh_c,
+        fprime and iprime (minLSTM's f′ and i′)."""
         t0, u0 = self.where() if t is None or unit is None else (t, unit)
         t, unit = (t0 if t is None else t), (u0 if unit is None else unit)
         return float(quantity(self.lt, name)[t, 0, unit])
@@ -209,10 +211,14 @@ def quantity(lt: LayerTrace, name: str) -> np.ndarray:
         return lt.pre["h"]
     if name == "tanh_c":
         return np.tanh(lt.gates["c"])
+    if name in PRIMES:
+        return lt.gates[PRIMES[name]]
     return lt.gates[name]
 
 
-QUANTITIES = frozenset({"h", "h_prev", "c_prev", "hn", "pre", "tanh_c", "r", "z", "n", "i", "f", "g", "o", "c", "m"})
+PRIMES = {"fprime": "f'", "iprime": "i'"}  # slot names (a slot is a word) of minLSTM's f′ and i′
+QUANTITIES = frozenset({"h", "h_prev", "c_prev", "hn", "pre", "tanh_c", "r", "z", "n", "i", "f", "g", "o", "c", "m",
+                        *PRIMES})
 
 
 # --------------------------------------------------------------------------------------------- registry
@@ -444,6 +450,20 @@ def keep_shares_all(lt: LayerTrace) -> np.ndarray:
     return z if role(lt) == "keeps" else 1.0 - z
 
 
+def normalised_share(lt: LayerTrace) -> np.ndarray:
+    """minLSTM's share of the old state kept, f′, (T, B, H), once the run's own arithmetic shows it is that:
+    f′ = f / (f + i) and h = f′ ⊙ h_prev + i′ ⊙ n with f′ + i′ = 1 (a ValueError where it is not)."""
+    f, i, fp, ip, n, h, hp = (lt.gates["f"], lt.gates["i"], lt.gates["f'"], lt.gates["i'"], lt.gates["n"], lt.h,
+                              lt.h_prev())
+    tol = 1e-9 * (1 + np.abs(hp) + np.abs(n))
+    # f′ · (f + i) = f rather than f′ = f / (f + i), which is 0 / 0 where both gates underflow; up to σ's own
+    # round-off near 0 (about 10⁻¹⁶ absolute), which the core's f′, from log σ, does not share
+    if not (np.all(np.abs(fp * (f + i) - f) <= 1e-9 * (f + i) + 1e-14) and np.all(np.abs(fp + ip - 1) <= 1e-12)
+            and np.all(np.abs(h - (fp * hp + ip * n)) <= tol)):
+        raise ValueError("this run's h is not f′ ⊙ h_prev + i′ ⊙ n with f′ = f / (f + i)")
+    return fp
+
+
 def _stays(lt: LayerTrace, t: int, unit: int) -> tuple[bool, bool]:
     """(h stays at h_prev, h moves to n) at a step: within 1% of the gap between the two."""
     h, hp, n = (float(a[t, 0, unit]) for a in (lt.h, lt.h_prev(), lt.gates["n"]))
@@ -662,6 +682,48 @@ for _expect, _template in {
     claim(f"step.lstm.output.{_expect}", _template)(_output("part" if _expect == "proj" else _expect))
 
 
+def _minlstm_update(expect: str) -> Check:
+    def check(ctx: Context, s: dict[str, str]) -> list[str]:
+        lt, (t, unit) = ctx.lt, ctx.where()
+        k = float(normalised_share(lt)[t, 0, unit])
+        stays, moves = _stays(lt, t, unit)
+        out = _prev(ctx, s)
+        if expect == "keep":
+            out += _want(k >= KEEP and stays, f"h does not stay at the old state (f′ = {k:.4f})")
+        elif expect == "replace":
+            out += _want(k <= REPLACE and moves, f"h does not move to the candidate (f′ = {k:.4f})")
+        else:
+            write = ctx.at("iprime")
+            out += _want(REPLACE < k < KEEP, f"f′ = {k:.4f} is not a blend")
+            out += _want(_agrees("pct", s["keep"], k) and _agrees("pct", s["write"], write),
+                         f"the shares are {pct_text(k)} and {pct_text(write)}")
+        return out
+
+    return check
+
+
+for _expect, _template in {
+    "keep": "⟨F⟩ outweighs ⟨i⟩ by far, so the unit holds on to f′ = f / (f + i) = {fprime:gate} of the old state "
+            "and keeps its state: h = {h:state}, from {prev:label} = {h_prev:state}; the candidate n = {n:state} is "
+            "left out.",
+    "replace": "⟨I⟩ outweighs ⟨f⟩ by far, so the unit writes i′ = i / (f + i) = {iprime:gate} of the candidate "
+               "n = {n:state} and replaces its state: h = {h:state}, from {prev:label} = {h_prev:state}.",
+    "blend": "⟨F⟩ and ⟨i⟩ are divided by their sum: the unit blends {keep:pct} of the old state {prev:label} = "
+             "{h_prev:state} with {write:pct} of the candidate n = {n:state}: h = {h:state}.",
+}.items():
+    claim(f"step.minlstm.{_expect}", _template)(_minlstm_update(_expect))
+
+
+@claim("step.minlstm", "minLSTM's gates read the input alone, f = σ(W_if x + b_if) and i = σ(W_ii x + b_ii): no "
+                       "W_hf h term, so the share it keeps, f′ = f / (f + i), depends on x, never on the state.")
+def _minlstm(ctx: Context, s: dict[str, str]) -> list[str]:
+    model = ctx.model
+    ok = ctx.trace is not None and ctx.trace.spec.kind == "minlstm"
+    if model is not None:
+        ok = ok and not any(k.startswith("weight_hh") for k in model.params)
+    return _want(ok, "this cell's gates read the state too")
+
+
 # ---------------------------------------------------------------------------------------- layer summary
 
 MOSTLY = 0.9  # a unit "mostly keeps" above this keep share, "mostly replaces" below 1 − this
@@ -674,14 +736,30 @@ def keep_shares(lt: LayerTrace, t: int) -> np.ndarray:
     return z if r == "keeps" else 1.0 - z
 
 
+def _z_layer(lt: LayerTrace, t: int) -> tuple[np.ndarray, tuple[str, str]]:
+    keeps = role(lt) == "keeps"
+    return keep_shares(lt, t), (("z > 0.9", "z < 0.1") if keeps else ("z < 0.1", "z > 0.9"))
+
+
+def _normalised_layer(lt: LayerTrace, t: int) -> tuple[np.ndarray, tuple[str, str]]:
+    return normalised_share(lt)[t, 0], ("f′ > 0.9", "f′ < 0.1")
+
+
+def _no_share(lt: LayerTrace, t: int) -> tuple[np.ndarray, tuple[str, str]]:
+    raise LookupError("this cell has no share of h that keeps it")
+
+
+# Each kind's share of h kept at a step, read from the run, and the rules the summary names it by.
+LAYER_SHARES = per_kind("explain.layer_shares", {"gru": _z_layer, "mingru": _z_layer, "minlstm": _normalised_layer,
+                                                 "lstm": _no_share, "rnn": _no_share})
+
+
 @claim("layer.gated", "Across the layer, {n_keep:int} of {units:int} units mostly keep their state ({keep_rule:word})"
                       ", {n_replace:int} mostly replace it ({replace_rule:word}) and {n_mix:int} blend.")
 def _layer_gated(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
     t, _ = ctx.where()
-    k = keep_shares(lt, t)
-    keeps = role(lt) == "keeps"
-    rules = ("z > 0.9", "z < 0.1") if keeps else ("z < 0.1", "z > 0.9")
+    k, rules = LAYER_SHARES[ctx.trace.spec.kind](lt, t)
     counts = (int(np.sum(k > MOSTLY)), int(np.sum(k < 1 - MOSTLY)))
     got = (int(s["n_keep"]), int(s["n_replace"]))
     return (_want((s["keep_rule"], s["replace_rule"]) == rules, f"the rules are {rules}")
@@ -713,7 +791,7 @@ def _clamped_run(ctx: Context, gate: str, value: float) -> LayerTrace:
     first = ctx.trace.layer(0, 0)
     s = ctx.model.spec
     h0 = np.stack([lt.h0[0] for row in ctx.trace.layers for lt in row])
-    if s.kind == "lstm":
+    if "c" in KIND[s.kind].state:
         h0 = (h0, np.stack([lt.c0[0] for row in ctx.trace.layers for lt in row]))
     run = ctx.model.run(first.x[:, 0], h0, [Ablation(gate, value)])
     return run.layer(ctx.layer, ctx.direction)
@@ -768,7 +846,7 @@ def _norm_of(ctx: Context, kind: str) -> float:
     model, trace = ctx.models[kind], ctx.traces[kind]
     lt = trace.layer(0)
     h0 = None if not np.any(lt.h0) else lt.h0[0][None]
-    if model.spec.kind == "lstm" and h0 is not None:
+    if "c" in KIND[model.spec.kind].state and h0 is not None:
         h0 = (h0, lt.c0[0][None])
     return float(gradient_flow(model, lt.x[:, 0], h0).dh[0])
 
@@ -833,6 +911,15 @@ def _gradients_mingru(ctx: Context, s: dict[str, str]) -> list[str]:
     model = ctx.models["mingru"]
     return (_want(not any(k.startswith("weight_hh") for k in model.params), "minGRU reads h")
             + _want(_agrees("sci", s["norm"], _norm_of(ctx, "mingru")), "minGRU's gradient norm differs"))
+
+
+@claim("gradients.minlstm", "minLSTM: f, i and n read x only, so its step Jacobian is diag(f′) with f′ = f / (f + i): "
+                            "all direct path, and dividing by f + i makes what it keeps and what it writes add up to "
+                            "1, as a GRU's z does. ‖∂h_T/∂h_0‖ = {norm:sci}.", step_numbers=False)
+def _gradients_minlstm(ctx: Context, s: dict[str, str]) -> list[str]:
+    model = ctx.models["minlstm"]
+    return (_want(not any(k.startswith("weight_hh") for k in model.params), "minLSTM reads h")
+            + _want(_agrees("sci", s["norm"], _norm_of(ctx, "minlstm")), "minLSTM's gradient norm differs"))
 
 
 @claim("gradients.near-half", "With torch's random init the gates sit near ½ (here the GRU's z averages "

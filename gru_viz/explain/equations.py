@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..core.kinds import per_kind
 from ..core.model import Model
 from ..core.trace import Trace
 from .palette import color as palette_color
@@ -76,7 +77,7 @@ def previous_state_tex(direction: int, name: str = "h") -> str:
 class Line:
     """One equation of a step: the quantity it computes, in symbols and with this step's numbers."""
 
-    name: str  # the quantity: "r", "z", "n", "h", "i", "f", "g", "o", "c"
+    name: str  # the quantity: "r", "z", "n", "h", "i", "f", "g", "o", "c", "m", minLSTM's "f'" and "i'"
     symbolic: str  # LaTeX right-hand side in symbols
     numeric: str  # LaTeX: "= σ(0.120 + (-0.450)) = σ(-0.330) = 0.418"
     value: float  # the result, as the trace has it
@@ -198,20 +199,7 @@ def step_equations(model: Model, trace: Trace, t: int, unit: int, layer: int = 0
         return _gate_line(name, fn, symbolic, x_part, h_part if recurrent else None, at(lt.pre[name]),
                           at(lt.gates[name]), clamped(name))
 
-    if spec.kind == "gru":
-        lines = _gru_lines(spec.gru_variant, lt, ctx, t, unit, gate, at)
-    elif spec.kind == "lstm":
-        lines = _lstm_lines(lt, t, unit, gate, at)
-    elif spec.kind == "rnn":
-        x_part, h_part = _parts(ctx, 0, unit)
-        fn = r"\tanh" if spec.nonlinearity == "tanh" else r"\mathrm{ReLU}"
-        pre = at(lt.pre["h"])
-        value = float(lt.h[t, 0, unit])
-        symbolic = rf"{fn}(W_{{ih}}x_t + b_{{ih}} + W_{{hh}}h_{{t-1}} + b_{{hh}})"
-        numeric = rf"= {fn}({_sum(x_part, h_part)}) = {fn}({tex_number(pre)}) = \mathbf{{{tex_number(value)}}}"
-        lines = [Line("h", symbolic, numeric, value, {"x_part": x_part, "h_part": h_part, "pre": pre, "value": value})]
-    else:
-        lines = _mingru_lines(lt, ctx, t, unit, gate, at)
+    lines = _LINES[spec.kind](spec, lt, ctx, t, unit, gate, at)
     return [_in_direction(line, direction) for line in lines]
 
 
@@ -226,7 +214,8 @@ def _in_direction(line: Line, direction: int) -> Line:
     return replace(line, symbolic=symbolic)
 
 
-def _gru_lines(variant, lt, ctx, t, unit, gate, at) -> list[Line]:
+def _gru_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
+    variant = spec.gru_variant
     r = gate("r", r"\sigma", 0, r"\sigma(W_{ir}x_t + b_{ir} + W_{hr}h_{t-1} + b_{hr})")
     z = gate("z", r"\sigma", 1, r"\sigma(W_{iz}x_t + b_{iz} + W_{hz}h_{t-1} + b_{hz})")
     x_part, _ = _parts(ctx, 2, unit)
@@ -253,7 +242,7 @@ def _gru_lines(variant, lt, ctx, t, unit, gate, at) -> list[Line]:
     return [r, z, n, h]
 
 
-def _lstm_lines(lt, t, unit, gate, at) -> list[Line]:
+def _lstm_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
     lines = [
         gate("i", r"\sigma", 0, r"\sigma(W_{ii}x_t + b_{ii} + W_{hi}h_{t-1} + b_{hi})"),
         gate("f", r"\sigma", 1, r"\sigma(W_{if}x_t + b_{if} + W_{hf}h_{t-1} + b_{hf})"),
@@ -276,13 +265,49 @@ def _lstm_lines(lt, t, unit, gate, at) -> list[Line]:
     return lines
 
 
-def _mingru_lines(lt, ctx, t, unit, gate, at) -> list[Line]:
+def _rnn_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
+    x_part, h_part = _parts(ctx, 0, unit)
+    fn = r"\tanh" if spec.nonlinearity == "tanh" else r"\mathrm{ReLU}"
+    pre = at(lt.pre["h"])
+    value = float(lt.h[t, 0, unit])
+    symbolic = rf"{fn}(W_{{ih}}x_t + b_{{ih}} + W_{{hh}}h_{{t-1}} + b_{{hh}})"
+    numeric = rf"= {fn}({_sum(x_part, h_part)}) = {fn}({tex_number(pre)}) = \mathbf{{{tex_number(value)}}}"
+    return [Line("h", symbolic, numeric, value, {"x_part": x_part, "h_part": h_part, "pre": pre, "value": value})]
+
+
+def _mingru_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
     z = gate("z", r"\sigma", 0, r"\sigma(W_{iz}x_t + b_{iz})", recurrent=False)
     n = gate("n", "g", 1, r"g(W_{in}x_t + b_{in})", recurrent=False)
     h_prev = float(ctx.h_prev[unit])
     h = _mix_line("h", r"(1 - z_t) \odot h_{t-1} + z_t \odot n_t", [(z.value, h_prev), (z.value, n.value)],
                   float(lt.h[t, 0, unit]), ["h_prev", "n"], one_minus=0)
     return [z, n, h]
+
+
+def _share_line(name: str, gate: str, f: float, i: float, value: float) -> Line:
+    """minLSTM's f′ or i′: the gate over f + i (the core computes it in log space; the two agree)."""
+    symbolic = rf"\frac{{{gate}_t}}{{f_t + i_t}}"
+    top = f if gate == "f" else i
+    numeric = (rf"= \frac{{{tex_number(top)}}}{{{tex_number(f)} + {tex_number(i)}}}"
+               rf" = \mathbf{{{tex_number(value)}}}")
+    return Line(name, symbolic, numeric, value, {"f": f, "i": i, "value": value})
+
+
+def _minlstm_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
+    f = gate("f", r"\sigma", 0, r"\sigma(W_{if}x_t + b_{if})", recurrent=False)
+    i = gate("i", r"\sigma", 1, r"\sigma(W_{ii}x_t + b_{ii})", recurrent=False)
+    n = gate("n", "g", 2, r"g(W_{in}x_t + b_{in})", recurrent=False)
+    f_n = _share_line("f'", "f", f.value, i.value, at(lt.gates["f'"]))
+    i_n = _share_line("i'", "i", f.value, i.value, at(lt.gates["i'"]))
+    h = _mix_line("h", r"f'_t \odot h_{t-1} + i'_t \odot n_t", [(f_n.value, float(ctx.h_prev[unit])),
+                                                                (i_n.value, n.value)],
+                  float(lt.h[t, 0, unit]), ["h_prev", "n"])
+    return [f, i, n, f_n, i_n, h]
+
+
+# Each kind's lines, in the order the cell computes them (a kind this table lacks fails at import).
+_LINES = per_kind("explain.equations", {"gru": _gru_lines, "lstm": _lstm_lines, "rnn": _rnn_lines,
+                                        "mingru": _mingru_lines, "minlstm": _minlstm_lines})
 
 
 MINGRU_G = r"g(k) = \begin{cases} k + \tfrac12 & k \ge 0 \\ \sigma(k) & k < 0 \end{cases}"

@@ -4,8 +4,9 @@
   Okabe–Ito colours; the LSTM's gates are chosen so that none is mistaken for a GRU gate (its i is a reddish
   purple, far from the GRU's orange r). The candidate has one colour in every cell (GRU's n, LSTM's g, minGRU's n
   play the same role).
-- :data:`CELL_COLORS` and :data:`CELL_DASH`: a second palette for the cells compared side by side (GRU, LSTM,
-  RNN, minGRU) that never reuses a gate's colour, with a dash pattern each, so a line says its cell twice.
+- :data:`CELL_COLORS` and :data:`CELL_DASH`: a second palette for the cells compared side by side (one per kind
+  of :mod:`gru_viz.core.kinds`) that never reuses a gate's colour, with a dash pattern each, so a line says its
+  cell twice. minLSTM's f′ and i′ take f's and i's colours: one colour per gate, whatever its normalisation.
 - Theme ink: figures draw text and neutral lines with Streamlit's chart placeholders (:data:`INK`, :data:`PAPER`,
   …), which the browser replaces with the viewer's light or dark theme colours, live, with no rerun.
   :func:`resolve` turns them into one theme's real colours (for exported files and for tests).
@@ -22,6 +23,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..core.kinds import KIND, per_kind
 
 # Okabe & Ito (2008), the GRU's colours.
 ORANGE = "#E69F00"
@@ -43,10 +46,14 @@ COLORS: dict[str, str] = {
     "c": "#CC3311",  # LSTM cell state: brick red
     "m": BLUE,  # projected LSTM's o ⊙ tanh(c): the state it shows
 }
+# minLSTM's f′ = f / (f + i) and i′ = i / (f + i) are its gates f and i, normalised: the same colours.
+COLORS |= {"f'": COLORS["f"], "i'": COLORS["i"]}
 
 # The cells compared side by side: a palette of their own, far from every gate colour (CIEDE2000 ≥ 15).
-CELL_COLORS: dict[str, str] = {"gru": "#965278", "lstm": "#4A723D", "rnn": "#9DA118", "mingru": "#6C8EE6"}
-CELL_DASH: dict[str, str] = {"gru": "solid", "lstm": "dash", "rnn": "dot", "mingru": "dashdot"}
+CELL_COLORS = per_kind("explain.cell_colors", {"gru": "#965278", "lstm": "#4A723D", "rnn": "#9DA118",
+                                                "mingru": "#6C8EE6", "minlstm": "#BA8A7E"})
+CELL_DASH = per_kind("explain.cell_dash", {"gru": "solid", "lstm": "dash", "rnn": "dot", "mingru": "dashdot",
+                                          "minlstm": "longdash"})
 
 NAMES: dict[str, str] = {
     "x": "input x",
@@ -60,9 +67,14 @@ NAMES: dict[str, str] = {
     "o": "output gate o",
     "c": "cell state c",
     "m": "o ⊙ tanh(c)",
+    "f'": "share kept f′ = f / (f + i)",
+    "i'": "share written i′ = i / (f + i)",
 }
 
-GATES_01 = ("r", "z", "i", "f", "o")  # the gates: values in [0, 1]
+# Quantities besides the σ gates whose values lie in [0, 1], per kind: minLSTM's shares f′ and i′.
+SHARES = per_kind("explain.shares", {"gru": (), "lstm": (), "rnn": (), "mingru": (), "minlstm": ("f'", "i'")})
+# The gates: values in [0, 1] (every kind's σ gates, then its shares): r, z, i, f, o, f′, i′.
+GATES_01: tuple[str, ...] = tuple(dict.fromkeys(g for k, r in KIND.items() for g in (*r.sigmoid, *SHARES[k])))
 SEQUENTIAL = "Cividis"  # for magnitudes that are not one quantity (gradient norms): colour-blind safe
 
 # ------------------------------------------------------------------------------------------------ theme
@@ -105,6 +117,11 @@ def resolve(color: str, theme: Theme = LIGHT) -> str:
     for token, real in theme.colors().items():
         color = color.replace(token, real)
     return color
+
+
+def label(name: str) -> str:
+    """A quantity's name as people read it: minLSTM's "f'" (its key in the trace) is f′."""
+    return name.replace("'", "′")
 
 
 def color(name: str) -> str:

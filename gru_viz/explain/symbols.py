@@ -3,7 +3,8 @@ phrase, and the term of the equations it is (HTML, as Plotly hover text shows it
 
 Every phrase is true for the cell it is asked for: the GRU's z keeps the old state in the PyTorch and
 "reset before" variants and takes the candidate in the "z takes" ones (and in minGRU), so ``z``, ``1−z``, the
-kept and the written parts say so per variant. In the reverse direction of a bidirectional layer the state a step
+kept and the written parts say so per variant; minLSTM keeps f′ = f / (f + i) of the old state and writes
+i′ = i / (f + i) of the candidate. In the reverse direction of a bidirectional layer the state a step
 starts from is the one after it in time: h_{t+1}, never h_{t−1}.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from ..core.kinds import per_kind
 from ..core.spec import GRU_VARIANTS
 
 
@@ -33,6 +35,7 @@ SYMBOLS: dict[str, tuple[str, str]] = {
     "1−": ("one minus", "turns a gate z into 1 − z: what z does not keep, the other side takes"),
     "W": ("linear map", "weights times a vector, plus a bias: one number per unit"),
     "g": ("minGRU's g", "k + ½ for k ≥ 0, σ(k) below: always positive"),
+    "÷": ("divide", "divides the gate below it by the sum f + i beside it, so that the two shares add up to 1"),
     "ReLU": ("ReLU", "keeps a positive number, turns a negative one into 0"),
 }
 
@@ -65,8 +68,7 @@ def meanings(kind: str, variant: str = "torch", reverse: bool = False, projected
                           f"the state carried in from the step {before}"
                           + (": the reverse direction runs from the end" if reverse else ""), hp),
     }
-    table = {"gru": _gru, "lstm": _lstm, "rnn": _rnn, "mingru": _mingru}[kind](hp, cp, xt, variant, projected,
-                                                                               nonlinearity, before)
+    table = _MEANINGS[kind](hp, cp, xt, variant, projected, nonlinearity, before)
     return {**common, **table}
 
 
@@ -153,3 +155,30 @@ def _mingru(hp, cp, xt, variant, projected, nonlinearity, before) -> dict[str, M
         "h": Meaning(f"new state h{_s('t')}", "the kept part plus the written part",
                      f"h{_s('t')} = (1 − {zt}) ⊙ {hp} + {zt} ⊙ {nt}"),
     }
+
+
+def _minlstm(hp, cp, xt, variant, projected, nonlinearity, before) -> dict[str, Meaning]:
+    ft, it, nt = (f"{q}{_s('t')}" for q in "fin")
+    fn, in_ = f"f′{_s('t')}", f"i′{_s('t')}"
+    return {
+        "f": Meaning("forget gate f", "how strongly the old state is kept, before it is weighed against i; it reads "
+                     "only the input", _gate("f", "σ", hp, xt, recurrent=False)),
+        "i": Meaning("input gate i", "how strongly the candidate is written, before it is weighed against f; it "
+                     "reads only the input", _gate("i", "σ", hp, xt, recurrent=False)),
+        "n": Meaning("candidate n", "the new content, from the input alone (g keeps it positive)",
+                     f"{nt} = g(W{_s('in')}{xt} + b{_s('in')})"),
+        "f_plus_i": Meaning("f + i", "the sum both gates are divided by, so that f′ and i′ add up to 1",
+                            f"{ft} + {it} (in {fn} and {in_})"),
+        "f'": Meaning("share kept f′", "the share of the old state kept: f over f + i", f"{fn} = {ft} / ({ft} + {it})"),
+        "i'": Meaning("share written i′", "the share of the candidate written in: i over f + i, so f′ + i′ = 1",
+                      f"{in_} = {it} / ({ft} + {it})"),
+        "keep": Meaning("kept part", "the part of the old state kept", f"{fn} ⊙ {hp} (in h{_s('t')})"),
+        "write": Meaning("written part", "the part of the candidate written in", f"{in_} ⊙ {nt} (in h{_s('t')})"),
+        "h": Meaning(f"new state h{_s('t')}", "the kept part plus the written part",
+                     f"h{_s('t')} = {fn} ⊙ {hp} + {in_} ⊙ {nt}"),
+    }
+
+
+# Each kind's wires in words (a kind this table lacks fails at import, never borrows another kind's words).
+_MEANINGS = per_kind("explain.meanings", {"gru": _gru, "lstm": _lstm, "rnn": _rnn, "mingru": _mingru,
+                                          "minlstm": _minlstm})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.kinds import per_kind
 from ..core.model import Model
 from ..core.tasks import POLARITY, RECALL_SYMBOLS, VOCAB, Task
 from ..core.trace import Trace
@@ -205,17 +206,29 @@ def learned(model: Model, task: Task, trace: Trace) -> claims.Sentence | None:
     unit, here, there = carrier(model, trace, cf)
     at = cf.steps[0]
     common = {"event": cf.event, "unit": unit, "here": here, "instead": cf.instead, "there": there, "t": at}
-    kind = trace.spec.kind
-    if kind in ("gru", "mingru"):
-        k = claims.keep_share(lt, at, unit)
-        return say("trained.learned.gated", z=float(lt.gates["z"][at, 0, unit]), write=1.0 - k, **common)
-    if kind == "lstm":
-        f_after = lt.gates["f"][at + 1 :, 0, unit]
-        if f_after.size == 0:
-            return None
-        return say("trained.learned.lstm", i=float(lt.gates["i"][at, 0, unit]), f_min=float(f_after.min()),
-                   **common)
-    return None
+    return _LEARNED[trace.spec.kind](lt, at, unit, common)
+
+
+def _learned_z(lt, at: int, unit: int, common: dict) -> claims.Sentence:
+    k = claims.keep_share(lt, at, unit)
+    return say("trained.learned.gated", z=float(lt.gates["z"][at, 0, unit]), write=1.0 - k, **common)
+
+
+def _learned_lstm(lt, at: int, unit: int, common: dict) -> claims.Sentence | None:
+    f_after = lt.gates["f"][at + 1 :, 0, unit]
+    if f_after.size == 0:
+        return None
+    return say("trained.learned.lstm", i=float(lt.gates["i"][at, 0, unit]), f_min=float(f_after.min()), **common)
+
+
+def _learned_minlstm(lt, at: int, unit: int, common: dict) -> claims.Sentence:
+    return say("trained.learned.minlstm", i=float(lt.gates["i"][at, 0, unit]), f=float(lt.gates["f"][at, 0, unit]),
+               write=float(claims.quantity(lt, "iprime")[at, 0, unit]), **common)
+
+
+# What each kind's carrying unit did with its gates at the step that mattered (None: nothing to say).
+_LEARNED = per_kind("explain.learned", {"gru": _learned_z, "mingru": _learned_z, "lstm": _learned_lstm,
+                                        "rnn": lambda lt, at, unit, common: None, "minlstm": _learned_minlstm})
 
 
 # ---------------------------------------------------------------------------------------------- claims
@@ -267,6 +280,11 @@ def _learned(ctx: Context, s: dict[str, str]) -> list[str]:
         k = claims.keep_share(lt, at, unit)
         out += claims._want(s["z"] == claims.gate_text(lt.gates["z"][at, 0, unit]) and s["write"] == pct_text(1 - k),
                             "z or its write share differ")
+    elif "write" in s:  # minLSTM: i against f, and the share i′ = i / (f + i) they write
+        claims.normalised_share(lt)  # the run's h is f′ ⊙ h_prev + i′ ⊙ n (a ValueError where it is not)
+        out += claims._want(s["i"] == claims.gate_text(lt.gates["i"][at, 0, unit])
+                            and s["f"] == claims.gate_text(lt.gates["f"][at, 0, unit])
+                            and s["write"] == pct_text(lt.gates["i'"][at, 0, unit]), "i, f or the share written differ")
     else:
         out += claims._want(s["i"] == claims.gate_text(lt.gates["i"][at, 0, unit])
                             and s["f_min"] == claims.gate_text(lt.gates["f"][at + 1 :, 0, unit].min()),
@@ -280,3 +298,6 @@ claim("trained.learned.gated", "Unit {unit:int} carries {event:text}: it ends at
 claim("trained.learned.lstm", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
       "{there:state} {instead:text}. At t = {t:int} its input gate i = {i:gate} writes it into the cell, and from "
       "then on its forget gate stays at f ≥ {f_min:gate}.", step_numbers=False)(_learned)
+claim("trained.learned.minlstm", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
+      "{there:state} {instead:text}. At t = {t:int} its input gate i = {i:gate}, against its forget gate "
+      "f = {f:gate}, writes {write:pct} of a new candidate.", step_numbers=False)(_learned)

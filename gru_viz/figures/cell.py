@@ -23,10 +23,11 @@ from functools import cache
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.kinds import KIND, per_kind
 from ..core.spec import GRU_VARIANTS, Spec
 from ..core.trace import Trace
 from ..explain.equations import format_value
-from ..explain.palette import COLORS, FAINT, GREY, GRID, INK, NAMES, PAPER, color, gate_range, tint
+from ..explain.palette import COLORS, FAINT, GREY, GRID, INK, NAMES, PAPER, color, gate_range, label, tint
 from ..explain.symbols import SYMBOLS, meaning, prev_step
 from . import style
 
@@ -53,8 +54,8 @@ class Scale:
 SCALES = {False: Scale(59.0, 14, 22, 1.0, 11.0), True: Scale(62.0, 18, 23, 1.2, 12.5)}
 
 # |value| drawn at full width, per wire: gates and squashed values reach 1; linear maps and an LSTM's memory are
-# unbounded, so their scale is 2 (wider still is drawn at full width).
-FULL: dict[str, float] = {"hn": 2.0, "r_hn": 2.0, "pre": 2.0, "c": 2.0, "c_prev": 2.0, "f_c": 2.0}
+# unbounded, so their scale is 2 (wider still is drawn at full width), as is minLSTM's f + i, which reaches 2.
+FULL: dict[str, float] = {"hn": 2.0, "r_hn": 2.0, "pre": 2.0, "c": 2.0, "c_prev": 2.0, "f_c": 2.0, "f_plus_i": 2.0}
 MIN_OPACITY = 0.3
 
 
@@ -177,19 +178,13 @@ def _stubs(bus_y: float, box: Node, offset: float, carries: str, bus_color: str)
 
 @cache
 def diagram(kind: str, variant: str = "torch", nonlinearity: str = "tanh") -> Diagram:
-    """The circuit of a cell kind (and GRU variant, or RNN nonlinearity)."""
-    if kind == "gru":
-        v = GRU_VARIANTS[variant]
-        return _gru(v.reset_after, v.z_keeps)
-    if kind == "rnn":
-        return _rnn(nonlinearity)
-    return {"lstm": _lstm, "mingru": _mingru}[kind]()
+    """The circuit of a cell kind (and GRU variant, or RNN nonlinearity: each kind reads only its own)."""
+    return _DIAGRAMS[kind](variant, nonlinearity)
 
 
 def diagram_of(spec: Spec) -> Diagram:
     """The circuit of ``spec``'s cell."""
-    return diagram(spec.kind, spec.variant if spec.kind == "gru" else "torch",
-                   spec.nonlinearity if spec.kind == "rnn" else "tanh")
+    return diagram(spec.kind, spec.variant, spec.nonlinearity)
 
 
 def _gru(reset_after: bool, z_keeps: bool) -> Diagram:
@@ -331,7 +326,65 @@ def _mingru() -> Diagram:
     return Diagram(nodes, wires, 7.3)
 
 
+def _minlstm() -> Diagram:
+    """minGRU's circuit with two gates: σ boxes for f and i (reading x only), their sum f + i, the shares
+    f′ = f ÷ (f + i) and i′ = i ÷ (f + i), and the mix h = f′ ⊙ h_{t−1} + i′ ⊙ n."""
+    f_box, i_box = _sigma(3.0, GATES, "f"), _sigma(6.6, GATES, "i")
+    n_box = Node("box", 9.0, ROW, "g", COLORS["n"], key="n", symbol="g")
+    total = Node("op", 4.8, ROW, "+", GREY, key="f_plus_i", symbol="+")
+    f_div = Node("op", f_box.x, MIX, "÷", COLORS["f'"], key="f'", symbol="÷")  # f from below, f + i from the side
+    i_div = Node("op", i_box.x, MIX, "÷", COLORS["i'"], key="i'", symbol="÷")
+    keep = Node("op", f_box.x, TOP, "⊙", COLORS["h"], key="keep", symbol="⊙")
+    add = Node("op", 9.0, TOP, "+", COLORS["h"], key="h", symbol="+")
+    write = Node("op", 9.0, MIX, "⊙", COLORS["n"], key="write", symbol="⊙")
+    h_color, x_color, f_color, i_color = COLORS["h"], COLORS["x"], COLORS["f"], COLORS["i"]
+    wires = (
+        Wire("h_prev", H_PREV, ((0.0, TOP), keep.edge("left")), h_color, (1.45, TOP)),
+        Wire("x", X_T, ((0.0, XBUS), (n_box.x, XBUS), n_box.edge("bottom")), x_color, (1.5, XBUS)),
+        Wire("", "", ((f_box.x, XBUS), f_box.edge("bottom")), x_color, carries="x"),
+        Wire("", "", ((i_box.x, XBUS), i_box.edge("bottom")), x_color, carries="x"),
+        Wire("f", "f", (f_box.edge("top"), f_div.edge("bottom")), f_color, (2.8, 4.3), "middle left"),
+        Wire("", "", ((f_box.x, ROW), total.edge("left")), f_color, carries="f"),
+        Wire("i", "i", (i_box.edge("top"), i_div.edge("bottom")), i_color, (6.8, 4.3), "middle right"),
+        Wire("", "", ((i_box.x, ROW), total.edge("right")), i_color, carries="i"),
+        # the + node names the sum, so its wire shows the value alone
+        Wire("f_plus_i", "", (total.edge("top"), (total.x, MIX), f_div.edge("right")), GREY, (4.95, 4.45),
+             "middle right"),
+        Wire("", "", ((total.x, MIX), i_div.edge("left")), GREY, carries="f_plus_i"),
+        Wire("f'", "f′", (f_div.edge("top"), keep.edge("bottom")), f_color, (2.8, 5.85), "middle left"),
+        Wire("i'", "i′", (i_div.edge("right"), write.edge("left")), i_color, (7.8, MIX)),
+        Wire("n", "n", (n_box.edge("top"), write.edge("bottom")), COLORS["n"], (9.2, 4.45), "middle right"),
+        Wire("write", "i′·n", (write.edge("top"), add.edge("bottom")), COLORS["n"], (9.2, 5.85), "middle right"),
+        Wire("keep", "f′·" + H_PREV, (keep.edge("right"), add.edge("left")), h_color, (6.0, TOP)),
+        Wire("h", H_T, (add.edge("right"), (RIGHT, TOP)), h_color, (10.55, TOP)),
+    )
+    nodes = (f_box, i_box, n_box, total, f_div, i_div, keep, add, write,
+             *(Node("dot", b.x, y) for b in (f_box, i_box) for y in (XBUS, ROW)), Node("dot", total.x, MIX))
+    return Diagram(nodes, wires, 7.3)
+
+
+# Each kind's circuit, from the GRU variant and RNN nonlinearity (a kind reads the one that is its own).
+_DIAGRAMS = per_kind("figures.diagram", {
+    "gru": lambda variant, nonlinearity: _gru(GRU_VARIANTS[variant].reset_after, GRU_VARIANTS[variant].z_keeps),
+    "lstm": lambda variant, nonlinearity: _lstm(),
+    "rnn": lambda variant, nonlinearity: _rnn(nonlinearity),
+    "mingru": lambda variant, nonlinearity: _mingru(),
+    "minlstm": lambda variant, nonlinearity: _minlstm(),
+})
+
+
 # -------------------------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class _At:
+    """Reads one step's value of one unit from a (T, B, H) array."""
+
+    t: int
+    unit: int
+
+    def __call__(self, arr: np.ndarray) -> float:
+        return float(arr[self.t, 0, self.unit])
 
 
 def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int = 0) -> dict[str, float]:
@@ -341,33 +394,54 @@ def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int 
     """
     spec = trace.spec
     lt = trace.layer(layer, direction)
-
-    def at(arr: np.ndarray) -> float:
-        return float(arr[t, 0, unit])
-
+    at = _At(t, unit)
     h_prev = float(lt.h_prev()[t, 0, unit]) if unit < lt.h.shape[-1] else math.nan
     values = {"h_prev": h_prev, "x": float(np.abs(lt.x[t, 0]).max(initial=0.0))}
-    if spec.kind == "rnn":
-        values.update(pre=at(lt.pre["h"]), h=at(lt.h))
-    elif spec.kind == "lstm":
-        i, f, g, o, c = (at(lt.gates[k]) for k in "ifgoc")
-        c_prev = float(lt.c_prev()[t, 0, unit])
-        m = at(lt.gates["m"]) if "m" in lt.gates else at(lt.h)
-        values.update(c_prev=c_prev, i=i, f=f, g=g, o=o, c=c, f_c=f * c_prev, i_g=i * g, tanh_c=math.tanh(c), h=m)
-    else:  # gru, mingru
-        z, n = at(lt.gates["z"]), at(lt.gates["n"])
-        keeps = spec.kind == "gru" and spec.gru_variant.z_keeps
-        values.update(z=z, n=n, one_minus_z=1.0 - z, h=at(lt.h))
-        values.update(keep=z * h_prev, write=(1.0 - z) * n) if keeps else values.update(
-            keep=(1.0 - z) * h_prev, write=z * n)
-        if spec.kind == "gru":
-            r, hn = at(lt.gates["r"]), at(lt.pre["hn"])
-            values.update(r=r, hn=hn)
-            if spec.gru_variant.reset_after:
-                values["r_hn"] = r * hn
-            else:
-                values["r_h"] = r * h_prev
+    values.update(_VALUES[spec.kind](spec, lt, at, h_prev))
     return values
+
+
+def _rnn_values(spec: Spec, lt, at, h_prev: float) -> dict[str, float]:
+    return {"pre": at(lt.pre["h"]), "h": at(lt.h)}
+
+
+def _lstm_values(spec: Spec, lt, at, h_prev: float) -> dict[str, float]:
+    i, f, g, o, c = (at(lt.gates[k]) for k in "ifgoc")
+    c_prev = float(lt.c_prev()[at.t, 0, at.unit])
+    m = at(lt.gates["m"]) if "m" in lt.gates else at(lt.h)
+    return dict(c_prev=c_prev, i=i, f=f, g=g, o=o, c=c, f_c=f * c_prev, i_g=i * g, tanh_c=math.tanh(c), h=m)
+
+
+def _z_values(spec: Spec, lt, at, h_prev: float) -> dict[str, float]:
+    """A GRU's or minGRU's z, 1 − z, n and the kept and written parts, as the record's keep says z weighs them."""
+    z, n = at(lt.gates["z"]), at(lt.gates["n"])
+    keeps = KIND[spec.kind].keep(spec).sign > 0
+    values = dict(z=z, n=n, one_minus_z=1.0 - z, h=at(lt.h))
+    values.update(keep=z * h_prev, write=(1.0 - z) * n) if keeps else values.update(
+        keep=(1.0 - z) * h_prev, write=z * n)
+    return values
+
+
+def _gru_values(spec: Spec, lt, at, h_prev: float) -> dict[str, float]:
+    values = _z_values(spec, lt, at, h_prev)
+    r, hn = at(lt.gates["r"]), at(lt.pre["hn"])
+    values.update(r=r, hn=hn)
+    if spec.gru_variant.reset_after:
+        values["r_hn"] = r * hn
+    else:
+        values["r_h"] = r * h_prev
+    return values
+
+
+def _minlstm_values(spec: Spec, lt, at, h_prev: float) -> dict[str, float]:
+    f, i, n, f_n, i_n = (at(lt.gates[k]) for k in ("f", "i", "n", "f'", "i'"))
+    return {"f": f, "i": i, "n": n, "f_plus_i": f + i, "f'": f_n, "i'": i_n, "keep": f_n * h_prev,
+            "write": i_n * n, "h": at(lt.h)}
+
+
+# Each kind's wire values beyond x and h_prev, read from the trace.
+_VALUES = per_kind("figures.step_values", {"gru": _gru_values, "lstm": _lstm_values, "rnn": _rnn_values,
+                                           "mingru": _z_values, "minlstm": _minlstm_values})
 
 
 # Quantities a viewer sees before the step: everything else is hidden while they predict it.
@@ -376,13 +450,14 @@ GIVEN = frozenset({"x", "h_prev", "c_prev"})
 # The equation line (and the bars' row) each wire belongs to: a gate's wires (and 1 − z) to the gate; a term to
 # the quantity whose equation adds it up; the previous state to h (c for an LSTM's memory); the input to none.
 _QUANTITY = {"one_minus_z": "z", "hn": "n", "r_hn": "n", "r_h": "n", "keep": "h", "write": "h", "h_prev": "h",
-             "c_prev": "c", "f_c": "c", "i_g": "c", "tanh_c": "h", "pre": "h"}
+             "c_prev": "c", "f_c": "c", "i_g": "c", "tanh_c": "h", "pre": "h", "f_plus_i": "f'"}
 
 
 def quantity_of(key: str, spec: Spec | None = None) -> str:
-    """The quantity (an equation line's name: r, z, n, h, i, f, g, o, c, or x) a wire or node ``key`` selects."""
+    """The quantity (an equation line's name: r, z, n, h, i, f, g, o, c, f', i', or x) a wire or node ``key``
+    selects (minLSTM's f + i: the f′ line, the first that divides by it)."""
     name = _QUANTITY.get(key, key)
-    if name == "h" and spec is not None and spec.kind == "lstm" and spec.proj_size:
+    if name == "h" and spec is not None and spec.proj_size:  # only an LSTM has a projection
         return "m"  # a projected LSTM's diagram shows m_t = o ⊙ tanh(c_t), its own equation line
     return name
 
@@ -430,8 +505,8 @@ class View:
 def hover_text(key: str, view: View, values: dict[str, float], x_label: str, t: int, glyph: str = "") -> str:
     """A wire's or node's hover: its name, what it means in one phrase, its equation term, its value at step t."""
     s = view.spec
-    m = meaning(key, s.kind, s.variant if s.kind == "gru" else "torch", reverse=view.reverse,
-                projected=bool(s.kind == "lstm" and s.proj_size), nonlinearity=s.nonlinearity)
+    m = meaning(key, s.kind, s.variant, reverse=view.reverse, projected=bool(s.proj_size),
+                nonlinearity=s.nonlinearity)
     lines = []
     if glyph:
         sym, what = SYMBOLS[glyph]
@@ -698,24 +773,28 @@ def key_of_point(point: dict) -> str | None:
 def legend_symbols(spec: Spec) -> list[tuple[str, str, str]]:
     """(glyph, name, what it does) for every symbol in ``spec``'s diagram, in a fixed order."""
     used = {n.symbol for n in diagram_of(spec).nodes if n.symbol}
-    order = ["σ", "tanh", "ReLU", "g", "⊙", "+", "1−", "W"]
+    order = ["σ", "tanh", "ReLU", "g", "⊙", "+", "÷", "1−", "W"]
     shown = {"W": "W·+b"}
     return [(shown.get(g, g), *SYMBOLS[g]) for g in order if g in used]
 
 
 def legend_colors(spec: Spec) -> list[tuple[str, str]]:
     """(colour, name) of every quantity drawn for ``spec``'s cell, in the order of its equations."""
-    names = {"gru": "xrznh", "lstm": "xifgoch", "rnn": "xh", "mingru": "xznh"}[spec.kind]
-    return [(COLORS[q], NAMES[q]) for q in names]
+    return [(COLORS[q], NAMES[q]) for q in ("x", *unit_quantities(spec))]
 
 
 # ----------------------------------------------------------------------------------------------- unit bars
 
+# Each kind's quantities per unit, in the order the cell computes them (the bars' rows, and the legend after x).
+UNIT_QUANTITIES = per_kind("figures.unit_quantities", {
+    "gru": ("r", "z", "n", "h"), "lstm": ("i", "f", "g", "o", "c", "h"), "rnn": ("h",), "mingru": ("z", "n", "h"),
+    "minlstm": ("f", "i", "n", "f'", "i'", "h"),
+})
+
 
 def unit_quantities(spec: Spec) -> tuple[str, ...]:
     """The per-unit quantities worth a row of bars, in the order the cell computes them."""
-    return {"gru": ("r", "z", "n", "h"), "lstm": ("i", "f", "g", "o", "c", "h"), "rnn": ("h",),
-            "mingru": ("z", "n", "h")}[spec.kind]
+    return UNIT_QUANTITIES[spec.kind]
 
 
 def bar_rows(spec: Spec, predict: bool) -> tuple[str, ...]:
@@ -733,7 +812,7 @@ def _bar_values(trace: Trace, name: str, t: int, layer: int, direction: int) -> 
 def _bar_title(name: str, reverse: bool) -> str:
     if name == "h_prev":
         return _sub("h", prev_step(reverse))
-    return _sub(name, "t")
+    return _sub(label(name), "t")
 
 
 def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, present: bool = False,

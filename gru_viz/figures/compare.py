@@ -13,19 +13,24 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..core.compare import Response
+from ..core.kinds import KIND, per_kind
 from ..core.spec import KIND_NAMES
 from ..core.trace import LayerTrace
-from ..explain.palette import CELL_COLORS, CELL_DASH, INK_SOFT, color, colorscale
+from ..explain.palette import CELL_COLORS, CELL_DASH, INK_SOFT, color, colorscale, label
 from . import style
 
 ROUND_OFF = 1e-15  # distances below this are float64 round-off of states of size ~1
 
 # The quantities drawn per cell, per unit, in the line panel (gates first, then the state).
 # States are drawn first (thick, underneath) so that a gate or candidate close to them stays visible on top.
-LINES = {"gru": ("h", "r", "z", "n"), "lstm": ("h", "c", "i", "f", "g", "o"), "rnn": ("h",), "mingru": ("h", "z", "n")}
-LEGEND_ORDER = ("h", "c", "r", "z", "n", "i", "f", "g", "o")
+# minLSTM draws the shares that mix h, f′ and i′ (they sum to 1, where an LSTM's f and i need not): its f and i
+# would be lines in the very colours of f′ and i′.
+LINES = per_kind("figures.compare_lines", {"gru": ("h", "r", "z", "n"), "lstm": ("h", "c", "i", "f", "g", "o"),
+                                           "rnn": ("h",), "mingru": ("h", "z", "n"), "minlstm": ("h", "f'", "i'", "n")})
+LEGEND_ORDER = ("h", "c", "r", "z", "n", "i", "f", "g", "o", "f'", "i'")
 SHORT_NAMES = {"h": "h", "c": "c", "r": "r reset", "z": "z update", "n": "n, g candidate", "i": "i input",
-               "f": "f forget", "g": "n, g candidate", "o": "o output"}
+               "f": "f forget", "g": "n, g candidate", "o": "o output", "f'": "f′ kept share",
+               "i'": "i′ written share"}
 
 
 def _axis(n: int, letter: str) -> str:
@@ -80,7 +85,7 @@ def lineup_figure(
                 name=SHORT_NAMES[name], legendgroup=SHORT_NAMES[name], showlegend=SHORT_NAMES[name] not in seen,
                 legendrank=LEGEND_ORDER.index(name),
                 line=dict(color=color(name), width=2.2 if name in ("h", "c") else 1.5),
-                hovertemplate=f"{name}=%{{y:.4f}} at t=%{{x}}<extra>{KIND_NAMES[kind]}</extra>",
+                hovertemplate=f"{label(name)}=%{{y:.4f}} at t=%{{x}}<extra>{KIND_NAMES[kind]}</extra>",
             ))
             seen.add(SHORT_NAMES[name])
         ticks = style.step_ticks(start, stop - 1, 6)
@@ -92,15 +97,16 @@ def lineup_figure(
                                                                showgrid=False)
         layout[f"xaxis{bottom}"] = style.axis(present, domain=[x0, x1], anchor=yb, matches=xt, title="t",
                                               showgrid=False, **ticks)
-        low = min(-1.0, float(np.min(lt.gates["c"][start:stop, 0, unit]))) if kind == "lstm" else -1.0
-        high = max(1.0, float(np.max(lt.gates["c"][start:stop, 0, unit]))) if kind == "lstm" else 1.0
+        memory = "c" in KIND[kind].state  # an LSTM's cell state is unbounded: widen the axis to it
+        low = min(-1.0, float(np.min(lt.gates["c"][start:stop, 0, unit]))) if memory else -1.0
+        high = max(1.0, float(np.max(lt.gates["c"][start:stop, 0, unit]))) if memory else 1.0
         layout[f"yaxis{bottom}"] = style.axis(present, domain=[0.0, 0.5], anchor=xb, range=[low - 0.05, high + 0.05],
                                               title=f"unit {unit}" if col == 0 else "")
         shapes += [_cursor(xt, yt, t), _cursor(xb, yb, t)]
         annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=(x0 + x1) / 2, y=1.0, xref="paper",
                                 yref="paper", yanchor="bottom", showarrow=False,
                                 font=dict(color=CELL_COLORS[kind], size=style.font(present, 2))))
-        if kind == "rnn":
+        if not KIND[kind].sigmoid:
             annotations.append(dict(text="no gates", x=(x0 + x1) / 2, y=0.5, xref="paper", yref="paper",
                                     yanchor="top", showarrow=False, font=dict(size=style.font(present, -1),
                                                                               color=INK_SOFT)))

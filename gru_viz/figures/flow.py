@@ -11,8 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.kinds import KIND
 from ..core.paths import PATH_NAMES
-from ..core.spec import KIND_NAMES
+from ..core.spec import KIND_NAMES, Spec
 from ..explain.palette import CELL_COLORS, CELL_DASH, GREY, INK, INK_SOFT, SEQUENTIAL, color
 from . import style
 
@@ -27,6 +28,17 @@ PATH_STYLE = {
     "rest": dict(color=GREY, width=1.5),
     "act": dict(color=CELL_COLORS["rnn"], width=2, dash=CELL_DASH["rnn"]),
 }
+
+
+def path_style(kind: str, name: str) -> dict:
+    """The line of path ``name`` of a kind: the direct path diag(keep) in the colour of the gate that keeps h
+    (z for a GRU and minGRU, f for minLSTM's f′ = f / (f + i)), every other path as :data:`PATH_STYLE` has it."""
+    if name != "direct":
+        return PATH_STYLE[name]
+    keep = KIND[kind].keep(Spec(kind, 1, 1))  # the gate is the kind's, whatever the GRU variant
+    if keep is None:
+        raise ValueError(f"a {KIND[kind].name} has no direct path: nothing keeps its h")
+    return {**PATH_STYLE["direct"], "color": color(keep.gate)}
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -134,9 +146,9 @@ def paths_figure(
     data = []
     for name, values in norms.items():
         t = np.arange(start, start + len(values))
-        data.append(dict(type="scatter", mode="lines", x=t, y=values, name=PATH_NAMES[name], line=PATH_STYLE[name],
-                         hovertemplate="%{y:.3f}"))
-    chain_colors = [(INK, None), (PATH_STYLE.get(_additive_of(kind), {}).get("color", GREY), "dash")]
+        data.append(dict(type="scatter", mode="lines", x=t, y=values, name=PATH_NAMES[name],
+                         line=path_style(kind, name), hovertemplate="%{y:.3f}"))
+    chain_colors = [(INK, None), (path_style(kind, _additive_of(kind))["color"], "dash")]
     shown = []
     for (label, values), (line_color, dash) in zip(chains.items(), chain_colors, strict=False):
         t = np.arange(start, start + len(values))
@@ -159,7 +171,9 @@ def paths_figure(
 
 
 def _additive_of(kind: str) -> str:
-    return {"gru": "direct", "lstm": "cell", "mingru": "direct"}.get(kind, "act")
+    """The path the chain along one path follows: the additive one, or the only one of a kind without it."""
+    record = KIND[kind]
+    return record.additive or record.paths[0]
 
 
 def explode_figure(

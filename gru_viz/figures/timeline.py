@@ -1,9 +1,9 @@
 """Timeline figures: every gate and state of a run over time × unit, the units' trajectories, and their PCA.
 
 - :func:`timeline_figure`: the input on top, then one heatmap per quantity (r, z, n, h for a GRU; i, f, g,
-  o, c, h for an LSTM; z, n, h for minGRU; the pre-activation and h for a vanilla RNN), all on one shared
-  time axis. Long runs are shown in blocks: above ``MAX_COLUMNS`` steps each heatmap column is the *mean*
-  of a block of consecutive steps, and its hover gives the block's min and max.
+  o, c, h for an LSTM; z, n, h for minGRU; f, i, n, f′, i′, h for minLSTM; the pre-activation and h for a
+  vanilla RNN), all on one shared time axis. Long runs are shown in blocks: above ``MAX_COLUMNS`` steps each
+  heatmap column is the *mean* of a block of consecutive steps, and its hover gives the block's min and max.
 - :func:`units_figure`: h of every unit as a line over time (above ``MAX_LINE_BLOCKS`` blocks, each block's
   min and max, so no spike disappears).
 - :func:`pca_figure`: h projected on its top two principal components (:func:`pca_2d`), coloured by time.
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.kinds import per_kind
 from ..core.sequences import Sequence
 from ..core.trace import LayerTrace
 from ..explain import palette
@@ -33,15 +34,18 @@ HOVER_DETAIL_MAX = 40_000  # numbers per heatmap beyond which the hover lists on
 MAX_TICK_LABELS = 120  # text input: one character tick per step up to this many steps
 
 # What each kind of cell shows, in the order of its equations; "pre_h" is a vanilla RNN's W_ih x + W_hh h + b.
-QUANTITIES: dict[str, tuple[str, ...]] = {
+# minLSTM shows its gates f and i (the ones a clamp sets, and the export's columns) and then the shares that mix
+# h = f′ ⊙ h + i′ ⊙ n, right above h: a large f says nothing on its own, it keeps only f / (f + i).
+QUANTITIES = per_kind("figures.timeline", {
     "gru": ("r", "z", "n", "h"),
     "lstm": ("i", "f", "g", "o", "c", "h"),
     "mingru": ("z", "n", "h"),
     "rnn": ("pre_h", "h"),
-}
-GATES_01 = ("r", "z", "i", "f", "o")  # quantities that live in [0, 1]
+    "minlstm": ("f", "i", "n", "f'", "i'", "h"),
+})
+GATES_01 = palette.GATES_01  # quantities that live in [0, 1]
 NAMES = {**palette.NAMES, "pre_h": "pre-activation of h"}
-SHORT = {"pre_h": "pre h"}  # axis titles
+SHORT = {"pre_h": "pre h", "f'": "f′", "i'": "i′"}  # axis titles
 TIME_SCALE = "Viridis"  # time in the PCA view (not a quantity, so not one of the palette's scales)
 FONT = style.BASE  # base font size: normal, presenter mode
 FONT_FAMILY = style.FONT_FAMILY

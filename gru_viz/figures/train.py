@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..core.spec import KIND_NAMES
+from ..core.kinds import KIND
 from ..core.tasks import Baseline
 from ..core.train import History
-from ..explain.palette import CELL_COLORS, CELL_DASH, GREY, INK_SOFT
+from ..explain.palette import CELL_COLORS, CELL_DASH, INK_SOFT
 from . import style
 
 MAX_POINTS = 600  # per-step points drawn per cell: the page redraws the curves several times a second
@@ -22,15 +22,15 @@ CHANCE_COLOR = INK_SOFT
 
 
 def _name(cell: str) -> str:
-    return KIND_NAMES.get(cell, cell)
+    return KIND[cell].name
 
 
 def _color(cell: str) -> str:
-    return CELL_COLORS.get(cell, GREY)
+    return CELL_COLORS[cell]
 
 
 def _dash(cell: str) -> str:
-    return CELL_DASH.get(cell, "solid")
+    return CELL_DASH[cell]
 
 
 def stride(n: int, max_points: int = MAX_POINTS) -> int:
@@ -58,7 +58,7 @@ def curves_figure(
     """Loss (log axis) or accuracy per cell over the training steps: per-step training values as thin lines,
     held-out evaluations as bold lines with markers, the chance level as a dashed line.
 
-    ``histories`` maps a cell kind (gru, lstm, rnn, mingru) to its Trainer's History.
+    ``histories`` maps a cell kind (a key of :data:`gru_viz.core.kinds.KIND`) to its Trainer's History.
     """
     if metric not in ("loss", "accuracy"):
         raise ValueError(f"metric is 'loss' or 'accuracy', not {metric!r}")
