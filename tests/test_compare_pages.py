@@ -7,7 +7,7 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.core.kinds import KINDS, WITH_W_HH
+from gru_viz.core.kinds import KIND, KINDS, WITH_W_HH
 from gru_viz.core.spec import GRU_VARIANTS
 
 PAGES = ["pages/compare.py", "pages/gradients.py"]
@@ -94,7 +94,7 @@ def test_scale_slider_and_minGRU_and_keep_bias(path):
     at.slider(key=f"{prefix}_keep_bias").set_value(4.0).run()
     assert_clean(at)
     if prefix == "cmp":
-        assert list(at.table[0].value.columns) == ["GRU", "LSTM", "vanilla RNN", "minGRU"]
+        assert list(at.table[0].value.columns) == [KIND[k].name for k in KINDS]  # every kind, in the registry's order
 
 
 def test_compare_experiment_buttons():

@@ -428,12 +428,7 @@ def test_format_value_round_trips():
 # ------------------------------------------------------------------------------------------- stepview
 
 
-# The weight table is the app's (gru_viz/app/step.py): its _keys, weight_columns, weight_table and model_from_table
-# tell a cell without W_hh by kind == "mingru", so a minLSTM's table asks for a weight_hh it does not have.
-TABLE_KINDS = [pytest.param(k, marks=pytest.mark.xfail(raises=KeyError, strict=True,
-                                                        reason="app/step.py's weight table reads W_hh of every kind "
-                                                               "but minGRU; it should ask KIND[kind].recurrent"))
-               if k == "minlstm" else k for k in KINDS]
+TABLE_KINDS = KINDS  # the weight table (gru_viz/app/step.py) of every kind, W_hh or not
 
 
 @pytest.mark.parametrize("kind", TABLE_KINDS)

@@ -212,8 +212,6 @@ def test_every_wire_and_node_selects_an_equation_line_of_its_cell(case):
     from gru_viz.app.state import SELECTABLE
 
     missing = set(cell.selectable(trace.spec)) - set(SELECTABLE)
-    if missing == {"f'", "i'"}:  # the app's to add (gru_viz/app/state.py), as every other kind's lines are
-        pytest.xfail("app/state.py's SELECTABLE lacks minLSTM's f′ and i′ lines (f', i')")
     assert not missing, "the link can carry every selection"
 
 

@@ -11,7 +11,7 @@ from gru_viz.core.kinds import KIND, KINDS, TABLES, per_kind
 from gru_viz.core.params import random_model
 from gru_viz.core.spec import Spec
 from gru_viz.core.tasks import get_task
-from gru_viz.explain import claims, equations, narration, palette, symbols, trained  # noqa: F401  (tables)
+from gru_viz.explain import claims, equations, gradients, narration, palette, predict, symbols, trained  # noqa: F401
 from gru_viz.figures import cell, compare, flow, timeline  # noqa: F401  (they register their tables on import)
 
 # The per-kind tables of the words and figures layers, by the name each registers.
@@ -19,7 +19,7 @@ PRESENTATION = {
     "explain.cell_colors", "explain.cell_dash", "explain.shares", "explain.meanings", "explain.equations",
     "explain.narration", "explain.layer_summary", "explain.ablation_hint", "explain.layer_shares",
     "explain.learned", "figures.diagram", "figures.step_values", "figures.unit_quantities", "figures.timeline",
-    "figures.compare_lines",
+    "figures.compare_lines", "explain.gradients.bullets", "explain.predict.guessable",
 }
 
 

@@ -43,7 +43,7 @@ def charts(at: AppTest) -> list:
     return at.get("plotly_chart")
 
 
-HEAD = re.compile(r"\\textcolor\{[^}]*\}\{(\w)_t\}")
+HEAD = re.compile(r"\\textcolor\{[^}]*\}\{(\w'?)_t\}")
 
 
 def equations(at: AppTest) -> dict[str, str]:
@@ -139,7 +139,7 @@ def test_each_cell_kind(kind):
     at = open_page({"cell": kind, "hidden": "6", "t": "3", "unit": "5"})
     assert_clean(at)
     assert len(charts(at)) == 2
-    want = {"gru": "rznh", "lstm": "ifgoch", "rnn": "h", "mingru": "znh"}[kind]
+    want = {"gru": "rznh", "lstm": "ifgoch", "rnn": "h", "mingru": "znh", "minlstm": ["f", "i", "n", "f'", "i'", "h"]}[kind]
     assert set(equations(at)) == set(want)
     assert "unit 5, step t = 3" in next(m.value for m in at.markdown if m.value.startswith("**Equations**"))
     assert at.selectbox(key="w_unit").value == 5

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from ..core.kinds import KIND
 from ..core.model import Model
 from ..core.params import init_params, scale_recurrent
 from ..core.presets import PRESETS
@@ -28,7 +29,8 @@ SOURCES = ("typed", "text", "gen")
 CLAMP_VALUES = ("free", "0", "1")
 HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
 # What a click on the diagram, the bars or the equations can select: an equation line's quantity, or the input.
-SELECTABLE = ("x", "r", "z", "n", "h", "i", "f", "g", "o", "c", "m")
+# what a click may select (the link's "sel"): the input, every kind's quantities, h, and a projected LSTM's m
+SELECTABLE = tuple(dict.fromkeys(["x", *(q for r in KIND.values() for q in (*r.blocks, *r.extra)), "h", "m"]))
 H0_CHOICES = ("zeros", "random")
 
 # A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.

@@ -917,8 +917,9 @@ def _gradients_mingru(ctx: Context, s: dict[str, str]) -> list[str]:
                             "all direct path, and dividing by f + i makes what it keeps and what it writes add up to "
                             "1, as a GRU's z does. ‖∂h_T/∂h_0‖ = {norm:sci}.", step_numbers=False)
 def _gradients_minlstm(ctx: Context, s: dict[str, str]) -> list[str]:
-    model = ctx.models["minlstm"]
+    model, gates = ctx.models["minlstm"], ctx.traces["minlstm"].layer(0).gates
     return (_want(not any(k.startswith("weight_hh") for k in model.params), "minLSTM reads h")
+            + _want(bool(np.allclose(gates["f'"] + gates["i'"], 1.0, rtol=0, atol=1e-12)), "f′ + i′ is not 1")
             + _want(_agrees("sci", s["norm"], _norm_of(ctx, "minlstm")), "minLSTM's gradient norm differs"))
 
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..core.kinds import per_kind
 from ..core.trace import Trace
 from . import claims
-from .claims import Context, Sentence, _agrees, _norm_of, _want, claim
+from .claims import Sentence
 
 
 @dataclass(frozen=True)
@@ -66,15 +64,4 @@ BULLETS: Mapping[str, Callable[[Evidence], list[Sentence]]] = per_kind("explain.
 def bullets(evidence: Evidence, kinds: tuple[str, ...]) -> dict[str, list[Sentence]]:
     """kind -> its sentences, for the kinds lined up, in reading order."""
     return {k: BULLETS[k](evidence) for k in BULLETS if k in kinds}
-
-
-@claim("gradients.minlstm", "minLSTM: f, i and n read x only, and f′ = f / (f + i) and i′ = i / (f + i) share one "
-                            "step between them, so its step Jacobian is diag(f′): all direct path. "
-                            "‖∂h_T/∂h_0‖ = {norm:sci}.", step_numbers=False)
-def _gradients_minlstm(ctx: Context, s: dict[str, str]) -> list[str]:
-    model, lt = ctx.models["minlstm"], ctx.traces["minlstm"].layer(0)
-    shares = lt.gates["f'"] + lt.gates["i'"]
-    return (_want(not any(k.startswith("weight_hh") for k in model.params), "minLSTM reads h")
-            + _want(bool(np.allclose(shares, 1.0, rtol=0, atol=1e-12)), "f′ + i′ is not 1")
-            + _want(_agrees("sci", s["norm"], _norm_of(ctx, "minlstm")), "minLSTM's gradient norm differs"))
 
