@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
@@ -29,6 +30,9 @@ LAYER_CHOICE = "gru_viz_layer_choice"  # (layer, direction) of the session model
 W = "w_"  # prefix of widget keys that mirror Config fields
 
 T = TypeVar("T")
+
+# The page shows a learner a friendly line; the traceback of a bug of ours goes here, to the server's log.
+logger = logging.getLogger(__name__)
 
 FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError, jobs.JobError)
 
@@ -247,14 +251,15 @@ def _presenter_toggled() -> None:
 
 @contextlib.contextmanager
 def friendly(what: str) -> Iterator[None]:
-    """Show any failure inside as a message in the page, never a traceback."""
+    """Show any failure inside as a message in the page, never a traceback; a bug's traceback goes to the log."""
     try:
         yield
     except Pending:  # a heavy job's place in the queue is on the page already
         pass
     except FRIENDLY_ERRORS as exc:
         st.error(f"{what}: {message(exc)}", icon=":material/error:")
-    except Exception as exc:  # a bug of ours: say so plainly, keep the page alive
+    except Exception as exc:  # a bug of ours: say so plainly, keep the page alive, and log it for us
+        logger.exception("%s failed unexpectedly", what)
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Your settings are kept; please change "
                  "one and try again.", icon=":material/bug_report:")
 
@@ -325,7 +330,8 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
         if last is None or (cfg.weights == "session" and last.model is not session_model):
             return None  # nothing drawn yet, or it was another model than the one now chosen
         return replace(last, stale=str(exc))
-    except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
+    except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive, log it
+        logger.exception("Running the cell failed unexpectedly (%s)", type(exc).__name__)
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
                  "please change one and try again.", icon=":material/bug_report:")
         return None
