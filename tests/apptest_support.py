@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,12 @@ class Page(AppTest):
 
     # Every run goes through _run: AppTest.run and each widget's .run() (via the element tree) both call it.
     def _run(self, widget_state: Any = None, timeout: float | None = None) -> Page:
-        super()._run(widget_state, timeout)
+        shown = st_config.get_option("client.showErrorDetails")
+        st_config.set_option("client.showErrorDetails", "full")  # the app redacts them; a failing test says all
+        try:
+            super()._run(widget_state, timeout)
+        finally:
+            st_config.set_option("client.showErrorDetails", shown)
         assert_clean(self, *self.expected)
         return self
 
