@@ -339,22 +339,24 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
 
 LAST_GOOD = "gru_viz_last_good_scene"  # this session's last scene that built: kept, greyed, under an error
 STALE_KEY = "gru_viz_stale"  # the container a stale view is drawn in (Streamlit gives it the class st-key-…)
-STALE_CSS = f"""<style>.st-key-{STALE_KEY} {{ opacity: 0.45; filter: grayscale(0.7); transition: opacity 0.2s; }}
+# A page with two stale views keys the second one STALE_KEY_<part> (a key may appear once per run).
+STALE_CSS = f"""<style>.st-key-{STALE_KEY}, [class*="st-key-{STALE_KEY}_"] {{ opacity: 0.45; filter: grayscale(0.7);
+transition: opacity 0.2s; }}
 </style>"""
 STALE_NOTE = ("Greyed out: the last settings that worked, kept so that nothing you were looking at is lost. The "
               "sidebar keeps what you typed: correct it and the page comes back to life.")
 
 
 @contextlib.contextmanager
-def stale_view(stale: str) -> Iterator[None]:
+def stale_view(stale: str, part: str = "") -> Iterator[None]:
     """Draw what is inside greyed out, under a note, when it is the last good view kept under an error
-    (``stale`` is that error; empty: drawn as usual)."""
+    (``stale`` is that error; empty: drawn as usual). ``part`` names a second stale view on the same page."""
     if not stale:
         yield
         return
     st.markdown(STALE_CSS, unsafe_allow_html=True)
     st.caption(STALE_NOTE)
-    with st.container(key=STALE_KEY):
+    with st.container(key=f"{STALE_KEY}_{part}" if part else STALE_KEY):
         yield
 
 

@@ -312,7 +312,7 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         choice = (0, 0)
     input_section(cfg, s.input_size)
     if sc is not None:
-        with ui.stale_view(sc.stale):  # greyed: the last good run while the input has an error
+        with ui.stale_view(sc.stale, "preview"):  # greyed: the last good run while the input has an error
             st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
     links = st.columns(4)
     for col, (page, label, icon) in zip(links, (
