@@ -79,7 +79,7 @@ def test_defaults_are_valid_and_within_the_caps():
     d = tu.DEFAULTS
     settings, problems = tu.check_settings(d.task, d.seq_len, d.hidden, d.lr, d.batch, d.steps, list(d.cells))
     assert problems == [] and settings == d
-    assert d.hidden <= tu.MAX_HIDDEN == state.APP_MAX_HIDDEN == 64
+    assert d.hidden <= tu.MAX_HIDDEN == state.PROPS["hidden"].high == 64
     assert d.steps <= tu.MAX_TRAIN_STEPS and d.batch <= tu.MAX_BATCH and 0 < d.lr <= tu.MAX_LR
 
 
