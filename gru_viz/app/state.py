@@ -3,7 +3,9 @@
 Like TensorFlow Playground's ``state.ts``: every setting a page shows lives in the query string, so a
 teacher can paste one link and every student sees the same cell at the same step. Reading a URL never
 fails: a value that is unknown or out of range falls back to its default and leaves a note to show.
-No Streamlit here; ``gru_viz.app.ui`` wires this to widgets and ``st.query_params``.
+Each setting's URL key, default, range and widget words are one row of :data:`PROPS` (state.ts's PROPS): the
+link reader here and the sidebar's widgets read the same row. No Streamlit here; ``gru_viz.app.ui`` wires this
+to widgets and ``st.query_params``.
 """
 
 from __future__ import annotations
@@ -190,7 +192,6 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
 
 def _default(name: str) -> Any:
     return PROPS[name].default
-
 
 
 @dataclass(frozen=True)
