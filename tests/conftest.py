@@ -1,4 +1,5 @@
-"""Shared fixtures. Browser helpers live in ``tests/browser_support.py``.
+"""Shared fixtures. Browser helpers live in ``tests/browser_support.py``; AppTest page runs go through
+``tests/apptest_support.py`` (``open_page``, ``Page``), whose every run fails on an exception or an error box.
 
 Fixtures
 --------

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import compare as compare_app
@@ -29,7 +29,6 @@ from gru_viz.explain import trained as trained_words
 from gru_viz.explain.claims import Context, plain
 from gru_viz.io.trained import TRAINED_PRESETS, load_trained
 
-ROOT = Path(__file__).resolve().parent.parent
 CELLS = [("gru", v) for v in GRU_VARIANTS] + [("lstm", "torch"), ("rnn", "torch"), ("mingru", "torch")]
 CLAMPS = {"gru": ["z:1", "r:0,z:0"], "lstm": ["f:1,i:0", "o:0"], "rnn": [], "mingru": ["z:0"]}
 
@@ -71,16 +70,8 @@ def verdict(texts: list[str], ctx: Context) -> tuple[list[str], list[str], int]:
 
 
 def run(path: str, query: dict[str, str] | None = None, session: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    if path != "app.py":
-        at.switch_page(path)
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    """The page on a session's first run; every run of it fails on an exception or an error box (apptest_support)."""
+    return open_page(path, query, session, timeout=240)
 
 
 def scene_context(at: AppTest, layer: tuple[int, int] = (0, 0)) -> Context:
@@ -150,7 +141,6 @@ def test_stacked_bidirectional_model_every_layer_and_direction():
     at = run("pages/step.py", {"weights": "session", "hidden": "3", "t": "5"}, {ui.SESSION_MODEL: model})
     for choice in [(layer, d) for layer in range(2) for d in range(2)]:
         at.selectbox(key="step_layer").set_value(choice).run()
-        assert not at.exception
         assert_true(at, scene_context(at, choice), least=4)
 
 
@@ -167,7 +157,6 @@ def test_gradient_flow(variant, keep_bias):
     at = run("pages/gradients.py", {"variant": variant, "hidden": "4", "t": "7"})
     if keep_bias:
         at.slider(key=gradients.KEEP_BIAS).set_value(keep_bias).run()
-        assert not at.exception
     cfg = at.session_state[ui.CFG]
     lineup = compare_app.build_lineup(compare_app.compare_config(cfg), WITH_W_HH, timing=False,
                                       keep_bias=keep_bias)
@@ -190,7 +179,6 @@ def test_the_other_pages_print_no_unchecked_gate_sentence(path):
 def test_every_chapter(number):
     at = run("pages/learn.py", {"chapter": str(number)})
     at.button(key="learn_skip").click().run()  # reveal: the prose and the answer
-    assert not at.exception
     cfg = at.session_state[ui.CFG]
     if number == 6:  # the line-up of the memory chapter, as the chapter describes it: H = 8, seed 0, β = 2
         ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0))

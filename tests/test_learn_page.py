@@ -1,15 +1,14 @@
 """The Learn page and its lessons: every chapter opens cold from its link, its question reveals the answer read
 from the live run (computed here from the run, not from the lesson's own code), every sentence a chapter says about
 its scene holds on the live numbers for every setting of its knob, and prev/next, the chapter picker, presenter
-mode and bad links behave.
+mode and bad links behave. Every run of the page fails on an exception or an error box (tests/apptest_support.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import learn, state, ui
@@ -19,21 +18,11 @@ from gru_viz.explain import claims, lessons
 from gru_viz.explain.claims import plain
 from gru_viz.io.trained import load_trained
 
-ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = lessons.chapters()
 
 
 def open_learn(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.switch_page("pages/learn.py")
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    return open_page("pages/learn.py", query, timeout=180)
 
 
 def texts(at: AppTest) -> str:
@@ -89,7 +78,6 @@ def right_answer(number: int) -> int:
 @pytest.mark.parametrize("number", [c.number for c in CHAPTERS])
 def test_every_chapter_opens_cold_and_reveals_the_computed_answer(number):
     at = open_learn({"chapter": str(number)})
-    assert_clean(at)
     assert f"Chapter {number} of {len(CHAPTERS)}" in str(at.get("progress")[0].proto)
     assert at.query_params["chapter"] == str(number)
     cfg = at.session_state[ui.CFG]
@@ -100,7 +88,6 @@ def test_every_chapter_opens_cold_and_reveals_the_computed_answer(number):
     right = right_answer(number)
     radio.set_value(radio.options[right]).run()
     at.button(key="learn_reveal").click().run()
-    assert_clean(at)
     said = texts(at)
     assert f"Right! The answer is {radio.options[right]}." in said
     # the prose is shown once revealed, and every sentence on the page about the scene holds
@@ -125,7 +112,6 @@ def test_just_show_me_reveals_without_a_guess():
     assert "Answer the question" in texts(at)
     assert not at.get("plotly_chart"), "the run stays hidden until the learner predicts"
     at.button(key="learn_skip").click().run()
-    assert_clean(at)
     said = texts(at)
     assert "The answer: about 1: it remembers." in said and "Right!" not in said
     assert at.get("plotly_chart")
@@ -182,26 +168,22 @@ def test_the_memory_chapter_shows_the_gating_advantage():
 
 def test_prev_next_and_the_chapter_picker_move_through_the_lesson():
     at = open_learn()
-    assert_clean(at)
     assert at.session_state[ui.CFG].chapter == 1 and at.query_params["chapter"] == "1"
     assert at.button(key="learn_prev_top").disabled
     for number in range(2, len(CHAPTERS) + 1):
         at.button(key="learn_next_top").click().run()
-        assert_clean(at)
         assert at.query_params["chapter"] == str(number)
         assert f"{number}. {CHAPTERS[number - 1].title}" in [s.value for s in at.subheader]
     assert at.button(key="learn_next_top").disabled
     at.button(key="learn_prev_bottom").click().run()
     assert at.query_params["chapter"] == str(len(CHAPTERS) - 1)
     at.selectbox(key=learn.JUMP).set_value(3).run()
-    assert_clean(at)
     assert at.query_params["chapter"] == "3" and at.query_params["weights"] == "preset:delimiter"
 
 
 def test_the_chapter_scene_becomes_the_sessions_for_the_other_pages():
     at = open_learn({"chapter": "3"})
     at.switch_page("pages/step.py").run()
-    assert_clean(at)
     cfg = at.session_state[ui.CFG]
     assert cfg.weights == "preset:delimiter" and cfg.chapter == 3
 
@@ -209,7 +191,6 @@ def test_the_chapter_scene_becomes_the_sessions_for_the_other_pages():
 def test_the_knob_makes_a_new_scene_and_a_new_question():
     at = open_learn({"chapter": "2"})
     at.select_slider(key=learn._knob_key("gru", 2)).set_value(7).run()
-    assert_clean(at)
     assert "The spike arrives at t = 7." in texts(at)
     link = next(p for p in at.get("page_link") if "Open this scene" in str(p.proto))
     assert "0, 0, 0, 0, 0, 0, 0, 1, 0, 0" in str(link.proto).replace("%2C+", ", ").replace("%2C%20", ", ")
@@ -217,7 +198,6 @@ def test_the_knob_makes_a_new_scene_and_a_new_question():
 
 def test_presenter_mode_has_a_large_next_and_the_key_sentence():
     at = open_learn({"chapter": "4", "present": "1"})
-    assert_clean(at)
     assert at.button(key="learn_next_big").label == f"Next: {CHAPTERS[4].title}"
     assert any(".st-key-learn_next_big" in m.value for m in at.markdown), "the large-button style is on the page"
     lesson, _ = learn.lesson_of("gru", 4, "torch")
@@ -227,6 +207,5 @@ def test_presenter_mode_has_a_large_next_and_the_key_sentence():
 @pytest.mark.parametrize("query", [{"chapter": "99"}, {"chapter": "x"}, {"lesson": "nope"}])
 def test_bad_lesson_links_fall_back_with_a_note(query):
     at = open_learn(query)
-    assert_clean(at)
     assert any("Ignored" in i.value for i in at.info)
     assert at.query_params["chapter"] == "1"

@@ -7,12 +7,12 @@ and fail for a model that is wrong by 1e-9 — a check that cannot fail proves n
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch_reference as ref
+from apptest_support import Page, open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz import Spec, random_model
@@ -303,8 +303,7 @@ def no_torch(monkeypatch):
 def test_badge_without_torch_says_so_and_the_page_goes_on(no_torch):
     with pytest.raises(parity_ui.TorchMissing, match="PyTorch is not installed"):
         parity_ui.live_summary(scene_of(seed=11))
-    at = AppTest.from_function(_badge_app, default_timeout=60).run()
-    assert not at.exception
+    at = Page.from_function(_badge_app, default_timeout=60).run()  # no exception, no error box
     texts = [m.value for m in at.markdown]
     assert any("PyTorch not installed" in t and "gray-badge" in t for t in texts), texts
     assert "the page goes on" in texts
@@ -312,8 +311,7 @@ def test_badge_without_torch_says_so_and_the_page_goes_on(no_torch):
 
 def test_badge_with_torch_is_green():
     parity_ui.clear_caches()
-    at = AppTest.from_function(_badge_app, default_timeout=60).run()
-    assert not at.exception
+    at = Page.from_function(_badge_app, default_timeout=60).run()
     badge = [m.value for m in at.markdown if "badge[" in m.value]
     assert len(badge) == 1 and badge[0].startswith(":green-badge[") and "Matches PyTorch" in badge[0]
 
@@ -321,8 +319,7 @@ def test_badge_with_torch_is_green():
 def test_badge_survives_a_failing_comparison(monkeypatch):
     parity_ui.clear_caches()
     monkeypatch.setattr(bridge, "torch_side", lambda *a, **k: 1 / 0)
-    at = AppTest.from_function(_badge_app, default_timeout=60).run()
-    assert not at.exception
+    at = Page.from_function(_badge_app, default_timeout=60).run()
     assert any("orange-badge" in m.value and "unavailable" in m.value for m in at.markdown)
     parity_ui.clear_caches()
 
@@ -331,15 +328,12 @@ def test_badge_survives_a_failing_comparison(monkeypatch):
 
 
 def matches_page(**query: str) -> AppTest:
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
-    at.query_params.update(query)
-    at.switch_page("pages/matches.py")
-    return at.run()
+    """The page on a session's first run: every run fails on an exception or an error box (apptest_support)."""
+    return open_page("pages/matches.py", query, timeout=60)
 
 
 def test_matches_page_shows_every_group_and_the_torch_code():
     at = matches_page(cell="lstm", h0="random")
-    assert not at.exception and not at.error
     assert at.success[0].value.startswith("**Matches PyTorch in float64**")
     assert len(at.dataframe) == 3 and [m.label for m in at.metric] == [
         "Outputs, final states · float64", "Every gate, every step · float64", "Gradients · float64"
@@ -355,15 +349,13 @@ def test_matches_page_shows_every_group_and_the_torch_code():
 
 def test_matches_page_non_torch_variant_with_clamps_and_the_nudge():
     at = matches_page(cell="gru", variant="z-takes", clamp="z:1")
-    assert not at.exception and at.success
+    assert at.success
     assert any("step by step" in m.value for m in at.markdown)
     at.toggle(key="matches_nudge").set_value(True).run()
-    assert not at.exception
     assert any("the check **fails**" in m.value for m in at.markdown)
 
 
 def test_matches_page_without_torch(no_torch):
     at = matches_page()
-    assert not at.exception
     assert any("PyTorch is not installed" in w.value for w in at.warning)
     assert any("gray-badge" in m.value for m in at.markdown)

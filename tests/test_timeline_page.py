@@ -1,15 +1,16 @@
 """The Timeline page in Streamlit's AppTest: every cell kind, the demos, text and 5000-step input, bad input
-and bad links, hide=export, PNG on demand, and a picked step opening Step through."""
+and bad links, hide=export, PNG on demand, and a picked step opening Step through. Every run of the page fails on an
+exception or an error box the test does not expect (tests/apptest_support.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest_support import open_page as open_app
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import state, ui
@@ -17,23 +18,11 @@ from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.core.spec import KINDS, Spec
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/timeline.py"
 
 
 def open_page(query: dict[str, str] | None = None, session: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.switch_page(PAGE)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    return at.run()
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    return open_app(PAGE, query, session)
 
 
 def charts(at: AppTest) -> list:
@@ -46,17 +35,14 @@ def infos(at: AppTest) -> str:
 
 def test_no_link_opens_on_the_landing_scene():
     at = open_page()
-    assert_clean(at)
     assert at.session_state[ui.CFG] == state.LANDING
     assert "GRU with H = 1 on 10 steps" in at.caption[0].value
     at.button(key="landing_random").click().run()
-    assert_clean(at)
     assert at.session_state[ui.CFG] == state.DEFAULT
 
 
 def test_defaults():
     at = open_page({"weights": "random"})
-    assert_clean(at)
     assert at.title[0].value == "Timeline"
     assert len(charts(at)) == 3  # timeline, h per unit, PCA
     assert "GRU with H = 4 on 40 steps" in at.caption[0].value
@@ -69,28 +55,24 @@ def test_defaults():
 @pytest.mark.parametrize("demo", list(state.DEMOS))
 def test_demos(demo):
     at = open_page(state.to_query(state.DEMOS[demo][2]))
-    assert_clean(at)
     assert len(charts(at)) == 3
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_cell_kind(kind):
     at = open_page({"cell": kind, "hidden": "5", "t": "3"})
-    assert_clean(at)
     assert len(charts(at)) == 3
     assert at.query_params.get("cell", "gru") == kind  # the page writes its config back to the URL
 
 
 def test_text_input():
     at = open_page({"source": "text", "seq": "hello, world"})
-    assert_clean(at)
     assert "12 steps of typed text" in at.caption[0].value
     assert at.text_area(key="w_seq").value == "hello, world"
 
 
 def test_5000_steps_render_with_the_decimation_note():
     at = open_page({"steps": "5000", "hidden": "64", "cell": "lstm"})
-    assert_clean(at)
     note = infos(at)
     assert "5000 steps" in note and "**mean** of a block of 17 steps" in note and "min and max" in note
     assert len(charts(at)) == 3
@@ -98,7 +80,6 @@ def test_5000_steps_render_with_the_decimation_note():
     at.run()  # a rerun, e.g. after a widget change elsewhere: scene cached, figures rebuilt
     elapsed = time.perf_counter() - start
     print(f"\n5000-step LSTM (H=64) timeline rerun in AppTest: {elapsed:.2f} s")
-    assert_clean(at)
     assert elapsed < 10  # generous: this machine is shared; typically well under a second
 
 
@@ -106,23 +87,20 @@ def test_hostile_text_is_refused_in_the_page_and_kept():
     at = open_page({"source": "typed", "seq": "1, 2"})
     shown = len(charts(at))
     hostile = "1, 2; nan <script>alert(1)</script> 1e999 \x00"
-    at.text_area(key="w_seq").input(hostile).run()
-    assert not at.exception
-    assert at.error and "Cannot run the cell" in at.error[0].value
+    with at.expecting("Cannot run the cell on this input"):
+        at.text_area(key="w_seq").input(hostile).run()
     assert at.text_area(key="w_seq").value == hostile
     assert len(charts(at)) == shown and any(c.value == ui.STALE_NOTE for c in at.caption)  # kept, greyed
 
 
 def test_too_long_text_is_refused():
     at = open_page({"source": "text", "seq": "ab"})
-    at.text_area(key="w_seq").input("x" * 5001).run()
-    assert not at.exception
-    assert at.error and "too many steps" in at.error[0].value
+    with at.expecting("Cannot run the cell on this input: too many steps"):
+        at.text_area(key="w_seq").input("x" * 5001).run()
 
 
 def test_bad_link_values_become_notes():
     at = open_page({"cell": "transformer", "steps": "-4", "hidden": "9999", "t": "abc", "bogus": "1"})
-    assert_clean(at)
     notes = infos(at)
     assert "Ignored cell='transformer'" in notes and "Ignored steps='-4'" in notes and "Ignored t='abc'" in notes
     assert "unknown link settings: bogus" in notes
@@ -131,26 +109,22 @@ def test_bad_link_values_become_notes():
 
 def test_cursor_beyond_the_run_is_clamped():
     at = open_page({"steps": "10", "t": "400"})
-    assert_clean(at)
     assert at.query_params["t"] == "9"
 
 
 def test_hide_export():
     at = open_page({"hide": "export"})
-    assert_clean(at)
     assert not at.expander and not at.button and not at.get("download_button")
 
 
 def test_presenter_mode():
     at = open_page({"present": "1"})
-    assert_clean(at)
     assert len(charts(at)) == 3
 
 
 def test_png_is_prepared_on_demand_then_offered():
     at = open_page({"hidden": "2", "steps": "12"})
     at.button(key="png_pca").click().run()
-    assert_clean(at)
     labels = [b.label for b in at.get("download_button")]
     assert "Download PNG" in labels, labels
     assert [b.label for b in at.button] == ["Prepare PNG"] * 2  # the other two figures are not rendered yet
@@ -164,7 +138,6 @@ def test_picked_step_opens_step_through():
     at = open_page({"steps": "30", "t": "17"})
     at.session_state["timeline_goto"] = True
     at.run()
-    assert not at.exception
     assert at.query_params["t"] == "17" and at.query_params["steps"] == "30"
     assert at.title[0].value != "Timeline"
     assert "timeline_goto" not in at.session_state  # one click, one switch
@@ -175,11 +148,9 @@ def test_stacked_bidirectional_session_model_has_a_layer_choice():
     model = Model(spec, init_params(spec, 0))
     # (no model name: AppTest re-formats the weights selectbox outside the script, where the name is unknown)
     at = open_page({"weights": "session"}, {"gru_viz_session_model": model})
-    assert_clean(at)
     box = at.selectbox(key="timeline_layer")
     assert box.options == ["layer 0 · forward", "layer 0 · reverse", "layer 1 · forward", "layer 1 · reverse"]
     box.select_index(1).run()
-    assert_clean(at)
     assert len(charts(at)) == 3
 
 
@@ -201,7 +172,6 @@ def test_the_x_row_is_what_the_layer_reads(choice: int, width: int):
     seq = "1 0 0; 0 1 0; 0 0 1; 1 1 0; 0.5 0 1"
     at = open_page({"weights": "session", "source": "typed", "seq": seq}, {"gru_viz_session_model": model})
     at.selectbox(key="timeline_layer").select_index(choice).run()
-    assert_clean(at)
     x_row = plotly_array(json.loads(charts(at)[0].proto.spec)["data"][0]["z"]).T  # (T, values per step)
     trace = model.run(state.build_sequence(state.from_query({"source": "typed", "seq": seq})[0]).values)
     layer, d = divmod(choice, 2)

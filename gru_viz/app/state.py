@@ -3,13 +3,16 @@
 Like TensorFlow Playground's ``state.ts``: every setting a page shows lives in the query string, so a
 teacher can paste one link and every student sees the same cell at the same step. Reading a URL never
 fails: a value that is unknown or out of range falls back to its default and leaves a note to show.
-No Streamlit here; ``gru_viz.app.ui`` wires this to widgets and ``st.query_params``.
+Each setting's URL key, default, range and widget words are one row of :data:`PROPS` (state.ts's PROPS): the
+link reader here and the sidebar's widgets read the same row. No Streamlit here; ``gru_viz.app.ui`` wires this
+to widgets and ``st.query_params``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -17,14 +20,13 @@ from ..core.kinds import KIND
 from ..core.model import Model
 from ..core.params import init_params, scale_recurrent
 from ..core.presets import PRESETS
-from ..core.sequences import GENERATORS, MAX_STEPS, Sequence, SequenceError, generate, parse_sequence
+from ..core.sequences import GENERATORS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
 from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
-from .limits import LIMITS, SCENE_MAX_BYTES, Limits, MiB
+from .limits import LIMITS, PROFILES, SCENE_MAX_BYTES, Limits, MiB
 
-APP_MAX_HIDDEN = 64  # pages draw per-unit views; wider cells are for the Python API
 SOURCES = ("typed", "text", "gen")
 CLAMP_VALUES = ("free", "0", "1")
 HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict", "export")
@@ -32,6 +34,7 @@ HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict"
 # what a click may select (the link's "sel"): the input, every kind's quantities, h, and a projected LSTM's m
 SELECTABLE = tuple(dict.fromkeys(["x", *(q for r in KIND.values() for q in (*r.blocks, *r.extra)), "h", "m"]))
 H0_CHOICES = ("zeros", "random")
+FULL = PROFILES["default"]  # the full caps: the largest values any server allows (a profile may lower some)
 
 # A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
 SESSION_MODEL_HOME = (
@@ -46,31 +49,178 @@ SESSION_MODEL_GONE = (
 )
 
 
+# ------------------------------------------------------------------------------------------------- props
+# Every setting's URL key, default, range and widget words in one table, as TensorFlow Playground's PROPS: the
+# link reader (from_query) and the sidebar (gru_viz.app.ui) both read it, so a range is written once.
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("use 1 or 0")
+
+
+def _weights(text: str) -> str:
+    kind, _, key = text.partition(":")
+    if text in ("random", "session") or (kind == "preset" and key in PRESETS):
+        return text
+    if kind == "trained":
+        from ..io.trained import TRAINED_PRESETS  # only the names; the files load when a page asks for one
+
+        if key in TRAINED_PRESETS:
+            return text
+    raise ValueError("must be random, preset:<name> or trained:<name> of a shipped model")
+
+
+def _clamp(text: str) -> str:
+    parts = []
+    for part in filter(None, text.split(",")):
+        gate, sep, value = part.partition(":")
+        if not sep or value not in ("0", "1") or gate not in {g for gs in CLAMPABLE.values() for g in gs}:
+            raise ValueError("write gate:value pairs such as z:1,r:0")
+        parts.append(f"{gate}:{value}")
+    return ",".join(parts)
+
+
+def _hide(text: str) -> str:
+    parts = [p for p in text.split(",") if p]
+    bad = [p for p in parts if p not in HIDEABLE]
+    if bad:
+        raise ValueError(f"unknown part {bad[0]!r}; parts: {', '.join(HIDEABLE)}")
+    return ",".join(parts)
+
+
+def _sel(text: str) -> str:
+    if text and text not in SELECTABLE:
+        raise ValueError(f"must be one of {', '.join(SELECTABLE)}")
+    return text
+
+
+def _gp(text: str) -> str:
+    for part in filter(None, text.split(",")):
+        name, sep, value = part.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError("write name=value pairs such as period=20")
+        float(value)
+    return text
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One Config field: its URL key, default and allowed values, and the words of the widget that sets it."""
+
+    name: str  # the Config field, and its key in the link
+    default: Any
+    low: float | None = None  # a number's smallest value
+    high: float | None = None  # a number's largest value on any server (FULL); a text's longest length
+    step: float | None = None  # the widget's step
+    label: str = ""  # the widget's label; "{high}" in it is this server's largest value
+    help: str | None = None  # the widget's tooltip
+    choices: tuple[str, ...] = ()  # the values a text may take
+    cap: str = ""  # the Limits field that a server's profile may set below ``high``
+    what: str = ""  # the setting in a sentence, for the note when that cap applies
+    reader: Callable[[str], Any] | None = None  # a structured text's own reader (weights, clamps, pairs)
+    keep_spaces: bool = False  # read the link's text as it is (typed input), not stripped
+
+    @property
+    def type(self) -> type:
+        """The field's Python type: that of its default."""
+        return type(self.default)
+
+    def top(self, limits: Limits = LIMITS) -> float | None:
+        """The largest value on a server with ``limits``: ``high``, or the profile's lower cap."""
+        return min(self.high, getattr(limits, self.cap)) if self.cap else self.high
+
+    def read(self, text: str) -> Any:
+        """The value a link's text stands for; ValueError (or OverflowError) says why it is refused."""
+        if self.reader is not None:
+            return self.reader(text)
+        if self.type is bool:
+            return _bool(text)
+        if self.choices:
+            if text not in self.choices:
+                raise ValueError(f"must be one of {', '.join(self.choices)}")
+            return text
+        if self.type is str:
+            if self.high is not None and len(text) > self.high:
+                raise ValueError(f"is longer than {self.high} characters")
+            return text
+        value = self.type(text)
+        if (self.type is float and not np.isfinite(value)) or not self.low <= value <= self.high:
+            raise ValueError(f"must be from {self.low} to {self.high}")
+        return value
+
+    def widget(self, limits: Limits = LIMITS) -> dict[str, Any]:
+        """Keyword arguments of the Streamlit widget for this field on a server with ``limits``: its label, help,
+        and its options or its min, max and step."""
+        top = self.top(limits)
+        out: dict[str, Any] = {"label": self.label.format(high=top), "help": self.help}
+        if self.choices:
+            out["options"] = self.choices
+        elif self.low is not None and self.type in (int, float):
+            out.update(min_value=self.low, max_value=top, step=self.step)
+        return out
+
+
+PROPS: dict[str, Prop] = {p.name: p for p in (
+    Prop("cell", "gru", choices=KINDS, label="Cell"),
+    Prop("variant", "torch", choices=tuple(GRU_VARIANTS), label="GRU variant"),
+    Prop("hidden", 4, 1, FULL.hidden, 1, "Hidden size H", cap="hidden", what="the hidden size H"),
+    Prop("source", "gen", choices=SOURCES, label="Input"),
+    Prop("seq", "0, 0, 0, 1, 0, 0, 0, 0, 0, 0", high=20_000, label="Sequence", keep_spaces=True),
+    Prop("gen", "sine", choices=tuple(GENERATORS), label="Generator"),
+    Prop("steps", 40, 1, FULL.steps, 1, "Steps (≤ {high:,})", cap="steps", what="the number of steps"),
+    Prop("gp", "", reader=_gp),
+    Prop("weights", "random", label="Weights", reader=_weights),
+    Prop("seed", 0, 0, 2**31 - 1, 1, "Seed"),
+    Prop("scale", 1.0, 0.0, 5.0, 0.1, "Recurrent weight scale",
+         help="Multiplies every W_hh: small fades memory, large saturates or explodes."),
+    Prop("h0", "zeros", choices=H0_CHOICES, label="Initial state h₀"),
+    Prop("clamp", "", reader=_clamp),
+    Prop("t", 0, 0, FULL.steps - 1),  # each page's cursor runs to its own run's end
+    Prop("unit", 0, 0, FULL.hidden - 1),  # each page's unit picker runs to its own model's H
+    Prop("present", False, label="Presenter mode",
+         help="Larger type for a projector; the link carries it to every student."),
+    Prop("hide", "", reader=_hide),
+    Prop("predict", False, label="Predict",
+         help="Predict, then reveal: guess the gates of a step before you see them."),
+    Prop("sel", "", reader=_sel),
+    Prop("lesson", "gru", choices=tuple(LESSONS)),
+    Prop("chapter", 0, 0, max(len(chapters) for _, chapters in LESSONS.values())),
+)}
+
+
+def _default(name: str) -> Any:
+    return PROPS[name].default
+
+
 @dataclass(frozen=True)
 class Config:
-    """Everything that decides what the pages show. Field names are the URL keys."""
+    """Everything that decides what the pages show. Field names are the URL keys; defaults and ranges: PROPS."""
 
-    cell: str = "gru"  # gru, lstm, rnn, mingru
-    variant: str = "torch"  # GRU variant key
-    hidden: int = 4  # H
-    source: str = "gen"  # typed, text or gen(erator)
-    seq: str = "0, 0, 0, 1, 0, 0, 0, 0, 0, 0"  # what was typed (numbers or text)
-    gen: str = "sine"  # generator key
-    steps: int = 40  # generator length
-    gp: str = ""  # generator parameters, "period=20,amplitude=1"
-    weights: str = "random"  # random, preset:<key>, trained:<key>, session (uploaded/trained this session)
-    seed: int = 0  # weight seed (and generator seed)
-    scale: float = 1.0  # multiplier on the recurrent matrices W_hh
-    h0: str = "zeros"  # zeros or random
-    clamp: str = ""  # "z:1,r:0": gates clamped over the whole run
-    t: int = 0  # time cursor
-    unit: int = 0  # selected hidden unit
-    present: bool = False  # presenter mode: large type, controls collapsed
-    hide: str = ""  # comma-separated HIDEABLE parts
-    predict: bool = False  # "predict, then reveal"
-    sel: str = ""  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
-    lesson: str = "gru"  # the Learn page's lesson (gru_viz.explain.lessons.LESSONS)
-    chapter: int = 0  # its chapter, counted from 1; 0: not in a lesson (the Learn page opens chapter 1)
+    cell: str = _default("cell")  # gru, lstm, rnn, mingru
+    variant: str = _default("variant")  # GRU variant key
+    hidden: int = _default("hidden")  # H
+    source: str = _default("source")  # typed, text or gen(erator)
+    seq: str = _default("seq")  # what was typed (numbers or text)
+    gen: str = _default("gen")  # generator key
+    steps: int = _default("steps")  # generator length
+    gp: str = _default("gp")  # generator parameters, "period=20,amplitude=1"
+    weights: str = _default("weights")  # random, preset:<key>, trained:<key>, session (uploaded/trained this session)
+    seed: int = _default("seed")  # weight seed (and generator seed)
+    scale: float = _default("scale")  # multiplier on the recurrent matrices W_hh
+    h0: str = _default("h0")  # zeros or random
+    clamp: str = _default("clamp")  # "z:1,r:0": gates clamped over the whole run
+    t: int = _default("t")  # time cursor
+    unit: int = _default("unit")  # selected hidden unit
+    present: bool = _default("present")  # presenter mode: large type, controls collapsed
+    hide: str = _default("hide")  # comma-separated HIDEABLE parts
+    predict: bool = _default("predict")  # "predict, then reveal"
+    sel: str = _default("sel")  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
+    lesson: str = _default("lesson")  # the Learn page's lesson (gru_viz.explain.lessons.LESSONS)
+    chapter: int = _default("chapter")  # its chapter, from 1; 0: not in a lesson (the Learn page opens chapter 1)
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -128,148 +278,29 @@ LANDING = DEMOS["latch"][2]
 # --------------------------------------------------------------------------------------------------- URL
 
 
-def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError("use 1 or 0")
-
-
-def _int_in(low: int, high: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError(f"must be from {low} to {high}")
-        return value
-
-    return parse
-
-
-def _float_in(low: float, high: float):
-    def parse(text: str) -> float:
-        value = float(text)
-        if not np.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"must be from {low} to {high}")
-        return value
-
-    return parse
-
-
-def _one_of(choices):
-    def parse(text: str) -> str:
-        if text not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return text
-
-    return parse
-
-
-def _weights(text: str) -> str:
-    kind, _, key = text.partition(":")
-    if text in ("random", "session") or (kind == "preset" and key in PRESETS):
-        return text
-    if kind == "trained":
-        from ..io.trained import TRAINED_PRESETS  # only the names; the files load when a page asks for one
-
-        if key in TRAINED_PRESETS:
-            return text
-    raise ValueError("must be random, preset:<name> or trained:<name> of a shipped model")
-
-
-def _clamp(text: str) -> str:
-    parts = []
-    for part in filter(None, text.split(",")):
-        gate, sep, value = part.partition(":")
-        if not sep or value not in ("0", "1") or gate not in {g for gs in CLAMPABLE.values() for g in gs}:
-            raise ValueError("write gate:value pairs such as z:1,r:0")
-        parts.append(f"{gate}:{value}")
-    return ",".join(parts)
-
-
-def _hide(text: str) -> str:
-    parts = [p for p in text.split(",") if p]
-    bad = [p for p in parts if p not in HIDEABLE]
-    if bad:
-        raise ValueError(f"unknown part {bad[0]!r}; parts: {', '.join(HIDEABLE)}")
-    return ",".join(parts)
-
-
-def _text(limit: int):
-    def parse(text: str) -> str:
-        if len(text) > limit:
-            raise ValueError(f"is longer than {limit} characters")
-        return text
-
-    return parse
-
-
-def _sel(text: str) -> str:
-    if text and text not in SELECTABLE:
-        raise ValueError(f"must be one of {', '.join(SELECTABLE)}")
-    return text
-
-
-def _gp(text: str) -> str:
-    for part in filter(None, text.split(",")):
-        name, sep, value = part.partition("=")
-        if not sep or not name.isidentifier():
-            raise ValueError("write name=value pairs such as period=20")
-        float(value)
-    return text
-
-
-_PARSERS = {
-    "cell": _one_of(KINDS),
-    "variant": _one_of(tuple(GRU_VARIANTS)),
-    "hidden": _int_in(1, APP_MAX_HIDDEN),
-    "source": _one_of(SOURCES),
-    "seq": _text(20_000),
-    "gen": _one_of(tuple(GENERATORS)),
-    "steps": _int_in(1, MAX_STEPS),
-    "gp": _gp,
-    "weights": _weights,
-    "seed": _int_in(0, 2**31 - 1),
-    "scale": _float_in(0.0, 5.0),
-    "h0": _one_of(H0_CHOICES),
-    "clamp": _clamp,
-    "t": _int_in(0, MAX_STEPS - 1),
-    "unit": _int_in(0, APP_MAX_HIDDEN - 1),
-    "present": _bool,
-    "hide": _hide,
-    "predict": _bool,
-    "sel": _sel,
-    "lesson": _one_of(tuple(LESSONS)),
-    "chapter": _int_in(0, max(len(chapters) for _, chapters in LESSONS.values())),
-}
-
-
-CAPPED = {"hidden": "the hidden size H", "steps": "the number of steps"}  # what a profile may lower
-
-
 def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) -> tuple[Config, list[str]]:
     """The Config a URL describes, and a note for every value that was ignored (never an exception); the notes
     are markdown in which everything the link supplied is literal text."""
     values: dict[str, object] = {}
     notes: list[str] = []
-    for f in fields(Config):
-        if f.name not in query:
+    for name, prop in PROPS.items():
+        if name not in query:
             continue
-        raw = query[f.name]
+        raw = query[name]
         text = raw[-1] if isinstance(raw, list) and raw else raw
         text = str(text) if not isinstance(text, list) else ""
         try:
-            values[f.name] = _PARSERS[f.name](text.strip() if f.name != "seq" else text)
+            values[name] = prop.read(text if prop.keep_spaces else text.strip())
         except (ValueError, OverflowError) as exc:  # the value (and a message quoting it) stays literal text
-            notes.append(f"Ignored {f.name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
-                         f"using {getattr(DEFAULT, f.name)!r}.")
-    for name, what in CAPPED.items():  # the classroom profile: the cap, and a note saying so
-        cap = getattr(limits, name)
-        if int(values.get(name, getattr(DEFAULT, name))) > cap:
-            notes.append(f"This server runs its {limits.title} profile: {what} is at most {cap:,} here, so the "
+            notes.append(f"Ignored {name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
+                         f"using {prop.default!r}.")
+    for prop in (p for p in PROPS.values() if p.cap):  # the classroom profile: the cap, and a note saying so
+        name, cap = prop.name, prop.top(limits)
+        if int(values.get(name, prop.default)) > cap:
+            notes.append(f"This server runs its {limits.title} profile: {prop.what} is at most {cap:,} here, so the "
                          f"link's {name}={values[name]} is shown as {name}={cap}.")
             values[name] = cap
-    unknown = sorted(k for k in query if k not in _PARSERS)
+    unknown = sorted(k for k in query if k not in PROPS)
     if unknown:
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         notes.append(f"Ignored unknown link settings: {', '.join(literal(k, 60) for k in unknown[:5])}{more}.")

@@ -231,8 +231,7 @@ def view_controls(cfg: Config, sc: Scene, slots: tuple | None = None) -> Config:
                            "run as an animation in your browser.")
     want_predict = False
     if "predict" not in cfg.hidden_parts:
-        want_predict = predict.toggle("Predict", key=ui._widget("predict", cfg),
-                                      help="Predict, then reveal: guess the gates of a step before you see them.")
+        want_predict = predict.toggle(**ui.widget_args("predict"), key=ui._widget("predict", cfg))
     chosen = cfg.unit
     if sc.model.spec.hidden_size > 1:
         chosen = unit.selectbox("Unit", range(sc.model.spec.hidden_size), key=ui._widget("unit", cfg),

@@ -36,10 +36,10 @@ from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
 from . import state, trained_view, ui
 from .limits import LIMITS
-from .state import APP_MAX_HIDDEN, Config
+from .state import PROPS, Config
 
 # The caps below come from gru_viz.app.limits (the classroom profile lowers them).
-MAX_HIDDEN = min(APP_MAX_HIDDEN, LIMITS.train_hidden)  # 64: the pages draw per-unit views
+MAX_HIDDEN = min(PROPS["hidden"].high, LIMITS.train_hidden)  # 64: the pages draw per-unit views
 MAX_SEQ_LEN = LIMITS.train_seq_len  # the tasks go to 1000 steps; a page's run stays well under a minute
 MAX_BATCH = 128
 # T × B × H of one step: its forward trace and BPTT hold ~14 such arrays (LSTM), so this caps a step near 90 MB

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import NamedTuple, TypeVar
@@ -15,7 +16,7 @@ import streamlit as st
 from ..core.model import ModelInputError
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, SequenceError
-from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
+from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, SpecError
 from ..explain.literal import literal, shorten
 from . import budget, jobs, state, work
 from .limits import INLINE_WAIT, LIMITS
@@ -29,6 +30,9 @@ LAYER_CHOICE = "gru_viz_layer_choice"  # (layer, direction) of the session model
 W = "w_"  # prefix of widget keys that mirror Config fields
 
 T = TypeVar("T")
+
+# The page shows a learner a friendly line; the traceback of a bug of ours goes here, to the server's log.
+logger = logging.getLogger(__name__)
 
 FRIENDLY_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError, jobs.JobError)
 
@@ -50,7 +54,7 @@ def config() -> Config:
     query = st.query_params.to_dict()
     fresh = CFG not in st.session_state
     if fresh or (query and query != st.session_state.get(LAST_QUERY)):
-        cfg, notes = state.from_query(query)
+        cfg, notes = state.from_query(query, LIMITS)
         if cfg.weights == "session" and SESSION_MODEL not in st.session_state:
             # e.g. the replica that held it went: this tab is new here. Say so, and run random weights from the
             # start (so the sidebar does not switch them on the first run and retire the note with that change).
@@ -109,6 +113,12 @@ def update(**changes: object) -> None:
     for name in changes:
         st.session_state.pop(W + name, None)
     commit(cfg)
+
+
+def widget_args(name: str, **overrides: object) -> dict[str, object]:
+    """Keyword arguments of the widget for Config field ``name``: its label, help and options or range, from
+    state.PROPS with this server's caps (the link reader uses the same table), then ``overrides``."""
+    return {**state.PROPS[name].widget(LIMITS), **overrides}
 
 
 def _widget(name: str, cfg: Config, value: object = None) -> str:
@@ -247,14 +257,15 @@ def _presenter_toggled() -> None:
 
 @contextlib.contextmanager
 def friendly(what: str) -> Iterator[None]:
-    """Show any failure inside as a message in the page, never a traceback."""
+    """Show any failure inside as a message in the page, never a traceback; a bug's traceback goes to the log."""
     try:
         yield
     except Pending:  # a heavy job's place in the queue is on the page already
         pass
     except FRIENDLY_ERRORS as exc:
         st.error(f"{what}: {message(exc)}", icon=":material/error:")
-    except Exception as exc:  # a bug of ours: say so plainly, keep the page alive
+    except Exception as exc:  # a bug of ours: say so plainly, keep the page alive, and log it for us
+        logger.exception("%s failed unexpectedly", what)
         st.error(f"{what} failed unexpectedly ({type(exc).__name__}). Your settings are kept; please change "
                  "one and try again.", icon=":material/bug_report:")
 
@@ -325,7 +336,8 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
         if last is None or (cfg.weights == "session" and last.model is not session_model):
             return None  # nothing drawn yet, or it was another model than the one now chosen
         return replace(last, stale=str(exc))
-    except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive
+    except Exception as exc:  # a bug of ours: say so plainly, keep the page and the settings alive, log it
+        logger.exception("Running the cell failed unexpectedly (%s)", type(exc).__name__)
         st.error(f"Running the cell failed unexpectedly ({type(exc).__name__}). Your settings are kept; "
                  "please change one and try again.", icon=":material/bug_report:")
         return None
@@ -333,22 +345,24 @@ def scene(cfg: Config, remember: bool = True) -> Scene | None:
 
 LAST_GOOD = "gru_viz_last_good_scene"  # this session's last scene that built: kept, greyed, under an error
 STALE_KEY = "gru_viz_stale"  # the container a stale view is drawn in (Streamlit gives it the class st-key-…)
-STALE_CSS = f"""<style>.st-key-{STALE_KEY} {{ opacity: 0.45; filter: grayscale(0.7); transition: opacity 0.2s; }}
+# A page with two stale views keys the second one STALE_KEY_<part> (a key may appear once per run).
+STALE_CSS = f"""<style>.st-key-{STALE_KEY}, [class*="st-key-{STALE_KEY}_"] {{ opacity: 0.45; filter: grayscale(0.7);
+transition: opacity 0.2s; }}
 </style>"""
 STALE_NOTE = ("Greyed out: the last settings that worked, kept so that nothing you were looking at is lost. The "
               "sidebar keeps what you typed: correct it and the page comes back to life.")
 
 
 @contextlib.contextmanager
-def stale_view(stale: str) -> Iterator[None]:
+def stale_view(stale: str, part: str = "") -> Iterator[None]:
     """Draw what is inside greyed out, under a note, when it is the last good view kept under an error
-    (``stale`` is that error; empty: drawn as usual)."""
+    (``stale`` is that error; empty: drawn as usual). ``part`` names a second stale view on the same page."""
     if not stale:
         yield
         return
     st.markdown(STALE_CSS, unsafe_allow_html=True)
     st.caption(STALE_NOTE)
-    with st.container(key=STALE_KEY):
+    with st.container(key=f"{STALE_KEY}_{part}" if part else STALE_KEY):
         yield
 
 
@@ -492,42 +506,38 @@ def sidebar_controls(cfg: Config) -> Config:
         st.subheader("Cell")
         fixed = fixed_by_weights(st.session_state.get(W + "weights", cfg.weights))
         if fixed is None:
-            cell = st.selectbox("Cell", KINDS, format_func=KIND_NAMES.get, key=_widget("cell", cfg))
+            cell = st.selectbox(**widget_args("cell"), format_func=KIND_NAMES.get, key=_widget("cell", cfg))
             variant = cfg.variant
             if cell == "gru":
-                variant = st.selectbox("GRU variant", tuple(GRU_VARIANTS),
-                                       format_func=lambda k: GRU_VARIANTS[k].name, key=_widget("variant", cfg),
-                                       help=GRU_VARIANTS[cfg.variant].description)
-            hidden = st.number_input("Hidden size H", 1, LIMITS.hidden, key=_widget("hidden", cfg))
+                variant = st.selectbox(**widget_args("variant", help=GRU_VARIANTS[cfg.variant].description),
+                                       format_func=lambda k: GRU_VARIANTS[k].name, key=_widget("variant", cfg))
+            hidden = st.number_input(**widget_args("hidden"), key=_widget("hidden", cfg))
         else:  # the weights come with their own cell: show it, greyed out, and keep the config's own choice
             cell, variant, hidden = cfg.cell, cfg.variant, cfg.hidden
             fixed_controls(fixed)
 
         st.subheader("Input")
-        source = st.segmented_control("Input", state.SOURCES, key=_widget("source", cfg),
+        source = st.segmented_control(**widget_args("source"), key=_widget("source", cfg),
                                       format_func={"typed": "numbers", "text": "text", "gen": "generator"}.get,
                                       label_visibility="collapsed") or cfg.source
         seq, gen, steps, gp = cfg.seq, cfg.gen, cfg.steps, cfg.gp
         if source in ("typed", "text"):
             help_ = ("Scalars `0.5, 1, -2`, or vectors per step `1 0; 0 1`." if source == "typed"
                      else "Any text: each character becomes a one-hot vector over the text's own alphabet.")
-            seq = st.text_area("Sequence", key=_widget("seq", cfg), help=help_, height=90)
+            seq = st.text_area(**widget_args("seq", help=help_), key=_widget("seq", cfg), height=90)
         else:
-            gen = st.selectbox("Generator", tuple(GENERATORS), format_func=lambda k: GENERATORS[k].name,
-                               key=_widget("gen", cfg))
-            steps = st.number_input(f"Steps (≤ {LIMITS.steps:,})", 1, LIMITS.steps, key=_widget("steps", cfg))
+            gen = st.selectbox(**widget_args("gen"), format_func=lambda k: GENERATORS[k].name, key=_widget("gen", cfg))
+            steps = st.number_input(**widget_args("steps"), key=_widget("steps", cfg))
             gp = _generator_params(cfg, gen, int(steps))
 
         st.subheader("Weights")
         weights = _weights_control(cfg, cell)
-        seed = st.number_input("Seed", 0, 2**31 - 1, key=_widget("seed", cfg))
-        scale = st.slider("Recurrent weight scale", 0.0, 5.0, step=0.1, key=_widget("scale", cfg),
-                          help="Multiplies every W_hh: small fades memory, large saturates or explodes.")
-        h0 = st.segmented_control("Initial state h₀", state.H0_CHOICES, key=_widget("h0", cfg)) or cfg.h0
+        seed = st.number_input(**widget_args("seed"), key=_widget("seed", cfg))
+        scale = st.slider(**widget_args("scale"), key=_widget("scale", cfg))
+        h0 = st.segmented_control(**widget_args("h0"), key=_widget("h0", cfg)) or cfg.h0
 
         clamp = _clamp_controls(cfg, cell if fixed is None else fixed.kind)
-        present = st.toggle("Presenter mode", key=_widget("present", cfg), on_change=_presenter_toggled,
-                            help="Larger type for a projector; the link carries it to every student.")
+        present = st.toggle(**widget_args("present"), key=_widget("present", cfg), on_change=_presenter_toggled)
     new = replace(cfg, cell=cell, variant=variant, hidden=int(hidden), source=source, seq=seq, gen=gen,
                   steps=int(steps), gp=gp, weights=weights, seed=int(seed), scale=float(scale), h0=h0,
                   clamp=clamp, present=bool(present))
@@ -580,11 +590,13 @@ def fixed_controls(fixed: Fixed) -> None:
     why = (f"Fixed by {fixed.what}: these weights come with their own cell and size. Pick Random weights below to "
            "choose them.")
     st.session_state[FIXED_KEY + "hidden"] = fixed.hidden  # what the disabled widgets show
-    st.selectbox("Cell", [fixed.kind], format_func=KIND_NAMES.get, disabled=True, key=FIXED_KEY + "cell", help=why)
+    label = {name: state.PROPS[name].label for name in ("cell", "variant", "hidden")}
+    st.selectbox(label["cell"], [fixed.kind], format_func=KIND_NAMES.get, disabled=True, key=FIXED_KEY + "cell",
+                 help=why)
     if fixed.kind == "gru":
-        st.selectbox("GRU variant", [fixed.variant], format_func=lambda k: GRU_VARIANTS[k].name, disabled=True,
+        st.selectbox(label["variant"], [fixed.variant], format_func=lambda k: GRU_VARIANTS[k].name, disabled=True,
                      key=FIXED_KEY + "variant", help=why)
-    st.number_input("Hidden size H", 1, 10**6, disabled=True, key=FIXED_KEY + "hidden", help=why)
+    st.number_input(label["hidden"], 1, 10**6, disabled=True, key=FIXED_KEY + "hidden", help=why)  # any model's H
     st.caption(f"Cell and size fixed by {fixed.what}; pick Random weights to choose them.")
 
 
@@ -639,7 +651,7 @@ def _weights_control(cfg: Config, cell: str) -> str:
             return f"Your model: {shorten(session_name, 60)}"  # option labels are plain text
         return "Random (seeded, like torch's init)"
 
-    return st.selectbox("Weights", options, format_func=label, key=key)
+    return st.selectbox(**widget_args("weights"), options=options, format_func=label, key=key)
 
 
 def _trained_kind(preset: object) -> str | None:

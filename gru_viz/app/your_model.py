@@ -64,7 +64,8 @@ def hand_over(up: upload.Upload) -> None:
     st.session_state[ui.SESSION_MODEL] = st.session_state[HANDED] = model
     st.session_state[ui.SESSION_MODEL_NAME] = up.filename
     cfg = ui.config()
-    new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, state.APP_MAX_HIDDEN),
+    widest = state.PROPS["hidden"].high  # the largest H the pages draw per-unit views of
+    new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, widest),
                   variant=s.variant if s.kind == "gru" else cfg.variant, scale=1.0, clamp="", h0="zeros",
                   t=0, unit=0)
     if input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
@@ -72,8 +73,8 @@ def hand_over(up: upload.Upload) -> None:
         new = replace(new, source="typed", seq=format_numbers(example))
         say("info", f"The sequence box had inputs of another width, so it now holds an {example.source}: "
                     "type your own there, or upload a CSV below.")
-    if s.hidden_size > state.APP_MAX_HIDDEN:
-        say("warning", f"H = {s.hidden_size}: the pages draw per-unit views of up to {state.APP_MAX_HIDDEN} "
+    if s.hidden_size > widest:
+        say("warning", f"H = {s.hidden_size}: the pages draw per-unit views of up to {widest} "
                        "units, so some views may be crowded or slow.")
     st.session_state[LAYER] = st.session_state[ui.LAYER_CHOICE] = (0, 0)
     ui.apply(new)
@@ -312,7 +313,7 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         choice = (0, 0)
     input_section(cfg, s.input_size)
     if sc is not None:
-        with ui.stale_view(sc.stale):  # greyed: the last good run while the input has an error
+        with ui.stale_view(sc.stale, "preview"):  # greyed: the last good run while the input has an error
             st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
     links = st.columns(4)
     for col, (page, label, icon) in zip(links, (
