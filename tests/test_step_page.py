@@ -124,7 +124,8 @@ def test_latch_demo_numbers():
 def test_each_cell_kind(kind):
     at = open_page({"cell": kind, "hidden": "6", "t": "3", "unit": "5"})
     assert len(charts(at)) == 2
-    want = {"gru": "rznh", "lstm": "ifgoch", "rnn": "h", "mingru": "znh", "minlstm": ["f", "i", "n", "f'", "i'", "h"]}[kind]
+    want = {"gru": "rznh", "lstm": "ifgoch", "rnn": "h", "mingru": "znh",
+            "minlstm": ["f", "i", "n", "f'", "i'", "h"]}[kind]
     assert set(equations(at)) == set(want)
     assert "unit 5, step t = 3" in next(m.value for m in at.markdown if m.value.startswith("**Equations**"))
     assert at.selectbox(key="w_unit").value == 5
