@@ -15,11 +15,18 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_viz.app import state
-from gru_viz.core.spec import KINDS
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.figures import timeline as tl
 from gru_viz.io import export
 
 DTYPES = {"f8": np.float64, "f4": np.float32, "i1": np.int8, "i2": np.int16, "i4": np.int32, "u1": np.uint8}
+
+
+# The trace's columns are the timeline's quantities (figures.timeline.QUANTITIES, owned by the figures layer), which
+# does not know minLSTM yet: an expected KeyError for a kind it lacks, and the plain test once it has the kind.
+NEEDS_TIMELINE = pytest.mark.xfail(strict=True, raises=KeyError,
+                                   reason="figures.timeline.QUANTITIES has no minLSTM entry yet")
+EXPORT_KINDS = [pytest.param(k, marks=NEEDS_TIMELINE) if k not in tl.QUANTITIES else k for k in KINDS]
 
 
 def scene(**changes):
@@ -34,14 +41,15 @@ def expected_columns(sc) -> dict[str, np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
 def test_csv_round_trips_exactly(kind):
     sc = scene(cell=kind, hidden=3, steps=30, scale=2.5, seed=4)
     rows = list(csv.reader(io.StringIO(export.trace_csv(sc.seq, sc.trace))))
     header, body = rows[0], rows[1:]
     expected = expected_columns(sc)
     assert header == ["t", "label", *expected]
-    assert header[2] == "x_0" and header[3] == {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0"}[kind]
+    first = {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0", "minlstm": "f_0"}[kind]
+    assert header[2] == "x_0" and header[3] == first
     assert len(body) == sc.steps
     assert [int(r[0]) for r in body] == list(range(sc.steps))
     assert [r[1] for r in body] == list(sc.seq.labels)
@@ -58,9 +66,9 @@ def test_csv_quotes_text_labels():
     assert rows[0][2 : 2 + sc.seq.width] == [f"x_{i}" for i in range(sc.seq.width)]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
 def test_json_round_trips_exactly(kind):
-    gate = {"gru": "z", "lstm": "f", "mingru": "z", "rnn": None}[kind]
+    gate = {"gru": "z", "lstm": "f", "mingru": "z", "minlstm": "f", "rnn": None}[kind]
     cfg = state.Config(cell=kind, hidden=3, steps=20, h0="random", seed=3, clamp=f"{gate}:1" if gate else "")
     sc = state.build_scene(cfg)
     doc = json.loads(export.trace_json(sc.seq, sc.trace, config=asdict(cfg), link=state.to_query(cfg)))
@@ -76,8 +84,10 @@ def test_json_round_trips_exactly(kind):
         np.testing.assert_array_equal(np.array(doc["quantities"][name]), values, err_msg=name)
     for name, values in lt.pre.items():
         np.testing.assert_array_equal(np.array(doc["pre"][name]), values[:, 0, :], err_msg=name)
-    if kind == "lstm":
+    if "c" in KIND[kind].state:
         np.testing.assert_array_equal(np.array(doc["c0"]), lt.c0[0])
+    else:
+        assert doc["c0"] is None
     if gate:
         assert np.array(doc["clamped"][gate]).all() and np.array(doc["quantities"][gate]).min() == 1.0
         assert [a["gate"] for a in doc["ablations"]] == [gate]
