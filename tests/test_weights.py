@@ -411,10 +411,11 @@ def test_settled_by_shapes_covers_every_kind_without_w_hh():
 
 @pytest.mark.parametrize("spec", list(SETTLED_BY_SHAPES), ids=lambda s: s.describe())
 def test_kinds_without_w_hh_round_trip_through_our_files(spec):
-    """Our .safetensors and .npz record the kind: they load back as the same model, with no hint."""
+    """Our .safetensors, .npz and .pt record the kind: they load back as the same model, with no hint."""
     model = random_model(spec, seed=2)
     x = np.random.default_rng(0).standard_normal((6, 2, spec.input_size))
-    for data, fname in ((W.save_safetensors(model), "m.safetensors"), (W.save_npz(model), "m.npz")):
+    ours = ((W.save_safetensors(model), "m.safetensors"), (W.save_npz(model), "m.npz"), (save_pt(model), "m.pt"))
+    for data, fname in ours:
         loaded = W.read_weights_bytes(data, fname)
         assert loaded.model.spec == spec and loaded.read[:1] == [f"kind: {spec.kind}"]
         for k, v in model.params.items():
@@ -430,9 +431,10 @@ def test_kinds_without_w_hh_from_shapes_alone(spec):
     """A plain state_dict (torch's .pt, anyone's .npz) says the kind only where its shapes do; else the loader
     asks for the kind by name, and with it loads."""
     model = random_model(spec, seed=3)
-    plain = io.BytesIO()
-    np.savez(plain, **model.params)
-    for data, fname in ((plain.getvalue(), "m.npz"), (save_pt(model), "m.pt")):
+    plain_npz, plain_pt = io.BytesIO(), io.BytesIO()
+    np.savez(plain_npz, **model.params)
+    torch.save({k: torch.from_numpy(v) for k, v in model.params.items()}, plain_pt)
+    for data, fname in ((plain_npz.getvalue(), "m.npz"), (plain_pt.getvalue(), "m.pt")):
         if SETTLED_BY_SHAPES[spec]:
             assert load_weights_bytes(data, fname).spec == spec
         else:
@@ -442,12 +444,15 @@ def test_kinds_without_w_hh_from_shapes_alone(spec):
         assert load_weights_bytes(data, fname, kind=spec.kind).spec == spec
 
 
-def test_our_npz_stays_a_plain_state_dict_where_the_shapes_say_the_kind():
-    """Only a kind without W_hh gets the gru_viz.kind member; np.load reads it without pickle."""
-    gru = np.load(io.BytesIO(W.save_npz(random_model(Spec("gru", 2, 3)))), allow_pickle=False)
-    assert sorted(gru.files) == sorted(param_shapes(Spec("gru", 2, 3)))
-    ours = np.load(io.BytesIO(W.save_npz(random_model(Spec("minlstm", 2, 3)))), allow_pickle=False)
-    assert str(ours["gru_viz.kind"]) == "minlstm"
+def test_our_npz_and_pt_stay_plain_state_dicts_where_the_shapes_say_the_kind():
+    """Only a kind without W_hh gets the gru_viz.kind member (entry); np.load and torch.load(weights_only=True)
+    read it without pickle."""
+    gru = random_model(Spec("gru", 2, 3))
+    assert sorted(np.load(io.BytesIO(W.save_npz(gru)), allow_pickle=False).files) == sorted(gru.params)
+    assert sorted(torch.load(io.BytesIO(save_pt(gru)), weights_only=True)) == sorted(gru.params)
+    minlstm = random_model(Spec("minlstm", 2, 3))
+    assert str(np.load(io.BytesIO(W.save_npz(minlstm)), allow_pickle=False)["gru_viz.kind"]) == "minlstm"
+    assert torch.load(io.BytesIO(save_pt(minlstm)), weights_only=True)["gru_viz.kind"] == "minlstm"
 
 
 @pytest.mark.parametrize(
@@ -463,6 +468,20 @@ def test_npz_metadata_is_checked(member, match):
     buf = io.BytesIO()
     np.savez(buf, **model.params, **{"gru_viz.kind": member})
     refused(buf.getvalue(), "m.npz", match)
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [("x" * 65, "not one string of at most 64 characters"), (3, "not one string"),
+     ("rnn", r"missing key weight_hh_l0 \(a vanilla RNN layer needs it\)"),
+     ("transformer", "unknown kind hint 'transformer'")],
+    ids=["long", "number", "other-kind", "unknown-kind"],
+)
+def test_pt_metadata_is_checked(value, match):
+    buf = io.BytesIO()
+    torch.save({**{k: torch.from_numpy(v) for k, v in random_model(Spec("minlstm", 2, 3)).params.items()},
+                "gru_viz.kind": value}, buf)
+    refused(buf.getvalue(), "m.pt", match)
 
 
 def test_npz_metadata_kind_is_checked_against_the_shapes():

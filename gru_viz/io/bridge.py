@@ -148,9 +148,16 @@ def to_torch(model: Model) -> nn.Module:
 
 
 def save_pt(model: Model) -> bytes:
-    """A ``.pt`` file (``torch.save``) of the model's state_dict as float64 tensors; loads with weights_only."""
+    """A ``.pt`` file (``torch.save``) of the model's state_dict as float64 tensors; loads with weights_only.
+
+    For a kind without W_hh (which no torch.nn module loads) the dict also holds ``"gru_viz.kind"``, a string: its
+    weight_ih's G·H rows alone may not say whether it is a minGRU or a minLSTM.
+    """
+    sd: dict[str, object] = dict(torch_state_dict(model))
+    if not KIND[model.spec.kind].recurrent:
+        sd["gru_viz.kind"] = model.spec.kind
     buf = io.BytesIO()
-    torch.save(torch_state_dict(model), buf)
+    torch.save(sd, buf)
     return buf.getvalue()
 
 

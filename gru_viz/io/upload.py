@@ -45,7 +45,7 @@ _KERAS_ARRAYS = {
     "lstm": "kernel and recurrent_kernel transposed; bias put in bias_ih",
     "rnn": "kernel and recurrent_kernel transposed; bias put in bias_ih",
 }
-_METADATA_FORMATS = ("safetensors", "npz")  # the formats whose gru-viz files carry settings in their metadata
+_METADATA_FORMATS = ("safetensors", "npz", "pt")  # the formats whose gru-viz files carry settings in their metadata
 
 
 @dataclass

@@ -40,8 +40,9 @@ What a file may hold (decisions)
 - **Not in the weights.** An RNN's nonlinearity (default tanh) and a GRU's variant (default "torch",
   PyTorch's) cannot be read from the numbers; pass them as hints. Files written by :func:`save_safetensors`
   carry them in the safetensors ``__metadata__`` (``gru_viz.kind``, ``gru_viz.variant``,
-  ``gru_viz.nonlinearity``), which the loader uses when no hint is given; :func:`save_npz` records the kind of a
-  kind without W_hh (a ``gru_viz.kind`` string member), the one thing its arrays may not say.
+  ``gru_viz.nonlinearity``), which the loader uses when no hint is given; :func:`save_npz` (and the bridge's
+  ``save_pt``) record the kind of a kind without W_hh (a ``gru_viz.kind`` string member or entry), the one thing
+  its arrays may not say.
 - **Every rejection** is a :class:`WeightsError` (a ``ValueError``) whose message names the key or the
   header field at fault.
 """
@@ -171,7 +172,7 @@ def _kind_without_hh(
         hints = " or ".join(f"kind={k!r}" for k in fits)
         raise WeightsError(
             f"{name(k_ih)} has {rows} rows and there is no {name(k_hh)}: these are the weights of {readings}, and "
-            f"the file does not say which; pass {hints} (gru-viz's own .safetensors and .npz files record it)"
+            f"the file does not say which; pass {hints} (gru-viz's own .safetensors, .npz and .pt files record it)"
         )
     ((found, hidden),) = fits.items()
     return found, hidden
@@ -382,11 +383,10 @@ def read_weights_bytes(
     if suffix == ".safetensors":
         arrays, metadata = safetensors.read_with_metadata(data)
         hints = _hints_from_metadata(metadata)
-    elif suffix == ".npz":
-        arrays, metadata = npz.read_with_metadata(data)
-        hints = {k: v for k, v in metadata.items() if k in ("kind", "variant", "nonlinearity")}
     else:
-        arrays = torch_pickle.read(data)
+        reader = npz.read_with_metadata if suffix == ".npz" else torch_pickle.read_with_metadata
+        arrays, metadata = reader(data)
+        hints = {k: v for k, v in metadata.items() if k in ("kind", "variant", "nonlinearity")}
     fmt = suffix.lstrip(".").replace("pth", "pt")
     if not arrays:
         raise WeightsError("the weights file holds no arrays")

@@ -20,6 +20,10 @@ MAX_NDIM = 32
 SUPPORTED_EXTENSIONS = (".safetensors", ".npz", ".pt", ".pth", ".keras", ".h5", ".onnx")
 
 
+# gru-viz's own settings inside a weights file (safetensors __metadata__, an .npz member, a .pt entry): gru_viz.kind, …
+METADATA_PREFIX = "gru_viz."
+MAX_METADATA_CHARS = 64
+
 # The kinds with W_hh by its number of H-row blocks: weight_hh's rows ÷ its columns say the kind of a state_dict.
 KIND_OF_BLOCKS = {len(KIND[k].blocks): k for k in KINDS if KIND[k].recurrent}
 if len(KIND_OF_BLOCKS) != sum(KIND[k].recurrent for k in KINDS):

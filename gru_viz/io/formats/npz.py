@@ -13,10 +13,7 @@ import zipfile
 
 import numpy as np
 
-from .checks import WeightsError, check_archive
-
-METADATA_PREFIX = "gru_viz."  # the same keys as a safetensors file's __metadata__ (gru_viz.kind, …)
-MAX_METADATA_CHARS = 64
+from .checks import MAX_METADATA_CHARS, METADATA_PREFIX, WeightsError, check_archive
 
 
 def _is_metadata(key: str, shape: tuple[int, ...], dtype: np.dtype) -> bool:
