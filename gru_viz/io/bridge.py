@@ -239,9 +239,14 @@ def mingru_step(x, h, w_ih, b_ih, clamp=None):
     return (1 - z) * h + z * n, {"z": z, "n": n}
 
 
-def minlstm_step(x, h, w_ih, b_ih, clamp=None):
-    """One minLSTM step in torch (Feng et al. 2024), as the paper writes it: f = σ(W_f x + b_f), i = σ(W_i x + b_i),
-    n = g(W_n x + b_n), f′ = f / (f + i), i′ = i / (f + i), h' = f′ ⊙ h + i′ ⊙ n."""
+def minlstm_step(
+    x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor | None, clamp: dict | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One minLSTM step in torch (Feng et al. 2024) as the paper writes it: (h', {f, i, n, f', i'}).
+
+    f = σ(W_f x + b_f), i = σ(W_i x + b_i), n = g(W_n x + b_n), f′ = f / (f + i), i′ = i / (f + i),
+    h' = f′ ⊙ h + i′ ⊙ n.
+    """
     clamp = clamp or {}
     H = h.shape[-1]
     k = _lin(x, w_ih, b_ih)  # rows f, i, then the candidate

@@ -23,7 +23,7 @@ from ..core.kinds import KIND, per_kind
 from ..core.model import Model
 from ..core.spec import GRU_VARIANTS, Spec, count_params
 from ..core.trace import Ablation
-from .torch_names import TORCH_MODULES, is_native
+from .torch_names import TORCH_MODULES, is_native, module_name
 
 INLINE_NUMBERS = 4000  # more weights (or input numbers) than this are read from the downloaded files instead
 WEIGHTS_FILE = "gru_viz_model.safetensors"
@@ -301,7 +301,7 @@ def snippet(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[
     if x.ndim != 2:
         raise ValueError(f"the snippet runs one sequence (T, I); got shape {x.shape}")
     native = is_native(s) and not ablations
-    how = f"torch.nn.{TORCH_MODULES[s.kind]}{'Cell' if s.cell else ''}" if native else "a step-by-step torch function"
+    how = f"torch.nn.{module_name(s)}" if native else "a step-by-step torch function"
     why = ""
     if not native:
         why = " (torch.nn cannot clamp gates)" if is_native(s) else " (no torch.nn module computes this cell)"
