@@ -16,14 +16,18 @@ from torch import nn
 
 import gru_viz
 from gru_viz import Spec, SpecError, random_model
+from gru_viz.core.kinds import KINDS
+from gru_viz.core.spec import KIND_NAMES
 from gru_viz.io.bridge import from_torch, save_pt, to_torch, torch_state_dict
 from gru_viz.io.weights import load_weights_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = {"rtol": 0, "atol": 1e-12}
 
-# (kind, constructor extras): the module kinds the bridge supports
-KINDS = {
+# By hand: whether torch.nn has a module for each kind (else to_torch refuses it and from_torch cannot meet it).
+TORCH_HAS_MODULE = {"gru": True, "lstm": True, "rnn": True, "mingru": False, "minlstm": False}
+# (module class, constructor extras): the modules the bridge supports
+MODULES = {
     "gru": (nn.GRU, {}),
     "lstm": (nn.LSTM, {}),
     "lstm-proj": (nn.LSTM, {"proj_size": 2}),
@@ -41,7 +45,7 @@ CELLS = {
 def make_module(
     kind: str, I: int = 3, H: int = 4, layers: int = 1, bidir: bool = False, bf: bool = False, bias: bool = True
 ) -> nn.Module:
-    cls, extra = KINDS[kind]
+    cls, extra = MODULES[kind]
     torch.manual_seed(hash((kind, I, H, layers, bidir, bf, bias)) % 2**31)
     m = cls(I, H, num_layers=layers, bidirectional=bidir, batch_first=bf, bias=bias, **extra).double()
     with torch.no_grad():  # larger than default weights, so that gates saturate somewhere too
@@ -132,7 +136,13 @@ def check_module(m: nn.Module, T: int, B: int | None, with_h0: bool, seed: int =
 # ------------------------------------------------------------------------------------------ layer modules
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_modules_tested_are_every_kind_torch_has():
+    assert set(TORCH_HAS_MODULE) == set(KINDS)
+    has = {k for k, yes in TORCH_HAS_MODULE.items() if yes}
+    assert {name.split("-")[0] for name in MODULES} == has and {name.split("-")[0] for name in CELLS} == has
+
+
+@pytest.mark.parametrize("kind", list(MODULES))
 @pytest.mark.parametrize(("layers", "bidir"), [(1, False), (1, True), (2, True), (3, False)])
 @pytest.mark.parametrize("bf", [False, True], ids=["time-major", "batch-first"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
@@ -154,7 +164,7 @@ def test_from_torch_matches_module(kind, layers, bidir, bf, bias):
 
 @st.composite
 def module_configs(draw):
-    kind = draw(st.sampled_from(list(KINDS)))
+    kind = draw(st.sampled_from(list(MODULES)))
     H = draw(st.integers(3 if kind == "lstm-proj" else 1, 7))
     return {
         "kind": kind,
@@ -175,7 +185,7 @@ def module_configs(draw):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(module_configs())
 def test_from_torch_property(cfg):
-    cls, extra = KINDS[cfg["kind"]]
+    cls, extra = MODULES[cfg["kind"]]
     if cfg["proj"]:
         extra = {"proj_size": cfg["proj"]}
     torch.manual_seed(cfg["seed"])
@@ -269,9 +279,20 @@ def test_to_torch_refuses_other_gru_variants(variant):
         to_torch(model)
 
 
-def test_to_torch_refuses_mingru():
-    with pytest.raises(SpecError, match="minGRU has no torch module"):
-        to_torch(random_model(Spec("mingru", 2, 3)))
+@pytest.mark.parametrize("kind", KINDS)
+def test_to_torch_of_every_kind(kind):
+    """A kind torch.nn has becomes its module (the same numbers); one it lacks is refused, naming it."""
+    for spec in (Spec(kind, 2, 3, num_layers=2, bidirectional=True), Spec(kind, 2, 3, cell=True)):
+        model = random_model(spec, seed=1, scale=2.0)
+        if not TORCH_HAS_MODULE[kind]:
+            name = KIND_NAMES[kind]
+            with pytest.raises(SpecError, match=rf"{name} has no torch module \(torch.nn has no {name}\); export its "
+                                                "weights instead"):
+                to_torch(model)
+            continue
+        x = np.random.default_rng(0).standard_normal((5, 2, 2))
+        m = to_torch(model)
+        assert_trace_matches(model.run(x), torch_cell_run(m, x) if spec.cell else torch_run(m, x))
 
 
 # ------------------------------------------------------------------------------------ from_torch refusals

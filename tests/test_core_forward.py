@@ -1,9 +1,9 @@
 """The core's forward runs against torch.nn and tests/torch_reference.py, to float64 round-off.
 
 Families: the reference proven against torch.nn; torch.nn.GRU/LSTM/RNN and their Cell modules; the other
-GRU variants and minGRU against the reference; the trace's intermediates recomputed from the equations;
-hypothesis over the whole configuration space; saturating inputs; minGRU's log-space scan; ablations;
-input and spec errors.
+GRU variants, minGRU and minLSTM against the reference; the trace's intermediates recomputed from the equations;
+hypothesis over the whole configuration space; saturating inputs; the log-space scan of the kinds without W_hh
+(minGRU, minLSTM); ablations; minLSTM's f′ and i′ at extreme pre-activations; input and spec errors.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import torch_reference as ref
 from hypothesis import given, settings
 
 from gru_viz.core.grad import backward, gradient_flow
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.core.model import Model, ModelInputError
 from gru_viz.core.params import random_model
 from gru_viz.core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
@@ -27,6 +28,8 @@ ATOL = 1e-12
 VARIANTS = list(ref.VARIANTS)
 OTHER_VARIANTS = [v for v in VARIANTS if v != "torch"]
 LAYOUTS = ["time-major", "batch-first", "unbatched"]
+SCAN_KINDS = [k for k in KINDS if not KIND[k].recurrent]  # no W_hh: the whole run is one linear scan
+SEQUENCES = {"mingru": ref.mingru_sequence, "minlstm": ref.minlstm_sequence}  # the reference's plain loops
 
 
 def sigmoid(v):
@@ -177,24 +180,36 @@ def test_cell_modules_match_torch(cfg, batched, with_h0, bias):
     assert trace.output.shape == ((6, 3, 4) if batched else (6, 4))
 
 
-# -------------------------------------------------------------------------- other variants and minGRU
+# -------------------------------------------------------------------- other variants, minGRU and minLSTM
 
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (1, True), (2, False), (3, True)])
-@pytest.mark.parametrize("variant", [*OTHER_VARIANTS, "mingru"])
-def test_variants_and_mingru_match_reference(variant, num_layers, bidirectional, layout, with_h0, bias):
-    kind, kw = ("mingru", {}) if variant == "mingru" else ("gru", {"variant": variant})
+@pytest.mark.parametrize("variant", [*OTHER_VARIANTS, *SCAN_KINDS])
+def test_variants_and_scan_kinds_match_reference(variant, num_layers, bidirectional, layout, with_h0, bias):
+    kind, kw = (variant, {}) if variant in SCAN_KINDS else ("gru", {"variant": variant})
     spec = spec_for(kind, layout, num_layers=num_layers, bidirectional=bidirectional, bias=bias, **kw)
     params = ref.random_params(spec, num_layers)
     x, h0 = ref.make_inputs(spec, 9, T=6, B=2, batched=layout != "unbatched", with_h0=with_h0)
-    compare_run(spec, params, x, h0)
-    if kind == "mingru":  # the sequential loop too
-        trace = Model(spec, params).run(x, h0, scan=False)
-        with torch.no_grad():
-            close(trace.output, ref.run(spec, ref.to_torch(params), ref.as_torch(x), ref.as_torch(h0))[0])
+    with torch.no_grad():
+        theirs = ref.run(spec, ref.to_torch(params), ref.as_torch(x), ref.as_torch(h0))
+    for scan in (True, False) if kind in SCAN_KINDS else (None,):  # the log-space scan and the sequential loop
+        trace = Model(spec, params).run(x, h0, scan=scan)
+        for ours, other in zip((trace.output, trace.h_n, trace.c_n), theirs, strict=True):
+            close(ours, other)
+
+
+@pytest.mark.parametrize("kind", SCAN_KINDS)
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_scan_kind_cells_match_reference(kind, batched):
+    """A *Cell model of a kind torch.nn lacks: one layer, one direction, states (B, H) or (H,)."""
+    spec = Spec(kind, 3, 4, cell=True)
+    params = ref.random_params(spec, 2)
+    x, h0 = ref.make_inputs(spec, 3, T=5, B=2, batched=batched)
+    trace, _ = compare_run(spec, params, x, h0)
+    assert trace.output.shape == ((5, 2, 4) if batched else (5, 4))
 
 
 @pytest.mark.parametrize("variant", OTHER_VARIANTS)
@@ -324,6 +339,46 @@ def test_mingru_and_rnn_trace_intermediates():
     np.testing.assert_allclose(lt.h, np.tanh(pre), rtol=0, atol=ATOL)
 
 
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "loop"])
+def test_minlstm_trace_intermediates(scan):
+    """Pre-activations {f, i, n}, gates {f, i, n, f', i'} and h recomputed step by step in NumPy from the paper's
+    plain equations (f′ = f / (f + i), h' = f′ ⊙ h + i′ ⊙ n), for both directions."""
+    spec = Spec("minlstm", 3, 4, bidirectional=True)
+    params = ref.random_params(spec, 7, scale=2.0)
+    x, h0 = ref.make_inputs(spec, 8, T=6, B=2)
+    trace = Model(spec, params).run(x, h0, scan=scan)
+    for d in (0, 1):
+        lt = trace.layer(0, d)
+        assert set(lt.gates) == {"f", "i", "n", "f'", "i'"} and set(lt.pre) == {"f", "i", "n"}
+        k = x @ _p(params, "weight_ih", d).T + _p(params, "bias_ih", d)
+        pre_f, pre_i, pre_n = k[..., :4], k[..., 4:8], k[..., 8:]
+        f, i = sigmoid(pre_f), sigmoid(pre_i)
+        n = np.where(pre_n >= 0, pre_n + 0.5, sigmoid(pre_n))
+        f_n, i_n = f / (f + i), i / (f + i)
+        for name, mine in (("f", pre_f), ("i", pre_i), ("n", pre_n)):
+            np.testing.assert_allclose(lt.pre[name], mine, rtol=0, atol=ATOL, err_msg=f"pre {name}")
+        for name, mine in (("f", f), ("i", i), ("n", n), ("f'", f_n), ("i'", i_n)):
+            np.testing.assert_allclose(lt.gates[name], mine, rtol=0, atol=ATOL, err_msg=name)
+        h = h0[d]
+        for t in range(6) if d == 0 else range(5, -1, -1):
+            h = f_n[t] * h + i_n[t] * n[t]
+            np.testing.assert_allclose(lt.h[t], h, rtol=0, atol=ATOL, err_msg=f"h t={t}")
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0], ids=["plain", "saturating"])
+def test_minlstm_normalised_gates_sum_to_one(scale):
+    """f′ + i′ = 1 at every step and unit, to one ulp of 1, where the gates are moderate and where they saturate."""
+    spec = Spec("minlstm", 3, 5, num_layers=2, bidirectional=True)
+    params = ref.random_params(spec, 3, scale=scale)
+    x, h0 = ref.make_inputs(spec, 4, T=40, B=3, scale=scale)
+    for scan in (True, False):
+        for row in Model(spec, params).run(x, h0, scan=scan).layers:
+            for lt in row:
+                total = lt.gates["f'"] + lt.gates["i'"]
+                np.testing.assert_allclose(total, 1.0, rtol=0, atol=np.finfo(float).eps)
+                assert np.all((lt.gates["f'"] >= 0) & (lt.gates["i'"] >= 0))
+
+
 def test_multilayer_trace_layer_inputs():
     """Layer k > 0 reads the concatenation [forward h, reverse h] of the layer below."""
     spec = Spec("gru", 3, 4, num_layers=3, bidirectional=True, batch_first=True)
@@ -396,26 +451,44 @@ def test_saturating_inputs_no_warnings_and_equal_torch(cfg):
     assert np.abs(trace.layer(0, 0).pre["z" if spec.kind == "gru" else "h" if spec.kind == "rnn" else "i"]).max() > 1e3
 
 
-def _saturating_mingru(seed=0):
-    spec = Spec("mingru", 3, 4, num_layers=2, bidirectional=True)
+# How far each scan kind is driven. minGRU: two layers, inputs up to 1e3 (pre-activations up to ~1e5 and beyond).
+# minLSTM: its plain reference f / (f + i) is 0 / 0 once torch's σ(k) = 1 / (1 + e^−k) underflows (k < −745), so
+# here one layer with inputs up to 9 keeps |k| below ~700: deep in saturation, where the plain form still holds
+# (test_minlstm_extreme_pre_activations goes past it).
+# ``large``: how large the states grow (the candidate k + 0.5 is unbounded).
+SATURATING_SCAN = {"mingru": dict(num_layers=2, x=1e3, large=1e3), "minlstm": dict(num_layers=1, x=9.0, large=1e2)}
+
+
+def _saturating_scan(kind, seed=0):
+    cfg = SATURATING_SCAN[kind]
+    spec = Spec(kind, 3, 4, num_layers=cfg["num_layers"], bidirectional=True)
     params = ref.random_params(spec, seed, scale=50.0)
     x, h0 = ref.make_inputs(spec, seed + 1, T=12, B=3)
-    x = np.random.default_rng(seed + 2).uniform(-1e3, 1e3, size=x.shape)
+    x = np.random.default_rng(seed + 2).uniform(-cfg["x"], cfg["x"], size=x.shape)
     return spec, params, x, h0
 
 
+# log of the share of h each step keeps, from the pre-activations: the scan's log a_t (softplus, no overflow).
+# minGRU: log(1 − z) = −softplus(pre_z); minLSTM: log f′ = −softplus(d), d = log i − log f.
+LOG_KEEP = {
+    "mingru": lambda pre: -np.logaddexp(0, pre["z"]),
+    "minlstm": lambda pre: -np.logaddexp(0, np.logaddexp(0, -pre["f"]) - np.logaddexp(0, -pre["i"])),
+}
+
+
 @pytest.mark.parametrize("scan", [True, False], ids=["scan", "loop"])
-def test_saturating_mingru_equals_reference(scan):
+@pytest.mark.parametrize("kind", SCAN_KINDS)
+def test_saturating_scan_kinds_equal_reference(kind, scan):
     """No warnings at all, underflow included (exp/logaddexp of ~−1e7 in the scan once raised under
     errstate(all="raise"); fixed in the core).
 
-    Tolerance: the loop is exact to round-off. The scan computes h = exp(a* + (…)) with a* = Σ log(1 − z);
-    saturated z makes log(1 − z) ≈ −k with |k| up to ~1e7 in the second layer, so |a*| reaches A ~ 1e7 and the
-    exponent carries an absolute round-off ~ε·A: a relative error ~ε·A ≈ 1e-9 in h (observed 2e-10). We
-    allow 2·ε·A relative, computed from the run's own pre-activations. This is a limitation of the log-space
-    scan, not of the equations (the sequential loop meets 1e-12).
+    Tolerance: the loop is exact to round-off. The scan computes h = exp(a* + (…)) with a* = Σ log a_t
+    (a = 1 − z for minGRU, f′ for minLSTM); saturated gates make log a_t ≈ −k with |k| up to ~1e7 in minGRU's
+    second layer, so |a*| reaches A ~ 1e7 and the exponent carries an absolute round-off ~ε·A: a relative error
+    ~ε·A ≈ 1e-9 in h (observed 2e-10). We allow 2·ε·A relative, computed from the run's own pre-activations.
+    This is a limitation of the log-space scan, not of the equations (the sequential loop meets 1e-12).
     """
-    spec, params, x, h0 = _saturating_mingru()
+    spec, params, x, h0 = _saturating_scan(kind)
     model = Model(spec, params)
     with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -424,25 +497,27 @@ def test_saturating_mingru_equals_reference(scan):
         flow = gradient_flow(model, x[:, 0], h0[:, 0])
     for arr in (trace.output, trace.h_n, grads.x, grads.h0, flow.dh, flow.dx, *grads.params.values()):
         assert np.all(np.isfinite(arr))
-    with np.errstate(under="ignore"):  # our own log(1 − z), outside the checked block
-        A = max(np.abs(np.cumsum(np.logaddexp(0, lt.pre["z"]), axis=0)).max() for row in trace.layers for lt in row)
+    with np.errstate(under="ignore"):  # our own log a_t, outside the checked block
+        A = max(np.abs(np.cumsum(LOG_KEEP[kind](lt.pre), axis=0)).max() for row in trace.layers for lt in row)
     with torch.no_grad():
         theirs = ref.run(spec, ref.to_torch(params), ref.as_torch(x), ref.as_torch(h0))
     scale = float(np.abs(theirs[0].numpy()).max())
-    assert scale > 1e3  # the candidate k + 0.5 really is large
+    assert scale > SATURATING_SCAN[kind]["large"]  # the candidate k + 0.5 really is large
+    assert max(np.abs(v).max() for v in trace.layer(0, 0).pre.values()) > 300  # and the gates saturate
     rel = 2 * np.finfo(float).eps * A if scan else ATOL
     close(trace.output, theirs[0], rel * scale)
     close(trace.h_n, theirs[1], rel * scale)
 
 
-# ------------------------------------------------------------------------------------ minGRU scan vs loop
+# ------------------------------------------------------------------------------- the scan against the loop
 
 
-def test_mingru_scan_equals_loop_long():
-    """T = 1000: a* = Σ log(1 − z) reaches a few hundred, so the log-space round-off ε·|a*| ~ 1e-13 relative;
-    1e-12 is the asked-for bound. h0 of both signs makes h cross zero, so "relative" is taken per unit against
-    the largest |h| of that unit's run (an element near a zero crossing has no meaningful relative error)."""
-    spec = Spec("mingru", 3, 5)
+@pytest.mark.parametrize("kind", SCAN_KINDS)
+def test_scan_equals_loop_long(kind):
+    """T = 1000: a* = Σ log a_t (a = 1 − z, or f′) reaches a few hundred, so the log-space round-off ε·|a*| ~ 1e-13
+    relative; 1e-12 is the asked-for bound. h0 of both signs makes h cross zero, so "relative" is taken per unit
+    against the largest |h| of that unit's run (an element near a zero crossing has no meaningful relative error)."""
+    spec = Spec(kind, 3, 5)
     params = ref.random_params(spec, 11)
     rng = np.random.default_rng(12)
     x = rng.normal(size=(1000, 4, 3))
@@ -455,11 +530,12 @@ def test_mingru_scan_equals_loop_long():
     assert (np.sign(loop[0]) != np.sign(loop[-1])).any()  # some units really crossed zero
 
 
-def test_mingru_scan_very_long_sequence():
+@pytest.mark.parametrize("kind", SCAN_KINDS)
+def test_scan_very_long_sequence(kind):
     """T = 100 000: |a*| grows to ~T·0.7 ≈ 7e4; cumsum adds T roundings of relative size ε to it, so the
     exponent carries an absolute error up to ~ε·|a*|·√T ≈ 5e-9 in the worst case, ~1e-11 typically (observed
     ~2e-11). 1e-9 relative leaves a wide margin while still catching a broken scan (errors of order 1)."""
-    spec = Spec("mingru", 2, 3)
+    spec = Spec(kind, 2, 3)
     params = ref.random_params(spec, 13)
     rng = np.random.default_rng(14)
     x = rng.normal(size=(100_000, 2))
@@ -473,8 +549,109 @@ def test_mingru_scan_very_long_sequence():
     # and the start of it against the torch reference loop
     p = ref.to_torch(params)
     with torch.no_grad():
-        first = ref.mingru_sequence(torch.tensor(x[:200, None]), torch.tensor(h0), p["weight_ih_l0"], p["bias_ih_l0"])
+        first = SEQUENCES[kind](torch.tensor(x[:200, None]), torch.tensor(h0), p["weight_ih_l0"], p["bias_ih_l0"])
     close(scan.output[:200], first[:, 0])
+
+
+# ------------------------------------------------------------------------- minLSTM: f′ and i′ in log space
+
+
+def _minlstm_of(pre_f, pre_i, pre_n):
+    """A one-unit-per-column minLSTM (I = 1) whose pre-activations at x = 1 are the given ones: W = 0, b = k."""
+    H = len(pre_f)
+    spec = Spec("minlstm", 1, H)
+    params = {"weight_ih_l0": np.zeros((3 * H, 1)), "bias_ih_l0": np.concatenate([pre_f, pre_i, pre_n])}
+    return spec, params
+
+
+def test_minlstm_extreme_pre_activations():
+    """|k| ~ 1e3: σ(k) underflows to 0 (below k ≈ −745 even in exp form), so the plain f / (f + i) is 0 / 0 = NaN;
+    in log space f′ = σ(−d), d = log i − log f = (pre_i − pre_f) once both are deep below 0 (log σ(k) = k there).
+
+    By hand: pre_f = −1000, pre_i = −1001 → d = −1, f′ = σ(1) = 1 / (1 + e^−1) = 0.7310585786300049;
+    pre_f = +1000 (f = 1), pre_i = −1000 → d = −1000, f′ = 1, i′ = 0 exactly: h is kept;
+    pre_f = −1000, pre_i = +1000 → f′ = 0, i′ = 1 exactly: h' = n = g(2) = 2.5;
+    pre_f = pre_i = −1000 → f′ = i′ = ½."""
+    spec, params = _minlstm_of([-1000.0, 1000.0, -1000.0, -1000.0], [-1001.0, -1000.0, 1000.0, -1000.0], [2.0] * 4)
+    x = np.ones((3, 1))
+    h0 = np.array([[0.3, -7.0, 4.0, 1.0]])
+    sig1 = 1.0 / (1.0 + np.exp(-1.0))
+    for scan in (True, False):
+        lt = Model(spec, params).run(x, h0, scan=scan).layer()
+        np.testing.assert_allclose(lt.gates["f'"][0, 0], [sig1, 1.0, 0.0, 0.5], rtol=0, atol=1e-16)
+        np.testing.assert_allclose(lt.gates["i'"][0, 0], [1 - sig1, 0.0, 1.0, 0.5], rtol=0, atol=1e-16)
+        assert lt.gates["f'"][0, 0, 1] == 1.0 and lt.gates["i'"][0, 0, 1] == 0.0  # exactly
+        h, expected = h0[0], []
+        for _ in range(3):
+            h = np.array([sig1, 1.0, 0.0, 0.5]) * h + np.array([1 - sig1, 0.0, 1.0, 0.5]) * 2.5
+            expected.append(h)
+        # the loop is exact to round-off; the scan's exponents reach |a*| = A = 3·1000 on unit 2 (log f′ = −1000
+        # a step), so its h carries a relative round-off ~ε·A (observed 1.3e-14): bounded by 4·ε·A
+        tol = 4 * np.finfo(float).eps * 3000 * 7.0 if scan else 1e-15
+        np.testing.assert_allclose(lt.h[:, 0], expected, rtol=0, atol=tol)
+        assert lt.h[2, 0, 1] == -7.0  # f′ = 1, i′ = 0: kept bit for bit, scan or loop
+        assert scan or lt.h[2, 0, 2] == 2.5
+    # the paper's plain form, in torch, is 0 / 0 on the units where both σ underflow
+    P = ref.to_torch(params)
+    with torch.no_grad():
+        _, gates = ref.minlstm_step(torch.ones(1, 1, dtype=torch.float64), torch.tensor(h0), P["weight_ih_l0"],
+                                    P["bias_ih_l0"])
+    assert torch.isnan(gates["f'"][0, [0, 3]]).all() and torch.isnan(gates["i'"][0, [0, 3]]).all()
+
+
+def test_minlstm_extreme_scan_equals_loop_long():
+    """T = 20 000 with pre-activations of ~±1e3: finite everywhere, and the log-space scan agrees with the loop.
+
+    Units 0 and 1 have i's weights within 1e-3 of f's, so on many steps both pre-activations are below −745:
+    σ underflows to 0 for both, the plain f / (f + i) of the torch reference is 0 / 0 and its run turns NaN, while
+    d = log i − log f stays of order 1 and f′ lies well inside (0, 1). Unit 2's f and i are independent: its
+    log f′ = −softplus(d) is down to ~−1e3 on some steps (the state forgotten at once), so |a*| = |Σ log f′|
+    reaches A ~ 4e6 and the scan's exponent carries an absolute round-off of a few ε·A (observed 2.9e-10
+    relative, with 1.4e-12 on units 0 and 1). The bound is 4·ε·A per unit, relative to that unit's largest |h|,
+    from the run's own pre-activations; a broken scan errs by order 1."""
+    spec = Spec("minlstm", 2, 3)
+    params = ref.random_params(spec, 15, scale=2.0)
+    w, b = params["weight_ih_l0"], params["bias_ih_l0"]
+    tie = np.random.default_rng(17)
+    w[3:5] = w[0:2] + tie.uniform(-1e-3, 1e-3, (2, 2))
+    b[3:5] = b[0:2] + tie.uniform(-0.5, 0.5, 2)
+    x = np.random.default_rng(16).uniform(-1e3, 1e3, size=(20_000, 2))
+    h0 = np.array([[2.0, -1.5, 0.3]])
+    model = Model(spec, params)
+    # under="ignore": σ(d) of a subnormal d underflows in the core (see test_minlstm_forward_raises_no_underflow)
+    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scan = model.run(x, h0, scan=True)
+        loop = model.run(x, h0, scan=False)
+    lt = scan.layer()
+    both = (lt.pre["f"] < -745) & (lt.pre["i"] < -745)  # σ(k) = 1 / (1 + e^−k) is 0 in float64 on both
+    assert both[..., :2].mean() > 0.05 and not both[..., 2].any()
+    assert np.abs(lt.pre["f"][..., 2]).max() > 900 and np.abs(lt.pre["i"][..., 2]).max() > 900
+    f_n = lt.gates["f'"]
+    assert 0.3 < f_n[both].min() and f_n[both].max() < 0.7  # 0 / 0 in the plain form, an ordinary share here
+    for arr in (scan.output, loop.output, f_n, lt.gates["i'"]):
+        assert np.all(np.isfinite(arr))
+    np.testing.assert_array_equal(f_n, loop.layer().gates["f'"])
+    with np.errstate(under="ignore"):
+        A = np.abs(np.cumsum(LOG_KEEP["minlstm"](lt.pre), axis=0)).max(axis=(0, 1))  # per unit
+    assert A[2] > 1e6
+    scale = np.abs(loop.output).max(axis=0, keepdims=True)
+    assert np.all(np.abs(scan.output - loop.output) <= 4 * np.finfo(float).eps * A * scale)
+    P = ref.to_torch(params)
+    with torch.no_grad():
+        plain = ref.minlstm_sequence(torch.tensor(x[:, None]), torch.tensor(h0), P["weight_ih_l0"], P["bias_ih_l0"])
+    assert torch.isnan(plain[-1, 0, :2]).all() and not torch.isnan(plain[..., 2]).any()
+    # where the plain form is defined it is the same run (h grows to ~1e3 with the candidate: 1e-12 relative)
+    close(loop.output[..., 2], plain[:, 0, 2], ATOL * float(plain[:, 0, 2].abs().max()))
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "loop"])
+def test_minlstm_forward_raises_no_underflow(scan):
+    """pre_f = 720, pre_i = 721: log σ(k) = −e^−k ≈ −1e-313 (subnormal), so d ≈ 1e-313 and f′ = i′ = ½."""
+    spec, params = _minlstm_of([720.0], [721.0], [0.0])
+    with np.errstate(all="raise"):
+        lt = Model(spec, params).run(np.ones((3, 1)), scan=scan).layer()
+    np.testing.assert_array_equal(lt.gates["f'"], 0.5)
 
 
 # ------------------------------------------------------------------------------------------- ablations
@@ -618,6 +795,70 @@ def test_mingru_clamps(scan):
         np.testing.assert_allclose(trace.layer(0, d).h, np.where(k >= 0, k + 0.5, sigmoid(k)), rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "loop"])
+def test_minlstm_clamps(scan):
+    spec = Spec("minlstm", 3, 4, bidirectional=True)
+    params = ref.random_params(spec, 6)
+    x, h0 = ref.make_inputs(spec, 7, T=6, B=2)
+    h0 = h0.copy()
+    h0[0, 0] = [1e-17, -3e-12, 0.123456789, 7e-9]  # tiny values expose a keep that is not exact
+    model = Model(spec, params)
+    # f = 1, i = 0: f′ = 1, i′ = 0, and h stays h0 bit for bit over [0, 3) (forward) and the reverse run's 5, 4, 3
+    keep = [Ablation("f", 1.0, 0, 3, direction=0), Ablation("i", 0.0, 0, 3, direction=0),
+            Ablation("f", 1.0, 3, 6, direction=1), Ablation("i", 0.0, 3, 6, direction=1)]
+    trace = model.run(x, h0, keep, scan)
+    np.testing.assert_array_equal(trace.layer(0, 0).h[:3], np.broadcast_to(h0[0], (3, 2, 4)))
+    np.testing.assert_array_equal(trace.layer(0, 1).h[3:], np.broadcast_to(h0[1], (3, 2, 4)))
+    np.testing.assert_array_equal(trace.layer(0, 0).gates["f'"][:3], 1.0)
+    np.testing.assert_array_equal(trace.layer(0, 0).gates["i'"][:3], 0.0)
+    assert np.abs(trace.layer(0, 0).h[3] - h0[0]).max() > 1e-3  # and then it runs on
+    with torch.no_grad():
+        theirs = ref.run(spec, ref.to_torch(params), ref.as_torch(x), ref.as_torch(h0), trace.ablations)
+    close(trace.output, theirs[0])
+    # f = 0 (i free): f′ = 0, i′ = 1, h = g(W_n x + b_n) exactly, step by step
+    trace = model.run(x, h0, [Ablation("f", 0.0)], scan)
+    for d in (0, 1):
+        k = x @ _p(params, "weight_ih", d)[8:].T + _p(params, "bias_ih", d)[8:]
+        np.testing.assert_array_equal(trace.layer(0, d).h, trace.layer(0, d).gates["n"])
+        np.testing.assert_allclose(trace.layer(0, d).h, np.where(k >= 0, k + 0.5, sigmoid(k)), rtol=0, atol=1e-15)
+    # i = 0 (f free): f′ = 1, the state is never written
+    trace = model.run(x, h0, [Ablation("i", 0.0)], scan)
+    np.testing.assert_array_equal(trace.h_n, h0)
+    # per-unit values, and f = i at a step: f′ = i′ = ½
+    abl = [Ablation("f", (0.2, 1.0, 0.5, 0.0), 1, 5), Ablation("i", (0.2, 0.0, 0.25, 0.7), 2)]
+    trace, _ = compare_run(spec, params, x, h0, ablations=abl)
+    np.testing.assert_array_equal(trace.layer(0, 0).gates["f'"][2:5, :, 0], 0.5)
+    np.testing.assert_array_equal(trace.layer(0, 0).clamped["f"][:, 0, 0], [0, 1, 1, 1, 1, 0])
+
+
+@pytest.mark.parametrize(
+    "ablations",
+    [[Ablation("f", 0.0), Ablation("i", 0.0)],
+     [Ablation("f", 0.0, 2, 4, direction=1), Ablation("i", (0.5, 0.0, 0.5, 0.5), 3, 5)],
+     [Ablation("f", (1.0, 0.0, 1.0, 1.0), 0, 1, layer=0), Ablation("i", (0.0, 0.0, 1.0, 1.0), 0, 1)]],
+    ids=["both-everywhere", "one-step-one-unit", "vectors"],
+)
+def test_minlstm_refuses_f_and_i_both_zero(ablations):
+    """f′ = f / (f + i) would be 0 / 0: refused, naming the gates, whatever the scan, the direction or the unit."""
+    spec = Spec("minlstm", 3, 4, bidirectional=True)
+    x, h0 = ref.make_inputs(spec, 0, T=6, B=2)
+    model = Model(spec, ref.random_params(spec, 0))
+    for scan in (True, False):
+        with pytest.raises(ModelInputError, match=r"minLSTM's f and i cannot both be clamped to 0 at one step"):
+            model.run(x, h0, ablations, scan)
+
+
+def test_minlstm_zero_clamps_apart_are_accepted():
+    """f = 0 and i = 0 at different steps, or on different units of one step, are a valid run."""
+    spec = Spec("minlstm", 3, 4)
+    params = ref.random_params(spec, 1)
+    x, h0 = ref.make_inputs(spec, 2, T=6, B=2)
+    for abl in ([Ablation("f", 0.0, 0, 3), Ablation("i", 0.0, 3)],
+                [Ablation("f", (0.0, 1.0, 0.0, 1.0)), Ablation("i", (1.0, 0.0, 0.5, 0.0))]):
+        trace, _ = compare_run(spec, params, x, h0, ablations=abl)
+        assert np.all(np.isfinite(trace.output))
+
+
 @pytest.mark.parametrize(
     ("kind", "ablation", "message"),
     [
@@ -626,6 +867,10 @@ def test_mingru_clamps(scan):
         ("lstm", Ablation("g", 0.0), "no gate 'g'"),
         ("rnn", Ablation("z", 0.0), "has: none"),
         ("mingru", Ablation("r", 0.0), "no gate 'r'"),
+        ("minlstm", Ablation("z", 0.0), "no gate 'z'"),
+        ("minlstm", Ablation("n", 0.0), "no gate 'n'"),
+        ("minlstm", Ablation("f'", 0.0), "no gate \"f'\""),
+        ("minlstm", Ablation("f", 1.5), "between 0 and 1"),
         ("gru", Ablation("z", 1.5), "between 0 and 1"),
         ("gru", Ablation("z", -0.1), "between 0 and 1"),
         ("lstm", Ablation("f", (0.0, 1.0, 2.0, 0.0)), "between 0 and 1"),
@@ -730,6 +975,7 @@ def test_input_errors():
         (dict(kind="rnn", nonlinearity="sigmoid"), "nonlinearity"),
         (dict(kind="gru", proj_size=2), "proj_size is only defined for LSTM"),
         (dict(kind="mingru", proj_size=2), "proj_size is only defined for LSTM"),
+        (dict(kind="minlstm", proj_size=2), "proj_size is only defined for LSTM"),
         (dict(kind="lstm", proj_size=4), "proj_size must be between 1 and hidden_size"),
         (dict(kind="lstm", proj_size=-1), "proj_size"),
         (dict(kind="lstm", proj_size=2, cell=True), "cell module"),

@@ -2,7 +2,8 @@
 
 Loss = Σ G ⊙ output + Σ Gh ⊙ h_n (+ Σ Gc ⊙ c_n) with random cotangents; torch differentiates torch.nn
 modules where they exist, tests/torch_reference.py (proven against torch.nn in test_core_forward.py) for the
-other GRU variants, minGRU and every run with clamped gates.
+other GRU variants, minGRU, minLSTM (autograd through the paper's plain f / (f + i)) and every run with clamped
+gates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from torch.autograd.functional import jacobian
 
 from gru_viz.core import grad as grad_module
 from gru_viz.core.grad import backward, gradient_flow
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.core.model import Model, ModelInputError
 from gru_viz.core.spec import Spec
 from gru_viz.core.trace import Ablation
@@ -23,6 +25,7 @@ from gru_viz.core.trace import Ablation
 ATOL = 1e-10
 VARIANTS = list(ref.VARIANTS)
 LAYOUTS = ["time-major", "batch-first", "unbatched"]
+SCAN_KINDS = [k for k in KINDS if not KIND[k].recurrent]  # minGRU, minLSTM: no W_hh, no torch.nn module
 KIND_CONFIGS = {
     "gru": dict(kind="gru"),
     "lstm": dict(kind="lstm"),
@@ -54,7 +57,7 @@ def check_grads(spec, params, x, h0, ablations=(), mod=None, seed=0, cotangents=
 
     # torch: the same run with every input a leaf (zeros where we were given no initial state)
     H_out = spec.proj_size or spec.hidden_size
-    if spec.kind == "lstm":
+    if ref.has_cell_state(spec.kind):
         h0_np = h0 if h0 is not None else (zeros_state(spec, x, H_out), zeros_state(spec, x, spec.hidden_size))
     else:
         h0_np = h0 if h0 is not None else zeros_state(spec, x, H_out)
@@ -83,7 +86,7 @@ def check_grads(spec, params, x, h0, ablations=(), mod=None, seed=0, cotangents=
     pairs = [(ours.params[k], zero_if_none(theirs[k], tparams[k]), k) for k in theirs]
     pairs.append((ours.x, zero_if_none(theirs_x, xt), "x"))
     pairs.append((ours.h0, zero_if_none(theirs_states[0], states[0]), "h0"))
-    if spec.kind == "lstm":
+    if ref.has_cell_state(spec.kind):
         pairs.append((ours.c0, zero_if_none(theirs_states[1], states[1]), "c0"))
     else:
         assert ours.c0 is None
@@ -142,16 +145,16 @@ def test_backward_partial_cotangents(cotangents):
     check_grads(spec, ref.numpy_params(mod), x, h0, mod=mod, cotangents=cotangents)
 
 
-# ------------------------------------------------------------------------------- variants and minGRU
+# -------------------------------------------------------------------- variants, minGRU and minLSTM
 
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("with_h0", [False, True], ids=["zero-h0", "h0"])
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
-@pytest.mark.parametrize("variant", [*VARIANTS, "mingru"])
-def test_backward_variants_and_mingru(variant, num_layers, bidirectional, layout, with_h0, bias):
-    kind, kw = ("mingru", {}) if variant == "mingru" else ("gru", {"variant": variant})
+@pytest.mark.parametrize("variant", [*VARIANTS, *SCAN_KINDS])
+def test_backward_variants_and_scan_kinds(variant, num_layers, bidirectional, layout, with_h0, bias):
+    kind, kw = (variant, {}) if variant in SCAN_KINDS else ("gru", {"variant": variant})
     spec = Spec(
         kind,
         3,
@@ -165,6 +168,14 @@ def test_backward_variants_and_mingru(variant, num_layers, bidirectional, layout
     params = ref.random_params(spec, num_layers)
     x, h0 = ref.make_inputs(spec, 6, T=5, B=2, batched=layout != "unbatched", with_h0=with_h0)
     check_grads(spec, params, x, h0)
+
+
+@pytest.mark.parametrize("kind", SCAN_KINDS)
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "unbatched"])
+def test_backward_scan_kind_cells(kind, batched):
+    spec = Spec(kind, 3, 4, cell=True)
+    x, h0 = ref.make_inputs(spec, 1, T=5, B=2, batched=batched)
+    check_grads(spec, ref.random_params(spec, 0), x, h0)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -210,29 +221,40 @@ def test_backward_lstm_with_ablations(proj_size, case):
     check_grads(spec, ref.random_params(spec, 2), x, h0, LSTM_ABLATIONS[case])
 
 
-@pytest.mark.parametrize(
-    "ablations",
-    [[Ablation("z", 0.0)], [Ablation("z", 1.0, 2, 4)], [Ablation("z", (0.1, 0.9, 0.0, 1.0), 1, direction=1)]],
-    ids=["z0", "z1-range", "vector-reverse"],
-)
-def test_backward_mingru_with_ablations(ablations):
-    spec = Spec("mingru", 3, 4, num_layers=2, bidirectional=True)
+SCAN_ABLATIONS = {
+    "mingru-z0": [Ablation("z", 0.0)],
+    "mingru-z1-range": [Ablation("z", 1.0, 2, 4)],
+    "mingru-vector-reverse": [Ablation("z", (0.1, 0.9, 0.0, 1.0), 1, direction=1)],
+    "minlstm-keep": [Ablation("f", 1.0, 1, 4), Ablation("i", 0.0, 1, 4)],  # f′ = 1, i′ = 0: h kept
+    "minlstm-f0": [Ablation("f", 0.0)],  # f′ = 0, i′ = 1: h = n
+    "minlstm-i0-range": [Ablation("i", 0.0, 2, 5)],
+    "minlstm-vectors-reverse": [Ablation("f", (0.1, 0.9, 0.0, 1.0), 1, direction=1),
+                                Ablation("i", (0.5, 0.0, 1.0, 0.3), 0, 4, layer=1)],
+}
+
+
+@pytest.mark.parametrize("case", list(SCAN_ABLATIONS))
+def test_backward_scan_kinds_with_ablations(case):
+    spec = Spec(case.split("-")[0], 3, 4, num_layers=2, bidirectional=True)
     x, h0 = ref.make_inputs(spec, 4, T=6, B=2)
-    check_grads(spec, ref.random_params(spec, 3), x, h0, ablations)
+    check_grads(spec, ref.random_params(spec, 3), x, h0, SCAN_ABLATIONS[case])
 
 
-@pytest.mark.parametrize(
-    ("kind", "gate", "rows"),
-    [("gru", "z", slice(4, 8)), ("gru", "r", slice(0, 4)), ("lstm", "f", slice(4, 8)), ("mingru", "z", slice(0, 4))],
-)
-def test_clamped_gate_passes_no_gradient_to_its_pre_activation(kind, gate, rows):
+def test_scan_ablations_cover_every_scan_kind():
+    assert {case.split("-")[0] for case in SCAN_ABLATIONS} == set(SCAN_KINDS)
+
+
+@pytest.mark.parametrize(("kind", "gate"), [(k, g) for k in KINDS for g in KIND[k].clampable])
+def test_clamped_gate_passes_no_gradient_to_its_pre_activation(kind, gate):
     """Clamped everywhere, a gate's own weights and biases get exactly zero gradient (torch agrees)."""
     spec = Spec(kind, 3, 4, num_layers=2, bidirectional=True)
+    j = KIND[kind].blocks.index(gate)
+    rows = slice(4 * j, 4 * (j + 1))
     x, h0 = ref.make_inputs(spec, 5, T=5, B=2)
     ours, _ = check_grads(spec, ref.random_params(spec, 4), x, h0, [Ablation(gate, 0.5)])
     for key, g in ours.params.items():
         np.testing.assert_array_equal(g[rows], 0.0, err_msg=key)
-        assert np.abs(np.delete(g, np.arange(16)[rows], axis=0)).max() > 1e-8, key
+        assert np.abs(np.delete(g, np.arange(g.shape[0])[rows], axis=0)).max() > 1e-8, key
 
 
 # ------------------------------------------------------------------------------------------- hypothesis
@@ -295,7 +317,7 @@ FLOW_CONFIGS = {
     "lstm-proj": dict(kind="lstm", proj_size=2),
     "rnn-tanh": dict(kind="rnn"),
     "rnn-relu": dict(kind="rnn", nonlinearity="relu"),
-    "mingru": dict(kind="mingru"),
+    **{k: dict(kind=k) for k in SCAN_KINDS},
 }
 
 
@@ -343,22 +365,34 @@ def test_gradient_flow_chunks_agree_with_one_pass_over_a_long_run(monkeypatch):
     np.testing.assert_allclose(chunked.dx, whole.dx, rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("cfg", ["gru-torch", "gru-z-takes", "lstm", "mingru"])
+# Clamps that keep the old state over steps 2..5: z = 1 where z keeps, z = 0 where it takes (and in minGRU);
+# an LSTM's f = 1 keeps c; a minLSTM keeps h only with f = 1 and i = 0 together (f′ = f / (f + i) = 1).
+KEEP_CLAMPS = {
+    "gru-torch": [Ablation("z", 1.0, 2, 6)],
+    "gru-z-takes": [Ablation("z", 0.0, 2, 6)],
+    "lstm": [Ablation("f", 1.0, 2, 6)],
+    "mingru": [Ablation("z", 0.0, 2, 6)],
+    "minlstm": [Ablation("f", 1.0, 2, 6), Ablation("i", 0.0, 2, 6)],
+}
+
+
+@pytest.mark.parametrize("cfg", list(KEEP_CLAMPS))
 def test_gradient_flow_with_ablation_and_one_direction(cfg):
-    """A z = 1 (keep) clamp is the additive path: the norm through the clamped steps stays put."""
-    kind_kw = FLOW_CONFIGS[cfg]
-    spec = Spec(input_size=2, hidden_size=3, num_layers=1, **kind_kw)
-    gate = {"gru": "z", "lstm": "f", "mingru": "z"}[spec.kind]
-    value = 0.0 if cfg in ("gru-z-takes", "mingru") else 1.0
-    ablations = (Ablation(gate, value, 2, 6),)
+    """A keeping clamp is the additive path: the norm through the clamped steps stays put."""
+    spec = Spec(input_size=2, hidden_size=3, num_layers=1, **FLOW_CONFIGS[cfg])
+    ablations = tuple(KEEP_CLAMPS[cfg])
     params = ref.random_params(spec, 1)
     x, h0 = ref.make_inputs(spec, 2, T=9, B=1, batched=False, with_h0=False)
     flow = gradient_flow(Model(spec, params), x, h0, ablations)
     dh, dx = torch_flow(spec, params, x, h0, ablations, 0, 0)
     np.testing.assert_allclose(flow.dh, dh, rtol=0, atol=ATOL)
     np.testing.assert_allclose(flow.dx, dx, rtol=0, atol=ATOL)
-    if spec.kind != "lstm":  # h_5 = h_4 = … = h_1 with ∂h_t/∂h_{t−1} = I: one norm for t = 1 … 5
+    if KIND[spec.kind].keep(spec).of == "h":  # h_5 = h_4 = … = h_1 with ∂h_t/∂h_{t−1} = I: one norm for t = 1 … 5
         np.testing.assert_allclose(dh[1:5] / dh[5], 1.0, rtol=0, atol=1e-12)
+
+
+def test_keep_clamps_cover_every_gated_kind():
+    assert {FLOW_CONFIGS[c]["kind"] for c in KEEP_CLAMPS} == {k for k in KINDS if KIND[k].clampable}
 
 
 def test_gradient_flow_errors():

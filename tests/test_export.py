@@ -15,11 +15,13 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_viz.app import state
-from gru_viz.core.spec import KINDS
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.figures import timeline as tl
 from gru_viz.io import export
 
 DTYPES = {"f8": np.float64, "f4": np.float32, "i1": np.int8, "i2": np.int16, "i4": np.int32, "u1": np.uint8}
+
+
 
 
 def scene(**changes):
@@ -41,8 +43,8 @@ def test_csv_round_trips_exactly(kind):
     header, body = rows[0], rows[1:]
     expected = expected_columns(sc)
     assert header == ["t", "label", *expected]
-    assert header[2] == "x_0" and header[3] == {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0",
-                                                      "minlstm": "f_0"}[kind]
+    first = {"gru": "r_0", "lstm": "i_0", "rnn": "pre_h_0", "mingru": "z_0", "minlstm": "f_0"}[kind]
+    assert header[2] == "x_0" and header[3] == first
     assert len(body) == sc.steps
     assert [int(r[0]) for r in body] == list(range(sc.steps))
     assert [r[1] for r in body] == list(sc.seq.labels)
@@ -61,7 +63,7 @@ def test_csv_quotes_text_labels():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_json_round_trips_exactly(kind):
-    gate = {"gru": "z", "lstm": "f", "mingru": "z", "rnn": None, "minlstm": "f"}[kind]
+    gate = {"gru": "z", "lstm": "f", "mingru": "z", "minlstm": "f", "rnn": None}[kind]
     cfg = state.Config(cell=kind, hidden=3, steps=20, h0="random", seed=3, clamp=f"{gate}:1" if gate else "")
     sc = state.build_scene(cfg)
     doc = json.loads(export.trace_json(sc.seq, sc.trace, config=asdict(cfg), link=state.to_query(cfg)))
@@ -77,8 +79,10 @@ def test_json_round_trips_exactly(kind):
         np.testing.assert_array_equal(np.array(doc["quantities"][name]), values, err_msg=name)
     for name, values in lt.pre.items():
         np.testing.assert_array_equal(np.array(doc["pre"][name]), values[:, 0, :], err_msg=name)
-    if kind == "lstm":
+    if "c" in KIND[kind].state:
         np.testing.assert_array_equal(np.array(doc["c0"]), lt.c0[0])
+    else:
+        assert doc["c0"] is None
     if gate:
         assert np.array(doc["clamped"][gate]).all() and np.array(doc["quantities"][gate]).min() == 1.0
         assert [a["gate"] for a in doc["ablations"]] == [gate]

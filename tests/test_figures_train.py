@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gru_viz.core.kinds import KIND, KINDS
+from gru_viz.core.kinds import KIND, KINDS, WITH_W_HH
 from gru_viz.core.tasks import get_task
 from gru_viz.core.train import History, TrainConfig, make_trainers
 from gru_viz.explain.palette import CELL_COLORS, CELL_DASH
@@ -111,7 +111,7 @@ def test_unknown_metric_is_refused(regression):
 
 
 def test_score_bars_are_the_scores_with_chance_marked():
-    fig = figs.scores_figure(["gru", "lstm", "rnn"], [0.001, 0.05, float("nan")], 1 / 6, "held-out MSE")
+    fig = figs.scores_figure(list(WITH_W_HH), [0.001, 0.05, float("nan")], 1 / 6, "held-out MSE")
     bars = fig.data[0]
     assert list(bars.x) == [0.001, 0.05, 0.0]
     assert list(bars.y) == ["GRU", "LSTM", "vanilla RNN"]

@@ -22,6 +22,8 @@ from keras_fixtures import CASES_BAD, CASES_OK, keras_dir
 from onnx import TensorProto, helper, numpy_helper
 from onnx_fixtures import feeds_for, recurrent_graph, run_onnxruntime, run_reference_evaluator
 
+from gru_viz.core.kinds import KINDS
+from gru_viz.core.spec import KIND_NAMES
 from gru_viz.io.formats import hdf5
 from gru_viz.io.formats.checks import MAX_UNPACKED_BYTES, WeightsError
 from gru_viz.io.weights import HintNeeded, load_weights, load_weights_bytes, read_weights_bytes
@@ -553,6 +555,19 @@ def test_hostile_onnx_bytes(sandbox):
     refused(bytes([0x0A, 0xFF, 0xFF, 0xFF, 0x0F]) + bytes(20), "lying.onnx", "not a readable ONNX file")
     refused(zip_bomb_keras(), "bomb.onnx", "not a readable ONNX file|no graph")
     refused(b"\x00" * 1000, "zeros.onnx", "not a readable ONNX file|no graph")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_hint_on_keras_and_onnx_files(kdir, kind):
+    """A Keras or ONNX GRU loads under the hint "gru" and is refused, naming the hinted kind, under every other one
+    (minGRU and minLSTM, which neither format has, included)."""
+    files = [((kdir / "gru.keras").read_bytes(), "m.keras"), ((kdir / "gru.weights.h5").read_bytes(), "m.weights.h5"),
+             (onnx_bytes(recurrent_graph("GRU", linear_before_reset=1)), "m.onnx")]
+    for data, name in files:
+        if kind == "gru":
+            assert load_weights_bytes(data, name, kind=kind).spec.kind == "gru"
+        else:
+            refused(data, name, f"the kind hint says {KIND_NAMES[kind]}, but", kind=kind)
 
 
 def test_load_weights_reads_new_formats_from_disk(kdir, tmp_path):

@@ -19,6 +19,7 @@ from gru_viz import Spec, random_model
 from gru_viz.app import parity as parity_ui
 from gru_viz.app import state
 from gru_viz.core import parity
+from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.core.model import Model
 from gru_viz.core.trace import Ablation
 from gru_viz.io import bridge
@@ -36,11 +37,28 @@ SPECS = {
     "rnn-relu-2-layer": Spec("rnn", 2, 5, nonlinearity="relu", num_layers=2),
     "mingru": Spec("mingru", 2, 3),
     "mingru-2-layer-bidir": Spec("mingru", 2, 3, num_layers=2, bidirectional=True),
+    "minlstm": Spec("minlstm", 2, 3),
+    "minlstm-2-layer-bidir": Spec("minlstm", 2, 3, num_layers=2, bidirectional=True),
+    "minlstm-cell-no-bias": Spec("minlstm", 3, 4, cell=True, bias=False),
     "gru-cell": Spec("gru", 3, 4, cell=True),
     "gru-cell-z-takes": Spec("gru", 3, 4, cell=True, variant="z-takes"),
     "lstm-cell": Spec("lstm", 3, 4, cell=True),
     "rnn-cell-relu": Spec("rnn", 3, 4, cell=True, nonlinearity="relu"),
 }
+
+
+# By hand, from each kind's equations: the per-step quantities compared besides h.
+STEP_GATES = {
+    "gru": ("r", "z", "n"),
+    "lstm": ("i", "f", "g", "o", "c"),
+    "rnn": (),
+    "mingru": ("z", "n"),
+    "minlstm": ("f", "i", "n", "f'", "i'"),
+}
+
+
+def test_every_kind_is_compared():
+    assert set(STEP_GATES) == set(KINDS) and {s.kind for s in SPECS.values()} == set(KINDS)
 
 
 def run_case(spec: Spec, seed: int = 0, T: int = 9, with_h0: bool = True, ablations=(), scale: float = 2.0):
@@ -57,13 +75,14 @@ def reports(model, x, h0, trace, ablations=(), dtype="float64"):
 
 
 def expected_keys(spec: Spec, trace) -> set[str]:
-    keys = {"output", "h_n"} | ({"c_n"} if spec.kind == "lstm" else set())
-    gates = {"gru": "rzn", "lstm": "ifgoc", "rnn": "", "mingru": "zn"}[spec.kind]
+    pair = "c" in KIND[spec.kind].state
+    keys = {"output", "h_n"} | ({"c_n"} if pair else set())
+    gates = STEP_GATES[spec.kind]
     gates = [*gates, *(["m"] if spec.proj_size else []), "h"]
     keys |= {parity.step_key(layer, d, g) for layer in range(spec.num_layers) for d in range(spec.directions)
              for g in gates}
     keys |= {parity.grad_key(k) for k in trace_params(spec)} | {parity.grad_key("x"), parity.grad_key("h0")}
-    return keys | ({parity.grad_key("c0")} if spec.kind == "lstm" else set())
+    return keys | ({parity.grad_key("c0")} if pair else set())
 
 
 def trace_params(spec: Spec) -> list[str]:
@@ -91,10 +110,11 @@ def test_every_kind_matches_torch_in_float64(name, with_h0):
         assert "step by step" in r.how
 
 
-@pytest.mark.parametrize("name", ["gru", "gru-2-layer-bidir-z-takes", "lstm-proj-bidir", "mingru-2-layer-bidir"])
+@pytest.mark.parametrize("name", ["gru", "gru-2-layer-bidir-z-takes", "lstm-proj-bidir", "mingru-2-layer-bidir",
+                                  "minlstm-2-layer-bidir"])
 def test_clamped_gates_compared_through_the_step_code(name):
     spec = SPECS[name]
-    gate = {"gru": "z", "lstm": "f", "mingru": "z"}[spec.kind]
+    gate = {"gru": "z", "lstm": "f", "mingru": "z", "minlstm": "f"}[spec.kind]
     ablations = (Ablation(gate, 1.0, 2, 6), Ablation(gate, 0.0, 7, None, layer=spec.num_layers - 1, direction=0))
     model, x, h0, trace = run_case(spec, ablations=ablations)
     r = reports(model, x, h0, trace, ablations)
@@ -148,23 +168,31 @@ def test_bridge_reference_agrees_with_core_and_with_the_test_reference(variant):
         np.testing.assert_allclose(out.numpy(), m_out.numpy(), rtol=0, atol=1e-13)
 
 
-def test_bridge_reference_mingru_agrees_with_core_scan_and_loop():
-    spec = Spec("mingru", 3, 4, num_layers=2, bidirectional=True)
+@pytest.mark.parametrize("kind", [k for k in KINDS if not KIND[k].recurrent])
+def test_bridge_reference_of_a_scan_kind_agrees_with_core_scan_and_loop(kind):
+    spec = Spec(kind, 3, 4, num_layers=2, bidirectional=True)
     params = ref.random_params(spec, 7, scale=2.0)
     x, h0 = ref.make_inputs(spec, 8, T=30, B=2)
     with torch.no_grad():
-        out, h_n, _, _ = bridge.reference_run(spec, ref.to_torch(params), torch.as_tensor(x), torch.as_tensor(h0))
+        out, h_n, _, steps = bridge.reference_run(spec, ref.to_torch(params), torch.as_tensor(x), torch.as_tensor(h0))
+        theirs = ref.run(spec, ref.to_torch(params), torch.as_tensor(x), torch.as_tensor(h0))
+    np.testing.assert_allclose(out.numpy(), theirs[0].numpy(), rtol=0, atol=1e-14)  # the test suite's reference
     for scan in (True, False):
         trace = Model(spec, params).run(x, h0, scan=scan)
         np.testing.assert_allclose(out.numpy(), trace.output, rtol=0, atol=1e-12)
         np.testing.assert_allclose(h_n.numpy(), trace.h_n, rtol=0, atol=1e-12)
+        for row in trace.layers:
+            for lt in row:
+                for g in STEP_GATES[kind]:
+                    np.testing.assert_allclose(steps[parity.step_key(lt.layer, lt.direction, g)].numpy(), lt.gates[g],
+                                               rtol=0, atol=1e-12, err_msg=g)
 
 
 # ------------------------------------------------------------------------------------------- float32
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
-@pytest.mark.parametrize("name", ["gru", "lstm-proj-bidir", "gru-z-takes", "mingru", "rnn-cell-relu"])
+@pytest.mark.parametrize("name", ["gru", "lstm-proj-bidir", "gru-z-takes", "mingru", "minlstm", "rnn-cell-relu"])
 def test_float32_differences_are_small_but_not_zero(name):
     model, x, h0, trace = run_case(SPECS[name])
     r = reports(model, x, h0, trace, dtype="float32")
@@ -179,7 +207,7 @@ def test_float32_differences_are_small_but_not_zero(name):
 # --------------------------------------------------------------------------------------- it can fail
 
 
-@pytest.mark.parametrize("name", ["gru", "lstm", "mingru", "rnn-relu-2-layer", "gru-cell"])
+@pytest.mark.parametrize("name", ["gru", "lstm", "mingru", "minlstm", "rnn-relu-2-layer", "gru-cell"])
 def test_a_perturbed_model_is_reported_as_a_mismatch(name):
     spec = SPECS[name]
     model, x, h0, _ = run_case(spec)
@@ -233,10 +261,11 @@ def scene_of(**changes) -> state.Scene:
         {},
         {"cell": "lstm", "h0": "random", "clamp": "f:1"},
         {"cell": "mingru", "source": "typed", "seq": "1 0; 0 1; 1 1", "scale": 2.5},
+        {"cell": "minlstm", "h0": "random", "clamp": "f:1,i:0", "scale": 2.5},
         {"cell": "gru", "variant": "after-takes", "clamp": "r:0,z:1"},
         {"weights": "preset:latch", "source": "typed", "seq": "0, 1, 0, 0"},
     ],
-    ids=["default", "lstm-h0-clamp", "mingru-typed", "gru-after-takes-clamps", "preset"],
+    ids=["default", "lstm-h0-clamp", "mingru-typed", "minlstm-h0-clamps", "gru-after-takes-clamps", "preset"],
 )
 def test_scene_report_uses_the_displayed_run(changes):
     sc = scene_of(**changes)

@@ -26,7 +26,8 @@ from torch import nn
 
 import gru_viz
 from gru_viz import Spec, random_model
-from gru_viz.core.spec import param_shapes
+from gru_viz.core.kinds import KIND, KINDS
+from gru_viz.core.spec import KIND_NAMES, param_shapes
 from gru_viz.io import weights as W
 from gru_viz.io.bridge import from_torch, save_pt
 from gru_viz.io.formats import npz, torch_pickle
@@ -389,27 +390,116 @@ def test_numpy_only_models_round_trip(variant, saver):
             np.testing.assert_array_equal(back.params[k], v)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [Spec("mingru", 3, 4), Spec("mingru", 3, 4, num_layers=3, bidirectional=True), Spec("mingru", 2, 1, bias=False)],
-    ids=lambda s: s.describe(),
-)
-def test_mingru_detected(spec):
+# The kinds without W_hh: weight_ih's G·H rows alone may not say the kind. Per spec, whether its shapes settle it,
+# worked out by hand: G = 2 (minGRU) or 3 (minLSTM) must divide the rows, and a second layer reads D·H values.
+SETTLED_BY_SHAPES = {
+    Spec("mingru", 3, 4): True,  # 8 rows: not 3H
+    Spec("mingru", 3, 4, num_layers=3, bidirectional=True): True,
+    Spec("mingru", 2, 1, bias=False): True,  # 2 rows
+    Spec("mingru", 3, 3): False,  # 6 rows: a minGRU of 3 or a minLSTM of 2
+    Spec("minlstm", 3, 3): True,  # 9 rows: not 2H
+    Spec("minlstm", 2, 1, bias=False): True,  # 3 rows
+    Spec("minlstm", 3, 4): False,  # 12 rows: a minLSTM of 4 or a minGRU of 6
+    Spec("minlstm", 3, 4, num_layers=3, bidirectional=True): True,  # 12 rows, but layer 1 reads 8 = 2·4, not 2·6
+    Spec("minlstm", 3, 2, cell=True): False,  # 6 rows
+}
+
+
+def test_settled_by_shapes_covers_every_kind_without_w_hh():
+    assert {s.kind for s in SETTLED_BY_SHAPES} == {k for k in KINDS if not KIND[k].recurrent}
+
+
+@pytest.mark.parametrize("spec", list(SETTLED_BY_SHAPES), ids=lambda s: s.describe())
+def test_kinds_without_w_hh_round_trip_through_our_files(spec):
+    """Our .safetensors, .npz and .pt record the kind: they load back as the same model, with no hint."""
     model = random_model(spec, seed=2)
-    for data, fname in ((W.save_safetensors(model), "m.safetensors"), (W.save_npz(model), "m.npz")):
-        back = load_weights_bytes(data, fname)
-        assert back.spec == spec
-        x = np.random.default_rng(0).standard_normal((6, 2, spec.input_size))
-        np.testing.assert_allclose(back.run(x).output, model.run(x).output, **TOL)
-    assert infer_spec(model.params) == spec
-    assert infer_spec(model.params, "mingru") == spec
-    with pytest.raises(WeightsError, match=r"missing key weight_hh_l0 \(a GRU layer needs it\)"):
+    x = np.random.default_rng(0).standard_normal((6, 2, spec.input_size))
+    ours = ((W.save_safetensors(model), "m.safetensors"), (W.save_npz(model), "m.npz"), (save_pt(model), "m.pt"))
+    for data, fname in ours:
+        loaded = W.read_weights_bytes(data, fname)
+        assert loaded.model.spec == spec and loaded.read[:1] == [f"kind: {spec.kind}"]
+        for k, v in model.params.items():
+            np.testing.assert_array_equal(loaded.model.params[k], v)
+        np.testing.assert_allclose(loaded.model.run(x).output, model.run(x).output, **TOL)
+    assert infer_spec(model.params, spec.kind) == spec
+    with pytest.raises(WeightsError, match=r"missing key weight_hh(_l0)? \(a GRU layer needs it\)"):
         infer_spec(model.params, "gru")
 
 
-def test_mingru_odd_rows_refused():
-    with pytest.raises(WeightsError, match=r"missing key weight_hh_l0: .* weight_ih_l0 has 5 rows"):
-        infer_spec({"weight_ih_l0": np.zeros((5, 2))})
+@pytest.mark.parametrize("spec", list(SETTLED_BY_SHAPES), ids=lambda s: s.describe())
+def test_kinds_without_w_hh_from_shapes_alone(spec):
+    """A plain state_dict (torch's .pt, anyone's .npz) says the kind only where its shapes do; else the loader
+    asks for the kind by name, and with it loads."""
+    model = random_model(spec, seed=3)
+    plain_npz, plain_pt = io.BytesIO(), io.BytesIO()
+    np.savez(plain_npz, **model.params)
+    torch.save({k: torch.from_numpy(v) for k, v in model.params.items()}, plain_pt)
+    for data, fname in ((plain_npz.getvalue(), "m.npz"), (plain_pt.getvalue(), "m.pt")):
+        if SETTLED_BY_SHAPES[spec]:
+            assert load_weights_bytes(data, fname).spec == spec
+        else:
+            refused(data, fname, r"rows and there is no weight_hh.*a minGRU of \d+ units? \(2H rows\) or a minLSTM "
+                                 r"of \d+ units? \(3H rows\), and the file does not say which; pass kind='mingru' "
+                                 r"or kind='minlstm'")
+        assert load_weights_bytes(data, fname, kind=spec.kind).spec == spec
+
+
+def test_our_npz_and_pt_stay_plain_state_dicts_where_the_shapes_say_the_kind():
+    """Only a kind without W_hh gets the gru_viz.kind member (entry); np.load and torch.load(weights_only=True)
+    read it without pickle."""
+    gru = random_model(Spec("gru", 2, 3))
+    assert sorted(np.load(io.BytesIO(W.save_npz(gru)), allow_pickle=False).files) == sorted(gru.params)
+    assert sorted(torch.load(io.BytesIO(save_pt(gru)), weights_only=True)) == sorted(gru.params)
+    minlstm = random_model(Spec("minlstm", 2, 3))
+    assert str(np.load(io.BytesIO(W.save_npz(minlstm)), allow_pickle=False)["gru_viz.kind"]) == "minlstm"
+    assert torch.load(io.BytesIO(save_pt(minlstm)), weights_only=True)["gru_viz.kind"] == "minlstm"
+
+
+@pytest.mark.parametrize(
+    ("member", "match"),
+    [(np.array("x" * 65), "not one string of at most 64 characters"),
+     (np.array(["minlstm", "gru"]), "not one string"),
+     (np.array(3.0), "not one string"),
+     (np.array("transformer"), "unknown kind hint 'transformer'")],
+    ids=["long", "two", "number", "unknown-kind"],
+)
+def test_npz_metadata_is_checked(member, match):
+    model = random_model(Spec("minlstm", 2, 3))
+    buf = io.BytesIO()
+    np.savez(buf, **model.params, **{"gru_viz.kind": member})
+    refused(buf.getvalue(), "m.npz", match)
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [("x" * 65, "not one string of at most 64 characters"), (3, "not one string"),
+     ("rnn", r"missing key weight_hh_l0 \(a vanilla RNN layer needs it\)"),
+     ("transformer", "unknown kind hint 'transformer'")],
+    ids=["long", "number", "other-kind", "unknown-kind"],
+)
+def test_pt_metadata_is_checked(value, match):
+    buf = io.BytesIO()
+    torch.save({**{k: torch.from_numpy(v) for k, v in random_model(Spec("minlstm", 2, 3)).params.items()},
+                "gru_viz.kind": value}, buf)
+    refused(buf.getvalue(), "m.pt", match)
+
+
+def test_npz_metadata_kind_is_checked_against_the_shapes():
+    buf = io.BytesIO()
+    np.savez(buf, **random_model(Spec("lstm", 2, 3)).params, **{"gru_viz.kind": np.array("minlstm")})
+    refused(buf.getvalue(), "m.npz", "the kind hint says minLSTM, but the file has weight_hh keys")
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind", "match"),
+    [(5, None, r"minGRU or minLSTM weights, but weight_ih_l0 has 5 rows where a minGRU has 2H and a minLSTM has 3H"),
+     (7, None, "has 7 rows where a minGRU has 2H"),
+     (8, "minlstm", r"minLSTM weights, but weight_ih_l0 has 8 rows where a minLSTM has 3H"),
+     (9, "mingru", r"minGRU weights, but weight_ih_l0 has 9 rows where a minGRU has 2H")],
+)
+def test_rows_that_fit_no_kind_without_w_hh_are_refused(rows, kind, match):
+    with pytest.raises(WeightsError, match=r"missing key weight_hh_l0: .*" + match):
+        infer_spec({"weight_ih_l0": np.zeros((rows, 2))}, kind)
 
 
 def test_load_weights_overrides_metadata_hint_checks_shapes():
@@ -440,11 +530,10 @@ def test_infer_spec_matches_module(name):
 def test_infer_spec_one_unit_models(module, kind):
     spec = infer_spec(state_dict_of(module))
     assert spec.kind == kind and spec.hidden_size == 1
-    for other in {"gru", "lstm", "rnn"} - {kind}:
-        with pytest.raises(WeightsError, match=f"kind hint says {other.upper()}"):
+    for other in set(KINDS) - {kind}:
+        what = "which is a" if KIND[other].recurrent else "but the file has weight_hh keys"
+        with pytest.raises(WeightsError, match=f"kind hint says {KIND_NAMES[other]}, .*{what}"):
             infer_spec(state_dict_of(module), other)
-    with pytest.raises(WeightsError, match="kind hint says minGRU"):
-        infer_spec(state_dict_of(module), "mingru")
 
 
 def test_infer_spec_kind_hint_and_other_hints():

@@ -32,6 +32,7 @@ from torch import nn
 
 from gru_viz import Spec, random_model
 from gru_viz.app import state, ui
+from gru_viz.core.kinds import KIND
 from gru_viz.core.model import Model
 from gru_viz.core.sequences import SequenceError
 from gru_viz.core.trace import Ablation
@@ -635,6 +636,8 @@ SNIPPET_SPECS = [
     Spec("lstm", 3, 4, num_layers=2, bidirectional=True, proj_size=2),
     Spec("rnn", 2, 5, nonlinearity="relu", num_layers=2),
     Spec("mingru", 2, 3, num_layers=2, bidirectional=True),
+    Spec("minlstm", 2, 3, num_layers=2, bidirectional=True),
+    Spec("minlstm", 2, 3, cell=True, bias=False),
     Spec("gru", 2, 3, cell=True),
     Spec("lstm", 2, 3, cell=True),
     Spec("rnn", 2, 3, cell=True, bias=False),
@@ -645,7 +648,7 @@ SNIPPET_SPECS = [
 def _h0(spec: Spec, rng):
     lead = () if spec.cell else (spec.num_layers * spec.directions,)
     h0 = rng.standard_normal((*lead, spec.out_size))
-    return (h0, rng.standard_normal((*lead, spec.hidden_size))) if spec.kind == "lstm" else h0
+    return (h0, rng.standard_normal((*lead, spec.hidden_size))) if "c" in KIND[spec.kind].state else h0
 
 
 def exec_snippet(code: str) -> dict:
@@ -675,9 +678,9 @@ def test_snippet_reproduces_our_outputs(spec, with_h0, capsys):
 
 
 @pytest.mark.parametrize("spec", [Spec("gru", 2, 3, num_layers=2, bidirectional=True), Spec("lstm", 2, 3),
-                                  Spec("mingru", 2, 3)], ids=lambda s: s.kind)
+                                  Spec("mingru", 2, 3), Spec("minlstm", 2, 3)], ids=lambda s: s.kind)
 def test_snippet_with_clamped_gates(spec, capsys):
-    gate = {"gru": "z", "lstm": "f", "mingru": "z"}[spec.kind]
+    gate = {"gru": "z", "lstm": "f", "mingru": "z", "minlstm": "f"}[spec.kind]
     ablations = (Ablation(gate, 1.0, 1, 4), Ablation(gate, (0.0, 0.5, 1.0), 5, None, layer=0, direction=0))
     model = random_model(spec, 2)
     x = np.random.default_rng(1).standard_normal((8, 2))

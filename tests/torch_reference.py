@@ -3,13 +3,17 @@
 Written straight from ``/work/shared/reference/gru-conventions.md``, not from ``gru_viz/cells.py``:
 
 - :func:`gru_step` for the four GRU variants (``torch``, ``reset-before``, ``z-takes``, ``after-takes``),
-- :func:`lstm_step` (with projection), :func:`rnn_step` (tanh / relu), :func:`mingru_step`,
+- :func:`lstm_step` (with projection), :func:`rnn_step` (tanh / relu), :func:`mingru_step`, :func:`minlstm_step`
+  (Feng et al. 2024, in the paper's plain form f / (f + i), not the core's log space),
 - :func:`run` — a stacked, optionally bidirectional sequence model over our torch-layout parameter dict,
   shaped exactly as a torch module takes and returns its tensors, with gate clamps (ablations) and an
   optional perturbation added to one layer's states (to differentiate with respect to h_t).
 
-The ``torch`` variant, LSTM and RNN are proven against ``torch.nn`` in the tests, so the other variants and
-minGRU inherit a checked harness; only their few lines of equations are new.
+The ``torch`` variant, LSTM and RNN are proven against ``torch.nn`` in the tests, so the other variants,
+minGRU and minLSTM inherit a checked harness; only their few lines of equations are new.
+
+The kinds, their weight blocks and their clampable gates are read from the core's registry
+(``gru_viz.core.kinds``): a kind added there without a step here fails at import (:data:`STEPS`).
 
 The bottom section holds test helpers: building the matching ``torch.nn`` module, copying its parameters,
 and stepping a ``*Cell`` module over a sequence.
@@ -21,7 +25,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from hypothesis import assume
 from hypothesis import strategies as st
+
+from gru_viz.core.cells import Clamp
+from gru_viz.core.kinds import KIND, KINDS, per_kind
 
 DTYPE = torch.float64
 
@@ -33,7 +41,7 @@ VARIANTS = {
     "after-takes": (True, False),
 }
 
-GATE_ROWS = {"gru": "rzn", "lstm": "ifgo", "rnn": "h", "mingru": "zn"}
+GATE_ROWS = {k: KIND[k].blocks for k in KINDS}  # weight_ih's H-row blocks, in torch's row order
 
 
 def _linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
@@ -121,6 +129,49 @@ def mingru_sequence(x, h0, w_ih, b_ih):
     return torch.stack(out)
 
 
+def minlstm_step(x, h, w_ih, b_ih, clamps: dict | None = None):
+    """One minLSTM step (Feng et al. 2024, arXiv 2410.01201; rows f, i, then the candidate), the paper's plain form:
+
+    f = σ(W_f x + b_f), i = σ(W_i x + b_i), n = g(W_n x + b_n), f′ = f / (f + i), i′ = i / (f + i),
+    h' = f′ ⊙ h + i′ ⊙ n. Returns (h', gates {f, i, n, f', i'}).
+    """
+    clamps = clamps or {}
+    H = h.shape[-1]
+    k = _linear(x, w_ih, b_ih)
+    f = _clamp(torch.sigmoid(k[..., :H]), clamps.get("f"))
+    i = _clamp(torch.sigmoid(k[..., H : 2 * H]), clamps.get("i"))
+    n = mingru_candidate(k[..., 2 * H :])
+    f_n, i_n = f / (f + i), i / (f + i)
+    return f_n * h + i_n * n, {"f": f, "i": i, "n": n, "f'": f_n, "i'": i_n}
+
+
+def minlstm_sequence(x, h0, w_ih, b_ih):
+    """A one-layer minLSTM over x (T, B, I) by the plain sequential loop; returns h (T, B, H)."""
+    h, out = h0, []
+    for t in range(x.shape[0]):
+        h, _ = minlstm_step(x[t], h, w_ih, b_ih)
+        out.append(h)
+    return torch.stack(out)
+
+
+# One step of each kind with run()'s arguments: (spec, x, h, c, p, clamps) → (h', c'); p(name) is the weight or None.
+STEPS = per_kind("tests.torch_reference.steps", {
+    "gru": lambda spec, x, h, c, p, cl: (
+        gru_step(x, h, p("weight_ih"), p("weight_hh"), p("bias_ih"), p("bias_hh"), spec.variant, cl)[0], c),
+    "lstm": lambda spec, x, h, c, p, cl: lstm_step(
+        x, h, c, p("weight_ih"), p("weight_hh"), p("bias_ih"), p("bias_hh"), p("weight_hr"), cl)[:2],
+    "rnn": lambda spec, x, h, c, p, cl: (
+        rnn_step(x, h, p("weight_ih"), p("weight_hh"), p("bias_ih"), p("bias_hh"), spec.nonlinearity), c),
+    "mingru": lambda spec, x, h, c, p, cl: (mingru_step(x, h, p("weight_ih"), p("bias_ih"), cl)[0], c),
+    "minlstm": lambda spec, x, h, c, p, cl: (minlstm_step(x, h, p("weight_ih"), p("bias_ih"), cl)[0], c),
+})
+
+
+def has_cell_state(kind: str) -> bool:
+    """Whether the kind carries c besides h (an LSTM): its initial state is a pair, and it returns c_n."""
+    return "c" in KIND[kind].state
+
+
 # ------------------------------------------------------------------------------------------- sequence model
 
 
@@ -170,7 +221,7 @@ def run(
         x = x.transpose(0, 1)
     T, B = x.shape[0], x.shape[1]
     c0 = None
-    if kind == "lstm" and h0 is not None:
+    if has_cell_state(kind) and h0 is not None:
         h0, c0 = h0
 
     def initial(state, size):
@@ -181,7 +232,7 @@ def run(
         return state.reshape(L * D, B, size)  # (L·D, size) when unbatched
 
     h0 = initial(h0, H_out)
-    c0 = initial(c0, H) if kind == "lstm" else None
+    c0 = initial(c0, H) if has_cell_state(kind) else None
     inp = x
     h_n, c_n = [], []
     for layer in range(L):
@@ -191,19 +242,10 @@ def run(
             def p(name, _layer=layer, _d=d):
                 return params.get(_key(name, _layer, _d, spec.cell))
 
-            w_ih, w_hh, b_ih, b_hh, w_hr = p("weight_ih"), p("weight_hh"), p("bias_ih"), p("bias_hh"), p("weight_hr")
             h, c = h0[layer * D + d], (None if c0 is None else c0[layer * D + d])
             states = [None] * T
             for t in range(T) if d == 0 else range(T - 1, -1, -1):
-                cl = _step_clamps(ablations, layer, d, t, H)
-                if kind == "gru":
-                    h, _ = gru_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, spec.variant, cl)
-                elif kind == "lstm":
-                    h, c, _ = lstm_step(inp[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr, cl)
-                elif kind == "rnn":
-                    h = rnn_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, spec.nonlinearity)
-                else:
-                    h, _ = mingru_step(inp[t], h, w_ih, b_ih, cl)
+                h, c = STEPS[kind](spec, inp[t], h, c, p, _step_clamps(ablations, layer, d, t, H))
                 if (layer, d) in perturb:
                     h = h + perturb[(layer, d)][t]
                 states[t] = h
@@ -213,7 +255,7 @@ def run(
         inp = torch.cat(outs, dim=-1)
     output = inp
     h_n = torch.stack(h_n)
-    c_n = torch.stack(c_n) if kind == "lstm" else None
+    c_n = torch.stack(c_n) if has_cell_state(kind) else None
     if spec.cell:
         h_n, c_n = h_n[0], (None if c_n is None else c_n[0])
         if not batched:
@@ -230,28 +272,30 @@ def run(
 # ------------------------------------------------------------------------------------------- test helpers
 
 
+# torch.nn's (layer module, cell module) per kind; None where torch.nn has no module for the kind.
+TORCH_MODULES = per_kind("tests.torch_reference.modules", {
+    "gru": (torch.nn.GRU, torch.nn.GRUCell),
+    "lstm": (torch.nn.LSTM, torch.nn.LSTMCell),
+    "rnn": (torch.nn.RNN, torch.nn.RNNCell),
+    "mingru": None,
+    "minlstm": None,
+})
+
+
 def torch_module(spec, seed: int = 0) -> torch.nn.Module:
     """The torch.nn module (GRU/LSTM/RNN or *Cell, float64) that ``spec`` describes, seeded init."""
     torch.manual_seed(seed)
     I, H = spec.input_size, spec.hidden_size
+    layer_cls, cell_cls = TORCH_MODULES[spec.kind]
+    kw = {"bias": spec.bias}
+    if spec.kind == "rnn":
+        kw["nonlinearity"] = spec.nonlinearity
     if spec.cell:
-        if spec.kind == "gru":
-            mod = torch.nn.GRUCell(I, H, bias=spec.bias)
-        elif spec.kind == "lstm":
-            mod = torch.nn.LSTMCell(I, H, bias=spec.bias)
-        else:
-            mod = torch.nn.RNNCell(I, H, bias=spec.bias, nonlinearity=spec.nonlinearity)
-        return mod.double()
-    kw = dict(
-        num_layers=spec.num_layers, bias=spec.bias, batch_first=spec.batch_first, bidirectional=spec.bidirectional
-    )
-    if spec.kind == "gru":
-        mod = torch.nn.GRU(I, H, **kw)
-    elif spec.kind == "lstm":
-        mod = torch.nn.LSTM(I, H, proj_size=spec.proj_size, **kw)
-    else:
-        mod = torch.nn.RNN(I, H, nonlinearity=spec.nonlinearity, **kw)
-    return mod.double()
+        return cell_cls(I, H, **kw).double()
+    kw |= dict(num_layers=spec.num_layers, batch_first=spec.batch_first, bidirectional=spec.bidirectional)
+    if spec.proj_size:
+        kw["proj_size"] = spec.proj_size
+    return layer_cls(I, H, **kw).double()
 
 
 def numpy_params(mod: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -260,23 +304,26 @@ def numpy_params(mod: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 def random_params(spec, seed: int = 0, scale: float = 1.0) -> dict[str, np.ndarray]:
-    """Parameters for any kind and variant: a torch module's init for GRU/LSTM/RNN, torch-like U(±1/√H) for minGRU.
+    """Parameters for any kind and variant: a torch module's init where torch.nn has the kind, else torch-like
+    U(±1/√H) (minGRU, minLSTM).
 
-    minGRU shapes are written out here (rows z then candidate; no weight_hh / bias_hh), independently of
-    gru_viz.core.spec.param_shapes.
+    Those shapes are written out here (one H-row block per entry of the kind's blocks, no weight_hh / bias_hh:
+    the kinds torch.nn lacks are the ones without W_hh), independently of gru_viz.core.spec.param_shapes.
     """
-    if spec.kind != "mingru":
+    if TORCH_MODULES[spec.kind] is not None:
         return {k: v * scale for k, v in numpy_params(torch_module(spec, seed)).items()}
+    assert not KIND[spec.kind].recurrent, f"no weight_hh written for a {spec.kind}"
     rng = np.random.default_rng(seed)
     H, D = spec.hidden_size, 2 if spec.bidirectional else 1
+    rows = len(KIND[spec.kind].blocks) * H
     k = scale / np.sqrt(H)
     out = {}
     for layer in range(spec.num_layers):
         width = spec.input_size if layer == 0 else D * H
         for d in range(D):
-            out[_key("weight_ih", layer, d, spec.cell)] = rng.uniform(-k, k, (2 * H, width))
+            out[_key("weight_ih", layer, d, spec.cell)] = rng.uniform(-k, k, (rows, width))
             if spec.bias:
-                out[_key("bias_ih", layer, d, spec.cell)] = rng.uniform(-k, k, 2 * H)
+                out[_key("bias_ih", layer, d, spec.cell)] = rng.uniform(-k, k, rows)
     return out
 
 
@@ -301,7 +348,7 @@ def run_module(spec, mod: torch.nn.Module, x: torch.Tensor, h0=None):
     """Run the torch.nn module as a user would; returns (output, h_n, c_n)."""
     if spec.cell:
         return run_cell_module(mod, x, h0)
-    if spec.kind == "lstm":
+    if has_cell_state(spec.kind):
         out, (h_n, c_n) = mod(x, h0)
         return out, h_n, c_n
     out, h_n = mod(x, h0)
@@ -329,7 +376,7 @@ def make_inputs(spec, seed: int, T: int, B: int, batched: bool = True, with_h0: 
         return rng.normal(size=(LD, B, size) if batched else (LD, size))
 
     h0 = state(H_out)
-    return x, ((h0, state(H)) if spec.kind == "lstm" else h0)
+    return x, ((h0, state(H)) if has_cell_state(spec.kind) else h0)
 
 
 def as_torch(value, requires_grad: bool = False):
@@ -342,25 +389,38 @@ def as_torch(value, requires_grad: bool = False):
 
 
 def is_torch_native(spec) -> bool:
-    """Whether torch.nn has this model (PyTorch-variant GRU, LSTM, RNN)."""
-    return spec.kind in ("lstm", "rnn") or (spec.kind == "gru" and spec.variant == "torch")
+    """Whether torch.nn has this model: a kind it has a module for, and of a GRU only PyTorch's variant."""
+    return TORCH_MODULES[spec.kind] is not None and not (spec.kind == "gru" and spec.variant != "torch")
 
 
-# Gates a person may clamp, per kind (from the brief; the core keeps its own list).
-CLAMPABLE = {"gru": "rz", "lstm": "ifo", "rnn": "", "mingru": "z"}
+CLAMPABLE = {k: KIND[k].clampable for k in KINDS}  # the gates a person may clamp: the σ gates
+
+
+def _refused_clamps(spec, ablations: Sequence, T: int) -> bool:
+    """Whether the core refuses these clamps at some step (its kind's own rule, e.g. minLSTM's f = i = 0)."""
+    check = KIND[spec.kind].check_clamps
+    for layer in range(spec.num_layers):
+        for d in range(spec.directions):
+            for t in range(T):
+                cl = _step_clamps(ablations, layer, d, t, spec.hidden_size)
+                clamps = {g: Clamp(np.ones(1, bool), v.numpy()[None]) for g, v in cl.items()}
+                if check(clamps):
+                    return True
+    return False
 
 
 @st.composite
 def configs(draw, ablations: bool = True, max_steps: int = 12):
     """(spec, make_inputs kwargs, seed, ablations) over kind × variant × layers × directions × batch_first ×
-    batched × h0 × T × sizes × bias × cell, with up to two random clamps for kinds that have gates."""
+    batched × h0 × T × sizes × bias × cell, with up to two random clamps for kinds that have gates (never a set the
+    core refuses)."""
     from gru_viz.core.spec import Spec
     from gru_viz.core.trace import Ablation
 
-    kind = draw(st.sampled_from(["gru", "lstm", "rnn", "mingru"]))
+    kind = draw(st.sampled_from(KINDS))
     H = draw(st.integers(1, 5))
     kw = {"input_size": draw(st.integers(1, 4)), "hidden_size": H, "bias": draw(st.booleans())}
-    cell = kind != "mingru" and draw(st.integers(0, 4)) == 0
+    cell = draw(st.integers(0, 4)) == 0
     if kind == "gru":
         kw["variant"] = draw(st.sampled_from(list(VARIANTS)))
     if kind == "rnn":
@@ -396,4 +456,5 @@ def configs(draw, ablations: bool = True, max_steps: int = 12):
                     draw(st.one_of(st.none(), st.integers(0, spec.directions - 1))),
                 )
             )
+        assume(not _refused_clamps(spec, abl, T))  # e.g. a minLSTM's f and i both 0 at one step: 0 / 0
     return spec, run_kw, draw(st.integers(0, 2**16)), abl

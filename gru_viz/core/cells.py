@@ -563,7 +563,8 @@ def minlstm_forward(
                 gate[c.mask] = c.value[c.mask][:, None, :]
                 log[c.mask] = np.log(gate[c.mask])
     d = log_i - log_f
-    f_n, i_n = sigmoid(-d), sigmoid(d)
+    with np.errstate(under="ignore"):  # both gates ≈ 1: d is subnormal, and ½·d underflows to the exact ½ ± 0
+        f_n, i_n = sigmoid(-d), sigmoid(d)
     gates = {"f": f, "i": i, "n": n, "f'": f_n, "i'": i_n}
     pre = {"f": pre_f, "i": pre_i, "n": pre_n}
     # run a reverse layer reversed in time, then flip back so everything is in time order

@@ -238,6 +238,14 @@ def per_kind(name: str, table: Mapping[str, T]) -> Mapping[str, T]:
     return table
 
 
+def some_kinds(name: str, table: Mapping[str, T]) -> Mapping[str, T]:
+    """A table about only some kinds by nature (what a Keras or ONNX file can hold): checked to name no other."""
+    extra = [k for k in table if k not in KIND]
+    if extra:
+        raise KeyError(f"the table {name} names unknown kinds {', '.join(extra)}")
+    return table
+
+
 def kind_of(spec_or_key: Spec | str) -> Kind:
     """The record of a spec's kind (or of a kind's key)."""
     return KIND[spec_or_key if isinstance(spec_or_key, str) else spec_or_key.kind]

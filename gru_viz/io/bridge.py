@@ -6,7 +6,7 @@ This is the only module of ``gru_viz`` that imports torch (at its top); ``import
   batch_first, proj_size, bias=False) or an ``nn.GRUCell`` / ``nn.LSTMCell`` / ``nn.RNNCell`` into a
   :class:`Model` whose ``run`` returns what the module returns (in float64).
 - :func:`to_torch` builds the equivalent float64 module with the same weights (PyTorch's GRU variant only:
-  torch has no module for the other GRU variants or for minGRU).
+  torch has no module for the other GRU variants, minGRU or minLSTM; see ``torch_names.TORCH_MODULES``).
 - :func:`torch_state_dict` and :func:`save_pt` export the parameters as torch tensors / a ``.pt`` file.
 """
 
@@ -19,15 +19,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..core.kinds import KIND, per_kind
 from ..core.model import Model
 from ..core.parity import grad_key, step_key  # NumPy-only bookkeeping: the keys our side uses too
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, SpecError, param_key, param_shapes
+from .torch_names import TORCH_MODULES, is_native
 from .weights import load_weights, load_weights_bytes
 
-__all__ = ["from_torch", "load_weights", "load_weights_bytes", "save_pt", "to_torch", "torch_state_dict"]
+__all__ = ["from_torch", "is_native", "load_weights", "load_weights_bytes", "save_pt", "to_torch",
+           "torch_state_dict"]
 
-_LAYER_KINDS: dict[type[nn.Module], str] = {nn.GRU: "gru", nn.LSTM: "lstm", nn.RNN: "rnn"}
-_CELL_KINDS: dict[type[nn.Module], str] = {nn.GRUCell: "gru", nn.LSTMCell: "lstm", nn.RNNCell: "rnn"}
+_LAYER_KINDS: dict[type[nn.Module], str] = {getattr(nn, n): k for k, n in TORCH_MODULES.items() if n}
+_CELL_KINDS: dict[type[nn.Module], str] = {getattr(nn, n + "Cell"): k for k, n in TORCH_MODULES.items() if n}
 _SUPPORTED = ", ".join(c.__name__ for c in (*_LAYER_KINDS, *_CELL_KINDS))
 
 
@@ -102,12 +105,13 @@ def torch_state_dict(model: Model) -> dict[str, torch.Tensor]:
 def to_torch(model: Model) -> nn.Module:
     """The float64 torch module (in eval mode) equivalent to ``model``, carrying the same weights.
 
-    Refused with :class:`SpecError` for minGRU and for GRU variants other than "torch": no torch module
-    computes them.
+    Refused with :class:`SpecError` for the kinds torch.nn lacks (minGRU, minLSTM) and for GRU variants other
+    than "torch": no torch module computes them.
     """
     s = model.spec
-    if s.kind == "mingru":
-        raise SpecError("minGRU has no torch module (torch.nn has no minGRU); export its weights instead")
+    if TORCH_MODULES[s.kind] is None:
+        name = KIND_NAMES[s.kind]
+        raise SpecError(f"{name} has no torch module (torch.nn has no {name}); export its weights instead")
     if s.kind == "gru" and s.variant != "torch":
         hint = (
             " (the same function is PyTorch's GRU with W_iz, W_hz, b_iz, b_hz negated, but that changes the weights)"
@@ -119,14 +123,13 @@ def to_torch(model: Model) -> nn.Module:
             f"{GRU_VARIANTS[s.variant].name!r}, which no torch module computes{hint}"
         )
     f64 = torch.float64
+    cls = getattr(nn, TORCH_MODULES[s.kind] + ("Cell" if s.cell else ""))
     if s.cell:
-        cls = {"gru": nn.GRUCell, "lstm": nn.LSTMCell, "rnn": nn.RNNCell}[s.kind]
         kwargs: dict[str, object] = {"bias": s.bias, "dtype": f64}
         if s.kind == "rnn":
             kwargs["nonlinearity"] = s.nonlinearity
         module = cls(s.input_size, s.hidden_size, **kwargs)
     else:
-        cls = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[s.kind]
         kwargs = {
             "num_layers": s.num_layers,
             "bias": s.bias,
@@ -145,9 +148,16 @@ def to_torch(model: Model) -> nn.Module:
 
 
 def save_pt(model: Model) -> bytes:
-    """A ``.pt`` file (``torch.save``) of the model's state_dict as float64 tensors; loads with weights_only."""
+    """A ``.pt`` file (``torch.save``) of the model's state_dict as float64 tensors; loads with weights_only.
+
+    For a kind without W_hh (which no torch.nn module loads) the dict also holds ``"gru_viz.kind"``, a string: its
+    weight_ih's G·H rows alone may not say whether it is a minGRU or a minLSTM.
+    """
+    sd: dict[str, object] = dict(torch_state_dict(model))
+    if not KIND[model.spec.kind].recurrent:
+        sd["gru_viz.kind"] = model.spec.kind
     buf = io.BytesIO()
-    torch.save(torch_state_dict(model), buf)
+    torch.save(sd, buf)
     return buf.getvalue()
 
 
@@ -162,17 +172,13 @@ def describe_module(module: nn.Module) -> str:
 # What "Matches PyTorch" runs. torch.nn.GRU / LSTM / RNN (and their cells) compute the outputs, final states and,
 # through autograd, the gradients. They do not expose their gates, so every gate of every step is computed here
 # in torch, step by step, from the module's own weights, with the equations of
-# /work/shared/reference/gru-conventions.md. The same step functions are the whole torch side where torch.nn
-# has no module: the three other GRU variants, minGRU, and any run with clamped gates.
+# /work/shared/reference/gru-conventions.md (minLSTM: Feng et al. 2024, arXiv 2410.01201). The same step functions
+# are the whole torch side where torch.nn has no module: the three other GRU variants, minGRU, minLSTM, and any run
+# with clamped gates.
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 # torch says this once per process when a projected LSTM runs in float32: harmless, and not for the app's log.
 warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
-
-
-def is_native(spec: Spec) -> bool:
-    """Whether a torch.nn module computes this model (LSTM, RNN, and PyTorch's GRU variant)."""
-    return spec.kind in ("lstm", "rnn") or (spec.kind == "gru" and spec.variant == "torch")
 
 
 def _lin(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
@@ -233,6 +239,77 @@ def mingru_step(x, h, w_ih, b_ih, clamp=None):
     return (1 - z) * h + z * n, {"z": z, "n": n}
 
 
+def minlstm_step(
+    x: torch.Tensor, h: torch.Tensor, w_ih: torch.Tensor, b_ih: torch.Tensor | None, clamp: dict | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One minLSTM step in torch (Feng et al. 2024) as the paper writes it: (h', {f, i, n, f', i'}).
+
+    f = σ(W_f x + b_f), i = σ(W_i x + b_i), n = g(W_n x + b_n), f′ = f / (f + i), i′ = i / (f + i),
+    h' = f′ ⊙ h + i′ ⊙ n.
+    """
+    clamp = clamp or {}
+    H = h.shape[-1]
+    k = _lin(x, w_ih, b_ih)  # rows f, i, then the candidate
+    f, i = torch.sigmoid(k[..., :H]), torch.sigmoid(k[..., H : 2 * H])
+    f = clamp["f"].expand_as(f) if "f" in clamp else f
+    i = clamp["i"].expand_as(i) if "i" in clamp else i
+    n = torch.where(k[..., 2 * H :] >= 0, k[..., 2 * H :] + 0.5, torch.sigmoid(k[..., 2 * H :]))  # positive g
+    f_n, i_n = f / (f + i), i / (f + i)  # 0 / 0 only where both σ underflow (both pre-activations below ~−745)
+    return f_n * h + i_n * n, {"f": f, "i": i, "n": n, "f'": f_n, "i'": i_n}
+
+
+# The equations of each kind (shown on the "Matches PyTorch" page with the code that ran them).
+STEPS = per_kind("io.bridge.steps", {
+    "gru": gru_step,
+    "lstm": lstm_step,
+    "rnn": rnn_step,
+    "mingru": mingru_step,
+    "minlstm": minlstm_step,
+})
+
+
+def _gru_call(spec, x, h, c, w, clamp):
+    v = GRU_VARIANTS[spec.variant]
+    h, gates = gru_step(x, h, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], v.reset_after, v.z_keeps,
+                        clamp)
+    return h, c, gates
+
+
+def _lstm_call(spec, x, h, c, w, clamp):
+    return lstm_step(x, h, c, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], w["weight_hr"], clamp)
+
+
+def _rnn_call(spec, x, h, c, w, clamp):
+    return rnn_step(x, h, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"], spec.nonlinearity), c, {}
+
+
+def _mingru_call(spec, x, h, c, w, clamp):
+    h, gates = mingru_step(x, h, w["weight_ih"], w["bias_ih"], clamp)
+    return h, c, gates
+
+
+def _minlstm_call(spec, x, h, c, w, clamp):
+    h, gates = minlstm_step(x, h, w["weight_ih"], w["bias_ih"], clamp)
+    return h, c, gates
+
+
+# Each kind's step with one signature: (spec, x, h, c, weights {name: tensor or None}, clamp) → (h', c', gates).
+CALLS = per_kind("io.bridge.calls", {
+    "gru": _gru_call,
+    "lstm": _lstm_call,
+    "rnn": _rnn_call,
+    "mingru": _mingru_call,
+    "minlstm": _minlstm_call,
+})
+
+_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+
+
+def _carries_c(spec: Spec) -> bool:
+    """Whether the kind carries a cell state c beside h (an LSTM): a pair of initial states, and c_n."""
+    return "c" in KIND[spec.kind].state
+
+
 def _clamps_by_step(ablations, layer: int, d: int, T: int, H: int, dtype: torch.dtype) -> list[dict]:
     """For each time index t, the gates clamped at t and their values (time order, either direction)."""
     steps: list[dict] = [{} for _ in range(T)]
@@ -251,29 +328,18 @@ def reference_run(spec: Spec, params: dict, x: torch.Tensor, h0: torch.Tensor, c
     Returns (output (T, B, D·H_out), h_n (L·D, B, H_out), c_n or None, {parity step key: (T, B, ·) tensor}).
     """
     T, D, H = x.shape[0], spec.directions, spec.hidden_size
-    v = GRU_VARIANTS[spec.variant]
+    step = CALLS[spec.kind]
     inp, h_n, c_n, steps = x, [], [], {}
     for layer in range(spec.num_layers):
         outs = []
         for d in range(D):
-
-            def p(name: str, _layer: int = layer, _d: int = d):
-                return params.get(param_key(name, _layer, _d, spec.cell))
-
-            w_ih, w_hh, b_ih, b_hh, w_hr = (p(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+            w = {n: params.get(param_key(n, layer, d, spec.cell)) for n in _WEIGHTS}
             h = h0[layer * D + d]
             c = None if c0 is None else c0[layer * D + d]
             clamps = _clamps_by_step(ablations, layer, d, T, H, x.dtype)
             hs, gates = [None] * T, [None] * T
             for t in range(T) if d == 0 else range(T - 1, -1, -1):  # the reverse direction reads from the end
-                if spec.kind == "gru":
-                    h, gates[t] = gru_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, v.reset_after, v.z_keeps, clamps[t])
-                elif spec.kind == "lstm":
-                    h, c, gates[t] = lstm_step(inp[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr, clamps[t])
-                elif spec.kind == "rnn":
-                    h, gates[t] = rnn_step(inp[t], h, w_ih, w_hh, b_ih, b_hh, spec.nonlinearity), {}
-                else:
-                    h, gates[t] = mingru_step(inp[t], h, w_ih, b_ih, clamps[t])
+                h, c, gates[t] = step(spec, inp[t], h, c, w, clamps[t])
                 hs[t] = h
             for name in gates[0]:
                 steps[step_key(layer, d, name)] = torch.stack([g[name] for g in gates])
@@ -282,7 +348,7 @@ def reference_run(spec: Spec, params: dict, x: torch.Tensor, h0: torch.Tensor, c
             h_n.append(h)
             c_n.append(c)
         inp = torch.cat(outs, dim=-1)
-    return inp, torch.stack(h_n), (torch.stack(c_n) if spec.kind == "lstm" else None), steps
+    return inp, torch.stack(h_n), (torch.stack(c_n) if _carries_c(spec) else None), steps
 
 
 def _to_internal(spec: Spec, x: torch.Tensor, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -326,15 +392,16 @@ def _initial(model: Model, x: np.ndarray, value: object, size: int) -> np.ndarra
 
 def _run_module(module: nn.Module, spec: Spec, x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor | None):
     """(output, h_n, c_n) of the torch.nn module itself; a cell module is stepped over x[t] as a user would."""
-    state = (h0, c0) if spec.kind == "lstm" else h0
+    pair = _carries_c(spec)
+    state = (h0, c0) if pair else h0
     if not spec.cell:
         out, hn = module(x, state)
-        return (out, *hn) if spec.kind == "lstm" else (out, hn, None)
+        return (out, *hn) if pair else (out, hn, None)
     outs = []
     for t in range(x.shape[0]):
         state = module(x[t], state)
-        outs.append(state[0] if spec.kind == "lstm" else state)
-    if spec.kind == "lstm":
+        outs.append(state[0] if pair else state)
+    if pair:
         return torch.stack(outs), state[0], state[1]
     return torch.stack(outs), state, None
 
@@ -357,11 +424,11 @@ def torch_side(
     s = model.spec
     dt = TORCH_DTYPES[dtype]
     x = np.asarray(x, dtype=np.float64)
-    h0, c0 = (h0 if h0 is not None else (None, None)) if s.kind == "lstm" else (h0, None)
+    h0, c0 = (h0 if h0 is not None else (None, None)) if _carries_c(s) else (h0, None)
     xt = torch.tensor(x, dtype=dt, requires_grad=True)
     h0t = torch.tensor(_initial(model, x, h0, s.out_size), dtype=dt, requires_grad=True)
     c0t = None
-    if s.kind == "lstm":
+    if _carries_c(s):
         c0t = torch.tensor(_initial(model, x, c0, s.hidden_size), dtype=dt, requires_grad=True)
     native = is_native(s) and not ablations
     if native:
@@ -398,10 +465,10 @@ def torch_side(
 
 def _step_cell(spec: Spec, layer: int, d: int, params: dict[str, torch.Tensor]) -> nn.Module | None:
     """torch.nn's one-step module with this layer's weights (GRUCell, LSTMCell, RNNCell), or None where torch.nn
-    has none (other GRU variants, minGRU, a projected LSTM)."""
+    has none (other GRU variants, minGRU, minLSTM, a projected LSTM)."""
     if not is_native(spec) or spec.proj_size:
         return None
-    cls = {"gru": nn.GRUCell, "lstm": nn.LSTMCell, "rnn": nn.RNNCell}[spec.kind]
+    cls = getattr(nn, TORCH_MODULES[spec.kind] + "Cell")
     w_ih = params[param_key("weight_ih", layer, d, spec.cell)]
     kwargs: dict[str, object] = {"bias": spec.bias, "dtype": w_ih.dtype}
     if spec.kind == "rnn":
@@ -425,7 +492,7 @@ def torch_steps_from(model: Model, trace, ablations=(), dtype: str = "float64") 
     """
     s = model.spec
     dt = TORCH_DTYPES[dtype]
-    v = GRU_VARIANTS[s.variant]
+    step = CALLS[s.kind]
     params = {k: torch.tensor(np.asarray(a, dtype=np.float64), dtype=dt) for k, a in model.params.items()}
     out: dict[str, np.ndarray] = {}
     native = False
@@ -433,15 +500,10 @@ def torch_steps_from(model: Model, trace, ablations=(), dtype: str = "float64") 
         for row in trace.layers:
             for lt in row:
                 T, B = lt.h.shape[:2]
-
-                def p(name: str, _layer: int = lt.layer, _d: int = lt.direction):
-                    return params.get(param_key(name, _layer, _d, s.cell))
-
-                w_ih, w_hh, b_ih, b_hh, w_hr = (p(n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
-                                                                "weight_hr"))
+                w = {n: params.get(param_key(n, lt.layer, lt.direction, s.cell)) for n in _WEIGHTS}
                 x = torch.tensor(lt.x, dtype=dt)
                 h = torch.tensor(lt.h_prev(), dtype=dt)
-                c = torch.tensor(lt.c_prev(), dtype=dt) if s.kind == "lstm" else None
+                c = torch.tensor(lt.c_prev(), dtype=dt) if _carries_c(s) else None
                 cell = _step_cell(s, lt.layer, lt.direction, params)
                 clamps = _clamps_by_step(ablations, lt.layer, lt.direction, T, s.hidden_size, dt)
                 groups: dict[tuple, list[int]] = {}
@@ -452,18 +514,11 @@ def torch_steps_from(model: Model, trace, ablations=(), dtype: str = "float64") 
                     idx = torch.tensor(steps)
                     cl = clamps[steps[0]]
                     xs, hs = x[idx].reshape(-1, x.shape[-1]), h[idx].reshape(-1, h.shape[-1])
-                    if s.kind == "gru":
-                        h_new, gates = gru_step(xs, hs, w_ih, w_hh, b_ih, b_hh, v.reset_after, v.z_keeps, cl)
-                    elif s.kind == "lstm":
-                        cs = c[idx].reshape(-1, c.shape[-1])
-                        h_new, _, gates = lstm_step(xs, hs, cs, w_ih, w_hh, b_ih, b_hh, w_hr, cl)  # c is in gates
-                    elif s.kind == "rnn":
-                        h_new, gates = rnn_step(xs, hs, w_ih, w_hh, b_ih, b_hh, s.nonlinearity), {}
-                    else:
-                        h_new, gates = mingru_step(xs, hs, w_ih, b_ih, cl)
+                    cs = None if c is None else c[idx].reshape(-1, c.shape[-1])
+                    h_new, _, gates = step(s, xs, hs, cs, w, cl)  # an LSTM's c is in its gates
                     if cell is not None and not signature:  # torch.nn's own step where no gate is clamped
                         native = True
-                        if s.kind == "lstm":
+                        if cs is not None:
                             h_new, gates["c"] = cell(xs, (hs, cs))
                         else:
                             h_new = cell(xs, hs)
@@ -472,14 +527,15 @@ def torch_steps_from(model: Model, trace, ablations=(), dtype: str = "float64") 
                         full[idx] = value.reshape(len(steps), B, -1)
                 for name, value in results.items():
                     out[step_key(lt.layer, lt.direction, name)] = value.to(torch.float64).numpy().copy()
-    cell_name = {"gru": "GRUCell", "lstm": "LSTMCell", "rnn": "RNNCell"}.get(s.kind, "")
-    how = (f"torch.nn.{cell_name}" if native else "torch step by step") + ", one step from our state at every step"
+    how = (f"torch.nn.{TORCH_MODULES[s.kind]}Cell" if native else "torch step by step") + (
+        ", one step from our state at every step")
     return out, how
 
 
 def _name(spec: Spec) -> str:
-    if spec.kind == "mingru":
-        return "minGRU"
+    """What torch.nn lacks for a model it does not compute: the kind, or (a kind it has) the GRU variant."""
+    if TORCH_MODULES[spec.kind] is None:
+        return KIND_NAMES[spec.kind]
     return f"GRU of the {GRU_VARIANTS[spec.variant].name!r} variant"
 
 
@@ -487,7 +543,7 @@ def torch_side_source(model: Model, ablations=()) -> str:
     """The source of the torch code that computes the torch side for this model (for display)."""
     import inspect
 
-    step = {"gru": gru_step, "lstm": lstm_step, "rnn": rnn_step, "mingru": mingru_step}[model.spec.kind]
+    kind = model.spec.kind
     funcs = [torch_side, _run_module] if is_native(model.spec) and not ablations else [torch_side]
-    funcs += [reference_run, step]
+    funcs += [reference_run, CALLS[kind], STEPS[kind]]
     return "\n\n".join(inspect.getsource(f) for f in funcs)

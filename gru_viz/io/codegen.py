@@ -6,8 +6,8 @@ ends with ``output`` and ``h_n`` (and ``c_n`` for an LSTM) shaped as the torch m
 
 - PyTorch's own GRU variant, LSTM and RNN (and their cells) are rebuilt as the ``torch.nn`` module, loaded
   with ``load_state_dict``.
-- The other GRU variants and minGRU, which no ``torch.nn`` module computes, and any run with clamped gates
-  (``torch.nn`` cannot clamp) get a short step-by-step torch function written out in the snippet.
+- The other GRU variants, minGRU and minLSTM, which no ``torch.nn`` module computes, and any run with clamped
+  gates (``torch.nn`` cannot clamp) get a short step-by-step torch function written out in the snippet.
 
 Numbers are written with ``repr``, the shortest text that reads back to the same float64, so the snippet
 reproduces our outputs to round-off.
@@ -19,20 +19,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..core.kinds import KIND, per_kind
 from ..core.model import Model
 from ..core.spec import GRU_VARIANTS, Spec, count_params
 from ..core.trace import Ablation
+from .torch_names import TORCH_MODULES, is_native, module_name
 
 INLINE_NUMBERS = 4000  # more weights (or input numbers) than this are read from the downloaded files instead
 WEIGHTS_FILE = "gru_viz_model.safetensors"
 INPUT_FILE = "gru_viz_input.csv"
 
-_MODULES = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
-
-
-def is_native(spec: Spec) -> bool:
-    """Whether a torch.nn module computes this model (LSTM, RNN, and PyTorch's GRU variant)."""
-    return spec.kind in ("lstm", "rnn") or (spec.kind == "gru" and spec.variant == "torch")
+def _carries_c(spec: Spec) -> bool:
+    """Whether the kind carries a cell state c beside h (an LSTM): c0 in, c_n out."""
+    return "c" in KIND[spec.kind].state
 
 
 # -------------------------------------------------------------------------------------------- literals
@@ -121,6 +120,31 @@ def step(x, h, c, p, clamp):
     return (1 - z) * h + z * n, c
 '''
 
+_MINLSTM_STEP = '''
+
+def step(x, h, c, p, clamp):
+    """One minLSTM step (Feng et al. 2024); weight rows f, i, then the candidate."""
+    H = h.shape[-1]
+    k = x @ p["weight_ih"].T + p.get("bias_ih", 0.0)
+    f = clamp.get("f", torch.sigmoid(k[:H]))
+    i = clamp.get("i", torch.sigmoid(k[H : 2 * H]))
+    n = torch.where(k[2 * H :] >= 0, k[2 * H :] + 0.5, torch.sigmoid(k[2 * H :]))  # positive candidate g(k)
+    # f / (f + i) as the paper writes it: 0 / 0 only where both σ underflow (pre-activations below about −745),
+    # where gru-viz, which computes it in log space, still has a number
+    return f / (f + i) * h + i / (f + i) * n, c
+'''
+
+# The step function written out for each kind (for the GRU, of the model's variant; for the RNN, its nonlinearity).
+_STEP_TEXT = per_kind("io.codegen.steps", {
+    "gru": lambda spec: _GRU_STEP.format(reset_after=GRU_VARIANTS[spec.variant].reset_after,
+                                         z_keeps=GRU_VARIANTS[spec.variant].z_keeps,
+                                         variant=GRU_VARIANTS[spec.variant].name),
+    "lstm": lambda spec: _LSTM_STEP,
+    "rnn": lambda spec: _RNN_STEP.format(nonlinearity=spec.nonlinearity),
+    "mingru": lambda spec: _MINGRU_STEP,
+    "minlstm": lambda spec: _MINLSTM_STEP,
+})
+
 _RUN = '''
 
 def key(name, layer, direction):
@@ -193,7 +217,7 @@ def _state_shape(spec: Spec) -> tuple[int, ...]:
 
 def _initial_block(spec: Spec, h0: object) -> str:
     """h0 (and c0) as the torch module takes them for one sequence."""
-    if spec.kind == "lstm":
+    if _carries_c(spec):
         h, c = (None, None) if h0 is None else h0
     else:
         h, c = h0, None
@@ -207,13 +231,14 @@ def _initial_block(spec: Spec, h0: object) -> str:
         return f"{name} = torch.tensor({literal(arr)}, dtype=torch.float64)  # {what}\n"
 
     text = one("h0", h, spec.out_size)
-    if spec.kind == "lstm":
+    if _carries_c(spec):
         text += one("c0", c, spec.hidden_size)
     return text
 
 
 def _native_block(spec: Spec) -> str:
-    name = _MODULES[spec.kind]
+    name = TORCH_MODULES[spec.kind]
+    pair = _carries_c(spec)
     if spec.cell:
         extra = f', nonlinearity="{spec.nonlinearity}"' if spec.kind == "rnn" else ""
         sizes = f"{spec.input_size}, {spec.hidden_size}"
@@ -228,27 +253,19 @@ def _native_block(spec: Spec) -> str:
         ctor = f"torch.nn.{name}({spec.input_size}, {spec.hidden_size}, {', '.join(extra)}, dtype=torch.float64)"
     text = f"\nmodel = {ctor}\nmodel.load_state_dict(state_dict)\nmodel.eval()\n\nwith torch.no_grad():\n"
     if not spec.cell:
-        if spec.kind == "lstm":
+        if pair:
             return text + "    output, (h_n, c_n) = model(x, (h0, c0))\n"
         return text + "    output, h_n = model(x, h0)\n"
-    state = "(h0, c0)" if spec.kind == "lstm" else "h0"
+    state = "(h0, c0)" if pair else "h0"
     text += f"    state, outs = {state}, []\n    for x_t in x:  # a cell module takes one step at a time\n"
     text += "        state = model(x_t, state)\n"
-    if spec.kind == "lstm":
+    if pair:
         return text + "        outs.append(state[0])\n    output, (h_n, c_n) = torch.stack(outs), state\n"
     return text + "        outs.append(state)\n    output, h_n = torch.stack(outs), state\n"
 
 
 def _reference_block(spec: Spec, ablations: Sequence[Ablation]) -> str:
-    if spec.kind == "gru":
-        v = GRU_VARIANTS[spec.variant]
-        text = _GRU_STEP.format(reset_after=v.reset_after, z_keeps=v.z_keeps, variant=v.name)
-    elif spec.kind == "lstm":
-        text = _LSTM_STEP
-    elif spec.kind == "rnn":
-        text = _RNN_STEP.format(nonlinearity=spec.nonlinearity)
-    else:
-        text = _MINGRU_STEP
+    text = _STEP_TEXT[spec.kind](spec)
     clamps = [
         (a.gate, list(a.value) if isinstance(a.value, tuple | list) else float(a.value), a.start, a.stop, a.layer,
          a.direction)
@@ -261,11 +278,12 @@ def _reference_block(spec: Spec, ablations: Sequence[Ablation]) -> str:
         f"T = x.shape[0]\n{text}"
         + _RUN.format(key_expr=key_expr, hidden=spec.hidden_size, layers=spec.num_layers, directions=spec.directions)
     )
-    c0 = "c0" if spec.kind == "lstm" else "torch.zeros_like(h0)"  # only an LSTM has a cell state
-    out = "output, h_n, c_n" if spec.kind == "lstm" else "output, h_n, _"
+    pair = _carries_c(spec)
+    c0 = "c0" if pair else "torch.zeros_like(h0)"  # only a kind with a cell state (an LSTM) has c0
+    out = "output, h_n, c_n" if pair else "output, h_n, _"
     if spec.cell:  # one layer, one direction, states (H,)
         text += f"\n\nwith torch.no_grad():\n    {out} = run(x, h0.reshape(1, -1), {c0}.reshape(1, -1))\n"
-        text += "    h_n, c_n = h_n[0], c_n[0]\n" if spec.kind == "lstm" else "    h_n = h_n[0]\n"
+        text += "    h_n, c_n = h_n[0], c_n[0]\n" if pair else "    h_n = h_n[0]\n"
     else:
         text += f"\n\nwith torch.no_grad():\n    {out} = run(x, h0, {c0})\n"
     return text
@@ -283,18 +301,18 @@ def snippet(model: Model, x: np.ndarray, h0: object = None, ablations: Sequence[
     if x.ndim != 2:
         raise ValueError(f"the snippet runs one sequence (T, I); got shape {x.shape}")
     native = is_native(s) and not ablations
-    how = f"torch.nn.{_MODULES[s.kind]}{'Cell' if s.cell else ''}" if native else "a step-by-step torch function"
+    how = f"torch.nn.{module_name(s)}" if native else "a step-by-step torch function"
     why = ""
     if not native:
         why = " (torch.nn cannot clamp gates)" if is_native(s) else " (no torch.nn module computes this cell)"
     header = (
         f"# Rebuild {s.describe()} in PyTorch and run the same input — generated by gru-viz.\n"
-        f"# It runs as {how}{why}, in float64; output and h_n{' and c_n' if s.kind == 'lstm' else ''} "
+        f"# It runs as {how}{why}, in float64; output and h_n{' and c_n' if _carries_c(s) else ''} "
         "are what gru-viz shows.\n"
         "import torch\n\n"
     )
     body = _weights_block(model, count_params(s) <= INLINE_NUMBERS) + "\n"
     body += _input_block(x, x.size <= INLINE_NUMBERS) + _initial_block(s, h0)
     body += _native_block(s) if native else _reference_block(s, ablations)
-    tail = "\nprint(output)\nprint(h_n)\n" + ("print(c_n)\n" if s.kind == "lstm" else "")
+    tail = "\nprint(output)\nprint(h_n)\n" + ("print(c_n)\n" if _carries_c(s) else "")
     return header + body + tail

@@ -19,10 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.kinds import some_kinds
 from ..core.model import Model
 from ..core.sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
 from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES
+from .formats.keras import KERAS_CLASS
+from .formats.onnx_file import ONNX_OP
+from .torch_names import TORCH_MODULES
 from .weights import HintNeeded, Loaded, read_weights_bytes
 
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
@@ -36,8 +40,13 @@ FORMATS = {
     ".onnx": "ONNX model — a protobuf graph, read with onnx; runs no code",
 }
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
-_KERAS_CLASS = {"gru": "GRU", "lstm": "LSTM", "rnn": "SimpleRNN"}
-_ONNX_OP = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
+# How a Keras layer's kernel, recurrent_kernel and bias became torch's rows, per Keras kind.
+_KERAS_ARRAYS = some_kinds("io.upload.keras_arrays", {
+    "gru": "columns z, r, h → torch rows r, z, n; kernel transposed",
+    "lstm": "kernel and recurrent_kernel transposed; bias put in bias_ih",
+    "rnn": "kernel and recurrent_kernel transposed; bias put in bias_ih",
+})
+_METADATA_FORMATS = ("safetensors", "npz", "pt")  # the formats whose gru-viz files carry settings in their metadata
 
 
 @dataclass
@@ -105,25 +114,25 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
         loaded = read_weights_bytes(data, filename, **hints)  # the loader checks the hint against the file
     return Upload(Path(filename).name, len(data), loaded.model, keras=loaded.format == "keras-arrays",
                   prefix=loaded.prefix, ignored=list(loaded.ignored), hints=applied, loaded=loaded,
-                  from_metadata=[m for m in loaded.read if m.split(":")[0] not in hints] if loaded.format in (
-                      "safetensors",) else [])
+                  from_metadata=[m for m in loaded.read if m.split(":")[0] not in hints]
+                  if loaded.format in _METADATA_FORMATS else [])
 
 
 def module_name(upload: Upload) -> str:
     """What the weights are, in their framework's terms: "torch.nn.GRU", "Keras GRU × 2", "ONNX LSTM node", …"""
     s = upload.model.spec
     if upload.keras:
-        return {"gru": "Keras GRU layer", "lstm": "Keras LSTM layer", "rnn": "Keras SimpleRNN layer"}[s.kind]
+        return f"Keras {KERAS_CLASS[s.kind]} layer"
     if upload.format in ("keras", "keras-weights"):
-        name = _KERAS_CLASS[s.kind]
+        name = KERAS_CLASS[s.kind]
         return "Keras " + (f"Bidirectional({name})" if s.bidirectional else name) + (
             f" × {s.num_layers}" if s.num_layers > 1 else " layer")
     if upload.format == "onnx":
-        return f"ONNX {_ONNX_OP[s.kind]} node" + (f"s × {s.num_layers}" if s.num_layers > 1 else "") + (
+        return f"ONNX {ONNX_OP[s.kind]} node" + (f"s × {s.num_layers}" if s.num_layers > 1 else "") + (
             " (bidirectional)" if s.bidirectional else "")
-    if s.kind == "mingru":
-        return "minGRU (no torch.nn module)"
-    return "torch.nn." + {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}[s.kind] + ("Cell" if s.cell else "")
+    if TORCH_MODULES[s.kind] is None:
+        return f"{KIND_NAMES[s.kind]} (no torch.nn module)"
+    return f"torch.nn.{TORCH_MODULES[s.kind]}" + ("Cell" if s.cell else "")
 
 
 def summary_rows(upload: Upload) -> list[tuple[str, str]]:
@@ -148,8 +157,7 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
         rows.append(("Nonlinearity", s.nonlinearity))
     rows += [("Biases", "yes" if s.bias else "none"), ("Parameters", f"{count_params(s):,}")]
     if upload.keras:
-        rows.append(("Converted", "columns z, r, h → torch rows r, z, n; kernel transposed" if s.kind == "gru"
-                     else "kernel and recurrent_kernel transposed; bias put in bias_ih"))
+        rows.append(("Converted", _KERAS_ARRAYS[s.kind]))
     if loaded is not None and loaded.format in ("keras", "keras-weights", "onnx"):
         rows.append(("In the file", loaded.source))
         rows.append(("Converted", _converted(loaded.format, s.kind)))
@@ -177,13 +185,20 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
 
 def _converted(fmt: str, kind: str) -> str:
     """How the file's arrays became torch's layout, in one line."""
-    if fmt == "onnx":
-        return {"gru": "gate blocks z, r, h → torch rows r, z, n; B split into bias_ih | bias_hh",
-                "lstm": "gate blocks i, o, f, c → torch rows i, f, g, o; B split into bias_ih | bias_hh",
-                "rnn": "W, R as they are; B split into bias_ih | bias_hh"}[kind]
-    return {"gru": "columns z, r, h → torch rows r, z, n; kernels transposed; bias rows → bias_ih, bias_hh",
-            "lstm": "kernels transposed (gates i, f, c, o = torch's i, f, g, o); bias put in bias_ih",
-            "rnn": "kernels transposed; bias put in bias_ih"}[kind]
+    return (_ONNX_CONVERSION if fmt == "onnx" else _KERAS_CONVERSION)[kind]
+
+
+# What the ONNX and Keras files can hold: GRU, LSTM and RNN layers only.
+_ONNX_CONVERSION = some_kinds("io.upload.onnx_conversion", {
+    "gru": "gate blocks z, r, h → torch rows r, z, n; B split into bias_ih | bias_hh",
+    "lstm": "gate blocks i, o, f, c → torch rows i, f, g, o; B split into bias_ih | bias_hh",
+    "rnn": "W, R as they are; B split into bias_ih | bias_hh",
+})
+_KERAS_CONVERSION = some_kinds("io.upload.keras_conversion", {
+    "gru": "columns z, r, h → torch rows r, z, n; kernels transposed; bias rows → bias_ih, bias_hh",
+    "lstm": "kernels transposed (gates i, f, c, o = torch's i, f, g, o); bias put in bias_ih",
+    "rnn": "kernels transposed; bias put in bias_ih",
+})
 
 
 LIMITS = (

@@ -28,23 +28,27 @@ What a file may hold (decisions)
   that are not recurrent parameters are refused, and so is any key that is not a recurrent parameter when
   there is no prefix: such a file is not the plain recurrent layer it looks like. Recurrent keys under
   two different prefixes (an encoder and a decoder, say) are refused: save one module's state_dict.
-- **Kind.** From ``weight_hh``: its rows are G times its columns (H), G = 3 → GRU, 4 → LSTM, 1 → RNN
-  (with ``weight_hr``, H is its column count and G must be 4). This is exact even for a 1-unit model.
-  A ``kind`` hint is checked against the shapes, never trusted over them.
-- **minGRU.** ``weight_ih`` with an even number of rows (2H: z then candidate) and **no** ``weight_hh``
-  anywhere, and only ``bias_ih`` for biases. A file with no ``weight_hh`` under any other kind hint is a
-  missing-key error.
+- **Kind.** From ``weight_hh``: its rows are G times its columns (H), G = 3 → GRU, 4 → LSTM, 1 → RNN (one
+  per weight block of the kind, ``checks.KIND_OF_BLOCKS``; with ``weight_hr``, H is its column count and G must
+  be 4). This is exact even for a 1-unit model. A ``kind`` hint is checked against the shapes, never trusted
+  over them.
+- **Kinds without W_hh** (minGRU: rows z, candidate; minLSTM: rows f, i, candidate). ``weight_ih`` with G·H rows
+  (G = 2 or 3) and **no** ``weight_hh`` anywhere, and only ``bias_ih`` for biases. The rows say the kind when
+  only one G divides them, or when a second layer's input (D·H values) settles H; otherwise the file must say
+  it: gru-viz's ``.safetensors`` and ``.npz`` record it (``gru_viz.kind``), else pass ``kind``. A file with no
+  ``weight_hh`` under the hint of a kind that has one is a missing-key error.
 - **Not in the weights.** An RNN's nonlinearity (default tanh) and a GRU's variant (default "torch",
   PyTorch's) cannot be read from the numbers; pass them as hints. Files written by :func:`save_safetensors`
   carry them in the safetensors ``__metadata__`` (``gru_viz.kind``, ``gru_viz.variant``,
-  ``gru_viz.nonlinearity``), which the loader uses when no hint is given.
+  ``gru_viz.nonlinearity``), which the loader uses when no hint is given; :func:`save_npz` (and the bridge's
+  ``save_pt``) record the kind of a kind without W_hh (a ``gru_viz.kind`` string member or entry), the one thing
+  its arrays may not say.
 - **Every rejection** is a :class:`WeightsError` (a ``ValueError``) whose message names the key or the
   header field at fault.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import stat
@@ -53,15 +57,28 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.kinds import KIND
 from ..core.model import Model
-from ..core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError, param_key, param_shapes
+from ..core.spec import (
+    GRU_VARIANTS,
+    KIND_NAMES,
+    MAX_HIDDEN,
+    MAX_INPUT,
+    MAX_LAYERS,
+    Spec,
+    SpecError,
+    param_key,
+    param_shapes,
+)
 from .formats import keras_file, npz, onnx_file, safetensors, torch_pickle
 from .formats.checks import (
     KIND_OF_BLOCKS,
+    KINDS_WITHOUT_HH,
     MAX_PARAMS,
     MAX_WEIGHTS_BYTES,
     SUPPORTED_EXTENSIONS,
     WeightsError,
+    blocks_text,
     normalise_kind,
     to_float64,
 )
@@ -118,6 +135,49 @@ def split_state_dict(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.nda
     return {found[k][1]: params[k] for k in found}, prefix, ignored
 
 
+def _units(n: int) -> str:
+    return f"{n} unit" + ("" if n == 1 else "s")
+
+
+def _kind_without_hh(
+    local: Mapping[str, np.ndarray], name, cell: bool, num_layers: int, directions: int, kind: str | None
+) -> tuple[str, int]:
+    """(kind, hidden size) of weights with no weight_hh: a kind without W_hh whose G·H rows weight_ih has."""
+    k_ih, k_hh = param_key("weight_ih", 0, 0, cell), param_key("weight_hh", 0, 0, cell)
+    rows = _shape(local[k_ih])[0]
+    has_bias_hh = any(_PARAM_RE.match(k).group(1) == "bias_hh" for k in local)
+    if (kind is not None and KIND[kind].recurrent) or has_bias_hh:
+        raise WeightsError(f"missing key {name(k_hh)} (a {KIND_NAMES[kind] if kind else 'recurrent'} layer needs it)")
+    blocks = {k: len(KIND[k].blocks) for k in KINDS_WITHOUT_HH}
+    fits = {k: rows // g for k, g in blocks.items() if rows and rows % g == 0}
+    if kind is not None and kind not in fits:
+        raise WeightsError(
+            f"missing key {name(k_hh)}: without it these would be {KIND_NAMES[kind]} weights, but {name(k_ih)} has "
+            f"{rows} rows where a {KIND_NAMES[kind]} has {blocks[kind]}H"
+        )
+    if kind is not None:
+        return kind, fits[kind]
+    if not fits:
+        where = " and ".join(f"a {KIND_NAMES[k]} has {g}H" for k, g in blocks.items())
+        raise WeightsError(
+            f"missing key {name(k_hh)}: without it these would be "
+            f"{' or '.join(KIND_NAMES[k] for k in blocks)} weights, but {name(k_ih)} has {rows} rows where {where}"
+        )
+    if len(fits) > 1 and num_layers > 1:  # the layer above reads D·H values: that settles H where the rows do not
+        above = local.get(param_key("weight_ih", 1, 0, cell))
+        width = _shape(above)[1] if above is not None and len(_shape(above)) == 2 else None
+        fits = {k: h for k, h in fits.items() if width == directions * h} or fits
+    if len(fits) > 1:
+        readings = " or ".join(f"a {KIND_NAMES[k]} of {_units(h)} ({blocks[k]}H rows)" for k, h in fits.items())
+        hints = " or ".join(f"kind={k!r}" for k in fits)
+        raise WeightsError(
+            f"{name(k_ih)} has {rows} rows and there is no {name(k_hh)}: these are the weights of {readings}, and "
+            f"the file does not say which; pass {hints} (gru-viz's own .safetensors, .npz and .pt files record it)"
+        )
+    ((found, hidden),) = fits.items()
+    return found, hidden
+
+
 def _infer(
     local: Mapping[str, np.ndarray],
     prefix: str,
@@ -164,20 +224,11 @@ def _infer(
     has_hh = any(_PARAM_RE.match(k).group(1) == "weight_hh" for k in local)
     proj_size = 0
     if not has_hh:
-        has_bias_hh = any(_PARAM_RE.match(k).group(1) == "bias_hh" for k in local)
-        k_hh = param_key("weight_hh", 0, 0, cell)
-        if kind not in (None, "mingru") or has_bias_hh:
-            raise WeightsError(f"missing key {name(k_hh)} (a {(kind or 'recurrent').upper()} layer needs it)")
-        kind = "mingru"
-        if rows % 2:
-            raise WeightsError(
-                f"missing key {name(k_hh)}: without it these would be minGRU weights, but {name(k_ih)} has "
-                f"{rows} rows where a minGRU has 2H"
-            )
-        hidden = rows // 2
+        kind, hidden = _kind_without_hh(local, name, cell, num_layers, 2 if bidirectional else 1, kind)
     else:
-        if kind == "mingru":
-            raise WeightsError("the kind hint says minGRU, but the file has weight_hh keys (minGRU has none)")
+        if kind is not None and not KIND[kind].recurrent:
+            raise WeightsError(f"the kind hint says {KIND_NAMES[kind]}, but the file has weight_hh keys "
+                               f"({KIND_NAMES[kind]} has none)")
         k_hh = param_key("weight_hh", 0, 0, cell)
         w_hh = get("weight_hh")
         if w_hh is None:
@@ -196,15 +247,14 @@ def _infer(
             hidden = _shape(w_hh)[1]
             gates, rem = divmod(_shape(w_hh)[0], hidden) if hidden else (0, 1)
             if rem or gates not in KIND_OF_BLOCKS:
-                raise WeightsError(
-                    f"{name(k_hh)} has shape {_shape(w_hh)}: its rows must be 1, 3 or 4 times its columns "
-                    "(RNN, GRU, LSTM)"
-                )
+                times, kinds = blocks_text(KIND_OF_BLOCKS, KIND_NAMES)
+                raise WeightsError(f"{name(k_hh)} has shape {_shape(w_hh)}: its rows must be {times} its columns "
+                                   f"({kinds})")
             found_kind = KIND_OF_BLOCKS[gates]
         if kind is not None and kind != found_kind:
             raise WeightsError(
-                f"the kind hint says {kind.upper()}, but {name(k_hh)} has shape {_shape(w_hh)}, "
-                f"which is a {found_kind.upper()}'s"
+                f"the kind hint says {KIND_NAMES[kind]}, but {name(k_hh)} has shape {_shape(w_hh)}, "
+                f"which is a {KIND_NAMES[found_kind]}'s"
             )
         kind = found_kind
     if not 1 <= hidden <= MAX_HIDDEN:
@@ -213,9 +263,9 @@ def _infer(
         raise WeightsError(f"{name(k_ih)}: input size {input_size} is outside 1…{MAX_INPUT}")
     bias = any(_PARAM_RE.match(k).group(1).startswith("bias") for k in local)
     if nonlinearity is not None and kind != "rnn":
-        raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a {kind.upper()}'s")
+        raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a {KIND_NAMES[kind]}'s")
     if variant is not None and kind != "gru":
-        raise WeightsError(f"a GRU variant hint applies to a GRU only; these weights are a {kind.upper()}'s")
+        raise WeightsError(f"a GRU variant hint applies to a GRU only; these weights are a {KIND_NAMES[kind]}'s")
     if variant is not None and variant not in GRU_VARIANTS:
         raise WeightsError(f"unknown GRU variant {variant!r}; choose one of {', '.join(GRU_VARIANTS)}")
     try:
@@ -262,7 +312,7 @@ def infer_spec(
 ) -> Spec:
     """The :class:`Spec` a PyTorch-style state_dict describes (prefix stripped; see the module docstring).
 
-    ``kind`` ("gru", "lstm", "rnn", "mingru") is checked against the shapes; ``nonlinearity`` (RNN) and
+    ``kind`` (a key of ``KINDS``: "gru", "lstm", …) is checked against the shapes; ``nonlinearity`` (RNN) and
     ``variant`` (GRU) are not in the weights and default to "tanh" and "torch".
     """
     local, prefix, _ = split_state_dict(params)
@@ -333,10 +383,10 @@ def read_weights_bytes(
     if suffix == ".safetensors":
         arrays, metadata = safetensors.read_with_metadata(data)
         hints = _hints_from_metadata(metadata)
-    elif suffix == ".npz":
-        arrays = npz.read(data)
     else:
-        arrays = torch_pickle.read(data)
+        reader = npz.read_with_metadata if suffix == ".npz" else torch_pickle.read_with_metadata
+        arrays, metadata = reader(data)
+        hints = {k: v for k, v in metadata.items() if k in ("kind", "variant", "nonlinearity")}
     fmt = suffix.lstrip(".").replace("pth", "pt")
     if not arrays:
         raise WeightsError("the weights file holds no arrays")
@@ -460,7 +510,8 @@ def save_safetensors(model: Model) -> bytes:
 
 
 def save_npz(model: Model) -> bytes:
-    """The model's parameters (state_dict keys, float64) as an ``.npz`` archive."""
-    buf = io.BytesIO()
-    np.savez(buf, **model.params)
-    return buf.getvalue()
+    """The model's parameters (state_dict keys, float64) as an ``.npz`` archive; for a kind without W_hh also its
+    kind (``gru_viz.kind``), which its arrays alone may not say (a 6-row weight_ih: minGRU of 3 or minLSTM of 2)."""
+    kind = model.spec.kind
+    # A kind with W_hh is said by its shapes: its archive stays a plain state_dict, loadable as is into torch.
+    return npz.write(model.params, None if KIND[kind].recurrent else {"kind": kind})

@@ -9,10 +9,23 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ...core.kinds import KIND, per_kind
 from ...core.model import Model
-from ...core.spec import MAX_HIDDEN, MAX_INPUT
-from .checks import KIND_OF_BLOCKS, WeightsError, normalise_kind, to_float64
+from ...core.spec import KIND_NAMES, MAX_HIDDEN, MAX_INPUT
+from .checks import WeightsError, blocks_text, normalise_kind, to_float64
 from .loaded import HintNeeded, LayerWeights, stack_model
+
+# Keras's layer class for each kind; None where Keras has none (its arrays can then never be that kind).
+KERAS_CLASS = per_kind("io.formats.keras.classes", {
+    "gru": "GRU",
+    "lstm": "LSTM",
+    "rnn": "SimpleRNN",
+    "mingru": None,
+    "minlstm": None,
+})
+# A Keras kernel's columns ÷ units: the kind's number of gate blocks.
+_KIND_OF_COLUMNS = {len(KIND[k].blocks): k for k, cls in KERAS_CLASS.items() if cls}
+_TIMES, _CLASSES = blocks_text(_KIND_OF_COLUMNS, KERAS_CLASS)
 
 _KERAS_RE = re.compile(r"(?:^|(?<=[/.]))(recurrent_kernel|kernel|bias)(?::0)?$")
 
@@ -81,15 +94,15 @@ def cell_weights(
         raise WeightsError(f"{names['recurrent_kernel']} must be 2-D (units, gates × units), it has shape {rk.shape}")
     u = rk.shape[0]
     gates, rem = divmod(rk.shape[1], u) if u else (0, 1)
-    if rem or gates not in KIND_OF_BLOCKS:
+    if rem or gates not in _KIND_OF_COLUMNS:
         raise WeightsError(
-            f"{names['recurrent_kernel']} has shape {rk.shape}: its columns must be 1, 3 or 4 times its rows "
-            "(SimpleRNN, GRU, LSTM)"
+            f"{names['recurrent_kernel']} has shape {rk.shape}: its columns must be {_TIMES} its rows ({_CLASSES})"
         )
-    found_kind = KIND_OF_BLOCKS[gates]
+    found_kind = _KIND_OF_COLUMNS[gates]
     if kind is not None and kind != found_kind:
         raise WeightsError(
-            f"the kind hint says {kind.upper()}, but {names['recurrent_kernel']} is a {found_kind.upper()}'s"
+            f"the kind hint says {KIND_NAMES[kind]}, but {names['recurrent_kernel']} is a Keras "
+            f"{KERAS_CLASS[found_kind]}'s"
         )
     kind = found_kind
     if kernel.shape[1] != gates * u:
@@ -179,5 +192,6 @@ def from_keras(
         vals["kernel"], vals["recurrent_kernel"], vals.get("bias"), names, kind=kind, reset_after=reset_after
     )
     if nonlinearity is not None and kind != "rnn":
-        raise WeightsError(f"a nonlinearity hint applies to an RNN only; these weights are a Keras {kind.upper()}'s")
+        raise WeightsError(
+            f"a nonlinearity hint applies to an RNN only; these weights are a Keras {KERAS_CLASS[kind]}'s")
     return stack_model([[lw]], kind, variant=variant, nonlinearity=nonlinearity or "tanh", batch_first=batch_first)

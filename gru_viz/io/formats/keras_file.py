@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...core.kinds import KIND
 from ...core.spec import GRU_VARIANTS, KIND_NAMES
 from . import hdf5
 from .checks import WeightsError, check_archive, normalise_kind, to_float64
-from .keras import RESET_AFTER_CHOICES, cell_weights
+from .keras import KERAS_CLASS, RESET_AFTER_CHOICES, cell_weights
 from .loaded import HintNeeded, LayerWeights, Loaded, stack_model
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-RECURRENT = {"GRU": "gru", "LSTM": "lstm", "SimpleRNN": "rnn"}
+RECURRENT = {cls: k for k, cls in KERAS_CLASS.items() if cls}  # Keras's recurrent layer classes → kind
 GROUP_CLASS = {"gru": "GRU", "lstm": "LSTM", "simple_rnn": "SimpleRNN", "bidirectional": "Bidirectional"}
 # Layers that pass their input through unchanged at inference: they may sit between two recurrent layers.
 PASS_THROUGH = {
@@ -271,7 +272,7 @@ def _settings(ly: _Layer, cfg: dict, cls: str) -> _Settings:
             f"{here}: activation is {shown!r}; gru-viz computes {' or '.join(allowed)} only, so it would compute "
             "something else"
         )
-    if kind != "rnn":
+    if KIND[kind].sigmoid:  # Keras's recurrent_activation is the gates' activation
         ract = cfg.get("recurrent_activation", "sigmoid")
         if ract != "sigmoid":
             shown = ract if isinstance(ract, str) else "a serialised function"
@@ -402,7 +403,8 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
     kind_found = kinds.pop()
     kind = normalise_kind(kind)
     if kind is not None and kind != kind_found:
-        raise WeightsError(f"the kind hint says {kind.upper()}, but the config's layers are {KIND_NAMES[kind_found]}s")
+        raise WeightsError(
+            f"the kind hint says {KIND_NAMES[kind]}, but the config's layers are {KIND_NAMES[kind_found]}s")
     variants = {s.variant for ss in settings.values() for s in ss}
     nls = {s.nonlinearity for ss in settings.values() for s in ss}
     if len(variants) > 1:
@@ -497,7 +499,7 @@ def _describe(ly: _Layer, ss: list[_Settings]) -> str:
             f"{s.units} units"]
     if s.kind == "gru":
         bits.append(f"reset_after={s.variant == 'torch'}")
-    bits.append(f"activation {s.nonlinearity}" + ("" if s.kind == "rnn" else ", recurrent_activation sigmoid"))
+    bits.append(f"activation {s.nonlinearity}" + (", recurrent_activation sigmoid" if KIND[s.kind].sigmoid else ""))
     if not s.use_bias:
         bits.append("use_bias=False")
     if s.go_backwards:

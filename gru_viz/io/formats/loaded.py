@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...core.kinds import KIND
 from ...core.model import Model
 from ...core.spec import KIND_NAMES, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
 from .checks import MAX_PARAMS, WeightsError
@@ -70,7 +71,7 @@ def stack_model(
     what the layer below gives (D × H values). Missing biases are zeros (exact: a bias-free layer adds nothing);
     the model has biases when any layer does.
     """
-    gates = {"gru": 3, "lstm": 4, "rnn": 1}[kind]
+    gates = len(KIND[kind].blocks)
     if not layers:
         raise WeightsError("no recurrent layers found")
     if len(layers) > MAX_LAYERS:

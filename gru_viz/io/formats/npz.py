@@ -1,4 +1,9 @@
-"""``.npz``: ``np.load(allow_pickle=False)`` after the archive's unpacked size and every ``.npy`` header are checked."""
+"""``.npz``: ``np.load(allow_pickle=False)`` after the archive's unpacked size and every ``.npy`` header are checked.
+
+Besides the arrays, a gru-viz ``.npz`` may hold metadata the weights cannot say (a minGRU's or minLSTM's kind):
+members named ``gru_viz.<field>``, each one short string (a 0-d unicode array, which needs no pickle). Nothing
+else that is not a real-number array is read.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ import zipfile
 
 import numpy as np
 
-from .checks import WeightsError, check_archive
+from .checks import MAX_METADATA_CHARS, METADATA_PREFIX, WeightsError, check_archive
+
+
+def _is_metadata(key: str, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """A member that is metadata: a gru_viz.* name holding one short unicode string."""
+    return (key.startswith(METADATA_PREFIX) and dtype.kind == "U" and shape == ()
+            and dtype.itemsize <= 4 * MAX_METADATA_CHARS)
 
 
 def _check_npy_headers(data: bytes) -> None:
@@ -35,7 +46,12 @@ def _check_npy_headers(data: bytes) -> None:
                 offset = f.tell()
             if dtype.hasobject:
                 raise WeightsError(f"array {key!r} in the .npz is an object array, which would need pickle; refused")
-            if dtype.kind not in "biuf":
+            if _is_metadata(key, shape, dtype):
+                pass
+            elif key.startswith(METADATA_PREFIX):
+                raise WeightsError(f"member {key!r} of the .npz is not one string of at most {MAX_METADATA_CHARS} "
+                                   "characters, as gru-viz's metadata is")
+            elif dtype.kind not in "biuf":
                 raise WeightsError(f"array {key!r} in the .npz has dtype {dtype}, not real numbers")
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes != info.file_size - offset:
@@ -45,8 +61,8 @@ def _check_npy_headers(data: bytes) -> None:
                 )
 
 
-def read(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``; only real numbers are accepted."""
+def read_with_metadata(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The arrays of an ``.npz`` archive (real numbers only) and its gru-viz metadata, read with allow_pickle=False."""
     if not data.startswith(b"PK"):
         raise WeightsError("not an .npz file (a zip archive of .npy arrays): it does not start with 'PK'")
     check_archive(data, ".npz")
@@ -63,7 +79,26 @@ def read(data: bytes) -> dict[str, np.ndarray]:
         raise
     except Exception as exc:  # zip and .npy format errors come in many types
         raise WeightsError(f"not a readable .npz archive: {type(exc).__name__}: {str(exc)[:200]}") from None
+    metadata = {name[len(METADATA_PREFIX):]: str(out.pop(name)) for name in list(out)
+                 if _is_metadata(name, out[name].shape, out[name].dtype)}
     for name, arr in out.items():
         if arr.dtype.kind not in "biuf":
             raise WeightsError(f"array {name!r} in the .npz has dtype {arr.dtype}, not real numbers")
-    return out
+    return out, metadata
+
+
+def read(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``; only real numbers are accepted."""
+    return read_with_metadata(data)[0]
+
+
+def write(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:
+    """An ``.npz`` archive of the arrays, with each metadata field as a ``gru_viz.<field>`` string member."""
+    members = dict(arrays)
+    for field, value in (metadata or {}).items():
+        if len(value) > MAX_METADATA_CHARS:
+            raise ValueError(f"metadata {field!r} is longer than {MAX_METADATA_CHARS} characters")
+        members[METADATA_PREFIX + field] = np.array(value)
+    buf = io.BytesIO()
+    np.savez(buf, **members)
+    return buf.getvalue()

@@ -27,12 +27,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...core.spec import GRU_VARIANTS
+from ...core.kinds import KIND, per_kind
+from ...core.spec import GRU_VARIANTS, KIND_NAMES
 from .checks import MAX_NDIM, MAX_TENSORS, MAX_UNPACKED_BYTES, WeightsError, normalise_kind
 from .loaded import LayerWeights, Loaded, reorder, stack_model
 
-KIND_OF_OP = {"GRU": "gru", "LSTM": "lstm", "RNN": "rnn"}
-GATES = {"GRU": 3, "LSTM": 4, "RNN": 1}
+# The ONNX operator for each kind; None where ONNX has none.
+ONNX_OP = per_kind("io.formats.onnx.ops", {
+    "gru": "GRU",
+    "lstm": "LSTM",
+    "rnn": "RNN",
+    "mingru": None,
+    "minlstm": None,
+})
+KIND_OF_OP = {op: k for k, op in ONNX_OP.items() if op}
+GATES = {op: len(KIND[k].blocks) for op, k in KIND_OF_OP.items()}
 TO_TORCH = {"GRU": (1, 0, 2), "LSTM": (0, 2, 3, 1), "RNN": (0,)}  # ONNX blocks → PyTorch's gate order
 DEFAULT_ACTIVATIONS = {"GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"], "RNN": ["Tanh"]}
 ATTRIBUTES = {
@@ -124,7 +133,7 @@ def read(data: bytes, *, kind: str | None = None, variant: str | None = None,
                 )
     kind = normalise_kind(kind)
     if kind is not None and kind != head.kind:
-        raise WeightsError(f"the kind hint says {kind.upper()}, but the ONNX nodes are {head.node.op_type}s")
+        raise WeightsError(f"the kind hint says {KIND_NAMES[kind]}, but the ONNX nodes are {head.node.op_type}s")
     if variant is not None:
         if head.kind != "gru":
             raise WeightsError(f"a GRU variant hint applies to a GRU only; these are {head.node.op_type} nodes")

@@ -1,4 +1,8 @@
-"""``.pt`` / ``.pth``: ``torch.load(weights_only=True)``; torch is imported only when such a file is read."""
+"""``.pt`` / ``.pth``: ``torch.load(weights_only=True)``; torch is imported only when such a file is read.
+
+Besides tensors, a gru-viz ``.pt`` may hold what the weights cannot say (a minGRU's or minLSTM's kind) as
+``gru_viz.<field>`` entries, each one short string; any other entry that is not a tensor is refused.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,16 @@ import warnings
 
 import numpy as np
 
-from .checks import MAX_UNPACKED_BYTES, WeightsError, check_archive
+from .checks import MAX_METADATA_CHARS, MAX_UNPACKED_BYTES, METADATA_PREFIX, WeightsError, check_archive
 
 
 def read(data: bytes) -> dict[str, np.ndarray]:
-    """The state_dict in a ``.pt``/``.pth`` file, via ``torch.load(weights_only=True)``, as float64 arrays.
+    """The state_dict in a ``.pt``/``.pth`` file, via ``torch.load(weights_only=True)``, as float64 arrays."""
+    return read_with_metadata(data)[0]
+
+
+def read_with_metadata(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The state_dict in a ``.pt``/``.pth`` file as float64 arrays, and its gru-viz metadata (fields by name).
 
     Accepts a plain state_dict or a checkpoint dict with a ``"state_dict"`` / ``"model_state_dict"`` entry.
     """
@@ -53,12 +62,19 @@ def read(data: bytes) -> dict[str, np.ndarray]:
             f"the .pt state_dict holds {total} numbers, more than the {MAX_UNPACKED_BYTES // 8} gru-viz converts"
         )
     out: dict[str, np.ndarray] = {}
+    metadata: dict[str, str] = {}
     for name, t in obj.items():
         if not isinstance(name, str):
             raise WeightsError(f"the .pt state_dict has a non-string key {name!r}")
+        if name.startswith(METADATA_PREFIX):
+            if not isinstance(t, str) or len(t) > MAX_METADATA_CHARS:
+                raise WeightsError(f"entry {name!r} of the .pt state_dict is not one string of at most "
+                                   f"{MAX_METADATA_CHARS} characters, as gru-viz's metadata is")
+            metadata[name[len(METADATA_PREFIX):]] = t
+            continue
         if not isinstance(t, torch.Tensor):
             raise WeightsError(f"entry {name!r} of the .pt state_dict is a {type(t).__name__}, not a tensor")
         if t.layout != torch.strided or t.is_complex() or t.is_quantized or t.device.type == "meta":
             raise WeightsError(f"tensor {name!r} is not a dense real tensor ({t.dtype}, {t.layout})")
         out[name] = t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
-    return out
+    return out, metadata
