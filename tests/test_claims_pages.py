@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import compare as compare_app
-from gru_viz.app import gradients, state, step, ui
+from gru_viz.app import gradients, step, ui
 from gru_viz.core import compare
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params, random_model
@@ -27,6 +27,7 @@ from gru_viz.explain import claims, lessons
 from gru_viz.explain import trained as trained_words
 from gru_viz.explain.claims import Context, plain
 from gru_viz.io.trained import TRAINED_PRESETS, load_trained
+from gru_viz.serve import state
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = [("gru", v) for v in GRU_VARIANTS] + [("lstm", "torch"), ("rnn", "torch"), ("mingru", "torch")]

@@ -192,7 +192,7 @@ def test_every_wire_and_node_selects_an_equation_line_of_its_cell(case):
         q = cell.quantity_of(key, trace.spec)
         assert q in lines or q == "x", (key, q)
     assert set(cell.selectable(trace.spec)) - {"x"} == lines
-    from gru_viz.app.state import SELECTABLE
+    from gru_viz.serve.state import SELECTABLE
 
     assert set(cell.selectable(trace.spec)) <= set(SELECTABLE), "the link can carry every selection"
 

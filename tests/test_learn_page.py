@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import learn, state, ui
+from gru_viz.app import learn, ui
 from gru_viz.core import compare
 from gru_viz.core.grad import gradient_flow
 from gru_viz.explain import claims, lessons
 from gru_viz.explain.claims import plain
 from gru_viz.io.trained import load_trained
+from gru_viz.serve import state
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = lessons.chapters()

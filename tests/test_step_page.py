@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.spec import GRU_VARIANTS, KINDS
 from gru_viz.explain.claims import plain
 from gru_viz.explain.equations import parse_value
+from gru_viz.serve import state
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/step.py"

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.core.spec import KINDS, Spec
+from gru_viz.serve import state
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/timeline.py"

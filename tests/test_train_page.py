@@ -13,11 +13,12 @@ import pytest
 from browser_support import ROOT
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
 from gru_viz.app import train as tu
+from gru_viz.app import ui
 from gru_viz.core.sequences import parse_sequence
 from gru_viz.core.tasks import TASKS, decode_words, get_task
 from gru_viz.io.trained import TRAINED_PRESETS
+from gru_viz.serve import state
 
 PAGE = "pages/train.py"
 RUN, KEYS = "train_run", {"task": "train_task", "seq_len": "train_seq_len", "hidden": "train_hidden",

@@ -1,11 +1,11 @@
-"""The server's caches, each bounded by the bytes it holds (the budgets are in :mod:`gru_viz.app.limits`).
+"""The server's caches, each bounded by the bytes it holds (the budgets are in :mod:`gru_viz.serve.limits`).
 
 Why bytes: a class shares one process per replica, and fresh seeds defeat every cache, so caches bounded by
 their number of entries grew to gigabytes under one student's heavy links (a 5,000-step, H = 64 run keeps tens
 of MB of gates; its Gradient flow maps more). Each cache below is an LRU bounded by the bytes it holds (numpy
 arrays, bytes and strings counted by :func:`nbytes`); an entry larger than half its budget is built for the
 request and not kept. Together they hold at most ``sum(BUDGETS)``; the process itself (Python, Streamlit,
-NumPy, Plotly, pandas; torch runs only in the job workers, see :mod:`gru_viz.app.jobs`) is about 250 MiB.
+NumPy, Plotly, pandas; torch runs only in the job workers, see :mod:`gru_viz.serve.jobs`) is about 250 MiB.
 
 Freed memory goes back to the system: glibc keeps large freed blocks in its heaps unless told (``mallopt``
 below fixes the mmap threshold, so big arrays are mapped and unmapped; ``malloc_trim`` after evictions).
@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from .limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE, PROTECTIONS, UNPROTECTED_ENTRIES
+from ..serve.limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE, PROTECTIONS, UNPROTECTED_ENTRIES
 
 T = TypeVar("T")
 

@@ -12,13 +12,14 @@ from ..core import compare
 from ..core.compare import KINDS, Response
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..figures import compare as figs
-from . import budget, ui, work
-from .limits import LIMITS
-from .lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
-from .state import Config
+from ..serve import work
+from ..serve.limits import LIMITS
+from ..serve.lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
+from ..serve.state import Config
+from . import budget, ui
 
 # ---------------------------------------------------------------------------------------- the line-up
-# (built in gru_viz.app.lineup, which has no Streamlit: the job workers build line-ups too)
+# (built in gru_viz.serve.lineup, which has no Streamlit: the job workers build line-ups too)
 
 KEEP_BIAS_HELP = ("Adds β to the pre-activation of what keeps the old state — a GRU's z (its 1 − z when z takes), "
                   "an LSTM's f, minGRU's 1 − z — like the common forget-gate-bias initialisation. 0 is torch's init; "

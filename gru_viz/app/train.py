@@ -33,11 +33,12 @@ from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, ma
 from ..explain import trained as words
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
-from . import state, trained_view, ui
-from .limits import LIMITS
-from .state import APP_MAX_HIDDEN, Config
+from ..serve import state
+from ..serve.limits import LIMITS
+from ..serve.state import APP_MAX_HIDDEN, Config
+from . import trained_view, ui
 
-# The caps below come from gru_viz.app.limits (the classroom profile lowers them).
+# The caps below come from gru_viz.serve.limits (the classroom profile lowers them).
 MAX_HIDDEN = min(APP_MAX_HIDDEN, LIMITS.train_hidden)  # 64: the pages draw per-unit views
 MAX_SEQ_LEN = LIMITS.train_seq_len  # the tasks go to 1000 steps; a page's run stays well under a minute
 MAX_BATCH = 128

@@ -17,8 +17,8 @@ from ..core.train import Readout
 from ..explain import claims
 from ..explain import trained as words
 from ..explain.literal import literal
+from ..serve.state import Scene
 from . import ui
-from .state import Scene
 
 SESSION_TRAINED = "gru_viz_session_trained"  # (model, readout, task) of a model handed over by the Train page
 

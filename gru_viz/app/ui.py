@@ -17,9 +17,10 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, KINDS, SpecError
 from ..explain.literal import literal, shorten
-from . import budget, jobs, state, work
-from .limits import INLINE_WAIT, LIMITS
-from .state import Config, ConfigError, Scene
+from ..serve import jobs, state, work
+from ..serve.limits import INLINE_WAIT, LIMITS
+from ..serve.state import Config, ConfigError, Scene
+from . import budget
 
 CFG = "gru_viz_cfg"
 NOTES = "gru_viz_notes"
@@ -265,7 +266,7 @@ SESSION_SCENE = "gru_viz_session_scene"  # ((config, model id), Scene) of this s
 
 def _cached_scene(cfg: Config) -> Scene:
     # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing;
-    # bounded by bytes (gru_viz.app.limits.BUDGETS["scenes"]).
+    # bounded by bytes (gru_viz.serve.limits.BUDGETS["scenes"]).
     return heavy("scenes", ("scene", cfg), work.scene, (cfg,), "Running the cell over the whole input",
                  in_pool=long_run(cfg))
 
@@ -389,7 +390,7 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
 
 
 class Pending(Exception):
-    """A result is being computed by a job (gru_viz.app.jobs); its place in the queue is shown on the page, which
+    """A result is being computed by a job (gru_viz.serve.jobs); its place in the queue is shown on the page, which
     fills in by itself when it is done. ``friendly`` and ``scene`` catch it and draw nothing more."""
 
 
@@ -436,7 +437,7 @@ def heavy(cache: str, key: tuple, fn: Callable[..., T], args: tuple, label: str,
 def job_value(job: jobs.Job) -> object:
     """A finished job's value, or its failure as the exception the page expects."""
     if job.state == "failed" and job.error == "TorchMissing":
-        from .work import TorchMissing
+        from ..serve.work import TorchMissing
 
         raise TorchMissing(job.message)
     return job.result()
