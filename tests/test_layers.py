@@ -5,6 +5,10 @@
 - ``gru_viz/figures/``: Plotly on the core and explain; no Streamlit, no torch.
 - ``gru_viz/io/``: files and formats; torch only in ``io/bridge.py`` and, inside a function (lazily), in
   ``io/formats/torch_pickle.py``; no Streamlit.
+- ``gru_viz/serve/``: what serves and is not Streamlit glue (the Config, the limits, the job pool and its
+  workers): NumPy and the standard library on the core, explain and io; no Streamlit (not even inside a
+  function), Plotly, pandas or torch (the job workers reach torch through ``io.bridge``, by name), and nothing of
+  the figures or the app.
 - ``gru_viz/app/``: the Streamlit glue; may use everything below it, torch only through ``io.bridge``.
 - ``pages/*.py`` and ``app.py``: Streamlit and ``gru_viz.app``, ``gru_viz.serve.state`` (the Config),
   ``gru_viz.figures``, ``gru_viz.explain`` only.
@@ -122,14 +126,21 @@ def violations(root: Path) -> list[str]:
                 elif top in ("streamlit", "torch"):
                     bad(imp, "figures import no Streamlit and no torch")
             elif layer == "io":
-                if ours and _within(mod, f"{PACKAGE}.app"):
-                    bad(imp, "io does not reach up into the app")
+                if ours and _within(mod, f"{PACKAGE}.app", f"{PACKAGE}.serve"):
+                    bad(imp, "io does not reach up into serve or the app")
                 elif top == "streamlit":
                     bad(imp, "io imports no Streamlit")
                 elif top == "torch" and rel != "io/bridge.py" and not (
                     rel == "io/formats/torch_pickle.py" and not imp.top_level
                 ):
                     bad(imp, "only io/bridge.py imports torch (and io/formats/torch_pickle.py, inside its reader)")
+            elif layer == "serve":
+                if ours and not _within(mod, *(f"{PACKAGE}.{r}" for r in ("core", "explain", "io", "serve"))):
+                    bad(imp, "serve reads the core, explain and io, nothing of the figures or the app")
+                elif top == "streamlit":
+                    bad(imp, "serve imports no Streamlit, at any depth")
+                elif not ours and top not in STDLIB and top != "numpy":
+                    bad(imp, "serve is NumPy and the standard library (no Plotly, pandas or torch)")
             elif layer == "app":
                 if top == "torch":
                     bad(imp, "the app reaches torch only through gru_viz.io.bridge")
@@ -165,6 +176,7 @@ def _pure_modules(*layers: str) -> list[str]:
 @pytest.mark.parametrize(("layers", "forbidden"), [
     (("core", "explain"), HEAVY),
     (("figures",), ("streamlit", "torch")),
+    (("serve",), (*HEAVY, "pandas")),
 ])
 def test_importing_a_pure_layer_loads_nothing_heavy(layers, forbidden):
     """Import every module of the layer in a fresh interpreter: none of ``forbidden`` may end up loaded."""
@@ -221,6 +233,13 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     ("gru_viz/io/formats/leak.py", "import torch\n", "only io/bridge.py imports torch"),
     ("gru_viz/io/formats/torch_pickle.py", "import torch\n", "only io/bridge.py imports torch"),
     ("gru_viz/io/leak.py", "from ..app import ui\n", "does not reach up"),
+    ("gru_viz/io/leak.py", "from ..serve.state import Config\n", "does not reach up"),
+    ("gru_viz/serve/leak.py", "import streamlit as st\n", "serve imports no Streamlit"),
+    ("gru_viz/serve/leak.py", "def f():\n    from streamlit.web import cli\n", "serve imports no Streamlit"),
+    ("gru_viz/serve/leak.py", "from ..app import ui\n", "nothing of the figures or the app"),
+    ("gru_viz/serve/leak.py", "from gru_viz.figures import cell\n", "nothing of the figures or the app"),
+    ("gru_viz/serve/leak.py", "import torch\n", "NumPy and the standard library"),
+    ("gru_viz/serve/leak.py", "import pandas as pd\n", "NumPy and the standard library"),
     ("gru_viz/app/leak.py", "from torch import nn\n", "only through gru_viz.io.bridge"),
     ("gru_viz/__init__.py", "import plotly\n", "front door"),
     ("pages/leak.py", "from gru_viz.core.spec import KINDS\n", "pages import from gru_viz.app"),
