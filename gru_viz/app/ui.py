@@ -190,8 +190,6 @@ def link_notes(cfg: Config, page: str) -> list[str]:
 def _one_blas_thread() -> bool:
     """Once per server: one OpenBLAS thread. Forty sessions share two cores; a second BLAS thread per small
     product only spins against the others (training steps were 10-20× slower with it)."""
-    from .train import single_blas_thread
-
     budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
     if not jobs.inline_mode():
         from streamlit import runtime
@@ -199,7 +197,7 @@ def _one_blas_thread() -> bool:
         if runtime.exists():  # a closed tab's queued jobs are dropped
             jobs.POOL.alive = runtime.get_instance().is_active_session
         jobs.POOL.warm()  # the job workers' fork server starts now, in its own (lower-priority) process
-    return single_blas_thread()
+    return budget.single_blas_thread()
 
 
 PRESENTER_CSS = """
