@@ -23,7 +23,7 @@ from gru_viz.core import compare
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params, random_model
 from gru_viz.core.spec import GRU_VARIANTS, Spec
-from gru_viz.explain import claims, lessons
+from gru_viz.explain import claims, lessons, registry
 from gru_viz.explain import trained as trained_words
 from gru_viz.explain.claims import Context, plain
 from gru_viz.io.trained import TRAINED_PRESETS, load_trained
@@ -56,9 +56,9 @@ def verdict(texts: list[str], ctx: Context) -> tuple[list[str], list[str], int]:
     """(false claims, gate sentences that are no claim, claims found) over a page's texts."""
     false, loose, count = [], [], 0
     for raw in texts:
-        found = claims.find(raw)
+        found = registry.find(raw)
         count += len(found)
-        false += claims.check_text(raw, ctx)
+        false += registry.check_text(raw, ctx)
         flat = plain(raw)
         for name in NAMES:  # a variant's name ("PyTorch (reset after, z keeps)") names it: it is not a sentence
             flat = flat.replace(name, "·" * len(name))

@@ -458,7 +458,7 @@ def test_open_a_trained_model_on_step_through_and_timeline():
     assert at.selectbox(key=ui.W + "weights").value == "session"
     assert at.get("plotly_chart")
     # the trained model shows its task: marked steps marked, the target, its answer, and all of it true
-    from gru_viz.explain import claims
+    from gru_viz.explain import claims, registry
 
     said = "\n".join(claims.plain(m.value) for m in at.markdown)
     assert "Task: Adding problem" in said and "●" in said
@@ -469,7 +469,7 @@ def test_open_a_trained_model_on_step_through_and_timeline():
     ctx = claims.Context(trace=sc.trace, model=sc.model, values={"trained": (trainer.readout, run.task)})
     panel = [claims.plain(m.value) for m in at.markdown if claims.plain(m.value).startswith(("A trained model",
                                                                                              "The answer is", "Unit "))]
-    assert claims.check_text("\n".join(panel), ctx) == [] and len(claims.find("\n".join(panel))) == 3
+    assert registry.check_text("\n".join(panel), ctx) == [] and len(registry.find("\n".join(panel))) == 3
 
     at.switch_page(PAGE).run()  # back: the finished run is still there, now open it on the timeline
     assert_clean(at)
