@@ -17,6 +17,10 @@ Each rule is checked on the source (every ``import``, at any depth, relative one
 layers, by importing each module in a fresh interpreter and looking at ``sys.modules`` (which also catches a
 forbidden module pulled in through another one). The checker is tried on a planted violation of each rule, so
 a rule that cannot fail would fail here.
+
+No import cycles among gru_viz's modules, counting every import as written, inside a function too: an import
+moved into a function only hides a cycle (the two modules still need each other), so none is allowed. A
+package's ``__init__`` running before its modules is not an import of theirs and is not counted.
 """
 
 from __future__ import annotations
@@ -205,6 +209,70 @@ def test_import_gru_viz_needs_no_torch_streamlit_or_plotly():
     assert result.stdout.strip() == "[]"
 
 
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module → the gru_viz modules it imports (at any depth; a name imported from a module counts as the module)."""
+    paths = {module_name(p, root): p for p in sorted((root / PACKAGE).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        graph[name] = set()
+        for imp in imports_of(path, root):
+            target = imp.module
+            while target and target not in paths:  # `from gru_viz.core.spec import Spec` reaches the module
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                graph[name].add(target)
+    return graph
+
+
+def import_cycles(root: Path) -> list[str]:
+    """Every cycle of imports among gru_viz's modules, one per strongly connected group, as ``a → b → a``."""
+    graph = import_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def connect(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+            if len(group) > 1:
+                groups.append(group)
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    out = []
+    for group in groups:  # one shortest way round, from the group's first module back to it
+        start, members = min(group), set(group)
+        came: dict[str, str] = {}
+        todo = [start]
+        while start not in came:
+            v = todo.pop(0)
+            for w in sorted(graph[v] & members):
+                if w not in came:
+                    came[w] = v
+                    todo.append(w)
+        path = [start]
+        while len(path) == 1 or path[-1] != start:
+            path.append(came[path[-1]])
+        out.append(" → ".join(reversed(path)))
+    return sorted(out)
+
+
+def test_no_import_cycles():
+    assert import_cycles(ROOT) == []
+
+
 # --------------------------------------------------------------------------------- the checker can fail
 
 
@@ -256,3 +324,22 @@ def test_a_planted_violation_is_caught(tmp_path, rel, source, why):
 def test_lazy_torch_in_the_pickle_reader_is_allowed(tmp_path):
     source = "def read(data):\n    import torch\n    return torch\n"
     assert violations(_tree(tmp_path, {"gru_viz/io/formats/torch_pickle.py": source})) == []
+
+
+@pytest.mark.parametrize(("files", "cycle"), [
+    ({"gru_viz/core/leak_a.py": "from . import leak_b\n", "gru_viz/core/leak_b.py": "from .leak_a import X\n"},
+     "gru_viz.core.leak_a → gru_viz.core.leak_b → gru_viz.core.leak_a"),
+    ({"gru_viz/explain/leak_a.py": "from . import leak_b\n",
+      "gru_viz/explain/leak_b.py": "def f():\n    from . import leak_a\n"},  # lazily: still a cycle
+     "gru_viz.explain.leak_a → gru_viz.explain.leak_b → gru_viz.explain.leak_a"),
+])
+def test_a_planted_import_cycle_is_caught(tmp_path, files, cycle):
+    assert import_cycles(_tree(tmp_path, files)) == [cycle]
+
+
+def test_claims_reaching_back_for_the_lessons_is_a_cycle(tmp_path):
+    """What claims.py did before the registry: import the lessons (inside a function) to fill itself."""
+    source = (ROOT / "gru_viz/explain/claims.py").read_text(encoding="utf-8")
+    source += "\n\ndef _all():\n    from . import lessons\n"
+    found = import_cycles(_tree(tmp_path, {"gru_viz/explain/claims.py": source}))
+    assert len(found) == 1 and found[0].startswith("gru_viz.explain.claims → gru_viz.explain.lessons"), found
