@@ -59,8 +59,9 @@ def narration_bench(repeats: int) -> dict[str, list[float]]:
     """The page's rerun with and without the narration, interleaved in one session, and narrate() alone."""
     import numpy as np
 
-    from gru_viz.app import state, step
+    from gru_viz.app import step
     from gru_viz.explain import narration
+    from gru_viz.serve import state
 
     at = session(QUERY)
     shown = step.narration_panel

@@ -47,14 +47,14 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gru_viz.app import state
-from gru_viz.app.state import Config, ConfigError
 from gru_viz.core.model import ModelInputError
 from gru_viz.core.params import random_model
 from gru_viz.core.sequences import Sequence, SequenceError, parse_sequence
 from gru_viz.core.spec import GRU_VARIANTS, KINDS, Spec, SpecError
 from gru_viz.io.formats.checks import SUPPORTED_EXTENSIONS, WeightsError
 from gru_viz.io.weights import load_weights_bytes, save_npz, save_safetensors
+from gru_viz.serve import state
+from gru_viz.serve.state import Config, ConfigError
 
 PAGE_ERRORS = (SequenceError, ConfigError, ModelInputError, SpecError)  # what gru_viz.app.ui.friendly shows as such
 

@@ -65,8 +65,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # browser_support: the test suite's ser
 
 from browser_support import free_port, stop_process  # noqa: E402
 
-from gru_viz.app.limits import CEILING  # noqa: E402
 from gru_viz.core.spec import KIND_NAMES  # noqa: E402
+from gru_viz.serve.limits import CEILING  # noqa: E402
 
 CHROMIUM = os.environ.get("GRU_VIZ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

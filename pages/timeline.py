@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gru_viz.app import state, timeline, ui
+from gru_viz.app import timeline, ui
+from gru_viz.serve import state
 
 st.set_page_config(page_title="Timeline · gru-viz", page_icon=ui.PAGE_ICON, layout="wide")
 cfg = ui.setup_page("Timeline", landing=True)  # no link: a scene that teaches, not random weights

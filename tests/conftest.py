@@ -29,7 +29,7 @@ from browser_support import screenshot as take_screenshot
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# AppTest runs pages in this process: heavy jobs run in the page's thread there (gru_viz.app.jobs), so a page is
+# AppTest runs pages in this process: heavy jobs run in the page's thread there (gru_viz.serve.jobs), so a page is
 # complete after one run. Real servers (browser_support.server_env) use their job workers.
 os.environ.setdefault("GRU_VIZ_JOBS", "inline")
 

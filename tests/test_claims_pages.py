@@ -18,16 +18,17 @@ from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import compare as compare_app
-from gru_viz.app import gradients, state, step, ui
+from gru_viz.app import gradients, step, ui
 from gru_viz.core import compare
 from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params, random_model
 from gru_viz.core.spec import GRU_VARIANTS, Spec
-from gru_viz.explain import claims, lessons
+from gru_viz.explain import claims, lessons, registry
 from gru_viz.explain import trained as trained_words
 from gru_viz.explain.claims import Context, plain
 from gru_viz.io.trained import TRAINED_PRESETS, load_trained
+from gru_viz.serve import state
 
 CELLS = [("gru", v) for v in GRU_VARIANTS] + [("lstm", "torch"), ("rnn", "torch"), ("mingru", "torch")]
 CLAMPS = {"gru": ["z:1", "r:0,z:0"], "lstm": ["f:1,i:0", "o:0"], "rnn": [], "mingru": ["z:0"]}
@@ -55,9 +56,9 @@ def verdict(texts: list[str], ctx: Context) -> tuple[list[str], list[str], int]:
     """(false claims, gate sentences that are no claim, claims found) over a page's texts."""
     false, loose, count = [], [], 0
     for raw in texts:
-        found = claims.find(raw)
+        found = registry.find(raw)
         count += len(found)
-        false += claims.check_text(raw, ctx)
+        false += registry.check_text(raw, ctx)
         flat = plain(raw)
         for name in NAMES:  # a variant's name ("PyTorch (reset after, z keeps)") names it: it is not a sentence
             flat = flat.replace(name, "·" * len(name))

@@ -10,7 +10,6 @@ import torch
 import torch_reference as ref
 
 from gru_viz.app.compare import build_lineup
-from gru_viz.app.state import Config
 from gru_viz.core.compare import (
     array_params,
     block_radii,
@@ -35,6 +34,7 @@ from gru_viz.core.compare import (
 from gru_viz.core.kinds import KINDS, WITH_W_HH
 from gru_viz.core.model import Model
 from gru_viz.core.spec import GRU_VARIANTS, Spec, count_params
+from gru_viz.serve.state import Config
 
 TORCH_MODULES = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}
 

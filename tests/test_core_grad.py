@@ -556,7 +556,7 @@ def test_an_exploding_gradient_in_one_pass_is_inf_not_nan():
 def test_backward_of_a_chaotic_run_is_silent():
     """BPTT over the app's saturated RNN link (scale 5, H = 64, 5000 steps), whose gradient overflows: non-finite
     results and no warning in the log; gradient_flow follows it exactly (finite log10 everywhere, never NaN)."""
-    from gru_viz.app import state
+    from gru_viz.serve import state
 
     sc = state.build_scene(state.from_query({"scale": "5", "cell": "rnn", "steps": "5000", "hidden": "64"})[0])
     grads = backward(sc.model, sc.trace, np.ones_like(sc.trace.output))

@@ -14,12 +14,12 @@ import pytest
 from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state
 from gru_viz.app.compare import build_lineup, compare_config
 from gru_viz.core import compare, divergence
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.explain.divergence import HEAD_STEPS, norm_words, parting_words
+from gru_viz.serve import state
 
 CHAOTIC = {"scale": "5", "steps": "600", "hidden": "64"}  # its GRU parts from its partner at t = 174
 CALM = {"steps": "600", "hidden": "8"}

@@ -14,10 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from gru_viz.app import state
 from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.figures import timeline as tl
 from gru_viz.io import export
+from gru_viz.serve import state
 
 DTYPES = {"f8": np.float64, "f4": np.float32, "i1": np.int8, "i2": np.int16, "i4": np.int32, "u1": np.uint8}
 

@@ -209,7 +209,7 @@ def test_every_wire_and_node_selects_an_equation_line_of_its_cell(case):
         q = cell.quantity_of(key, trace.spec)
         assert q in lines or q == "x", (key, q)
     assert set(cell.selectable(trace.spec)) - {"x"} == lines
-    from gru_viz.app.state import SELECTABLE
+    from gru_viz.serve.state import SELECTABLE
 
     missing = set(cell.selectable(trace.spec)) - set(SELECTABLE)
     assert not missing, "the link can carry every selection"

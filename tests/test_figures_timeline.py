@@ -9,11 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from gru_viz.app import state
 from gru_viz.core.kinds import KINDS
 from gru_viz.core.sequences import parse_sequence
 from gru_viz.explain import palette
 from gru_viz.figures import timeline as tl
+from gru_viz.serve import state
 
 EXPECTED = {  # what each kind's trace holds, straight from the LayerTrace, (T, units)
     "gru": lambda lt: {"r": lt.gates["r"], "z": lt.gates["z"], "n": lt.gates["n"], "h": lt.h},

@@ -20,9 +20,10 @@ from apptest_support import open_page
 from browser_support import ROOT, assert_no_error, wait_for_app
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.params import random_model
 from gru_viz.core.spec import Spec
+from gru_viz.serve import state
 
 # Pages that run the session's own model (see pages/your_model.py) and exist as real pages now.
 PAGES = [p for p in ("pages/step.py", "pages/timeline.py") if (ROOT / p).is_file()]

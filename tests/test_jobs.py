@@ -1,4 +1,4 @@
-"""The heavy-job pool (gru_viz.app.jobs) and the byte-bounded caches (gru_viz.app.budget), on real processes.
+"""The heavy-job pool (gru_viz.serve.jobs) and the byte-bounded caches (gru_viz.app.budget), on real processes.
 
 Jobs run in worker processes forked from a fork server: a result comes back from another pid; forty sessions
 asking for one key share one job; one session waits for one job at a time (a new request drops the old one
@@ -19,8 +19,9 @@ import time
 import numpy as np
 import pytest
 
-from gru_viz.app import budget, jobs
-from gru_viz.app.limits import BUDGETS, CEILING, MAX_ENTRY_SHARE
+from gru_viz.app import budget
+from gru_viz.serve import jobs
+from gru_viz.serve.limits import BUDGETS, CEILING, MAX_ENTRY_SHARE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -218,7 +219,7 @@ def test_workers_end_when_their_server_is_killed() -> None:
     code = textwrap.dedent("""
         import time
         from multiprocessing import forkserver
-        from gru_viz.app import jobs
+        from gru_viz.serve import jobs
         def main():
             pool = jobs.Pool(workers=1, memory=768 * 2**20, seconds=120)
             job = pool.submit("sleep", time.sleep, (100,), "sleep", "s")
@@ -254,8 +255,8 @@ def test_torch_only_in_the_workers() -> None:
     """A server process using the pool never imports torch (checked in a fresh interpreter)."""
     code = textwrap.dedent("""
         import sys
-        from gru_viz.app import jobs, work
-        from gru_viz.app.state import Config, build_scene
+        from gru_viz.serve import jobs, work
+        from gru_viz.serve.state import Config, build_scene
         from gru_viz.app.parity import run_of
         def main():
             sc = build_scene(Config(hidden=3))

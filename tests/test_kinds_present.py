@@ -11,7 +11,7 @@ from gru_viz.core.kinds import KIND, KINDS, TABLES, per_kind
 from gru_viz.core.params import random_model
 from gru_viz.core.spec import Spec
 from gru_viz.core.tasks import get_task
-from gru_viz.explain import claims, equations, gradients, narration, palette, predict, symbols, trained  # noqa: F401
+from gru_viz.explain import claims, equations, gradients, narration, palette, predict, registry, symbols, trained  # noqa: F401
 from gru_viz.figures import cell, compare, flow, timeline  # noqa: F401  (they register their tables on import)
 
 # The per-kind tables of the words and figures layers, by the name each registers.
@@ -67,8 +67,8 @@ def test_what_a_trained_model_learned_holds_for_every_kind(kind):
         assert not KIND[kind].sigmoid, "only a cell without gates has nothing to say about them"
         return
     ctx = claims.Context(trace=trace, model=model, values={"trained": (None, task)})
-    assert claims.check_text(sentence.text, ctx) == []
-    assert [f.claim.key for f in claims.find(sentence.text)] == [sentence.key]
+    assert registry.check_text(sentence.text, ctx) == []
+    assert [f.claim.key for f in registry.find(sentence.text)] == [sentence.key]
 
 
 def test_the_gradient_flow_sentence_about_minlstm_holds():
@@ -80,5 +80,5 @@ def test_the_gradient_flow_sentence_about_minlstm_holds():
     norm = float(gradient_flow(model, x).dh[0])
     ctx = claims.Context(models={"minlstm": model}, traces={"minlstm": model.run(x)})
     sentence = claims.say("gradients.minlstm", norm=norm)
-    assert claims.check_text(sentence.text, ctx) == []
-    assert claims.check_text(claims.say("gradients.minlstm", norm=norm * 3).text, ctx)
+    assert registry.check_text(sentence.text, ctx) == []
+    assert registry.check_text(claims.say("gradients.minlstm", norm=norm * 3).text, ctx)

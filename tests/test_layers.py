@@ -5,13 +5,22 @@
 - ``gru_viz/figures/``: Plotly on the core and explain; no Streamlit, no torch.
 - ``gru_viz/io/``: files and formats; torch only in ``io/bridge.py`` and, inside a function (lazily), in
   ``io/formats/torch_pickle.py``; no Streamlit.
+- ``gru_viz/serve/``: what serves and is not Streamlit glue (the Config, the limits, the job pool and its
+  workers): NumPy and the standard library on the core, explain and io; no Streamlit (not even inside a
+  function), Plotly, pandas or torch (the job workers reach torch through ``io.bridge``, by name), and nothing of
+  the figures or the app.
 - ``gru_viz/app/``: the Streamlit glue; may use everything below it, torch only through ``io.bridge``.
-- ``pages/*.py`` and ``app.py``: Streamlit and ``gru_viz.app``, ``gru_viz.figures``, ``gru_viz.explain`` only.
+- ``pages/*.py`` and ``app.py``: Streamlit and ``gru_viz.app``, ``gru_viz.serve.state`` (the Config),
+  ``gru_viz.figures``, ``gru_viz.explain`` only.
 
 Each rule is checked on the source (every ``import``, at any depth, relative ones resolved) and, for the pure
 layers, by importing each module in a fresh interpreter and looking at ``sys.modules`` (which also catches a
 forbidden module pulled in through another one). The checker is tried on a planted violation of each rule, so
 a rule that cannot fail would fail here.
+
+No import cycles among gru_viz's modules, counting every import as written, inside a function too: an import
+moved into a function only hides a cycle (the two modules still need each other), so none is allowed. A
+package's ``__init__`` running before its modules is not an import of theirs and is not counted.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "gru_viz"
 STDLIB = frozenset(sys.stdlib_module_names)
 HEAVY = ("streamlit", "plotly", "torch")
+PAGES_READ = ("app", "serve.state", "figures", "explain")  # what pages/*.py and app.py may import of ours
 
 
 @dataclass(frozen=True)
@@ -120,14 +130,21 @@ def violations(root: Path) -> list[str]:
                 elif top in ("streamlit", "torch"):
                     bad(imp, "figures import no Streamlit and no torch")
             elif layer == "io":
-                if ours and _within(mod, f"{PACKAGE}.app"):
-                    bad(imp, "io does not reach up into the app")
+                if ours and _within(mod, f"{PACKAGE}.app", f"{PACKAGE}.serve"):
+                    bad(imp, "io does not reach up into serve or the app")
                 elif top == "streamlit":
                     bad(imp, "io imports no Streamlit")
                 elif top == "torch" and rel != "io/bridge.py" and not (
                     rel == "io/formats/torch_pickle.py" and not imp.top_level
                 ):
                     bad(imp, "only io/bridge.py imports torch (and io/formats/torch_pickle.py, inside its reader)")
+            elif layer == "serve":
+                if ours and not _within(mod, *(f"{PACKAGE}.{r}" for r in ("core", "explain", "io", "serve"))):
+                    bad(imp, "serve reads the core, explain and io, nothing of the figures or the app")
+                elif top == "streamlit":
+                    bad(imp, "serve imports no Streamlit, at any depth")
+                elif not ours and top not in STDLIB and top != "numpy":
+                    bad(imp, "serve is NumPy and the standard library (no Plotly, pandas or torch)")
             elif layer == "app":
                 if top == "torch":
                     bad(imp, "the app reaches torch only through gru_viz.io.bridge")
@@ -137,8 +154,8 @@ def violations(root: Path) -> list[str]:
     for path in [p for p in pages if p.is_file()]:
         for imp in imports_of(path, root):
             top = _top(imp.module)
-            if top == PACKAGE and not _within(imp.module, *(f"{PACKAGE}.{r}" for r in ("app", "figures", "explain"))):
-                bad(imp, "pages import from gru_viz.app, gru_viz.figures and gru_viz.explain only")
+            if top == PACKAGE and not _within(imp.module, *(f"{PACKAGE}.{r}" for r in PAGES_READ)):
+                bad(imp, "pages import from gru_viz.app, gru_viz.serve.state, gru_viz.figures and gru_viz.explain only")
             elif top not in STDLIB and top not in (PACKAGE, "streamlit"):
                 bad(imp, "pages wire Streamlit widgets to gru_viz.app; other libraries belong in the package")
     return out
@@ -153,7 +170,7 @@ def test_the_layers_are_folders():
     loose = sorted(p.name for p in pkg.glob("*.py") if p.name != "__init__.py")
     assert loose == [], f"modules outside a layer folder: {loose}"
     folders = {p.name for p in pkg.iterdir() if (p / "__init__.py").is_file()}
-    assert folders == {"core", "explain", "io", "figures", "app"}
+    assert folders == {"core", "explain", "io", "figures", "serve", "app"}
 
 
 def _pure_modules(*layers: str) -> list[str]:
@@ -163,6 +180,7 @@ def _pure_modules(*layers: str) -> list[str]:
 @pytest.mark.parametrize(("layers", "forbidden"), [
     (("core", "explain"), HEAVY),
     (("figures",), ("streamlit", "torch")),
+    (("serve",), (*HEAVY, "pandas")),
 ])
 def test_importing_a_pure_layer_loads_nothing_heavy(layers, forbidden):
     """Import every module of the layer in a fresh interpreter: none of ``forbidden`` may end up loaded."""
@@ -191,6 +209,70 @@ def test_import_gru_viz_needs_no_torch_streamlit_or_plotly():
     assert result.stdout.strip() == "[]"
 
 
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module → the gru_viz modules it imports (at any depth; a name imported from a module counts as the module)."""
+    paths = {module_name(p, root): p for p in sorted((root / PACKAGE).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        graph[name] = set()
+        for imp in imports_of(path, root):
+            target = imp.module
+            while target and target not in paths:  # `from gru_viz.core.spec import Spec` reaches the module
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                graph[name].add(target)
+    return graph
+
+
+def import_cycles(root: Path) -> list[str]:
+    """Every cycle of imports among gru_viz's modules, one per strongly connected group, as ``a → b → a``."""
+    graph = import_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def connect(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+            if len(group) > 1:
+                groups.append(group)
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    out = []
+    for group in groups:  # one shortest way round, from the group's first module back to it
+        start, members = min(group), set(group)
+        came: dict[str, str] = {}
+        todo = [start]
+        while start not in came:
+            v = todo.pop(0)
+            for w in sorted(graph[v] & members):
+                if w not in came:
+                    came[w] = v
+                    todo.append(w)
+        path = [start]
+        while len(path) == 1 or path[-1] != start:
+            path.append(came[path[-1]])
+        out.append(" → ".join(reversed(path)))
+    return sorted(out)
+
+
+def test_no_import_cycles():
+    assert import_cycles(ROOT) == []
+
+
 # --------------------------------------------------------------------------------- the checker can fail
 
 
@@ -215,14 +297,22 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     ("gru_viz/explain/leak.py", "import torch\n", "no Streamlit, Plotly or torch"),
     ("gru_viz/explain/leak.py", "from ..figures import cell\n", "explain reads only the core"),
     ("gru_viz/figures/leak.py", "import streamlit\n", "no Streamlit and no torch"),
-    ("gru_viz/figures/leak.py", "from gru_viz.app.state import Config\n", "nothing else of ours"),
+    ("gru_viz/figures/leak.py", "from gru_viz.serve.state import Config\n", "nothing else of ours"),
     ("gru_viz/io/formats/leak.py", "import torch\n", "only io/bridge.py imports torch"),
     ("gru_viz/io/formats/torch_pickle.py", "import torch\n", "only io/bridge.py imports torch"),
     ("gru_viz/io/leak.py", "from ..app import ui\n", "does not reach up"),
+    ("gru_viz/io/leak.py", "from ..serve.state import Config\n", "does not reach up"),
+    ("gru_viz/serve/leak.py", "import streamlit as st\n", "serve imports no Streamlit"),
+    ("gru_viz/serve/leak.py", "def f():\n    from streamlit.web import cli\n", "serve imports no Streamlit"),
+    ("gru_viz/serve/leak.py", "from ..app import ui\n", "nothing of the figures or the app"),
+    ("gru_viz/serve/leak.py", "from gru_viz.figures import cell\n", "nothing of the figures or the app"),
+    ("gru_viz/serve/leak.py", "import torch\n", "NumPy and the standard library"),
+    ("gru_viz/serve/leak.py", "import pandas as pd\n", "NumPy and the standard library"),
     ("gru_viz/app/leak.py", "from torch import nn\n", "only through gru_viz.io.bridge"),
     ("gru_viz/__init__.py", "import plotly\n", "front door"),
     ("pages/leak.py", "from gru_viz.core.spec import KINDS\n", "pages import from gru_viz.app"),
     ("pages/leak.py", "from gru_viz import io\n", "pages import from gru_viz.app"),
+    ("pages/leak.py", "from gru_viz.serve import jobs\n", "pages import from gru_viz.app"),
     ("pages/leak.py", "import numpy as np\n", "other libraries belong in the package"),
     ("app.py", "from gru_viz.io.trained import TRAINED_PRESETS\n", "pages import from gru_viz.app"),
 ])
@@ -234,3 +324,22 @@ def test_a_planted_violation_is_caught(tmp_path, rel, source, why):
 def test_lazy_torch_in_the_pickle_reader_is_allowed(tmp_path):
     source = "def read(data):\n    import torch\n    return torch\n"
     assert violations(_tree(tmp_path, {"gru_viz/io/formats/torch_pickle.py": source})) == []
+
+
+@pytest.mark.parametrize(("files", "cycle"), [
+    ({"gru_viz/core/leak_a.py": "from . import leak_b\n", "gru_viz/core/leak_b.py": "from .leak_a import X\n"},
+     "gru_viz.core.leak_a → gru_viz.core.leak_b → gru_viz.core.leak_a"),
+    ({"gru_viz/explain/leak_a.py": "from . import leak_b\n",
+      "gru_viz/explain/leak_b.py": "def f():\n    from . import leak_a\n"},  # lazily: still a cycle
+     "gru_viz.explain.leak_a → gru_viz.explain.leak_b → gru_viz.explain.leak_a"),
+])
+def test_a_planted_import_cycle_is_caught(tmp_path, files, cycle):
+    assert import_cycles(_tree(tmp_path, files)) == [cycle]
+
+
+def test_claims_reaching_back_for_the_lessons_is_a_cycle(tmp_path):
+    """What claims.py did before the registry: import the lessons (inside a function) to fill itself."""
+    source = (ROOT / "gru_viz/explain/claims.py").read_text(encoding="utf-8")
+    source += "\n\ndef _all():\n    from . import lessons\n"
+    found = import_cycles(_tree(tmp_path, {"gru_viz/explain/claims.py": source}))
+    assert len(found) == 1 and found[0].startswith("gru_viz.explain.claims → gru_viz.explain.lessons"), found

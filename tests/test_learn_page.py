@@ -11,12 +11,13 @@ import pytest
 from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import learn, state, ui
+from gru_viz.app import learn, ui
 from gru_viz.core import compare
 from gru_viz.core.grad import gradient_flow
-from gru_viz.explain import claims, lessons
+from gru_viz.explain import lessons, registry
 from gru_viz.explain.claims import plain
 from gru_viz.io.trained import load_trained
+from gru_viz.serve import state
 
 CHAPTERS = lessons.chapters()
 
@@ -123,7 +124,7 @@ def test_every_claim_holds_for_every_knob_setting(number):
     for value in ch.knob.options:
         lesson, _sc = learn.lesson_of("gru", number, value)
         assert lessons.check(lesson) == [], (number, value)
-        assert lesson.sentences and all(claims.find(s.text) for s in lesson.sentences)
+        assert lesson.sentences and all(registry.find(s.text) for s in lesson.sentences)
         q = lesson.question
         assert 0 <= q.answer < len(q.options) and len(set(q.options)) == len(q.options)
 

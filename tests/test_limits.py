@@ -1,4 +1,4 @@
-"""The limits in gru_viz.app.limits: the classroom profile's caps reach the link reader, the inputs, the training
+"""The limits in gru_viz.serve.limits: the classroom profile's caps reach the link reader, the inputs, the training
 page and every page's caption; a run too large for one server's budget is refused with the steps that fit."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import textwrap
 import numpy as np
 import pytest
 
-from gru_viz.app import state
-from gru_viz.app.limits import LIMITS, PROFILES, SCENE_MAX_BYTES, capped, profile_from_env
 from gru_viz.core.kinds import KINDS
 from gru_viz.core.params import random_model
 from gru_viz.core.sequences import Sequence, SequenceError
 from gru_viz.core.spec import Spec
+from gru_viz.serve import state
+from gru_viz.serve.limits import LIMITS, PROFILES, SCENE_MAX_BYTES, capped, profile_from_env
 
 CLASS = PROFILES["class"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -10,7 +10,9 @@ from h_{t+1}. The checker itself is tried on planted false sentences, so a check
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ from gru_viz.core.params import random_model
 from gru_viz.core.presets import PRESETS
 from gru_viz.core.spec import GRU_VARIANTS, Spec
 from gru_viz.core.trace import Ablation
-from gru_viz.explain import claims, narration
+from gru_viz.explain import claims, narration, registry
 from gru_viz.explain.claims import Context, decimals_of, parse_number
 
 # Every kind, and every variant of the one kind that has variants (the GRU's).
@@ -83,8 +85,8 @@ def test_every_sentence_holds_on_the_run(run):
     _model, trace, t, unit, layer, direction = run
     story = told(trace, t, unit, layer, direction)
     ctx = context(*run)
-    assert claims.check_text(story.text, ctx) == []
-    found = claims.find(story.text)
+    assert registry.check_text(story.text, ctx) == []
+    found = registry.find(story.text)
     assert len(found) == len(story.sentences), "every sentence is a registered claim"
 
 
@@ -95,7 +97,7 @@ def test_numbers_parse_back_to_the_run_at_their_rounding(run):
     story = told(trace, t, unit, layer, direction)
     ctx = context(*run)
     covered = 0
-    for found in claims.find(story.text):
+    for found in registry.find(story.text):
         for slot, text in found.slots.items():
             if slot in claims.QUANTITIES and found.claim.slots[slot] in ("gate", "state"):
                 value = ctx.at(slot)
@@ -107,7 +109,7 @@ def test_numbers_parse_back_to_the_run_at_their_rounding(run):
     # every number of the text is a slot's (checked by its claim) or part of a template's fixed words
     numbers = [m.group() for m in NUMBER.finditer(story.text.replace("h₋₁", "").replace("W_h", ""))]
     accounted = []
-    for f in claims.find(story.text):
+    for f in registry.find(story.text):
         accounted += [m.group() for text in f.slots.values() for m in NUMBER.finditer(text)]
         accounted += NUMBER.findall(re.sub(r"\{\w+:\w+\}", "", f.claim.template).replace("W_h", ""))
     assert sorted(numbers) == sorted(accounted)
@@ -187,7 +189,7 @@ def test_clamping_minlstm_gates_keeps_or_replaces_as_the_trace_does(clamps, verd
             for g in named:
                 assert f"clamped to {g} = {clamps[g]:.0f}" in text
             ctx = Context(trace=trace, model=model, t=t, unit=unit, labels=("·",) * 9)
-            assert claims.check_text(story.text, ctx) == []
+            assert registry.check_text(story.text, ctx) == []
 
 
 def test_a_minlstm_step_worked_out_by_hand():
@@ -205,14 +207,14 @@ def test_a_minlstm_step_worked_out_by_hand():
                                  "out.")
     assert story.sentences[-1].key == "step.minlstm"
     ctx = Context(trace=trace, model=model, t=0, unit=0, labels=("0",))
-    assert claims.check_text(story.text, ctx) == []
+    assert registry.check_text(story.text, ctx) == []
     # the same words about a minGRU's run are false: it has no f and i, and no f′
     mingru = random_model(Spec("mingru", 1, 1), 0)
     other = Context(trace=mingru.run(np.zeros((1, 1))), model=mingru, t=0, unit=0, labels=("0",))
     for sentence in story.sentences[1:]:
-        assert claims.check_text(sentence.text, other), sentence.key
+        assert registry.check_text(sentence.text, other), sentence.key
     planted = story.update.text.replace("f′ = f / (f + i) = 0.998", "f′ = f / (f + i) = 0.90")
-    assert claims.check_text(planted, ctx), "a wrong f′ is caught"
+    assert registry.check_text(planted, ctx), "a wrong f′ is caught"
 
 
 @pytest.mark.parametrize(("f", "i", "word", "same"), [(1.0, 0.0, "keeps its cell state", "c_prev"),
@@ -233,7 +235,7 @@ def test_lstm_clamps_say_what_the_cell_state_does(f, i, word, same):
         story = narration.narrate(trace, t, 1, x_text="·")
         assert word in story.update.text
         assert "clamped to f = " in story.update.text and "clamped to i = " in story.update.text
-        assert claims.check_text(story.text, Context(trace=trace, model=model, t=t, unit=1,
+        assert registry.check_text(story.text, Context(trace=trace, model=model, t=t, unit=1,
                                                      labels=("·",) * 8)) == []
         assert ("keeps its cell state" in story.text) == (same == "c_prev")
 
@@ -289,9 +291,9 @@ def test_reverse_direction_starts_from_the_next_step():
     assert last.update.slots["prev"] == "h₆ (the initial state)" and last.update.slots["h_prev"] == "0.300"
     assert narration.previous_state_label(0) == "h_{t−1}" and narration.previous_state_label(1) == "h_{t+1}"
     ctx = Context(trace=trace, model=model, direction=1, t=5, unit=1, labels=("·",) * 6)
-    assert claims.check_text(last.text, ctx) == []
+    assert registry.check_text(last.text, ctx) == []
     # the same sentence read against the forward layer is false: the previous state differs
-    assert claims.check_text(last.text, Context(trace=trace, model=model, direction=0, t=5, unit=1,
+    assert registry.check_text(last.text, Context(trace=trace, model=model, direction=0, t=5, unit=1,
                                                 labels=("·",) * 6))
 
 
@@ -307,7 +309,7 @@ def test_layer_summary_counts_units():
     sentence = narration.layer_summary(trace, 2)
     assert sentence.text == ("Across the layer, 12 of 16 units mostly keep their state (z > 0.9), 3 mostly replace "
                              "it (z < 0.1) and 1 blend.")
-    assert claims.check_text(sentence.text, Context(trace=trace, model=model, t=2, unit=0)) == []
+    assert registry.check_text(sentence.text, Context(trace=trace, model=model, t=2, unit=0)) == []
 
 
 def test_a_minlstm_layer_summary_counts_units_by_f_prime():
@@ -322,8 +324,8 @@ def test_a_minlstm_layer_summary_counts_units_by_f_prime():
     assert sentence.text == ("Across the layer, 2 of 4 units mostly keep their state (f′ > 0.9), 1 mostly replace "
                              "it (f′ < 0.1) and 1 blend.")
     ctx = Context(trace=trace, model=model, t=1, unit=0)
-    assert claims.check_text(sentence.text, ctx) == []
-    assert claims.check_text(sentence.text.replace("2 of 4", "3 of 4"), ctx)
+    assert registry.check_text(sentence.text, ctx) == []
+    assert registry.check_text(sentence.text.replace("2 of 4", "3 of 4"), ctx)
 
 
 def test_a_projected_lstm_counts_the_units_of_its_cell_state():
@@ -333,7 +335,7 @@ def test_a_projected_lstm_counts_the_units_of_its_cell_state():
     trace = model.run(np.ones((3, 1)))
     sentence = narration.layer_summary(trace, 1)
     assert " of 4 units" in sentence.text
-    assert claims.check_text(sentence.text, Context(trace=trace, model=model, t=1, unit=0)) == []
+    assert registry.check_text(sentence.text, Context(trace=trace, model=model, t=1, unit=0)) == []
 
 
 # ---------------------------------------------------------------------------------------------- numbers
@@ -379,28 +381,28 @@ def _latch_context(t: int = 3) -> tuple[Context, narration.Narration]:
 
 def test_the_checker_catches_a_wrong_number():
     ctx, story = _latch_context()
-    assert claims.check_text(story.text, ctx) == []
-    assert claims.check_text(story.text.replace("n = 1.000", "n = 0.900"), ctx)
-    assert claims.check_text(story.text.replace("At t = 3", "At t = 4"), ctx)
+    assert registry.check_text(story.text, ctx) == []
+    assert registry.check_text(story.text.replace("n = 1.000", "n = 0.900"), ctx)
+    assert registry.check_text(story.text.replace("At t = 3", "At t = 4"), ctx)
 
 
 def test_the_checker_catches_the_wrong_convention():
     ctx, _ = _latch_context(5)
     takes = claims.say("step.update.takes.keep", z=1.0, n=0.0, h=1.0, h_prev=1.0, prev="h₄")
-    problems = claims.check_text(takes.text, ctx)
+    problems = registry.check_text(takes.text, ctx)
     assert problems and "reads z as what takes" in problems[0]
 
 
 def test_the_checker_catches_a_wrong_verdict_and_an_unnamed_clamp():
     ctx, _ = _latch_context(5)  # z ≈ 1: the latch keeps
     replace = claims.say("step.update.keeps.replace", z=1.0, n=0.0, h=1.0, h_prev=1.0, prev="h₄")
-    assert claims.check_text(replace.text, ctx)
+    assert registry.check_text(replace.text, ctx)
     model = ctx.model
     clamped = model.run(ctx.trace.layer(0).x[:, 0], None, [Ablation("z", 1.0)])
     cctx = Context(trace=clamped, model=model, t=5, unit=0, labels=ctx.labels)
     free_words = narration.narrate(ctx.trace, 5, 0, x_text="0").update.text
     assert "clamped" not in free_words
-    assert any("clamped" in p for p in claims.check_text(free_words, cctx))
+    assert any("clamped" in p for p in registry.check_text(free_words, cctx))
 
 
 # Which clamp keeps h and which replaces it, per kind, worked out by hand (None: the hint says something else).
@@ -418,22 +420,82 @@ def test_the_ablation_hint_is_checked_against_a_clamped_run():
         trace = model.run(np.ones((5, 1)))
         hint = narration.ablation_hint(kind, GRU_VARIANTS[variant].z_keeps).text
         assert f"({', '.join(KIND[kind].clampable)})" in hint
-        assert claims.check_text(hint, Context(trace=trace, model=model)) == []
+        assert registry.check_text(hint, Context(trace=trace, model=model)) == []
         keepers = GRU_KEEPERS[GRU_VARIANTS[variant].z_keeps] if kind == "gru" else KEEPERS[kind]
         if keepers is not None:
             keep, write = keepers
             assert f"{keep} keeps the old state" in hint and f"{write} replaces it" in hint
             wrong = hint.replace(keep, "#").replace(write, keep).replace("#", write)
-            assert claims.check_text(wrong, Context(trace=trace, model=model)), "the swapped hint is false"
+            assert registry.check_text(wrong, Context(trace=trace, model=model)), "the swapped hint is false"
 
 
 def test_every_template_reads_back_what_it_says():
-    for key, c in claims.all_claims().items():
+    for key, c in registry.all_claims().items():
         values = {}
         for slot, kind in c.slots.items():
             values[slot] = {"int": 3, "gate": 0.25, "state": -0.5, "num2": 0.4, "pct": 0.3, "sci": 1e-5,
                             "span": np.array([0.1, 0.9]), "label": "h₂", "word": "z", "text": "1"}[kind]
-        sentence = claims.say(key.split("[")[0], c.clamped, **values)
+        sentence = registry.say(key.split("[")[0], c.clamped, **values)
         assert sentence.key == key
         assert not re.search(r",\s*[,.:;(]", sentence.text), f"a clamped gate's phrase runs into punctuation: {key}"
-        assert [f.claim.key for f in claims.find(sentence.text)] == [key]
+        assert [f.claim.key for f in registry.find(sentence.text)] == [key]
+
+
+# ------------------------------------------------------------------------------- the registry is complete
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sources() -> list[tuple[Path, ast.Module]]:
+    return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted((ROOT / "gru_viz").rglob("*.py"))]
+
+
+def _said_keys(tree: ast.Module) -> list[tuple[str, bool]]:
+    """The key of every ``say(...)`` call of a claim, as (key, whole): whole is False for an f-string's literal
+    head. A module's own ``def say`` (your_model's message helper) is not a claim's."""
+    own = any(isinstance(n, ast.FunctionDef) and n.name == "say" for n in tree.body)
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        if not ((isinstance(func, ast.Name) and func.id == "say" and not own)
+                or (isinstance(func, ast.Attribute) and func.attr == "say")):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            out.append((arg.value, True))
+        elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant):
+            out.append((arg.values[0].value, False))
+    return out
+
+
+def test_every_said_key_is_a_declared_claim():
+    """Every key the package says (by name, or an f-string's literal head) is declared in a collected book."""
+    keys = set(registry.all_claims())
+    said = [(p.relative_to(ROOT).as_posix(), key, whole) for p, tree in _sources() for key, whole in _said_keys(tree)]
+    assert len(said) > 50, "the scan found too few say() calls to be looking at the right thing"
+    missing = [(f, k) for f, k, whole in said if (k not in keys if whole else not any(x.startswith(k) for x in keys))]
+    assert missing == []
+
+
+def test_every_book_is_collected_and_only_there():
+    """A module that declares claims has its own Book, listed in registry.CLAIM_MODULES; no module other than
+    claims.py declares into the generic book (``claim`` imported from claims, or ``claims.claim``)."""
+    collected = {m.__name__ for m in registry.CLAIM_MODULES}
+    books, borrowed = set(), []
+    for path, tree in _sources():
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and name != registry.__name__:
+                func = node.value.func
+                if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "Book":
+                    books.add(name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("claims"):
+                borrowed += [name for a in node.names if a.name == "claim"]
+            elif isinstance(node, ast.Attribute) and node.attr == "claim" and getattr(node.value, "id", "") == "claims":
+                borrowed.append(name)
+    assert books == collected
+    assert borrowed == []
+    assert all(isinstance(m.CLAIMS, claims.Book) for m in registry.CLAIM_MODULES)

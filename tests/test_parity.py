@@ -17,12 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz import Spec, random_model
 from gru_viz.app import parity as parity_ui
-from gru_viz.app import state
 from gru_viz.core import parity
 from gru_viz.core.kinds import KIND, KINDS
 from gru_viz.core.model import Model
 from gru_viz.core.trace import Ablation
 from gru_viz.io import bridge
+from gru_viz.serve import state
 
 SPECS = {
     "gru": Spec("gru", 3, 4),
@@ -313,7 +313,7 @@ def _badge_app():
     import streamlit as st
 
     from gru_viz.app import parity as parity_ui
-    from gru_viz.app import state
+    from gru_viz.serve import state
 
     parity_ui.parity_badge(state.build_scene(state.Config(seed=11)))
     st.write("the page goes on")

@@ -18,12 +18,12 @@ from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import parity as parity_ui
-from gru_viz.app import state
 from gru_viz.core import cells, parity
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params, scale_recurrent
 from gru_viz.core.spec import Spec
 from gru_viz.explain.divergence import judgement_words
+from gru_viz.serve import state
 
 CHAOTIC = {
     "rnn": {"scale": "5", "cell": "rnn", "steps": "300", "hidden": "32"},

@@ -10,8 +10,9 @@ from dataclasses import fields
 import pytest
 from apptest_support import open_page
 
-from gru_viz.app import state, ui
-from gru_viz.app.limits import PROFILES
+from gru_viz.app import ui
+from gru_viz.serve import state
+from gru_viz.serve.limits import PROFILES
 
 FULL, CLASS = PROFILES["default"], PROFILES["class"]
 NUMBERS = [p for p in state.PROPS.values() if p.low is not None]

@@ -15,7 +15,7 @@ import json, sys
 from gru_viz.app import replica
 seconds = replica.preload()
 print(json.dumps({"seconds": seconds, "modules": sorted(m for m in replica.MODULES if m in sys.modules),
-                  "torch": "torch" in sys.modules, "worker_init": "gru_viz.app.worker_init" in sys.modules,
+                  "torch": "torch" in sys.modules, "worker_init": "gru_viz.serve.worker_init" in sys.modules,
                   "nice": __import__("os").nice(0)}))
 """
 

@@ -14,10 +14,11 @@ import pytest
 from apptest_support import open_page as open_app
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.spec import GRU_VARIANTS, KINDS
 from gru_viz.explain.claims import plain
 from gru_viz.explain.equations import parse_value
+from gru_viz.serve import state
 
 PAGE = "pages/step.py"
 

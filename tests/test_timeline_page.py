@@ -13,10 +13,11 @@ import pytest
 from apptest_support import open_page as open_app
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.core.spec import KINDS, Spec
+from gru_viz.serve import state
 
 PAGE = "pages/timeline.py"
 

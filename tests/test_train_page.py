@@ -14,12 +14,13 @@ import pytest
 from apptest_support import open_page as open_app
 from streamlit.testing.v1 import AppTest
 
-from gru_viz.app import state, ui
 from gru_viz.app import train as tu
+from gru_viz.app import ui
 from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.sequences import parse_sequence
 from gru_viz.core.tasks import TASKS, decode_words, get_task
 from gru_viz.io.trained import TRAINED_PRESETS
+from gru_viz.serve import state
 
 PAGE = "pages/train.py"
 RUN, KEYS = "train_run", {"task": "train_task", "seq_len": "train_seq_len", "hidden": "train_hidden",
@@ -442,7 +443,7 @@ def test_open_a_trained_model_on_step_through_and_timeline():
     assert at.selectbox(key=ui.W + "weights").value == "session"
     assert at.get("plotly_chart")
     # the trained model shows its task: marked steps marked, the target, its answer, and all of it true
-    from gru_viz.explain import claims
+    from gru_viz.explain import claims, registry
 
     said = "\n".join(claims.plain(m.value) for m in at.markdown)
     assert "Task: Adding problem" in said and "●" in said
@@ -453,7 +454,7 @@ def test_open_a_trained_model_on_step_through_and_timeline():
     ctx = claims.Context(trace=sc.trace, model=sc.model, values={"trained": (trainer.readout, run.task)})
     panel = [claims.plain(m.value) for m in at.markdown if claims.plain(m.value).startswith(("A trained model",
                                                                                              "The answer is", "Unit "))]
-    assert claims.check_text("\n".join(panel), ctx) == [] and len(claims.find("\n".join(panel))) == 3
+    assert registry.check_text("\n".join(panel), ctx) == [] and len(registry.find("\n".join(panel))) == 3
 
     at.switch_page(PAGE).run()  # back: the finished run is still there, now open it on the timeline
     assert at.session_state[RUN] is run and at.session_state[KEYS["steps"]] == 20

@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from gru_viz import Spec, random_model
-from gru_viz.app import state, ui
+from gru_viz.app import ui
 from gru_viz.core.kinds import KIND
 from gru_viz.core.model import Model
 from gru_viz.core.sequences import SequenceError
@@ -41,6 +41,7 @@ from gru_viz.io.bridge import save_pt
 from gru_viz.io.formats import safetensors as st_format
 from gru_viz.io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from gru_viz.io.weights import load_weights_bytes, save_safetensors
+from gru_viz.serve import state
 
 PAGE = "pages/your_model.py"
 FILE, CSV, LAYER, SOURCE = "your_model_file", "your_model_csv", "your_model_layer", "your_model_source"

@@ -1,14 +1,16 @@
-"""The server's caches, each bounded by the bytes it holds (the budgets are in :mod:`gru_viz.app.limits`).
+"""The server's caches, each bounded by the bytes it holds (the budgets are in :mod:`gru_viz.serve.limits`).
 
 Why bytes: a class shares one process per replica, and fresh seeds defeat every cache, so caches bounded by
 their number of entries grew to gigabytes under one student's heavy links (a 5,000-step, H = 64 run keeps tens
 of MB of gates; its Gradient flow maps more). Each cache below is an LRU bounded by the bytes it holds (numpy
 arrays, bytes and strings counted by :func:`nbytes`); an entry larger than half its budget is built for the
 request and not kept. Together they hold at most ``sum(BUDGETS)``; the process itself (Python, Streamlit,
-NumPy, Plotly, pandas; torch runs only in the job workers, see :mod:`gru_viz.app.jobs`) is about 250 MiB.
+NumPy, Plotly, pandas; torch runs only in the job workers, see :mod:`gru_viz.serve.jobs`) is about 250 MiB.
 
 Freed memory goes back to the system: glibc keeps large freed blocks in its heaps unless told (``mallopt``
 below fixes the mmap threshold, so big arrays are mapped and unmapped; ``malloc_trim`` after evictions).
+The server's other once-per-process setting, one OpenBLAS thread (:func:`single_blas_thread`), is here too:
+``ui`` and the Train page both reach it here without importing each other (``ui`` → ``train`` was a cycle).
 
 ``st.cache_resource.clear()`` (the app menu's "Clear caches", and the tests) clears these caches too: every
 entry remembers the generation it was made in (:func:`_generation`, itself a Streamlit resource).
@@ -21,6 +23,7 @@ import ctypes
 import ctypes.util
 import dataclasses
 import functools
+import glob
 import inspect
 import os
 import sys
@@ -34,7 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from .limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE, PROTECTIONS, UNPROTECTED_ENTRIES
+from ..serve.limits import BUDGETS, CACHE_TTL, MAX_ENTRY_SHARE, PROTECTIONS, UNPROTECTED_ENTRIES
 
 T = TypeVar("T")
 
@@ -291,6 +294,29 @@ def tune_malloc() -> bool:
     ok = libc.mallopt(m_mmap_threshold, 256 * 1024) == 1
     ok &= libc.mallopt(m_arena_max, 2 * (os.cpu_count() or 1)) == 1
     return bool(ok)
+
+
+@functools.cache
+def single_blas_thread() -> bool:
+    """Make NumPy's OpenBLAS use one thread, process-wide; True if it could (done once per process).
+
+    Why: training multiplies tiny matrices, where a second BLAS thread buys nothing, and on a busy shared
+    server OpenBLAS's spinning threads made every training step 10-20× slower (4 ms → 50-100 ms per GRU step
+    on the adding problem; see benchmarks/bench_train.py). The server's environment variable
+    OPENBLAS_NUM_THREADS does the same when it is set before NumPy loads; this is for servers started without it.
+    """
+    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in sorted(glob.glob(os.path.join(folder, "lib*openblas*.so*"))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                return True
+    return False
 
 
 def release_memory(min_interval: float = 1.0) -> None:

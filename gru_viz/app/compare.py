@@ -13,13 +13,14 @@ from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
 from ..figures import compare as figs
-from . import budget, ui, work
-from .limits import LIMITS
-from .lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
-from .state import Config
+from ..serve import work
+from ..serve.limits import LIMITS
+from ..serve.lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
+from ..serve.state import Config
+from . import budget, ui
 
 # ---------------------------------------------------------------------------------------- the line-up
-# (built in gru_viz.app.lineup, which has no Streamlit: the job workers build line-ups too)
+# (built in gru_viz.serve.lineup, which has no Streamlit: the job workers build line-ups too)
 
 MINIMAL = tuple(k for k in KINDS if k not in WITH_W_HH)  # minGRU, minLSTM: their gates read x only
 MINIMAL_NAMES = " and ".join(KIND_NAMES[k] for k in MINIMAL)

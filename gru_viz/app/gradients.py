@@ -15,15 +15,16 @@ from ..explain import claims
 from ..explain import gradients as gradient_words
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
-from . import ui, work
+from ..serve import work
+from ..serve.state import Config
+from . import ui
 from .compare import Lineup, lineup_settings
-from .state import Config
 
 MINGRU, KEEP_BIAS = "grad_mingru", "grad_keep_bias"  # page-local settings (not in the link)
 MAX_NORM, CLIP_CELL = "grad_max_norm", "grad_clip_cell"
 SWEEP_STEPS, SCALES = work.SWEEP_STEPS, work.SCALES  # the sweep and the clipping demo use the first steps
 
-# The page's work, by cache. The backward passes, path splits and sweeps are heavy work (gru_viz.app.jobs): a job
+# The page's work, by cache. The backward passes, path splits and sweeps are heavy work (gru_viz.serve.jobs): a job
 # worker computes them while the class's lighter clicks go on; small ones are done before the page is drawn.
 
 

@@ -11,7 +11,8 @@ from ..core.spec import Spec
 from ..explain import claims, lessons
 from ..explain.literal import literal
 from ..io.trained import TRAINED_PRESETS
-from . import state, ui
+from ..serve import state
+from . import ui
 from .train import preset_showcase
 
 

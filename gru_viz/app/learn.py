@@ -20,8 +20,9 @@ from ..explain.literal import literal
 from ..figures import cell, flow
 from ..figures import compare as compare_figs
 from ..figures import timeline as tl
-from . import budget, state, step, trained_view, ui
-from .state import Config, Scene
+from ..serve import state
+from ..serve.state import Config, Scene
+from . import budget, step, trained_view, ui
 
 REVEALED = "learn_revealed"  # (lesson, chapter, knob value) → the option picked, or None (shown without a guess)
 KNOB = "learn_knob"  # + _<lesson>_<chapter>: the chapter's knob

@@ -23,8 +23,9 @@ from ..explain.divergence import judgement_words
 from ..explain.literal import literal as ui_literal
 from ..figures import parity as parity_figs
 from ..io import codegen
-from . import budget, jobs, state, ui, work
-from .state import Scene
+from ..serve import jobs, state, work
+from ..serve.state import Scene
+from . import budget, ui
 
 MATCHES_PAGE = "pages/matches.py"
 
@@ -85,7 +86,7 @@ def compute_judgement(
     trace: Trace | None = None,
     ours_model: Model | None = None,
 ) -> parity.Judgement:
-    """The float64 verdict now, in this thread (no cache): see :func:`gru_viz.app.work.judgement`."""
+    """The float64 verdict now, in this thread (no cache): see :func:`gru_viz.serve.work.judgement`."""
     return work.judgement(model, x, h0, ablations, trace, ours_model)
 
 

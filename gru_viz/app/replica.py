@@ -16,7 +16,7 @@ import time
 
 # What the pages import, and what their first run imports lazily (Plotly's figure classes, pandas for tables).
 MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "gru_viz.app.ui", "gru_viz.app.home", "gru_viz.app.learn",
-           "gru_viz.app.step", "gru_viz.app.parity", "gru_viz.app.trained_view", "gru_viz.app.state",
+           "gru_viz.app.step", "gru_viz.app.parity", "gru_viz.app.trained_view", "gru_viz.serve.state",
            "gru_viz.app.timeline", "gru_viz.app.compare", "gru_viz.app.gradients", "gru_viz.app.train",
            "gru_viz.app.your_model", "gru_viz.figures.flow")
 
@@ -41,7 +41,7 @@ def preload() -> float:
     t0 = time.perf_counter()
     for name in MODULES:
         importlib.import_module(name)
-    from gru_viz.app import jobs
+    from gru_viz.serve import jobs
 
     if not jobs.inline_mode():
         jobs.POOL.warm()  # in the background: the first PyTorch badge then finds torch imported

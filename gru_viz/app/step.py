@@ -28,8 +28,9 @@ from ..explain.palette import COLORS, tint
 from ..explain.palette import color as palette_color
 from ..explain.predict import GUESSABLE
 from ..figures import cell, style
-from . import state, ui
-from .state import Config, Scene
+from ..serve import state
+from ..serve.state import Config, Scene
+from . import ui
 
 # ------------------------------------------------------------------------------------------------- input
 

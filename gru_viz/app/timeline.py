@@ -19,8 +19,9 @@ from ..core.sequences import Sequence
 from ..core.spec import KIND_NAMES
 from ..figures import timeline as tl
 from ..io import export
-from . import state, trained_view, ui
-from .state import Config, Scene
+from ..serve import state
+from ..serve.state import Config, Scene
+from . import trained_view, ui
 from .step import landing_note
 
 PICK = "timeline_pick"  # the timeline chart's selection state

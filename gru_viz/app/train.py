@@ -10,12 +10,8 @@ together). The page trains in chunks of :data:`CHUNK_SECONDS`, and at most
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import glob
 import html
 import math
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -34,11 +30,13 @@ from ..core.train import CELLS, Evaluation, Prediction, TrainConfig, Trainer, ma
 from ..explain import trained as words
 from ..explain.palette import CELL_COLORS, GREY
 from ..figures import train as figs
-from . import state, trained_view, ui
-from .limits import LIMITS
-from .state import PROPS, Config
+from ..serve import state
+from ..serve.limits import LIMITS
+from ..serve.state import PROPS, Config
+from . import trained_view, ui
+from .budget import single_blas_thread
 
-# The caps below come from gru_viz.app.limits (the classroom profile lowers them).
+# The caps below come from gru_viz.serve.limits (the classroom profile lowers them).
 MAX_HIDDEN = min(PROPS["hidden"].high, LIMITS.train_hidden)  # 64: the pages draw per-unit views
 MAX_SEQ_LEN = LIMITS.train_seq_len  # the tasks go to 1000 steps; a page's run stays well under a minute
 MAX_BATCH = 128
@@ -64,32 +62,6 @@ STATUS = {
     "time-cap": "Stopped at the time cap",
     "diverged": "Stopped: every cell diverged",
 }
-
-
-# --------------------------------------------------------------------------------------------- BLAS
-
-
-@functools.cache
-def single_blas_thread() -> bool:
-    """Make NumPy's OpenBLAS use one thread, process-wide; True if it could (done once per process).
-
-    Why: training multiplies tiny matrices, where a second BLAS thread buys nothing, and on a busy shared
-    server OpenBLAS's spinning threads made every training step 10-20× slower (4 ms → 50-100 ms per GRU step
-    on the adding problem; see benchmarks/bench_train.py). The server's environment variable
-    OPENBLAS_NUM_THREADS does the same when it is set before NumPy loads; this is for servers started without it.
-    """
-    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(folder, "lib*openblas*.so*"))):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter(1)
-                return True
-    return False
 
 
 # ------------------------------------------------------------------------------------------ settings

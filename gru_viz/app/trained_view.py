@@ -17,8 +17,8 @@ from ..core.train import Readout
 from ..explain import claims
 from ..explain import trained as words
 from ..explain.literal import literal
+from ..serve.state import Scene
 from . import ui
-from .state import Scene
 
 SESSION_TRAINED = "gru_viz_session_trained"  # (model, readout, task) of a model handed over by the Train page
 
@@ -70,15 +70,15 @@ def sentences(sc: Scene) -> list[claims.Sentence]:
     if got is None:
         return []
     readout, task = got
-    out = [claims.say("trained.task", line=words.task_line(task).rstrip("."))]
+    out = [words.say("trained.task", line=words.task_line(task).rstrip("."))]
     x = sc.seq.values
     if sc.model.spec.input_size != task.input_size or not words.fits(task, x):
         return out
     a = words.answer(sc.model, readout, task, x)
     if a.target is not None and a.verdict is not None:
-        out.append(claims.say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
+        out.append(words.say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
     else:
-        out.append(claims.say("trained.says", says=a.says))
+        out.append(words.say("trained.says", says=a.says))
     learned = words.learned(sc.model, task, sc.trace)
     if learned is not None:
         out.append(learned)

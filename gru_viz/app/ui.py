@@ -18,9 +18,10 @@ from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, SpecError
 from ..explain.literal import literal, shorten
-from . import budget, jobs, state, work
-from .limits import INLINE_WAIT, LIMITS
-from .state import Config, ConfigError, Scene
+from ..serve import jobs, state, work
+from ..serve.limits import INLINE_WAIT, LIMITS
+from ..serve.state import Config, ConfigError, Scene
+from . import budget
 
 CFG = "gru_viz_cfg"
 NOTES = "gru_viz_notes"
@@ -199,8 +200,6 @@ def link_notes(cfg: Config, page: str) -> list[str]:
 def _one_blas_thread() -> bool:
     """Once per server: one OpenBLAS thread. Forty sessions share two cores; a second BLAS thread per small
     product only spins against the others (training steps were 10-20× slower with it)."""
-    from .train import single_blas_thread
-
     budget.tune_malloc()  # freed arrays go back to the system (see gru_viz.app.budget)
     if not jobs.inline_mode():
         from streamlit import runtime
@@ -208,7 +207,7 @@ def _one_blas_thread() -> bool:
         if runtime.exists():  # a closed tab's queued jobs are dropped
             jobs.POOL.alive = runtime.get_instance().is_active_session
         jobs.POOL.warm()  # the job workers' fork server starts now, in its own (lower-priority) process
-    return single_blas_thread()
+    return budget.single_blas_thread()
 
 
 PRESENTER_CSS = """
@@ -276,7 +275,7 @@ SESSION_SCENE = "gru_viz_session_scene"  # ((config, model id), Scene) of this s
 
 def _cached_scene(cfg: Config) -> Scene:
     # Keyed by the Config only (URL-visible settings, no uploads), so sharing across sessions leaks nothing;
-    # bounded by bytes (gru_viz.app.limits.BUDGETS["scenes"]).
+    # bounded by bytes (gru_viz.serve.limits.BUDGETS["scenes"]).
     return heavy("scenes", ("scene", cfg), work.scene, (cfg,), "Running the cell over the whole input",
                  in_pool=long_run(cfg))
 
@@ -403,7 +402,7 @@ def shared(key: tuple | None, build: Callable[[], T]) -> T:
 
 
 class Pending(Exception):
-    """A result is being computed by a job (gru_viz.app.jobs); its place in the queue is shown on the page, which
+    """A result is being computed by a job (gru_viz.serve.jobs); its place in the queue is shown on the page, which
     fills in by itself when it is done. ``friendly`` and ``scene`` catch it and draw nothing more."""
 
 
@@ -450,7 +449,7 @@ def heavy(cache: str, key: tuple, fn: Callable[..., T], args: tuple, label: str,
 def job_value(job: jobs.Job) -> object:
     """A finished job's value, or its failure as the exception the page expects."""
     if job.state == "failed" and job.error == "TorchMissing":
-        from .work import TorchMissing
+        from ..serve.work import TorchMissing
 
         raise TorchMissing(job.message)
     return job.result()

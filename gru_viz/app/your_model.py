@@ -22,8 +22,9 @@ from ..explain.literal import literal, quoted
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.weights import HintNeeded, save_safetensors
-from . import parity, state, ui
-from .state import Config, Scene
+from ..serve import state
+from ..serve.state import Config, Scene
+from . import parity, ui
 
 FILE = "your_model_file"  # the weights uploader
 CSV = "your_model_csv"  # the input uploader

@@ -1,16 +1,17 @@
-"""The registry of claims: every sentence the app prints about what a gate does, as a template with the
+"""Claims: every sentence the app prints about what a gate does, as a template with the
 predicate that must hold on the numbers it talks about.
 
 A sentence is made with :func:`say` (the template filled in, every number rounded for people by its slot's
-kind) and found again in any page text with :func:`find`; :func:`check_text` tests each sentence found against
-a :class:`Context` — the run the page shows — so no caption can drift from the cell it describes. Templates
+kind) and found again in any page text with :meth:`Book.find`; :meth:`Book.check_text` tests each sentence found
+against a :class:`Context` — the run the page shows — so no caption can drift from the cell it describes. Templates
 mark their slots ``{name:kind}``; a gate's phrase is written ``⟨z⟩`` (``⟨Z⟩`` at the start of a sentence) and
 reads "the update gate z = 0.50" or, when the gate is clamped, "the update gate, clamped to z = 1,": every
-clamp variant is registered, and the check demands that a clamped gate is named as clamped, and only then.
+clamp variant is declared, and the check demands that a clamped gate is named as clamped, and only then.
 
 The generic cell claims (narration, ablation caption, Gradient flow's explainer, the home page's summary) live
-here; lessons (:mod:`gru_viz.explain.lessons`) and trained models (:mod:`gru_viz.explain.trained`) register
-their own. NumPy and the core only.
+here, in this module's :class:`Book`; lessons (:mod:`gru_viz.explain.lessons`) and trained models
+(:mod:`gru_viz.explain.trained`) keep theirs in books of their own, and :mod:`gru_viz.explain.registry` collects
+every book in one place (this module imports none of them). NumPy and the core only.
 """
 
 from __future__ import annotations
@@ -265,32 +266,6 @@ def _compiled(template: str) -> re.Pattern:
     return _CACHE[template]
 
 
-CLAIMS: dict[str, Claim] = {}
-BASES: dict[str, list[str]] = {}  # base key → the keys of its clamp variants
-
-
-def claim(key: str, template: str, *, step_numbers: bool = True) -> Callable[[Check], Check]:
-    """Register ``template`` under ``key`` with the decorated check (and one variant per set of clamped gates)."""
-
-    def register(check: Check) -> Check:
-        gates = tuple(dict.fromkeys(g.lower() for g in _GATE_TOKEN.findall(template)))
-        BASES[key] = []
-        for n in range(len(gates) + 1):
-            for clamped in itertools.combinations(gates, n):
-                def phrase(m: re.Match, clamped: tuple[str, ...] = clamped) -> str:
-                    return gate_phrase(m.group(1).lower(), m.group(1).lower() in clamped, m.group(1).isupper())
-
-                text = _GATE_TOKEN.sub(phrase, template)
-                name = key if not clamped else f"{key}[clamped {','.join(clamped)}]"
-                if name in CLAIMS:
-                    raise ValueError(f"claim {name!r} is registered twice")
-                CLAIMS[name] = Claim(name, text, check, frozenset(clamped), gates, step_numbers)
-                BASES[key].append(name)
-        return check
-
-    return register
-
-
 @dataclass(frozen=True)
 class Sentence:
     """A sentence made from a claim: its text, the claim and the slot texts."""
@@ -303,24 +278,6 @@ class Sentence:
         return self.text
 
 
-def say(key: str, clamped: frozenset[str] | set[str] | tuple = frozenset(), **values: object) -> Sentence:
-    """The sentence of claim ``key`` with ``values`` in its slots (numbers formatted by their slot's kind)."""
-    clamped = frozenset(clamped)
-    base = CLAIMS[key]
-    named = [g for g in base.gates if g in clamped]
-    name = f"{key}[clamped {','.join(named)}]" if named else key
-    c = CLAIMS[name]
-    slots = {}
-    for slot, kind in c.slots.items():
-        if slot not in values:
-            raise KeyError(f"claim {name!r} needs a value for {slot!r}")
-        slots[slot] = KINDS[kind][1](values[slot])
-    text = _SLOT.sub(lambda m: slots[m.group(1)], c.template)
-    if not c.regex.fullmatch(text):  # a value that its own pattern cannot read back is a bug here
-        raise ValueError(f"claim {name!r} made a sentence its pattern does not match: {text!r}")
-    return Sentence(text, name, slots)
-
-
 @dataclass(frozen=True)
 class Found:
     """A claim found in a text."""
@@ -330,11 +287,111 @@ class Found:
     span: tuple[int, int]
 
 
-def all_claims() -> dict[str, Claim]:
-    """Every registered claim (lessons and trained-model sentences register theirs on import)."""
-    from . import lessons, narration, trained  # noqa: F401  (modules with claims of their own register them on import)
+class Book:
+    """The claims one module makes, declared with :meth:`claim` into that module's own book (its ``CLAIMS``).
 
-    return CLAIMS
+    Declaring registers nothing anywhere else: a book says its own sentences and those of the books it
+    ``reads``, and :mod:`gru_viz.explain.registry` collects every module's book in one place."""
+
+    def __init__(self, *reads: Book) -> None:
+        self.claims: dict[str, Claim] = {}
+        self.reads = reads  # the books whose sentences this module says too (a lesson says a trained model's)
+
+    def claim(self, key: str, template: str, *, step_numbers: bool = True) -> Callable[[Check], Check]:
+        """Declare ``template`` under ``key`` with the decorated check (and one variant per set of clamped gates)."""
+
+        def declare(check: Check) -> Check:
+            gates = tuple(dict.fromkeys(g.lower() for g in _GATE_TOKEN.findall(template)))
+            for n in range(len(gates) + 1):
+                for clamped in itertools.combinations(gates, n):
+                    def phrase(m: re.Match, clamped: tuple[str, ...] = clamped) -> str:
+                        return gate_phrase(m.group(1).lower(), m.group(1).lower() in clamped, m.group(1).isupper())
+
+                    text = _GATE_TOKEN.sub(phrase, template)
+                    name = key if not clamped else f"{key}[clamped {','.join(clamped)}]"
+                    if name in self.claims:
+                        raise ValueError(f"claim {name!r} is declared twice")
+                    self.claims[name] = Claim(name, text, check, frozenset(clamped), gates, step_numbers)
+            return check
+
+        return declare
+
+    def books(self) -> tuple[Book, ...]:
+        """Every book this one reads, then itself, each once (the order :meth:`find` breaks a tie in)."""
+        out: dict[int, Book] = {}
+
+        def visit(book: Book) -> None:
+            if id(book) not in out:
+                for read in book.reads:
+                    visit(read)
+                out[id(book)] = book
+
+        visit(self)
+        return tuple(out.values())
+
+    def visible(self) -> dict[str, Claim]:
+        """Every claim this book can say or find: its own and its reads' (a key in two books is a bug)."""
+        out: dict[str, Claim] = {}
+        for book in self.books():
+            for name, c in book.claims.items():
+                if name in out:
+                    raise ValueError(f"claim {name!r} is declared in two books")
+                out[name] = c
+        return out
+
+    def lookup(self, name: str) -> Claim:
+        """The claim ``name`` (a key, or a key with its clamp variant) from this book or one it reads."""
+        for book in self.books():
+            if name in book.claims:
+                return book.claims[name]
+        raise KeyError(name)
+
+    def say(self, key: str, clamped: frozenset[str] | set[str] | tuple = frozenset(), **values: object) -> Sentence:
+        """The sentence of claim ``key`` with ``values`` in its slots (numbers formatted by their slot's kind)."""
+        clamped = frozenset(clamped)
+        base = self.lookup(key)
+        named = [g for g in base.gates if g in clamped]
+        name = f"{key}[clamped {','.join(named)}]" if named else key
+        c = self.lookup(name)
+        slots = {}
+        for slot, kind in c.slots.items():
+            if slot not in values:
+                raise KeyError(f"claim {name!r} needs a value for {slot!r}")
+            slots[slot] = KINDS[kind][1](values[slot])
+        text = _SLOT.sub(lambda m: slots[m.group(1)], c.template)
+        if not c.regex.fullmatch(text):  # a value that its own pattern cannot read back is a bug here
+            raise ValueError(f"claim {name!r} made a sentence its pattern does not match: {text!r}")
+        return Sentence(text, name, slots)
+
+    def find(self, text: str) -> list[Found]:
+        """Every claim of this book (and its reads) in ``text`` (longest first where two would overlap)."""
+        text = plain(text)
+        hits = []
+        for c in self.visible().values():
+            for m in c.regex.finditer(text):
+                hits.append(Found(c, {k: v for k, v in m.groupdict().items() if v is not None}, m.span()))
+        hits.sort(key=lambda f: (f.span[0], -(f.span[1] - f.span[0])))
+        out: list[Found] = []
+        for f in hits:
+            if out and f.span[0] < out[-1].span[1]:
+                continue
+            out.append(f)
+        return out
+
+    def check_text(self, text: str, ctx: Context) -> list[str]:
+        """Every false claim in ``text``, each as "sentence: why" (empty when all hold)."""
+        flat = plain(text)
+        return [f"{flat[f.span[0]:f.span[1]]!r}: {'; '.join(p)}" for f in self.find(text) if (p := problems(f, ctx))]
+
+
+# The generic cell claims, declared below: narration, the ablation caption, Gradient flow's explainer, the home page.
+CLAIMS = Book()
+claim = CLAIMS.claim  # this module's own claims are declared with it, below
+
+
+def say(key: str, clamped: frozenset[str] | set[str] | tuple = frozenset(), **values: object) -> Sentence:
+    """The sentence of generic claim ``key`` (this module's) with ``values`` in its slots."""
+    return CLAIMS.say(key, clamped, **values)
 
 
 _MARKUP = re.compile(r"</?[a-zA-Z][^<>]*>|\*\*|(?<![\w*\\])\*(?!\s)|(?<![\s\\])\*(?![\w*])|`|\\(?=[!-/:-@\[-`{-~])")
@@ -345,22 +402,6 @@ def plain(text: str) -> str:
     import html
 
     return html.unescape(_MARKUP.sub("", text)).replace("\u2060", "")  # and literal's word joiners
-
-
-def find(text: str) -> list[Found]:
-    """Every claim in ``text`` (longest first where two would overlap)."""
-    text = plain(text)
-    hits = []
-    for c in all_claims().values():
-        for m in c.regex.finditer(text):
-            hits.append(Found(c, {k: v for k, v in m.groupdict().items() if v is not None}, m.span()))
-    hits.sort(key=lambda f: (f.span[0], -(f.span[1] - f.span[0])))
-    out: list[Found] = []
-    for f in hits:
-        if out and f.span[0] < out[-1].span[1]:
-            continue
-        out.append(f)
-    return out
 
 
 def problems(found: Found, ctx: Context) -> list[str]:
@@ -386,12 +427,6 @@ def problems(found: Found, ctx: Context) -> list[str]:
     except (LookupError, KeyError, IndexError, ValueError) as exc:
         out.append(f"cannot be checked on this page's numbers: {exc!r}")
     return out
-
-
-def check_text(text: str, ctx: Context) -> list[str]:
-    """Every false claim in ``text``, each as "sentence: why" (empty when all hold)."""
-    flat = plain(text)
-    return [f"{flat[f.span[0]:f.span[1]]!r}: {'; '.join(p)}" for f in find(text) if (p := problems(f, ctx))]
 
 
 # ------------------------------------------------------------------------------------------- predicates

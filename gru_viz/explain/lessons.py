@@ -6,7 +6,7 @@ A :class:`Chapter` holds what does not change: its title, its scene (the query s
 turns into a run), the one knob a learner may turn, and :func:`Chapter.teach`, which takes the live run
 (:class:`Live`) and returns the :class:`Lesson` to show: the key sentence, the prose, the question and the
 :class:`~gru_viz.explain.claims.Context` every one of those sentences is checked against. Every sentence about the
-scene is a claim registered here, with the predicate that must hold on the numbers ("the latch holds 1 after the
+scene is a claim declared here, with the predicate that must hold on the numbers ("the latch holds 1 after the
 spike": h ≥ 0.99 from the spike on). Pure Python on the core.
 """
 
@@ -27,7 +27,12 @@ from ..core.trace import Trace
 from ..core.train import Readout
 from . import claims, narration
 from . import trained as trained_words
-from .claims import Context, Sentence, _want, claim, gate_text, say, sci_text, state_text
+from .claims import Context, Sentence, _want, gate_text, sci_text, state_text
+
+# This module's claims (collected with the others in gru_viz.explain.registry); a lesson also says the generic
+# sentences and a trained model's answer, so its book reads theirs.
+CLAIMS = claims.Book(claims.CLAIMS, trained_words.CLAIMS)
+claim, say = CLAIMS.claim, CLAIMS.say
 
 # --------------------------------------------------------------------------------------------------- types
 
@@ -761,5 +766,5 @@ def chapter(number: int, lesson: str = DEFAULT_LESSON) -> Chapter:
 
 def check(lesson: Lesson) -> list[str]:
     """Every sentence of a lesson that is false on its own run (empty when all hold)."""
-    return [p for sentence in lesson.sentences for p in claims.check_text(sentence.text, lesson.context)]
+    return [p for sentence in lesson.sentences for p in CLAIMS.check_text(sentence.text, lesson.context)]
 

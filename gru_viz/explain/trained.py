@@ -19,7 +19,10 @@ from ..core.tasks import POLARITY, RECALL_SYMBOLS, VOCAB, Task
 from ..core.trace import Trace
 from ..core.train import Readout, predict
 from . import claims
-from .claims import Context, claim, pct_text, say
+from .claims import Context, pct_text
+
+CLAIMS = claims.Book()  # this module's claims, collected with the others in gru_viz.explain.registry
+claim, say = CLAIMS.claim, CLAIMS.say
 
 PAD, BLANK = "·", "·"
 

@@ -2,12 +2,12 @@
 
 A click that needs seconds (Gradient flow's backward passes on a long input, the PyTorch comparison, a long
 run's trace) must not stall the class's Next and Prev. So it runs in a **worker process** forked from a fork
-server that already has NumPy, the core and torch loaded (:mod:`gru_viz.app.work`):
+server that already has NumPy, the core and torch loaded (:mod:`gru_viz.serve.work`):
 
 - at most ``JOB_WORKERS`` jobs run at once per server process, at a lower priority (``nice``, in a session of
-  their own whose autogroup runs at that priority: :mod:`gru_viz.app.worker_init`), with capped memory and time
-  (:mod:`gru_viz.app.limits`); a job's memory goes back to the system when its process ends;
-- a large result's arrays come back through a file the server maps (:func:`gru_viz.app.work.receive`), not
+  their own whose autogroup runs at that priority: :mod:`gru_viz.serve.worker_init`), with capped memory and time
+  (:mod:`gru_viz.serve.limits`); a job's memory goes back to the system when its process ends;
+- a large result's arrays come back through a file the server maps (:func:`gru_viz.serve.work.receive`), not
   through the pipe;
 - the others wait in one first-come queue; the page shows the job's place in it and a Cancel button;
 - one job per session: a session asking for another result stops waiting for its previous one, which is
@@ -44,7 +44,7 @@ from . import work
 from .limits import JOB_MEMORY, JOB_NICE, JOB_QUEUE, JOB_SECONDS, JOB_WORKERS, PROTECTIONS
 
 # What the fork server imports once: its lower priority, the jobs, and torch (with the bridge).
-PRELOAD = ["gru_viz.app.worker_init", "gru_viz.app.work", "gru_viz.io.bridge"]
+PRELOAD = ["gru_viz.serve.worker_init", "gru_viz.serve.work", "gru_viz.io.bridge"]
 
 
 class _Popen(popen_forkserver.Popen):
@@ -108,7 +108,7 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     process: Any = None
     conn: Any = None
-    spill: str | None = None  # where its worker may write a large result's arrays (gru_viz.app.work.send)
+    spill: str | None = None  # where its worker may write a large result's arrays (gru_viz.serve.work.send)
     stop_reason: str = ""  # why it was cancelled
     timed_out: bool = False
 

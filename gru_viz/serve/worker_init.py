@@ -1,4 +1,4 @@
-"""Imported first by the job workers' fork server (gru_viz.app.jobs.PRELOAD), never by the server process: the
+"""Imported first by the job workers' fork server (gru_viz.serve.jobs.PRELOAD), never by the server process: the
 fork server and every worker forked from it run at a lower priority, so torch's import and the jobs give way to
 the sessions' own clicks, and to everything else on the machine."""
 

@@ -1,5 +1,5 @@
 """The line-up: the same input and cursor through a GRU, an LSTM, a vanilla RNN (and minGRU), built from a Config.
-No Streamlit here: Compare cells and Gradient flow draw it, and the job workers (gru_viz.app.work) build it too."""
+No Streamlit here: Compare cells and Gradient flow draw it, and the job workers (gru_viz.serve.work) build it too."""
 
 from __future__ import annotations
 

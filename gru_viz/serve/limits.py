@@ -1,8 +1,8 @@
 """Every limit of the server in one place: the byte budget of each cache, the caps on what a link (or a file,
 or a training run) may ask for, the heavy-job pool, and the classroom profile that lowers the caps.
 
-No Streamlit here (the URL reader in :mod:`gru_viz.app.state` uses it); the caches are in
-:mod:`gru_viz.app.budget` and the job pool in :mod:`gru_viz.app.jobs`.
+No Streamlit here (the URL reader in :mod:`gru_viz.serve.state` uses it); the caches are in
+:mod:`gru_viz.app.budget` and the job pool in :mod:`gru_viz.serve.jobs`.
 
 The profile comes from the environment, once per process: ``GRU_VIZ_PROFILE=class`` (``scripts/serve.sh
 --class`` sets it) gives a lesson's caps. A link asking for more gets the cap and a note saying so.

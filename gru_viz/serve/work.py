@@ -1,5 +1,5 @@
 """The heavy work of the pages, as plain functions of picklable arguments, and the entry point of the job
-workers (:mod:`gru_viz.app.jobs` runs these in child processes; a page may also call them directly).
+workers (:mod:`gru_viz.serve.jobs` runs these in child processes; a page may also call them directly).
 
 No Streamlit here, and no torch at import: the workers' fork server imports this module and
 :mod:`gru_viz.io.bridge` (torch) once, so a job starts in milliseconds, and the server process never imports
@@ -186,7 +186,7 @@ class Outcome:
 
 def end_with_parent() -> None:
     """Be killed when the fork server (this worker's parent) ends: the fork server has a session of its own
-    (gru_viz.app.worker_init), so stopping a server's process group does not reach its workers, and a worker
+    (gru_viz.serve.worker_init), so stopping a server's process group does not reach its workers, and a worker
     must not run on for minutes after its server has gone."""
     from multiprocessing import forkserver
 
@@ -253,7 +253,7 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
     system with it)."""
     end_with_parent()
     try:
-        os.nice(max(0, nice - os.nice(0)))  # the fork server already gave way (gru_viz.app.worker_init)
+        os.nice(max(0, nice - os.nice(0)))  # the fork server already gave way (gru_viz.serve.worker_init)
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     except (OSError, ValueError):
