@@ -26,7 +26,7 @@ import numpy as np
 
 from .compare import build_models
 from .grad import backward
-from .kinds import KIND, keep_share, per_kind
+from .kinds import KIND, KINDS, WITH_W_HH, keep_share, per_kind, some_kinds
 from .model import Model, ModelInputError
 from .trace import LayerTrace
 
@@ -184,8 +184,9 @@ def scan_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(No
     return StepPaths(model.spec.kind, full, {"direct": full}, keep.shape[-1], _start(steps, lt.steps))
 
 
-_BY_KIND = per_kind("core.paths", {"gru": gru_paths, "lstm": lstm_paths, "rnn": rnn_paths, "mingru": scan_paths,
-                                   "minlstm": scan_paths})
+# A kind with W_hh has paths of its own; one without has the direct path alone (scan_paths), whatever its gates.
+_RECURRENT_PATHS = some_kinds("core.paths.recurrent", {"gru": gru_paths, "lstm": lstm_paths, "rnn": rnn_paths})
+_BY_KIND = per_kind("core.paths", {k: _RECURRENT_PATHS[k] if k in WITH_W_HH else scan_paths for k in KINDS})
 
 
 def step_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .grad import backward
-from .kinds import KINDS, per_kind
+from .kinds import KINDS, some_kinds
 from .model import Model
 from .params import init_params
 from .spec import KIND_NAMES, Spec, param_shapes
@@ -678,20 +678,18 @@ def _thin_history(h: History) -> dict[str, dict[str, list]]:
 # ------------------------------------------------------------------------------------------ cells
 
 
-# The cells Train can race, per kind (a GRU in three of its variants), in display order: name -> (label, Spec fields).
-_CELLS_OF_KIND = per_kind("core.train.cells", {
+# The cells Train can race, in display order: one per kind, and a GRU in three of its variants (name -> (label,
+# Spec fields)); a kind with no variant cells races as itself.
+_VARIANT_CELLS = some_kinds("core.train.variant_cells", {
     "gru": {
         "gru": ("GRU (PyTorch)", {"kind": "gru"}),
         "gru-reset-before": ("GRU, reset before (Cho v3 / d2l)", {"kind": "gru", "variant": "reset-before"}),
         "gru-z-takes": ("GRU, z takes (Chung / Wikipedia)", {"kind": "gru", "variant": "z-takes"}),
     },
-    "lstm": {"lstm": (KIND_NAMES["lstm"], {"kind": "lstm"})},
-    "rnn": {"rnn": (KIND_NAMES["rnn"], {"kind": "rnn"})},
-    "mingru": {"mingru": (KIND_NAMES["mingru"], {"kind": "mingru"})},
-    "minlstm": {"minlstm": (KIND_NAMES["minlstm"], {"kind": "minlstm"})},
 })
 CELLS: dict[str, tuple[str, dict[str, object]]] = {
-    name: cell for kind in KINDS for name, cell in _CELLS_OF_KIND[kind].items()
+    name: cell for kind in KINDS
+    for name, cell in _VARIANT_CELLS.get(kind, {kind: (KIND_NAMES[kind], {"kind": kind})}).items()
 }
 
 
