@@ -133,3 +133,12 @@ def test_every_keys_junk_leaves_a_note_naming_it_on_the_page(name) -> None:
         return
     assert any(f"{name}=" in n for n in notes), notes
     assert not any(w in n for n in notes for w in ("invalid literal", "Traceback", "could not convert"))
+
+
+def test_an_input_too_long_for_any_link_says_so_in_the_sidebar() -> None:
+    seq = ", ".join(repr(float(v)) for v in np.random.default_rng(5).normal(size=MAX_STEPS))  # full precision
+    at = open_page("pages/timeline.py", {"source": "typed", "seq": "1, 2", "hidden": "2"})
+    at.sidebar.text_area(key=ui.W + "seq").set_value(seq).run()
+    assert any("too long for a link, even packed" in c.value for c in at.sidebar.caption)
+    at.sidebar.text_area(key=ui.W + "seq").set_value("1, 2, 3").run()
+    assert not any("too long for a link" in c.value for c in at.sidebar.caption)
