@@ -14,7 +14,7 @@ def main() -> None:
     cfg = ui.setup_page("Gradient flow")
     cfg = ui.sidebar_controls(cfg)
     first, second, third = st.columns([1.3, 1.5, 2.2], vertical_alignment="center")
-    kinds, keep_bias = gradients.page_settings(first, second)
+    kinds, keep_bias = gradients.page_settings(cfg, first, second)
     base = compare.compare_config(cfg)
     built, stale = ui.kept("gradients", lambda: (base, gradients.lineup_of(base, kinds, keep_bias),
                                                   gradients.flows_of(base, kinds, keep_bias)))

@@ -75,8 +75,8 @@ def test_scale_slider_and_minGRU_and_keep_bias(path):
     at = open_page(path, hidden="4")
     at.slider(key="w_scale").set_value(3.5).run()
     assert at.query_params["scale"] == "3.5"
-    at.toggle(key=f"{prefix}_mingru").set_value(True).run()
-    at.slider(key=f"{prefix}_keep_bias").set_value(4.0).run()
+    at.toggle(key=f"w_{prefix}_min").set_value(True).run()
+    at.slider(key=f"w_{prefix}_beta").set_value(4.0).run()
     if prefix == "cmp":
         assert list(at.table[0].value.columns) == [KIND[k].name for k in KINDS]  # every kind, in the registry's order
 
@@ -93,16 +93,16 @@ def test_compare_experiment_buttons():
     assert "Step 0 is +1 in one sequence" in captions
     # results stay while the cursor moves, and follow new experiment settings
     at.slider(key="w_t").set_value(7).run()
-    at.number_input(key="cmp_exp_steps").set_value(30).run()
-    at.number_input(key="cmp_exp_at").set_value(29).run()
+    at.number_input(key="w_cmp_steps").set_value(30).run()
+    at.number_input(key="w_cmp_at").set_value(29).run()
     assert charts(at) == before + 1
     assert at.query_params["t"] == "7"
 
 
 def test_spike_beyond_the_experiment_is_moved_inside():
     at = open_page("pages/compare.py")
-    at.number_input(key="cmp_exp_steps").set_value(10).run()
-    at.number_input(key="cmp_exp_at").set_value(50).run()
+    at.number_input(key="w_cmp_steps").set_value(10).run()
+    at.number_input(key="w_cmp_at").set_value(50).run()
     at.button(key="cmp_run_impulse").click().run()
     assert any("A spike at step 9" in str(c.proto) for c in at.get("plotly_chart"))
 
@@ -119,8 +119,8 @@ def test_compare_cursor_and_unit_go_to_the_link():
 def test_gradients_clipping_controls():
     at = open_page("pages/gradients.py", hidden="5", scale="4")
     for cell in WITH_W_HH:
-        at.segmented_control(key="grad_clip_cell").set_value(cell).run()
-    at.select_slider(key="grad_max_norm").set_value(0.01).run()
+        at.segmented_control(key="w_clip_cell").set_value(cell).run()
+    at.select_slider(key="w_clip").set_value(0.01).run()
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["‖g‖ after"]) == pytest.approx(0.01, rel=1e-3)
     assert metrics["cos(before, after)"] == "1.0000"

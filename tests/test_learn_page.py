@@ -191,7 +191,8 @@ def test_the_chapter_scene_becomes_the_sessions_for_the_other_pages():
 
 def test_the_knob_makes_a_new_scene_and_a_new_question():
     at = open_learn({"chapter": "2"})
-    at.select_slider(key=learn._knob_key("gru", 2)).set_value(7).run()
+    at.select_slider(key=learn.KNOB).set_value(7).run()
+    assert at.query_params["knob"] == "7"
     assert "The spike arrives at t = 7." in texts(at)
     link = next(p for p in at.get("page_link") if "Open this scene" in str(p.proto))
     assert "0, 0, 0, 0, 0, 0, 0, 1, 0, 0" in str(link.proto).replace("%2C+", ", ").replace("%2C%20", ", ")

@@ -78,7 +78,7 @@ def test_the_link_reader_takes_the_tables_bounds_and_refuses_just_past_them(prop
         cfg, notes = state.from_query({prop.name: text})
         assert getattr(cfg, prop.name) == prop.default
         assert notes == [f"Ignored {prop.name}='{text}' from the link (must be from {prop.low} to {prop.high}); "
-                         f"using {prop.default!r}."]
+                         f"{prop.fallback}."]
 
 
 @pytest.mark.parametrize("prop", [p for p in NUMBERS if p.cap], ids=lambda p: p.name)
@@ -97,8 +97,8 @@ def test_a_profile_caps_at_its_own_top_with_a_note(prop) -> None:
 
 def test_texts_and_choices_stop_at_the_table() -> None:
     seq = state.PROPS["seq"]
-    assert state.from_query({"seq": "1" * seq.high})[1] == []
-    assert state.from_query({"seq": "1" * (seq.high + 1)})[1][0].endswith(
+    assert state.from_query({"source": "typed", "seq": "1" * seq.high})[1] == []
+    assert state.from_query({"source": "typed", "seq": "1" * (seq.high + 1)})[1][0].endswith(
         f"(is longer than {seq.high} characters); using {seq.default!r}.")
     for prop in (p for p in state.PROPS.values() if p.choices):
         for choice in prop.choices:

@@ -13,7 +13,7 @@ from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
 from ..figures import compare as figs
-from ..serve import work
+from ..serve import state, work
 from ..serve.limits import LIMITS
 from ..serve.lineup import Lineup, build_lineup, compare_config, models_of  # noqa: F401 (re-exported: pages, tests)
 from ..serve.state import Config
@@ -38,25 +38,29 @@ def _keep_bias_help() -> str:
 KEEP_BIAS_HELP = _keep_bias_help()
 
 
-def lineup_settings(left, right, mingru_key: str, bias_key: str,
-                    default: float = 0.0) -> tuple[tuple[str, ...], float]:
-    """A line-up page's own settings (not in the link), in two containers: whether minGRU and minLSTM join
-    (``left``) and the keep bias β (``right``, starting at ``default``). Returns the cells to line up and β."""
-    with_min = left.toggle(f"Include {MINIMAL_NAMES}", key=mingru_key,
-                           help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate read x only.")
-    keep_bias = right.slider("Keep bias β", 0.0, 6.0, default, step=0.5, key=bias_key, help=KEEP_BIAS_HELP)
+def lineup_settings(cfg: Config, left, right, page: str) -> tuple[tuple[str, ...], float]:
+    """A line-up page's own settings, in the link as ``<page>_min`` and ``<page>_beta``, in two containers: whether
+    minGRU and minLSTM join (``left``) and the keep bias β (``right``). Returns the cells to line up and β."""
+    with_min_name, beta_name = f"{page}_min", f"{page}_beta"
+    with_min = left.toggle(**ui.widget_args(with_min_name, label=f"Include {MINIMAL_NAMES}",
+                                            help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate "
+                                                 "read x only."), key=ui._widget(with_min_name, cfg))
+    keep_bias = right.slider(**ui.widget_args(beta_name, help=KEEP_BIAS_HELP), key=ui._widget(beta_name, cfg))
+    chosen = {with_min_name: bool(with_min), beta_name: float(keep_bias)}
+    if any(getattr(cfg, k) != v for k, v in chosen.items()):
+        ui.commit(replace(ui.config(), **chosen))  # the link follows the page's own settings too
     return (KINDS if with_min else WITH_W_HH), float(keep_bias)
 
 
 # ------------------------------------------------------------------------------------------------- the page
 
-MINGRU, KEEP_BIAS = "cmp_mingru", "cmp_keep_bias"  # page-local settings (not in the link)
+MINGRU, KEEP_BIAS = ui.W + "cmp_min", ui.W + "cmp_beta"  # this page's settings (in the link: cmp_min, cmp_beta)
 # The keep bias this page starts at: at torch's plain init (β = 0) the gates sit near ½, and a GRU forgets a spike
 # about as fast as a vanilla RNN (H = 8: 32 steps against 35), which hides what gating buys; β = 2 opens the keep
 # gates as the common forget-gate-bias initialisation does, and the gated cells still remember after 100 steps.
-COMPARE_KEEP_BIAS = 2.0
-SHOW_IMPULSE, SHOW_FIRST = "cmp_show_impulse", "cmp_show_first"
-EXP_STEPS, EXP_AT = "cmp_exp_steps", "cmp_exp_at"
+COMPARE_KEEP_BIAS = state.PROPS["cmp_beta"].default
+SHOW_IMPULSE = "cmp_show_impulse"
+EXP_STEPS, EXP_AT = ui.W + "cmp_steps", ui.W + "cmp_at"  # in the link: cmp_steps, cmp_at (and cmp_first)
 WINDOW = 300  # the cells-over-time figure shows at most this many steps, around the cursor
 
 
@@ -168,14 +172,18 @@ def cost_section(lineup: Lineup) -> None:
 def experiments(lineup: Lineup) -> None:
     """The two memory experiments, one click each."""
     st.subheader("Memory experiments", anchor=False)
+    cfg = ui.config()
     a, b, c, d = st.columns([1, 1, 1.3, 1.5], vertical_alignment="bottom")
-    steps = int(a.number_input("Steps", 10, LIMITS.experiment_steps, 100, key=EXP_STEPS))
-    at = int(b.number_input("Spike at step k", 0, LIMITS.experiment_steps - 1, 5, key=EXP_AT))
+    steps = int(a.number_input(**ui.widget_args("cmp_steps"), key=ui._widget("cmp_steps", cfg)))
+    top = LIMITS.experiment_steps - 1  # (a classroom profile's own)
+    at = int(b.number_input(**ui.widget_args("cmp_at", max_value=top),
+                            key=ui._widget("cmp_at", cfg, min(cfg.cmp_at, top))))
     st.session_state.setdefault(SHOW_IMPULSE, True)  # the impulse response shows from the start: it is the lesson
     if c.button("Impulse response", icon=":material/bolt:", key="cmp_run_impulse"):
         st.session_state[SHOW_IMPULSE] = True
-    if d.button("Remember the first input", icon=":material/history:", key="cmp_run_first"):
-        st.session_state[SHOW_FIRST] = True
+    first = d.button("Remember the first input", icon=":material/history:", key="cmp_run_first") or cfg.cmp_first
+    if (steps, at, first) != (cfg.cmp_steps, cfg.cmp_at, cfg.cmp_first):
+        ui.commit(replace(cfg, cmp_steps=steps, cmp_at=at, cmp_first=first))
     left, right = st.columns(2)
     if st.session_state.get(SHOW_IMPULSE):
         with left, ui.friendly("The impulse response"):
@@ -185,7 +193,7 @@ def experiments(lineup: Lineup) -> None:
                 responses, f"A spike at step {at}, then zeros: ‖h_t − h_t without it‖", "step t",
                 "‖Δh_t‖", present=ui.config().present), key="cmp_impulse")
             st.caption(survival_text(responses) + " " + keep_bias_note(lineup.keep_bias))
-    if st.session_state.get(SHOW_FIRST):
+    if first:
         with right, ui.friendly("Remember the first input"):
             responses = first_of(lineup, lineup_key(lineup), steps)
             st.plotly_chart(figs.memory_figure(
@@ -219,7 +227,7 @@ def keep_bias_note(keep_bias: float) -> str:
             "vanilla RNN. Raise the keep bias β to open what keeps their state.")
 
 
-def page_settings() -> tuple[tuple[str, ...], float]:
+def page_settings(cfg: Config) -> tuple[tuple[str, ...], float]:
     """This page's own settings: whether minGRU joins, and the keep bias (starting at COMPARE_KEEP_BIAS)."""
     left, right = st.columns([1, 2], vertical_alignment="center")
-    return lineup_settings(left, right, MINGRU, KEEP_BIAS, COMPARE_KEEP_BIAS)
+    return lineup_settings(cfg, left, right, "cmp")

@@ -15,13 +15,13 @@ from ..explain import claims
 from ..explain import gradients as gradient_words
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
-from ..serve import work
+from ..serve import state, work
 from ..serve.state import Config
 from . import ui
 from .compare import Lineup, lineup_settings
 
-MINGRU, KEEP_BIAS = "grad_mingru", "grad_keep_bias"  # page-local settings (not in the link)
-MAX_NORM, CLIP_CELL = "grad_max_norm", "grad_clip_cell"
+MINGRU, KEEP_BIAS = ui.W + "grad_min", ui.W + "grad_beta"  # this page's settings, in the link by these names
+MAX_NORM, CLIP_CELL = ui.W + "clip", ui.W + "clip_cell"
 SWEEP_STEPS, SCALES = work.SWEEP_STEPS, work.SCALES  # the sweep and the clipping demo use the first steps
 
 # The page's work, by cache. The backward passes, path splits and sweeps are heavy work (gru_viz.serve.jobs): a job
@@ -201,10 +201,15 @@ def clipping_section(lineup: Lineup, kinds: tuple[str, ...]) -> None:
     base = lineup.cfg
     T = min(lineup.seq.steps, SWEEP_STEPS)
     a, b = st.columns([1, 1], vertical_alignment="bottom")
-    max_norm = float(a.select_slider("Clip threshold (max_norm)", [0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0],
-                                     value=1.0, key=MAX_NORM))
-    cell = b.segmented_control("Clip the gradient of", kinds, format_func=KIND_NAMES.get, key=CLIP_CELL,
-                               default="rnn") or "rnn"
+    cfg = ui.config()
+    max_norm = float(a.select_slider(state.PROPS["clip"].label, state.CLIP_CHOICES, key=ui._widget("clip", cfg)))
+    ui._widget("clip_cell", cfg)
+    if st.session_state[CLIP_CELL] not in kinds:  # a cell of the line-up only (minGRU left when it did)
+        st.session_state[CLIP_CELL] = "rnn"
+    cell = b.segmented_control(**ui.widget_args("clip_cell", options=kinds), format_func=KIND_NAMES.get,
+                               key=CLIP_CELL) or "rnn"
+    if (max_norm, cell) != (cfg.clip, cfg.clip_cell):
+        ui.commit(replace(cfg, clip=max_norm, clip_cell=cell))
     left, right = st.columns(2)
     with left, ui.friendly("The scale sweep"):
         sweep = sweep_of(base, kinds, lineup.keep_bias)
@@ -231,6 +236,6 @@ def clipping_section(lineup: Lineup, kinds: tuple[str, ...]) -> None:
                     "cannot bring back a vanished gradient: a tiny g is left as it is.")
 
 
-def page_settings(left, right) -> tuple[tuple[str, ...], float]:
+def page_settings(cfg: Config, left, right) -> tuple[tuple[str, ...], float]:
     """This page's own settings: whether minGRU joins, and the keep bias."""
-    return lineup_settings(left, right, MINGRU, KEEP_BIAS)
+    return lineup_settings(cfg, left, right, "grad")

@@ -3,8 +3,8 @@
 The chapter and lesson are in the link (``chapter``, ``lesson``), and so is the chapter's scene: opening the Learn
 page puts this session's config on the chapter's scene, so a teacher's link puts every student on the same chapter
 and the other pages show the scene the chapter talks about. Each chapter asks its question first (predict, then
-reveal); the prose and the figure follow the reveal. The one knob a chapter offers is this browser tab's own (not in
-the link): turning it makes a new scene and a new question.
+reveal); the prose and the figure follow the reveal. The one knob a chapter offers is in the link too (``knob``):
+turning it makes a new scene, a new question and a new link.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..serve.state import Config, Scene
 from . import budget, step, trained_view, ui
 
 REVEALED = "learn_revealed"  # (lesson, chapter, knob value) → the option picked, or None (shown without a guess)
-KNOB = "learn_knob"  # + _<lesson>_<chapter>: the chapter's knob
+KNOB = ui.W + "knob"  # the chapter's knob: in the link as knob= (read against the chapter in the link)
 JUMP = "learn_jump"  # the chapter picker
 CHART = {"displayModeBar": False}
 PAGE_NAMES = {"step": "Step through", "timeline": "Timeline", "compare": "Compare cells",
@@ -49,22 +49,29 @@ def current(cfg: Config) -> tuple[str, int]:
 
 
 def scene_config(lesson: str, number: int, base: Config, value: object = None) -> Config:
-    """The Config of a chapter's scene (its knob at ``value``), with the lesson, the chapter and ``base``'s view."""
-    cfg, _ = state.from_query(lessons.chapter(number, lesson).scene_for(value))
-    return replace(cfg, lesson=lesson, chapter=number, present=base.present, hide=base.hide)
-
-
-def _knob_key(lesson: str, number: int) -> str:
-    return f"{KNOB}_{lesson}_{number}"
-
-
-def knob_value(lesson: str, number: int) -> object:
-    """The chapter's knob as this tab left it (its default at first)."""
+    """The Config of a chapter's scene (its knob at ``value``), with the lesson, the chapter, the knob (as the link
+    writes it) and ``base``'s view."""
     ch = lessons.chapter(number, lesson)
-    if ch.knob is None:
+    cfg, _ = state.from_query(ch.scene_for(value))
+    knob = "" if ch.knob is None or value is None or value == ch.knob.default else state.knob_text(value)
+    return replace(cfg, lesson=lesson, chapter=number, knob=knob, present=base.present, hide=base.hide)
+
+
+def knob_value(cfg: Config, lesson: str, number: int) -> object:
+    """The chapter's knob as the link sets it (its default when the link says nothing)."""
+    if lessons.chapter(number, lesson).knob is None:
         return None
-    value = st.session_state.get(_knob_key(lesson, number), ch.knob.default)
-    return value if value in ch.knob.options else ch.knob.default
+    try:
+        return state.knob_option(lesson, number, cfg.knob)
+    except ValueError:  # (the link reader already said so)
+        return lessons.chapter(number, lesson).knob.default
+
+
+def _knob_moved(lesson: str, number: int) -> None:
+    """Callback: the knob's new value is the chapter's scene, and the link's."""
+    value = st.session_state.get(KNOB)
+    ui.apply(scene_config(lesson, number, ui.config(), lessons.chapter(number, lesson).knob.default
+                          if value is None else value))
 
 
 def step_labels(sc: Scene) -> tuple[str, ...]:
@@ -216,16 +223,18 @@ def try_box(ch: Chapter, lesson_key: str, number: int, value: object) -> None:
     with st.container(border=True, key="learn_try"):
         st.markdown("**Try this.** " + literal(ch.try_this, None))
         if ch.knob is not None:
-            key = _knob_key(lesson_key, number)
+            key = KNOB
             if key not in st.session_state:
                 st.session_state[key] = value
             knob = ch.knob
+            moved = {"on_change": _knob_moved, "args": (lesson_key, number)}
             if len(knob.options) <= 5:
-                st.segmented_control(knob.label, knob.options, key=key, format_func=knob.name, help=knob.help or None)
+                st.segmented_control(knob.label, knob.options, key=key, format_func=knob.name, help=knob.help or None,
+                                     **moved)
             elif all(isinstance(o, int) for o in knob.options):
-                st.select_slider(knob.label, knob.options, key=key, format_func=knob.name)
+                st.select_slider(knob.label, knob.options, key=key, format_func=knob.name, **moved)
             else:
-                st.selectbox(knob.label, knob.options, key=key, format_func=knob.name)
+                st.selectbox(knob.label, knob.options, key=key, format_func=knob.name, **moved)
 
 
 def open_links(ch: Chapter, cfg: Config) -> None:
@@ -261,14 +270,14 @@ def page(cfg: Config) -> None:
     """The Learn page below its title."""
     lesson_key, number = current(cfg)
     ch = lessons.chapter(number, lesson_key)
-    want = scene_config(lesson_key, number, cfg)
+    value = knob_value(cfg, lesson_key, number)
+    want = scene_config(lesson_key, number, cfg, value)
     if want != cfg:  # the link is the chapter, and the other pages show its scene
         ui.apply(want)
         cfg = want
     if cfg.present:
         st.markdown(LEARN_CSS, unsafe_allow_html=True)
     header(lesson_key, number)
-    value = knob_value(lesson_key, number)
     with ui.friendly("This chapter"):
         lesson, sc = lesson_of(lesson_key, number, value)
         st.subheader(f"{number}. {ch.title}", anchor=False)

@@ -524,6 +524,11 @@ def sidebar_controls(cfg: Config) -> Config:
             help_ = ("Scalars `0.5, 1, -2`, or vectors per step `1 0; 0 1`." if source == "typed"
                      else "Any text: each character becomes a one-hot vector over the text's own alphabet.")
             seq = st.text_area(**widget_args("seq", help=help_), key=_widget("seq", cfg), height=90)
+            cap = state.PROPS["seq"].high
+            if len(seq) > cap and len(link := state.pack(seq)) > cap:  # (packing is tried only when it must be)
+                st.caption(f"This input is too long for a link, even packed ({len(link):,} characters; at most "
+                           f"{cap:,}): a link to this page opens with a note instead of it. Fewer steps or fewer "
+                           "digits per value make it fit.")
         else:
             gen = st.selectbox(**widget_args("gen"), format_func=lambda k: GENERATORS[k].name, key=_widget("gen", cfg))
             steps = st.number_input(**widget_args("steps"), key=_widget("steps", cfg))

@@ -10,7 +10,7 @@ from ..core.kinds import KINDS
 from ..core.model import Model
 from ..core.sequences import Sequence
 from ..core.trace import LayerTrace, Trace
-from .state import Config, build_sequence, initial_state
+from .state import Config, build_sequence, initial_state, without_page
 
 
 @dataclass
@@ -36,7 +36,8 @@ class Lineup:
 
 def compare_config(cfg: Config) -> Config:
     """The part of ``cfg`` a line-up depends on: view-only fields, cell, weights source and clamps reset."""
-    return replace(cfg, cell="gru", weights="random", clamp="", t=0, unit=0, present=False, hide="", predict=False)
+    return replace(without_page(cfg), cell="gru", weights="random", clamp="", t=0, unit=0, present=False, hide="",
+                   predict=False)
 
 
 def models_of(cfg: Config, kinds: tuple[str, ...], input_size: int, keep_bias: float = 0.0) -> dict[str, Model]:

@@ -10,6 +10,9 @@ to widgets and ``st.query_params``.
 
 from __future__ import annotations
 
+import base64
+import bz2
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -20,9 +23,10 @@ from ..core.kinds import KIND
 from ..core.model import Model
 from ..core.params import init_params, scale_recurrent
 from ..core.presets import PRESETS
-from ..core.sequences import GENERATORS, Sequence, SequenceError, generate, parse_sequence
+from ..core.sequences import GENERATORS, MAX_INPUT_CHARS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
+from ..explain import lessons
 from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
 from .limits import LIMITS, PROFILES, SCENE_MAX_BYTES, Limits, MiB
@@ -103,8 +107,24 @@ def _gp(text: str) -> str:
         name, sep, value = part.partition("=")
         if not sep or not name.isidentifier():
             raise ValueError("write name=value pairs such as period=20")
-        float(value)
+        try:
+            float(value)
+        except ValueError:  # Python's own message ("could not convert …") is not for a learner
+            raise ValueError(f"{name}={value[:20]!r} is not a number") from None
     return text
+
+
+CLIP_CHOICES = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)  # Gradient flow's clip thresholds (max_norm)
+
+
+def _clip(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value not in CLIP_CHOICES:
+        raise ValueError(f"must be one of {', '.join(f'{c:g}' for c in CLIP_CHOICES)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -123,6 +143,7 @@ class Prop:
     what: str = ""  # the setting in a sentence, for the note when that cap applies
     reader: Callable[[str], Any] | None = None  # a structured text's own reader (weights, clamps, pairs)
     keep_spaces: bool = False  # read the link's text as it is (typed input), not stripped
+    instead: str = ""  # what the page shows when the link's value is refused, if not "using <default>"
 
     @property
     def type(self) -> type:
@@ -147,10 +168,19 @@ class Prop:
             if self.high is not None and len(text) > self.high:
                 raise ValueError(f"is longer than {self.high} characters")
             return text
-        value = self.type(text)
+        try:
+            value = self.type(text)
+        except ValueError:  # Python's own message ("invalid literal for int() …") is not for a learner
+            what = "a whole number" if self.type is int else "a number"
+            raise ValueError(f"must be {what} from {self.low} to {self.high}") from None
         if (self.type is float and not np.isfinite(value)) or not self.low <= value <= self.high:
             raise ValueError(f"must be from {self.low} to {self.high}")
         return value
+
+    @property
+    def fallback(self) -> str:
+        """What the page uses instead of a refused value, in words."""
+        return self.instead or f"using {self.default!r}"
 
     def widget(self, limits: Limits = LIMITS) -> dict[str, Any]:
         """Keyword arguments of the Streamlit widget for this field on a server with ``limits``: its label, help,
@@ -188,8 +218,23 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
          help="Predict, then reveal: guess the gates of a step before you see them."),
     Prop("sel", "", reader=_sel),
     Prop("lesson", "gru", choices=tuple(LESSONS)),
-    Prop("chapter", 0, 0, max(len(chapters) for _, chapters in LESSONS.values())),
+    Prop("chapter", 0, 0, max(len(chapters) for _, chapters in LESSONS.values()), instead="showing chapter 1"),
+    # Page-scoped settings: each is read by one page only, and named after it (cmp_: Compare cells, grad_: Gradient
+    # flow, knob: the Learn chapter's knob, whose values are the chapter's own and checked against it in from_query).
+    Prop("knob", "", high=40, label="The chapter's knob"),
+    Prop("cmp_beta", 2.0, 0.0, 6.0, 0.5, "Keep bias β"),
+    Prop("cmp_min", False, label="Include minGRU and minLSTM"),
+    Prop("cmp_steps", 100, 10, FULL.experiment_steps, 1, "Steps", cap="experiment_steps",
+         what="the memory experiments' length"),
+    Prop("cmp_at", 5, 0, FULL.experiment_steps - 1, 1, "Spike at step k"),
+    Prop("cmp_first", False, label="Remember the first input"),
+    Prop("grad_beta", 0.0, 0.0, 6.0, 0.5, "Keep bias β"),
+    Prop("grad_min", False, label="Include minGRU and minLSTM"),
+    Prop("clip", 1.0, label="Clip threshold (max_norm)", reader=_clip),
+    Prop("clip_cell", "rnn", choices=KINDS, label="Clip the gradient of"),
 )}
+PAGE_ONLY = ("knob", "cmp_beta", "cmp_min", "cmp_steps", "cmp_at", "cmp_first", "grad_beta", "grad_min", "clip",
+             "clip_cell")  # read by one page each: not what a scene (or a line-up) is built from
 
 
 def _default(name: str) -> Any:
@@ -221,6 +266,16 @@ class Config:
     sel: str = _default("sel")  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
     lesson: str = _default("lesson")  # the Learn page's lesson (gru_viz.explain.lessons.LESSONS)
     chapter: int = _default("chapter")  # its chapter, from 1; 0: not in a lesson (the Learn page opens chapter 1)
+    knob: str = _default("knob")  # the chapter's knob, as text ("" at the chapter's default)
+    cmp_beta: float = _default("cmp_beta")  # Compare cells: the keep bias β
+    cmp_min: bool = _default("cmp_min")  # Compare cells: minGRU and minLSTM join the line-up
+    cmp_steps: int = _default("cmp_steps")  # Compare cells: the memory experiments' length
+    cmp_at: int = _default("cmp_at")  # Compare cells: the impulse response's spike
+    cmp_first: bool = _default("cmp_first")  # Compare cells: "Remember the first input" is shown
+    grad_beta: float = _default("grad_beta")  # Gradient flow: the keep bias β
+    grad_min: bool = _default("grad_min")  # Gradient flow: minGRU and minLSTM join
+    clip: float = _default("clip")  # Gradient flow: the clip threshold max_norm
+    clip_cell: str = _default("clip_cell")  # Gradient flow: the cell whose gradient is clipped
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -278,6 +333,108 @@ LANDING = DEMOS["latch"][2]
 # --------------------------------------------------------------------------------------------------- URL
 
 
+# A long typed input goes into the link packed: "bz2:" + base64url of the bzip2 of the text's UTF-8 exactly as
+# typed, so the link gives back the very text (hence the very values) the sidebar parsed. bzip2, not deflate: on
+# typed numbers it is about a fifth shorter, enough for 5,000 steps of numbers with 4 significant digits to stay under
+# the link's 20,000 characters (the plain form took about 47,000). The plain form is still read.
+PACKED = "bz2:"
+PACK_OVER = 200  # characters of input from which the link writes the packed form (when it is the shorter one)
+PACKED_MAX_BYTES = 4 * MAX_INPUT_CHARS  # the longest input in UTF-8: a packed input may unpack to no more
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+INPUT_SOURCES = ("typed", "text")  # the sources that read ``seq``
+
+
+def pack(text: str) -> str:
+    """The link form of a typed input: as it is when short, else packed (see PACKED)."""
+    if len(text) <= PACK_OVER and not text.startswith(PACKED):
+        return text
+    packed = PACKED + base64.urlsafe_b64encode(bz2.compress(text.encode("utf-8"), 9)).decode("ascii").rstrip("=")
+    return packed if len(packed) < len(text) or text.startswith(PACKED) else text
+
+
+def unpack(text: str) -> str:
+    """The typed input a link's ``seq`` stands for: a packed one unpacked (at most PACKED_MAX_BYTES), a plain one as
+    it is; ValueError says what is wrong with a packed one."""
+    if not text.startswith(PACKED):
+        return text
+    payload = text[len(PACKED):]
+    if not _BASE64URL.fullmatch(payload) or len(payload) % 4 == 1:
+        raise ValueError("its packed input is not base64url text")
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    unzip = bz2.BZ2Decompressor()
+    try:
+        out = unzip.decompress(data, PACKED_MAX_BYTES + 1)  # a zip bomb stops here, at the cap
+    except (OSError, EOFError):  # not bzip2 data
+        raise ValueError("its packed input is not bzip2 data") from None
+    if len(out) > PACKED_MAX_BYTES:
+        raise ValueError(f"its packed input unpacks to more than {PACKED_MAX_BYTES:,} bytes")
+    if not unzip.eof or unzip.unused_data:
+        raise ValueError("its packed input is cut short or has extra bytes")
+    try:
+        plain = out.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("its packed input is not UTF-8 text") from None
+    if len(plain) > MAX_INPUT_CHARS:
+        raise ValueError(f"its packed input is {len(plain):,} characters long; at most {MAX_INPUT_CHARS:,}")
+    return plain
+
+
+def knob_text(value: object) -> str:
+    """A chapter knob's value as the link writes it (a β of 2.0 as "2")."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def knob_option(lesson: str, chapter: int, text: str) -> object:
+    """The option of chapter ``chapter``'s knob (chapter 0: the first) that ``text`` names; its default for ""."""
+    ch = lessons.chapter(min(max(chapter, 1), len(lessons.chapters(lesson))), lesson)
+    if ch.knob is None:
+        raise ValueError(f"chapter {ch.number} has no knob")
+    if text == "":
+        return ch.knob.default
+    by_text = {knob_text(o): o for o in ch.knob.options}
+    if text in by_text:
+        return by_text[text]
+    with_floats = {float(o): o for o in ch.knob.options if isinstance(o, float)}
+    try:
+        if float(text) in with_floats:
+            return with_floats[float(text)]
+    except ValueError:
+        pass
+    listed = ", ".join(by_text)
+    raise ValueError(f"chapter {ch.number}'s {ch.knob.label} takes "
+                     + (listed if len(listed) <= 80 else f"one of the {len(by_text)} on its page"))
+
+
+def _read_one(prop: Prop, text: str) -> Any:
+    value = prop.read(text if prop.keep_spaces else text.strip())
+    return unpack(value) if prop.name == "seq" else value
+
+
+def _cross_check(values: dict[str, object], notes: list[str]) -> None:
+    """The settings whose meaning depends on another one: the input without a source that reads it, a chapter
+    past its lesson's end, a knob its chapter does not have."""
+    if "seq" in values and values.get("source", DEFAULT.source) not in INPUT_SOURCES:
+        notes.append(f"Ignored seq={quoted(str(values.pop('seq')), 40)} from the link: the input is read only with "
+                     "source=typed (numbers) or source=text, and this link's input is the generator. Add source=typed "
+                     "to the link to use it.")
+    lesson = str(values.get("lesson", DEFAULT.lesson))
+    count = len(lessons.chapters(lesson))
+    if int(values.get("chapter", 0)) > count:
+        notes.append(f"Ignored chapter={values['chapter']} from the link: this lesson has chapters 1 to {count}; "
+                     "showing chapter 1.")
+        values["chapter"] = 0
+    if "knob" in values:
+        chapter = int(values.get("chapter", 0))
+        try:
+            option = knob_option(lesson, chapter, str(values["knob"]))
+        except ValueError as exc:
+            notes.append(f"Ignored knob={quoted(str(values.pop('knob')), 40)} from the link ({literal(exc, 160)}); "
+                         "showing the chapter's own setting.")
+        else:  # the chapter's default is written as no knob: one link per scene
+            ch = lessons.chapter(min(max(chapter, 1), count), lesson)
+            values["knob"] = "" if option == ch.knob.default else knob_text(option)
+
+
 def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) -> tuple[Config, list[str]]:
     """The Config a URL describes, and a note for every value that was ignored (never an exception); the notes
     are markdown in which everything the link supplied is literal text."""
@@ -290,10 +447,10 @@ def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) ->
         text = raw[-1] if isinstance(raw, list) and raw else raw
         text = str(text) if not isinstance(text, list) else ""
         try:
-            values[name] = prop.read(text if prop.keep_spaces else text.strip())
+            values[name] = _read_one(prop, text)
         except (ValueError, OverflowError) as exc:  # the value (and a message quoting it) stays literal text
-            notes.append(f"Ignored {name}={quoted(text, 40)} from the link ({literal(exc, 120)}); "
-                         f"using {prop.default!r}.")
+            notes.append(f"Ignored {name}={quoted(text, 40)} from the link ({literal(exc, 120)}); {prop.fallback}.")
+    _cross_check(values, notes)
     for prop in (p for p in PROPS.values() if p.cap):  # the classroom profile: the cap, and a note saying so
         name, cap = prop.name, prop.top(limits)
         if int(values.get(name, prop.default)) > cap:
@@ -308,15 +465,17 @@ def from_query(query: Mapping[str, str | list[str]], limits: Limits = LIMITS) ->
 
 
 def to_query(cfg: Config) -> dict[str, str]:
-    """The query-string form of ``cfg``: only the values that differ from the defaults, so links stay short.
+    """The query-string form of ``cfg``: only the values that differ from the defaults, so links stay short; a
+    long input packed (see :func:`pack`), and none at all when the generator is the input.
 
     The defaults themselves are written ``weights=random``: an empty link is the landing scene (:data:`LANDING`)."""
     out = {}
     for f in fields(Config):
         value = getattr(cfg, f.name)
-        if value == getattr(DEFAULT, f.name):
+        if value == getattr(DEFAULT, f.name) or (f.name == "seq" and cfg.source not in INPUT_SOURCES):
             continue
-        out[f.name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        out[f.name] = pack(text) if f.name == "seq" else text
     return out or {"weights": cfg.weights}
 
 
@@ -450,7 +609,12 @@ VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, 
 
 def without_view(cfg: Config) -> Config:
     """``cfg`` with the fields that only change how a run is shown reset: what a scene is built (and cached) from."""
-    return replace(cfg, **VIEW_ONLY)
+    return replace(without_page(cfg), **VIEW_ONLY)
+
+
+def without_page(cfg: Config) -> Config:
+    """``cfg`` with the page-scoped settings (:data:`PAGE_ONLY`) at their defaults: what the shared scene is."""
+    return replace(cfg, **{name: PROPS[name].default for name in PAGE_ONLY})
 
 
 def normalise(cfg: Config, scene: Scene | None = None) -> Config:
