@@ -8,12 +8,10 @@ gates' derivative factors) is done for all steps at once; only the recurrence it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # the variant record lives in kinds.py, which imports this module
-    from .kinds import GRUVariant
+from .variants import GRUVariant
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

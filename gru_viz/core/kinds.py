@@ -12,66 +12,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from . import cells
+from .cells import Clamp, LayerGrads
+from .variants import DEFAULT_VARIANT, GRU_VARIANTS, GRUVariant
 
-if TYPE_CHECKING:
-    from .cells import Clamp, LayerGrads
-    from .spec import Spec
-    from .trace import LayerTrace
-
-
-@dataclass(frozen=True)
-class GRUVariant:
-    """One of the four GRU variants: where r acts and what z weights."""
-
-    key: str
-    name: str
-    description: str
-    reset_after: bool  # r multiplies (W_hn h + b_hn) — PyTorch — rather than h before the product
-    z_keeps: bool  # h' = (1 − z) ⊙ n + z ⊙ h — PyTorch — rather than h' = (1 − z) ⊙ h + z ⊙ n
+# the variants are read here too: a GRU's record is where "what z means" is looked up
+__all__ = ["DEFAULT_VARIANT", "GRU_VARIANTS", "KIND", "KINDS", "TABLES", "WITH_W_HH", "GRUVariant", "Keep", "Kind",
+           "Spec", "keep_share", "kind_of", "per_kind", "some_kinds"]
 
 
-GRU_VARIANTS: dict[str, GRUVariant] = {
-    v.key: v
-    for v in (
-        GRUVariant(
-            "torch",
-            "PyTorch (reset after, z keeps)",
-            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h — torch, cuDNN, Keras default.",
-            True,
-            True,
-        ),
-        GRUVariant(
-            "reset-before",
-            "Cho v3 / d2l (reset before, z keeps)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h — d2l.ai, Keras "
-            "reset_after=False.",
-            False,
-            True,
-        ),
-        GRUVariant(
-            "z-takes",
-            "Chung / Wikipedia (reset before, z takes)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n — Chung et al. 2014, "
-            "TF GRUBlockCell.",
-            False,
-            False,
-        ),
-        GRUVariant(
-            "after-takes",
-            "Reset after, z takes",
-            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ h + z ⊙ n — PyTorch's n with z flipped.",
-            True,
-            False,
-        ),
-    )
-}
+class Spec(Protocol):
+    """What a kind's record reads of a model's description (core/spec.py's Spec, which imports this module)."""
 
-DEFAULT_VARIANT = "torch"
+    kind: str
+    input_size: int
+    hidden_size: int
+    num_layers: int
+    nonlinearity: str
+
+    @property
+    def gru_variant(self) -> GRUVariant: ...
+
+    @property
+    def directions(self) -> int: ...
+
+    @property
+    def out_size(self) -> int: ...
+
 
 Forward = Callable[..., tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]]
 
@@ -251,8 +222,9 @@ def kind_of(spec_or_key: Spec | str) -> Kind:
     return KIND[spec_or_key if isinstance(spec_or_key, str) else spec_or_key.kind]
 
 
-def keep_share(spec: Spec, lt: LayerTrace) -> np.ndarray | None:
-    """The share of the old h that each step keeps, (T, B, H), or None for a kind whose h has no such share."""
+def keep_share(spec: Spec, gates: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """The share of the old h that each step keeps, (T, B, H), from a run's gates; None for a kind whose h has no
+    such share."""
     share = KIND[spec.kind].keep_share
-    return None if share is None else share(spec, lt.gates)
+    return None if share is None else share(spec, gates)
 

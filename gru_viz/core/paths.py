@@ -178,7 +178,7 @@ def rnn_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(Non
 def scan_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
     """The step Jacobian of a cell whose gates read only x (minGRU diag(1 − z), minLSTM diag(f′)): the share of
     h it keeps, the direct path, is all there is."""
-    keep = keep_share(model.spec, lt)[steps, b]
+    keep = keep_share(model.spec, lt.gates)[steps, b]
     _check_size(len(keep), keep.shape[-1])
     full = _diag(keep)
     return StepPaths(model.spec.kind, full, {"direct": full}, keep.shape[-1], _start(steps, lt.steps))

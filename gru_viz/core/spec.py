@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .kinds import DEFAULT_VARIANT, GRU_VARIANTS, KIND, GRUVariant
+from .kinds import KIND
 from .kinds import KINDS as _KINDS
+from .variants import DEFAULT_VARIANT, GRU_VARIANTS, GRUVariant
 
 # Views of the kind records (kinds.py), for the many callers that want one fact of every kind.
 KINDS = _KINDS
