@@ -250,6 +250,11 @@ class Finding:
         """strong, moderate, weak or none, from |r|."""
         return strength(self.r)
 
+    @property
+    def what(self) -> str:
+        """The feature in words."""
+        return FEATURES[self.feature]
+
 
 def correlations(states: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Pearson r of every column of ``states`` (N, H) with ``values`` (N,); 0 where a column is constant."""

@@ -25,6 +25,7 @@ from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
 from ..core.trace import Ablation, Trace
 from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
+from ..io.seq2seq import MAX_WORD
 from .limits import LIMITS, PROFILES, SCENE_MAX_BYTES, Limits, MiB
 
 SOURCES = ("typed", "text", "gen")
@@ -189,6 +190,8 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
     Prop("sel", "", reader=_sel),
     Prop("lesson", "gru", choices=tuple(LESSONS)),
     Prop("chapter", 0, 0, max(len(chapters) for _, chapters in LESSONS.values())),
+    Prop("word", "through", high=MAX_WORD, label="Word", keep_spaces=True,  # the Encoder–decoder page's word
+         help="Any word: the model reads the letters a–z; anything else it reads as unknown."),
 )}
 
 
@@ -221,6 +224,7 @@ class Config:
     sel: str = _default("sel")  # the quantity selected on Step through (highlighted in the diagram, equations and bars)
     lesson: str = _default("lesson")  # the Learn page's lesson (gru_viz.explain.lessons.LESSONS)
     chapter: int = _default("chapter")  # its chapter, from 1; 0: not in a lesson (the Learn page opens chapter 1)
+    word: str = _default("word")  # the Encoder–decoder page's word, as typed
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -445,7 +449,8 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     return Scene(cfg, seq, model, trace, notes)
 
 
-VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": ""}
+VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": "",
+             "word": PROPS["word"].default}  # the Encoder–decoder page's word builds no scene
 
 
 def without_view(cfg: Config) -> Config:
