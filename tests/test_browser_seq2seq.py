@@ -49,6 +49,7 @@ def test_a_decoder_step_and_an_unknown_letter(streamlit_server, page, screenshot
     wait_for_app(page, timeout=120_000)
     expect(page.get_by_text("it read “8”, “6”, “_” and “4” as its unknown-letter mark")).to_be_visible()
     expect(page.get_by_text("Its next two choices were")).to_be_visible()
-    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4)  # the circuit, the top 3, a heatmap, and the other tab's
+    # the circuit, the top 3, a heatmap, and the other tab's
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(4)
     assert_no_error(page)
     screenshot(page, "seq2seq-decoder-step")
