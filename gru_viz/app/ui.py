@@ -695,6 +695,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/gradients.py", "Gradient flow", ":material/trending_down:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/your_model.py", "Your model", ":material/upload_file:"),
+    ("pages/seq2seq.py", "Encoder–decoder", ":material/record_voice_over:"),
     ("pages/matches.py", "Matches PyTorch", ":material/verified:"),
 ]
 

@@ -9,10 +9,10 @@ of :mod:`gru_viz.explain.claims`.
 
 from __future__ import annotations
 
-from . import claims, lessons, trained
+from . import claims, lessons, seq2seq, trained
 from .claims import Claim, Context, Found, Sentence
 
-CLAIM_MODULES = (claims, trained, lessons)  # in this order: two claims on one span, the first one is found
+CLAIM_MODULES = (claims, trained, lessons, seq2seq)  # in this order: two claims on one span, the first one is found
 EVERY = claims.Book(*(m.CLAIMS for m in CLAIM_MODULES))
 
 

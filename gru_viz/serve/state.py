@@ -29,6 +29,7 @@ from ..core.trace import Ablation, Trace
 from ..explain import lessons
 from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
+from ..io.seq2seq import MAX_WORD
 from .limits import LIMITS, PROFILES, SCENE_MAX_BYTES, Limits, MiB
 
 SOURCES = ("typed", "text", "gen")
@@ -232,9 +233,11 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
     Prop("grad_min", False, label="Include minGRU and minLSTM"),
     Prop("clip", 1.0, label="Clip threshold (max_norm)", reader=_clip),
     Prop("clip_cell", "rnn", choices=KINDS, label="Clip the gradient of"),
+    Prop("word", "through", high=MAX_WORD, label="Word", keep_spaces=True,  # the Encoder–decoder page's word
+         help="Any word: the model reads the letters a–z; anything else it reads as unknown."),
 )}
 PAGE_ONLY = ("knob", "cmp_beta", "cmp_min", "cmp_steps", "cmp_at", "cmp_first", "grad_beta", "grad_min", "clip",
-             "clip_cell")  # read by one page each: not what a scene (or a line-up) is built from
+             "clip_cell", "word")  # read by one page each: not what a scene (or a line-up) is built from
 
 
 def _default(name: str) -> Any:
@@ -276,6 +279,7 @@ class Config:
     grad_min: bool = _default("grad_min")  # Gradient flow: minGRU and minLSTM join
     clip: float = _default("clip")  # Gradient flow: the clip threshold max_norm
     clip_cell: str = _default("clip_cell")  # Gradient flow: the cell whose gradient is clipped
+    word: str = _default("word")  # the Encoder–decoder page's word, as typed
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -604,7 +608,8 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     return Scene(cfg, seq, model, trace, notes)
 
 
-VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": ""}
+VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": "",
+             "word": PROPS["word"].default}  # the Encoder–decoder page's word builds no scene
 
 
 def without_view(cfg: Config) -> Config:
