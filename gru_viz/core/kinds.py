@@ -19,7 +19,7 @@ import numpy as np
 from . import cells
 
 if TYPE_CHECKING:
-    from .cells import Clamp, LayerGrads
+    from .cells import Clamp, LayerGrads, LayerParams
     from .spec import Spec
     from .trace import LayerTrace
 
@@ -74,6 +74,7 @@ GRU_VARIANTS: dict[str, GRUVariant] = {
 DEFAULT_VARIANT = "torch"
 
 Forward = Callable[..., tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]]
+Prepare = Callable[["LayerParams", "Spec"], object]
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Kind:
     recurrent: bool  # has W_hh and b_hh; False: the gates read x only, and the run is one linear scan
     paths: tuple[str, ...]  # the step Jacobian's paths, in display order (core/paths.py)
     additive: str | None  # the path that carries the gradient without a matrix, if any
-    forward: Forward  # (x, h0, c0, params, spec, direction, clamps, scan) → (h, gates, pre)
+    forward: Forward  # (x, h0, c0, params, spec, direction, clamps, scan, prep) → (h, gates, pre)
     backward: Callable[..., LayerGrads]  # (trace, params, spec, dh_out, dc_last, clamps, param_grads)
     keep: Callable[[Spec], Keep | None]  # what keeps the old state, given the spec (the GRU variant decides)
     keep_share: Callable[[Spec, Mapping[str, np.ndarray]], np.ndarray] | None  # share of h kept, from gates
@@ -106,6 +107,10 @@ class Kind:
     extra: tuple[str, ...] = ()  # trace quantities besides the blocks (an LSTM's c, minLSTM's f′ and i′)
     keep_text: Callable[[Spec], str | None] = lambda spec: None  # the share kept, in the equations' letters
     check_clamps: Callable[[Mapping[str, Clamp]], str | None] = lambda clamps: None  # what no clamp may do
+    # (params, spec) → what forward reads besides the parameters (transposed copies, σ's ½ folded in), made once
+    # per model and layer (Model keeps it); None for a kind that needs nothing
+    prepare: Prepare = lambda p, spec: None
+    pre_extra: tuple[str, ...] = ()  # pre-activations besides the blocks' (a GRU's hn)
 
     @property
     def clampable(self) -> tuple[str, ...]:
@@ -124,6 +129,18 @@ class Kind:
         """Parameters of one layer: the weights of every block and both biases (one when there is no W_hh)."""
         return len(self.blocks) * (H * (I + (H if self.recurrent else 0)) + (2 if self.recurrent else 1) * H)
 
+    def trace_floats(self, spec: Spec) -> int:
+        """Numbers one layer and direction's trace keeps per step and sequence: gates, pre-activations and h.
+
+        Its input x is not counted (Model.trace_bytes counts each layer's input once). A block named after the
+        state (a vanilla RNN's "h") has no gate of its own: its activation is h.
+        """
+        H = spec.hidden_size
+        gates = sum(b not in self.state for b in self.blocks) + len(self.extra)
+        pre = len(self.blocks) + len(self.pre_extra)
+        m = H if spec.proj_size else 0  # a projected LSTM keeps m = o ⊙ tanh(c) besides its h = W_hr m
+        return (gates + pre) * H + m + spec.out_size
+
     def run_seconds(self, spec: Spec, steps: int) -> float:
         """About how long a traced forward run takes here: Python's per-step overhead plus the products."""
         per_step, width = 0.0, spec.input_size
@@ -136,8 +153,8 @@ class Kind:
 # ------------------------------------------------------------------------------------- forward and backward
 
 
-def _gru_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.gru_forward(x, h0, p, spec.gru_variant, d, clamps)
+def _gru_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.gru_forward(x, h0, p, spec.gru_variant, d, clamps, prep)
 
 
 def _gru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
@@ -145,8 +162,8 @@ def _gru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
                               clamps, param_grads)
 
 
-def _lstm_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.lstm_forward(x, h0, c0, p, d, clamps)
+def _lstm_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.lstm_forward(x, h0, c0, p, d, clamps, prep)
 
 
 def _lstm_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
@@ -154,15 +171,15 @@ def _lstm_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
                                param_grads)
 
 
-def _rnn_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.rnn_forward(x, h0, p, spec.nonlinearity, d)
+def _rnn_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.rnn_forward(x, h0, p, spec.nonlinearity, d, prep)
 
 
 def _rnn_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
     return cells.rnn_backward(lt.x, lt.h0, lt.h, lt.pre, p, spec.nonlinearity, dh_out, lt.direction, param_grads)
 
 
-def _mingru_forward(x, h0, c0, p, spec, d, clamps, scan):
+def _mingru_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
     return cells.mingru_forward(x, h0, p, d, clamps, scan)
 
 
@@ -170,7 +187,7 @@ def _mingru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
     return cells.mingru_backward(lt.x, lt.h0, lt.h, lt.gates, lt.pre, p, dh_out, lt.direction, clamps, param_grads)
 
 
-def _minlstm_forward(x, h0, c0, p, spec, d, clamps, scan):
+def _minlstm_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
     return cells.minlstm_forward(x, h0, p, d, clamps, scan)
 
 
@@ -200,12 +217,14 @@ KIND: dict[str, Kind] = {
     for k in (
         Kind("gru", "GRU", ("r", "z", "n"), ("r", "z"), ("h",), True, ("direct", "n", "z", "r"), "direct",
              _gru_forward, _gru_backward, _gru_keep, _gru_share,
-             keep_text=lambda spec: "z" if spec.gru_variant.z_keeps else "1 − z"),
+             keep_text=lambda spec: "z" if spec.gru_variant.z_keeps else "1 − z",
+             prepare=lambda p, spec: cells.gru_prepare(p, spec.gru_variant), pre_extra=("hn",)),
         Kind("lstm", "LSTM", ("i", "f", "g", "o"), ("i", "f", "o"), ("h", "c"), True, ("cell", "rest"), "cell",
              _lstm_forward, _lstm_backward, lambda spec: Keep("f", 1.0, "c"), None, extra=("c",),
-             keep_text=lambda spec: "f"),
+             keep_text=lambda spec: "f", prepare=lambda p, spec: cells.transposed(p)),
         Kind("rnn", "vanilla RNN", ("h",), (), ("h",), True, ("act",), None,
-             _rnn_forward, _rnn_backward, lambda spec: None, None, candidate=""),
+             _rnn_forward, _rnn_backward, lambda spec: None, None, candidate="",
+             prepare=lambda p, spec: cells.transposed(p)),
         Kind("mingru", "minGRU", ("z", "n"), ("z",), ("h",), False, ("direct",), "direct",
              _mingru_forward, _mingru_backward, lambda spec: Keep("z", -1.0, "h"),
              lambda spec, gates: 1.0 - gates["z"], candidate="g", keep_text=lambda spec: "1 − z"),

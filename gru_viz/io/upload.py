@@ -23,9 +23,12 @@ from ..core.model import Model
 from ..core.sequences import MAX_ABS_VALUE, MAX_INPUT_CHARS, MAX_STEPS, MAX_WIDTH, Sequence, SequenceError
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec, count_params, param_key
 from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES
-from .weights import HintNeeded, Loaded, read_weights_bytes
+from .weights import HintNeeded, Loaded, WeightsError, read_weights_bytes
 
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
+# the app's cap on an uploaded model's input and hidden sizes: the core and the Python API go to MAX_HIDDEN (2048),
+# the server's pages stay with the sizes they were built for
+MAX_UPLOAD_SIZE = 256
 FORMATS = {
     ".safetensors": "safetensors — a JSON header and raw numbers; reading it runs no code",
     ".npz": "NumPy .npz — read with allow_pickle=False; runs no code",
@@ -88,6 +91,10 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
         applied.append(f"{exc.choices[answer]} (your answer: the file does not say)")
         variant = nonlinearity = None  # answered; what follows is about hints the file did not ask for
     model = loaded.model
+    for what, size in (("hidden", model.spec.hidden_size), ("input", model.spec.input_size)):
+        if size > MAX_UPLOAD_SIZE:
+            raise WeightsError(f"{Path(filename).name}: {what} size {size} is outside 1…{MAX_UPLOAD_SIZE}, this app's "
+                               "cap on uploads (the Python API, gru_viz.load_weights, reads wider models)")
     kind, hints = model.spec.kind, {}
     if nonlinearity:
         if kind == "rnn":
@@ -188,7 +195,7 @@ def _converted(fmt: str, kind: str) -> str:
 
 LIMITS = (
     f"files up to {MAX_WEIGHTS_BYTES // 2**20} MB, up to {MAX_PARAMS:,} recurrent parameters, hidden and input sizes "
-    "up to 256, up to 4 layers"
+    f"up to {MAX_UPLOAD_SIZE}, up to 4 layers"
 )
 
 
