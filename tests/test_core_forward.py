@@ -830,6 +830,9 @@ def test_a_models_parameters_are_read_only_and_its_own():
     # a model built from another's parameters shares them (read-only already): no second copy
     other = Model(spec.with_(variant="reset-before"), model.params)
     assert all(other.params[k] is model.params[k] for k in model.params)
+    # float32 arrays are converted once, and the conversion is the model's own, read-only
+    single = Model(spec, {k: v.astype(np.float32) for k, v in params.items()})
+    assert all(a.dtype == np.float64 and not a.flags.writeable for a in single.params.values())
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

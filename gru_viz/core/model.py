@@ -98,6 +98,8 @@ class Model:
             arr = _as_float_array(params[key], f"parameter {key}")
             if arr.shape != shape:
                 raise SpecError(f"parameter {key} has shape {arr.shape}, the model needs {shape}")
+            if not live and arr is not params[key] and arr.base is None:
+                arr.flags.writeable = False  # converted here (float32 → float64, a list): nobody else holds it
             self.params[key] = arr if live else frozen(arr)
         # the arrays the model vouches for: a key that someone later points elsewhere is prepared run by run
         self._frozen = {} if live else dict(self.params)
