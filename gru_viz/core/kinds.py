@@ -2,10 +2,11 @@
 
 A :class:`Kind` holds a cell's name, its weight blocks (in torch's row order) and which of them are σ gates
 (the ones a person may clamp), the parts of its state, whether it has a recurrent matrix W_hh, what keeps the
-old state (and so which bias opens that path), its forward and backward passes, its Jacobian paths and its
-cost per step. Other layers keep their own tables per kind (words, colours, diagrams) through
-:func:`per_kind`, which refuses a table that misses a kind or names one that does not exist: a new kind that a
-table lacks fails at import, never falls through to another kind's maths or words.
+old state (and so which bias opens that path), its forward and backward passes and what the forward prepares
+once per model (``prepare``), its Jacobian paths, its cost per step and the size of its trace (``trace_floats``,
+which bounds a run: model.MAX_TRACE_BYTES). Other layers keep their own tables per kind (words, colours,
+diagrams) through :func:`per_kind`, which refuses a table that misses a kind or names one that does not exist: a
+new kind that a table lacks fails at import, never falls through to another kind's maths or words.
 """
 
 from __future__ import annotations
