@@ -65,6 +65,15 @@ def _mm(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (a.reshape(-1, a.shape[-1]) @ w).reshape(*a.shape[:-1], w.shape[-1])
 
 
+def _projected(x: np.ndarray, p: LayerParams, both_biases: bool = False) -> np.ndarray:
+    """W_ih x + b_ih (+ b_hh) for every step at once, the biases added in place (in that order, as before)."""
+    out = _mm(x, p.w_ih.T)
+    out += p.b_ih
+    if both_biases:
+        out += p.b_hh
+    return out
+
+
 def _steps(T: int, direction: int) -> range:
     return range(T) if direction == 0 else range(T - 1, -1, -1)
 
@@ -158,7 +167,7 @@ def gru_forward(
     H = h0.shape[-1]
     after, keeps = variant.reset_after, variant.z_keeps
     rows = 3 * H if after else 2 * H
-    gi = _mm(x, p.w_ih.T) + p.b_ih  # the input path of all three gates, for all steps at once
+    gi = _projected(x, p)  # the input path of all three gates, for all steps at once
     pre_n = np.empty((T, B, H))
     pre_n[...] = gi[..., 2 * H :]  # n's pre-activation starts as its input part; each step adds the rest
     # known[t] = [½ pre_r, ½ pre_z, b_hn] less the product with h: what each step adds to its one matrix product
@@ -332,7 +341,7 @@ def lstm_forward(
     T, B, _ = x.shape
     H = c0.shape[-1]
     H_out = h0.shape[-1]
-    pre = _mm(x, p.w_ih.T) + p.b_ih + p.b_hh  # (T, B, 4H); becomes the pre-activations in place
+    pre = _projected(x, p, both_biases=True)  # (T, B, 4H); becomes the pre-activations in place
     act = np.empty((T, B, 4 * H))
     c = np.empty((T, B, H))
     m = np.empty((T, B, H))
@@ -430,7 +439,7 @@ def rnn_forward(
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Vanilla RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). Returns h, {} and {h: pre-activation}."""
     T, B, _ = x.shape
-    pre = _mm(x, p.w_ih.T) + p.b_ih + p.b_hh
+    pre = _projected(x, p, both_biases=True)
     h = np.empty((T, B, h0.shape[-1]))
     w_hh_T = (prep or transposed(p)).w_hh_T
     h_t = h0
@@ -515,7 +524,7 @@ def mingru_forward(
     """
     clamps = clamps or {}
     H = h0.shape[-1]
-    k = _mm(x, p.w_ih.T) + p.b_ih
+    k = _projected(x, p)
     pre_z, pre_n = k[..., :H], k[..., H:]
     z = sigmoid(pre_z)
     n = _g(pre_n)
@@ -602,7 +611,7 @@ def minlstm_forward(
     """
     clamps = clamps or {}
     H = h0.shape[-1]
-    k = _mm(x, p.w_ih.T) + p.b_ih
+    k = _projected(x, p)
     pre_f, pre_i, pre_n = k[..., :H], k[..., H : 2 * H], k[..., 2 * H :]
     f, i, n = sigmoid(pre_f), sigmoid(pre_i), _g(pre_n)
     with np.errstate(divide="ignore"):  # a gate clamped to 0 has log −∞: d = ±∞ gives f′, i′ of exactly 0 or 1
