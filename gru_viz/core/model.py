@@ -63,8 +63,8 @@ def trace_bytes(spec: Spec, steps: int, batch: int) -> int:
     """About how many bytes a run of ``steps`` steps over ``batch`` sequences keeps in its trace (float64).
 
     From the kind record: each layer and direction's gates, pre-activations and h (Kind.trace_floats), the input,
-    and, for a bidirectional model, each layer's joined output (the next layer's input). The run's temporaries
-    (the input projection, at most one (T, B, G·H) array at a time) come on top while it runs.
+    and, for a bidirectional model, each layer's joined output (the next layer's input). Temporaries come on top
+    while it runs: a GRU's input projection, (T, B, 3H); minGRU's and minLSTM's log-space passes, a few (T, B, H).
     """
     per_step = spec.input_size + spec.num_layers * spec.directions * KIND[spec.kind].trace_floats(spec)
     if spec.directions == 2:
