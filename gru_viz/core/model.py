@@ -14,7 +14,8 @@ from .trace import Ablation, LayerTrace, Trace
 MAX_STEPS = 100_000  # a sanity cap on T; what bounds a run is MAX_TRACE_BYTES (the pages cap far lower)
 MAX_BATCH = 4096
 # What one run's trace may keep (every gate and pre-activation of every step, float64): 1 GiB, so that a few runs
-# at once fit beside a class's server on a 24 GiB machine. The app refuses far less (app/limits.py).
+# at once fit beside a class's server on a 24 GiB machine. While it runs, temporaries add up to a third more (a GRU)
+# or about as much again (minGRU's and minLSTM's log-space scan). The app refuses far less (app/limits.py).
 MAX_TRACE_BYTES = 2**30
 _PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 SCAN_FROM_STEPS = 512  # minGRU, minLSTM: the log-space scan pays off from about this many steps
