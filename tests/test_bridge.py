@@ -323,12 +323,33 @@ def test_from_torch_accepts_plain_subclass():
 
 
 def test_from_torch_refuses_sizes_over_caps():
-    with pytest.raises(SpecError, match="hidden_size"):
-        from_torch(nn.GRU(3, 300))
+    with pytest.raises(SpecError, match="hidden_size must be a whole number from 1 to 2048, got 2049"):
+        from_torch(nn.RNN(3, 2049))
     with pytest.raises(SpecError, match="num_layers"):
         from_torch(nn.GRU(3, 4, num_layers=5))
-    with pytest.raises(SpecError, match="input_size"):
-        from_torch(nn.LSTMCell(1000, 4))
+    with pytest.raises(SpecError, match="input_size must be a whole number from 1 to 2048, got 2049"):
+        from_torch(nn.LSTMCell(2049, 4))
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_a_512_wide_layer_from_torch_matches_it(kind):
+    """The issue's example: once refused (the cap was 256), a 512 × 512 layer now runs and matches torch."""
+    m = make_module(kind, I=512, H=512, layers=2)
+    model = from_torch(m)
+    assert (model.spec.input_size, model.spec.hidden_size) == (512, 512)
+    x = np.random.default_rng(0).standard_normal((6, 2, 512))
+    h0 = initial_state(m, 2, np.random.default_rng(1))
+    assert_trace_matches(model.run(x, h0), torch_run(m, x, h0))
+    assert_trace_matches(model.run(x[:, 0]), torch_run(m, x[:, 0]))  # unbatched: B = 1, the matrix–vector path
+
+
+def test_a_2048_wide_layer_is_accepted_and_matches_torch():
+    """The widths' cap, 2048, on both sizes (an RNN: one block, the smallest 2048 × 2048 layer)."""
+    torch.manual_seed(0)
+    m = nn.RNN(2048, 2048).double().eval()
+    model = from_torch(m)
+    x = np.random.default_rng(0).standard_normal((3, 2048))
+    assert_trace_matches(model.run(x), torch_run(m, x))
 
 
 def test_from_torch_float32_module_is_read_as_float64():

@@ -17,9 +17,10 @@ import torch
 import torch_reference as ref
 from hypothesis import given, settings
 
+from gru_viz.core import model as model_module
 from gru_viz.core.grad import backward, gradient_flow
 from gru_viz.core.kinds import KIND, KINDS
-from gru_viz.core.model import Model, ModelInputError
+from gru_viz.core.model import MAX_TRACE_BYTES, Model, ModelInputError, trace_bytes
 from gru_viz.core.params import random_model
 from gru_viz.core.spec import GRU_VARIANTS, MAX_HIDDEN, MAX_INPUT, MAX_LAYERS, Spec, SpecError
 from gru_viz.core.trace import Ablation
@@ -963,10 +964,10 @@ def test_input_errors():
         (dict(kind="transformer"), "unknown cell kind 'transformer'"),
         (dict(kind="GRU"), "unknown cell kind"),
         (dict(kind="gru", variant="keras"), "unknown GRU variant 'keras'"),
-        (dict(hidden_size=0), "hidden_size must be a whole number from 1 to 256, got 0"),
-        (dict(hidden_size=MAX_HIDDEN + 1), "hidden_size .* got 257"),
+        (dict(hidden_size=0), "hidden_size must be a whole number from 1 to 2048, got 0"),
+        (dict(hidden_size=MAX_HIDDEN + 1), "hidden_size .* got 2049"),
         (dict(input_size=0), "input_size"),
-        (dict(input_size=MAX_INPUT + 1), "input_size"),
+        (dict(input_size=MAX_INPUT + 1), "input_size must be a whole number from 1 to 2048, got 2049"),
         (dict(num_layers=0), "num_layers"),
         (dict(num_layers=MAX_LAYERS + 1), "num_layers"),
         (dict(hidden_size=2.5), "hidden_size"),
@@ -994,6 +995,131 @@ def test_spec_refuses_non_integer_proj_size(proj_size):
     """Once accepted; now refused like the other sizes (fixed in the core)."""
     with pytest.raises(SpecError, match="proj_size must be a whole number"):
         Spec("lstm", 3, 4, proj_size=proj_size)
+
+
+def test_widths_up_to_2048_are_accepted():
+    assert (MAX_HIDDEN, MAX_INPUT) == (2048, 2048)
+    for kind in KINDS:
+        s = Spec(kind, 2048, 2048)
+        assert (s.input_size, s.hidden_size) == (2048, 2048)
+
+
+# ------------------------------------------------------------------------------------------ the trace budget
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+@pytest.mark.parametrize(("kind", "extra"), [(k, {}) for k in KINDS] + [(k, {"bidirectional": True}) for k in KINDS]
+                         + [("lstm", {"proj_size": 3}), ("gru", {"variant": "reset-before"})])
+@pytest.mark.parametrize("T", [40, 600], ids=["loop", "scan"])  # minGRU, minLSTM scan from 512 steps
+def test_trace_bytes_is_what_a_run_keeps(kind, extra, T):
+    """The budget's estimate, read from the kind record, equals the memory behind a real trace's arrays."""
+    spec = Spec(kind, 5, 7, num_layers=3, **extra)
+    trace = random_model(spec, seed=0).run(np.random.default_rng(0).standard_normal((T, 2, 5)))
+    arrays = [trace.output] + [a for row in trace.layers for lt in row
+                               for a in (lt.x, lt.h, *lt.gates.values(), *lt.pre.values())]
+    held = {id(o): o.nbytes for o in map(_owner, arrays)}
+    assert sum(held.values()) == trace_bytes(spec, T, 2)
+
+
+def test_a_run_over_the_trace_budget_is_refused_naming_the_sizes():
+    """Refused before anything is allocated: the input is a broadcast zero, no memory behind its 6.4 million steps."""
+    spec = Spec("gru", 1, 256)
+    model = random_model(spec, seed=0)
+    x = np.broadcast_to(0.0, (100_000, 64, 1))
+    size = trace_bytes(spec, 100_000, 64)
+    assert size > 50 * MAX_TRACE_BYTES
+    with pytest.raises(ModelInputError) as info:
+        model.run(x)
+    msg = str(info.value)
+    for part in ("T = 100,000 steps", "B = 64 sequences", "GRU of H = 256", "1 layer (1 → 256)",
+                 f"about {size / 2**30:,.1f} GiB", "at most 1.0 GiB (MAX_TRACE_BYTES)", "h_n on as"):
+        assert part in msg, (part, msg)
+    fits = int(msg.split("use at most ")[1].split(" steps")[0].replace(",", ""))
+    assert trace_bytes(spec, fits, 64) <= MAX_TRACE_BYTES < trace_bytes(spec, fits + 1, 64)
+
+
+def test_the_trace_budget_is_checked_at_its_edge(monkeypatch):
+    spec = Spec("lstm", 3, 4, num_layers=2, bidirectional=True)
+    model = random_model(spec, seed=0)
+    monkeypatch.setattr(model_module, "MAX_TRACE_BYTES", trace_bytes(spec, 10, 2))
+    x = np.random.default_rng(0).standard_normal((11, 2, 3))
+    assert model.run(x[:10]).output.shape == (10, 2, 8)  # exactly the budget: accepted
+    with pytest.raises(ModelInputError, match=r"T = 11 steps × B = 2 sequences .* 2 layers \(3 → 4 → 4\), both "
+                                              r"directions.*use at most 10 steps"):
+        model.run(x)
+    # not even one step fits at this batch: the message asks for a smaller batch
+    monkeypatch.setattr(model_module, "MAX_TRACE_BYTES", 3 * trace_bytes(spec, 1, 1))
+    with pytest.raises(ModelInputError, match="use a batch of at most 3 sequences"):
+        model.run(x[:1, :1].repeat(5, axis=1))
+
+
+# -------------------------------------------------------------------------- parameters fixed, prepared once
+
+
+def test_a_models_parameters_are_read_only_and_its_own():
+    spec = Spec("gru", 3, 4)
+    params = ref.random_params(spec, 0)
+    model = Model(spec, params)
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    before = model.run(x).output.copy()
+    for arr in model.params.values():
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] += 1.0
+    params["weight_hh_l0"] += 1.0  # the caller's arrays were copied: changing them changes nothing here
+    np.testing.assert_array_equal(model.run(x).output, before)
+    # a model built from another's parameters shares them (read-only already): no second copy
+    other = Model(spec.with_(variant="reset-before"), model.params)
+    assert all(other.params[k] is model.params[k] for k in model.params)
+    # float32 arrays are converted once, and the conversion is the model's own, read-only
+    single = Model(spec, {k: v.astype(np.float32) for k, v in params.items()})
+    assert all(a.dtype == np.float64 and not a.flags.writeable for a in single.params.values())
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_prepared_weights_are_made_once_and_follow_a_replaced_array(kind):
+    spec = Spec(kind, 3, 4, num_layers=2, bidirectional=True)
+    model = random_model(spec, seed=0)
+    for layer in range(2):
+        for d in range(2):
+            assert model.prepared(layer, d) is model.prepared(layer, d)
+    x = np.random.default_rng(0).standard_normal((7, 2, 3))
+    first = model.run(x)
+    np.testing.assert_array_equal(model.run(x).output, first.output)
+    # pointing a key at another array after construction: that layer is prepared anew from it, run by run
+    key = "weight_ih_l1_reverse"
+    model.params[key] = model.params[key] * 2.0
+    fresh = Model(spec, dict(model.params))
+    np.testing.assert_array_equal(model.run(x).output, fresh.run(x).output)
+    assert not np.array_equal(fresh.run(x).output, first.output)
+
+
+def test_a_live_model_follows_in_place_updates():
+    """A Trainer's model: its parameters are views of the optimiser's buffer, updated in place between runs."""
+    spec = Spec("gru", 3, 4)
+    params = {k: v.copy() for k, v in ref.random_params(spec, 0).items()}
+    live = Model(spec, params, live=True)
+    assert live.params["weight_hh_l0"] is params["weight_hh_l0"]
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    live.run(x)
+    params["weight_hh_l0"] *= 3.0
+    np.testing.assert_array_equal(live.run(x).output, Model(spec, params).run(x).output)
+
+
+def test_a_pickled_model_keeps_read_only_parameters():
+    import pickle
+
+    model = random_model(Spec("lstm", 3, 4, proj_size=2), seed=0)
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    out = model.run(x).output
+    back = pickle.loads(pickle.dumps(model))
+    assert back._prepared == {} and not any(a.flags.writeable for a in back.params.values())
+    np.testing.assert_array_equal(back.run(x).output, out)
+    assert back.prepared(0, 0) is back.prepared(0, 0)
 
 
 def test_parameter_errors():

@@ -611,13 +611,13 @@ def test_state_dict_inconsistencies_name_the_key():
             "rows must be 1, 3 or 4 times",
         ),
         "cell mixed": ({**sd, "weight_ih": np.zeros((16, 3))}, "cell keys .* mixed with layer keys"),
-        "over hidden cap": (
-            {"weight_ih_l0": np.zeros((900, 3)), "weight_hh_l0": np.zeros((900, 300))},
-            "weight_ih_l0: hidden size 300",
+        "over hidden cap": (  # an RNN one unit past the cap, in float16 so that its file stays small
+            {"weight_ih_l0": np.zeros((2049, 3), np.float16), "weight_hh_l0": np.zeros((2049, 2049), np.float16)},
+            "weight_ih_l0: hidden size 2049 is outside 1…2048",
         ),
         "over input cap": (
-            {"weight_ih_l0": np.zeros((12, 999)), "weight_hh_l0": np.zeros((12, 4))},
-            "weight_ih_l0: input size 999",
+            {"weight_ih_l0": np.zeros((12, 2049)), "weight_hh_l0": np.zeros((12, 4))},
+            "weight_ih_l0: input size 2049 is outside 1…2048",
         ),
         "over layer cap": (
             {f"{n}_l{k}": sd[f"{n}_l0"] for n in ("weight_ih", "weight_hh") for k in range(6)},
@@ -637,8 +637,25 @@ def test_state_dict_inconsistencies_name_the_key():
             refused(data, "bad.safetensors", match)
 
 
+def test_widths_follow_the_core_caps_and_an_upload_keeps_the_apps():
+    """load_weights reads what the core runs (2048 wide); the app's upload keeps its own cap of 256."""
+    from gru_viz.io import upload
+
+    model = random_model(Spec("gru", 2, 300), seed=0)
+    data = W.save_safetensors(model)
+    loaded = load_weights_bytes(data, "wide.safetensors")
+    assert loaded.spec.hidden_size == 300
+    x = np.random.default_rng(0).standard_normal((4, 2))
+    np.testing.assert_array_equal(loaded.run(x).output, model.run(x).output)
+    with pytest.raises(WeightsError, match=r"wide.safetensors: hidden size 300 is outside 1…256, this app's cap"):
+        upload.read_upload(data, "wide.safetensors")
+    shapes = {"weight_ih_l0": (2049, 3), "weight_hh_l0": (2049, 2049)}  # an RNN one unit past the cap
+    with pytest.raises(WeightsError, match="hidden size 2049 is outside 1…2048"):
+        model_from_state_dict({k: np.broadcast_to(np.float32(0), s) for k, s in shapes.items()})
+
+
 def test_parameter_count_cap():
-    """A 4-layer bidirectional LSTM at the size caps is within Spec but over MAX_PARAMS; refused before conversion."""
+    """A 4-layer bidirectional LSTM 256 wide is within Spec but over MAX_PARAMS; refused before conversion."""
     shapes = param_shapes(Spec("lstm", 256, 256, num_layers=4, bidirectional=True))
     assert sum(np.prod(s) for s in shapes.values()) > MAX_PARAMS
     params = {k: np.broadcast_to(np.float32(0), s) for k, s in shapes.items()}  # no memory behind them

@@ -210,8 +210,8 @@ NOTES = f"""
 - **Whole models.** The recurrent layers are read as one stack; other layers (Embedding, Dense, …) are listed and
   left out, so the input here is what the first recurrent layer reads.
 - **Limits.** {st.get_option("server.maxUploadSize")} MB per file (`server.maxUploadSize` in `.streamlit/config.toml`,
-  re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to 256,
-  4 layers. Every refusal says what was wrong.
+  re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to
+  {upload.MAX_UPLOAD_SIZE}, 4 layers. Every refusal says what was wrong.
 - **Privacy.** The file stays in this session's memory: never written to disk, never shared, gone with the tab.
   {state.SESSION_MODEL_HOME}
 """

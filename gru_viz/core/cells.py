@@ -63,6 +63,15 @@ def _mm(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (a.reshape(-1, a.shape[-1]) @ w).reshape(*a.shape[:-1], w.shape[-1])
 
 
+def _projected(x: np.ndarray, p: LayerParams, both_biases: bool = False) -> np.ndarray:
+    """W_ih x + b_ih (+ b_hh) for every step at once, the biases added in place (in that order, as before)."""
+    out = _mm(x, p.w_ih.T)
+    out += p.b_ih
+    if both_biases:
+        out += p.b_hh
+    return out
+
+
 def _steps(T: int, direction: int) -> range:
     return range(T) if direction == 0 else range(T - 1, -1, -1)
 
@@ -104,6 +113,33 @@ def _param_grads(
 # ----------------------------------------------------------------------------------------------------- GRU
 
 
+@dataclass(frozen=True)
+class GRUPrepared:
+    """What a GRU layer's forward reads besides its parameters, made once per model (see :func:`gru_prepare`)."""
+
+    w_T: np.ndarray  # (H, rows): W_hh's rows, r and z times ½, transposed and contiguous (the n rows: reset after)
+    w_hn_T: np.ndarray | None  # (H, H): W_hn transposed and contiguous (reset before, where it multiplies r ⊙ h)
+
+
+def _read_only(*arrays: np.ndarray | None) -> None:
+    """Mark prepared arrays read-only: a model shares them between runs (and threads), and no run may write them."""
+    for a in arrays:
+        if a is not None:
+            a.flags.writeable = False
+
+
+def gru_prepare(p: LayerParams, variant: GRUVariant) -> GRUPrepared:
+    """The GRU forward's weight copies: σ(v) = ½ + ½·tanh(½·v), so the ½ is folded into the r, z rows."""
+    H = p.w_hh.shape[1]
+    half = np.concatenate([np.full(2 * H, 0.5), np.ones(H)])
+    # reset before: only the r, z rows go into the step's one product; W_hn (r ⊙ h) waits for r
+    rows = 3 * H if variant.reset_after else 2 * H
+    w_T = np.ascontiguousarray((p.w_hh[:rows] * half[:rows, None]).T)
+    w_hn_T = None if variant.reset_after else np.ascontiguousarray(p.w_hh[2 * H :].T)
+    _read_only(w_T, w_hn_T)
+    return GRUPrepared(w_T, w_hn_T)
+
+
 def gru_forward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -111,6 +147,7 @@ def gru_forward(
     variant: GRUVariant,
     direction: int = 0,
     clamps: dict[str, Clamp] | None = None,
+    prep: GRUPrepared | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """GRU over a sequence: returns h (T, B, H), gates {r, z, n} and pre-activations {r, z, n, hn}.
 
@@ -118,56 +155,57 @@ def gru_forward(
     reset after:  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
     reset before: n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)
     z keeps: h' = (1 − z) ⊙ n + z ⊙ h        z takes: h' = (1 − z) ⊙ h + z ⊙ n
+
+    ``prep`` is :func:`gru_prepare`'s result for ``p`` and ``variant`` (a model keeps it); made here if None.
     """
     clamps = clamps or {}
     r_clamp, z_clamp = clamps.get("r"), clamps.get("z")
+    prep = prep or gru_prepare(p, variant)
     T, B, _ = x.shape
     H = h0.shape[-1]
-    gi = _mm(x, p.w_ih.T) + p.b_ih  # the input path of all three gates, for all steps at once
-    gi_n = gi[..., 2 * H :]
-    # σ(v) = ½ + ½·tanh(½·v): the ½ is folded into the r, z rows so that each gate costs one tanh a step.
-    half = np.concatenate([np.full(2 * H, 0.5), np.ones(H)])
-    # acc[t] = [½ pre_r, ½ pre_z, W_hn h + b_hn]: one matrix product plus what is known before the loop.
-    # (reset before: only the r, z part; W_hn (r ⊙ h) + b_hn goes to hn[t] once r is known.)
-    rows = 3 * H if variant.reset_after else 2 * H
-    w_T = np.ascontiguousarray((p.w_hh[:rows] * half[:rows, None]).T)
-    known = np.empty((T, B, rows))
-    known[..., : 2 * H] = 0.5 * (gi[..., : 2 * H] + p.b_hh[: 2 * H])
-    if variant.reset_after:
-        known[..., 2 * H :] = p.b_hh[2 * H :]
-    w_hn_T = np.ascontiguousarray(p.w_hh[2 * H :].T)
-    acc = np.empty((T, B, rows))
-    rz = np.empty((T, B, 2 * H))
-    hn = acc[..., 2 * H :] if variant.reset_after else np.empty((T, B, H))
+    after, keeps = variant.reset_after, variant.z_keeps
+    rows = 3 * H if after else 2 * H
+    gi = _projected(x, p)  # the input path of all three gates, for all steps at once
     pre_n = np.empty((T, B, H))
+    pre_n[...] = gi[..., 2 * H :]  # n's pre-activation starts as its input part; each step adds the rest
+    # known[t] = [½ pre_r, ½ pre_z, b_hn] less the product with h: what each step adds to its one matrix product
+    # (reset before: only the r, z part; W_hn (r ⊙ h) + b_hn goes to hn[t] once r is known). Made in gi's place.
+    known = gi[..., :rows]
+    known[..., : 2 * H] += p.b_hh[: 2 * H]
+    known[..., : 2 * H] *= 0.5
+    b_hn = p.b_hh[2 * H :]
+    if after:
+        known[..., 2 * H :] = b_hn
+    acc = np.empty((T, B, rows))  # [½ pre_r, ½ pre_z (, W_hn h + b_hn)]: the pre-activations once doubled below
+    rz = np.empty((T, B, 2 * H))
+    hn = acc[..., 2 * H :] if after else np.empty((T, B, H))
     n = np.empty((T, B, H))
     h = np.empty((T, B, H))
-    after, keeps = variant.reset_after, variant.z_keeps
-    b_hn = p.b_hh[2 * H :]
-    order = _steps(T, direction)
-    h_t = h0
-    # Iterating over the arrays yields each step's views in C: cheaper than indexing them one by one.
+    w_T, w_hn_T = prep.w_T, prep.w_hn_T
+    tmp = np.empty((B, H))
+    # Iterating over the arrays yields each step's views in C: cheaper than indexing or slicing them step by step.
     step = slice(None, None, 1 if direction == 0 else -1)
-    views = (acc[step], known[step], rz[step], hn[step], pre_n[step], gi_n[step], n[step], h[step])
-    rows_of = zip(order, *views, strict=True)
-    for t, a, k, g, hn_t, pn, gin_t, n_t, out in rows_of:
+    views = (acc, acc[..., : 2 * H], known, rz, rz[..., :H], rz[..., H:], hn, pre_n, n, h)
+    rows_of = zip(_steps(T, direction), *(v[step] for v in views), strict=True)
+    h_t = h0
+    for t, a, a_rz, k, g, r, z, hn_t, pn, n_t, out in rows_of:
         np.dot(h_t, w_T, a)
         a += k
-        np.tanh(a[:, : 2 * H], g)
+        np.tanh(a_rz, g)
         g *= 0.5
         g += 0.5
-        r, z = g[:, :H], g[:, H:]
         if r_clamp is not None:
             _apply_clamps(r, t, r_clamp)
         if z_clamp is not None:
             _apply_clamps(z, t, z_clamp)
         if after:
-            np.multiply(r, hn_t, pn)  # r ⊙ (W_hn h + b_hn)
+            np.multiply(r, hn_t, tmp)  # r ⊙ (W_hn h + b_hn)
+            pn += tmp
         else:
-            np.matmul(r * h_t, w_hn_T, hn_t)  # W_hn (r ⊙ h) + b_hn
+            np.multiply(r, h_t, tmp)
+            np.matmul(tmp, w_hn_T, out=hn_t)  # W_hn (r ⊙ h) + b_hn
             hn_t += b_hn
-            pn[...] = hn_t
-        pn += gin_t
+            pn += hn_t
         np.tanh(pn, n_t)
         # z keeps: h' = n + z ⊙ (h − n);  z takes: h' = h + z ⊙ (n − h)
         if keeps:
@@ -183,9 +221,9 @@ def gru_forward(
             keep_t = z if keeps else 1.0 - z
             out[...] = keep_t * h_t + (1.0 - keep_t) * n_t
         h_t = out
-    pre_rz = 2.0 * acc[..., : 2 * H]
+    acc[..., : 2 * H] *= 2.0  # ½ pre → pre, in place (exact): the trace keeps no second copy
     gates = {"r": rz[..., :H], "z": rz[..., H:], "n": n}
-    pre = {"r": pre_rz[..., :H], "z": pre_rz[..., H:], "n": pre_n, "hn": hn}
+    pre = {"r": acc[..., :H], "z": acc[..., H : 2 * H], "n": pre_n, "hn": hn}
     return h, gates, pre
 
 
@@ -268,6 +306,21 @@ def gru_backward(
 # ---------------------------------------------------------------------------------------------------- LSTM
 
 
+@dataclass(frozen=True)
+class MatricesT:
+    """A layer's recurrent matrices transposed and contiguous, as its forward's per-step products read them."""
+
+    w_hh_T: np.ndarray  # (H_out, G·H)
+    w_hr_T: np.ndarray | None = None  # (H, P): a projected LSTM's W_hr
+
+
+def transposed(p: LayerParams) -> MatricesT:
+    """An LSTM's or a vanilla RNN's prepared weights: W_hh (and W_hr) transposed and contiguous, made once."""
+    prep = MatricesT(np.ascontiguousarray(p.w_hh.T), None if p.w_hr is None else np.ascontiguousarray(p.w_hr.T))
+    _read_only(prep.w_hh_T, prep.w_hr_T)
+    return prep
+
+
 def lstm_forward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -275,6 +328,7 @@ def lstm_forward(
     p: LayerParams,
     direction: int = 0,
     clamps: dict[str, Clamp] | None = None,
+    prep: MatricesT | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """LSTM over a sequence: returns h (T, B, H_out), gates {i, f, g, o, c (and m)} and pre-activations.
 
@@ -285,13 +339,13 @@ def lstm_forward(
     T, B, _ = x.shape
     H = c0.shape[-1]
     H_out = h0.shape[-1]
-    pre = _mm(x, p.w_ih.T) + p.b_ih + p.b_hh  # (T, B, 4H); becomes the pre-activations in place
+    pre = _projected(x, p, both_biases=True)  # (T, B, 4H); becomes the pre-activations in place
     act = np.empty((T, B, 4 * H))
     c = np.empty((T, B, H))
     m = np.empty((T, B, H))
     h = np.empty((T, B, H_out)) if p.w_hr is not None else m
-    w_hh_T = np.ascontiguousarray(p.w_hh.T)
-    w_hr_T = None if p.w_hr is None else np.ascontiguousarray(p.w_hr.T)
+    prep = prep or transposed(p)
+    w_hh_T, w_hr_T = prep.w_hh_T, prep.w_hr_T
     h_t, c_t = h0, c0
     for t in _steps(T, direction):
         pre[t] += h_t @ w_hh_T
@@ -374,13 +428,18 @@ def lstm_backward(
 
 
 def rnn_forward(
-    x: np.ndarray, h0: np.ndarray, p: LayerParams, nonlinearity: str = "tanh", direction: int = 0
+    x: np.ndarray,
+    h0: np.ndarray,
+    p: LayerParams,
+    nonlinearity: str = "tanh",
+    direction: int = 0,
+    prep: MatricesT | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Vanilla RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). Returns h, {} and {h: pre-activation}."""
     T, B, _ = x.shape
-    pre = _mm(x, p.w_ih.T) + p.b_ih + p.b_hh
+    pre = _projected(x, p, both_biases=True)
     h = np.empty((T, B, h0.shape[-1]))
-    w_hh_T = np.ascontiguousarray(p.w_hh.T)
+    w_hh_T = (prep or transposed(p)).w_hh_T
     h_t = h0
     for t in _steps(T, direction):
         pre[t] += h_t @ w_hh_T
@@ -463,7 +522,7 @@ def mingru_forward(
     """
     clamps = clamps or {}
     H = h0.shape[-1]
-    k = _mm(x, p.w_ih.T) + p.b_ih
+    k = _projected(x, p)
     pre_z, pre_n = k[..., :H], k[..., H:]
     z = sigmoid(pre_z)
     n = _g(pre_n)
@@ -550,7 +609,7 @@ def minlstm_forward(
     """
     clamps = clamps or {}
     H = h0.shape[-1]
-    k = _mm(x, p.w_ih.T) + p.b_ih
+    k = _projected(x, p)
     pre_f, pre_i, pre_n = k[..., :H], k[..., H : 2 * H], k[..., 2 * H :]
     f, i, n = sigmoid(pre_f), sigmoid(pre_i), _g(pre_n)
     with np.errstate(divide="ignore"):  # a gate clamped to 0 has log −∞: d = ±∞ gives f′, i′ of exactly 0 or 1

@@ -2,10 +2,11 @@
 
 A :class:`Kind` holds a cell's name, its weight blocks (in torch's row order) and which of them are σ gates
 (the ones a person may clamp), the parts of its state, whether it has a recurrent matrix W_hh, what keeps the
-old state (and so which bias opens that path), its forward and backward passes, its Jacobian paths and its
-cost per step. Other layers keep their own tables per kind (words, colours, diagrams) through
-:func:`per_kind`, which refuses a table that misses a kind or names one that does not exist: a new kind that a
-table lacks fails at import, never falls through to another kind's maths or words.
+old state (and so which bias opens that path), its forward and backward passes and what the forward prepares
+once per model (``prepare``), its Jacobian paths, its cost per step and the size of its trace (``trace_floats``,
+which bounds a run: model.MAX_TRACE_BYTES). Other layers keep their own tables per kind (words, colours,
+diagrams) through :func:`per_kind`, which refuses a table that misses a kind or names one that does not exist: a
+new kind that a table lacks fails at import, never falls through to another kind's maths or words.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from . import cells
-from .cells import Clamp, LayerGrads
+from .cells import Clamp, LayerGrads, LayerParams
 from .variants import DEFAULT_VARIANT, GRU_VARIANTS, GRUVariant
 
 # the variants are read here too: a GRU's record is where "what z means" is looked up
@@ -45,6 +46,7 @@ class Spec(Protocol):
 
 
 Forward = Callable[..., tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]]
+Prepare = Callable[[LayerParams, "Spec"], object]
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Kind:
     recurrent: bool  # has W_hh and b_hh; False: the gates read x only, and the run is one linear scan
     paths: tuple[str, ...]  # the step Jacobian's paths, in display order (core/paths.py)
     additive: str | None  # the path that carries the gradient without a matrix, if any
-    forward: Forward  # (x, h0, c0, params, spec, direction, clamps, scan) → (h, gates, pre)
+    forward: Forward  # (x, h0, c0, params, spec, direction, clamps, scan, prep) → (h, gates, pre)
     backward: Callable[..., LayerGrads]  # (trace, params, spec, dh_out, dc_last, clamps, param_grads)
     keep: Callable[[Spec], Keep | None]  # what keeps the old state, given the spec (the GRU variant decides)
     keep_share: Callable[[Spec, Mapping[str, np.ndarray]], np.ndarray] | None  # share of h kept, from gates
@@ -77,6 +79,10 @@ class Kind:
     extra: tuple[str, ...] = ()  # trace quantities besides the blocks (an LSTM's c, minLSTM's f′ and i′)
     keep_text: Callable[[Spec], str | None] = lambda spec: None  # the share kept, in the equations' letters
     check_clamps: Callable[[Mapping[str, Clamp]], str | None] = lambda clamps: None  # what no clamp may do
+    # (params, spec) → what forward reads besides the parameters (transposed copies, σ's ½ folded in), made once
+    # per model and layer (Model keeps it); None for a kind that needs nothing
+    prepare: Prepare = lambda p, spec: None
+    pre_extra: tuple[str, ...] = ()  # pre-activations besides the blocks' (a GRU's hn)
 
     @property
     def clampable(self) -> tuple[str, ...]:
@@ -95,6 +101,18 @@ class Kind:
         """Parameters of one layer: the weights of every block and both biases (one when there is no W_hh)."""
         return len(self.blocks) * (H * (I + (H if self.recurrent else 0)) + (2 if self.recurrent else 1) * H)
 
+    def trace_floats(self, spec: Spec) -> int:
+        """Numbers one layer and direction's trace keeps per step and sequence: gates, pre-activations and h.
+
+        Its input x is not counted (Model.trace_bytes counts each layer's input once). A block named after the
+        state (a vanilla RNN's "h") has no gate of its own: its activation is h.
+        """
+        H = spec.hidden_size
+        gates = sum(b not in self.state for b in self.blocks) + len(self.extra)
+        pre = len(self.blocks) + len(self.pre_extra)
+        m = H if spec.proj_size else 0  # a projected LSTM keeps m = o ⊙ tanh(c) besides its h = W_hr m
+        return (gates + pre) * H + m + spec.out_size
+
     def run_seconds(self, spec: Spec, steps: int) -> float:
         """About how long a traced forward run takes here: Python's per-step overhead plus the products."""
         per_step, width = 0.0, spec.input_size
@@ -107,8 +125,8 @@ class Kind:
 # ------------------------------------------------------------------------------------- forward and backward
 
 
-def _gru_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.gru_forward(x, h0, p, spec.gru_variant, d, clamps)
+def _gru_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.gru_forward(x, h0, p, spec.gru_variant, d, clamps, prep)
 
 
 def _gru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
@@ -116,8 +134,8 @@ def _gru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
                               clamps, param_grads)
 
 
-def _lstm_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.lstm_forward(x, h0, c0, p, d, clamps)
+def _lstm_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.lstm_forward(x, h0, c0, p, d, clamps, prep)
 
 
 def _lstm_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
@@ -125,15 +143,15 @@ def _lstm_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
                                param_grads)
 
 
-def _rnn_forward(x, h0, c0, p, spec, d, clamps, scan):
-    return cells.rnn_forward(x, h0, p, spec.nonlinearity, d)
+def _rnn_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
+    return cells.rnn_forward(x, h0, p, spec.nonlinearity, d, prep)
 
 
 def _rnn_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
     return cells.rnn_backward(lt.x, lt.h0, lt.h, lt.pre, p, spec.nonlinearity, dh_out, lt.direction, param_grads)
 
 
-def _mingru_forward(x, h0, c0, p, spec, d, clamps, scan):
+def _mingru_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
     return cells.mingru_forward(x, h0, p, d, clamps, scan)
 
 
@@ -141,7 +159,7 @@ def _mingru_backward(lt, p, spec, dh_out, dc_last, clamps, param_grads):
     return cells.mingru_backward(lt.x, lt.h0, lt.h, lt.gates, lt.pre, p, dh_out, lt.direction, clamps, param_grads)
 
 
-def _minlstm_forward(x, h0, c0, p, spec, d, clamps, scan):
+def _minlstm_forward(x, h0, c0, p, spec, d, clamps, scan, prep=None):
     return cells.minlstm_forward(x, h0, p, d, clamps, scan)
 
 
@@ -171,12 +189,14 @@ KIND: dict[str, Kind] = {
     for k in (
         Kind("gru", "GRU", ("r", "z", "n"), ("r", "z"), ("h",), True, ("direct", "n", "z", "r"), "direct",
              _gru_forward, _gru_backward, _gru_keep, _gru_share,
-             keep_text=lambda spec: "z" if spec.gru_variant.z_keeps else "1 − z"),
+             keep_text=lambda spec: "z" if spec.gru_variant.z_keeps else "1 − z",
+             prepare=lambda p, spec: cells.gru_prepare(p, spec.gru_variant), pre_extra=("hn",)),
         Kind("lstm", "LSTM", ("i", "f", "g", "o"), ("i", "f", "o"), ("h", "c"), True, ("cell", "rest"), "cell",
              _lstm_forward, _lstm_backward, lambda spec: Keep("f", 1.0, "c"), None, extra=("c",),
-             keep_text=lambda spec: "f"),
+             keep_text=lambda spec: "f", prepare=lambda p, spec: cells.transposed(p)),
         Kind("rnn", "vanilla RNN", ("h",), (), ("h",), True, ("act",), None,
-             _rnn_forward, _rnn_backward, lambda spec: None, None, candidate=""),
+             _rnn_forward, _rnn_backward, lambda spec: None, None, candidate="",
+             prepare=lambda p, spec: cells.transposed(p)),
         Kind("mingru", "minGRU", ("z", "n"), ("z",), ("h",), False, ("direct",), "direct",
              _mingru_forward, _mingru_backward, lambda spec: Keep("z", -1.0, "h"),
              lambda spec, gates: 1.0 - gates["z"], candidate="g", keep_text=lambda spec: "1 − z"),

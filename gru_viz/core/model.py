@@ -11,13 +11,22 @@ from .kinds import KIND
 from .spec import Spec, SpecError, param_key, param_shapes
 from .trace import Ablation, LayerTrace, Trace
 
-MAX_STEPS = 100_000  # a run longer than this is refused (the pages cap lower)
+MAX_STEPS = 100_000  # a sanity cap on T; what bounds a run is MAX_TRACE_BYTES (the pages cap far lower)
 MAX_BATCH = 4096
+# What one run's trace may keep (every gate and pre-activation of every step, float64): 1 GiB, so that a few runs
+# at once fit beside a class's server on a 24 GiB machine. While it runs, temporaries add up to a third more (a GRU)
+# or about as much again (minGRU's and minLSTM's log-space scan). The app refuses far less (app/limits.py).
+MAX_TRACE_BYTES = 2**30
+_PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
 SCAN_FROM_STEPS = 512  # minGRU, minLSTM: the log-space scan pays off from about this many steps
 
 
 class ModelInputError(ValueError):
     """An input, initial state, ablation or parameter set that does not fit the model."""
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB" if size >= 2**30 else f"{size / 2**20:,.0f} MiB"
 
 
 def _as_float_array(value: object, what: str) -> np.ndarray:
@@ -32,11 +41,50 @@ def _as_float_array(value: object, what: str) -> np.ndarray:
     return arr
 
 
-class Model:
-    """A recurrent model: ``spec`` plus ``params``, a dict keyed and shaped like torch's state_dict."""
+def _read_only(arr: np.ndarray) -> bool:
+    """Whether nothing can write to ``arr``'s memory: it and every array it views are read-only."""
+    base: object = arr
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None or isinstance(base, bytes)
 
-    def __init__(self, spec: Spec, params: dict[str, np.ndarray]) -> None:
+
+def frozen(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself if nothing can write to it, else a read-only copy (what a Model keeps as a parameter)."""
+    if _read_only(arr):
+        return arr
+    out = np.array(arr, dtype=np.float64, order="K", copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def trace_bytes(spec: Spec, steps: int, batch: int) -> int:
+    """About how many bytes a run of ``steps`` steps over ``batch`` sequences keeps in its trace (float64).
+
+    From the kind record: each layer and direction's gates, pre-activations and h (Kind.trace_floats), the input,
+    and, for a bidirectional model, each layer's joined output (the next layer's input). Temporaries come on top
+    while it runs: a GRU's input projection, (T, B, 3H); minGRU's and minLSTM's log-space passes, a few (T, B, H).
+    """
+    per_step = spec.input_size + spec.num_layers * spec.directions * KIND[spec.kind].trace_floats(spec)
+    if spec.directions == 2:
+        per_step += spec.num_layers * 2 * spec.out_size
+    return 8 * steps * batch * per_step
+
+
+class Model:
+    """A recurrent model: ``spec`` plus ``params``, a dict keyed and shaped like torch's state_dict.
+
+    The parameters never change after construction: the model keeps read-only arrays (the caller's own when they
+    are read-only already, else copies), so that what is prepared from them once (Kind.prepare: transposed
+    copies, σ's ½ folded in) stays true. ``live=True`` is for a caller that updates the arrays in place between
+    runs (a Trainer's optimiser): they are kept as given, and the preparation is made again on every run.
+    """
+
+    def __init__(self, spec: Spec, params: dict[str, np.ndarray], *, live: bool = False) -> None:
         self.spec = spec
+        self.live = live
         shapes = param_shapes(spec)
         missing = sorted(set(shapes) - set(params))
         extra = sorted(set(params) - set(shapes))
@@ -51,10 +99,42 @@ class Model:
             arr = _as_float_array(params[key], f"parameter {key}")
             if arr.shape != shape:
                 raise SpecError(f"parameter {key} has shape {arr.shape}, the model needs {shape}")
-            self.params[key] = arr
+            if not live and arr is not params[key] and arr.base is None:
+                arr.flags.writeable = False  # converted here (float32 → float64, a list): nobody else holds it
+            self.params[key] = arr if live else frozen(arr)
+        # the arrays the model vouches for: a key that someone later points elsewhere is prepared run by run
+        self._frozen = {} if live else dict(self.params)
+        self._prepared: dict[tuple[int, int], tuple[tuple[object, ...], object]] = {}
 
     def __repr__(self) -> str:
         return f"Model({self.spec.describe()})"
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_prepared"] = {}  # made again where the model lands: no need to ship a second copy of the weights
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update({"live": False, "_frozen": {}, "_prepared": {}, **state})
+        for arr in self._frozen.values():  # unpickled (or deep-copied) arrays come back writable; nobody else has them
+            arr.flags.writeable = False
+
+    def prepared(self, layer: int, direction: int = 0) -> object:
+        """What the kind's forward reads besides the parameters of one layer and direction (Kind.prepare), made once.
+
+        Kept while the spec and that layer's parameter arrays are the ones the model was built with (so never for
+        a ``live`` model, nor for a key pointed at another array after construction).
+        """
+        s = self.spec
+        keys = [param_key(name, layer, direction, s.cell) for name in _PARAM_NAMES]
+        sources = (s, *(self.params.get(k) for k in keys))
+        hit = self._prepared.get((layer, direction))
+        if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
+            return hit[1]
+        prep = KIND[s.kind].prepare(self.layer_params(layer, direction), s)
+        if all(k not in self.params or self.params[k] is self._frozen.get(k) for k in keys):
+            self._prepared[(layer, direction)] = (sources, prep)
+        return prep
 
     def layer_params(self, layer: int, direction: int = 0) -> LayerParams:
         """The parameters of one layer and direction, with zero biases where the model has none."""
@@ -95,7 +175,29 @@ class Model:
             raise ModelInputError(f"the input must have 1 to {MAX_STEPS} steps, it has {T}")
         if not 1 <= B <= MAX_BATCH:
             raise ModelInputError(f"the batch must have 1 to {MAX_BATCH} rows, it has {B}")
+        self._check_trace_size(T, B)
         return np.ascontiguousarray(x), batched
+
+    def _check_trace_size(self, T: int, B: int) -> None:
+        """Refuse, before anything is allocated, a run whose trace would take more than MAX_TRACE_BYTES."""
+        s = self.spec
+        size = trace_bytes(s, T, B)
+        if size <= MAX_TRACE_BYTES:
+            return
+        per_step = trace_bytes(s, 1, B)
+        widths = " → ".join([str(s.input_size)] + [str(s.hidden_size)] * s.num_layers)
+        layers = f"{s.num_layers} layer{'s' if s.num_layers > 1 else ''} ({widths})" + (
+            ", both directions" if s.directions == 2 else "")
+        if per_step <= MAX_TRACE_BYTES:
+            fix = (f"use at most {MAX_TRACE_BYTES // per_step:,} steps at this batch (or a smaller batch), or run "
+                   "the sequence in parts, passing each part's h_n on as the next part's h0")
+        else:
+            fix = f"use a batch of at most {max(1, MAX_TRACE_BYTES // trace_bytes(s, 1, 1)):,} sequences"
+        raise ModelInputError(
+            f"this run's trace would take about {_gib(size)}: T = {T:,} steps × B = {B:,} sequences through a "
+            f"{KIND[s.kind].name} of H = {s.hidden_size}, {layers}, every gate of every step in float64. One run may "
+            f"keep at most {_gib(MAX_TRACE_BYTES)} (MAX_TRACE_BYTES): {fix}."
+        )
 
     def _initial(self, h0: object, size: int, B: int, batched: bool, what: str) -> np.ndarray:
         """(L·D, B, size) initial state from torch's (L·D, B, size), (L·D, size), or for a cell (B, size)/(size,)."""
@@ -208,7 +310,7 @@ class Model:
         s = self.spec
         p = self.layer_params(layer, d)
         clamps = self._clamps(ablations, layer, d, x.shape[0])
-        h, gates, pre = KIND[s.kind].forward(x, h0, c0, p, s, d, clamps, scan)
+        h, gates, pre = KIND[s.kind].forward(x, h0, c0, p, s, d, clamps, scan, self.prepared(layer, d))
         clamped = {g: np.broadcast_to(c.mask[:, None, None], (*h.shape[:2], s.hidden_size)) for g, c in clamps.items()}
         return LayerTrace(layer, d, x, h0, h, gates, pre, c0, clamped)
 

@@ -475,8 +475,8 @@ class Trainer:
         self._flat = self._layout.pack({**model.params, READOUT_WEIGHT: readout.weight, READOUT_BIAS: readout.bias})
         self._grad = np.empty(self._layout.size)
         views = self._layout.views(self._flat)
-        self.model = Model(spec, {k: views[k] for k in model.params})
-        self.model.params.update({k: views[k] for k in model.params})  # views, so that Adam's update shows
+        # live: the model keeps the views themselves, so that Adam's in-place update shows in the next run
+        self.model = Model(spec, {k: views[k] for k in model.params}, live=True)
         self.readout = Readout(views[READOUT_WEIGHT], views[READOUT_BIAS], self.task.target)
         self.adam = Adam(self._layout.size, c.lr, c.betas, c.eps)
         self.rng = np.random.default_rng(c.seed)

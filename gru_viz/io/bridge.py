@@ -93,7 +93,9 @@ def from_torch(module: nn.Module) -> Model:
             raise SpecError(f"{key} has shape {tuple(t.shape)}, the module's arguments say {shape}")
         if not (t.is_floating_point() and t.layout == torch.strided):
             raise TypeError(f"{key} is a {t.dtype} {t.layout} tensor; gru-viz reads dense real weights")
-        params[key] = t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+        arr = t.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+        arr.flags.writeable = False  # our own copy, read-only: the Model keeps it rather than copying it again
+        params[key] = arr
     return Model(spec, params)
 
 

@@ -27,9 +27,12 @@ from .formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES
 from .formats.keras import KERAS_CLASS
 from .formats.onnx_file import ONNX_OP
 from .torch_names import TORCH_MODULES
-from .weights import HintNeeded, Loaded, read_weights_bytes
+from .weights import HintNeeded, Loaded, WeightsError, read_weights_bytes
 
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
+# the app's cap on an uploaded model's input and hidden sizes: the core and the Python API go to MAX_HIDDEN (2048),
+# the server's pages stay with the sizes they were built for
+MAX_UPLOAD_SIZE = 256
 FORMATS = {
     ".safetensors": "safetensors — a JSON header and raw numbers; reading it runs no code",
     ".npz": "NumPy .npz — read with allow_pickle=False; runs no code",
@@ -97,6 +100,10 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
         applied.append(f"{exc.choices[answer]} (your answer: the file does not say)")
         variant = nonlinearity = None  # answered; what follows is about hints the file did not ask for
     model = loaded.model
+    for what, size in (("hidden", model.spec.hidden_size), ("input", model.spec.input_size)):
+        if size > MAX_UPLOAD_SIZE:
+            raise WeightsError(f"{Path(filename).name}: {what} size {size} is outside 1…{MAX_UPLOAD_SIZE}, this app's "
+                               "cap on uploads (the Python API, gru_viz.load_weights, reads wider models)")
     kind, hints = model.spec.kind, {}
     if nonlinearity:
         if kind == "rnn":
@@ -203,7 +210,7 @@ _KERAS_CONVERSION = some_kinds("io.upload.keras_conversion", {
 
 LIMITS = (
     f"files up to {MAX_WEIGHTS_BYTES // 2**20} MB, up to {MAX_PARAMS:,} recurrent parameters, hidden and input sizes "
-    "up to 256, up to 4 layers"
+    f"up to {MAX_UPLOAD_SIZE}, up to 4 layers"
 )
 
 
