@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from ..core import compare
+from ..core import compare, sources
 from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
@@ -43,7 +43,7 @@ def lineup_settings(left, right, mingru_key: str, bias_key: str,
     """A line-up page's own settings (not in the link), in two containers: whether minGRU and minLSTM join
     (``left``) and the keep bias β (``right``, starting at ``default``). Returns the cells to line up and β."""
     with_min = left.toggle(f"Include {MINIMAL_NAMES}", key=mingru_key,
-                           help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate read x only.")
+                           help=f"{MINIMAL_NAMES} ({sources.who('feng')}): their gates and candidate read x only.")
     keep_bias = right.slider("Keep bias β", 0.0, 6.0, default, step=0.5, key=bias_key, help=KEEP_BIAS_HELP)
     return (KINDS if with_min else WITH_W_HH), float(keep_bias)
 

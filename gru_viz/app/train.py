@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..core import sources
 from ..core.kinds import KINDS
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers, parse_numbers
@@ -550,8 +551,8 @@ def settings_panel(running: bool) -> Settings | None:
         st.number_input("Seed", step=1, key=KEYS["seed"],
                         help="Seeds the batches, the held-out set and every cell's initial weights.")
         st.toggle("LSTM forget bias +1", key=KEYS["forget_bias"],
-                  help="Start the LSTM's forget gate open (bias +1, Jozefowicz et al. 2015): with torch's default "
-                       "init it often never learns to hold a value over a long gap.")
+                  help=f"Start the LSTM's forget gate open (bias +1, {sources.who('jozefowicz')}): with "
+                       "torch's default init it often never learns to hold a value over a long gap.")
     settings, problems = read_settings()
     start_col.button("Start", key="train_start", type="primary", icon=":material/play_arrow:", on_click=start,
                      disabled=running or settings is None, width="stretch")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import sources
 from .grad import backward
 from .kinds import KINDS, per_kind
 from .model import Model
@@ -682,8 +683,9 @@ def _thin_history(h: History) -> dict[str, dict[str, list]]:
 _CELLS_OF_KIND = per_kind("core.train.cells", {
     "gru": {
         "gru": ("GRU (PyTorch)", {"kind": "gru"}),
-        "gru-reset-before": ("GRU, reset before (Cho v3 / d2l)", {"kind": "gru", "variant": "reset-before"}),
-        "gru-z-takes": ("GRU, z takes (Chung / Wikipedia)", {"kind": "gru", "variant": "z-takes"}),
+        "gru-reset-before": (f"GRU, reset before ({sources.short('cho', 'dive')})",
+                             {"kind": "gru", "variant": "reset-before"}),
+        "gru-z-takes": (f"GRU, z takes ({sources.short('chung', 'wikipedia')})", {"kind": "gru", "variant": "z-takes"}),
     },
     "lstm": {"lstm": (KIND_NAMES["lstm"], {"kind": "lstm"})},
     "rnn": {"rnn": (KIND_NAMES["rnn"], {"kind": "rnn"})},

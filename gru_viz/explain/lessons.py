@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import compare
+from ..core import compare, sources
 from ..core.grad import gradient_flow
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers
@@ -315,13 +315,19 @@ def _delimiter(live: Live) -> Lesson:
 
 # ------------------------------------------------------------------------------------ 4 · conventions
 
-CONVENTIONS = (  # who writes which, from /work/shared/reference/gru-conventions.md (and gru_viz.core.spec)
-    ("z keeps", "h = (1 − z) ⊙ n + z ⊙ h", "PyTorch, cuDNN, Keras, Flax, d2l.ai, Cho et al. 2014"),
-    ("z takes", "h = (1 − z) ⊙ h + z ⊙ n", "Chung et al. 2014, Wikipedia's “fully gated unit”, TF's GRUBlockCell"),
-    ("reset after", "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))",
-     "PyTorch, cuDNN, Keras (reset_after=True, its default), ONNX's linear_before_reset=1, Cho et al. 2014 v1"),
-    ("reset before", "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)",
-     "Cho et al. 2014 v3, d2l.ai from scratch, Keras' reset_after=False, ONNX's default, TF's GRUBlockCell"),
+# Who writes which: each name an attribution sourced in gru_viz.core.sources (and checked there against the
+# library's own code where it is installable); the check below demands that every name listed makes the choice.
+_WRITERS = {
+    "z keeps": ("torch", "cudnn", "keras-after", "onnx-after", "flax", "tf-block", "dive", "cho"),
+    "z takes": ("chung", "wikipedia"),
+    "reset after": ("torch", "cudnn", "keras-after", "onnx-after", "flax"),
+    "reset before": ("cho", "dive", "keras-before", "onnx-before", "tf-block"),
+}
+CONVENTIONS = (
+    ("z keeps", "h = (1 − z) ⊙ n + z ⊙ h", sources.who(*_WRITERS["z keeps"])),
+    ("z takes", "h = (1 − z) ⊙ h + z ⊙ n", sources.who(*_WRITERS["z takes"])),
+    ("reset after", "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))", sources.who(*_WRITERS["reset after"])),
+    ("reset before", "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)", sources.who(*_WRITERS["reset before"])),
 )
 _CHOICE = {"z keeps": ("z_keeps", True), "z takes": ("z_keeps", False), "reset after": ("reset_after", True),
            "reset before": ("reset_after", False)}
@@ -332,6 +338,11 @@ def _conv_who(choice: str) -> claims.Check:
         row = next(r for r in CONVENTIONS if r[0] == choice)
         if (row[1], row[2]) != (s["eq"], s["who"]):
             return [f"{choice} is {row[1]}, written by {row[2]}"]
+        field_, value = _CHOICE[choice]
+        wrong = [sources.ATTRIBUTIONS[k].who for k in _WRITERS[choice]
+                 if getattr(sources.ATTRIBUTIONS[k], field_) != value]
+        if wrong:
+            return [f"{', '.join(wrong)} do not write {choice} (gru_viz/core/sources.py)"]
         return _conv_equation(ctx, choice, s["eq"])
 
     return check
