@@ -473,7 +473,7 @@ def _sentiment_flip(ctx: Context, s: dict[str, str]) -> list[str]:
     if cf is None:
         return ["there is no “not” to remove"]
     got = trained_words.answer(ctx.model, readout, task, cf.x)
-    here = trained_words.answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
+    here = trained_words.answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0], ctx.trace)
     return _want(s["other"] == got.says and got.says.split()[0] != here.says.split()[0], "the answer does not flip")
 
 
@@ -481,7 +481,7 @@ def _sentiment(live: Live) -> Lesson:
     readout, task = live.trained
     x = live.trace.layer(0).x[:, 0]
     prose: list[Sentence] = []
-    a = trained_words.answer(live.model, readout, task, x)
+    a = trained_words.answer(live.model, readout, task, x, live.trace)
     prose.append(say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
     learned = trained_words.learned(live.model, task, live.trace)
     if learned is not None:
@@ -685,7 +685,7 @@ def _train(live: Live) -> Lesson:
     readout, task = live.trained
     x = live.trace.layer(0).x[:, 0]
     lt = live.trace.layer(0)
-    a = trained_words.answer(live.model, readout, task, x)
+    a = trained_words.answer(live.model, readout, task, x, live.trace)
     marked = lt.x[:, 0, 1] == 1
     write = 1 - claims.keep_shares_all(lt)
     prose = [say("trained.answer", target=a.target, says=a.says, verdict=a.verdict),
