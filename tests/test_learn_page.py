@@ -65,7 +65,7 @@ def right_answer(number: int) -> int:
         steps = [compare.influence_steps(compare.impulse_response(m, 100, 5)) for m in models.values()]
         return int(np.argmin(steps))
     if number == 7:
-        models = compare.build_models(("gru", "rnn"), 1, 4, seed=0)
+        models = compare.build_models(("gru", "rnn"), 1, 4, seed=0, keep_bias=lessons.GRADIENT_BETA)
         x = np.random.default_rng(0).standard_normal((100, 1))
         ratio = gradient_flow(models["gru"], x).dh[0] / gradient_flow(models["rnn"], x).dh[0]
         return 0 if ratio < 10 else 1 if ratio <= 1000 else 2
@@ -165,6 +165,29 @@ def test_the_memory_chapter_shows_the_gating_advantage():
     models = compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=lessons.MEMORY_BETA)
     steps = {k: compare.influence_steps(compare.impulse_response(m, 100, 5)) for k, m in models.items()}
     assert steps["gru"] > steps["rnn"] and steps["lstm"] > steps["rnn"]
+
+
+def test_the_memory_and_gradient_chapters_say_why_when_their_numbers_do_not_show_the_point():
+    """Issue 23.2: at every β, where a gated cell forgets first (6) or the GRU's gradient vanishes too (7), the
+    chapter says why (torch's init is not a trained keep bias); where the numbers show the point, it does not."""
+    for value in lessons.chapter(6).knob.options:
+        lesson, _ = learn.lesson_of("gru", 6, value)
+        models = compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=float(value))
+        steps = {k: compare.influence_steps(compare.impulse_response(m, 100, 5)) for k, m in models.items()}
+        gated_first = min(steps["gru"], steps["lstm"]) < steps["rnn"]
+        text = " ".join(s.text for s in lesson.prose)
+        assert ("not a trained keep bias" in text) == gated_first, (value, steps)
+    assert "not a trained keep bias" in " ".join(s.text for s in learn.lesson_of("gru", 6, 0.0)[0].prose)
+    x = np.random.default_rng(0).standard_normal((100, 1))
+    for value in lessons.chapter(7).knob.options:
+        lesson, _ = learn.lesson_of("gru", 7, value)
+        gru = compare.build_models(("gru",), 1, 4, seed=0, keep_bias=float(value))["gru"]
+        vanished = gradient_flow(gru, x).dh[0] < 1e-6
+        assert ("vanishes too" in " ".join(s.text for s in lesson.prose)) == vanished, value
+    ch7 = lessons.chapter(7)
+    default = compare.build_models(("gru",), 1, 4, seed=0, keep_bias=float(ch7.knob.default))["gru"]
+    assert gradient_flow(default, x).dh[0] > 1e-6, "the default β shows the path kept open"
+    assert "keeps the GRU's alive" not in ch7.title
 
 
 def test_prev_next_and_the_chapter_picker_move_through_the_lesson():

@@ -240,10 +240,12 @@ def open_links(ch: Chapter, cfg: Config) -> None:
 
 
 SETUP = {  # before the reveal, what a chapter without a circuit shows of its scene
-    "memory": "The cells: a GRU, an LSTM and a vanilla RNN, seeded as torch initialises them, each fed a spike of 1 "
+    "memory": "The cells: a GRU, an LSTM and a vanilla RNN, seeded as torch initialises them plus the keep bias β on "
+              "the gates that keep (the RNN has none), each fed a spike of 1 "
               "at t = {at}, then zeros; the figure shows how far each one's state still is from the state without "
               "the spike.",
-    "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them, on {steps} steps of noise; the "
+    "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them plus the keep bias β on the GRU's "
+            "z, on {steps} steps of noise; the "
             "figure shows how much of the gradient from the last step reaches each earlier step.",
 }
 
