@@ -198,14 +198,14 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
         return
     if lesson.figure == "timeline":
         st.plotly_chart(tl.timeline_figure(sc.seq, trace.layer(0), sc.model.spec.kind, t=t, present=present),
-                        config=CHART, key="learn_timeline", theme=None)
+                        config=CHART, key="learn_timeline")  # Streamlit's theme fills in the ink
     elif lesson.figure == "memory":
         beta = lesson.data["keep_bias"]
         st.plotly_chart(compare_figs.memory_figure(
             lesson.data["responses"], f"A spike at t = {lessons.MEMORY_AT}, then zeros (keep bias β = {beta:g})",
-            "step t", "‖h_t − h_t without the spike‖"), config=CHART, key="learn_memory")
+            "step t", "‖h_t − h_t without the spike‖", present=present), config=CHART, key="learn_memory")
     elif lesson.figure == "flow":
-        st.plotly_chart(flow.flow_figure(lesson.data["flows"]), config=CHART, key="learn_flow")
+        st.plotly_chart(flow.flow_figure(lesson.data["flows"], present=present), config=CHART, key="learn_flow")
 
 
 # -------------------------------------------------------------------------------------------------- page
