@@ -221,7 +221,10 @@ def test_the_knob_makes_a_new_scene_and_a_new_question():
 
 
 def test_presenter_mode_has_a_large_next_and_the_key_sentence():
+    """Issue 23.6: presenting, the large Next comes after the answer, never before it (it invited a skip)."""
     at = open_learn({"chapter": "4", "present": "1"})
+    assert not [b for b in at.button if b.key == "learn_next_big"], "the way on is shown only after the answer"
+    at.button(key="learn_skip").click().run()
     assert at.button(key="learn_next_big").label == f"Next: {CHAPTERS[4].title}"
     assert any(".st-key-learn_next_big" in m.value for m in at.markdown), "the large-button style is on the page"
     lesson, _ = learn.lesson_of("gru", 4, "torch")

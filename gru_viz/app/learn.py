@@ -123,6 +123,12 @@ def header(lesson: str, number: int) -> None:
                args=(number + 1,), disabled=number >= count, width="stretch")
 
 
+def idea(lesson: Lesson) -> None:
+    """The chapter's one idea, in the type presenter mode makes large."""
+    with st.container(key="learn_idea"):
+        st.markdown(literal(lesson.idea.text, None))
+
+
 def prev_next(lesson: str, number: int, where: str, big: bool = False) -> None:
     """Previous and next chapter by title; in presenter mode the next one is a large button a projector shows."""
     count = len(lessons.chapters(lesson))
@@ -274,11 +280,9 @@ def page(cfg: Config) -> None:
     with ui.friendly("This chapter"):
         lesson, sc = lesson_of(lesson_key, number, value)
         st.subheader(f"{number}. {ch.title}", anchor=False)
-        with st.container(key="learn_idea"):
-            st.markdown(literal(lesson.idea.text, None))
-        if cfg.present:
-            prev_next(lesson_key, number, "top", big=True)
         round_key = (lesson_key, number, value)
+        if not cfg.present:
+            idea(lesson)
         left, right = st.columns([3, 2], gap="large")
         with right:
             revealed = question_box(lesson, round_key)
@@ -287,7 +291,11 @@ def page(cfg: Config) -> None:
                     for sentence in lesson.prose:
                         if sentence is not lesson.question.reveal:  # said once, in the answer above
                             st.markdown(step.narration_markdown(sentence.text), unsafe_allow_html=True)
+                if cfg.present:  # the way on comes after the answer, never above the question inviting a skip
+                    prev_next(lesson_key, number, "answer", big=True)
         with left:
+            if cfg.present:  # presenting, the idea heads the scene's column: the question and Reveal stay above
+                idea(lesson)  # the fold of a 1280×720 projector, beside it
             if revealed or lesson.figure in ("cell", "variants"):
                 figure(lesson, sc, revealed, cfg.present)
             else:
