@@ -209,10 +209,12 @@ def test_every_chapter(number):
     at.button(key="learn_skip").click().run()  # reveal: the prose and the answer
     cfg = at.session_state[ui.CFG]
     if number == 6:  # the line-up of the memory chapter, as the chapter describes it: H = 8, seed 0, β = 2
-        ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0))
-    elif number == 7:  # the gradient chapter's GRU and RNN (β = 0) on 100 steps of seeded noise
-        ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0),
-                      values={"x": np.random.default_rng(0).standard_normal((100, 1))})
+        ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0),
+                      values={"keep_bias": 2.0})
+    elif number == 7:  # the gradient chapter's GRU and RNN (its default β) on 100 steps of seeded noise
+        beta = lessons.GRADIENT_BETA
+        ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0, keep_bias=beta),
+                      values={"x": np.random.default_rng(0).standard_normal((100, 1)), "keep_bias": beta})
     else:
         ctx = scene_context(at)
     assert (cfg.chapter, cfg.weights) == (number, state.from_query(lessons.chapter(number).scene)[0].weights)

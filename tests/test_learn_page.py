@@ -236,3 +236,25 @@ def test_bad_lesson_links_fall_back_with_a_note(query):
     at = open_learn(query)
     assert any("Ignored" in i.value for i in at.info)
     assert at.query_params["chapter"] == "1"
+
+
+def test_issue_23_4_small_untruths_are_said_truly():
+    """Learn 2's h never goes past 1 (a blend of values in (−1, 1)); Learn 8 states its task; the latch card says
+    what z does in the latch's own run; one number notation per sentence in Compare's survival text."""
+    from gru_viz.app.compare import survival_text
+    from gru_viz.core.presets import PRESETS, latch
+
+    lesson, sc = learn.lesson_of("gru", 2, lessons.chapter(2).knob.default)
+    text = " ".join(s.text for s in lesson.prose)
+    assert "or more" not in text and "never drops below" in text
+    assert np.all(sc.trace.layer(0).h < 1.0)
+    lesson8, _ = learn.lesson_of("gru", 8, 0)
+    assert lesson8.idea.text.startswith("The task: read a stream of numbers") and "sum" in lesson8.idea.text
+    card = PRESETS["latch"].description
+    assert "write-enable" not in card and "z ≈ 0 lets the spike in, z ≈ 1 keeps it" in card
+    x = np.zeros((10, 1))
+    x[3] = 1.0
+    z = latch().run(x).layer(0).gates["z"][:, 0, 0]
+    assert z[3] < 0.01 and np.all(z[4:] > 0.99) and np.all(z[:3] > 0.99)
+    said = survival_text({"gru": compare.Response(np.r_[np.ones(5), np.full(95, 5e-6)], 0)})
+    assert "e-0" not in said and "5.0×10⁻⁶" in said and "10⁻⁶" not in said.replace("5.0×10⁻⁶", "")

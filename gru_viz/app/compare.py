@@ -12,6 +12,7 @@ from ..core import compare, sources
 from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
+from ..explain.claims import sci_text
 from ..figures import compare as figs
 from ..serve import work
 from ..serve.limits import LIMITS
@@ -203,7 +204,7 @@ def survival_text(responses: dict[str, Response], verb: str = "moves h by") -> s
         end = resp.distance[-1]
         left = len(resp.distance) - 1 - resp.at
         if steps == left and end >= 1e-6:
-            parts.append(f"{KIND_NAMES[kind]} still {verb} {end:.1e} after {left} steps")
+            parts.append(f"{KIND_NAMES[kind]} still {verb} {sci_text(end)} after {left} steps")  # one notation
         else:
             parts.append(f"{KIND_NAMES[kind]} falls below 10⁻⁶ after {steps + 1} step{'s' if steps else ''}")
     return "; ".join(parts) + "."

@@ -209,7 +209,7 @@ def _latch_spike(ctx: Context, s: dict[str, str]) -> list[str]:
                  and z <= claims.REPLACE and h >= 0.99, "the spike is not written")
 
 
-@claim("lesson.latch.after", "From then on h stays at {h_min:state} or more to the last step: the latch holds 1.",
+@claim("lesson.latch.after", "From then on h never drops below {h_min:state} to the last step: the latch holds 1.",
        step_numbers=False)
 def _latch_after(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
@@ -707,8 +707,9 @@ def adding_example(number: int, seed: int = 1) -> str:
     return format_numbers(Sequence(ex.x, tuple(str(i) for i in range(ADDING_T))))
 
 
-@claim("lesson.train.idea", "Training is what turns random gates into these switches: the adding GRU learned to "
-                            "write at the marked steps and keep otherwise.", step_numbers=False)
+@claim("lesson.train.idea", "The task: read a stream of numbers, two of them marked, and answer the sum of the two "
+                            "marked ones. Training shaped this GRU's gates for it: they write more of a new candidate "
+                            "at the marked steps than at the others.", step_numbers=False)
 def _train_idea(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
     marked = lt.x[:, 0, 1] == 1
