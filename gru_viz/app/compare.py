@@ -95,6 +95,10 @@ def describe(lineup: Lineup) -> str:
             f"GRU variant: {GRU_VARIANTS[cfg.variant].name}.")
 
 
+# Under the sidebar's weights, where the line-up's own choice would otherwise go unsaid.
+WEIGHTS_NOTE = "Not used on this page: every cell gets seeded random weights (a preset or trained model fits one cell)."
+
+
 def page_notes(cfg: Config) -> None:
     """Say which sidebar settings this page does not use."""
     if cfg.clamp:
