@@ -119,6 +119,27 @@ def test_presenting_at_1280x720_the_question_and_reveal_are_above_the_fold(strea
         assert box["y"] > 0
 
 
+CUT = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] *')).filter(el => {
+  const cs = getComputedStyle(el);
+  return cs.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1 && el.offsetParent !== null
+      && el.textContent.trim();
+}).map(el => el.textContent.trim().slice(0, 80))"""
+
+
+@pytest.mark.parametrize("query", ["", "&present=1"])
+def test_the_chapter_picker_shows_every_title_whole(streamlit_server, page, screenshot, query):
+    """Issue 23.4: the picker cut its titles with "…"; at 1280×720 (desk and presenter) every title shows whole."""
+    for ch in CHAPTERS:
+        page.goto(f"{streamlit_server}/learn?chapter={ch.number}{query}")
+        wait_for_app(page, timeout=60_000)
+        progress(page, ch.number)
+        expect(page.locator(".st-key-learn_question")).to_be_visible()
+        cut = eventually(lambda: page.evaluate(CUT), lambda found: found == [],
+                         what=f"chapter {ch.number}'s labels whole")
+        assert cut == []
+    screenshot(page, f"learn-picker{query.replace('&', '-').replace('=', '')}", full_page=False)
+
+
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
 def test_the_page_reads_at_other_sizes(browser, streamlit_server, screenshot, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})

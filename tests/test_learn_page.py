@@ -187,7 +187,7 @@ def test_the_memory_and_gradient_chapters_say_why_when_their_numbers_do_not_show
     ch7 = lessons.chapter(7)
     default = compare.build_models(("gru",), 1, 4, seed=0, keep_bias=float(ch7.knob.default))["gru"]
     assert gradient_flow(default, x).dh[0] > 1e-6, "the default β shows the path kept open"
-    assert "keeps the GRU's alive" not in ch7.title
+    assert "keeps the GRU's alive" not in ch7.title and "direct path" in ch7.title
 
 
 def test_prev_next_and_the_chapter_picker_move_through_the_lesson():

@@ -111,7 +111,8 @@ def header(lesson: str, number: int) -> None:
     """Where the learner is, and the way on: Previous, the chapter's place in the lesson, any chapter, Next."""
     chs = lessons.chapters(lesson)
     count = len(chs)
-    prev, bar, pick, nxt = st.columns([1.4, 4, 3.2, 1.4], vertical_alignment="bottom")
+    # the picker is the widest: a chapter's whole title must fit it, on a projector too (no "…")
+    prev, bar, pick, nxt = st.columns([1.3, 2.6, 4.8, 1.3], vertical_alignment="bottom")
     prev.button("Back", key="learn_prev_top", icon=":material/chevron_left:", on_click=go, args=(number - 1,),
                 disabled=number <= 1, width="stretch")
     bar.progress(number / count, text=f"Chapter {number} of {count}")
