@@ -169,3 +169,10 @@ def test_the_scan_sees_a_planted_name(tmp_path):
     planted = tmp_path / "m.py"
     planted.write_text('"""Docstrings may cite Chung et al."""\nHELP = f"as {1} in Chung et al. 2014"\n')
     assert [line for line, text in shown_strings(planted) if "Chung" in text] == [2]
+
+
+def test_variant_labels_are_unchanged_by_the_records():
+    """The labels people already know (and the links' hints) read the same, now built from the records."""
+    assert [v.name for v in GRU_VARIANTS.values()] == [
+        "PyTorch (reset after, z keeps)", "Cho v3 / d2l (reset before, z keeps)",
+        "Chung / Wikipedia (reset before, z takes)", "Reset after, z takes"]

@@ -50,7 +50,7 @@ ATTRIBUTIONS: dict[str, Attribution] = {
         Attribution("dive", "d2l.ai from scratch",
                     "Dive into Deep Learning, §10.2 Gated Recurrent Units, gru() from scratch: "
                     "H_tilde = tanh(X W_xh + (R ⊙ H) W_hh + b_h), H = Z ⊙ H + (1 − Z) ⊙ H_tilde", None, False, True,
-                    "dive"),
+                    "d2l"),
         Attribution("cho", "Cho et al. 2014", "Cho et al. 2014, arXiv 1406.1078v3, §2.3, eqs. (5)–(8)",
                     None, False, True, "Cho v3"),
         Attribution("chung", "Chung et al. 2014", "Chung et al. 2014, arXiv 1412.3555, §3.2, eqs. (5)–(8)",
