@@ -11,7 +11,7 @@ st.set_page_config(page_title="Compare cells · gru-viz", page_icon=ui.PAGE_ICON
 
 def main() -> None:
     cfg = ui.setup_page("Compare cells")
-    cfg = ui.sidebar_controls(cfg)
+    cfg = ui.sidebar_controls(cfg, weights_note=compare.WEIGHTS_NOTE)
     kinds, keep_bias = compare.page_settings(cfg)
     base = compare.compare_config(cfg)
     lineup, stale = ui.kept("compare", lambda: compare.lineup_of(base, kinds, keep_bias))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import assert_no_error, start_server, wait_for_app
+from browser_support import assert_no_error, eventually, start_server, wait_for_app
 from playwright.sync_api import expect
 from test_learn_page import right_answer
 
@@ -81,6 +81,8 @@ def test_presenter_mode_shows_a_large_next_and_the_key_sentence(streamlit_server
     wait_for_app(page, timeout=60_000)
     progress(page, 3)
     big = page.locator(".st-key-learn_next_big button")
+    expect(big).to_have_count(0)  # issue 23.6: the way on comes after the answer
+    reveal(page)
     expect(big).to_be_visible()
     expect(big).to_contain_text(f"Next: {CHAPTERS[3].title}")
     expect(big).to_have_css("font-size", "44px")  # 2.2rem of presenter mode's 20 px: legible from the back of a room
@@ -89,12 +91,53 @@ def test_presenter_mode_shows_a_large_next_and_the_key_sentence(streamlit_server
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
     no_sideways_scroll(page)
     screenshot(page, "learn-presenter-chapter-3", full_page=False)
+    answer = page.get_by_text("The answer:", exact=False).first
+    assert eventually(lambda: (big.bounding_box()["y"], answer.bounding_box()["y"]), lambda ys: ys[0] > ys[1])
     big.click()
     wait_for_app(page)
     progress(page, 4)
     expect(page).to_have_url(re.compile(r"[?&]present=1(&|$)"))
     reveal(page)
     screenshot(page, "learn-presenter-chapter-4", full_page=False)
+
+
+def test_presenting_at_1280x720_the_question_and_reveal_are_above_the_fold(streamlit_server, page, screenshot):
+    """Issue 23.6: on a projector (1280×720, present=1) every chapter's question, its options and Reveal fit above
+    the fold, with no Next above them; the page is not scrolled."""
+    for ch in CHAPTERS:
+        page.goto(f"{streamlit_server}/learn?chapter={ch.number}&present=1")
+        wait_for_app(page, timeout=60_000)
+        progress(page, ch.number)
+        button = page.locator(".st-key-learn_reveal button").first  # the tooltip wraps it in a second match
+        expect(button).to_be_visible()
+        expect(page.locator(".st-key-learn_next_big button")).to_have_count(0)
+        box = eventually(button.bounding_box, lambda b: b is not None and b["y"] + b["height"] <= 720,
+                         what=f"chapter {ch.number}'s Reveal above the fold")
+        question = page.locator(".st-key-learn_question")
+        expect(question).to_be_in_viewport()
+        screenshot(page, f"learn-presenter-fold-{ch.number}", full_page=False)
+        assert box["y"] > 0
+
+
+CUT = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] *')).filter(el => {
+  const cs = getComputedStyle(el);
+  return cs.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1 && el.offsetParent !== null
+      && el.textContent.trim();
+}).map(el => el.textContent.trim().slice(0, 80))"""
+
+
+@pytest.mark.parametrize("query", ["", "&present=1"])
+def test_the_chapter_picker_shows_every_title_whole(streamlit_server, page, screenshot, query):
+    """Issue 23.4: the picker cut its titles with "…"; at 1280×720 (desk and presenter) every title shows whole."""
+    for ch in CHAPTERS:
+        page.goto(f"{streamlit_server}/learn?chapter={ch.number}{query}")
+        wait_for_app(page, timeout=60_000)
+        progress(page, ch.number)
+        expect(page.locator(".st-key-learn_question")).to_be_visible()
+        cut = eventually(lambda: page.evaluate(CUT), lambda found: found == [],
+                         what=f"chapter {ch.number}'s labels whole")
+        assert cut == []
+    screenshot(page, f"learn-picker{query.replace('&', '-').replace('=', '')}", full_page=False)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])

@@ -136,6 +136,33 @@ def test_trained_models(preset, path):
     assert_true(at, scene_context(at), least=3)  # the task, the answer, what its gates did (and the narration)
 
 
+@pytest.mark.parametrize(("preset", "clamp"), [("gru-adding", "z:1"), ("gru-sentiment", "z:1"),
+                                               ("lstm-recall", "f:1,i:0"), ("gru-anomaly", "r:0,z:0")])
+def test_trained_models_clamped_speak_of_the_clamped_run(preset, clamp):
+    """Issue 23.1: with clamps on, the trained model's answer and what its gates did are the clamped run's, and
+    the answer says so (the old panel gave the free run's answer and z as if it were free)."""
+    from gru_viz.app.train import preset_showcase
+
+    cfg, _ = preset_showcase(preset)
+    at = run("pages/step.py", {**state.to_query(cfg), "clamp": clamp})
+    ctx = scene_context(at)
+    assert ctx.trace.ablations, "the page's run is clamped"
+    assert_true(at, ctx, least=3)
+    panel = [t for t in page_text(at) if "the model says" in t or "The model says" in t]
+    assert panel and all(t.startswith(f"With the clamps on ({clamp.replace(':', ' = ').replace(',', ', ')})")
+                         for t in panel), panel
+    readout, task = ctx.values["trained"]
+    x = ctx.trace.layer(0).x[:, 0]
+    on_screen = trained_words.answer(ctx.model, readout, task, x, ctx.trace)
+    assert on_screen.says in panel[0]
+    if preset == "gru-adding":  # the clamp changes the sum: the free run's answer is not the one on screen
+        free = trained_words.answer(ctx.model, readout, task, x)
+        assert free.says != on_screen.says and free.says not in panel[0]
+    learned = [t for t in page_text(at) if " carries " in t]
+    if clamp == "z:1" and learned:
+        assert "clamped to z = 1" in plain(learned[0]) and "takes in 0%" in plain(learned[0])
+
+
 def test_stacked_bidirectional_model_every_layer_and_direction():
     spec = Spec("gru", 1, 3, num_layers=2, bidirectional=True)
     model = Model(spec, init_params(spec, 4))
@@ -182,10 +209,12 @@ def test_every_chapter(number):
     at.button(key="learn_skip").click().run()  # reveal: the prose and the answer
     cfg = at.session_state[ui.CFG]
     if number == 6:  # the line-up of the memory chapter, as the chapter describes it: H = 8, seed 0, β = 2
-        ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0))
-    elif number == 7:  # the gradient chapter's GRU and RNN (β = 0) on 100 steps of seeded noise
-        ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0),
-                      values={"x": np.random.default_rng(0).standard_normal((100, 1))})
+        ctx = Context(models=compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=2.0),
+                      values={"keep_bias": 2.0})
+    elif number == 7:  # the gradient chapter's GRU and RNN (its default β) on 100 steps of seeded noise
+        beta = lessons.GRADIENT_BETA
+        ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0, keep_bias=beta),
+                      values={"x": np.random.default_rng(0).standard_normal((100, 1)), "keep_bias": beta})
     else:
         ctx = scene_context(at)
     assert (cfg.chapter, cfg.weights) == (number, state.from_query(lessons.chapter(number).scene)[0].weights)

@@ -180,3 +180,14 @@ def test_cursor_beyond_the_sequence_is_clamped():
 def test_random_initial_state_and_wide_input(path):
     at = open_page(path, h0="random", source="typed", seq="1 0 0; 0 1 0; 0 0 1; 1 1 1", hidden="2", seed="7")
     assert charts(at) >= 2
+
+
+def test_the_sidebar_says_compare_does_not_use_a_trained_model():
+    """Issue 23.4: the sidebar said "Trained: gru-adding" while the page ran random cells; it now says so there."""
+    from gru_viz.app import compare as compare_app
+
+    at = open_page("pages/compare.py", weights="trained:gru-adding")
+    said = [c.value for c in at.sidebar.caption]
+    assert compare_app.WEIGHTS_NOTE in said
+    plain = open_page("pages/compare.py")
+    assert compare_app.WEIGHTS_NOTE not in [c.value for c in plain.sidebar.caption]

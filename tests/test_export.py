@@ -119,7 +119,7 @@ def test_html_is_standalone_with_the_data():
     # the page's theme placeholders are the light theme's colours in a file, on an opaque page
     spec = json.dumps([data, layout])
     assert not re.search(r"#0000[34]\d", spec), "a Streamlit placeholder colour left in the file"
-    assert layout["paper_bgcolor"] == "#FFFFFF" and layout["font"]["color"] == "#808495"
+    assert layout["paper_bgcolor"] == "#FFFFFF" and layout["font"]["color"] == "#262730"  # the strong ink
     heats = [d for d in data if d["type"] == "heatmap"]
     lt = sc.trace.layer()
     for heat, name in zip(heats, "rznh", strict=True):

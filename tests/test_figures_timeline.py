@@ -252,3 +252,20 @@ def test_one_step_one_unit(kind):
     h = lt.h[:, 0, :]
     assert len(tl.units_figure(h, t=0).data) == 1
     assert tl.pca_figure(h).layout.meta["explained_variance_ratio"] == [0.0, 0.0]
+
+
+def test_chart_text_is_in_the_strong_ink_and_no_colour_bar_is_added():
+    """Issue 23.5: text left without a colour gets Streamlit's soft grey (3.7:1 on white); style.inked names the
+    ink everywhere, and adds no colour bar a trace did not have (the step pickers' markers would grow one)."""
+    from gru_viz.figures import style
+
+    sc = state.build_scene(state.Config())
+    fig = tl.timeline_figure(sc.seq, sc.trace.layer(0), "gru", t=3)
+    axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    assert axes and all(a.tickfont.color == palette.INK and a.title.font.color == palette.INK for a in axes)
+    assert all(n.font.color == palette.INK for n in fig.layout.annotations)
+    bars = [t for t in fig.data if "colorbar" in t.to_plotly_json()]
+    assert bars and all(t.type == "heatmap" and t.colorbar.tickfont.color == palette.INK for t in bars)
+    assert not any("colorbar" in t.to_plotly_json().get("marker", {}) for t in fig.data)
+    plain = style.inked(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], marker={"color": [0, 1]})))
+    assert "colorbar" not in plain.data[0].to_plotly_json().get("marker", {})

@@ -65,7 +65,7 @@ def right_answer(number: int) -> int:
         steps = [compare.influence_steps(compare.impulse_response(m, 100, 5)) for m in models.values()]
         return int(np.argmin(steps))
     if number == 7:
-        models = compare.build_models(("gru", "rnn"), 1, 4, seed=0)
+        models = compare.build_models(("gru", "rnn"), 1, 4, seed=0, keep_bias=lessons.GRADIENT_BETA)
         x = np.random.default_rng(0).standard_normal((100, 1))
         ratio = gradient_flow(models["gru"], x).dh[0] / gradient_flow(models["rnn"], x).dh[0]
         return 0 if ratio < 10 else 1 if ratio <= 1000 else 2
@@ -167,6 +167,29 @@ def test_the_memory_chapter_shows_the_gating_advantage():
     assert steps["gru"] > steps["rnn"] and steps["lstm"] > steps["rnn"]
 
 
+def test_the_memory_and_gradient_chapters_say_why_when_their_numbers_do_not_show_the_point():
+    """Issue 23.2: at every β, where a gated cell forgets first (6) or the GRU's gradient vanishes too (7), the
+    chapter says why (torch's init is not a trained keep bias); where the numbers show the point, it does not."""
+    for value in lessons.chapter(6).knob.options:
+        lesson, _ = learn.lesson_of("gru", 6, value)
+        models = compare.build_models(lessons.LINEUP, 1, 8, seed=0, keep_bias=float(value))
+        steps = {k: compare.influence_steps(compare.impulse_response(m, 100, 5)) for k, m in models.items()}
+        gated_first = min(steps["gru"], steps["lstm"]) < steps["rnn"]
+        text = " ".join(s.text for s in lesson.prose)
+        assert ("not a trained keep bias" in text) == gated_first, (value, steps)
+    assert "not a trained keep bias" in " ".join(s.text for s in learn.lesson_of("gru", 6, 0.0)[0].prose)
+    x = np.random.default_rng(0).standard_normal((100, 1))
+    for value in lessons.chapter(7).knob.options:
+        lesson, _ = learn.lesson_of("gru", 7, value)
+        gru = compare.build_models(("gru",), 1, 4, seed=0, keep_bias=float(value))["gru"]
+        vanished = gradient_flow(gru, x).dh[0] < 1e-6
+        assert ("vanishes too" in " ".join(s.text for s in lesson.prose)) == vanished, value
+    ch7 = lessons.chapter(7)
+    default = compare.build_models(("gru",), 1, 4, seed=0, keep_bias=float(ch7.knob.default))["gru"]
+    assert gradient_flow(default, x).dh[0] > 1e-6, "the default β shows the path kept open"
+    assert "keeps the GRU's alive" not in ch7.title and "direct path" in ch7.title
+
+
 def test_prev_next_and_the_chapter_picker_move_through_the_lesson():
     at = open_learn()
     assert at.session_state[ui.CFG].chapter == 1 and at.query_params["chapter"] == "1"
@@ -199,7 +222,10 @@ def test_the_knob_makes_a_new_scene_and_a_new_question():
 
 
 def test_presenter_mode_has_a_large_next_and_the_key_sentence():
+    """Issue 23.6: presenting, the large Next comes after the answer, never before it (it invited a skip)."""
     at = open_learn({"chapter": "4", "present": "1"})
+    assert not [b for b in at.button if b.key == "learn_next_big"], "the way on is shown only after the answer"
+    at.button(key="learn_skip").click().run()
     assert at.button(key="learn_next_big").label == f"Next: {CHAPTERS[4].title}"
     assert any(".st-key-learn_next_big" in m.value for m in at.markdown), "the large-button style is on the page"
     lesson, _ = learn.lesson_of("gru", 4, "torch")
@@ -211,3 +237,25 @@ def test_bad_lesson_links_fall_back_with_a_note(query):
     at = open_learn(query)
     assert any("Ignored" in i.value for i in at.info)
     assert at.query_params["chapter"] == "1"
+
+
+def test_issue_23_4_small_untruths_are_said_truly():
+    """Learn 2's h never goes past 1 (a blend of values in (−1, 1)); Learn 8 states its task; the latch card says
+    what z does in the latch's own run; one number notation per sentence in Compare's survival text."""
+    from gru_viz.app.compare import survival_text
+    from gru_viz.core.presets import PRESETS, latch
+
+    lesson, sc = learn.lesson_of("gru", 2, lessons.chapter(2).knob.default)
+    text = " ".join(s.text for s in lesson.prose)
+    assert "or more" not in text and "never drops below" in text
+    assert np.all(sc.trace.layer(0).h < 1.0)
+    lesson8, _ = learn.lesson_of("gru", 8, 0)
+    assert lesson8.idea.text.startswith("The task: read a stream of numbers") and "sum" in lesson8.idea.text
+    card = PRESETS["latch"].description
+    assert "write-enable" not in card and "z ≈ 0 lets the spike in, z ≈ 1 keeps it" in card
+    x = np.zeros((10, 1))
+    x[3] = 1.0
+    z = latch().run(x).layer(0).gates["z"][:, 0, 0]
+    assert z[3] < 0.01 and np.all(z[4:] > 0.99) and np.all(z[:3] > 0.99)
+    said = survival_text({"gru": compare.Response(np.r_[np.ones(5), np.full(95, 5e-6)], 0)})
+    assert "e-0" not in said and "5.0×10⁻⁶" in said and "10⁻⁶" not in said.replace("5.0×10⁻⁶", "")

@@ -78,10 +78,10 @@ def test_every_colour_shows_on_both_themes(theme):
 
 def test_heatmap_scales_are_the_quantity_s_own_colour():
     for q in ("r", "z", "i", "f", "o", "f'", "i'"):
-        assert P.colorscale(q) == [[0.0, P.PAPER], [1.0, P.COLORS[q]]]
+        assert P.colorscale(q) == [[0.0, P.ZERO], [1.0, P.COLORS[q]]]
     for q in "nhgc":
         scale = P.colorscale(q)
-        assert scale[1] == [0.5, P.PAPER] and scale[-1] == [1.0, P.COLORS[q]]
+        assert scale[1] == [0.5, P.ZERO] and scale[-1] == [1.0, P.COLORS[q]]
     assert P.colorscale("r") != P.colorscale("z"), "r and z no longer share one scale"
 
 
@@ -126,3 +126,13 @@ def test_delta_e_matches_published_pairs():
 def test_contrast_is_wcag():
     assert P.contrast("#FFFFFF", "#000000") == pytest.approx(21.0)
     assert P.contrast("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.parametrize("theme", [P.LIGHT, P.DARK], ids=["light", "dark"])
+def test_a_heatmap_zero_is_not_the_page_background(theme):
+    """Issue 23.5: a value of 0 must not take the page's colour (it read as a missing cell in the dark theme)."""
+    for q in ("r", "z", "f", "h", "n", "c", "x"):
+        scale = P.colorscale(q)
+        zero = P.resolve(dict((round(p, 3), c) for p, c in scale)[0.0 if q in P.GATES_01 else 0.5], theme)
+        assert zero.lower() != theme.paper.lower(), (q, theme.name)
+        assert P.distance(zero, theme.paper) >= 5.0, (q, theme.name, P.distance(zero, theme.paper))

@@ -483,3 +483,17 @@ def test_home_page_links_every_trained_preset():
         assert linked[("step", key)] == linked[("timeline", key)] == expected
     assert sum(s.value.startswith("On this example the answer is") for s in at.caption) == len(TRAINED_PRESETS)
     assert len(at.get("plotly_chart")) == 0  # the home page stays light: links only
+
+
+def test_issue_23_4_one_time_per_step_and_worse_than_chance_said_so():
+    """One run shows one ms/step per cell (beside the curves and in the table: the mean over the run), and a cell
+    worse than chance is not shown as having removed "0%" of the loss."""
+    run = tiny_run()
+    run.advance(budget=60)
+    table = tu.scores_table(run)
+    for c in run.trainers:
+        assert f"{run.ms_per_step(c):.1f}" == table.loc[table["Cell"] == tu.cell_name(c), "ms / step"].item()
+    assert tu.removed_text(-0.35) == "none: 35% worse than chance"
+    assert tu.removed_text(0.631) == "63%" and tu.removed_text(-0.001) == "0%"
+    worse = tu.Score("rnn", 10, 2.7, None, 2.0, None, 1.0, False)
+    assert worse.below_chance < 0 and tu.removed_text(worse.below_chance) != "0%"

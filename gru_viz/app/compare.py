@@ -8,10 +8,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from ..core import compare
+from ..core import compare, sources
 from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
+from ..explain.claims import sci_text
 from ..figures import compare as figs
 from ..serve import state, work
 from ..serve.limits import LIMITS
@@ -43,8 +44,8 @@ def lineup_settings(cfg: Config, left, right, page: str) -> tuple[tuple[str, ...
     minGRU and minLSTM join (``left``) and the keep bias β (``right``). Returns the cells to line up and β."""
     with_min_name, beta_name = f"{page}_min", f"{page}_beta"
     with_min = left.toggle(**ui.widget_args(with_min_name, label=f"Include {MINIMAL_NAMES}",
-                                            help=f"{MINIMAL_NAMES} (Feng et al. 2024): their gates and candidate "
-                                                 "read x only."), key=ui._widget(with_min_name, cfg))
+                                            help=f"{MINIMAL_NAMES} ({sources.who('feng')}): their gates and "
+                                                 "candidate read x only."), key=ui._widget(with_min_name, cfg))
     keep_bias = right.slider(**ui.widget_args(beta_name, help=KEEP_BIAS_HELP), key=ui._widget(beta_name, cfg))
     chosen = {with_min_name: bool(with_min), beta_name: float(keep_bias)}
     if any(getattr(cfg, k) != v for k, v in chosen.items()):
@@ -96,6 +97,10 @@ def describe(lineup: Lineup) -> str:
     return (f"Input: {lineup.seq.source or 'your sequence'} ({lineup.seq.steps} steps × {lineup.seq.width}). "
             f"Every cell: H = {cfg.hidden}, its own torch-like init from seed {cfg.seed}{scale}, h₀ {cfg.h0}. "
             f"GRU variant: {GRU_VARIANTS[cfg.variant].name}.")
+
+
+# Under the sidebar's weights, where the line-up's own choice would otherwise go unsaid.
+WEIGHTS_NOTE = "Not used on this page: every cell gets seeded random weights (a preset or trained model fits one cell)."
 
 
 def page_notes(cfg: Config) -> None:
@@ -211,7 +216,7 @@ def survival_text(responses: dict[str, Response], verb: str = "moves h by") -> s
         end = resp.distance[-1]
         left = len(resp.distance) - 1 - resp.at
         if steps == left and end >= 1e-6:
-            parts.append(f"{KIND_NAMES[kind]} still {verb} {end:.1e} after {left} steps")
+            parts.append(f"{KIND_NAMES[kind]} still {verb} {sci_text(end)} after {left} steps")  # one notation
         else:
             parts.append(f"{KIND_NAMES[kind]} falls below 10⁻⁶ after {steps + 1} step{'s' if steps else ''}")
     return "; ".join(parts) + "."

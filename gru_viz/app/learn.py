@@ -118,7 +118,8 @@ def header(lesson: str, number: int) -> None:
     """Where the learner is, and the way on: Previous, the chapter's place in the lesson, any chapter, Next."""
     chs = lessons.chapters(lesson)
     count = len(chs)
-    prev, bar, pick, nxt = st.columns([1.4, 4, 3.2, 1.4], vertical_alignment="bottom")
+    # the picker is the widest: a chapter's whole title must fit it, on a projector too (no "…")
+    prev, bar, pick, nxt = st.columns([1.3, 2.6, 4.8, 1.3], vertical_alignment="bottom")
     prev.button("Back", key="learn_prev_top", icon=":material/chevron_left:", on_click=go, args=(number - 1,),
                 disabled=number <= 1, width="stretch")
     bar.progress(number / count, text=f"Chapter {number} of {count}")
@@ -128,6 +129,12 @@ def header(lesson: str, number: int) -> None:
                    format_func=lambda k: f"{k} · {chs[k - 1].title}")
     nxt.button("Next", key="learn_next_top", icon=":material/chevron_right:", type="primary", on_click=go,
                args=(number + 1,), disabled=number >= count, width="stretch")
+
+
+def idea(lesson: Lesson) -> None:
+    """The chapter's one idea, in the type presenter mode makes large."""
+    with st.container(key="learn_idea"):
+        st.markdown(literal(lesson.idea.text, None))
 
 
 def prev_next(lesson: str, number: int, where: str, big: bool = False) -> None:
@@ -205,14 +212,14 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
         return
     if lesson.figure == "timeline":
         st.plotly_chart(tl.timeline_figure(sc.seq, trace.layer(0), sc.model.spec.kind, t=t, present=present),
-                        config=CHART, key="learn_timeline", theme=None)
+                        config=CHART, key="learn_timeline")  # Streamlit's theme fills in the ink
     elif lesson.figure == "memory":
         beta = lesson.data["keep_bias"]
         st.plotly_chart(compare_figs.memory_figure(
             lesson.data["responses"], f"A spike at t = {lessons.MEMORY_AT}, then zeros (keep bias β = {beta:g})",
-            "step t", "‖h_t − h_t without the spike‖"), config=CHART, key="learn_memory")
+            "step t", "‖h_t − h_t without the spike‖", present=present), config=CHART, key="learn_memory")
     elif lesson.figure == "flow":
-        st.plotly_chart(flow.flow_figure(lesson.data["flows"]), config=CHART, key="learn_flow")
+        st.plotly_chart(flow.flow_figure(lesson.data["flows"], present=present), config=CHART, key="learn_flow")
 
 
 # -------------------------------------------------------------------------------------------------- page
@@ -249,10 +256,12 @@ def open_links(ch: Chapter, cfg: Config) -> None:
 
 
 SETUP = {  # before the reveal, what a chapter without a circuit shows of its scene
-    "memory": "The cells: a GRU, an LSTM and a vanilla RNN, seeded as torch initialises them, each fed a spike of 1 "
+    "memory": "The cells: a GRU, an LSTM and a vanilla RNN, seeded as torch initialises them plus the keep bias β on "
+              "the gates that keep (the RNN has none), each fed a spike of 1 "
               "at t = {at}, then zeros; the figure shows how far each one's state still is from the state without "
               "the spike.",
-    "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them, on {steps} steps of noise; the "
+    "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them plus the keep bias β on the GRU's "
+            "z, on {steps} steps of noise; the "
             "figure shows how much of the gradient from the last step reaches each earlier step.",
 }
 
@@ -281,11 +290,9 @@ def page(cfg: Config) -> None:
     with ui.friendly("This chapter"):
         lesson, sc = lesson_of(lesson_key, number, value)
         st.subheader(f"{number}. {ch.title}", anchor=False)
-        with st.container(key="learn_idea"):
-            st.markdown(literal(lesson.idea.text, None))
-        if cfg.present:
-            prev_next(lesson_key, number, "top", big=True)
         round_key = (lesson_key, number, value)
+        if not cfg.present:
+            idea(lesson)
         left, right = st.columns([3, 2], gap="large")
         with right:
             revealed = question_box(lesson, round_key)
@@ -294,7 +301,11 @@ def page(cfg: Config) -> None:
                     for sentence in lesson.prose:
                         if sentence is not lesson.question.reveal:  # said once, in the answer above
                             st.markdown(step.narration_markdown(sentence.text), unsafe_allow_html=True)
+                if cfg.present:  # the way on comes after the answer, never above the question inviting a skip
+                    prev_next(lesson_key, number, "answer", big=True)
         with left:
+            if cfg.present:  # presenting, the idea heads the scene's column: the question and Reveal stay above
+                idea(lesson)  # the fold of a 1280×720 projector, beside it
             if revealed or lesson.figure in ("cell", "variants"):
                 figure(lesson, sc, revealed, cfg.present)
             else:

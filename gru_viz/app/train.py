@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from ..core import sources
 from ..core.kinds import KINDS
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers, parse_numbers
@@ -305,9 +306,10 @@ class Run:
         self.status = status
         self.final = {cell: t.evaluate() for cell, t in self.trainers.items()}
 
-    def ms_per_step(self, cell: str, last: int = 50) -> float:
-        """A cell's mean compute time per training step over its last ``last`` steps, in ms (NaN before any)."""
-        seconds = self.trainers[cell].history.seconds[-last:]
+    def ms_per_step(self, cell: str) -> float:
+        """A cell's mean compute time per training step over the whole run, in ms (NaN before any): the one number
+        the page shows for it, beside the curves and in the scores table alike."""
+        seconds = self.trainers[cell].history.seconds
         return 1e3 * float(np.mean(seconds)) if seconds else float("nan")
 
     def scores(self) -> list[Score]:
@@ -317,7 +319,7 @@ class Run:
         for cell, t in self.trainers.items():
             ev = self.final.get(cell) or t.history.last_eval() or t.evaluate()
             out.append(Score(cell, t.steps_done, ev.loss, ev.accuracy, base.loss, base.accuracy,
-                             self.ms_per_step(cell, 10**9), t.diverged, t.diverged_at))
+                             self.ms_per_step(cell), t.diverged, t.diverged_at))
         return out
 
 
@@ -550,8 +552,8 @@ def settings_panel(running: bool) -> Settings | None:
         st.number_input("Seed", step=1, key=KEYS["seed"],
                         help="Seeds the batches, the held-out set and every cell's initial weights.")
         st.toggle("LSTM forget bias +1", key=KEYS["forget_bias"],
-                  help="Start the LSTM's forget gate open (bias +1, Jozefowicz et al. 2015): with torch's default "
-                       "init it often never learns to hold a value over a long gap.")
+                  help=f"Start the LSTM's forget gate open (bias +1, {sources.who('jozefowicz')}): with "
+                       "torch's default init it often never learns to hold a value over a long gap.")
     settings, problems = read_settings()
     start_col.button("Start", key="train_start", type="primary", icon=":material/play_arrow:", on_click=start,
                      disabled=running or settings is None, width="stretch")
@@ -602,7 +604,7 @@ def step_times(run: Run) -> None:
     """Each cell's compute time per training step, in its colour."""
     parts = [f'<span style="color:{CELL_COLORS.get(c, GREY)};font-weight:700">{html.escape(cell_name(c))}</span> '
              f"{run.ms_per_step(c):.1f} ms" for c in run.trainers]
-    st.markdown("<small>Time per step: " + " · ".join(parts) + "</small>", unsafe_allow_html=True)
+    st.markdown("<small>Time per step (mean over the run): " + " · ".join(parts) + "</small>", unsafe_allow_html=True)
 
 
 def curves(run: Run) -> None:
@@ -674,6 +676,13 @@ def live() -> None:
 # ------------------------------------------------------------------------------------------- results
 
 
+def removed_text(share: float) -> str:
+    """How much of chance's loss a cell removed: "63%", or how far it is worse than chance (never a bare 0%)."""
+    if share < -0.005:
+        return f"none: {-share:.0%} worse than chance"
+    return f"{max(share, 0.0):.0%}"
+
+
 def scores_table(run: Run) -> pd.DataFrame:
     """Every cell's final numbers, one row each."""
     rows = []
@@ -682,9 +691,9 @@ def scores_table(run: Run) -> pd.DataFrame:
         if s.accuracy is not None:
             row["Accuracy"] = f"{s.accuracy:.1%}"
         row["Chance loss"] = s.chance_loss
-        row["Loss removed"] = f"{max(s.below_chance, 0.0):.0%}" if math.isfinite(s.loss) else "diverged"
+        row["Loss removed"] = removed_text(s.below_chance) if math.isfinite(s.loss) else "diverged"
         row["Status"] = diverged_text(s.diverged_at) if s.diverged else "trained"
-        row["ms / step"] = round(s.ms_per_step, 2)  # the mean over the whole run
+        row["ms / step"] = f"{s.ms_per_step:.1f}"  # the mean over the whole run, as beside the curves
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -696,7 +705,8 @@ def results(run: Run) -> None:
     why = {"done": "", "stopped": " (stopped early)", "time-cap": f" (stopped at the {RUN_SECONDS:.0f} s cap)",
            "diverged": " (every cell diverged)"}[run.status]
     st.caption(f"Held-out scores on {run.eval_size} fresh sequences after {run.steps_done} steps{why}. "
-               "“Loss removed” is 1 − loss / chance: 0% learned nothing, 100% is perfect.")
+               "“Loss removed” is 1 − loss / chance: 0% learned nothing, 100% is perfect; a cell worse than chance "
+               "says by how much.")
     table_col, bars_col = st.columns([3, 2])
     table_col.dataframe(scores_table(run), hide_index=True,
                         column_config={"Held-out loss": st.column_config.NumberColumn(format="%.4g"),

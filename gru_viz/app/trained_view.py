@@ -74,11 +74,14 @@ def sentences(sc: Scene) -> list[claims.Sentence]:
     x = sc.seq.values
     if sc.model.spec.input_size != task.input_size or not words.fits(task, x):
         return out
-    a = words.answer(sc.model, readout, task, x)
+    a = words.answer(sc.model, readout, task, x, sc.trace)  # the run on screen, clamps and all
+    clamps = words.clamps_text(sc.trace)
+    which = {"clamps": clamps} if clamps else {}
     if a.target is not None and a.verdict is not None:
-        out.append(words.say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
+        out.append(words.say("trained.answer" + (".clamped" if clamps else ""), target=a.target, says=a.says,
+                             verdict=a.verdict, **which))
     else:
-        out.append(words.say("trained.says", says=a.says))
+        out.append(words.say("trained.says" + (".clamped" if clamps else ""), says=a.says, **which))
     learned = words.learned(sc.model, task, sc.trace)
     if learned is not None:
         out.append(learned)

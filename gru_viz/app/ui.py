@@ -497,8 +497,9 @@ def layer_label(layer: int, direction: int, directions: int) -> str:
 # ---------------------------------------------------------------------------------------- controls
 
 
-def sidebar_controls(cfg: Config) -> Config:
-    """The shared controls (cell, input, weights, clamps) in the sidebar; returns the updated config."""
+def sidebar_controls(cfg: Config, weights_note: str = "") -> Config:
+    """The shared controls (cell, input, weights, clamps) in the sidebar; returns the updated config.
+    ``weights_note``: what this page does instead of using the chosen weights, said under them in the sidebar."""
     if "controls" in cfg.hidden_parts:
         return cfg
     with st.sidebar:
@@ -536,6 +537,8 @@ def sidebar_controls(cfg: Config) -> Config:
 
         st.subheader("Weights")
         weights = _weights_control(cfg, cell)
+        if weights_note and weights != "random":  # the choice stays in the link, but the sidebar says it is unused
+            st.caption(weights_note)
         seed = st.number_input(**widget_args("seed"), key=_widget("seed", cfg))
         scale = st.slider(**widget_args("scale"), key=_widget("scale", cfg))
         h0 = st.segmented_control(**widget_args("h0"), key=_widget("h0", cfg)) or cfg.h0

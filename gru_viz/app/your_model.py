@@ -19,6 +19,7 @@ from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_n
 from ..core.spec import GRU_VARIANTS, SpecError
 from ..explain import palette
 from ..explain.literal import literal, quoted
+from ..figures import style
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.weights import HintNeeded, save_safetensors
@@ -359,7 +360,7 @@ def layer_figure(sc: Scene, choice: tuple[int, int]) -> go.Figure:
         height=150 + 12 * min(h.shape[0], 32), margin={"l": 50, "r": 10, "t": 40, "b": 40},
         xaxis_title="step t", yaxis_title="unit",
     )
-    return fig
+    return style.inked(fig)
 
 
 def export_section(sc: Scene) -> None:

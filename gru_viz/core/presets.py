@@ -79,7 +79,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "latch",
             "The latch remembers a spike",
-            "Holds 0 until a spike arrives, then holds 1 for good: the update gate z is a write-enable switch.",
+            "Holds 0 until a spike arrives, then holds 1 for good: z ≈ 0 lets the spike in, z ≈ 1 keeps it.",
             "0, 0, 0, 1, 0, 0, 0, 0, 0, 0",
             latch,
         ),

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import sources
 from .grad import backward
 from .kinds import KINDS, some_kinds
 from .model import Model
@@ -683,8 +684,9 @@ def _thin_history(h: History) -> dict[str, dict[str, list]]:
 _VARIANT_CELLS = some_kinds("core.train.variant_cells", {
     "gru": {
         "gru": ("GRU (PyTorch)", {"kind": "gru"}),
-        "gru-reset-before": ("GRU, reset before (Cho v3 / d2l)", {"kind": "gru", "variant": "reset-before"}),
-        "gru-z-takes": ("GRU, z takes (Chung / Wikipedia)", {"kind": "gru", "variant": "z-takes"}),
+        "gru-reset-before": (f"GRU, reset before ({sources.short('cho', 'dive')})",
+                             {"kind": "gru", "variant": "reset-before"}),
+        "gru-z-takes": (f"GRU, z takes ({sources.short('chung', 'wikipedia')})", {"kind": "gru", "variant": "z-takes"}),
     },
 })
 CELLS: dict[str, tuple[str, dict[str, object]]] = {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .sources import short, who, writers
+
 
 @dataclass(frozen=True)
 class GRUVariant:
@@ -20,29 +22,32 @@ class GRUVariant:
     z_keeps: bool  # h' = (1 − z) ⊙ n + z ⊙ h — PyTorch — rather than h' = (1 − z) ⊙ h + z ⊙ n
 
 
+def _said(reset_after: bool, z_keeps: bool) -> str:
+    """Who writes this variant, from the sourced attributions (core/sources.py)."""
+    return who(*writers(reset_after=reset_after, z_keeps=z_keeps))
+
+
 GRU_VARIANTS: dict[str, GRUVariant] = {
     v.key: v
     for v in (
         GRUVariant(
             "torch",
             "PyTorch (reset after, z keeps)",
-            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h — torch, cuDNN, Keras default.",
+            "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h — " + _said(True, True) + ".",
             True,
             True,
         ),
         GRUVariant(
             "reset-before",
-            "Cho v3 / d2l (reset before, z keeps)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h — d2l.ai, Keras "
-            "reset_after=False.",
+            f"{short('cho', 'dive')} (reset before, z keeps)",
+            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ n + z ⊙ h — " + _said(False, True) + ".",
             False,
             True,
         ),
         GRUVariant(
             "z-takes",
-            "Chung / Wikipedia (reset before, z takes)",
-            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n — Chung et al. 2014, "
-            "TF GRUBlockCell.",
+            f"{short('chung', 'wikipedia')} (reset before, z takes)",
+            "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn), h' = (1 − z) ⊙ h + z ⊙ n — " + _said(False, False) + ".",
             False,
             False,
         ),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import compare
+from ..core import compare, sources
 from ..core.grad import gradient_flow
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers
@@ -209,7 +209,7 @@ def _latch_spike(ctx: Context, s: dict[str, str]) -> list[str]:
                  and z <= claims.REPLACE and h >= 0.99, "the spike is not written")
 
 
-@claim("lesson.latch.after", "From then on h stays at {h_min:state} or more to the last step: the latch holds 1.",
+@claim("lesson.latch.after", "From then on h never drops below {h_min:state} to the last step: the latch holds 1.",
        step_numbers=False)
 def _latch_after(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
@@ -315,13 +315,19 @@ def _delimiter(live: Live) -> Lesson:
 
 # ------------------------------------------------------------------------------------ 4 · conventions
 
-CONVENTIONS = (  # who writes which, from /work/shared/reference/gru-conventions.md (and gru_viz.core.spec)
-    ("z keeps", "h = (1 − z) ⊙ n + z ⊙ h", "PyTorch, cuDNN, Keras, Flax, d2l.ai, Cho et al. 2014"),
-    ("z takes", "h = (1 − z) ⊙ h + z ⊙ n", "Chung et al. 2014, Wikipedia's “fully gated unit”, TF's GRUBlockCell"),
-    ("reset after", "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))",
-     "PyTorch, cuDNN, Keras (reset_after=True, its default), ONNX's linear_before_reset=1, Cho et al. 2014 v1"),
-    ("reset before", "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)",
-     "Cho et al. 2014 v3, d2l.ai from scratch, Keras' reset_after=False, ONNX's default, TF's GRUBlockCell"),
+# Who writes which: each name an attribution sourced in gru_viz.core.sources (and checked there against the
+# library's own code where it is installable); the check below demands that every name listed makes the choice.
+_WRITERS = {
+    "z keeps": ("torch", "cudnn", "keras-after", "onnx-after", "flax", "tf-block", "dive", "cho"),
+    "z takes": ("chung", "wikipedia"),
+    "reset after": ("torch", "cudnn", "keras-after", "onnx-after", "flax"),
+    "reset before": ("cho", "dive", "keras-before", "onnx-before", "tf-block"),
+}
+CONVENTIONS = (
+    ("z keeps", "h = (1 − z) ⊙ n + z ⊙ h", sources.who(*_WRITERS["z keeps"])),
+    ("z takes", "h = (1 − z) ⊙ h + z ⊙ n", sources.who(*_WRITERS["z takes"])),
+    ("reset after", "n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))", sources.who(*_WRITERS["reset after"])),
+    ("reset before", "n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)", sources.who(*_WRITERS["reset before"])),
 )
 _CHOICE = {"z keeps": ("z_keeps", True), "z takes": ("z_keeps", False), "reset after": ("reset_after", True),
            "reset before": ("reset_after", False)}
@@ -332,6 +338,11 @@ def _conv_who(choice: str) -> claims.Check:
         row = next(r for r in CONVENTIONS if r[0] == choice)
         if (row[1], row[2]) != (s["eq"], s["who"]):
             return [f"{choice} is {row[1]}, written by {row[2]}"]
+        field_, value = _CHOICE[choice]
+        wrong = [sources.ATTRIBUTIONS[k].who for k in _WRITERS[choice]
+                 if getattr(sources.ATTRIBUTIONS[k], field_) != value]
+        if wrong:
+            return [f"{', '.join(wrong)} do not write {choice} (gru_viz/core/sources.py)"]
         return _conv_equation(ctx, choice, s["eq"])
 
     return check
@@ -462,7 +473,7 @@ def _sentiment_flip(ctx: Context, s: dict[str, str]) -> list[str]:
     if cf is None:
         return ["there is no “not” to remove"]
     got = trained_words.answer(ctx.model, readout, task, cf.x)
-    here = trained_words.answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
+    here = trained_words.answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0], ctx.trace)
     return _want(s["other"] == got.says and got.says.split()[0] != here.says.split()[0], "the answer does not flip")
 
 
@@ -470,7 +481,7 @@ def _sentiment(live: Live) -> Lesson:
     readout, task = live.trained
     x = live.trace.layer(0).x[:, 0]
     prose: list[Sentence] = []
-    a = trained_words.answer(live.model, readout, task, x)
+    a = trained_words.answer(live.model, readout, task, x, live.trace)
     prose.append(say("trained.answer", target=a.target, says=a.says, verdict=a.verdict))
     learned = trained_words.learned(live.model, task, live.trace)
     if learned is not None:
@@ -537,6 +548,28 @@ def _memory_first(ctx: Context, s: dict[str, str]) -> list[str]:
     return _want(s["cell"] == KIND_NAMES[first], f"the first to forget is the {KIND_NAMES[first]}")
 
 
+def _spiked_gates(models: Mapping[str, Model]) -> tuple[float, float]:
+    """The mean of the GRU's z and of the LSTM's f over the spiked run (every step and unit)."""
+    x = np.zeros((MEMORY_STEPS, 1))
+    x[MEMORY_AT] = 1.0
+    return (float(models["gru"].run(x).layer(0).gates["z"].mean()),
+            float(models["lstm"].run(x).layer(0).gates["f"].mean()))
+
+
+@claim("lesson.memory.why", "At β = {beta:num2} the gates sit near ½ (the GRU's z averages {z:num2}, the LSTM's f "
+                            "{f:num2}): each step keeps only about half of the memory, so the gated cells forget as "
+                            "fast as the RNN, or faster. torch's initialisation is not a trained keep bias; raise β "
+                            "to open the gates.", step_numbers=False)
+def _memory_why(ctx: Context, s: dict[str, str]) -> list[str]:
+    resp = memory_of(ctx.models)
+    first = min(resp, key=lambda k: (_lasting(resp[k])[0], _lasting(resp[k])[1]))
+    z, f = _spiked_gates(ctx.models)
+    return (_want(first != "rnn", "the RNN forgets first: the gates do keep")
+            + _want(0.3 < z < 0.7 and 0.3 < f < 0.7, "the gates are not near ½")
+            + _want((s["beta"], s["z"], s["f"]) == (claims.num2_text(ctx.values["keep_bias"]),
+                                                   claims.num2_text(z), claims.num2_text(f)), "β, z or f differ"))
+
+
 def _memory(live: Live) -> Lesson:
     beta = float(live.knob if live.knob is not None else MEMORY_BETA)
     models = lineup(live.query, beta)
@@ -544,9 +577,12 @@ def _memory(live: Live) -> Lesson:
     prose = [say("lesson.memory.cell", cell=KIND_NAMES[k], fate=_fate(r)) for k, r in resp.items()]
     first = min(resp, key=lambda k: (_lasting(resp[k])[0], _lasting(resp[k])[1]))
     names = tuple(KIND_NAMES[k] for k in LINEUP)
+    if first != "rnn":  # the numbers do not show what gating buys: say why (the gates are at torch's init)
+        z, f = _spiked_gates(models)
+        prose.append(say("lesson.memory.why", beta=beta, z=z, f=f))
     q = Question(f"A spike at t = {MEMORY_AT}, then {MEMORY_STEPS - MEMORY_AT - 1} zeros. Which cell forgets it first?",
                  names, LINEUP.index(first), say("lesson.memory.first", cell=KIND_NAMES[first]))
-    ctx = _ctx(live)
+    ctx = _ctx(live, keep_bias=beta)
     ctx.models = models
     return Lesson(say("lesson.memory.idea"), prose, q, ctx, "memory", {"responses": resp, "keep_bias": beta})
 
@@ -557,6 +593,8 @@ MEMORY_BETA = 2.0  # the keep bias that shows the gating advantage at torch's in
 # -------------------------------------------------------------------------------------- 7 · gradients
 
 GRADIENT_STEPS = 100
+GRADIENT_BETA = 2.0  # the default keep bias: the GRU's gradient survives 100 steps (at torch's plain init, β = 0, it
+# vanishes too, and the chapter says why)
 
 
 def gradient_input(query: Mapping[str, str]) -> np.ndarray:
@@ -614,13 +652,30 @@ def _grad_ratio(ctx: Context, s: dict[str, str]) -> list[str]:
                  f"it is {want}")
 
 
+GRADIENT_ALIVE = 1e-6  # below this ‖∂h_T/∂h_0‖ the GRU's gradient has vanished too, for teaching purposes
+
+
+@claim("lesson.grad.why-not", "At β = {beta:num2} the GRU's gradient vanishes too: z averages only {z_mean:num2}, "
+                              "and the direct path diag(z) shrinks the gradient at each of the {T:int} steps. "
+                              "torch's initialisation is not a trained keep bias; training, or a larger β, raises z "
+                              "toward 1 and keeps the path open.", step_numbers=False)
+def _grad_why_not(ctx: Context, s: dict[str, str]) -> list[str]:
+    x = ctx.values["x"]
+    gru = ctx.models["gru"].run(x).layer(0)
+    dh0 = flows_of({"gru": ctx.models["gru"]}, x)["gru"][1][0]
+    return (_want(dh0 < GRADIENT_ALIVE, f"the GRU's gradient is {sci_text(dh0)}: alive")
+            + _want((s["beta"], s["z_mean"], int(s["T"])) == (claims.num2_text(ctx.values["keep_bias"]),
+                                                             claims.num2_text(gru.gates["z"].mean()), len(x)),
+                    "β, z or T differ"))
+
+
 def _ratio(gru: float, rnn: float) -> int:
     ratio = gru / max(rnn, 1e-300)
     return 0 if ratio < 10 else 1 if ratio <= 1000 else 2
 
 
 def _gradients(live: Live) -> Lesson:
-    beta = float(live.knob if live.knob is not None else 0.0)
+    beta = float(live.knob if live.knob is not None else GRADIENT_BETA)
     models = {k: m for k, m in lineup(live.query, beta).items() if k in ("gru", "rnn")}
     x = gradient_input(live.query)
     flows = flows_of(models, x)
@@ -629,11 +684,13 @@ def _gradients(live: Live) -> Lesson:
     first = {k: float(dh[0]) for k, (_, dh) in flows.items()}
     prose = [say("lesson.grad.norms", T=len(x), rnn=first["rnn"], gru=first["gru"]),
              say("lesson.grad.path", z_mean=gru.gates["z"].mean(), rho=rho)]
+    if first["gru"] < GRADIENT_ALIVE:  # the numbers do not show the path kept open: say why
+        prose.append(say("lesson.grad.why-not", beta=beta, z_mean=gru.gates["z"].mean(), T=len(x)))
     k = _ratio(first["gru"], first["rnn"])
     q = Question(f"Over {len(x)} steps, how does the GRU's gradient ‖∂h_T/∂h_0‖ compare with the RNN's?",
                  tuple(f"{r}" for r in RATIOS), k,
                  say("lesson.grad.ratio", ratio=RATIO_WORDS[k], gru=first["gru"], rnn=first["rnn"]))
-    ctx = _ctx(live, x=x)
+    ctx = _ctx(live, x=x, keep_bias=beta)
     ctx.models = models
     return Lesson(say("lesson.grad.idea"), prose, q, ctx, "flow", {"flows": flows, "keep_bias": beta})
 
@@ -650,8 +707,9 @@ def adding_example(number: int, seed: int = 1) -> str:
     return format_numbers(Sequence(ex.x, tuple(str(i) for i in range(ADDING_T))))
 
 
-@claim("lesson.train.idea", "Training is what turns random gates into these switches: the adding GRU learned to "
-                            "write at the marked steps and keep otherwise.", step_numbers=False)
+@claim("lesson.train.idea", "The task: read a stream of numbers, two of them marked, and answer the sum of the two "
+                            "marked ones. Training shaped this GRU's gates for it: they write more of a new candidate "
+                            "at the marked steps than at the others.", step_numbers=False)
 def _train_idea(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
     marked = lt.x[:, 0, 1] == 1
@@ -674,7 +732,7 @@ def _train(live: Live) -> Lesson:
     readout, task = live.trained
     x = live.trace.layer(0).x[:, 0]
     lt = live.trace.layer(0)
-    a = trained_words.answer(live.model, readout, task, x)
+    a = trained_words.answer(live.model, readout, task, x, live.trace)
     marked = lt.x[:, 0, 1] == 1
     write = 1 - claims.keep_shares_all(lt)
     prose = [say("trained.answer", target=a.target, says=a.says, verdict=a.verdict),
@@ -733,15 +791,15 @@ CHAPTERS: tuple[Chapter, ...] = (
             _with(seq=lambda s: sentence_query(tuple(s.split())),
                   t=lambda s: str(SENTIMENT_T - len(s.split()) + (s.split().index("not") if "not" in s.split()
                                                                    else len(s.split()) - 1)))),
-    Chapter(6, "memory", "GRU vs LSTM vs RNN: how long each remembers a spike",
+    Chapter(6, "memory", "How long a GRU, an LSTM and an RNN remember",
             {"cell": "gru", "hidden": "8", "source": "typed", "seq": _spike_seq(MEMORY_AT, 20), "seed": "0",
              "t": str(MEMORY_AT)}, "compare",
             "Set the keep bias β to 0, torch's plain init, and predict again.",
             _memory, Knob("Keep bias β", (0.0, 1.0, 2.0, 3.0), MEMORY_BETA), None),
-    Chapter(7, "gradients", "Vanishing gradients, and the path that keeps the GRU's alive",
+    Chapter(7, "gradients", "Vanishing gradients, and z's direct path",
             {"cell": "gru", "hidden": "4", "gen": "noise", "steps": str(GRADIENT_STEPS), "seed": "0"}, "gradients",
-            "Raise the keep bias β, predict again, and watch the GRU's gradient and the RNN's.",
-            _gradients, Knob("Keep bias β", (0.0, 1.0, 2.0, 3.0), 0.0), None),
+            "Set the keep bias β to 0, torch's plain init, predict again, and watch the GRU's gradient and the RNN's.",
+            _gradients, Knob("Keep bias β", (0.0, 1.0, 2.0, 3.0), GRADIENT_BETA), None),
     Chapter(8, "train", "Train one yourself, and open what it learned",
             {"cell": "gru", "hidden": "32", "source": "typed", "seq": adding_example(0),
              "weights": "trained:gru-adding", "t": "0"}, "train",

@@ -86,6 +86,7 @@ INK_SOFT = "#000036"  # Streamlit's chart text: ticks, axis titles
 GRID = "#000035"  # grid and zero lines, the circuit's idle track
 PAPER = "#000038"  # the page background
 FAINT = "#000039"  # text at 10 % opacity: bands and highlights behind marks
+ZERO = GRID  # a heatmap's zero: a visible neutral in both themes (the background would read as a missing cell)
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,14 @@ def tint(hex_color: str, alpha: float) -> str:
 def colorscale(name: str) -> list[list]:
     """The heatmap colour scale of a quantity in its own colour.
 
-    Gates (0 … 1): the background at 0 (a shut gate shows nothing) to the gate's colour at 1. States and
-    candidates (−1 … 1): the ink's grey at −1, the background at 0, the quantity's colour at +1.
+    Gates (0 … 1): the grid's neutral at 0 (a shut gate) to the gate's colour at 1. States and candidates
+    (−1 … 1): the ink's grey at −1, the grid's neutral at 0, the quantity's colour at +1. Zero is the grid colour,
+    never the page's background: a cell at 0 is a value, and must not read as a missing cell in either theme.
     """
     own = color(name)
     if name in GATES_01:
-        return [[0.0, PAPER], [1.0, own]]
-    return [[0.0, INK_SOFT], [0.5, PAPER], [1.0, own]]
+        return [[0.0, ZERO], [1.0, own]]
+    return [[0.0, INK_SOFT], [0.5, ZERO], [1.0, own]]
 
 
 # ------------------------------------------------------------------------------------------- the checks

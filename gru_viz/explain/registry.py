@@ -4,16 +4,23 @@ Each module that makes claims declares them into a :class:`~gru_viz.explain.clai
 ``CLAIMS``); nothing registers itself on import. :data:`CLAIM_MODULES` names those modules, and the one book
 that reads all of theirs finds and checks any sentence in any page text (the claims' tests read it; the app only
 says sentences, each module from its own book). Narration makes no claims of its own: it says the generic ones
-of :mod:`gru_viz.explain.claims`.
+of :mod:`gru_viz.explain.claims`. Attributions to papers and libraries are sourced records
+(:data:`ATTRIBUTIONS`, kept in :mod:`gru_viz.core.sources` so that the core's variant labels can use them too).
 """
 
 from __future__ import annotations
 
+from ..core.sources import ATTRIBUTIONS, Attribution
 from . import claims, lessons, seq2seq, trained
 from .claims import Claim, Context, Found, Sentence
 
 CLAIM_MODULES = (claims, trained, lessons, seq2seq)  # in this order: two claims on one span, the first one is found
 EVERY = claims.Book(*(m.CLAIMS for m in CLAIM_MODULES))
+
+
+def attribution(key: str) -> Attribution:
+    """The sourced attribution ``key`` (who, what they write, where that was checked): see core/sources.py."""
+    return ATTRIBUTIONS[key]
 
 
 def all_claims() -> dict[str, Claim]:

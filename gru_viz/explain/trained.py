@@ -17,7 +17,7 @@ from ..core.kinds import per_kind
 from ..core.model import Model
 from ..core.tasks import POLARITY, RECALL_SYMBOLS, VOCAB, Task
 from ..core.trace import Trace
-from ..core.train import Readout, predict
+from ..core.train import Readout, log_softmax, predict
 from . import claims
 from .claims import Context, pct_text
 
@@ -110,22 +110,35 @@ class Answer:
     verdict: str | None  # "right (loss 0.03)", "wrong (loss 2.1)", "off by 0.009 (squared error 0.0001)"
 
 
-def answer(model: Model, readout: Readout, task: Task, x: np.ndarray) -> Answer:
-    """The model's answer on ``x`` (one sequence), in the task's words, with its loss or correctness."""
-    pred = predict(model, readout, x, task.kind)
+def read_out(trace: Trace, readout: Readout, kind: str) -> np.ndarray:
+    """The readout of a run already made (the run on screen, clamps and all), for its one sequence."""
+    out = trace.output if trace.batched else trace.output[:, None]
+    values = readout(out)
+    if kind == "classification":
+        values = np.exp(log_softmax(values))
+    return values[0] if readout.where == "last" else values[:, 0]
+
+
+def answer(model: Model, readout: Readout, task: Task, x: np.ndarray, trace: Trace | None = None) -> Answer:
+    """The model's answer on ``x`` (one sequence), in the task's words, with its loss or correctness; read from
+    ``trace`` when given (the run the page shows, with its clamps), else from a fresh free run."""
+    if trace is None:
+        output = predict(model, readout, x, task.kind).output
+    else:
+        output = read_out(trace, readout, task.kind)
     target = target_of(task, x)
     if task.kind == "classification" and readout.where == "last":
-        c = int(pred.classes)
-        p_c = float(pred.output[c])
+        c = int(np.argmax(output))
+        p_c = float(output[c])
         says = f"{task.class_names[c]} ({pct_text(p_c) if 0.005 < p_c < 0.995 else _sure(p_c)})"
         verdict = None
         if target is not None:
-            p = float(pred.output[task.class_names.index(target)])
+            p = float(output[task.class_names.index(target)])
             loss = -np.log(max(p, 1e-300))
             verdict = f"{'right' if task.class_names[c] == target else 'wrong'} (loss {claims.sci_text(loss)})"
         return Answer(says, target, verdict)
     if readout.where == "last":
-        value = float(pred.output[0])
+        value = float(output[0])
         verdict = None
         if target is not None:
             err = abs(value - float(target))
@@ -191,9 +204,18 @@ def counterfactual(task: Task, x: np.ndarray) -> Counterfactual | None:
     return None
 
 
+def clamps_text(trace: Trace) -> str:
+    """The run's clamps as the page lists them ("z = 1, r = 0"; "" when it has none)."""
+    return ", ".join(f"{a.gate} = {a.value:g}" if isinstance(a.value, (int, float)) else f"{a.gate} per unit"
+                     for a in trace.ablations)
+
+
 def carrier(model: Model, trace: Trace, cf: Counterfactual) -> tuple[int, float, float]:
-    """The unit whose final state moves most under the counterfactual: (unit, h_T here, h_T there)."""
-    other = model.run(cf.x).layer(-1)
+    """The unit whose final state moves most under the counterfactual: (unit, h_T here, h_T there). The other
+    input is run as this one was: from the same initial state, with the same clamps."""
+    first = trace.layer(0)
+    h0 = first.h0[:1] if first.c0 is None else (first.h0[:1], first.c0[:1])  # one layer, one direction
+    other = model.run(cf.x, h0, ablations=trace.ablations).layer(-1)
     h, h_other = trace.layer(-1).h[-1, 0], other.h[-1, 0]
     unit = int(np.argmax(np.abs(h - h_other)))
     return unit, float(h[unit]), float(h_other[unit])
@@ -207,24 +229,35 @@ def learned(model: Model, task: Task, trace: Trace) -> claims.Sentence | None:
     if cf is None or trace.spec.num_layers != 1 or trace.spec.directions != 1:
         return None
     unit, here, there = carrier(model, trace, cf)
+    if claims.state_text(here) == claims.state_text(there):
+        return None  # no unit carries the change on this run (a clamp can hold every state still): nothing to say
     at = cf.steps[0]
     common = {"event": cf.event, "unit": unit, "here": here, "instead": cf.instead, "there": there, "t": at}
     return _LEARNED[trace.spec.kind](lt, at, unit, common)
 
 
+def _clamped_at(lt, gate: str, steps: slice | int, unit: int) -> bool:
+    """Whether ``gate`` is clamped at any of ``steps`` for ``unit`` in this run."""
+    mask = lt.clamped.get(gate)
+    return bool(mask is not None and np.any(mask[steps, 0, unit]))
+
+
 def _learned_z(lt, at: int, unit: int, common: dict) -> claims.Sentence:
     k = claims.keep_share(lt, at, unit)
-    return say("trained.learned.gated", z=float(lt.gates["z"][at, 0, unit]), write=1.0 - k, **common)
+    key = "trained.learned.gated" + (".clamped" if _clamped_at(lt, "z", at, unit) else "")
+    return say(key, z=float(lt.gates["z"][at, 0, unit]), write=1.0 - k, **common)
 
 
 def _learned_lstm(lt, at: int, unit: int, common: dict) -> claims.Sentence | None:
     f_after = lt.gates["f"][at + 1 :, 0, unit]
-    if f_after.size == 0:
-        return None
+    if f_after.size == 0 or _clamped_at(lt, "i", at, unit) or _clamped_at(lt, "f", slice(at + 1, None), unit):
+        return None  # a clamped gate learned nothing: the sentence would credit the model with the clamp
     return say("trained.learned.lstm", i=float(lt.gates["i"][at, 0, unit]), f_min=float(f_after.min()), **common)
 
 
-def _learned_minlstm(lt, at: int, unit: int, common: dict) -> claims.Sentence:
+def _learned_minlstm(lt, at: int, unit: int, common: dict) -> claims.Sentence | None:
+    if _clamped_at(lt, "i", at, unit) or _clamped_at(lt, "f", at, unit):
+        return None  # a clamped gate learned nothing: the sentence would credit the model with the clamp
     return say("trained.learned.minlstm", i=float(lt.gates["i"][at, 0, unit]), f=float(lt.gates["f"][at, 0, unit]),
                write=float(claims.quantity(lt, "iprime")[at, 0, unit]), **common)
 
@@ -250,20 +283,34 @@ def _task(ctx: Context, s: dict[str, str]) -> list[str]:
     return claims._want(s["line"] == task_line(task).rstrip("."), f"the task is {task.name}")
 
 
-@claim("trained.answer", "The answer is {target:text}; the model says {says:text}: {verdict:text}.",
-       step_numbers=False)
+def _which_run(ctx: Context, s: dict[str, str]) -> list[str]:
+    """A sentence on a clamped run names the clamps; one on a free run names none."""
+    said, has = s.get("clamps", ""), clamps_text(ctx.trace)
+    return claims._want(said == has, f"the run's clamps are {has or 'none'}, the sentence says {said or 'none'}")
+
+
 def _answer(ctx: Context, s: dict[str, str]) -> list[str]:
     readout, task = _trained(ctx)
-    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
-    return claims._want((s["target"], s["says"], s["verdict"]) == (got.target, got.says, got.verdict),
-                        f"the model's answer is {got}")
+    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0], ctx.trace)
+    return _which_run(ctx, s) + claims._want(
+        (s["target"], s["says"], s["verdict"]) == (got.target, got.says, got.verdict), f"the model's answer is {got}")
 
 
-@claim("trained.says", "The model says {says:text}.", step_numbers=False)
 def _says(ctx: Context, s: dict[str, str]) -> list[str]:
     readout, task = _trained(ctx)
-    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0])
-    return claims._want(s["says"] == got.says and got.target is None, f"the model says {got.says}")
+    got = answer(ctx.model, readout, task, ctx.trace.layer(0).x[:, 0], ctx.trace)
+    return _which_run(ctx, s) + claims._want(s["says"] == got.says and got.target is None,
+                                             f"the model says {got.says}")
+
+
+# The answer is the run's on screen: with clamps on, the sentence says so and names them.
+claim("trained.answer", "The answer is {target:text}; the model says {says:text}: {verdict:text}.",
+      step_numbers=False)(_answer)
+claim("trained.answer.clamped", "With the clamps on ({clamps:text}), the answer is {target:text}; the model says "
+      "{says:text}: {verdict:text}.", step_numbers=False)(_answer)
+claim("trained.says", "The model says {says:text}.", step_numbers=False)(_says)
+claim("trained.says.clamped", "With the clamps on ({clamps:text}), the model says {says:text}.",
+      step_numbers=False)(_says)
 
 
 def _learned(ctx: Context, s: dict[str, str]) -> list[str]:
@@ -277,10 +324,12 @@ def _learned(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.trace.layer(-1)
     out = claims._want((s["event"], s["instead"], int(s["unit"]), int(s["t"])) == (cf.event, cf.instead, unit, at),
                        f"unit {unit} carries {cf.event} at t = {at}")
-    out += claims._want(s["here"] == claims.state_text(here) and s["there"] == claims.state_text(there),
-                        "the final states differ")
+    out += claims._want(s["here"] == claims.state_text(here) and s["there"] == claims.state_text(there)
+                        and s["here"] != s["there"], "the final states differ")
     if "z" in s:
         k = claims.keep_share(lt, at, unit)
+        out += claims._want(s.get("said_clamped") == str(_clamped_at(lt, "z", at, unit)),
+                            "z is clamped there" if _clamped_at(lt, "z", at, unit) else "z is free there")
         out += claims._want(s["z"] == claims.gate_text(lt.gates["z"][at, 0, unit]) and s["write"] == pct_text(1 - k),
                             "z or its write share differ")
     elif "write" in s:  # minLSTM: i against f, and the share i′ = i / (f + i) they write
@@ -297,7 +346,11 @@ def _learned(ctx: Context, s: dict[str, str]) -> list[str]:
 
 claim("trained.learned.gated", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
       "{there:state} {instead:text}. At t = {t:int} its update gate z = {z:gate} takes in {write:pct} of a new "
-      "candidate.", step_numbers=False)(_learned)
+      "candidate.", step_numbers=False)(lambda ctx, s: _learned(ctx, {**s, "said_clamped": "False"}))
+claim("trained.learned.gated.clamped", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
+      "{there:state} {instead:text}. At t = {t:int} its update gate, clamped to z = {z:gate}, "
+      "takes in {write:pct} of a new candidate.", step_numbers=False)(
+    lambda ctx, s: _learned(ctx, {**s, "said_clamped": "True"}))
 claim("trained.learned.lstm", "Unit {unit:int} carries {event:text}: it ends at h = {here:state}, against "
       "{there:state} {instead:text}. At t = {t:int} its input gate i = {i:gate} writes it into the cell, and from "
       "then on its forget gate stays at f ≥ {f_min:gate}.", step_numbers=False)(_learned)

@@ -843,9 +843,10 @@ def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction
                                           showticklabels=k == len(rows) - 1, range=[-0.6, H - 0.4],
                                           **({"matches": "x"} if k else {}),
                                           **style.step_ticks(0, H - 1, 9 if H > 8 else H))
-        annotations.append({"text": f"<b>{_bar_title(name, reverse)}</b>", "x": 0, "xref": "paper",
+        annotations.append({"text": style.swatch(color(key)) + f"<b>{_bar_title(name, reverse)}</b>", "x": 0,
+                            "xref": "paper",
                             "xanchor": "right", "xshift": -round(2.7 * size), "y": top - span / 2, "yref": "paper",
-                            "yanchor": "middle", "showarrow": False, "font": {"size": size + 3, "color": color(key)},
+                            "yanchor": "middle", "showarrow": False, "font": {"size": size + 3, "color": INK},
                             "hovertext": NAMES.get(key, key)})
     layout[f"xaxis{ax}"]["title"] = {"text": "unit", "standoff": 8, "font": {"size": size}}
     shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": unit - 0.5, "x1": unit + 0.5, "y0": 0, "y1": 1,
@@ -1038,4 +1039,4 @@ def ablation_figure(h_free: np.ndarray, h_clamped: np.ndarray, unit: int, t: int
     )
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
                               "font": {"size": style.font(present)}})
-    return fig
+    return style.inked(fig)

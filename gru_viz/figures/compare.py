@@ -16,7 +16,7 @@ from ..core.compare import Response
 from ..core.kinds import KIND, per_kind
 from ..core.spec import KIND_NAMES
 from ..core.trace import LayerTrace
-from ..explain.palette import CELL_COLORS, CELL_DASH, INK_SOFT, color, colorscale, label
+from ..explain.palette import CELL_COLORS, CELL_DASH, INK, INK_SOFT, color, colorscale, label
 from . import style
 
 ROUND_OFF = 1e-15  # distances below this are float64 round-off of states of size ~1
@@ -103,13 +103,14 @@ def lineup_figure(
         layout[f"yaxis{bottom}"] = style.axis(present, domain=[0.0, 0.5], anchor=xb, range=[low - 0.05, high + 0.05],
                                               title=f"unit {unit}" if col == 0 else "")
         shapes += [_cursor(xt, yt, t), _cursor(xb, yb, t)]
-        annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=(x0 + x1) / 2, y=1.0, xref="paper",
+        annotations.append(dict(text=style.swatch(CELL_COLORS[kind]) + f"<b>{KIND_NAMES[kind]}</b>",
+                                x=(x0 + x1) / 2, y=1.0, xref="paper",
                                 yref="paper", yanchor="bottom", showarrow=False,
-                                font=dict(color=CELL_COLORS[kind], size=style.font(present, 2))))
+                                font=dict(color=INK, size=style.font(present, 2))))
         if not KIND[kind].sigmoid:
             annotations.append(dict(text="no gates", x=(x0 + x1) / 2, y=0.5, xref="paper", yref="paper",
                                     yanchor="top", showarrow=False, font=dict(size=style.font(present, -1),
-                                                                              color=INK_SOFT)))
+                                                                              color=INK)))
     layout.update(style.layout(present))
     layout.update(
         height=int(height * (1.2 if present else 1.0)), margin=dict(l=50, r=10, t=64 if present else 52, b=40),
@@ -118,7 +119,7 @@ def lineup_figure(
                     font=dict(size=style.font(present, -1)), itemwidth=30, tracegroupgap=0),
         hovermode="closest",
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -161,9 +162,9 @@ def memory_figure(
                      line=dict(color=INK_SOFT, dash="dot", width=1))],
         annotations=[dict(text="float64 round-off", xref="x domain", yref="y", x=1, y=np.log10(ROUND_OFF),
                           xanchor="right", yanchor="bottom", showarrow=False,
-                          font=dict(size=style.font(present, -1), color=INK_SOFT))],
+                          font=dict(size=style.font(present, -1), color=INK))],
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def radii_figure(radii: Mapping[str, Mapping[str, float]], height: int = 260, present: bool = False) -> go.Figure:
@@ -187,4 +188,4 @@ def radii_figure(radii: Mapping[str, Mapping[str, float]], height: int = 260, pr
         annotations=[dict(text="ρ = 1", xref="x domain", yref="y", x=1, y=1, xanchor="right", yanchor="bottom",
                           showarrow=False, font=dict(size=style.font(present, -1)))],
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))

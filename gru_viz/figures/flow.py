@@ -87,7 +87,7 @@ def flow_figure(flows: Mapping[str, tuple[np.ndarray, np.ndarray]], height: int 
         annotations=[_title("‖∂h_T/∂x_t‖ — from input t", 0.23, present),
                      _title("‖∂h_T/∂h_t‖ — from state t", 0.77, present)],
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def _title(text: str, x: float, present: bool = False) -> dict:
@@ -125,12 +125,13 @@ def heatmap_figure(maps: Mapping[str, np.ndarray], start: int, height: int = 300
         layout[f"yaxis{suffix}"] = style.axis(present, anchor=xa, title="end step T′" if i == 0 else "",
                                               autorange="reversed", showgrid=False,
                                               **style.step_ticks(ends[0], ends[-1], 6))
-        annotations.append(dict(text=f"<b>{KIND_NAMES[kind]}</b>", x=x0 + width / 2, y=1.0, xref="paper",
+        annotations.append(dict(text=style.swatch(CELL_COLORS[kind]) + f"<b>{KIND_NAMES[kind]}</b>",
+                                x=x0 + width / 2, y=1.0, xref="paper",
                                 yref="paper", yanchor="bottom", showarrow=False,
-                                font=dict(color=CELL_COLORS[kind], size=style.font(present, 2))))
+                                font=dict(color=INK, size=style.font(present, 2))))
     layout.update(style.layout(present), height=int(height * (1.15 if present else 1)),
                   margin=dict(l=60, r=15, t=30, b=45), annotations=annotations)
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def paths_figure(
@@ -167,7 +168,7 @@ def paths_figure(
                      _title("the product over the steps", 0.78, present)],
         legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=style.font(present, -1))),
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def _additive_of(kind: str) -> str:
@@ -206,7 +207,7 @@ def explode_figure(
                      dict(text="now", xref="x", yref="y domain", x=current, y=1, xanchor="left", yanchor="top",
                           showarrow=False, font=dict(size=style.font(present, -1)))],
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def short_name(key: str) -> str:
@@ -245,7 +246,7 @@ def clip_bars_figure(
         xaxis=style.axis(present, type="category"),
         yaxis=_log_axis(present, [_positive(b), _positive(a)], title="‖∂L/∂W‖"),
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))
 
 
 def clip_arrows_figure(
@@ -274,4 +275,4 @@ def clip_arrows_figure(
         yaxis=style.axis(present, range=[-span, span], zeroline=True, scaleanchor="x", exponentformat="power",
                          title=f"−∂L/∂{labels[top[1]]}" if labels else ""),
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))

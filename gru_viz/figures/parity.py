@@ -43,7 +43,7 @@ def parting_figure(whole: Parting, per_step: np.ndarray | None, window: int | No
                    line=dict(color=INK_SOFT, width=1.5, dash="dot"))]
     annotations = [dict(xref="paper", x=1, y=np.log10(whole.tolerance), yref="y",
                         text=f"tolerance {whole.tolerance:.0e}", showarrow=False, xanchor="right", yanchor="bottom",
-                        font=dict(color=INK_SOFT, size=style.font(present, -1)))]
+                        font=dict(color=INK, size=style.font(present, -1)))]
     if window:
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=0, x1=window, y0=0, y1=1, line=dict(width=0),
                            fillcolor=FAINT, layer="below"))
@@ -56,4 +56,4 @@ def parting_figure(whole: Parting, per_step: np.ndarray | None, window: int | No
         yaxis=style.axis(present, type="log", exponentformat="power", title="largest |Δ| at step t"),
         legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", font=dict(size=style.font(present))),
     )
-    return go.Figure(data=data, layout=layout)
+    return style.inked(go.Figure(data=data, layout=layout))

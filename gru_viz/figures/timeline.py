@@ -258,10 +258,10 @@ def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dic
                  "hovertemplate": hover + "<extra></extra>"}]
     if seq.alphabet is None:
         return [_heatmap("x", x, b, {}, text, units_label="input")]
-    # Text: one-hot rows, one per symbol of the alphabet, white (0) to the input's grey (1).
+    # Text: one-hot rows, one per symbol of the alphabet, the neutral zero (0) to the input's grey (1).
     heat = _heatmap("x", x, b, {}, text, units_label="symbol")
     heat.pop("zmid", None)
-    heat.update(colorscale=[[0, palette.PAPER], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
+    heat.update(colorscale=[[0, palette.ZERO], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
     return [heat]
 
 
@@ -360,17 +360,18 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         layout["xaxis"].update(showticklabels=True, tickmode="array", tickvals=list(range(b.steps)),
                                ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
                                tickfont={"size": font - 1})
-    # Each row's letter, upright and in its palette colour, left of the unit axis; hover it for the full name.
+    # Each row's letter, upright, left of the unit axis, behind a swatch of its palette colour (the letter in the
+    # ink: a gate's colour as text is under 4.5:1 on one theme or the other); hover it for the full name.
     annotations = []
     for row, name in enumerate(["x", *names], start=1):
         lo, hi = layout[f"yaxis{_axis(row)}"]["domain"]
-        annotations.append({"text": _title(name), "hovertext": NAMES.get(name, name), "x": 0, "xref": "paper",
-                            "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2, "yref": "paper",
-                            "showarrow": False, "font": {"size": font + 5, "color": row_color(name)}})
+        annotations.append({"text": style.swatch(row_color(name)) + _title(name), "hovertext": NAMES.get(name, name),
+                            "x": 0, "xref": "paper", "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2,
+                            "yref": "paper", "showarrow": False, "font": {"size": font + 5, "color": palette.INK}})
     shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
     layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
                   margin=margin, hovermode="x", showlegend=False, **_style(font))
-    return go.Figure(data=traces, layout=layout)
+    return style.inked(go.Figure(data=traces, layout=layout))
 
 
 def symbol_labels(seq: Sequence) -> list[str]:
@@ -383,7 +384,7 @@ def symbol_labels(seq: Sequence) -> list[str]:
 def _style(font: int) -> dict:
     """Layout settings every figure here shares: theme ink on transparent backgrounds (the page follows the
     viewer's theme; an exported file gets the light theme's colours, see :func:`gru_viz.figures.style.for_file`)."""
-    return {"font": {"size": font, "family": FONT_FAMILY, "color": palette.INK_SOFT},
+    return {"font": {"size": font, "family": FONT_FAMILY, "color": palette.INK},
             "paper_bgcolor": style.TRANSPARENT, "plot_bgcolor": style.TRANSPARENT,
             "hoverlabel": {"font": {"size": font, "family": FONT_FAMILY}},
             "legend": {"font": {"size": font}}}
@@ -417,10 +418,11 @@ def units_figure(h: np.ndarray, *, unit: int = 0, t: int | None = None, present:
               "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": font}},
               "xaxis": {"title": {"text": "time step t", "font": {"size": font}}, "range": [-0.5, steps - 0.5],
                         "showgrid": False, "tickfont": {"size": font - 1}, **style.step_ticks(0, steps - 1)},
-              "yaxis": {"title": {"text": "<b>h</b>", "font": {"color": own, "size": font + 2}},
+              "yaxis": {"title": {"text": style.swatch(own) + "<b>h</b>",
+                                  "font": {"color": palette.INK, "size": font + 2}},
                         "tickfont": {"size": font - 1}, "zeroline": True, "zerolinecolor": palette.GRID,
                         "gridcolor": palette.GRID}}
-    return go.Figure(data=traces, layout=layout)
+    return style.inked(go.Figure(data=traces, layout=layout))
 
 
 def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present: bool = False,
@@ -457,4 +459,4 @@ def pca_figure(h: np.ndarray, *, labels: tuple[str, ...] | None = None, present:
               "yaxis": {"title": {"text": f"PC2 ({ratio[1]:.1%})", "font": {"size": font}},
                         "tickfont": {"size": font - 1}, "zerolinecolor": palette.GRID, "gridcolor": palette.GRID},
               "meta": {"explained_variance_ratio": ratio.tolist(), "stride": stride}}
-    return go.Figure(data=traces, layout=layout)
+    return style.inked(go.Figure(data=traces, layout=layout))

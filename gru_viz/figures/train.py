@@ -101,7 +101,7 @@ def curves_figure(
     )
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.09, xanchor="left", x=0,
                                   font=dict(size=style.font(present, -1))))
-    return fig
+    return style.inked(fig)
 
 
 def scores_figure(
@@ -134,4 +134,4 @@ def scores_figure(
         xaxis=style.axis(present, title=what, range=[0, top], tickformat=".0%" if percent else None),
         yaxis=style.axis(present, autorange="reversed"),
     )
-    return fig
+    return style.inked(fig)

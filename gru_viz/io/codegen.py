@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..core import sources
 from ..core.kinds import KIND, per_kind
 from ..core.model import Model
 from ..core.spec import GRU_VARIANTS, Spec, count_params
@@ -112,7 +113,7 @@ def step(x, h, c, p, clamp):
 _MINGRU_STEP = '''
 
 def step(x, h, c, p, clamp):
-    """One minGRU step (Feng et al. 2024); weight rows z, then the candidate."""
+    """One minGRU step (@FENG@); weight rows z, then the candidate."""
     H = h.shape[-1]
     k = x @ p["weight_ih"].T + p.get("bias_ih", 0.0)
     z = clamp.get("z", torch.sigmoid(k[:H]))
@@ -123,7 +124,7 @@ def step(x, h, c, p, clamp):
 _MINLSTM_STEP = '''
 
 def step(x, h, c, p, clamp):
-    """One minLSTM step (Feng et al. 2024); weight rows f, i, then the candidate."""
+    """One minLSTM step (@FENG@); weight rows f, i, then the candidate."""
     H = h.shape[-1]
     k = x @ p["weight_ih"].T + p.get("bias_ih", 0.0)
     f = clamp.get("f", torch.sigmoid(k[:H]))
@@ -133,6 +134,8 @@ def step(x, h, c, p, clamp):
     # where gru-viz, which computes it in log space, still has a number
     return f / (f + i) * h + i / (f + i) * n, c
 '''
+# the paper is named through its sourced record (core/sources.py), as every attribution the app shows
+_MINGRU_STEP, _MINLSTM_STEP = (t.replace("@FENG@", sources.who("feng")) for t in (_MINGRU_STEP, _MINLSTM_STEP))
 
 # The step function written out for each kind (for the GRU, of the model's variant; for the RNN, its nonlinearity).
 _STEP_TEXT = per_kind("io.codegen.steps", {
