@@ -30,7 +30,7 @@ SCREENS = {
     "phone": ({"width": 390, "height": 844}, "light", ""),
     "dark": ({"width": 1440, "height": 900}, "dark", ""),
 }
-PAGES = ["", "step", "timeline", "compare", "gradients", "train", "your_model", "matches"]
+PAGES = ["", "step", "timeline", "compare", "gradients", "train", "your_model", "seq2seq", "matches"]
 DIAGRAMS = [("gru", "torch"), ("gru", "reset-before"), ("gru", "z-takes"), ("lstm", "torch"), ("rnn", "torch"),
             ("mingru", "torch")]
 DIAGRAM = ".st-key-step_diagram .js-plotly-plot"
