@@ -220,8 +220,7 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
         tr = lesson.data["tr"]
         st.plotly_chart(s2s_figs.heatmap_figure(
             tr.enc.layer(0, 0).h[:, 0], tr.enc_symbols, "h", t=tr.enc.steps - 1, present=present,
-            title="The encoder's h, all 256 units, by the letter read: the outlined last column is all the decoder "
-                  "gets"), config=CHART, key="learn_s2s")
+            title="The encoder's h, 256 units, by letter read"), config=CHART, key="learn_s2s")  # fits a phone
 
 
 # -------------------------------------------------------------------------------------------------- page

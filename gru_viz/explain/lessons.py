@@ -761,9 +761,9 @@ def _seq2seq(live: Live) -> Lesson:
              say("lesson.s2s.here", word=tr.word, steps=len(tr.enc_symbols), units=tr.enc.h_n.shape[-1]),
              say("lesson.s2s.count", word=tr.word, arpa=" ".join(tr.phonemes), n=len(tr.phonemes),
                  letters=len(tr.text), relation=COUNTS[_count(tr)])]
-    q = Question(f"The encoder reads the {len(tr.text)} letters of “{tr.word}” into {tr.enc.h_n.shape[-1]} numbers; "
-                 "the decoder starts from those alone and stops when it emits its end mark. How many phonemes will "
-                 "it say?", COUNTS, _count(tr), prose[-1])
+    # short: on a projector at 1280×720 the question and its Reveal fit under the key sentence
+    q = Question(f"The decoder starts from the encoder's last state alone. How many phonemes will it say for the "
+                 f"{len(tr.text)} letters of “{tr.word}”?", COUNTS, _count(tr), prose[-1])
     return Lesson(say("lesson.s2s.idea"), prose, q, _ctx(live, tr=tr), "seq2seq", {"tr": tr})
 
 
