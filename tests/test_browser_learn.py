@@ -155,3 +155,55 @@ def test_the_page_reads_at_other_sizes(browser, streamlit_server, screenshot, wi
         screenshot(page, f"learn-chapter-2-{width}x{height}", full_page=False)
     finally:
         context.close()
+
+
+S2S_SCREENS = {
+    "desk": ({"width": 1440, "height": 900}, "light", ""),
+    "presenter": ({"width": 1280, "height": 720}, "light", "&present=1"),
+    "phone": ({"width": 390, "height": 844}, "light", ""),
+    "dark": ({"width": 1440, "height": 900}, "dark", ""),
+}
+
+
+# The encoder chart's title ends inside its chart (Plotly does not wrap or cut a title: it runs off the edge).
+TITLE_INSIDE = """() => { const gd = document.querySelector('.st-key-learn_s2s .js-plotly-plot');
+  const title = gd && gd.querySelector('.gtitle');
+  if (!title) return 'not drawn';
+  return title.getBoundingClientRect().right <= gd.getBoundingClientRect().right + 1; }"""
+
+
+@pytest.mark.parametrize("screen", list(S2S_SCREENS))
+def test_the_encoder_decoder_chapter_on_every_screen(browser, streamlit_server, screenshot, screen):
+    viewport, scheme, extra = S2S_SCREENS[screen]
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_server}/learn?chapter=9{extra}")
+        wait_for_app(page, timeout=120_000)
+        progress(page, 9)
+        question = page.locator(".st-key-learn_question")
+        expect(question).to_contain_text("How many phonemes will it say for")
+        if screen == "presenter":  # a projector shows the question and its Reveal without scrolling
+            expect(page.locator(".st-key-learn_idea p")).to_have_css("font-size", "38px")
+            expect(question.get_by_text("How many phonemes will it say for", exact=False)).to_be_in_viewport(ratio=1)
+            expect(page.get_by_role("button", name="Reveal")).to_be_in_viewport(ratio=1)
+            screenshot(page, f"learn-chapter-9-{screen}-question", full_page=False)
+        options = lessons.COUNTS
+        right = options[right_answer(9)]
+        page.get_by_test_id("stRadio").get_by_text(right, exact=True).click()
+        wait_for_app(page)
+        page.get_by_role("button", name="Reveal").click()
+        wait_for_app(page)
+        expect(page.get_by_text(f"Right! The answer is {right}.")).to_be_visible()
+        expect(page.get_by_text("For “through” the decoder says TH R UW1, then its end mark", exact=False)
+               ).to_be_visible()
+        expect(page.get_by_text("Cho et al.", exact=False)).to_be_visible()
+        expect(page.locator('[data-testid="stPlotlyChart"] .main-svg').first).to_be_visible()
+        eventually(lambda: page.evaluate(TITLE_INSIDE), lambda inside: inside is True, what="the chart's title")
+        link = page.get_by_role("link", name="Open this on the Encoder–decoder page")
+        expect(link).to_have_attribute("href", re.compile(r"seq2seq\?word=through$"))
+        no_sideways_scroll(page)
+        assert_no_error(page)
+        screenshot(page, f"learn-chapter-9-{screen}", full_page=screen == "phone")
+    finally:
+        context.close()

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import compare as compare_app
 from gru_viz.app import gradients, step, ui
+from gru_viz.app import seq2seq as s2s_page
 from gru_viz.core import compare
 from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model
@@ -27,6 +28,7 @@ from gru_viz.core.spec import GRU_VARIANTS, Spec
 from gru_viz.explain import claims, lessons, registry
 from gru_viz.explain import trained as trained_words
 from gru_viz.explain.claims import Context, plain
+from gru_viz.io import seq2seq
 from gru_viz.io.trained import TRAINED_PRESETS, load_trained
 from gru_viz.serve import state
 
@@ -215,10 +217,38 @@ def test_every_chapter(number):
         beta = lessons.GRADIENT_BETA
         ctx = Context(models=compare.build_models(("gru", "rnn"), 1, 4, seed=0, keep_bias=beta),
                       values={"x": np.random.default_rng(0).standard_normal((100, 1)), "keep_bias": beta})
+    elif number == 9:  # the encoder–decoder chapter: the word's run through g2p-en's model
+        ctx = Context(values={"tr": seq2seq.transcribe(cfg.word)})
     else:
         ctx = scene_context(at)
     assert (cfg.chapter, cfg.weights) == (number, state.from_query(lessons.chapter(number).scene)[0].weights)
     assert_true(at, ctx, least=3)
+
+
+def seq2seq_context(at: AppTest) -> Context:
+    """What the Encoder–decoder page shows, rebuilt from its config: the word's run, the step, the unit that moved
+    most (the page's default), the findings over the word list."""
+    cfg = at.session_state[ui.CFG]
+    tr = seq2seq.transcribe(cfg.word)
+    at_step = s2s_page.step_at(tr, min(cfg.t, tr.enc.steps + tr.dec.steps - 1))
+    moved = np.abs(at_step.trace.layer(0).h[at_step.t, 0] - at_step.trace.layer(0).h_prev()[at_step.t, 0])
+    model = seq2seq.g2p().encoder if at_step.side == "encoder" else seq2seq.g2p().decoder
+    return Context(trace=at_step.trace, model=model, t=at_step.t, unit=int(np.argmax(moved)), labels=at_step.labels,
+                   values={"tr": tr, "side": at_step.side, "findings": seq2seq.encoder_findings(),
+                           "words": len(seq2seq.word_list()), "scale": (seq2seq.STRONG, seq2seq.MODERATE,
+                                                                         seq2seq.WEAK)})
+
+
+# "through" has 8 encoder steps, then 4 decoder steps; "x86_64" reads four unknown characters; "six" starts with a
+# near-certain S
+@pytest.mark.parametrize("query", [{"word": "through"}, {"word": "through", "t": "9"}, {"word": "x86_64"},
+                                   {"word": "x86_64", "t": "7"}, {"word": "six", "t": "4"}],
+                         ids=["through", "through-decoder", "unknown", "unknown-decoder", "certain"])
+def test_encoder_decoder(query):
+    at = run("pages/seq2seq.py", query)
+    ctx = seq2seq_context(at)
+    assert ctx.values["side"] == ("decoder" if "t" in query else "encoder")
+    assert_true(at, ctx, least=12)  # the pronunciation, the step, the unit, the narration, the findings
 
 
 def test_the_check_finds_a_planted_false_caption(monkeypatch):

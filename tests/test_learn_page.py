@@ -6,6 +6,7 @@ mode and bad links behave. Every run of the page fails on an exception or an err
 
 from __future__ import annotations
 
+import g2p_reference
 import numpy as np
 import pytest
 from apptest_support import open_page
@@ -73,6 +74,9 @@ def right_answer(number: int) -> int:
         answer = float(load_trained("gru-adding").predict(sc.seq.values).output[0])
         marked = sc.seq.values[sc.seq.values[:, 1] == 1, 0]
         return int(np.argmin([abs(answer - c) for c in (marked.sum(), marked.max(), 1.0)]))
+    if number == 9:  # g2p-en's own predict(), not gru-viz's port of it
+        said = [p for p in g2p_reference.model().predict(sc.cfg.word) if p != "</s>"]
+        return int(np.sign(len(said) - len(sc.cfg.word))) + 1
     raise AssertionError(number)
 
 
@@ -259,3 +263,31 @@ def test_issue_23_4_small_untruths_are_said_truly():
     assert z[3] < 0.01 and np.all(z[4:] > 0.99) and np.all(z[:3] > 0.99)
     said = survival_text({"gru": compare.Response(np.r_[np.ones(5), np.full(95, 5e-6)], 0)})
     assert "e-0" not in said and "5.0×10⁻⁶" in said and "10⁻⁶" not in said.replace("5.0×10⁻⁶", "")
+
+
+def test_the_encoder_decoder_chapter_counts_what_g2p_en_says_and_links_to_its_page():
+    reference = g2p_reference.model()
+    answers = set()
+    for word in lessons.S2S_WORDS:
+        lesson, _ = learn.lesson_of("gru", 9, word)
+        said = [p for p in reference.predict(word) if p != "</s>"]
+        assert lesson.question.reveal.text.startswith(f"For “{word}” the decoder says {' '.join(said)}, then its end "
+                                                      f"mark: {len(said)} phonemes for {len(word)} letters")
+        answers.add(lesson.question.answer)
+    assert answers == {0, 1, 2}, "the words cover fewer, as many and more phonemes than letters"
+    at = open_learn({"chapter": "9", "knob": "box"})
+    link = next(p for p in at.get("page_link") if "Encoder–decoder page" in str(p.proto))
+    assert "seq2seq" in link.proto.page and "word=box" in link.proto.query_string
+    at.button(key="learn_skip").click().run()
+    said = texts(at)
+    assert "The answer: more than the letters." in said and "Cho et al." in said
+    assert at.get("plotly_chart"), "the encoder's states, drawn after the reveal"
+
+
+def test_the_encoder_decoder_chapter_catches_a_false_count():
+    lesson, _ = learn.lesson_of("gru", 9, "box")
+    assert lessons.check(lesson) == []
+    lie = lesson.question.reveal.text.replace("more than the letters", "fewer than the letters")
+    assert lessons.CLAIMS.check_text(lie, lesson.context)
+    other, _ = learn.lesson_of("gru", 9, "through")  # the same words about another word's run
+    assert lessons.CLAIMS.check_text(lesson.question.reveal.text, other.context)

@@ -10,6 +10,7 @@ from test_claims_pages import page_text, verdict
 
 from gru_viz.app import seq2seq as page
 from gru_viz.app import ui
+from gru_viz.explain import claims
 from gru_viz.explain import seq2seq as words
 from gru_viz.explain.claims import Context
 from gru_viz.io import seq2seq
@@ -126,3 +127,24 @@ def test_sentences_that_lie_are_caught():
     lie = words.say("s2s.finding", what=f.what, n=371, unit=(f.unit + 1) % 256, r=f.r, strength=f.strength).text
     assert words.CLAIMS.check_text(lie, fctx)
     assert all(not words.CLAIMS.check_text(s.text, fctx) for s in page.finding_sentences(found, 371))
+
+
+def test_a_near_certain_phoneme_reads_the_same_in_the_sentence_and_on_its_bar():
+    """One rounding rule for both: "six" starts with S at p > 0.9999, said "over 99.9%" (never 99% beside 100.0%)."""
+    import json
+
+    tr = seq2seq.transcribe("six")
+    at = open_page(PAGE, {"word": "six", "t": str(tr.enc.steps)}, timeout=240)  # the decoder's first step
+    (best, p), *rest = tr.top(0, 3)
+    assert best == "S" and p > 0.9995 and rest[-1][1] < 0.0005
+    said = " ".join(page_text(at))
+    assert "emits “S” with probability over 99.9%." in said and "(under 0.1%)." in said
+    bars = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"orientation": "h"'
+                in json.dumps(json.loads(c.proto.spec)["data"]))["data"][0]
+    assert bars["text"][0] == "over 99.9%" and bars["text"][2] == "under 0.1%"
+    assert bars["text"] == [claims.prob_text(q) for _, q in tr.top(0, 3)]
+
+
+def test_probabilities_are_written_by_one_rule():
+    assert [claims.prob_text(p) for p in (0.99996, 0.9994, 0.5, 0.00049, 0.0005, 0.0)] == [
+        "over 99.9%", "99.9%", "50.0%", "under 0.1%", "0.1%", "under 0.1%"]

@@ -19,7 +19,9 @@ from ..explain.lessons import Chapter, Lesson, Live
 from ..explain.literal import literal
 from ..figures import cell, flow
 from ..figures import compare as compare_figs
+from ..figures import seq2seq as s2s_figs
 from ..figures import timeline as tl
+from ..io import seq2seq as s2s_io
 from ..serve import state
 from ..serve.state import Config, Scene
 from . import budget, step, trained_view, ui
@@ -93,8 +95,9 @@ def lesson_of(lesson: str, number: int, value: object) -> tuple[Lesson, Scene]:
             sc = replace(sc, seq=replace(sc.seq, labels=labels, alphabet=trained_words.alphabet(trained[1])))
     sc = replace(sc, cfg=cfg)
     t = min(cfg.t, sc.steps - 1)
-    live = Live(sc.model, sc.trace, step_labels(sc), t, cfg.unit, value, trained,
-                lessons.chapter(number, lesson).scene_for(value))
+    ch = lessons.chapter(number, lesson)
+    tr = s2s_io.transcribe(cfg.word) if ch.page == "seq2seq" else None  # the word's run: what the chapter reads
+    live = Live(sc.model, sc.trace, step_labels(sc), t, cfg.unit, value, trained, ch.scene_for(value), tr)
     return lessons.chapter(number, lesson).teach(live), sc
 
 
@@ -220,6 +223,11 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
             "step t", "‖h_t − h_t without the spike‖", present=present), config=CHART, key="learn_memory")
     elif lesson.figure == "flow":
         st.plotly_chart(flow.flow_figure(lesson.data["flows"], present=present), config=CHART, key="learn_flow")
+    elif lesson.figure == "seq2seq":
+        tr = lesson.data["tr"]
+        st.plotly_chart(s2s_figs.heatmap_figure(
+            tr.enc.layer(0, 0).h[:, 0], tr.enc_symbols, "h", t=tr.enc.steps - 1, present=present,
+            title="The encoder's h, 256 units, by letter read"), config=CHART, key="learn_s2s")  # fits a phone
 
 
 # -------------------------------------------------------------------------------------------------- page
@@ -246,6 +254,10 @@ def try_box(ch: Chapter, lesson_key: str, number: int, value: object) -> None:
 
 def open_links(ch: Chapter, cfg: Config) -> None:
     """Open the chapter's scene on its page (the knob as it is now), and the Train page for the last chapter."""
+    if ch.page == "seq2seq":  # the word is all that page reads
+        st.page_link("pages/seq2seq.py", label="Open this on the Encoder–decoder page",
+                     icon=":material/open_in_new:", query_params={"word": cfg.word})
+        return
     query = state.to_query(cfg)
     page = ch.page if ch.page != "train" else "timeline"
     st.page_link(f"pages/{page}.py", label=f"Open this scene on {PAGE_NAMES[page]}", icon=":material/open_in_new:",
@@ -263,13 +275,15 @@ SETUP = {  # before the reveal, what a chapter without a circuit shows of its sc
     "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them plus the keep bias β on the GRU's "
             "z, on {steps} steps of noise; the "
             "figure shows how much of the gradient from the last step reaches each earlier step.",
+    "seq2seq": "The model: g2p-en's trained GRU encoder–decoder. Its encoder reads “{word}” letter by letter; its "
+               "decoder spells the sound, one ARPAbet phoneme a step.",
 }
 
 
 def setup(lesson: Lesson, sc: Scene, cfg: Config) -> None:
     """What goes in, before the reveal: the input sequence, or the experiment in words."""
     if lesson.figure in SETUP:
-        st.caption(SETUP[lesson.figure].format(at=lessons.MEMORY_AT, steps=lessons.GRADIENT_STEPS))
+        st.caption(SETUP[lesson.figure].format(at=lessons.MEMORY_AT, steps=lessons.GRADIENT_STEPS, word=cfg.word))
     else:
         step.sequence_strip(replace(sc.cfg, t=min(sc.cfg.t, sc.steps - 1)), sc)
     st.caption("Answer the question (or press *Just show me*) to see the run.")

@@ -70,6 +70,17 @@ def pct_text(share: float) -> str:
     return f"{min(99, max(1, round(100 * float(share))))}%"
 
 
+def prob_text(p: float) -> str:
+    """A probability for people: one decimal, "over 99.9%" and "under 0.1%" at the ends (a softmax is never exactly
+    1 or 0, so neither 100.0% nor 0.0% is written)."""
+    v = 100 * float(p)
+    if v >= 99.95:
+        return "over 99.9%"
+    if v < 0.05:
+        return "under 0.1%"
+    return f"{v:.1f}%"
+
+
 def num2_text(value: float) -> str:
     """Two decimals (gate spans, sums)."""
     v = float(value)
@@ -137,13 +148,14 @@ KINDS: dict[str, tuple[str, Callable[[object], str]]] = {
     "state": (_NUM, state_text),
     "num2": (_NUM, num2_text),
     "pct": (r"\d{1,3}%", pct_text),
+    "prob": (r"(?:over |under )?\d{1,3}\.\d%", prob_text),
     "sci": (rf"[{MINUS}-]?\d(?:\.\d)?×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+|{_NUM}|∞", sci_text),
     "span": (rf"{_NUM}–{_NUM}", lambda v: span_text(np.asarray(v))),
     "label": (r"[hcm][₋₀-₉]+(?: \(the initial state\))?", str),
     "word": (r"[^()\n]+?", str),
     "text": (r".+?", str),
 }
-NUMERIC = frozenset({"int", "gate", "state", "num2", "pct", "sci", "span"})
+NUMERIC = frozenset({"int", "gate", "state", "num2", "pct", "prob", "sci", "span"})
 _SLOT = re.compile(r"\{(\w+):(\w+)\}")
 _GATE_TOKEN = re.compile(r"⟨(\w)⟩")
 GATE_NAMES = {"z": "update gate", "r": "reset gate", "f": "forget gate", "i": "input gate", "o": "output gate"}

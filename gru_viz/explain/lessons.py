@@ -74,6 +74,7 @@ class Live:
     knob: object = None
     trained: tuple[Readout, Task] | None = None
     query: Mapping[str, str] = field(default_factory=dict)
+    tr: object = None  # an encoder–decoder chapter's gru_viz.io.seq2seq.Transcription (explain does not import io)
 
 
 @dataclass
@@ -749,6 +750,81 @@ def _train(live: Live) -> Lesson:
     return Lesson(say("lesson.train.idea"), prose, q, _ctx(live), "timeline")
 
 
+# ------------------------------------------------------------------------------- 9 · encoder–decoder
+
+# The words the chapter offers: each stops by itself (no cap), and between them the decoder says fewer, as many and
+# more phonemes than the word has letters ("though" is one it gets wrong: TH AO1, not DH OW1).
+S2S_WORDS = ("through", "though", "knight", "axe", "box")
+COUNTS = ("fewer than the letters", "as many as the letters", "more than the letters")
+
+
+def _count(tr: object) -> int:
+    """Whether the decoder said fewer (0), as many (1) or more (2) phonemes than the word has letters."""
+    n, letters = len(tr.phonemes), len(tr.text)
+    return 0 if n < letters else 1 if n == letters else 2
+
+
+def _enc_dec(ctx: Context) -> list[str]:
+    """Why this run is not a GRU encoder–decoder whose decoder starts from the encoder's last state alone."""
+    tr = ctx.values.get("tr")
+    if tr is None:
+        return ["no encoder–decoder run on this page"]
+    enc, dec = tr.enc.layer(0, 0), tr.dec.layer(0, 0)
+    return _want(tr.enc.spec.kind == tr.dec.spec.kind == "gru" and set(enc.gates) == set(dec.gates) == {"r", "z", "n"}
+                 and bool(np.array_equal(dec.h0, tr.enc.h_n)), "not a GRU decoder started from the encoder's state")
+
+
+@claim("lesson.s2s.idea", "One GRU reads a sequence into a fixed-length vector; a second GRU, starting from that "
+                          "vector alone, generates a new sequence.", step_numbers=False)
+def _s2s_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _enc_dec(ctx)
+
+
+# The source is written out in the template: the registry holds no separate source records on this branch.
+@claim("lesson.s2s.cho",
+       "The gated unit later named the GRU was introduced, with its reset gate and update gate, by Cho et al. in "
+       "“Learning Phrase Representations using RNN Encoder–Decoder for Statistical Machine Translation” (EMNLP "
+       "2014), inside an RNN encoder–decoder for machine translation: the encoder reads the source sentence into a "
+       "fixed-length vector, and the decoder generates the target sentence from it.", step_numbers=False)
+def _s2s_cho(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _enc_dec(ctx)  # what the paper says is cited as it says it; the run on screen must be that design
+
+
+@claim("lesson.s2s.here", "g2p-en trained that design on English words: its encoder reads “{word:text}” one letter a "
+                          "step, {steps:int} steps with the end mark, into {units:int} numbers, and its decoder "
+                          "starts from those numbers alone.", step_numbers=False)
+def _s2s_here(ctx: Context, s: dict[str, str]) -> list[str]:
+    tr = ctx.values.get("tr")
+    if tr is None:
+        return ["no encoder–decoder run on this page"]
+    return _enc_dec(ctx) + _want(s["word"] == tr.word and int(s["steps"]) == len(tr.enc_symbols) == tr.enc.steps
+                                 and int(s["units"]) == tr.enc.h_n.shape[-1], "the word, its steps or the size differ")
+
+
+@claim("lesson.s2s.count", "For “{word:text}” the decoder says {arpa:text}, then its end mark: {n:int} phonemes for "
+                           "{letters:int} letters, {relation:word}.", step_numbers=False)
+def _s2s_count(ctx: Context, s: dict[str, str]) -> list[str]:
+    tr = ctx.values.get("tr")
+    if tr is None:
+        return ["no encoder–decoder run on this page"]
+    return _want(s["word"] == tr.word and s["arpa"] == " ".join(tr.phonemes) and not tr.capped
+                 and int(s["n"]) == len(tr.phonemes) and int(s["letters"]) == len(tr.text)
+                 and s["relation"] == COUNTS[_count(tr)],
+                 f"it says {' '.join(tr.phonemes)} ({COUNTS[_count(tr)]})")
+
+
+def _seq2seq(live: Live) -> Lesson:
+    tr = live.tr
+    prose = [say("lesson.s2s.cho"),
+             say("lesson.s2s.here", word=tr.word, steps=len(tr.enc_symbols), units=tr.enc.h_n.shape[-1]),
+             say("lesson.s2s.count", word=tr.word, arpa=" ".join(tr.phonemes), n=len(tr.phonemes),
+                 letters=len(tr.text), relation=COUNTS[_count(tr)])]
+    # short: on a projector at 1280×720 the question and its Reveal fit under the key sentence
+    q = Question(f"The decoder starts from the encoder's last state alone. How many phonemes will it say for the "
+                 f"{len(tr.text)} letters of “{tr.word}”?", COUNTS, _count(tr), prose[-1])
+    return Lesson(say("lesson.s2s.idea"), prose, q, _ctx(live, tr=tr), "seq2seq", {"tr": tr})
+
+
 # --------------------------------------------------------------------------------------------- lessons
 
 
@@ -806,6 +882,9 @@ CHAPTERS: tuple[Chapter, ...] = (
             "Try another example, then race a GRU, an LSTM and an RNN on the Train page and open what each learned.",
             _train, Knob("Example", tuple(range(5)), 0, {k: f"example {k + 1}" for k in range(5)}),
             _with(seq=adding_example)),
+    Chapter(9, "seq2seq", "Where the GRU came from: reading a word, spelling its sound", {"word": S2S_WORDS[0]},
+            "seq2seq", "Pick “though”, predict again, and compare its sound with “through”'s.",
+            _seq2seq, Knob("Word", S2S_WORDS, S2S_WORDS[0]), _with(word=str)),
 )
 
 LESSONS: dict[str, tuple[str, tuple[Chapter, ...]]] = {"gru": ("How a GRU works", CHAPTERS)}

@@ -114,23 +114,23 @@ def _dec_start(ctx: Context, s: dict[str, str]) -> list[str]:
             + _want(bool(np.array_equal(lt.h0, tr.enc.h_n)), "the decoder did not start from the encoder's state"))
 
 
-@claim("s2s.dec.step", "At t = {t:int} the decoder, fed {fed:text}, emits {out:text} with probability {p:pct}.")
+@claim("s2s.dec.step", "At t = {t:int} the decoder, fed {fed:text}, emits {out:text} with probability {p:prob}.")
 def _dec_step(ctx: Context, s: dict[str, str]) -> list[str]:
     tr, t = _tr(ctx), ctx.where()[0]
     (best, p), = tr.top(t, 1)
     return (_side(ctx, "decoder") + _want(int(s["t"]) == t, f"the page is at t = {t}")
             + _want(s["fed"] == symbol_label(tr.dec_inputs[t]), f"it was fed {tr.dec_inputs[t]}")
             + _want(s["out"] == symbol_label(tr.outputs[t]) and best == tr.outputs[t], f"it emits {tr.outputs[t]}")
-            + _want(s["p"] == KINDS["pct"][1](p), f"the probability is {p:.4f}"))
+            + _want(s["p"] == KINDS["prob"][1](p), f"the probability is {p:.4f}"))
 
 
-@claim("s2s.dec.next", "Its next two choices were {second:text} ({p2:pct}) and {third:text} ({p3:pct}).")
+@claim("s2s.dec.next", "Its next two choices were {second:text} ({p2:prob}) and {third:text} ({p3:prob}).")
 def _dec_next(ctx: Context, s: dict[str, str]) -> list[str]:
     tr, t = _tr(ctx), ctx.where()[0]
     _, (a, pa), (b, pb) = tr.top(t, 3)
-    pct = KINDS["pct"][1]
-    return (_side(ctx, "decoder") + _want(s["second"] == symbol_label(a) and s["p2"] == pct(pa), f"second is {a}")
-            + _want(s["third"] == symbol_label(b) and s["p3"] == pct(pb), f"third is {b}"))
+    prob = KINDS["prob"][1]  # the rule the top-3 bars are labelled by, too
+    return (_side(ctx, "decoder") + _want(s["second"] == symbol_label(a) and s["p2"] == prob(pa), f"second is {a}")
+            + _want(s["third"] == symbol_label(b) and s["p3"] == prob(pb), f"third is {b}"))
 
 
 def moves(ctx: Context) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..explain import palette
+from ..explain.claims import prob_text
 from . import style
 
 
@@ -45,12 +46,13 @@ def top_figure(top: list[tuple[str, float]], *, present: bool = False) -> go.Fig
     labels = [_tick(s) for s, _ in top]
     probs = [p for _, p in top]
     own = palette.color("h")
-    trace = {"type": "bar", "orientation": "h", "x": probs, "y": labels, "text": [f"{100 * p:.1f}%" for p in probs],
+    # labelled by the rule the page's sentences use: a near-certain phoneme is "over 99.9%" in both
+    trace = {"type": "bar", "orientation": "h", "x": probs, "y": labels, "text": [prob_text(p) for p in probs],
              "textposition": "outside", "cliponaxis": False,
              "marker": {"color": [own] + [palette.tint(own, 0.45)] * (len(top) - 1)},
              "hovertemplate": "%{y}: %{x:.4f}<extra></extra>"}
     layout = style.layout(present, height=int(150 * (1.3 if present else 1.0)),
-                          margin={"l": 60, "r": 50, "t": 10, "b": 40}, showlegend=False,
+                          margin={"l": 60, "r": 80, "t": 10, "b": 40}, showlegend=False,
                           xaxis=style.axis(present, title={"text": "probability"}, range=[0, 1.15],
                                            tickvals=[0, 0.5, 1]),
                           yaxis=style.axis(present, autorange="reversed"))
