@@ -53,6 +53,11 @@ ATTRIBUTIONS: dict[str, Attribution] = {
                     "d2l"),
         Attribution("cho", "Cho et al. 2014", "Cho et al. 2014, arXiv 1406.1078v3, §2.3, eqs. (5)–(8)",
                     None, False, True, "Cho v3"),
+        Attribution("cho-mt", "Cho et al. 2014",
+                    "Cho et al. 2014, “Learning Phrase Representations using RNN Encoder–Decoder for Statistical "
+                    "Machine Translation”, EMNLP, arXiv 1406.1078: §2.2 the RNN encoder–decoder (the encoder reads "
+                    "the source into a fixed-length vector c, the decoder generates the target from it), §2.3 the "
+                    "hidden unit with a reset gate and an update gate"),
         Attribution("chung", "Chung et al. 2014", "Chung et al. 2014, arXiv 1412.3555, §3.2, eqs. (5)–(8)",
                     None, False, False, "Chung"),
         Attribution("wikipedia", "Wikipedia's “fully gated unit”",

@@ -780,12 +780,13 @@ def _s2s_idea(ctx: Context, s: dict[str, str]) -> list[str]:
     return _enc_dec(ctx)
 
 
-# The source is written out in the template: the registry holds no separate source records on this branch.
+# The paper is named through its sourced record (core/sources.py, "cho-mt"), with the sections this says.
 @claim("lesson.s2s.cho",
-       "The gated unit later named the GRU was introduced, with its reset gate and update gate, by Cho et al. in "
-       "“Learning Phrase Representations using RNN Encoder–Decoder for Statistical Machine Translation” (EMNLP "
-       "2014), inside an RNN encoder–decoder for machine translation: the encoder reads the source sentence into a "
-       "fixed-length vector, and the decoder generates the target sentence from it.", step_numbers=False)
+       "The gated unit later named the GRU was introduced, with its reset gate and update gate, by "
+       + sources.who("cho-mt") + " (“Learning Phrase Representations using RNN Encoder–Decoder for Statistical "
+       "Machine Translation”, EMNLP), inside an RNN encoder–decoder for machine translation: the encoder reads the "
+       "source sentence into a fixed-length vector, and the decoder generates the target sentence from it.",
+       step_numbers=False)
 def _s2s_cho(ctx: Context, s: dict[str, str]) -> list[str]:
     return _enc_dec(ctx)  # what the paper says is cited as it says it; the run on screen must be that design
 
