@@ -60,7 +60,7 @@ def assert_valid(seq: Sequence) -> None:
 
 
 def test_caps_are_the_documented_values() -> None:
-    assert (MAX_STEPS, MAX_WIDTH, MAX_TEXT_ALPHABET) == (5000, 64, 64)
+    assert (MAX_STEPS, MAX_WIDTH, MAX_TEXT_ALPHABET) == (5000, 512, 64)
     doc = sequences.__doc__ or ""
     for name in ("MAX_STEPS", "MAX_WIDTH", "MAX_TEXT_ALPHABET", "MAX_ABS_VALUE", "MAX_INPUT_CHARS"):
         assert name in doc

@@ -17,9 +17,11 @@ GATES = {k: r.blocks for k, r in KIND.items()}  # weight blocks per kind, in PyT
 CLAMPABLE = {k: r.clampable for k, r in KIND.items()}  # gates a person may clamp (ablate), per kind
 KIND_NAMES = {k: r.name for k, r in KIND.items()}
 
-# Documented caps: everything a page or a file may ask for stays within these.
-MAX_HIDDEN = 256
-MAX_INPUT = 256
+# Documented caps of the core and the Python API. Widths go to real models' sizes; what bounds a run is the bytes
+# its trace keeps (model.MAX_TRACE_BYTES), not its width. The app keeps its own lower caps (app/limits.py,
+# io/upload.py's MAX_UPLOAD_SIZE).
+MAX_HIDDEN = 2048
+MAX_INPUT = 2048
 MAX_LAYERS = 4
 
 
