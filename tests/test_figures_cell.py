@@ -586,3 +586,14 @@ def test_specs_are_valid_plotly(case):
             assert len(go.Figure(bars).data) == len(bars["data"])
     spec = cell.playback_spec(trace, 2, 0, [str(s) for s in range(T)])
     assert len(go.Figure(spec).frames) == T
+
+
+@pytest.mark.parametrize("width", [256, 512])
+def test_the_step_input_of_a_wide_one_hot_sequence_is_its_symbol(width):
+    from gru_viz.core.sequences import Sequence
+
+    alphabet = tuple(f"w{k}" for k in range(width))
+    seq = Sequence(np.eye(width)[[5, width - 1]], ("w5", f"w{width - 1}"), alphabet=alphabet)
+    assert [stepview.x_label(seq, t) for t in range(2)] == ["'w5'", f"'w{width - 1}'"]
+    numbers = Sequence(np.eye(width)[[5, 6]], ("t0", "t1"))  # numbers without symbols: not 256 numbers
+    assert stepview.x_label(numbers, 0) == f"({width} values)"

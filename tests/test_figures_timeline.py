@@ -318,3 +318,24 @@ def test_the_line_plot_draws_the_most_active_units_and_the_selected_one(wide):
     assert [tr.name for tr in fig.data][-1] == "unit 500" and len(fig.data) == len(drawn)
     small = h[:, :8]
     assert tl.line_units(small, 3) == list(range(8))
+
+
+@pytest.mark.parametrize("width", [256, 512])
+def test_a_wide_one_hot_input_shows_its_symbols_not_hundreds_of_rows(width):
+    """A vocabulary of 256 (or 512) symbols: the x row has one row per symbol the text reads, labelled by it."""
+    from gru_viz.core.params import random_model
+    from gru_viz.core.sequences import Sequence
+    from gru_viz.core.spec import Spec
+
+    alphabet = tuple(chr(0x3B1 + k) if k < 20 else f"w{k}" for k in range(width))
+    words = [3, 0, 7, 3, width - 1, 0]
+    values = np.eye(width)[words]
+    seq = Sequence(values, tuple(alphabet[k] for k in words), alphabet=alphabet)
+    lt = random_model(Spec("gru", width, 64), seed=0).run(values).layer(0)
+    assert list(tl.input_rows(seq)) == [0, 3, 7, width - 1]
+    fig = tl.timeline_figure(seq, lt, "gru")
+    x = heatmaps(fig)[0]
+    np.testing.assert_array_equal(np.asarray(x.z), values[:, [0, 3, 7, width - 1]].T)
+    assert list(fig.layout.yaxis.ticktext) == [alphabet[0], alphabet[3], alphabet[7], f"w{width - 1}"]
+    assert list(fig.layout.xaxis.ticktext) == list(seq.labels)  # each step's symbol under the row
+    assert fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0] < 0.1  # a short row, not 256 lines

@@ -290,8 +290,21 @@ def _picker(b: Blocks, y: float, row: int) -> dict:
             "showlegend": False, "name": f"steps (row {row})"}
 
 
-def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dict]:
-    """The input row: a line for one value per step, a heatmap (one row per value or symbol) otherwise."""
+MAX_SYMBOL_ROWS = 24  # a one-hot input over a larger alphabet shows only the symbols its steps read
+
+
+def input_rows(seq: Sequence) -> np.ndarray:
+    """The input's rows the x row draws: every value; for a one-hot input over more than
+    :data:`MAX_SYMBOL_ROWS` symbols (a 256-symbol vocabulary), only the symbols that occur, in alphabet order."""
+    if seq.alphabet is None or seq.width <= MAX_SYMBOL_ROWS:
+        return np.arange(seq.width)
+    used = np.flatnonzero(np.any(seq.values != 0, axis=0))
+    return used if used.size else np.arange(1)
+
+
+def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None, rows: np.ndarray | None = None) -> list[dict]:
+    """The input row: a line for one value per step, a heatmap (one row per value or symbol, of ``rows``)
+    otherwise."""
     x = seq.values
     if seq.width == 1:
         t, v = envelope(x[:, 0], b)
@@ -301,9 +314,9 @@ def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dic
                  "marker": {"size": 5, "color": palette.color("x")}, "name": NAMES["x"], "showlegend": False,
                  "hovertemplate": hover + "<extra></extra>"}]
     if seq.alphabet is None:
-        return [_heatmap("x", x, b, {}, text, units_label="input")]
+        return [_heatmap("x", x, b, {}, text, units_label="input", order=rows)]
     # Text: one-hot rows, one per symbol of the alphabet, white (0) to the input's grey (1).
-    heat = _heatmap("x", x, b, {}, text, units_label="symbol")
+    heat = _heatmap("x", x, b, {}, text, units_label="symbol", order=rows)
     heat.pop("zmid", None)
     heat.update(colorscale=[[0, palette.PAPER], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
     return [heat]
@@ -336,16 +349,17 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     rows_order = unit_order(data["h"], order)
     b = blocks(seq.steps, max_columns)
     text = None
+    x_rows = input_rows(seq)
     if seq.alphabet is not None and not b.aggregated:  # text: the character under the cursor
         chars = np.asarray(seq.labels, dtype=object)
-        text = np.broadcast_to(chars[None, :], (seq.width, b.count))
+        text = np.broadcast_to(chars[None, :], (len(x_rows), b.count))
     font = FONT[present]
     names = list(data)
     rows = len(names) + 1
     char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
     zoom = 1.25 if present else 1.0
     # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
-    rows_px = [60 if seq.width == 1 else min(200, 12 * seq.width + 16)]
+    rows_px = [60 if seq.width == 1 else min(200, 12 * len(x_rows) + 16)]
     rows_px += [min(150, max(70, 16 * v.shape[1] + 24)) for v in data.values()]
     rows_px = [int(r * zoom) for r in rows_px]
     gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
@@ -373,8 +387,8 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         layout[f"yaxis{_axis(row)}"] = {"anchor": f"x{_axis(row)}", "domain": domains[row - 1],
                                         "tickfont": {"size": font - 1}}
 
-    traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text)]
-    input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (seq.width - 1) / 2
+    traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text, x_rows)]
+    input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (len(x_rows) - 1) / 2
     traces.append({**_picker(b, float(input_mid), 1), "xaxis": "x", "yaxis": "y"})
     for row, name in enumerate(names, start=2):
         heat_text = None
@@ -394,9 +408,10 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
 
     if seq.width > 1:
         ticks = symbol_labels(seq) if seq.alphabet is not None else list(range(seq.width))
-        layout["yaxis"].update(autorange="reversed", tickvals=list(range(seq.width)), showticklabels=seq.width <= 24)
-        if seq.width <= 24:
-            layout["yaxis"]["ticktext"] = [_tick(str(s)) for s in ticks]
+        shown = len(x_rows)
+        layout["yaxis"].update(autorange="reversed", tickvals=list(range(shown)), showticklabels=shown <= 24)
+        if shown <= 24:
+            layout["yaxis"]["ticktext"] = [_tick(str(ticks[r])) for r in x_rows]
     for row, name in enumerate(names, start=2):
         units = data[name].shape[1]
         layout[f"yaxis{row}"].update(autorange="reversed", showgrid=False, zeroline=False)
