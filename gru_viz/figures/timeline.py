@@ -68,7 +68,7 @@ def quantities(lt: LayerTrace, kind: str, batch: int = 0) -> dict[str, np.ndarra
 
 
 ORDERS = ("index", "activity", "cluster")  # how the heatmaps order their unit rows (the link's "order")
-MAX_UNIT_TICKS = 16  # unit labels per heatmap row, at most (every k-th of an ordered layer)
+MAX_UNIT_TICKS = 8  # unit labels per heatmap row, at most (every k-th of an ordered layer)
 MAX_LINES = 64  # above this many units (as the Step bars), the line plot draws the most active and the selected one
 
 
