@@ -100,6 +100,8 @@ def test_both_pages_read_well_at_512_units_on_every_screen(streamlit_server, scr
         open_drawn(page, streamlit_server, path, "&".join(filter(None, (extra, query))))
         if path == "step":
             expect(page.locator(TOP)).to_be_visible()
+            # every ranked unit named (none thinned away by Plotly): 8 units × 3 rankings of a GRU
+            expect(page.locator(TOP).locator(".yaxislayer-above .ytick text")).to_have_count(24)
         screenshot(page, f"wide-{screen}-{path}", full_page=False)
         if path == "step":
             page.locator(TOP).scroll_into_view_if_needed()

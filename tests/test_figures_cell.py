@@ -300,7 +300,8 @@ def test_at_512_units_the_bars_show_the_units_that_moved_and_the_selected_one(wi
         np.testing.assert_array_equal(bar["y"], (lt.h if name == "h" else lt.gates[name])[t, 0, shown])
         assert bar["marker"]["opacity"][list(shown).index(unit)] == 1.0
     bottom = spec["layout"][f"xaxis{len(spec['data'])}" if len(spec["data"]) > 1 else "xaxis"]
-    assert bottom["ticktext"] == [str(u) for u in shown] and "of 512" in bottom["title"]["text"]
+    assert bottom["ticktext"] == [str(u) for u in shown]
+    assert bottom["title"]["text"] == f"unit ({len(shown)} of 512 shown)"
     predicting = cell.bar_units(wide, t, 510, predict=True)  # nothing of step t decides what is shown
     assert list(predicting) == list(range(504, 512))
 
@@ -312,7 +313,8 @@ def test_the_moved_most_panel_is_clickable_units(wide):
     rankings = cell.moved_units(wide, t)
     assert [b["meta"] for b in spec["data"]] == [r.key for r in rankings]
     for bar, r in zip(spec["data"], rankings, strict=True):
-        assert bar["customdata"] == list(r.units) and bar["y"] == [f"unit {u}" for u in r.units]
+        assert bar["customdata"] == list(r.units) and bar["y"] == [str(u) for u in r.units]
+        assert bar["text"] == [f"{v:.2g}" for v in r.values]
         widths = bar["marker"]["line"]["width"]
         assert all((w > 0) == (u == unit) for w, u in zip(widths, r.units, strict=True))
 

@@ -501,8 +501,9 @@ def test_a_bug_in_the_core_is_a_friendly_message_and_a_logged_traceback(monkeypa
 def test_a_512_unit_link_opens_with_the_units_that_moved_most(cell):
     at = open_page({"hidden": "512", "steps": "40", "cell": cell, "t": "12", "unit": "300"})
     assert (cfg(at).hidden, cfg(at).unit) == (512, 300) and not at.info
-    panel = next(m.value for m in at.markdown if m.value.startswith("**Which of the 512 units"))
-    assert "t = 12" in panel and "unit 300" in panel
+    assert any(m.value == "**Which of the 512 units to look at**" for m in at.markdown)
+    panel = next(c.value for c in at.caption if c.value.startswith("The ones that moved most"))
+    assert "t = 12" in panel and "unit 300 is shown now" in panel
     assert len(charts(at)) >= 3  # the circuit, the moved-most panel, the bars
 
 

@@ -470,8 +470,9 @@ def top_units_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
     """The units that moved most at this step, by |Δh| and by gate; a click on one shows it."""
     spec = cell.top_units_spec(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present)
     with st.container(key="step_top"):
-        st.markdown(f"**Which of the {sc.model.spec.hidden_size} units to look at** — the ones that moved most "
-                    f"at t = {cfg.t}; click one to show it (unit {cfg.unit} is shown now).")
+        st.markdown(f"**Which of the {sc.model.spec.hidden_size} units to look at**")
+        st.caption(f"The ones that moved most at t = {cfg.t}; click one to show it (unit {cfg.unit} is shown now). "
+                   "The bars below show these and the selected one.")
         st.plotly_chart(style.Prebuilt(spec), config=CHART, key=TOP, on_select=_pick_top, selection_mode="points")
 
 

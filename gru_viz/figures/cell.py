@@ -877,35 +877,41 @@ def bar_units(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int
 
 def top_units_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0,
                    present: bool = False, k: int = TOP_UNITS) -> dict:
-    """The rankings of :func:`moved_units` side by side as horizontal bars, largest on top; a bar's customdata
-    is its unit (a click selects it), the selected unit's bar is outlined."""
+    """The rankings of :func:`moved_units` one under another as horizontal bars, largest on top, each labelled
+    by its unit and its value (the panel sits in a narrow column); a bar's customdata is its unit (a click
+    selects it), the selected unit's bar is outlined."""
     rankings = moved_units(trace, t, layer=layer, direction=direction, k=k)
     size = style.font(present)
-    gap = 0.1
-    span = (1.0 - gap * (len(rankings) - 1)) / len(rankings)
+    row_px, title_px = (25, 34) if present else (16, 28)
+    panels = [len(r.units) * row_px for r in rankings]
+    plot_px = sum(panels) + title_px * len(rankings)
     data, layout, annotations = [], {}, []
-    for j, r in enumerate(rankings):
+    top = 1.0
+    for j, (r, px) in enumerate(zip(rankings, panels, strict=True)):
         ax = "" if j == 0 else str(j + 1)
-        left = j * (span + gap)
-        names = [f"unit {u}" for u in r.units]
-        data.append({"type": "bar", "orientation": "h", "x": list(r.values), "y": names,
+        head = top - title_px / plot_px
+        domain = [max(head - px / plot_px, 0.0), head]
+        high = max(r.values, default=0.0) or 1.0
+        data.append({"type": "bar", "orientation": "h", "x": list(r.values), "y": [str(u) for u in r.units],
                      "xaxis": f"x{ax}", "yaxis": f"y{ax}", "customdata": list(r.units), "meta": r.key,
-                     "showlegend": False, "name": r.title,
+                     "showlegend": False, "name": r.title, "text": [f"{v:.2g}" for v in r.values],
+                     "textposition": "outside", "cliponaxis": False, "textfont": {"size": size - 1},
                      "marker": {"color": color(r.color_of),
                                 "line": {"width": [2.5 if u == unit else 0 for u in r.units], "color": INK}},
-                     "hovertemplate": f"<b>%{{y}}</b><br>{r.what} = %{{x:.3f}}<br>click to show it<extra></extra>"})
-        layout[f"xaxis{ax}"] = style.axis(present, domain=[left, left + span], anchor=f"y{ax}", fixedrange=True,
-                                          showgrid=False, zeroline=True, nticks=3, tickformat=".2~f",
-                                          rangemode="tozero")
-        layout[f"yaxis{ax}"] = style.axis(present, anchor=f"x{ax}", fixedrange=True, autorange="reversed",
-                                          type="category", tickfont={"size": size - 1}, automargin=True)
-        annotations.append({"text": f"<b>{html.escape(r.title)}</b>", "x": left, "xref": "paper", "xanchor": "left",
-                            "y": 1.0, "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                            "font": {"size": size, "color": color(r.color_of)}})
-    rows = max((len(r.units) for r in rankings), default=1)
-    layout.update(style.layout(present), annotations=annotations, bargap=0.25, hovermode="closest",
-                  height=(24 if present else 19) * rows + (70 if present else 56),
-                  margin={"l": 6, "r": 6, "t": round(2.2 * size), "b": 6}, dragmode=False,
+                     "hovertemplate": f"<b>unit %{{y}}</b><br>{r.what} = %{{x:.3f}}<br>click to show it"
+                                      "<extra></extra>"})
+        layout[f"xaxis{ax}"] = style.axis(present, domain=[0.0, 1.0], anchor=f"y{ax}", fixedrange=True,
+                                          showgrid=False, zeroline=True, showticklabels=False,
+                                          range=[0.0, 1.35 * high])
+        layout[f"yaxis{ax}"] = style.axis(present, domain=domain, anchor=f"x{ax}", fixedrange=True,
+                                          autorange="reversed", type="category", dtick=1,  # every unit named
+                                          tickfont={"size": size - 1})
+        annotations.append({"text": f"<b>{html.escape(r.title)}</b>", "x": 0, "xref": "paper", "xanchor": "left",
+                            "xshift": -round(3.2 * size), "y": head, "yref": "paper", "yanchor": "bottom",
+                            "showarrow": False, "font": {"size": size, "color": color(r.color_of)}})
+        top = domain[0]
+    layout.update(style.layout(present), annotations=annotations, bargap=0.2, hovermode="closest",
+                  height=plot_px + 12, margin={"l": round(3.2 * size), "r": 6, "t": 6, "b": 6}, dragmode=False,
                   meta={"rankings": [r.key for r in rankings]})
     return {"data": data, "layout": layout}
 
@@ -952,8 +958,7 @@ def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction
                             "yanchor": "middle", "showarrow": False, "font": {"size": size + 3, "color": color(key)},
                             "hovertext": NAMES.get(key, key)})
     of = trace.layer(layer, direction).h.shape[-1]
-    title = ("unit" if every else f"unit (units near the selected one, of {of})" if predict else
-             f"unit (those that moved most at this step, and the selected one: {H} of {of})")
+    title = "unit" if every else f"unit ({H} of {of} shown)"
     layout[f"xaxis{ax}"]["title"] = {"text": title, "standoff": 8, "font": {"size": size}}
     x_sel = unit if every else at
     shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": x_sel - 0.5, "x1": x_sel + 0.5, "y0": 0, "y1": 1,
