@@ -23,6 +23,20 @@ TOP = ".st-key-step_top .js-plotly-plot"
 WIDE = "hidden=512&steps=40&t=20&unit=5"
 
 
+OVERLAPS = """gd => {
+  const box = el => el.getBoundingClientRect();
+  const ticks = Array.from(gd.querySelectorAll('.yaxislayer-above text')).map(box);
+  const out = [];
+  for (const a of gd.querySelectorAll('.annotation-text-g text')) {
+    const r = box(a);
+    for (const t of ticks) {
+      if (r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom) out.push(a.textContent);
+    }
+  }
+  return out;
+}"""
+
+
 @pytest.fixture
 def screen_page(browser, request):
     """A page in a fresh context for one of SCREENS (``request.param``)."""
@@ -101,8 +115,11 @@ def test_both_pages_read_well_at_512_units_on_every_screen(streamlit_server, scr
         if path == "step":
             expect(page.locator(TOP)).to_be_visible()
             # every ranked unit named (none thinned away by Plotly): 8 units × 3 rankings of a GRU
-            expect(page.locator(TOP).locator(".yaxislayer-above .ytick text")).to_have_count(24)
+            expect(page.locator(TOP).locator(".yaxislayer-above text")).to_have_count(24)
         screenshot(page, f"wide-{screen}-{path}", full_page=False)
+        if path == "timeline":  # the row letters (r, z, n, h) clear the 3-digit unit labels
+            overlaps = page.locator(f"{CHART} .js-plotly-plot").first.evaluate(OVERLAPS)
+            assert not overlaps, f"row letters on unit labels on the {screen} screen: {overlaps[:5]}"
         if path == "step":
             page.locator(TOP).scroll_into_view_if_needed()
             screenshot(page, f"wide-{screen}-{path}-panel", full_page=False)

@@ -363,7 +363,10 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     rows_px += [min(150, max(70, 16 * v.shape[1] + 24)) for v in data.values()]
     rows_px = [int(r * zoom) for r in rows_px]
     gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
-    margin = {"l": 80, "r": 70, "t": 10, "b": int(50 * zoom)}
+    # the row letters sit left of the widest tick label (a 3-digit unit, the input's "−0.5"), never on it
+    tick_chars = max([len(str(max(v.shape[1] for v in data.values()) - 1)), 4 if seq.width == 1 else 2])
+    letter_shift = round(14 + 0.6 * (font - 1) * tick_chars)
+    margin = {"l": max(80, letter_shift + 2 * font), "r": 70, "t": 10, "b": int(50 * zoom)}
     plot_px = sum(rows_px) + sum(gaps_px)
 
     # One x axis per row, all matching the bottom one (shared time); tick labels only at the bottom.
@@ -429,7 +432,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     for row, name in enumerate(["x", *names], start=1):
         lo, hi = layout[f"yaxis{_axis(row)}"]["domain"]
         annotations.append({"text": _title(name), "hovertext": NAMES.get(name, name), "x": 0, "xref": "paper",
-                            "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2, "yref": "paper",
+                            "xanchor": "right", "xshift": -letter_shift, "y": (lo + hi) / 2, "yref": "paper",
                             "showarrow": False, "font": {"size": font + 5, "color": row_color(name)}})
     shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
     layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
