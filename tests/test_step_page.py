@@ -516,3 +516,10 @@ def test_a_link_over_the_cap_gets_a_note():
 def test_a_small_layer_has_no_moved_most_panel():
     at = open_page({"hidden": "8"})
     assert not any(m.value.startswith("**Which of the") for m in at.markdown)
+
+
+def test_a_512_unit_run_too_long_for_the_budget_says_the_steps_that_fit():
+    at = open_page({"hidden": "512", "steps": "5000"}, expect=("Cannot run the cell on this input",))
+    error = at.error[0].value
+    assert "one run may keep at most 64 MB" in error and "use at most 2,047 steps" in error
+    assert not at.exception
