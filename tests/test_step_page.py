@@ -159,7 +159,7 @@ HOSTILE = {
     "double comma": "1,,x",
     "nan": "nan",
     "6000 steps": ", ".join(["0.5"] * 6000),
-    "300 values per step": " ".join(["1"] * 300) + ";",
+    "513 values per step": " ".join(["1"] * 513) + ";",  # one past MAX_WIDTH
     "unicode junk": "\u202e\u0000💥 𝟙𝟚 ١٢ \ufeff½",
 }
 
