@@ -11,12 +11,17 @@
     the link and built afresh, and the first open of a
     Gradient-flow link at the largest state (H=64, every cache cleared: run, backpropagate, split paths).
 
-Run: .venv/bin/python benchmarks/bench_app.py [--repeats N] [--skip-browser] [--skip-long]
+(d) Real sizes in AppTest: a full rerun of Step through and of Timeline at H = 512 against the same page at
+    H = 64 (T = 40, same cursor), interleaved, the median ratio; target ≤ 3×.
+
+Run: .venv/bin/python benchmarks/bench_app.py [--repeats N] [--skip-browser] [--skip-long] [--skip-wide]
+     [--only-wide]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -187,6 +192,41 @@ def long_bench(repeats: int) -> dict[str, list[float]]:
     return times
 
 
+WIDE = {"steps": "40", "t": "20", "unit": "5"}  # the same input and cursor at H = 64 and H = 512
+TARGET_WIDE_RATIO = 3.0
+
+
+def wide_bench(repeats: int) -> list[tuple[str, float, float, float]]:
+    """A full AppTest rerun of Step through and of Timeline at H = 512 against the same page at H = 64:
+    interleaved in one process (both see the same load), the median of the per-pair ratios."""
+    from gru_viz.app import ui
+
+    rows = []
+    for page, name, fresh in (("pages/step.py", "Step through", False), ("pages/timeline.py", "Timeline", False),
+                              ("pages/timeline.py", "Timeline, figures built (a new cursor)", True)):
+        small, wide = session({**WIDE, "hidden": "64"}, page=page), session({**WIDE, "hidden": "512"}, page=page)
+
+        def rerun(at: AppTest, fresh: bool = fresh) -> None:
+            if fresh:
+                ui._shared.clear()
+            at.run()
+
+        pairs = [(timed(functools.partial(rerun, small)), timed(functools.partial(rerun, wide)))
+                 for _ in range(repeats)]
+        ratio = statistics.median(w / s for s, w in pairs)
+        rows.append((name, statistics.median(s for s, _ in pairs), statistics.median(w for _, w in pairs), ratio))
+    return rows
+
+
+def wide_table(rows: list[tuple[str, float, float, float]]) -> str:
+    lines = ["| page rerun (T = 40) | H = 64, median ms | H = 512, median ms | median ratio | target | |",
+             "|---|---:|---:|---:|---:|---|"]
+    for name, small, wide, ratio in rows:
+        ok = "✅" if ratio <= TARGET_WIDE_RATIO else "❌"
+        lines.append(f"| {name} | {small:.0f} | {wide:.0f} | {ratio:.2f}× | ≤ {TARGET_WIDE_RATIO:g}× | {ok} |")
+    return "\n".join(lines)
+
+
 def table(rows: dict[str, list[float]], target: float) -> str:
     lines = ["| measurement | median ms | p90 ms | min ms | target | |", "|---|---:|---:|---:|---:|---|"]
     for name, values in rows.items():
@@ -205,9 +245,16 @@ def main() -> None:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-apptest", action="store_true")
     parser.add_argument("--skip-long", action="store_true")
+    parser.add_argument("--skip-wide", action="store_true")
+    parser.add_argument("--only-wide", action="store_true", help="only (d): H = 512 against H = 64")
     parser.add_argument("--extra", default="", help="more link settings for the browser run, e.g. hide=equations")
     args = parser.parse_args()
+    if args.only_wide:
+        args.skip_apptest = args.skip_long = args.skip_browser = True
     print(f"Step-through page, T = {QUERY['steps']}, H = {QUERY['hidden']}, {args.repeats} repeats\n")
+    if not args.skip_wide:
+        print("(d) AppTest, a page at H = 512 against the same page at H = 64 (interleaved)\n")
+        print(wide_table(wide_bench(args.repeats)))
     if not args.skip_apptest:
         print("(a) AppTest, full rerun of the page\n")
         print(table(apptest_bench(args.repeats), TARGET_RERUN_MS))

@@ -254,6 +254,76 @@ def test_unit_bars_while_predicting_show_only_h_prev(case):
     np.testing.assert_array_equal(np.asarray(fig.data[0].y), trace.layer(0).h_prev()[5, 0])
 
 
+# ------------------------------------------------------------------------------------------- at 512 units
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def wide(request):
+    """A 512-unit cell of every kind on 6 steps of 3 random inputs."""
+    spec = Spec(request.param, 3, 512)
+    return Model(spec, init_params(spec, 1)).run(np.random.default_rng(0).standard_normal((6, 3)))
+
+
+def test_moved_units_are_the_top_k_of_their_measure(wide):
+    lt, t = wide.layer(0), 4
+    rankings = cell.moved_units(wide, t)
+    by = {r.key: r for r in rankings}
+    kind = KIND[wide.spec.kind]
+    assert set(by) == {"dh"} | ({"replaced"} if kind.keep_share else set()) | ({"reset"} if "r" in kind.sigmoid
+                                                                                 else set())
+    want = {"dh": np.abs(lt.h[t, 0] - lt.h[t - 1, 0])}
+    if kind.keep_share:
+        want["replaced"] = 1 - kind.keep_share(wide.spec, lt.gates)[t, 0]
+    if "reset" in by:
+        want["reset"] = 1 - lt.gates["r"][t, 0]
+    for key, values in want.items():
+        r = by[key]
+        assert len(r.units) == cell.TOP_UNITS == len(set(r.units))
+        np.testing.assert_array_equal(r.values, values[list(r.units)])
+        assert list(r.values) == sorted(r.values, reverse=True)
+        assert min(r.values) >= np.delete(values, list(r.units)).max()  # no unit left out beats one shown
+    assert cell.moved_units(wide, t, predict=True) == []
+
+
+def test_at_512_units_the_bars_show_the_units_that_moved_and_the_selected_one(wide):
+    t, unit = 4, 300
+    shown = cell.bar_units(wide, t, unit)
+    moved = {u for r in cell.moved_units(wide, t) for u in r.units}
+    assert set(shown) == moved | {unit} and list(shown) == sorted(shown) and len(shown) <= 3 * cell.TOP_UNITS + 1
+    spec = cell.unit_bars_spec(wide, t, unit)
+    go.Figure(spec)  # a valid figure
+    lt = wide.layer(0)
+    for bar in spec["data"]:
+        assert [u for _, u in bar["customdata"]] == list(shown)  # a click reads the real unit
+        assert list(bar["x"]) == list(range(len(shown)))
+        name = bar["meta"]
+        np.testing.assert_array_equal(bar["y"], (lt.h if name == "h" else lt.gates[name])[t, 0, shown])
+        assert bar["marker"]["opacity"][list(shown).index(unit)] == 1.0
+    bottom = spec["layout"][f"xaxis{len(spec['data'])}" if len(spec["data"]) > 1 else "xaxis"]
+    assert bottom["ticktext"] == [str(u) for u in shown]
+    assert bottom["title"]["text"] == f"unit ({len(shown)} of 512 shown)"
+    predicting = cell.bar_units(wide, t, 510, predict=True)  # nothing of step t decides what is shown
+    assert list(predicting) == list(range(504, 512))
+
+
+def test_the_moved_most_panel_is_clickable_units(wide):
+    t, unit = 3, 7
+    spec = cell.top_units_spec(wide, t, unit)
+    go.Figure(spec)
+    rankings = cell.moved_units(wide, t)
+    assert [b["meta"] for b in spec["data"]] == [r.key for r in rankings]
+    for bar, r in zip(spec["data"], rankings, strict=True):
+        assert bar["customdata"] == list(r.units) and bar["y"] == [str(u) for u in r.units]
+        assert bar["text"] == [f"{v:.2g}" for v in r.values]
+        widths = bar["marker"]["line"]["width"]
+        assert all((w > 0) == (u == unit) for w, u in zip(widths, r.units, strict=True))
+
+
+def test_a_small_layer_keeps_every_bar(case):
+    _, _, _, trace = case
+    assert list(cell.bar_units(trace, 3, 1)) == list(range(H))
+
+
 # ------------------------------------------------------------------------------------------- playback
 
 
@@ -518,3 +588,14 @@ def test_specs_are_valid_plotly(case):
             assert len(go.Figure(bars).data) == len(bars["data"])
     spec = cell.playback_spec(trace, 2, 0, [str(s) for s in range(T)])
     assert len(go.Figure(spec).frames) == T
+
+
+@pytest.mark.parametrize("width", [256, 512])
+def test_the_step_input_of_a_wide_one_hot_sequence_is_its_symbol(width):
+    from gru_viz.core.sequences import Sequence
+
+    alphabet = tuple(f"w{k}" for k in range(width))
+    seq = Sequence(np.eye(width)[[5, width - 1]], ("w5", f"w{width - 1}"), alphabet=alphabet)
+    assert [stepview.x_label(seq, t) for t in range(2)] == ["'w5'", f"'w{width - 1}'"]
+    numbers = Sequence(np.eye(width)[[5, 6]], ("t0", "t1"))  # numbers without symbols: not 256 numbers
+    assert stepview.x_label(numbers, 0) == f"({width} values)"

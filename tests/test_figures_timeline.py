@@ -65,10 +65,10 @@ def test_hover_lists_every_quantity_of_the_unit_at_that_step():
     sc = scene(hidden=2, steps=6)
     lt = sc.trace.layer()
     heat = heatmaps(tl.timeline_figure(sc.seq, lt, "gru"))[1]  # z
-    custom = np.asarray(heat.customdata)  # (units, T, 1 + 4): t, r, z, n, h
-    assert custom.shape == (2, 6, 5)
+    custom = np.asarray(heat.customdata)  # (units, T, 1 + 4 + 1): t, r, z, n, h, the real unit
+    assert custom.shape == (2, 6, 6)
     t, u = 4, 1
-    want = [t, lt.gates["r"][t, 0, u], lt.gates["z"][t, 0, u], lt.gates["n"][t, 0, u], lt.h[t, 0, u]]
+    want = [t, lt.gates["r"][t, 0, u], lt.gates["z"][t, 0, u], lt.gates["n"][t, 0, u], lt.h[t, 0, u], u]
     np.testing.assert_allclose(custom[u, t], want, rtol=1e-6)  # float32 for the 4-decimal hover
     for name in "rznh":
         assert f"{name} = %{{customdata" in heat.hovertemplate
@@ -85,7 +85,7 @@ def test_aggregated_heatmaps_are_block_means_with_min_max_in_hover():
     heat = heatmaps(fig)[-1]
     np.testing.assert_allclose(np.asarray(heat.z), means.T, rtol=1e-12, atol=1e-15)
     custom = np.asarray(heat.customdata)
-    np.testing.assert_allclose(custom[2, 10], [40, 43, h[40:44, 2].min(), h[40:44, 2].max()], rtol=1e-6)
+    np.testing.assert_allclose(custom[2, 10], [40, 43, h[40:44, 2].min(), h[40:44, 2].max(), 2], rtol=1e-6)
     np.testing.assert_array_equal(np.asarray(heat.x), np.append(b.starts, 1000) - 0.5)  # cells span their steps
     assert "mean" in heat.hovertemplate and "min" in heat.hovertemplate
 
@@ -269,3 +269,90 @@ def test_chart_text_is_in_the_strong_ink_and_no_colour_bar_is_added():
     assert not any("colorbar" in t.to_plotly_json().get("marker", {}) for t in fig.data)
     plain = style.inked(go.Figure(go.Scatter(x=[0, 1], y=[0, 1], marker={"color": [0, 1]})))
     assert "colorbar" not in plain.data[0].to_plotly_json().get("marker", {})
+
+
+# ----------------------------------------------------------------------------------------- unit order (H = 512)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return state.build_scene(state.Config(hidden=512, steps=40))
+
+
+@pytest.mark.parametrize("how", tl.ORDERS)
+def test_unit_order_is_a_permutation(wide, how):
+    h = wide.trace.layer(0).h[:, 0, :]
+    order = tl.unit_order(h, how)
+    assert sorted(order.tolist()) == list(range(512))
+    assert tl.unit_order(h, how).tolist() == order.tolist()  # deterministic
+
+
+def test_activity_order_is_sorted_by_mean_abs_step_change(wide):
+    h = wide.trace.layer(0).h[:, 0, :]
+    order = tl.unit_order(h, "activity")
+    act = np.abs(np.diff(np.vstack([np.zeros((1, 512)), h]), axis=0)).mean(axis=0)
+    np.testing.assert_allclose(tl.activity(h), act)
+    assert np.all(np.diff(act[order]) <= 0)
+
+
+def test_cluster_order_puts_units_that_move_together_side_by_side():
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    a, b = np.sin(t / 5), np.sign(np.cos(t / 3))  # two families of units, shuffled among 40 units
+    family = rng.permutation(np.repeat([0, 1], 20))
+    h = np.where(family == 0, a[:, None], b[:, None]) * rng.uniform(0.5, 1, 40) + 0.01 * rng.standard_normal((60, 40))
+    order = tl.unit_order(h, "cluster")
+    assert np.count_nonzero(np.diff(family[order])) == 1  # one boundary: each family is one block of rows
+
+
+@pytest.mark.parametrize("how", tl.ORDERS)
+def test_ordered_heatmaps_keep_the_real_unit_in_hover_and_axis(wide, how):
+    lt = wide.trace.layer(0)
+    fig = tl.timeline_figure(wide.seq, lt, "gru", order=how)
+    order = tl.unit_order(lt.h[:, 0, :], how)
+    maps = [tr for tr in heatmaps(fig) if tr.name != tl.NAMES["x"]]
+    assert [tr.name for tr in maps] == [tl.NAMES[q] for q in tl.QUANTITIES["gru"]]
+    for tr, q in zip(maps, tl.QUANTITIES["gru"], strict=True):
+        values = lt.h[:, 0, :] if q == "h" else lt.gates[q][:, 0, :]
+        np.testing.assert_array_equal(np.asarray(tr.z), values[:, order].T)  # row k is unit order[k]
+        custom = np.asarray(tr.customdata)
+        assert custom.shape[:2] == (512, 40)
+        np.testing.assert_array_equal(custom[:, 0, -1], order)  # the hover's unit is the real one
+        assert f"unit %{{customdata[{custom.shape[-1] - 1}]}}" in tr.hovertemplate
+    axis = fig.layout.yaxis2
+    if how != "index":  # thinned labels, each naming the real unit of its row
+        assert 4 <= len(axis.tickvals) <= tl.MAX_UNIT_TICKS
+        assert list(axis.ticktext) == [str(order[v]) for v in axis.tickvals]
+    assert fig.layout.height <= 1200  # the picture stays one screen or so tall at 512 units
+
+
+def test_the_line_plot_draws_the_most_active_units_and_the_selected_one(wide):
+    h = wide.trace.layer(0).h[:, 0, :]
+    drawn = tl.line_units(h, unit=500)
+    top = tl.unit_order(h, "activity")[: tl.MAX_LINES - 1]
+    assert set(drawn) == {500, *top.tolist()} and drawn == sorted(drawn)
+    fig = tl.units_figure(h, unit=500)
+    assert [tr.name for tr in fig.data][-1] == "unit 500" and len(fig.data) == len(drawn)
+    small = h[:, :8]
+    assert tl.line_units(small, 3) == list(range(8))
+
+
+@pytest.mark.parametrize("width", [256, 512])
+def test_a_wide_one_hot_input_shows_its_symbols_not_hundreds_of_rows(width):
+    """A vocabulary of 256 (or 512) symbols: the x row has one row per symbol the text reads, labelled by it."""
+    from gru_viz.core.params import random_model
+    from gru_viz.core.sequences import Sequence
+    from gru_viz.core.spec import Spec
+
+    alphabet = tuple(chr(0x3B1 + k) if k < 20 else f"w{k}" for k in range(width))
+    words = [3, 0, 7, 3, width - 1, 0]
+    values = np.eye(width)[words]
+    seq = Sequence(values, tuple(alphabet[k] for k in words), alphabet=alphabet)
+    lt = random_model(Spec("gru", width, 64), seed=0).run(values).layer(0)
+    assert list(tl.input_rows(seq)) == [0, 3, 7, width - 1]
+    fig = tl.timeline_figure(seq, lt, "gru")
+    x = heatmaps(fig)[0]
+    np.testing.assert_array_equal(np.asarray(x.z), values[:, [0, 3, 7, width - 1]].T)
+    assert list(fig.layout.yaxis.ticktext) == [alphabet[0], alphabet[3], alphabet[7], f"w{width - 1}"]
+    assert list(fig.layout.xaxis.ticktext) == list(seq.labels)  # each step's symbol under the row
+    assert fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0] < 0.1  # a short row, not 256 lines

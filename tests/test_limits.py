@@ -85,8 +85,42 @@ def test_a_run_too_large_for_the_budget_is_refused_with_the_steps_that_fit() -> 
     measured = sum(a.nbytes for layer in trace.layers for lt in layer
                    for a in (lt.x, lt.h, *lt.gates.values(), *lt.pre.values()))
     assert abs(state.trace_bytes(model, probe) - measured) < 0.02 * measured
-    # every config-built run fits: the largest the pages offer
+    # every config-built run at H = 64 fits whatever its length
     for kind in KINDS:
         cfg = state.Config(cell=kind, hidden=64, steps=5000)
         sc = state.build_scene(cfg)
         assert sc.steps == 5000
+
+
+def test_the_widest_runs_are_bounded_by_bytes_not_by_width() -> None:
+    """H = 512 on the longest input: a vanilla RNN's trace (h and its pre-activation) fits the budget, a GRU's
+    (r, z, n, h and their pre-activations) does not and is refused by bytes, with the steps that fit; those run."""
+    sizes = {}
+    for kind in KINDS:
+        cfg = state.Config(cell=kind, hidden=512, steps=5000)
+        seq = state.build_sequence(cfg)
+        sizes[kind] = state.trace_bytes(state.build_model(cfg, seq.width)[0], seq)
+    assert sizes["rnn"] < SCENE_MAX_BYTES < min(sizes[k] for k in KINDS if k != "rnn")
+    cfg = state.Config(cell="gru", hidden=512, steps=5000)
+    with pytest.raises(state.ConfigError, match=r"use at most ([\d,]+) steps") as info:
+        state.build_scene(cfg)
+    fits = int(info.value.args[0].rsplit("use at most ", 1)[1].split(" ")[0].replace(",", ""))
+    assert 100 <= fits < 5000
+    sc = state.build_scene(state.Config(cell="gru", hidden=512, steps=fits))
+    assert sc.model.spec.hidden_size == 512 and sc.steps == fits
+
+
+def test_the_full_caps_are_512_units_and_512_values_a_step() -> None:
+    from gru_viz.core.sequences import MAX_WIDTH, parse_sequence
+
+    assert state.PROPS["hidden"].top(PROFILES["default"]) == 512 and MAX_WIDTH == 512
+    cfg, notes = state.from_query({"hidden": "512", "unit": "511"}, PROFILES["default"])
+    assert (cfg.hidden, cfg.unit, notes) == (512, 511, [])
+    cfg, notes = state.from_query({"hidden": "513"}, PROFILES["default"])
+    assert cfg.hidden == state.DEFAULT.hidden and "hidden=" in notes[0] and "from 1 to 512" in notes[0]
+    cfg, notes = state.from_query({"hidden": "512"}, CLASS)  # the classroom profile keeps its lower cap
+    assert cfg.hidden == 32 and "at most 32 here" in notes[0]
+    wide = parse_sequence("; ".join([" ".join(["0.5"] * 512)] * 3), "numbers")
+    assert wide.width == 512
+    with pytest.raises(SequenceError, match="at most MAX_WIDTH = 512"):
+        parse_sequence(" ".join(["1"] * 513) + ";", "numbers")

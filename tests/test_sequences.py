@@ -60,7 +60,7 @@ def assert_valid(seq: Sequence) -> None:
 
 
 def test_caps_are_the_documented_values() -> None:
-    assert (MAX_STEPS, MAX_WIDTH, MAX_TEXT_ALPHABET) == (5000, 64, 64)
+    assert (MAX_STEPS, MAX_WIDTH, MAX_TEXT_ALPHABET) == (5000, 512, 64)
     doc = sequences.__doc__ or ""
     for name in ("MAX_STEPS", "MAX_WIDTH", "MAX_TEXT_ALPHABET", "MAX_ABS_VALUE", "MAX_INPUT_CHARS"):
         assert name in doc
@@ -205,7 +205,12 @@ finite = st.floats(-MAX_ABS_VALUE, MAX_ABS_VALUE, allow_nan=False, allow_infinit
 )
 def test_format_parse_round_trip(values: np.ndarray) -> None:
     seq = Sequence(values, tuple(f"t{t}" for t in range(len(values))))
-    back = parse_numbers(format_numbers(seq))
+    text = format_numbers(seq)
+    if len(text) > MAX_INPUT_CHARS:  # 512 values a step: a long run's text may pass the typed-input cap
+        with pytest.raises(SequenceError, match=f"at most {MAX_INPUT_CHARS:,} are accepted"):
+            parse_numbers(text)
+        return
+    back = parse_numbers(text)
     assert back.values.shape == values.shape
     assert back.values.tobytes() == values.tobytes()  # bit-exact, including the sign of zero
 
@@ -273,8 +278,8 @@ def test_parse_sequence_dispatch() -> None:
         ("0.5, 1, -2", "numbers", 3, "the model takes 3 values per step, step t = 0 has 1"),  # no broadcast
         ("abc", "text", 2, "the model takes 2 values per step, the text has 3 distinct characters"),
         ("1", "words", None, "unknown mode 'words'; valid modes: numbers, text"),
-        ("1", "numbers", 0, "width must be between 1 and 64, got 0"),
-        ("1", "numbers", 65, "width must be between 1 and 64, got 65"),
+        ("1", "numbers", 0, "width must be between 1 and 512, got 0"),
+        ("1", "numbers", 513, "width must be between 1 and 512, got 513"),
     ],
 )
 def test_parse_sequence_errors(text: str, mode: str, width: int | None, message: str) -> None:
@@ -395,7 +400,7 @@ def test_adding_target_errors() -> None:
         (lambda: noise(10, seed=-1), "noise: seed must be between 0"),
         (lambda: copy_task(2), "copy: steps must be between 3 and 5000"),
         (lambda: copy_task(10, recall_len=5), "copy: recall_len must be between 1 and 4, got 5"),
-        (lambda: copy_task(10, n_symbols=63), "copy: n_symbols must be between 1 and 62"),
+        (lambda: copy_task(10, n_symbols=511), "copy: n_symbols must be between 1 and 510"),
         (lambda: adding_problem(1), "adding: steps must be between 2 and 5000"),
     ],
 )

@@ -159,7 +159,7 @@ HOSTILE = {
     "double comma": "1,,x",
     "nan": "nan",
     "6000 steps": ", ".join(["0.5"] * 6000),
-    "300 values per step": " ".join(["1"] * 300) + ";",
+    "513 values per step": " ".join(["1"] * 513) + ";",  # one past MAX_WIDTH
     "unicode junk": "\u202e\u0000💥 𝟙𝟚 ١٢ \ufeff½",
 }
 
@@ -492,3 +492,34 @@ def test_a_bug_in_the_core_is_a_friendly_message_and_a_logged_traceback(monkeypa
     open_page({"hidden": "3", "t": "2"}, expect=("Running the cell failed unexpectedly (RuntimeError)",))
     st.cache_resource.clear()  # no scene built under the patch may outlive this test
     assert any(r.name == ui.__name__ and r.exc_info and str(r.exc_info[1]) == "injected" for r in caplog.records)
+
+
+# ------------------------------------------------------------------------------------------------ at 512 units
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+def test_a_512_unit_link_opens_with_the_units_that_moved_most(cell):
+    at = open_page({"hidden": "512", "steps": "40", "cell": cell, "t": "12", "unit": "300"})
+    assert (cfg(at).hidden, cfg(at).unit) == (512, 300) and not at.info
+    assert any(m.value == "**Which of the 512 units to look at**" for m in at.markdown)
+    panel = next(c.value for c in at.caption if c.value.startswith("The ones that moved most"))
+    assert "t = 12" in panel and "unit 300 is shown now" in panel
+    assert len(charts(at)) >= 3  # the circuit, the moved-most panel, the bars
+
+
+def test_a_link_over_the_cap_gets_a_note():
+    at = open_page({"hidden": "513"})
+    assert cfg(at).hidden == state.DEFAULT.hidden
+    assert "Ignored hidden=" in at.info[0].value and "512" in at.info[0].value
+
+
+def test_a_small_layer_has_no_moved_most_panel():
+    at = open_page({"hidden": "8"})
+    assert not any(m.value.startswith("**Which of the") for m in at.markdown)
+
+
+def test_a_512_unit_run_too_long_for_the_budget_says_the_steps_that_fit():
+    at = open_page({"hidden": "512", "steps": "5000"}, expect=("Cannot run the cell on this input",))
+    error = at.error[0].value
+    assert "one run may keep at most 64 MB" in error and "use at most 2,047 steps" in error
+    assert not at.exception

@@ -17,6 +17,7 @@ from gru_viz.app import ui
 from gru_viz.core.model import Model
 from gru_viz.core.params import init_params
 from gru_viz.core.spec import KINDS, Spec
+from gru_viz.figures import timeline as tl
 from gru_viz.serve import state
 
 PAGE = "pages/timeline.py"
@@ -181,3 +182,27 @@ def test_the_x_row_is_what_the_layer_reads(choice: int, width: int):
     if layer == 1:
         np.testing.assert_allclose(x_row, np.concatenate([trace.layer(0, 0).h[:, 0], trace.layer(0, 1).h[:, 0]], 1))
         assert any("The x row is what layer 1 reads: the output of layer 0" in c.value for c in at.caption)
+
+
+# ------------------------------------------------------------------------------------------------ at 512 units
+
+
+@pytest.mark.parametrize("order", ["index", "activity", "cluster"])
+def test_a_512_unit_link_opens_with_its_unit_order(order):
+    at = open_page({"hidden": "512", "steps": "40", "order": order})
+    cfg = at.session_state[ui.CFG]
+    assert (cfg.hidden, cfg.order) == (512, order) and not at.info
+    assert at.session_state["timeline_order"] == order  # the control shows the link's order
+    assert any("most active of the 512 units" in c.value for c in at.caption)
+
+
+def test_choosing_an_order_goes_into_the_link():
+    at = open_page({"hidden": "100", "steps": "20"})
+    assert at.session_state[ui.CFG].order == "index"
+    at.button_group(key="timeline_order").set_value("activity").run()
+    assert at.session_state[ui.CFG].order == "activity" and at.query_params["order"] == "activity"
+    fig = json.loads(next(c for c in charts(at) if '"heatmap"' in c.proto.spec).proto.spec)
+    h = state.build_scene(state.without_view(at.session_state[ui.CFG])).trace.layer().h[:, 0, :]
+    order = tl.unit_order(h, "activity")
+    axis = fig["layout"]["yaxis2"]  # the first quantity's rows, most active first
+    assert axis["ticktext"] == [str(order[v]) for v in axis["tickvals"]]

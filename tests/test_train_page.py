@@ -21,6 +21,7 @@ from gru_viz.core.sequences import parse_sequence
 from gru_viz.core.tasks import TASKS, decode_words, get_task
 from gru_viz.io.trained import TRAINED_PRESETS
 from gru_viz.serve import state
+from gru_viz.serve.limits import LIMITS
 
 PAGE = "pages/train.py"
 RUN, KEYS = "train_run", {"task": "train_task", "seq_len": "train_seq_len", "hidden": "train_hidden",
@@ -81,7 +82,8 @@ def test_defaults_are_valid_and_within_the_caps():
     d = tu.DEFAULTS
     settings, problems = tu.check_settings(d.task, d.seq_len, d.hidden, d.lr, d.batch, d.steps, list(d.cells))
     assert problems == [] and settings == d
-    assert d.hidden <= tu.MAX_HIDDEN == state.PROPS["hidden"].high == 64
+    # training keeps its own cap (a run in the page's time): the pages read H up to 512, training makes 64
+    assert d.hidden <= tu.MAX_HIDDEN == LIMITS.train_hidden == 64 < state.PROPS["hidden"].high == 512
     assert d.steps <= tu.MAX_TRAIN_STEPS and d.batch <= tu.MAX_BATCH and 0 < d.lr <= tu.MAX_LR
 
 

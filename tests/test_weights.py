@@ -638,17 +638,19 @@ def test_state_dict_inconsistencies_name_the_key():
 
 
 def test_widths_follow_the_core_caps_and_an_upload_keeps_the_apps():
-    """load_weights reads what the core runs (2048 wide); the app's upload keeps its own cap of 256."""
+    """load_weights reads what the core runs (2048 wide); the app's upload keeps its own cap, the pages' 512."""
     from gru_viz.io import upload
 
-    model = random_model(Spec("gru", 2, 300), seed=0)
+    model = random_model(Spec("rnn", 2, upload.MAX_UPLOAD_SIZE + 1), seed=0)
     data = W.save_safetensors(model)
     loaded = load_weights_bytes(data, "wide.safetensors")
-    assert loaded.spec.hidden_size == 300
+    assert loaded.spec.hidden_size == upload.MAX_UPLOAD_SIZE + 1 == 513
     x = np.random.default_rng(0).standard_normal((4, 2))
     np.testing.assert_array_equal(loaded.run(x).output, model.run(x).output)
-    with pytest.raises(WeightsError, match=r"wide.safetensors: hidden size 300 is outside 1…256, this app's cap"):
+    with pytest.raises(WeightsError, match=r"wide.safetensors: hidden size 513 is outside 1…512, this app's cap"):
         upload.read_upload(data, "wide.safetensors")
+    at_cap = W.save_safetensors(random_model(Spec("rnn", 2, upload.MAX_UPLOAD_SIZE), seed=0))
+    assert upload.read_upload(at_cap, "wide.safetensors").model.spec.hidden_size == 512
     shapes = {"weight_ih_l0": (2049, 3), "weight_hh_l0": (2049, 2049)}  # an RNN one unit past the cap
     with pytest.raises(WeightsError, match="hidden size 2049 is outside 1…2048"):
         model_from_state_dict({k: np.broadcast_to(np.float32(0), s) for k, s in shapes.items()})

@@ -34,7 +34,7 @@ from gru_viz import Spec, random_model
 from gru_viz.app import ui
 from gru_viz.core.kinds import KIND
 from gru_viz.core.model import Model
-from gru_viz.core.sequences import SequenceError
+from gru_viz.core.sequences import MAX_WIDTH, SequenceError
 from gru_viz.core.trace import Ablation
 from gru_viz.io import codegen, upload
 from gru_viz.io.bridge import save_pt
@@ -223,6 +223,20 @@ def test_keras_numbers_are_kerases():
         z, r = sig(mx[:u] + mh[:u]), sig(mx[u : 2 * u] + mh[u : 2 * u])
         h = z * h + (1 - z) * np.tanh(mx[2 * u :] + r * mh[2 * u :])
     np.testing.assert_allclose(model.run(x).h_n[0], h, **TOL)
+
+
+@pytest.mark.parametrize("width", [256, 512])
+def test_a_wide_input_model_is_handed_over(width):
+    """A model reading 256 (or 512) values a step runs on the other pages, and its example input fits the link."""
+    at = send(open_page(), "wide.safetensors", safetensors.torch.save(module(nn.GRU, width, 8).state_dict()))
+    model, cfg = session_model(at), cfg_of(at)
+    assert model is not None and model.spec.input_size == width
+    assert cfg.weights == "session" and cfg.source == "typed"
+    back, notes = state.from_query(state.to_query(cfg))  # the link carries the example input whole
+    assert back.seq == cfg.seq and not notes
+    sc = state.build_scene(back, model)
+    assert sc.seq.width == width and sc.seq.steps >= 2
+    np.testing.assert_allclose(sc.trace.output, model.run(sc.seq.values).output, **TOL)
 
 
 def test_input_that_fits_is_kept():
@@ -493,8 +507,9 @@ def test_parse_csv_directly():
     seq = upload.parse_csv("\ufeff0.5, −1\n\n2e-3,4\n".encode(), 2)
     np.testing.assert_array_equal(seq.values, [[0.5, -1.0], [0.002, 4.0]])
     assert seq.labels == ("t0", "t1")
-    with pytest.raises(SequenceError, match="at most 64 values per step"):
-        upload.parse_csv(",".join(["1"] * 65).encode())
+    assert upload.parse_csv(",".join(["1"] * MAX_WIDTH).encode()).width == MAX_WIDTH == 512
+    with pytest.raises(SequenceError, match="at most 512 values per step"):
+        upload.parse_csv(",".join(["1"] * (MAX_WIDTH + 1)).encode())
 
 
 # ----------------------------------------------------------------------------------------- hostile files

@@ -319,6 +319,7 @@ def sequence_strip(cfg: Config, sc: Scene) -> None:
 
 DIAGRAM = "step_diagram"  # the circuit chart (its selection state)
 UNITS = "step_units"  # the unit bars chart
+TOP = "step_top_units"  # the units that moved most at this step (above cell.MAX_BARS units)
 # The diagram keeps its drawn size (labels at their size, never on a node): its box scrolls sideways on a narrow
 # screen. Beside it, the narration and the bars take the rest of the row; where the row has no room beside the
 # diagram (a laptop with the sidebar open, a phone) they go above it, so the words stay above the fold.
@@ -404,10 +405,21 @@ def _pick_bar() -> None:
     if not point:
         return
     row = cell.key_of_point(point)
-    x = point.get("x")
-    if row is None or not isinstance(x, int | float):
+    data = point.get("customdata")  # [quantity, unit]: x is a position when only some units are drawn
+    unit = data[1] if isinstance(data, list | tuple) and len(data) > 1 else point.get("x")
+    if row is None or not isinstance(unit, int | float):
         return
-    _toggle_selection("h" if row == "h_prev" else row, round(x))
+    _toggle_selection("h" if row == "h_prev" else row, round(unit))
+
+
+def _pick_top() -> None:
+    """Callback of a click on a unit of the "moved most" panel: that unit is shown."""
+    point = _first_point(TOP)
+    unit = (point or {}).get("customdata")
+    if isinstance(unit, list | tuple):
+        unit = unit[0] if unit else None
+    if isinstance(unit, int | float):
+        ui.update(unit=int(unit))
 
 
 def diagram_legend(spec) -> None:
@@ -444,12 +456,24 @@ def diagram_row(cfg: Config, sc: Scene, layer: int, d: int, hide_step: bool):
         diagram_legend(spec)
     with side:
         narration = st.container(key="step_narration")
+        if spec.hidden_size > cell.MAX_BARS and not hide_step:  # hundreds of units: which ones to look at
+            top_units_panel(cfg, sc, layer, d)
         if spec.hidden_size > 1:
             bars = cell.unit_bars_spec(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present,
                                        predict=hide_step, selected=selected)
             st.plotly_chart(style.Prebuilt(bars), config=CHART, key=UNITS, on_select=_pick_bar,
                             selection_mode="points")
     return narration
+
+
+def top_units_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
+    """The units that moved most at this step, by |Δh| and by gate; a click on one shows it."""
+    spec = cell.top_units_spec(sc.trace, cfg.t, cfg.unit, layer=layer, direction=d, present=cfg.present)
+    with st.container(key="step_top"):
+        st.markdown(f"**Which of the {sc.model.spec.hidden_size} units to look at**")
+        st.caption(f"The ones that moved most at t = {cfg.t}; click one to show it (unit {cfg.unit} is shown now). "
+                   "The bars below show these and the selected one.")
+        st.plotly_chart(style.Prebuilt(spec), config=CHART, key=TOP, on_select=_pick_top, selection_mode="points")
 
 
 NARROW_CHARS = 27  # about what a phone's 358 px hold of display math

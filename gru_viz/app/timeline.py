@@ -92,6 +92,26 @@ def on_pick(steps: int) -> None:
         st.session_state[GOTO] = True
 
 
+ORDER_WORDS = {"index": "by index", "activity": "most active first", "cluster": "clustered"}
+
+
+def _set_order() -> None:
+    ui.update(order=st.session_state[ORDER])
+
+
+ORDER = "timeline_order"
+
+
+def order_control(cfg: Config, units: int) -> str:
+    """The heatmaps' unit order (the link's ``order``), chosen above them when there are units to order."""
+    if units <= 2:
+        return "index"
+    st.session_state[ORDER] = cfg.order  # follows the link (a shared link, a back button)
+    st.segmented_control(**ui.widget_args("order", format_func=ORDER_WORDS.get), key=ORDER, on_change=_set_order,
+                         required=True)
+    return cfg.order
+
+
 def describe(cfg: Config, sc: Scene) -> str:
     """What is shown, and how to use it."""
     s = sc.model.spec
@@ -192,8 +212,10 @@ def draw(cfg: Config, sc: Scene) -> None:
         ``view`` is what else it depends on."""
         return ui.shared(None if key is None else (f"timeline/{name}", key, layer, cfg.present, *view), build)
 
-    timeline = shared("timeline", (cfg.t,),
-                      lambda: tl.timeline_figure(layer_input(sc, layer), lt, kind, t=cfg.t, present=cfg.present))
+    order = order_control(cfg, lt.h.shape[-1])
+    timeline = shared("timeline", (cfg.t, order),
+                      lambda: tl.timeline_figure(layer_input(sc, layer), lt, kind, t=cfg.t, present=cfg.present,
+                                                 order=order))
     st.plotly_chart(timeline, key=PICK, on_select=functools.partial(on_pick, sc.steps), selection_mode="points",
                     config=CHART_CONFIG)
     if layer[0] > 0:
@@ -205,12 +227,15 @@ def draw(cfg: Config, sc: Scene) -> None:
     labels = sc.seq.labels if sc.seq.alphabet is not None else None
     unit = min(cfg.unit, h.shape[1] - 1)
     units = shared("units", (cfg.t, unit), lambda: tl.units_figure(h, unit=unit, t=cfg.t, present=cfg.present))
+    drawn = len(tl.line_units(h, unit))
     pca = shared("pca", (), lambda: tl.pca_figure(h, labels=labels, present=cfg.present))
     left, right = st.columns(2)
     with left:
         st.subheader("Hidden state per unit")
         st.plotly_chart(units, config=CHART_CONFIG, key="timeline_units")
-        st.caption(f"One line per unit; unit {unit} (the selected one) is bold.")
+        st.caption(f"One line per unit; unit {unit} (the selected one) is bold." if drawn == h.shape[1] else
+                   f"The {drawn - 1} most active of the {h.shape[1]} units (mean |Δh| per step) and unit {unit} "
+                   "(the selected one, bold): hundreds of lines would be a grey mass.")
     with right:
         st.subheader("Trajectory of h (PCA)")
         st.plotly_chart(pca, config=CHART_CONFIG, key="timeline_pca")

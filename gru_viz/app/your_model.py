@@ -66,18 +66,20 @@ def hand_over(up: upload.Upload) -> None:
     st.session_state[ui.SESSION_MODEL] = st.session_state[HANDED] = model
     st.session_state[ui.SESSION_MODEL_NAME] = up.filename
     cfg = ui.config()
-    widest = state.PROPS["hidden"].high  # the largest H the pages draw per-unit views of
+    widest = state.PROPS["hidden"].top()  # the largest H this server's pages run (the classroom profile: less)
     new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, widest),
                   variant=s.variant if s.kind == "gru" else cfg.variant, scale=1.0, clamp="", h0="zeros",
                   t=0, unit=0)
     if input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
-        example = upload.example_input(s.input_size)
+        # the example lives in the link (PROPS["seq"] holds at most 20,000 characters, ~5.5 per value): a wide
+        # model's example has fewer steps
+        example = upload.example_input(s.input_size, steps=max(2, min(12, 3000 // s.input_size)))
         new = replace(new, source="typed", seq=format_numbers(example))
         say("info", f"The sequence box had inputs of another width, so it now holds an {example.source}: "
                     "type your own there, or upload a CSV below.")
     if s.hidden_size > widest:
-        say("warning", f"H = {s.hidden_size}: the pages draw per-unit views of up to {widest} "
-                       "units, so some views may be crowded or slow.")
+        say("warning", f"H = {s.hidden_size}: this server's pages run cells of up to {widest} units, so "
+                       "some views may be slow.")
     st.session_state[LAYER] = st.session_state[ui.LAYER_CHOICE] = (0, 0)
     ui.apply(new)
 

@@ -8,7 +8,7 @@ counted from 1 in messages, while labels such as ``"t0"`` use the 0-based ``t`` 
 Caps, so that nothing a person types can hang the app or overflow a plot:
 
 - ``MAX_STEPS`` = 5000 steps (T),
-- ``MAX_WIDTH`` = 64 values per step (I),
+- ``MAX_WIDTH`` = 512 values per step (I): a real model's input (an embedding, a one-hot vocabulary),
 - ``MAX_TEXT_ALPHABET`` = 64 distinct symbols for text (one-hot width),
 - ``MAX_ABS_VALUE`` = 1e6 for any single value,
 - ``MAX_INPUT_CHARS`` = 200 000 characters of typed input, refused before any parsing.
@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 MAX_STEPS = 5000
-MAX_WIDTH = 64
+MAX_WIDTH = 512
 MAX_TEXT_ALPHABET = 64
 MAX_ABS_VALUE = 1e6
 MAX_INPUT_CHARS = 200_000

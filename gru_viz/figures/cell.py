@@ -815,11 +815,116 @@ def _bar_title(name: str, reverse: bool) -> str:
     return _sub(label(name), "t")
 
 
+MAX_BARS = 64  # units drawn as bars; a wider layer shows the units that moved most (:func:`bar_units`)
+TOP_UNITS = 8  # units per ranking of :func:`moved_units`
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The units that moved most at one step by one measure, largest first."""
+
+    key: str  # "dh", "replaced", "reset": the measure
+    title: str  # the panel's title
+    what: str  # the measure in words, for the hover
+    color_of: str  # the palette quantity whose colour the bars take
+    units: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def moved_units(trace: Trace, t: int, *, layer: int = 0, direction: int = 0, k: int = TOP_UNITS,
+                predict: bool = False) -> list[Ranking]:
+    """The top ``k`` units at step ``t`` by |Δh| = |h_t − h_{t−1}|, by the share of the old state each replaced
+    (1 − the kind's keep share: a GRU's z, an LSTM's f, …), and by r nearest 0 where the kind has a reset gate.
+    While the viewer predicts, nothing of step ``t`` is ranked (an empty list)."""
+    if predict:
+        return []
+    spec, lt = trace.spec, trace.layer(layer, direction)
+    k = min(k, lt.h.shape[-1])
+
+    def top(values: np.ndarray) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        order = np.argsort(-values, kind="stable")[:k]  # ties: the lower unit first, so the list is deterministic
+        return tuple(int(u) for u in order), tuple(float(values[u]) for u in order)
+
+    out = [Ranking("dh", "moved most: |Δh|", "|h_t − h_{t−1}|", "h", *top(np.abs(lt.h[t, 0] - lt.h_prev()[t, 0])))]
+    kind = KIND[spec.kind]
+    if kind.keep_share is not None:
+        keep = kind.keep(spec)
+        state = keep.of if keep is not None else "h"
+        share = kind.keep_share(spec, {n: g[t : t + 1] for n, g in lt.gates.items()})[0, 0]
+        out.append(Ranking("replaced", f"replaced most of old {state}", f"share of the old {state} replaced",
+                           keep.gate if keep is not None else "h", *top(1.0 - share)))
+    if "r" in kind.sigmoid:
+        out.append(Ranking("reset", "reset most: r near 0", "1 − r (how much of h the candidate ignores)", "r",
+                           *top(1.0 - lt.gates["r"][t, 0])))
+    return out
+
+
+def bar_units(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, predict: bool = False,
+              max_bars: int = MAX_BARS) -> np.ndarray:
+    """The units the bars show, in index order: every unit up to ``max_bars``; above, the units of
+    :func:`moved_units` and the selected one (with ``predict``: the selected one and its neighbours)."""
+    H = trace.layer(layer, direction).h.shape[-1]
+    if H <= max_bars:
+        return np.arange(H)
+    chosen = {unit}
+    for ranking in moved_units(trace, t, layer=layer, direction=direction, predict=predict):
+        chosen.update(ranking.units)
+    if predict:  # nothing of step t may show: a fixed window around the selected unit
+        start = min(max(unit - TOP_UNITS // 2, 0), H - TOP_UNITS)
+        chosen.update(range(start, start + TOP_UNITS))
+    return np.array(sorted(chosen))
+
+
+def top_units_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0,
+                   present: bool = False, k: int = TOP_UNITS) -> dict:
+    """The rankings of :func:`moved_units` one under another as horizontal bars, largest on top, each labelled
+    by its unit and its value (the panel sits in a narrow column); a bar's customdata is its unit (a click
+    selects it), the selected unit's bar is outlined."""
+    rankings = moved_units(trace, t, layer=layer, direction=direction, k=k)
+    size = style.font(present)
+    row_px, title_px = (25, 34) if present else (16, 28)
+    panels = [len(r.units) * row_px for r in rankings]
+    plot_px = sum(panels) + title_px * len(rankings)
+    data, layout, annotations = [], {}, []
+    top = 1.0
+    for j, (r, px) in enumerate(zip(rankings, panels, strict=True)):
+        ax = "" if j == 0 else str(j + 1)
+        head = top - title_px / plot_px
+        domain = [max(head - px / plot_px, 0.0), head]
+        high = max(r.values, default=0.0) or 1.0
+        data.append({"type": "bar", "orientation": "h", "x": list(r.values), "y": [str(u) for u in r.units],
+                     "xaxis": f"x{ax}", "yaxis": f"y{ax}", "customdata": list(r.units), "meta": r.key,
+                     "showlegend": False, "name": r.title, "text": [f"{v:.2g}" for v in r.values],
+                     "textposition": "outside", "cliponaxis": False, "textfont": {"size": size - 1},
+                     "marker": {"color": color(r.color_of),
+                                "line": {"width": [2.5 if u == unit else 0 for u in r.units], "color": INK}},
+                     "hovertemplate": f"<b>unit %{{y}}</b><br>{r.what} = %{{x:.3f}}<br>click to show it"
+                                      "<extra></extra>"})
+        layout[f"xaxis{ax}"] = style.axis(present, domain=[0.0, 1.0], anchor=f"y{ax}", fixedrange=True,
+                                          showgrid=False, zeroline=True, showticklabels=False,
+                                          range=[0.0, 1.35 * high])
+        layout[f"yaxis{ax}"] = style.axis(present, domain=domain, anchor=f"x{ax}", fixedrange=True,
+                                          autorange="reversed", type="category", dtick=1,  # every unit named
+                                          tickfont={"size": size - 1})
+        annotations.append({"text": f"<b>{html.escape(r.title)}</b>", "x": 0, "xref": "paper", "xanchor": "left",
+                            "xshift": -round(3.2 * size), "y": head, "yref": "paper", "yanchor": "bottom",
+                            "showarrow": False, "font": {"size": size, "color": color(r.color_of)}})
+        top = domain[0]
+    layout.update(style.layout(present), annotations=annotations, bargap=0.2, hovermode="closest",
+                  height=plot_px + 12, margin={"l": round(3.2 * size), "r": 6, "t": 6, "b": 6}, dragmode=False,
+                  meta={"rankings": [r.key for r in rankings]})
+    return {"data": data, "layout": layout}
+
+
 def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction: int = 0, present: bool = False,
                    predict: bool = False, selected: str = "") -> dict:
     """The bars of :func:`unit_bars` as a plain Plotly spec (quick to build at every step)."""
     rows = bar_rows(trace.spec, predict)
-    H = trace.layer(layer, direction).h.shape[-1]
+    shown = bar_units(trace, t, unit, layer=layer, direction=direction, predict=predict)
+    H = len(shown)
+    every = H == trace.layer(layer, direction).h.shape[-1]  # every unit, at its own x; else a compact strip
+    where = np.arange(H) if not every else shown
+    at = int(np.searchsorted(shown, unit))  # the selected unit's position among those shown
     size = style.font(present)
     reverse = direction == 1
     gap = 0.07
@@ -828,12 +933,15 @@ def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction
     for k, name in enumerate(rows):
         ax = "" if k == 0 else str(k + 1)
         key = "h" if name == "h_prev" else name
-        values = _bar_values(trace, name, t, layer, direction)
-        data.append({"type": "bar", "x": np.arange(H), "y": values, "xaxis": f"x{ax}", "yaxis": f"y{ax}",
-                     "name": NAMES.get(key, key), "showlegend": False, "meta": name, "customdata": [name] * H,
+        values = _bar_values(trace, name, t, layer, direction)[shown]
+        # customdata: the row's quantity and the real unit (a click selects both)
+        data.append({"type": "bar", "x": where, "y": values, "xaxis": f"x{ax}", "yaxis": f"y{ax}",
+                     "name": NAMES.get(key, key), "showlegend": False, "meta": name,
+                     "customdata": [[name, int(u)] for u in shown],
                      "marker": {"color": color(key), "line": {"width": 0},
-                                "opacity": np.where(np.arange(H) == unit, 1.0, 0.35)},
-                     "hovertemplate": f"unit %{{x}}<br>{_bar_title(name, reverse)} = %{{y:.4f}}<extra></extra>"})
+                                "opacity": np.where(shown == unit, 1.0, 0.35)},
+                     "hovertemplate": f"unit %{{customdata[1]}}<br>{_bar_title(name, reverse)} = %{{y:.4f}}"
+                                      "<extra></extra>"})
         top = 1.0 - k * (span + gap)
         low, high = gate_range(key)
         layout[f"yaxis{ax}"] = style.axis(present, domain=[max(top - span, 0.0), top], fixedrange=True,
@@ -842,14 +950,19 @@ def unit_bars_spec(trace: Trace, t: int, unit: int, *, layer: int = 0, direction
         layout[f"xaxis{ax}"] = style.axis(present, anchor=f"y{ax}", fixedrange=True, showgrid=False,
                                           showticklabels=k == len(rows) - 1, range=[-0.6, H - 0.4],
                                           **({"matches": "x"} if k else {}),
-                                          **style.step_ticks(0, H - 1, 9 if H > 8 else H))
+                                          **(style.step_ticks(0, H - 1, 9 if H > 8 else H) if every else
+                                             {"tickmode": "array", "tickvals": list(range(H)),
+                                              "ticktext": [str(u) for u in shown], "tickangle": -90}))
         annotations.append({"text": style.swatch(color(key)) + f"<b>{_bar_title(name, reverse)}</b>", "x": 0,
                             "xref": "paper",
                             "xanchor": "right", "xshift": -round(2.7 * size), "y": top - span / 2, "yref": "paper",
                             "yanchor": "middle", "showarrow": False, "font": {"size": size + 3, "color": INK},
                             "hovertext": NAMES.get(key, key)})
-    layout[f"xaxis{ax}"]["title"] = {"text": "unit", "standoff": 8, "font": {"size": size}}
-    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": unit - 0.5, "x1": unit + 0.5, "y0": 0, "y1": 1,
+    of = trace.layer(layer, direction).h.shape[-1]
+    title = "unit" if every else f"unit ({H} of {of} shown)"
+    layout[f"xaxis{ax}"]["title"] = {"text": title, "standoff": 8, "font": {"size": size}}
+    x_sel = unit if every else at
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": x_sel - 0.5, "x1": x_sel + 0.5, "y0": 0, "y1": 1,
                "fillcolor": FAINT, "line": {"width": 0}, "layer": "below"}]
     if selected in rows:
         top = 1.0 - rows.index(selected) * (span + gap)

@@ -67,6 +67,44 @@ def quantities(lt: LayerTrace, kind: str, batch: int = 0) -> dict[str, np.ndarra
     return out
 
 
+ORDERS = ("index", "activity", "cluster")  # how the heatmaps order their unit rows (the link's "order")
+MAX_UNIT_TICKS = 8  # unit labels per heatmap row, at most (every k-th of an ordered layer)
+MAX_LINES = 64  # above this many units (as the Step bars), the line plot draws the most active and the selected one
+
+
+def activity(h: np.ndarray) -> np.ndarray:
+    """Each unit's activity over a run: the mean |h_t − h_{t−1}| over its steps (h is (T, units), h₀ = 0)."""
+    return np.abs(np.diff(h, axis=0, prepend=np.zeros((1, h.shape[1])))).mean(axis=0)
+
+
+def unit_order(h: np.ndarray, how: str = "index") -> np.ndarray:
+    """A permutation of the units of ``h`` (T, units), top row first: their index; by :func:`activity`, the
+    most active first (ties by index); or "cluster": units whose h moves together side by side (a greedy
+    seriation on the correlation of h over time, from the most active unit: each next row is the unit most
+    correlated with the last one placed; deterministic, NumPy only)."""
+    units = h.shape[1]
+    if how == "index" or units <= 2:
+        return np.arange(units)
+    act = activity(h)
+    by_activity = np.lexsort((np.arange(units), -act))
+    if how == "activity":
+        return by_activity
+    if how != "cluster":
+        raise ValueError(f"unknown order {how!r}: one of {', '.join(ORDERS)}")
+    centred = h - h.mean(axis=0)
+    norm = np.linalg.norm(centred, axis=0)
+    unit_vectors = np.divide(centred, norm, out=np.zeros_like(centred), where=norm > 0)
+    corr = unit_vectors.T @ unit_vectors  # a constant unit correlates 0 with every other
+    placed = np.zeros(units, dtype=bool)
+    order = [int(by_activity[0])]
+    placed[order[0]] = True
+    for _ in range(units - 1):
+        row = np.where(placed, -np.inf, corr[order[-1]])
+        order.append(int(np.argmax(row)))  # ties: the lowest index
+        placed[order[-1]] = True
+    return np.array(order)
+
+
 @dataclass(frozen=True)
 class Blocks:
     """How T steps map to heatmap columns: column j covers the steps starts[j] ≤ t < stops[j]."""
@@ -202,8 +240,12 @@ def _hover_label(name: str) -> str:
 
 
 def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndarray], text: np.ndarray | None,
-             units_label: str = "unit") -> dict:
-    """One quantity as a heatmap trace (a dict): z is (units, columns), hover from customdata."""
+             units_label: str = "unit", order: np.ndarray | None = None) -> dict:
+    """One quantity as a heatmap trace (a dict): z is (units, columns) with its rows in ``order`` (row k shows
+    unit order[k]), hover from customdata, whose last channel is each row's real unit."""
+    rows = np.arange(values.shape[1]) if order is None else np.asarray(order)
+    values = values[:, rows]
+    detail = {n: v[:, rows] for n, v in detail.items() if v.shape[1] == len(rows)}
     shown = block_reduce(values, b)
     low, high = value_range(name, values)
     label = _hover_label(name)
@@ -214,8 +256,9 @@ def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndar
         lo, hi = block_reduce(values, b, "min"), block_reduce(values, b, "max")
         first = np.broadcast_to(b.starts[:, None], shown.shape)
         last = np.broadcast_to(b.stops[:, None] - 1, shown.shape)
-        custom = np.stack([first, last, lo, hi], axis=-1).transpose(1, 0, 2).astype(np.float32)
-        template = (f"steps %{{customdata[0]}}–%{{customdata[1]}}<br>{units_label} %{{y}}<br>"
+        unit = np.broadcast_to(rows[None, :], shown.shape)
+        custom = np.stack([first, last, lo, hi, unit], axis=-1).transpose(1, 0, 2).astype(np.float32)
+        template = (f"steps %{{customdata[0]}}–%{{customdata[1]}}<br>{units_label} %{{customdata[4]}}<br>"
                     f"{label}: mean %{{z:.4f}}, min %{{customdata[2]:.4f}}, max %{{customdata[3]:.4f}}")
     else:
         source = {**detail, name: values}
@@ -223,9 +266,10 @@ def _heatmap(name: str, values: np.ndarray, b: Blocks, detail: dict[str, np.ndar
         if values.size * (len(names) + 1) > HOVER_DETAIL_MAX:
             names = [name]
         t = np.broadcast_to(np.arange(b.steps)[:, None], values.shape)
-        custom = np.stack([t, *(source[n] for n in names)], axis=-1).transpose(1, 0, 2).astype(np.float32)
+        unit = np.broadcast_to(rows[None, :], values.shape)
+        custom = np.stack([t, *(source[n] for n in names), unit], axis=-1).transpose(1, 0, 2).astype(np.float32)
         lines = [f"{_hover_label(n)} = %{{customdata[{k + 1}]:.4f}}" for k, n in enumerate(names)]
-        template = f"{where}<br>{units_label} %{{y}}<br>" + "<br>".join(lines)
+        template = f"{where}<br>{units_label} %{{customdata[{len(names) + 1}]}}<br>" + "<br>".join(lines)
     trace = {"type": "heatmap", "z": shown.T, "x": b.edges, "y": np.arange(values.shape[1]), "customdata": custom,
              "zmin": low, "zmax": high, "colorscale": colorscale(name),
              "hovertemplate": template + "<extra></extra>", "name": NAMES.get(name, name), "showscale": True}
@@ -246,8 +290,21 @@ def _picker(b: Blocks, y: float, row: int) -> dict:
             "showlegend": False, "name": f"steps (row {row})"}
 
 
-def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dict]:
-    """The input row: a line for one value per step, a heatmap (one row per value or symbol) otherwise."""
+MAX_SYMBOL_ROWS = 24  # a one-hot input over a larger alphabet shows only the symbols its steps read
+
+
+def input_rows(seq: Sequence) -> np.ndarray:
+    """The input's rows the x row draws: every value; for a one-hot input over more than
+    :data:`MAX_SYMBOL_ROWS` symbols (a 256-symbol vocabulary), only the symbols that occur, in alphabet order."""
+    if seq.alphabet is None or seq.width <= MAX_SYMBOL_ROWS:
+        return np.arange(seq.width)
+    used = np.flatnonzero(np.any(seq.values != 0, axis=0))
+    return used if used.size else np.arange(1)
+
+
+def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None, rows: np.ndarray | None = None) -> list[dict]:
+    """The input row: a line for one value per step, a heatmap (one row per value or symbol, of ``rows``)
+    otherwise."""
     x = seq.values
     if seq.width == 1:
         t, v = envelope(x[:, 0], b)
@@ -257,9 +314,9 @@ def _input_traces(seq: Sequence, b: Blocks, text: np.ndarray | None) -> list[dic
                  "marker": {"size": 5, "color": palette.color("x")}, "name": NAMES["x"], "showlegend": False,
                  "hovertemplate": hover + "<extra></extra>"}]
     if seq.alphabet is None:
-        return [_heatmap("x", x, b, {}, text, units_label="input")]
+        return [_heatmap("x", x, b, {}, text, units_label="input", order=rows)]
     # Text: one-hot rows, one per symbol of the alphabet, the neutral zero (0) to the input's grey (1).
-    heat = _heatmap("x", x, b, {}, text, units_label="symbol")
+    heat = _heatmap("x", x, b, {}, text, units_label="symbol", order=rows)
     heat.pop("zmid", None)
     heat.update(colorscale=[[0, palette.ZERO], [1, palette.color("x")]], zmin=0.0, zmax=1.0, showscale=False)
     return [heat]
@@ -277,32 +334,39 @@ def _vline(t: int, row: int) -> dict:
 
 
 def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None = None, present: bool = False,
-                    max_columns: int = MAX_COLUMNS) -> go.Figure:
+                    max_columns: int = MAX_COLUMNS, order: str = "index") -> go.Figure:
     """The input on top, then one heatmap per quantity (units × time), all sharing one time axis.
 
     ``t`` marks the step-through cursor with a dashed line. Rows: 1 is the input, 2… the quantities in
     :data:`QUANTITIES` order. Hover a cell for every quantity of that unit at that step (or, for a block of
-    steps, the block's mean, min and max); the invisible per-column points make a click pick a step.
+    steps, the block's mean, min and max); the invisible per-column points make a click pick a step. ``order``
+    (:data:`ORDERS`) orders every quantity's unit rows by :func:`unit_order` of h; the axis and the hover name
+    the real units.
     """
     # Built as plain dicts and validated once at the end: Plotly's incremental API (make_subplots,
     # update_*axes, add_vline) costs ~7× more server CPU, which a classroom on one server feels.
     data = quantities(lt, kind)
+    rows_order = unit_order(data["h"], order)
     b = blocks(seq.steps, max_columns)
     text = None
+    x_rows = input_rows(seq)
     if seq.alphabet is not None and not b.aggregated:  # text: the character under the cursor
         chars = np.asarray(seq.labels, dtype=object)
-        text = np.broadcast_to(chars[None, :], (seq.width, b.count))
+        text = np.broadcast_to(chars[None, :], (len(x_rows), b.count))
     font = FONT[present]
     names = list(data)
     rows = len(names) + 1
     char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
     zoom = 1.25 if present else 1.0
     # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
-    rows_px = [60 if seq.width == 1 else min(200, 12 * seq.width + 16)]
+    rows_px = [60 if seq.width == 1 else min(200, 12 * len(x_rows) + 16)]
     rows_px += [min(150, max(70, 16 * v.shape[1] + 24)) for v in data.values()]
     rows_px = [int(r * zoom) for r in rows_px]
     gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
-    margin = {"l": 80, "r": 70, "t": 10, "b": int(50 * zoom)}
+    # the row letters sit left of the widest tick label (a 3-digit unit, the input's "−0.5"), never on it
+    tick_chars = max([len(str(max(v.shape[1] for v in data.values()) - 1)), 4 if seq.width == 1 else 2])
+    letter_shift = round(14 + 0.6 * (font - 1) * tick_chars)
+    margin = {"l": max(80, letter_shift + 2 * font), "r": 70, "t": 10, "b": int(50 * zoom)}
     plot_px = sum(rows_px) + sum(gaps_px)
 
     # One x axis per row, all matching the bottom one (shared time); tick labels only at the bottom.
@@ -326,15 +390,15 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         layout[f"yaxis{_axis(row)}"] = {"anchor": f"x{_axis(row)}", "domain": domains[row - 1],
                                         "tickfont": {"size": font - 1}}
 
-    traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text)]
-    input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (seq.width - 1) / 2
+    traces = [{**trace, "xaxis": "x", "yaxis": "y"} for trace in _input_traces(seq, b, text, x_rows)]
+    input_mid = (seq.values.min() + seq.values.max()) / 2 if seq.width == 1 else (len(x_rows) - 1) / 2
     traces.append({**_picker(b, float(input_mid), 1), "xaxis": "x", "yaxis": "y"})
     for row, name in enumerate(names, start=2):
         heat_text = None
         if text is not None:
             heat_text = np.broadcast_to(text[:1], (data[name].shape[1], b.count))
         axes = {"xaxis": f"x{row}", "yaxis": f"y{row}"}
-        traces.append({**_heatmap(name, data[name], b, data, heat_text), **axes})
+        traces.append({**_heatmap(name, data[name], b, data, heat_text, order=rows_order), **axes})
         traces.append({**_picker(b, (data[name].shape[1] - 1) / 2, row), **axes})
 
     # Colour bars beside their own rows (the letters on the left say which quantity each row is).
@@ -347,14 +411,17 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
 
     if seq.width > 1:
         ticks = symbol_labels(seq) if seq.alphabet is not None else list(range(seq.width))
-        layout["yaxis"].update(autorange="reversed", tickvals=list(range(seq.width)), showticklabels=seq.width <= 24)
-        if seq.width <= 24:
-            layout["yaxis"]["ticktext"] = [_tick(str(s)) for s in ticks]
+        shown = len(x_rows)
+        layout["yaxis"].update(autorange="reversed", tickvals=list(range(shown)), showticklabels=shown <= 24)
+        if shown <= 24:
+            layout["yaxis"]["ticktext"] = [_tick(str(ticks[r])) for r in x_rows]
     for row, name in enumerate(names, start=2):
         units = data[name].shape[1]
         layout[f"yaxis{row}"].update(autorange="reversed", showgrid=False, zeroline=False)
-        if units <= 8:
-            layout[f"yaxis{row}"]["tickvals"] = list(range(units))
+        if units <= 8 or order != "index":  # every row's real unit, thinned to at most MAX_UNIT_TICKS labels
+            every = max(1, -(-units // MAX_UNIT_TICKS))
+            layout[f"yaxis{row}"].update(tickmode="array", tickvals=list(range(0, units, every)),
+                                         ticktext=[str(u) for u in rows_order[::every]])
     if char_ticks:
         # The characters under the input row, so a reader sees which symbol each column read.
         layout["xaxis"].update(showticklabels=True, tickmode="array", tickvals=list(range(b.steps)),
@@ -366,7 +433,7 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     for row, name in enumerate(["x", *names], start=1):
         lo, hi = layout[f"yaxis{_axis(row)}"]["domain"]
         annotations.append({"text": style.swatch(row_color(name)) + _title(name), "hovertext": NAMES.get(name, name),
-                            "x": 0, "xref": "paper", "xanchor": "right", "xshift": -34, "y": (lo + hi) / 2,
+                            "x": 0, "xref": "paper", "xanchor": "right", "xshift": -letter_shift, "y": (lo + hi) / 2,
                             "yref": "paper", "showarrow": False, "font": {"size": font + 5, "color": palette.INK}})
     shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
     layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
@@ -395,16 +462,26 @@ def _tick(label: str) -> str:
     return label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def line_units(h: np.ndarray, unit: int = 0, max_lines: int = MAX_LINES) -> list[int]:
+    """The units :func:`units_figure` draws, in index order: all of them up to ``max_lines``; above, the
+    ``max_lines − 1`` most active (:func:`activity`) and the selected ``unit``."""
+    units = h.shape[1]
+    if units <= max_lines:
+        return list(range(units))
+    return sorted({unit, *unit_order(h, "activity")[: max_lines - 1].tolist()})
+
+
 def units_figure(h: np.ndarray, *, unit: int = 0, t: int | None = None, present: bool = False,
                  max_blocks: int = MAX_LINE_BLOCKS) -> go.Figure:
     """h of every unit over time, one line each: the selected ``unit`` in h's colour on top, the others thin and
-    faint behind it (hover a line for its unit)."""
+    faint behind it (hover a line for its unit). Above :data:`MAX_LINES` units: the most active ones
+    (:func:`line_units`) and the selected one, not a grey mass of hundreds of lines."""
     steps, units = h.shape
     b = blocks(steps, max_blocks)
     font = FONT[present]
     own = palette.color("h")
     traces = []
-    for u in [*[k for k in range(units) if k != unit], unit]:  # the selected unit last: drawn on top
+    for u in [*[k for k in line_units(h, unit) if k != unit], unit]:  # the selected unit last: drawn on top
         x, y = envelope(h[:, u], b)
         chosen = u == unit
         traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": f"unit {u}",

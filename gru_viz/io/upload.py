@@ -32,7 +32,7 @@ from .weights import HintNeeded, Loaded, WeightsError, read_weights_bytes
 MAX_CSV_BYTES = MAX_INPUT_CHARS  # the same cap as typed input: the CSV becomes the shared sequence box's text
 # the app's cap on an uploaded model's input and hidden sizes: the core and the Python API go to MAX_HIDDEN (2048),
 # the server's pages stay with the sizes they were built for
-MAX_UPLOAD_SIZE = 256
+MAX_UPLOAD_SIZE = 512
 FORMATS = {
     ".safetensors": "safetensors — a JSON header and raw numbers; reading it runs no code",
     ".npz": "NumPy .npz — read with allow_pickle=False; runs no code",

@@ -60,7 +60,8 @@ class Limits:
 
     profile: str = "default"
     steps: int = MAX_STEPS  # input length (generated or typed) on every page
-    hidden: int = 64  # H on the pages (per-unit views); uploads go to 256, the Python API to 2048
+    hidden: int = 512  # H on the pages (a real model's size: the pages show the units that moved most); the Python API
+    # goes to 2048
     experiment_steps: int = MAX_EXPERIMENT_STEPS  # Compare cells' memory experiments
     train_steps: int = 5000  # training steps of one run
     train_seconds: float = 120.0  # compute time of one run, every cell together

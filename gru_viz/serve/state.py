@@ -39,6 +39,7 @@ HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict"
 # what a click may select (the link's "sel"): the input, every kind's quantities, h, and a projected LSTM's m
 SELECTABLE = tuple(dict.fromkeys(["x", *(q for r in KIND.values() for q in (*r.blocks, *r.extra)), "h", "m"]))
 H0_CHOICES = ("zeros", "random")
+UNIT_ORDERS = ("index", "activity", "cluster")  # figures.timeline.ORDERS (serve does not import figures)
 FULL = PROFILES["default"]  # the full caps: the largest values any server allows (a profile may lower some)
 
 # A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
@@ -212,6 +213,9 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
     Prop("clamp", "", reader=_clamp),
     Prop("t", 0, 0, FULL.steps - 1),  # each page's cursor runs to its own run's end
     Prop("unit", 0, 0, FULL.hidden - 1),  # each page's unit picker runs to its own model's H
+    Prop("order", "index", choices=UNIT_ORDERS, label="Order the units",
+         help="Timeline's rows: by index; by activity (mean |Δh|, the most active on top); or clustered (units "
+              "whose h moves together side by side)."),
     Prop("present", False, label="Presenter mode",
          help="Larger type for a projector; the link carries it to every student."),
     Prop("hide", "", reader=_hide),
@@ -263,6 +267,7 @@ class Config:
     clamp: str = _default("clamp")  # "z:1,r:0": gates clamped over the whole run
     t: int = _default("t")  # time cursor
     unit: int = _default("unit")  # selected hidden unit
+    order: str = _default("order")  # Timeline's unit rows: index, activity or cluster
     present: bool = _default("present")  # presenter mode: large type, controls collapsed
     hide: str = _default("hide")  # comma-separated HIDEABLE parts
     predict: bool = _default("predict")  # "predict, then reveal"
@@ -608,7 +613,7 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     return Scene(cfg, seq, model, trace, notes)
 
 
-VIEW_ONLY = {"t": 0, "unit": 0, "present": False, "hide": "", "predict": False, "sel": "",
+VIEW_ONLY = {"t": 0, "unit": 0, "order": "index", "present": False, "hide": "", "predict": False, "sel": "",
              "word": PROPS["word"].default}  # the Encoder–decoder page's word builds no scene
 
 
