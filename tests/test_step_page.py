@@ -497,7 +497,7 @@ def test_a_bug_in_the_core_is_a_friendly_message_and_a_logged_traceback(monkeypa
 # ------------------------------------------------------------------------------------------------ at 512 units
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("cell", KINDS)
 def test_a_512_unit_link_opens_with_the_units_that_moved_most(cell):
     at = open_page({"hidden": "512", "steps": "40", "cell": cell, "t": "12", "unit": "300"})
     assert (cfg(at).hidden, cfg(at).unit) == (512, 300) and not at.info
