@@ -136,7 +136,7 @@ def judgement(model: Model, x: np.ndarray, h0: object = None, ablations: Sequenc
     gaps = parity.per_step_gaps(ours_steps, torch_steps)
     if any(parity.step_key(0, d, "h") not in theirs for d in range(s.directions)):
         return Judgement(full, steps, step_gaps=gaps)
-    parting = parity.travel_parting(ours_trace, theirs)
+    parting = parity.travel_parting(ours_trace, theirs, ours_model or model)
     torch_parting = None
     if "torch.nn." in full.how and not s.cell and s.num_layers == 1 and s.directions == 1:
         # torch against itself: its module's output and its own step-by-step code, two computations of one run
