@@ -195,6 +195,9 @@ def end_with_parent() -> None:
     must not run on for minutes after its server has gone."""
     from multiprocessing import forkserver
 
+    # Read before the close below: once this worker's copy of the pipe is closed, the fork server of a server that
+    # has gone may end at once, and a parent read after that would already be whoever adopted this worker.
+    parent = os.getppid()
     # Every child of the fork server inherits the write end of the pipe whose end tells the fork server that its
     # server has gone; a worker that kept it would keep the fork server (and so itself) alive.
     alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
@@ -202,7 +205,6 @@ def end_with_parent() -> None:
         with contextlib.suppress(OSError):
             os.close(alive)
         forkserver._forkserver._forkserver_alive_fd = None
-    parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     if os.getppid() != parent:  # the parent ended before the line above
