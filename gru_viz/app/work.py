@@ -31,7 +31,7 @@ from ..core.sequences import SequenceError
 from ..core.spec import SpecError
 from ..core.trace import Ablation, Trace
 from . import state
-from .limits import JOB_MIN_SECONDS
+from .limits import JOB_HOLD
 from .lineup import Lineup, build_lineup
 from .state import Config, ConfigError, Scene
 
@@ -265,7 +265,6 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     except (OSError, ValueError):
         pass
-    started = time.monotonic()
     try:
         outcome = Outcome(True, fn(*args))
     except MemoryError:
@@ -276,7 +275,8 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
     except Exception as exc:  # a bug of ours: the page says so plainly; the details go to the server's log
         traceback.print_exc()
         outcome = Outcome(False, message=f"it failed unexpectedly ({type(exc).__name__})")
-    time.sleep(max(0.0, JOB_MIN_SECONDS - (time.monotonic() - started)))
+    while JOB_HOLD and not os.path.exists(JOB_HOLD):  # a browser test lets its jobs go once it has seen them
+        time.sleep(0.05)
     try:
         send(conn, outcome, spill)
     except Exception as exc:  # e.g. a value that does not pickle: still an answer
