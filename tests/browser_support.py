@@ -13,6 +13,9 @@ The fixtures built on them live in ``tests/conftest.py``.
   data, the address bar's query, a computed style); ``settled(read)``: a snapshot once it stops changing;
   ``expect_query(page, expected)``: waits for the link. Every assertion on the page waits: a bare
   ``inner_text()`` / ``count()`` / ``evaluate()`` followed by an assert is a flaky test on a busy machine.
+- ``still(locator)``: waits until an element has stopped moving (after a scroll, while an expander opens);
+  ``drawn_in_view(page)``: until the charts in the viewport have drawn. No test waits a fixed time
+  (``page.wait_for_timeout``) for something to happen: a loaded machine can take longer than any guess.
 
 The selectors below were checked against the streamlit 1.67.0 frontend bundle
 (``streamlit/static/static/js/index.*.js``).
@@ -395,3 +398,37 @@ def open_with_charts(page: Page, url: str, timeout: float = 60_000) -> None:
     wait_for_app(page, timeout=timeout)
     page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
     assert_no_error(page)
+
+
+# Resolves once the element's box is the same over three animation frames (the browser's own clock, not a guessed
+# pause); rejects if it still moves after 1200 frames (20 s at 60 frames a second).
+_STILL_JS = """(el) => new Promise((resolve, reject) => {
+  let last = null, same = 0, frames = 0;
+  const look = () => {
+    const r = el.getBoundingClientRect();
+    const now = [r.x, r.y, r.width, r.height].join();
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 2) resolve(true);
+    else if (++frames > 1200) reject(new Error('still moving after 1200 frames: ' + now));
+    else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
+
+
+def still(locator, timeout: float = WAIT_MS) -> None:
+    """Wait until ``locator``'s element has stopped moving (a scroll, an opening expander): the same box over three
+    animation frames. Then a screenshot shows it in place, and a click at computed coordinates lands."""
+    locator.evaluate(_STILL_JS, timeout=timeout)
+
+
+_DRAWN_IN_VIEW_JS = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]')).every((el) => {
+  const r = el.getBoundingClientRect();
+  return r.bottom <= 0 || r.top >= window.innerHeight || el.querySelector('.js-plotly-plot .main-svg') !== null;
+})"""
+
+
+def drawn_in_view(page: Page, timeout: float = WAIT_MS) -> None:
+    """Wait until every Plotly chart in the viewport has drawn (charts draw when they scroll into view)."""
+    page.wait_for_function(_DRAWN_IN_VIEW_JS, timeout=timeout)

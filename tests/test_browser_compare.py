@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import assert_no_error, expect_query, start_server, wait_for_app
+from browser_support import assert_no_error, drawn_in_view, expect_query, start_server, wait_for_app
 from playwright.sync_api import expect
 
 PAGES = {"compare": "Compare cells", "gradients": "Gradient flow"}
@@ -25,7 +25,7 @@ def screenshot_down(page, screenshot, name: str) -> None:
     height = page.evaluate(f"document.querySelector('{main}').scrollHeight")
     for i, y in enumerate(range(0, height, 620)):
         page.evaluate(f"document.querySelector('{main}').scrollTop = {y}")
-        page.wait_for_timeout(400)  # charts draw when they scroll into view
+        drawn_in_view(page)  # charts draw when they scroll into view
         screenshot(page, f"{name}-{i}", full_page=False)
     page.evaluate(f"document.querySelector('{main}').scrollTop = 0")
 

@@ -19,6 +19,7 @@ from browser_support import (
     settled,
     start_server,
     stays,
+    still,
     type_sequence,
     wait_for_app,
 )
@@ -81,7 +82,7 @@ def assert_charts_rendered(page, count: int) -> None:
 def show(page, selector: str = CHART) -> None:
     page.locator(selector).first.evaluate("el => el.scrollIntoView({block: 'start'})")
     page.mouse.wheel(0, -90)
-    page.wait_for_timeout(300)
+    still(page.locator(selector).first)  # the wheel's scroll is over
 
 
 def test_fresh_server_renders_the_page(page, screenshot):
@@ -261,12 +262,16 @@ def test_edit_a_weight_in_place(streamlit_server, page, screenshot):
     expect(editor).to_be_visible()
     editor.evaluate("el => el.scrollIntoView({block: 'center'})")
     box = settled(editor.bounding_box, quiet=0.3, what="the weight editor's position")
-    # The grid is a canvas: select row r[0], column W·x[0], step down to z[0] (W_iz, −20), type over it. The grid
-    # needs a moment between keys to move its focus and open its editor.
+    # The grid is a canvas: select row r[0], column W·x[0], step down to z[0] (W_iz, −20), type over it. A digit
+    # typed on a cell opens its editor (whose code loads on first use): the next key waits for it to have focus.
     page.mouse.click(box["x"] + 145, box["y"] + 52)
-    for key in ("ArrowDown", "2", "0", "Enter"):
-        page.wait_for_timeout(250)
-        page.keyboard.press(key)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("2")
+    cell = page.locator("input.gdg-input")
+    expect(cell).to_be_focused()
+    page.keyboard.press("0")
+    expect(cell).to_have_value("20")
+    page.keyboard.press("Enter")
     wait_for_app(page)
     page.wait_for_function("() => location.search.includes('weights=session')")
     wait_for_app(page)

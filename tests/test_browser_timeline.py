@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from browser_support import (
@@ -15,13 +16,20 @@ from browser_support import (
     expect_query,
     open_with_charts,
     start_server,
+    stays,
+    still,
     type_sequence,
     url_query,
     wait_for_app,
 )
 from playwright.sync_api import expect
 
+from gru_viz.figures.timeline import MAX_COLUMNS
+
 pytestmark = pytest.mark.browser
+# the number of columns each heatmap of the timeline chart draws (from Plotly's computed data: the figure's own
+# arrays may arrive encoded)
+HEATMAP_COLUMNS_JS = "gd => gd.calcdata.filter(cd => cd[0].trace.type === 'heatmap').map(cd => cd[0].z[0].length)"
 
 
 def open_timeline(page, base: str, params: str = "") -> None:
@@ -51,12 +59,13 @@ def show_chart_top(page) -> None:
             (box || document.scrollingElement).scrollBy(0, -90);
         }"""
     )
-    page.wait_for_timeout(400)
+    still(page.locator(CHART).first)
 
 
 def click_step(page, row: int, step: int, unit_fraction: float = 0.5) -> None:
     """Click the timeline's subplot ``row`` (1 = input, 2… quantities) at time step ``step``."""
-    point = page.locator(f"{CHART} .js-plotly-plot").first.evaluate(
+    plot = page.locator(f"{CHART} .js-plotly-plot").first
+    point = plot.evaluate(
         """(gd, [row, step, frac]) => {
             const suffix = row === 1 ? '' : String(row);
             const L = gd._fullLayout, xa = L['xaxis' + suffix], ya = L['yaxis' + suffix];
@@ -65,8 +74,10 @@ def click_step(page, row: int, step: int, unit_fraction: float = 0.5) -> None:
         }""",
         [row, step, unit_fraction],
     )
+    plot.evaluate("gd => { gd._hoverdata = undefined; }")  # a hover of an earlier click must not count
     page.mouse.move(point[0], point[1])
-    page.wait_for_timeout(300)
+    plot.evaluate("gd => new Promise(done => { const look = () => gd._hoverdata && gd._hoverdata.length ? "
+                  "done() : requestAnimationFrame(look); look(); })")  # Plotly has taken the hover
     page.mouse.click(point[0], point[1])
 
 
@@ -120,8 +131,9 @@ def test_click_a_heatmap_column_opens_step_through(streamlit_server, page, scree
     page.get_by_test_id("stSidebar").get_by_role("link", name="Timeline").click()
     wait_for_app(page)
     page.wait_for_selector(f"{CHART} .js-plotly-plot .main-svg")
-    page.wait_for_timeout(1000)
     wait_for_app(page)
+    # what must not happen (the old click replayed) has no event to wait for: the page stays for a while
+    stays(lambda: urlsplit(page.url).path, "/timeline", for_s=1.0, what="the page after coming back")
     expect(page).to_have_url(re.compile(r"/timeline\?"))
     expect_query(page, {"t": "17"}, exact=False)  # … and marks the step as the cursor
     # A click on the input row works as well.
@@ -136,10 +148,11 @@ def test_5000_steps_stay_usable(streamlit_server, page, screenshot):
     start = time.perf_counter()
     open_timeline(page, streamlit_server, "steps=5000&hidden=16&gen=square")
     assert_charts_rendered(page, heatmaps=4)
-    elapsed = time.perf_counter() - start
-    print(f"\n5000-step page load in chromium: {elapsed:.1f} s")
-    assert elapsed < 60
+    print(f"\n5000-step page load in chromium: {time.perf_counter() - start:.1f} s")  # for the log: no bar on speed
     expect(page.get_by_text("5000 steps are too many to draw one by one")).to_be_visible()
+    # what keeps it usable on any machine: the browser draws blocks of steps, not 5000 columns per heatmap
+    eventually(lambda: page.locator(f"{CHART} .js-plotly-plot").first.evaluate(HEATMAP_COLUMNS_JS),
+               lambda widths: len(widths) == 4 and 0 < max(widths) <= MAX_COLUMNS, what="the heatmaps' columns")
     page.locator(CHART).first.scroll_into_view_if_needed()
     screenshot(page, "timeline-5000-steps", full_page=False)
     click_step(page, row=5, step=2500)
@@ -156,9 +169,9 @@ def test_presenter_mode_and_export_section(streamlit_server, page, screenshot):
     page.get_by_test_id("stExpander").get_by_text("Export").click()
     expander = page.get_by_test_id("stExpander")
     expect(expander.get_by_role("button", name="Trace as CSV")).to_be_visible()
-    page.wait_for_timeout(500)  # the expander's opening animation
+    still(expander)  # the expander's opening animation is over
     expander.get_by_role("button", name="Prepare PNG").last.evaluate("el => el.scrollIntoView({block: 'center'})")
-    page.wait_for_timeout(300)
+    still(expander.get_by_role("button", name="Prepare PNG").last)
     screenshot(page, "timeline-export", full_page=False)
     expander.get_by_role("button", name="Prepare PNG").last.click()
     wait_for_app(page, timeout=60_000)

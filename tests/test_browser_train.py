@@ -5,10 +5,9 @@ trained presets open. Screenshots of every stage land in test-artifacts/screensh
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from browser_support import assert_no_error, eventually, expect_query, wait_for_app
+from browser_support import assert_no_error, drawn_in_view, eventually, expect_query, stays, still, wait_for_app
 from playwright.sync_api import expect
 
 MAIN = '[data-testid="stMain"]'
@@ -18,6 +17,21 @@ GRU_POINTS_JS = """() => {
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
   const trace = gd && gd.data ? gd.data.find(t => t.meta === 'gru:train') : null;
   return trace ? trace.x.length : -1;
+}"""
+# Records every value the progress bar and the GRU's curve take, as the page draws them (a MutationObserver fires on
+# each change): what a run showed, however fast it ran and however slowly a loop would have sampled it.
+RECORD_JS = """(points) => {
+  const seen = window.__seen = {progress: [], points: []};
+  const count = eval(points);
+  const look = () => {
+    const bar = document.querySelector('[data-testid="stProgress"] [role="progressbar"]');
+    const value = bar ? Number(bar.getAttribute('aria-valuenow') || 0) : -1;
+    if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
+    const n = count();
+    if (seen.points[seen.points.length - 1] !== n) seen.points.push(n);
+  };
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     characterData: true});
 }"""
 
 
@@ -63,7 +77,7 @@ def screenshot_down(page, screenshot, name: str) -> None:
     height = page.evaluate(f"document.querySelector('{MAIN}').scrollHeight")
     for i, y in enumerate(range(0, height, 620)):
         page.evaluate(f"document.querySelector('{MAIN}').scrollTop = {y}")
-        page.wait_for_timeout(400)
+        drawn_in_view(page)  # charts draw when they scroll into view
         screenshot(page, f"{name}-{i}", full_page=False)
     page.evaluate(f"document.querySelector('{MAIN}').scrollTop = 0")
 
@@ -78,28 +92,17 @@ def test_train_watch_the_curves_grow_then_open_on_step_through(streamlit_server,
     screenshot(page, "train-idle", full_page=False)
     set_number(page, "Steps", 300)
     set_number(page, "Length T", 30)
+    page.evaluate(RECORD_JS, GRU_POINTS_JS)
     button(page, "Start").click()
-
-    values, points = [], []
-    deadline = time.monotonic() + 180
-    shot = False
-    while time.monotonic() < deadline:
-        value, text = progress(page)
-        if value >= 0:
-            values.append(value)
-            points.append(page.evaluate(GRU_POINTS_JS))
-            if not shot and 20 <= value < 100:
-                screenshot(page, "train-live", full_page=False)
-                shot = True
-        if text.startswith("Done"):
-            break
-        page.wait_for_timeout(300)
-    # the bar's value and its "Done" text are two reads: the text may be read at the end before the value is
-    values.append(eventually(lambda: progress(page)[0], lambda v: v == 100, what="the progress bar at 100"))
-    growing = sorted(set(v for v in values if 0 < v < 100))
-    assert len(growing) >= 2, f"the progress bar never advanced in steps: {values}"
-    drawn = [p for p in points if p > 0]
-    assert drawn and drawn[0] < 300, points  # the curve was drawn before the run ended …
+    page.wait_for_function("() => window.__seen.progress.some(v => v >= 20)", timeout=180_000)
+    screenshot(page, "train-live", full_page=False)
+    expect(page.get_by_test_id("stProgress").first).to_contain_text(re.compile(r"^Done"), timeout=180_000)
+    eventually(lambda: progress(page)[0], lambda v: v == 100, what="the progress bar at 100")
+    seen = page.evaluate("() => window.__seen")
+    growing = sorted(set(v for v in seen["progress"] if 0 < v < 100))
+    assert len(growing) >= 2, f"the progress bar never advanced in steps: {seen['progress']}"
+    drawn = [p for p in seen["points"] if p > 0]
+    assert drawn and drawn[0] < 300, seen["points"]  # the curve was drawn before the run ended …
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=90_000)
     wait_for_app(page)
     eventually(lambda: page.evaluate(GRU_POINTS_JS), lambda n: n == 300, what="the GRU's curve at the end")
@@ -134,7 +137,8 @@ def test_stop_keeps_what_was_learned_and_opens_on_the_timeline(streamlit_server,
     expect(bar).to_contain_text(re.compile(r"^Stopped"))
     made = steps_done(bar.inner_text())  # final once it says Stopped
     assert 0 < made < 5000
-    page.wait_for_timeout(2000)  # nothing trains on after a Stop
+    # nothing trains on after a Stop: the count stays (a page still training redraws it every 0.5 s)
+    stays(lambda: steps_done(bar.inner_text()), made, for_s=2.0, what="the steps made after the Stop")
     expect(bar).to_contain_text(f"step {made} of")
     expect(page.get_by_text("stopped early")).to_be_visible()
     assert_no_error(page)
@@ -169,7 +173,7 @@ def test_home_opens_a_trained_preset(streamlit_server, page, screenshot):
     assert_no_error(page)
     heading = page.get_by_role("heading", name="Learned gates: open a trained model")
     heading.scroll_into_view_if_needed()
-    page.wait_for_timeout(400)
+    still(heading)
     screenshot(page, "home-trained-presets", full_page=False)
     # the innermost block holding the preset's name is its card (the page's outer blocks hold every card)
     card = page.get_by_test_id("stVerticalBlock").filter(has_text="GRU that spots glitches").last

@@ -1,5 +1,6 @@
 """Every assertion on a browser page waits: no browser test asserts on a read that does not (an ``inner_text()``,
-``count()``, ``evaluate()``, ``get_attribute()``, ``bounding_box()``… or the address bar's query read once).
+``count()``, ``evaluate()``, ``get_attribute()``, ``bounding_box()``… or the address bar's query read once), and no
+browser test pauses a fixed time (``page.wait_for_timeout``) for the page to do something.
 
 Such a read takes the page as it is at that instant; on a loaded machine the frontend may not have drawn yet
 (``all_inner_texts()`` read ``[]`` for the menu of a fresh server and failed a newcomer's first run). Use
@@ -24,7 +25,9 @@ READS = {"inner_text", "all_inner_texts", "text_content", "all_text_contents", "
          "is_enabled", "is_disabled", "is_checked", "is_editable", "bounding_box", "evaluate", "get_attribute",
          "input_value", "inner_html"}
 # helpers of the browser tests that read the page once (asserting on them is the same mistake)
-ONE_SHOT_HELPERS = {"url_query", "nav_labels", "step_shown", "label_now", "labels", "progress", "query"}
+ONE_SHOT_HELPERS = {"url_query", "nav_labels", "step_shown", "label_now", "labels", "progress", "query", "shown"}
+# a pause of a guessed length standing in for something the page does (a loaded machine can take longer)
+FIXED_WAITS = {"wait_for_timeout"}
 
 
 def one_shot_reads(tree: ast.AST) -> list[tuple[int, str]]:
@@ -42,6 +45,25 @@ def one_shot_reads(tree: ast.AST) -> list[tuple[int, str]]:
             if attr.attr == "url" and isinstance(attr.value, ast.Name) and attr.value.id in ("page", "a", "b"):
                 found.append((node.lineno, "page.url"))
     return found
+
+
+def fixed_waits(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, what) of every fixed pause (``page.wait_for_timeout``): wait for the event instead (``expect``,
+    ``still``, ``drawn_in_view``, ``page.wait_for_function``), or for what must not happen, ``stays``."""
+    return [(n.lineno, n.func.attr) for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in FIXED_WAITS]
+
+
+@pytest.mark.parametrize("path", BROWSER_FILES, ids=lambda p: p.name)
+def test_browser_tests_wait_for_events_not_for_a_while(path: Path) -> None:
+    bad = fixed_waits(ast.parse(path.read_text(encoding="utf-8")))
+    assert not bad, f"{path.name}: waits a fixed time for the page: " + ", ".join(
+        f"line {line}: {what}()" for line, what in bad)
+
+
+def test_the_check_finds_a_fixed_wait() -> None:
+    source = "def test_x(page):\n    page.mouse.move(1, 2)\n    page.wait_for_timeout(300)\n    still(page)\n"
+    assert fixed_waits(ast.parse(source)) == [(3, "wait_for_timeout")]
 
 
 @pytest.mark.parametrize("path", BROWSER_FILES, ids=lambda p: p.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import safetensors.torch
 import torch
-from browser_support import assert_no_error, wait_for_app
+from browser_support import assert_no_error, still, wait_for_app
 from playwright.sync_api import expect
 from torch import nn
 
@@ -32,7 +32,7 @@ def choose(page, label: str, option: str) -> None:
     item = page.get_by_role("option", name=option)
     for _ in range(5):
         box.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
+        still(box)  # a menu opened while the page still scrolls closes again
         box.click()
         try:
             item.wait_for(state="visible", timeout=2000)

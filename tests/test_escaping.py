@@ -17,7 +17,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 import pytest
-from browser_support import ROOT, assert_no_error, start_server, wait_for_app
+from browser_support import ROOT, assert_no_error, eventually, start_server, wait_for_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
@@ -156,23 +156,23 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
         assert_no_error(page)
         notes = page.get_by_test_id("stAlertContentInfo").filter(has_text="Ignored")
         expect(notes).to_have_count(6)
-        texts = [shown(notes.nth(i)) for i in range(6)]
-        for want in [
+        wants = [
             "Ignored unknown link settings: ### Teacher: the class model moved. [Open the new",
             f"Ignored gp={value} from the link (write name=value pairs",
             f"Ignored hide={value} from the link (unknown part '# Hi [Open](https://evil",
             f"Ignored weights={value} from the link",
             "Ignored seq='# Hi [Open](https://evil",
             f"Ignored scale={value} from the link (could not convert string to float: '# Hi [Open](https://evil",
-        ]:
-            assert any(want in t for t in texts), f"{want!r} not among {texts}"
+        ]
+        eventually(lambda: [shown(notes.nth(i)) for i in range(6)],
+                   lambda texts: all(any(want in t for t in texts) for want in wants), what="the six notes")
         no_markup_from(page, context)
         # the typed sequence's "is not a number" message quotes the token
         page.goto(streamlit_server + "/step?source=typed&seq=" + quote("1, [a](//evil.example/x), 2", safe=""))
         wait_for_app(page, timeout=60_000)
         error = page.get_by_test_id("stAlertContentError").first
         expect(error).to_contain_text("is not a number")
-        assert "'[a](//evil.example/x)' is not a number" in shown(error), shown(error)
+        eventually(lambda: shown(error), lambda t: "'[a](//evil.example/x)' is not a number" in t, what="the error")
         no_markup_from(page, context)
 
         # 2. files: a refused weights file and an accepted one, a refused CSV and an accepted one
@@ -185,7 +185,7 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
         wait_for_app(page, timeout=60_000)
         error = page.get_by_test_id("stAlertContentError").filter(has_text="Refused").first
         expect(error).to_be_visible()
-        assert f"Refused {shorten(refused, 60)!r}" in shown(error), shown(error)
+        eventually(lambda: shown(error), lambda t: f"Refused {shorten(refused, 60)!r}" in t, what="the refusal")
         no_markup_from(page, context)
 
         accepted = f"{FILE_PAYLOAD}.safetensors"
@@ -195,7 +195,7 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
         assert_no_error(page)
         heading = page.get_by_test_id("stMain").locator("h3").filter(has_text="holds").first
         expect(heading).to_be_visible()
-        assert shown(heading) == f"What {shorten(accepted, 60)} holds", shown(heading)
+        eventually(lambda: shown(heading), lambda t: t == f"What {shorten(accepted, 60)} holds", what="the heading")
         expect(page.get_by_role("combobox", name="Weights")).to_have_value(re.compile(r"^Your model: # Hi \[Open\]"))
         no_markup_from(page, context)
 
@@ -212,7 +212,8 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
         wait_for_app(page, timeout=60_000)
         success = page.get_by_test_id("stAlertContentSuccess").first
         expect(success).to_contain_text("3 steps of 2 value(s)")
-        assert shown(success).startswith(shorten(f"{FILE_PAYLOAD} good.csv", 60) + ": 3 steps"), shown(success)
+        good = shorten(f"{FILE_PAYLOAD} good.csv", 60) + ": 3 steps"
+        eventually(lambda: shown(success), lambda t: t.startswith(good), what="the accepted CSV's message")
         no_markup_from(page, context)
     finally:
         context.close()

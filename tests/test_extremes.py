@@ -52,13 +52,13 @@ def test_extreme_settings_render(script: str, case: str) -> None:
     if (script, case) in KNOWN:
         pytest.xfail(KNOWN[script, case])
     st.cache_resource.clear()  # every case computes, as the first student on that link would
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # this process's CPU time (the page runs here): what it costs, whatever else runs
     at = open_page(script, CASES[case])
-    elapsed = time.perf_counter() - t0  # (no exception and no error box: open_page checks)
+    elapsed = time.process_time() - t0  # CPU time (no exception and no error box: open_page checks)
     assert at.title, f"{script} {case}: no title drawn"
     notes = [i.value for i in at.info if "Ignored" in i.value]
     assert not notes, f"{script} {case}: the link was not taken as valid: {notes}"
-    assert elapsed < 120, f"{script} {case} took {elapsed:.0f} s"
+    assert elapsed < 120, f"{script} {case} took {elapsed:.0f} s of CPU"
 
 
 # ------------------------------------------------------------------------------------------- injected bugs

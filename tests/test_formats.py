@@ -40,10 +40,10 @@ def close(ours: np.ndarray, theirs: np.ndarray, rel: float) -> None:
 
 
 def refused(data: bytes, filename: str, match: str, **kw) -> WeightsError:
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: the refusal's own cost, not how busy the machine is
     with pytest.raises(WeightsError, match=match) as info:
         load_weights_bytes(data, filename, **kw)
-    assert time.perf_counter() - t0 < 1.0, "refusal took too long"
+    assert time.process_time() - t0 < 1.0, "refusal took too long"
     assert "\n" not in str(info.value), "a refusal is one line"
     return info.value
 

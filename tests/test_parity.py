@@ -297,12 +297,12 @@ def test_default_badge_is_cheap():
 
     parity_ui.clear_caches()
     sc = scene_of()
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: what the badge costs, not how busy the machine is
     parity_ui.live_summary(sc)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    cold = time.process_time() - t0
+    t0 = time.process_time()
     parity_ui.live_summary(sc)
-    warm = time.perf_counter() - t0
+    warm = time.process_time() - t0
     assert cold < 3.0 and warm < 0.1, (cold, warm)
 
 

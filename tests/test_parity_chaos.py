@@ -44,8 +44,16 @@ def bidirectional_stack() -> tuple[Model, np.ndarray]:
     return scale_recurrent(Model(spec, init_params(spec, 0)), 8.0), np.sin(np.arange(600) / 3.0)[:, None]
 
 
+# A core off from torch's by round-off's size: weight_ih_l0 moved by 1e-15 (the per-step check allows 1e-12). Its
+# difference at every step is the nudge's, not the machine's round-off, so on a chaotic run (λ > 0) the whole runs
+# part on every machine; our core as it is parts only where this machine's round-off happens to grow past 1e-12
+# within the run (here at t = 174 on the GRU link, ending at 3e-9; another machine's may end lower).
+ROUND_OFF_NUDGE = 1e-15
+
+
 @pytest.fixture(scope="module")
 def judged() -> dict[str, parity.Judgement]:
+    """Our core as it is, on each chaotic run."""
     out = {}
     for kind in CHAOTIC:
         model, x, h0, ablations, trace = chaotic_run(kind)
@@ -55,14 +63,50 @@ def judged() -> dict[str, parity.Judgement]:
     return out
 
 
+@pytest.fixture(scope="module")
+def judged_apart() -> dict[str, parity.Judgement]:
+    """A core off by round-off's size (ROUND_OFF_NUDGE), on each chaotic run: the whole runs part by construction."""
+    out = {}
+    for kind in CHAOTIC:
+        model, x, h0, ablations, _ = chaotic_run(kind)
+        out[kind] = parity_ui.compute_judgement(model, x, h0, ablations,
+                                                ours_model=parity.nudge(model, ROUND_OFF_NUDGE))
+    model, x = bidirectional_stack()
+    out["gru-2-layer-bidirectional"] = parity_ui.compute_judgement(model, x,
+                                                                   ours_model=parity.nudge(model, ROUND_OFF_NUDGE))
+    return out
+
+
 @pytest.mark.parametrize("kind", [*CHAOTIC, "gru-2-layer-bidirectional"])
-def test_a_correct_core_on_a_chaotic_run_matches_step_by_step(judged, kind: str) -> None:
+def test_a_correct_core_on_a_chaotic_run_is_never_called_wrong(judged, kind: str) -> None:
+    """Matches, on the whole run or step by step, whether or not this machine's round-off grew past the tolerance."""
     j = judged[kind]
-    assert not j.full.passed  # the whole runs really part: the case this is about
+    assert j.passed, judgement_words(j)[1]
+    if j.full.passed:  # this machine's round-off stayed under 1e-12 over the whole run: nothing to diagnose
+        assert j.parting is None and not j.summary().amplified
+    else:
+        check_matches_step_by_step(j)
+
+
+@pytest.mark.parametrize("kind", [*CHAOTIC, "gru-2-layer-bidirectional"])
+def test_a_core_off_by_round_off_on_a_chaotic_run_matches_step_by_step(judged_apart, kind: str) -> None:
+    """The runs part on every machine here: the nudge's difference (≥ 1e-15 from the first steps) is amplified by
+    e^{λ·T} ≥ e^{17} over the run, far past 1e-12; the verdict is still "matches", step by step."""
+    j = judged_apart[kind]
+    p = j.parting
+    assert p is not None and p.exponent > 0.02  # chaotic, far from λ = 0
+    assert p.exponent * p.steps > np.log(1e-12 / ROUND_OFF_NUDGE) + 5  # e^5 of margin past the tolerance
+    assert not j.full.passed  # the whole runs part: the case this is about
+    check_matches_step_by_step(j)
+    assert p.growth > 0  # a rise of ten decades and more: long enough to fit
+
+
+def check_matches_step_by_step(j: parity.Judgement) -> None:
+    """The per-step check, the window and the badge of a run whose whole runs part as amplified round-off."""
     assert j.amplified and j.passed, judgement_words(j)[1]
     assert j.steps.passed and j.steps.worst() <= 1e-12 and not j.steps.missing  # each step, from our state
     assert len(j.step_gaps) == j.parting.steps and j.step_gaps.max() <= 1e-12
-    assert j.parting.amplified and j.parting.parts_at > 0 and j.parting.growth > 0
+    assert j.parting.amplified and j.parting.parts_at > 0
     assert j.parting.gap[: j.parting.parts_at].max() <= j.parting.tolerance  # round-off until they part
     assert j.window.passed and 1 <= j.window_size <= j.parting.parts_at
     summary = j.summary()
@@ -72,14 +116,15 @@ def test_a_correct_core_on_a_chaotic_run_matches_step_by_step(judged, kind: str)
 
 
 @pytest.mark.parametrize("kind", list(CHAOTIC))
-def test_the_verdict_words_follow_the_judgement(judged, kind: str) -> None:
-    j = judged[kind]
+def test_the_verdict_words_follow_the_judgement(judged_apart, kind: str) -> None:
+    j = judged_apart[kind]
     verdict, text = judgement_words(j)
     assert verdict == "amplified" and "Differs" not in text
     assert f"all {j.parting.steps} steps" in text and f"over the first {j.window_size} steps" in text
     assert f"within {j.steps.worst():.1e} of ours" in text
     assert f"passes {j.parting.tolerance:.0e} at t = {j.parting.parts_at}" in text
-    assert "chaotic" in text
+    assert f"**λ = {j.parting.exponent:.2g}** per step" in text  # the run's exponent: chaotic, far from 0
+    assert j.parting.exponent > 0.02 and "The run is **chaotic**" in text
     if j.overflowed:
         n = int(re.search(r"On the whole run, (\d+) quantit", text).group(1))
         assert n == len(j.overflowed)
@@ -132,7 +177,7 @@ def test_a_wrong_backward_pass_on_a_chaotic_run_still_differs(monkeypatch) -> No
     monkeypatch.setattr(cells, "rnn_backward", wrong)
     model, x, h0, ablations, trace = chaotic_run("rnn")
     j = parity_ui.compute_judgement(model, x, h0, ablations, trace)
-    assert j.steps.passed and j.parting.amplified  # the forward is right and the runs part as round-off
+    assert j.steps.passed and not j.parting.from_start  # the forward is right: round-off at first, on every machine
     assert not j.window.passed and not j.passed
     verdict, text = judgement_words(j)
     assert verdict == "differs" and "Even over the first" in text and "∂L/∂weight_hh_l0" in text

@@ -32,7 +32,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import ROOT, VIEWPORT, assert_no_error, eventually, free_port, screenshot, server_env, wait_for_app
+from browser_support import (
+    ROOT,
+    VIEWPORT,
+    assert_no_error,
+    eventually,
+    free_port,
+    screenshot,
+    server_env,
+    settled,
+    wait_for_app,
+)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -196,11 +206,12 @@ def view(page) -> dict[str, object]:
     expect(page.locator('[data-testid="stMain"] .js-plotly-plot').first).to_be_visible(timeout=60_000)
     # the live-check badge is "Checking against PyTorch…" until its job is done: compare views once it has settled
     expect(page.get_by_test_id("stMain")).not_to_contain_text("Checking against PyTorch", timeout=120_000)
-    return {
+    # a snapshot once it has stopped changing (the frontend may still be adding the run's last elements)
+    return settled(lambda: {
         "heading": page.get_by_test_id("stHeading").locator("h1").first.inner_text(),
         "text": page.get_by_test_id("stMain").inner_text(),
         "figures": [hashlib.sha256(p.encode()).hexdigest()[:16] for p in page.evaluate(_PLOTS_JS)],
-    }
+    }, what="the page's text and figures")
 
 
 def cookie_of(context) -> str:
@@ -210,6 +221,13 @@ def cookie_of(context) -> str:
 def served_port(upstream: str) -> int:
     """The port that finally answered (nginx lists every upstream it tried, the last one answered)."""
     return int(upstream.rsplit(",", 1)[-1].strip().rsplit(":", 1)[1])
+
+
+def health_port(served: Served, cookie: str) -> int:
+    """The port of the replica that answered a health request made now with ``cookie`` (it must answer "ok")."""
+    seen = len(served.access())
+    assert get(served.base + "/_stcore/health", cookie=cookie, timeout=10) == (200, b"ok")
+    return served_port(served.own_line(seen, "/_stcore/health", cookie)["upstream"])
 
 
 def test_cold_deep_link_through_nginx(served, browser) -> None:
@@ -306,7 +324,7 @@ def test_upload_and_downloads_reach_the_sessions_replica(served, browser, tmp_pa
                 assert served_port(r["upstream"]) == mine_port, f"{r} left replica {mine} ({ports})"
 
     stayed(requests)  # the websocket too, once it is logged (when it closed)
-    deadline = time.monotonic() + 20  # nginx logs a websocket when it closes
+    deadline = time.monotonic() + 60  # nginx logs a websocket when it closes (a liveness bound, generous)
     while not any(r["path"].startswith("/_stcore/stream") and r["status"] == "101" for r in requests):
         assert time.monotonic() < deadline, f"no websocket of this tab in the access log: {requests[-10:]}"
         time.sleep(0.5)
@@ -350,10 +368,8 @@ def test_killed_replica_the_tab_recovers_and_the_replica_rejoins(served, browser
         # A: same view, from its link, served by the other replica
         expect(a.get_by_test_id("stApp")).to_have_attribute("data-test-connection-state", "CONNECTED",
                                                              timeout=60_000)
-        deadline = time.monotonic() + 90
-        while cookie_of(a_ctx) == f"r{victim}" and time.monotonic() < deadline:  # the reconnect's pings set it
-            a.wait_for_timeout(250)
-        assert cookie_of(a_ctx) != f"r{victim}", "the tab did not move to the live replica"
+        eventually(lambda: cookie_of(a_ctx), lambda cookie: cookie != f"r{victim}", timeout=90,
+                   what="the tab's replica cookie (the reconnect's pings set it)")
         a.wait_for_function(RERAN_JS, arg=killed_at, timeout=90_000)  # a new run, not the stale page
         wait_for_app(a, timeout=60_000)
         assert_no_error(a)
@@ -373,11 +389,10 @@ def test_killed_replica_the_tab_recovers_and_the_replica_rejoins(served, browser
         new_pid, new_port, _ = served.wait_state(victim, "up")
         assert new_pid != pid
         served.wait_log(r"upstream: " + " ".join(f"r{i}=up" for i in range(1, 3)), mark)
-        time.sleep(1)  # nginx's new workers take over after the reload
-        seen = len(served.access())
-        assert get(served.base + "/_stcore/health", cookie=f"r{victim}") == (200, b"ok")
-        last = served.own_line(seen, "/_stcore/health", f"r{victim}")
-        assert served_port(last["upstream"]) == new_port, last
+        # nginx's master takes the reload when it gets to it (a new worker with the new upstreams), and no file
+        # says when: ask until a request with the cookie reaches the new process
+        eventually(lambda: health_port(served, f"r{victim}"), lambda port: port == new_port, timeout=60,
+                   what=f"the port answering a request with cookie r{victim} (the new process: {new_port})")
     finally:
         a_ctx.close()
         b_ctx.close()
@@ -392,12 +407,9 @@ def test_hung_replica_leaves_rotation_and_comes_back(served) -> None:
     try:
         served.wait_log(r"replica 1: no health answer for \d+ s: out of rotation", mark, timeout=30)
         served.wait_log(r"upstream: r1=out r2=up", mark, timeout=10)
-        time.sleep(1)  # the reload's new worker
-        seen = len(served.access())
-        status, body = get(served.base + "/_stcore/health", cookie="r1", timeout=10)
-        assert (status, body) == (200, b"ok")
-        last = served.own_line(seen, "/_stcore/health", "r1")
-        assert served_port(last["upstream"]) == reps[2][1], f"a request pinned to the hung replica: {last}"
+        # the master takes the reload when it gets to it: ask until the request pinned to r1 is answered by r2
+        eventually(lambda: health_port(served, "r1"), lambda port: port == reps[2][1], timeout=60,
+                   what="the port answering a request pinned to the hung replica")
     finally:
         os.kill(pid, signal.SIGCONT)
     served.wait_log(r"replica 1: healthy again: into rotation", mark, timeout=30)
@@ -413,7 +425,7 @@ def test_sigterm_stops_everything(served) -> None:
     os.kill(served.proc.pid, signal.SIGTERM)
     assert served.proc.wait(30) == 0
     assert "stopped" in served.log_text()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a liveness bound: they go as soon as they can, however busy the machine
     while (left := leftovers(served) + [str(p) for p in [nginx_pid, *workers] if alive(p)]) and \
             time.monotonic() < deadline:
         time.sleep(0.2)

@@ -51,11 +51,12 @@ def sigmoid(x):
 
 
 def refused(data: bytes, filename: str, match: str, **kw) -> WeightsError:
-    """Loading ``data`` raises WeightsError matching ``match``, in under a second."""
-    t0 = time.perf_counter()
+    """Loading ``data`` raises WeightsError matching ``match``, in under a second of CPU (this process's CPU time:
+    the refusal's own cost, not how busy the machine is)."""
+    t0 = time.process_time()
     with pytest.raises(WeightsError, match=match) as info:
         load_weights_bytes(data, filename, **kw)
-    assert time.perf_counter() - t0 < 1.0, "refusal took too long"
+    assert time.process_time() - t0 < 1.0, "refusal took too long"
     return info.value
 
 
@@ -229,10 +230,10 @@ LYING_HEADERS = {
 @pytest.mark.parametrize("case", list(LYING_HEADERS))
 def test_safetensors_lying_headers_refused(case):
     data, match = LYING_HEADERS[case]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(WeightsError, match=match):
         st_format.read(data)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
     refused(data, "x.safetensors", match)
 
 
@@ -661,10 +662,10 @@ def test_parameter_count_cap():
     shapes = param_shapes(Spec("lstm", 256, 256, num_layers=4, bidirectional=True))
     assert sum(np.prod(s) for s in shapes.values()) > MAX_PARAMS
     params = {k: np.broadcast_to(np.float32(0), s) for k, s in shapes.items()}  # no memory behind them
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(WeightsError, match="more than the limit of 5000000"):
         model_from_state_dict(params)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 # ================================================================================================== Keras
@@ -1039,10 +1040,10 @@ def test_load_weights_path_refusals(tmp_path):
     big = tmp_path / "big.safetensors"
     with big.open("wb") as f:  # sparse: refused from its size alone, without reading it
         f.truncate(MAX_WEIGHTS_BYTES + 1)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(WeightsError, match="more than the limit"):
         load_weights(big)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.process_time() - t0 < 0.5
     fifo = tmp_path / "fifo.npz"
     os.mkfifo(fifo)
     with pytest.raises(WeightsError, match="not a regular file"):

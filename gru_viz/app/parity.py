@@ -217,8 +217,8 @@ def parity_badge(scene: Scene | None) -> None:
     label, color, icon = badge_text(summary)
     help_ = BADGE_HELP.format(fwd=parity.FORWARD_TOL, grad=parity.GRADIENT_TOL, how=f"Torch side: {summary.how}")
     if summary.amplified:
-        help_ += (" This run is chaotic: it amplifies round-off until the two whole runs part, so every step is "
-                  "checked from the same state, and every number over the steps before they part.")
+        help_ += (" This run amplifies round-off until the two whole runs part, so every step is checked from the "
+                  "same state, and every number over the steps before they part.")
     st.badge(label, icon=icon, color=color, help=help_)
 
 
@@ -259,7 +259,7 @@ def shown_reports(sc: Scene, j: parity.Judgement) -> tuple[Report, Report, str |
     k = j.window_size
     r32 = report(model, parity.prefix(model.spec, x, k), h0, ablations, "float32")
     return j.window, r32, (f"The tables compare the first **{k} steps** of the input, run again on both sides: "
-                           "after them this chaotic run has amplified round-off past the tolerance.")
+                           "after them the run has amplified round-off past the tolerance.")
 
 
 def parting_section(j: parity.Judgement) -> None:

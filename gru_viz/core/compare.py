@@ -289,6 +289,10 @@ def flip_gap(model: Model, x: np.ndarray, h0: object = None) -> float:
 
 
 def flip_parting(model: Model, x: np.ndarray, h0: object = None) -> Parting:
-    """How a GRU and its z-flipped partner part over the run: round-off that a chaotic run amplifies, step by step."""
-    h = model.run(x, h0).layer(0).h
-    return parting(h, flip_z(model).run(x, h0).layer(0).h)
+    """How a GRU and its z-flipped partner part over the run: round-off that a chaotic run amplifies, step by step;
+    with the largest Lyapunov exponent of the compared layer, which says whether the run is chaotic."""
+    from .paths import largest_exponent  # paths imports this module
+
+    trace = model.run(x, h0)
+    h = trace.layer(0).h
+    return parting(h, flip_z(model).run(x, h0).layer(0).h, exponent=largest_exponent(model, trace, layers=1))

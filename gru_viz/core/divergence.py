@@ -6,6 +6,11 @@ each step. On a contracting run that stays so; on a chaotic run (a saturated van
 recurrent scale) every difference, round-off included, is multiplied by about e^λ per step (λ > 0, the largest
 Lyapunov exponent), so the gap rises exponentially from round-off until the runs are unrelated. A wrong
 equation is different: it is off by far more than round-off at the very first steps.
+
+Where the gap passes round-off, and how large it gets, depend on the machine: how large its round-off is at
+each step (its BLAS, its processor's vector code) decides where the rise starts. Whether the run is chaotic does
+not: that is the sign of λ, measured along the run from its step Jacobians
+(:func:`gru_viz.core.paths.largest_exponent`) and carried here as ``exponent``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Parting:
     tolerance: float  # round-off: ROUNDOFF times the values' size (at least 1)
     parts_at: int | None  # the first step whose gap passes the tolerance (None: never)
     growth: float | None  # ln-growth of the gap per step during its exponential rise (None: no rise to fit)
+    exponent: float | None = None  # the run's largest Lyapunov exponent, measured along it (None: not measured)
 
     @property
     def steps(self) -> int:
@@ -56,6 +62,13 @@ class Parting:
         return self.parts_at is not None and self.parts_at > 0
 
     @property
+    def chaotic(self) -> bool | None:
+        """Whether the run is chaotic: its largest Lyapunov exponent is positive (None: not measured)."""
+        if self.exponent is None or np.isnan(self.exponent):
+            return None
+        return bool(self.exponent > 0)
+
+    @property
     def tenfold_steps(self) -> float | None:
         """Steps for the gap to grow tenfold during its rise (ln 10 / growth)."""
         return None if not self.growth or self.growth <= 0 else float(np.log(10.0) / self.growth)
@@ -83,8 +96,9 @@ def growth_rate(gap: np.ndarray, start: int, floor: float, ceiling: float = RISE
     return float(slope)
 
 
-def parting(a: np.ndarray, b: np.ndarray, tolerance: float | None = None) -> Parting:
-    """Where two runs (T, …) that should be equal part. ``tolerance`` defaults to ROUNDOFF × max(1, max |b|)."""
+def parting(a: np.ndarray, b: np.ndarray, tolerance: float | None = None, exponent: float | None = None) -> Parting:
+    """Where two runs (T, …) that should be equal part. ``tolerance`` defaults to ROUNDOFF × max(1, max |b|);
+    ``exponent`` is the run's largest Lyapunov exponent, when measured."""
     gap = step_gaps(a, b)
     if tolerance is None:
         finite = np.asarray(b, dtype=np.float64)
@@ -96,4 +110,4 @@ def parting(a: np.ndarray, b: np.ndarray, tolerance: float | None = None) -> Par
     if parts_at is not None and parts_at > 0:
         floor = max(float(gap[:parts_at].max(initial=0.0)), np.finfo(np.float64).tiny)
         growth = growth_rate(gap, 0, floor / 2, max(RISEN, tolerance * 1e6))
-    return Parting(gap, float(tolerance), parts_at, growth)
+    return Parting(gap, float(tolerance), parts_at, growth, exponent)

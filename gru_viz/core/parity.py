@@ -33,6 +33,7 @@ import numpy as np
 from .divergence import Parting, parting, step_gaps
 from .grad import backward
 from .model import Model
+from .paths import largest_exponent
 from .spec import Spec
 from .trace import Trace
 
@@ -271,11 +272,12 @@ def step_side(trace: Trace) -> dict[str, np.ndarray]:
     return out
 
 
-def travel_parting(trace: Trace, theirs: Mapping[str, np.ndarray]) -> Parting:
+def travel_parting(trace: Trace, theirs: Mapping[str, np.ndarray], model: Model | None = None) -> Parting:
     """Where our run and torch's part: every gate and state of each step, counted in steps of travel (the reverse
     direction runs from the end, so its gaps are read from t = T − 1 down). Every layer of a one-direction stack
     (and its output) starts at round-off; in a bidirectional stack the layers above the first read both
-    directions, so only the first layer is followed here (the per-step check covers the rest)."""
+    directions, so only the first layer is followed here (the per-step check covers the rest). Given the
+    ``model`` of the trace, the followed layers' largest Lyapunov exponent comes with it."""
     T = trace.steps
     bidirectional = len(trace.layers[0]) == 2
     rows = trace.layers[:1] if bidirectional else trace.layers
@@ -295,7 +297,8 @@ def travel_parting(trace: Trace, theirs: Mapping[str, np.ndarray]) -> Parting:
         ours.append(np.asarray(trace.layers[-1][0].h).reshape(T, -1))
         torch_side.append(np.asarray(theirs["output"]).reshape(T, -1) if not trace.spec.batch_first
                           else np.moveaxis(np.asarray(theirs["output"]), 1, 0).reshape(T, -1))
-    return parting(np.concatenate(ours, axis=1), np.concatenate(torch_side, axis=1))
+    exponent = None if model is None else largest_exponent(model, trace, len(rows))
+    return parting(np.concatenate(ours, axis=1), np.concatenate(torch_side, axis=1), exponent=exponent)
 
 
 def time_axis(spec: Spec, x: np.ndarray) -> int:

@@ -28,7 +28,7 @@ from .compare import build_models
 from .grad import backward
 from .kinds import KIND, KINDS, WITH_W_HH, keep_share, per_kind, some_kinds
 from .model import Model, ModelInputError
-from .trace import LayerTrace
+from .trace import LayerTrace, Trace
 
 MAX_JACOBIAN_FLOATS = 40_000_000  # T · S² floats of one path array (~320 MB); pages ask for far less
 
@@ -196,6 +196,50 @@ def step_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(No
 
 def _start(steps: slice, T: int) -> int:
     return range(T)[steps].start if len(range(T)[steps]) else 0
+
+
+EXPONENT_FLOATS = 1 << 20  # step Jacobians built at once while an exponent is measured (~8 MB per array)
+
+
+def layer_exponent(model: Model, lt: LayerTrace, b: int = 0) -> float:
+    """The largest Lyapunov exponent of one layer's run (batch row ``b``), measured along it: the mean ln-growth per
+    step of a small difference in the layer's state, carried by the step Jacobians in the direction of travel and
+    renormalised every step (so it never overflows). −inf when a step wipes the difference out, NaN when the run
+    is not finite.
+
+    It is the rate at which this run amplifies any difference, round-off included, whatever size a machine's
+    arithmetic gives that round-off: a property of the dynamics, not of the float64 arithmetic."""
+    T = lt.steps
+    S = lt.h.shape[-1] + (lt.gates["c"].shape[-1] if "c" in lt.gates else 0)
+    chunk = max(1, EXPONENT_FLOATS // (S * S))
+    starts = range(0, T, chunk) if lt.direction == 0 else range(((T - 1) // chunk) * chunk, -1, -chunk)
+    v = np.random.default_rng(0).standard_normal(S)  # fixed: the same estimate on every call
+    v /= np.linalg.norm(v)
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for a in starts:
+            J = step_paths(model, lt, b, slice(a, min(T, a + chunk))).full
+            for Jt in J if lt.direction == 0 else J[::-1]:  # the reverse direction travels from t = T − 1 down
+                v = Jt @ v
+                size = float(np.linalg.norm(v))
+                if not np.isfinite(size):
+                    return float("nan")
+                if size == 0.0:
+                    return float("-inf")
+                total += np.log(size)
+                v /= size
+    return total / T if T else float("nan")
+
+
+def largest_exponent(model: Model, trace: Trace, layers: int | None = None) -> float:
+    """The run's largest Lyapunov exponent (ln-growth per step): the largest of :func:`layer_exponent` over the
+    first ``layers`` layers (all by default), both directions and every batch row. A stack's step Jacobian is
+    block-triangular (a layer reads the one below, not the one above), so its largest exponent is its layers'."""
+    rows = trace.layers if layers is None else trace.layers[:layers]
+    found = [layer_exponent(model, lt, b) for row in rows for lt in row for b in range(lt.h.shape[1])]
+    if not found or any(np.isnan(found)):
+        return float("nan")
+    return float(max(found))
 
 
 # ------------------------------------------------------------------------------------------------ chains

@@ -31,23 +31,52 @@ def growth_words(p: Parting) -> str:
     return f"about tenfold every {every_text} steps (×{math.exp(p.growth):.4g} per step)"
 
 
+def exponent_words(p: Parting) -> str:
+    """Whether the run is chaotic, from its largest Lyapunov exponent λ alone: "chaotic" exactly when λ > 0, with λ
+    and how fast a difference grows (or shrinks) at that rate; "" when λ was not measured."""
+    rate = p.exponent
+    if rate is None or math.isnan(rate):
+        return ""
+    if rate == -math.inf:
+        return ("The run is **not chaotic**: a step of it wipes out any difference in its state (largest Lyapunov "
+                "exponent λ = −∞).")
+    measured = (f"its largest Lyapunov exponent, measured along it from its step Jacobians, is **λ = {rate:.2g}** "
+                "per step")
+    if rate == 0:
+        return (f"The run is **not chaotic**: {measured}, so on average a difference in its state neither grows nor "
+                "shrinks.")
+    every = math.log(10.0) / abs(rate)
+    every_text = f"{every:,.0f}" if every >= 10 else f"{every:.1f}"
+    if rate > 0:
+        return (f"The run is **chaotic**: {measured}, so on average any difference in its state, round-off "
+                f"included, grows tenfold every {every_text} steps.")
+    return (f"The run is **not chaotic**: {measured}, so on average a difference in its state shrinks tenfold every "
+            f"{every_text} steps.")
+
+
 def parting_words(p: Parting, a: str, b: str) -> str:
     """What the gap between run ``a`` and run ``b`` is, in words that follow the numbers: round-off throughout;
-    round-off amplified by a chaotic run (where it starts, where it passes round-off, how fast it grows); or a
-    difference from the first steps (not round-off)."""
+    round-off amplified (where it starts, where it passes round-off, how fast it grows); or a difference from the
+    first steps (not round-off). Whether the run is chaotic follows its Lyapunov exponent (:func:`exponent_words`),
+    never the size the gap reached: that depends on the machine's round-off."""
     tol = f"{p.tolerance:.0e}"
+    chaos = exponent_words(p)
     if p.parts_at is None:
-        return (f"max |{a} − {b}| over the whole run = **{sci(p.largest)}**: float64 round-off (≤ {tol}).")
+        text = f"max |{a} − {b}| over the whole run = **{sci(p.largest)}**: float64 round-off (≤ {tol})."
+        return f"{text} {chaos}" if chaos else text
     if p.from_start:
         return (f"|{a} − {b}| = **{sci(float(p.gap[0]))}** at the first step already: more than float64 "
                 f"round-off (≤ {tol}), so the two compute different things.")
     n, first = head(p)
     steps = "step" if n == 1 else f"{n} steps"
-    how = ("This run is **chaotic**: it amplifies any difference, round-off included, " + growth_words(p)
-           if p.tenfold_steps is not None else "This run amplifies any difference, round-off included")
-    return (f"max |{a} − {b}| over the first {steps} = **{sci(first)}**: float64 round-off. {how}, so the gap "
-            f"passes {tol} at t = {p.parts_at} and reaches **{sci(p.largest)}** over the whole run. Any two "
-            "float64 computations of it part this way, whatever the order of their sums.")
+    grows = f"grows, {growth_words(p)}" if p.tenfold_steps is not None else "grows quickly"
+    text = (f"max |{a} − {b}| over the first {steps} = **{sci(first)}**: float64 round-off. Then the gap {grows}: it "
+            f"passes {tol} at t = {p.parts_at} and reaches **{sci(p.largest)}** over the whole run.")
+    if chaos:
+        text += f" {chaos}"
+    if p.chaotic:
+        text += " Any two float64 computations of it part this way, whatever the order of their sums."
+    return text
 
 
 def norm_words(value: float, log10: float, overflow_step: int | None, steps: int) -> str:

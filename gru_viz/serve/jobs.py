@@ -102,6 +102,7 @@ class Job:
     friendly: bool = False  # the input was at fault (the message says what), not the server
     error: str = ""  # the class name of the exception that failed it
     started: float | None = None
+    launched: float | None = None  # when its worker was up: its time limit counts from here
     finished: float | None = None
     waiters: set[str] = field(default_factory=set)
     on_done: Callable[[Job], None] | None = None
@@ -287,10 +288,10 @@ class Pool:
             process = _Process(target=work.run_job, name="gru-viz-job", daemon=True,
                                args=(child, job.fn, job.args, self.nice, self.memory, int(self.seconds) + 1,
                                      job.spill))
-            process.start()
+            process.start()  # the first start waits for the fork server's imports: not the job's time
             child.close()
             with self._lock:
-                job.process, job.conn = process, parent
+                job.process, job.conn, job.launched = process, parent, time.monotonic()
                 if job.stop_reason:  # cancelled while its worker was starting
                     process.kill()
         except Exception as exc:
@@ -361,7 +362,7 @@ class Pool:
         except Exception as exc:  # a result that does not unpickle here
             outcome = work.Outcome(False, message=f"its result could not be read ({type(exc).__name__})")
         if outcome is None and job.process.is_alive():
-            if time.monotonic() - job.started > self.seconds:
+            if time.monotonic() - job.launched > self.seconds:
                 job.timed_out = True
                 job.process.kill()
             return
@@ -377,15 +378,15 @@ class Pool:
                 outcome = work.Outcome(False, message="its worker was stopped (out of memory?); try fewer steps")
             else:
                 outcome = work.Outcome(False, message=f"its worker ended unexpectedly (exit code {code})")
+        if job.spill:  # a result never read (the job was stopped after writing it): its file goes before it is over
+            with contextlib.suppress(OSError):
+                os.unlink(job.spill)
         with self._lock:
             self._settle(job, outcome)
             self._lock.notify_all()
         with contextlib.suppress(Exception):
             job.conn.close()
             job.process.join(timeout=1)
-        if job.spill:  # a result never read (the job was stopped after writing it): its file goes now
-            with contextlib.suppress(OSError):
-                os.unlink(job.spill)
 
     def _settle(self, job: Job, outcome: work.Outcome) -> None:
         if job in self._running:

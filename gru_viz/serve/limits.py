@@ -43,9 +43,9 @@ JOB_WORKERS = int(os.environ.get("GRU_VIZ_JOB_WORKERS", "1"))  # heavy jobs runn
 JOB_NICE = 10  # workers (and their session's autogroup) run at a lower priority: every session's clicks go first
 JOB_SECONDS = 300  # wall-clock limit of one job (then it is stopped and the page says so)
 JOB_MEMORY = 1536 * MiB  # a job's data-segment limit (RLIMIT_DATA): more fails with a message, not an OOM kill
-# every job lasts at least this long (0 here): the browser test of the queue panel and Cancel sets a few seconds, so
-# that it sees them on a machine where the heaviest link's jobs take well under INLINE_WAIT
-JOB_MIN_SECONDS = float(os.environ.get("GRU_VIZ_JOB_MIN_SECONDS", "0") or 0)
+# a file every job waits for before it answers (unset here): the browser test of the queue panel and Cancel holds its
+# server's jobs until it has seen them, on a machine of any speed, then creates the file
+JOB_HOLD = os.environ.get("GRU_VIZ_JOB_HOLD", "")
 JOB_QUEUE = 64  # jobs waiting at most; more are refused with "the server is busy"
 INLINE_WAIT = 1.5  # seconds a page waits for a job before showing its place in the queue and a Cancel button
 INLINE_WORK = 2e6  # a job whose estimated work (about multiply-adds) is below this runs in the page's own thread

@@ -32,7 +32,7 @@ from ..core.sequences import SequenceError
 from ..core.spec import SpecError
 from ..core.trace import Ablation, Trace
 from . import state
-from .limits import JOB_MIN_SECONDS
+from .limits import JOB_HOLD
 from .lineup import Lineup, build_lineup
 from .state import Config, ConfigError, Scene
 
@@ -137,7 +137,7 @@ def judgement(model: Model, x: np.ndarray, h0: object = None, ablations: Sequenc
     gaps = parity.per_step_gaps(ours_steps, torch_steps)
     if any(parity.step_key(0, d, "h") not in theirs for d in range(s.directions)):
         return Judgement(full, steps, step_gaps=gaps)
-    parting = parity.travel_parting(ours_trace, theirs)
+    parting = parity.travel_parting(ours_trace, theirs, ours_model or model)
     torch_parting = None
     if "torch.nn." in full.how and not s.cell and s.num_layers == 1 and s.directions == 1:
         # torch against itself: its module's output and its own step-by-step code, two computations of one run
@@ -190,6 +190,9 @@ def end_with_parent() -> None:
     must not run on for minutes after its server has gone."""
     from multiprocessing import forkserver
 
+    # Read before the close below: once this worker's copy of the pipe is closed, the fork server of a server that
+    # has gone may end at once, and a parent read after that would already be whoever adopted this worker.
+    parent = os.getppid()
     # Every child of the fork server inherits the write end of the pipe whose end tells the fork server that its
     # server has gone; a worker that kept it would keep the fork server (and so itself) alive.
     alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
@@ -197,7 +200,6 @@ def end_with_parent() -> None:
         with contextlib.suppress(OSError):
             os.close(alive)
         forkserver._forkserver._forkserver_alive_fd = None
-    parent = os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     if os.getppid() != parent:  # the parent ended before the line above
@@ -258,7 +260,6 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
     except (OSError, ValueError):
         pass
-    started = time.monotonic()
     try:
         outcome = Outcome(True, fn(*args))
     except MemoryError:
@@ -269,7 +270,8 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
     except Exception as exc:  # a bug of ours: the page says so plainly; the details go to the server's log
         traceback.print_exc()
         outcome = Outcome(False, message=f"it failed unexpectedly ({type(exc).__name__})")
-    time.sleep(max(0.0, JOB_MIN_SECONDS - (time.monotonic() - started)))
+    while JOB_HOLD and not os.path.exists(JOB_HOLD):  # a browser test lets its jobs go once it has seen them
+        time.sleep(0.05)
     try:
         send(conn, outcome, spill)
     except Exception as exc:  # e.g. a value that does not pickle: still an answer
