@@ -10,7 +10,7 @@ import torch
 import torch_reference as ref
 from torch.autograd.functional import jacobian
 
-from gru_viz.core.compare import build_models
+from gru_viz.core.compare import build_models, gradient_norms_over_scales
 from gru_viz.core.grad import gradient_flow
 from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.model import Model, ModelInputError
@@ -22,7 +22,6 @@ from gru_viz.core.paths import (
     clip_grad_norm,
     cosine,
     global_norm,
-    gradient_norms_over_scales,
     heatmap_steps,
     last_state_gradient,
     step_norms,

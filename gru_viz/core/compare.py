@@ -8,7 +8,7 @@ impulse response and the "remember the first input" experiment. NumPy only (no S
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,7 @@ from .divergence import Parting, parting
 from .kinds import KIND
 from .model import Model
 from .params import random_model, scale_recurrent
+from .paths import global_norm, largest_exponent, last_state_gradient
 from .spec import GATES, GRU_VARIANTS, KIND_NAMES, Spec
 
 MAX_EXPERIMENT_STEPS = 2000
@@ -291,8 +292,29 @@ def flip_gap(model: Model, x: np.ndarray, h0: object = None) -> float:
 def flip_parting(model: Model, x: np.ndarray, h0: object = None) -> Parting:
     """How a GRU and its z-flipped partner part over the run: round-off that a chaotic run amplifies, step by step;
     with the largest Lyapunov exponent of the compared layer, which says whether the run is chaotic."""
-    from .paths import largest_exponent  # paths imports this module
 
     trace = model.run(x, h0)
     h = trace.layer(0).h
     return parting(h, flip_z(model).run(x, h0).layer(0).h, exponent=largest_exponent(model, trace, layers=1))
+
+
+def gradient_norms_over_scales(
+    kinds: Sequence[str],
+    x: np.ndarray,
+    scales: Sequence[float],
+    hidden: int,
+    *,
+    seed: int = 0,
+    variant: str = "torch",
+    keep_bias: float = 0.0,
+) -> dict[str, np.ndarray]:
+    """‖∂L/∂θ‖ (L = Σ h_T) for each cell (built as :func:`build_models` builds them) at
+    each recurrent weight scale, from h0 = 0."""
+    out = {k: np.empty(len(scales)) for k in kinds}
+    for i, scale in enumerate(scales):
+        models = build_models(tuple(kinds), x.shape[1], hidden, seed=seed, scale=float(scale), variant=variant,
+                              keep_bias=keep_bias)
+        for k, model in models.items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[k][i] = global_norm(last_state_gradient(model, x))
+    return out

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import build_models
 from .grad import backward
 from .kinds import KIND, KINDS, WITH_W_HH, keep_share, per_kind, some_kinds
 from .model import Model, ModelInputError
@@ -340,28 +339,6 @@ def last_state_gradient(model: Model, x: np.ndarray, h0: object = None) -> dict[
     """∂L/∂θ for L = Σ_j h_T,j (the sum of the last state's units), keyed like the model's parameters."""
     trace = model.run(x, h0)
     return backward(model, trace, d_h_n=np.ones_like(trace.h_n)).params
-
-
-def gradient_norms_over_scales(
-    kinds: Sequence[str],
-    x: np.ndarray,
-    scales: Sequence[float],
-    hidden: int,
-    *,
-    seed: int = 0,
-    variant: str = "torch",
-    keep_bias: float = 0.0,
-) -> dict[str, np.ndarray]:
-    """‖∂L/∂θ‖ (L = Σ h_T) for each cell (built as :func:`~gru_viz.core.compare.build_models` builds them) at
-    each recurrent weight scale, from h0 = 0."""
-    out = {k: np.empty(len(scales)) for k in kinds}
-    for i, scale in enumerate(scales):
-        models = build_models(tuple(kinds), x.shape[1], hidden, seed=seed, scale=float(scale), variant=variant,
-                              keep_bias=keep_bias)
-        for k, model in models.items():
-            with np.errstate(over="ignore", invalid="ignore"):
-                out[k][i] = global_norm(last_state_gradient(model, x))
-    return out
 
 
 # ------------------------------------------------------------------------------------------ one analysis

@@ -98,7 +98,7 @@ def scale_sweep(base: Config, kinds: tuple[str, ...], keep_bias: float,
                 _lineup: Lineup | None = None) -> dict[str, np.ndarray]:
     """kind → ‖∂L/∂θ‖ at every scale in SCALES (L = Σ h_T over the first steps of the input)."""
     x = (_lineup or lineup(base, kinds, keep_bias)).seq.values[:SWEEP_STEPS]
-    return paths.gradient_norms_over_scales(kinds, x, SCALES, base.hidden, seed=base.seed, variant=base.variant,
+    return compare.gradient_norms_over_scales(kinds, x, SCALES, base.hidden, seed=base.seed, variant=base.variant,
                                             keep_bias=keep_bias)
 
 
