@@ -549,6 +549,25 @@ def _flip_clamps(clamps: dict[str, Clamp]) -> dict[str, Clamp]:
     return {k: Clamp(c.mask[::-1], c.value[::-1]) for k, c in clamps.items()}
 
 
+def _scan_backward(keep: np.ndarray, dh_out: np.ndarray, direction: int) -> tuple[np.ndarray, np.ndarray]:
+    """The element-wise recurrence of a cell whose gates read x only: ∂L/∂h_{t−1} = keep_t ⊙ ∂L/∂h_t.
+
+    Returns ∂L/∂h_t at every step (T, B', H) and ∂L/∂h0."""
+    T = dh_out.shape[0]
+    dh_all = np.empty(dh_out.shape)
+    dh = np.zeros(dh_out.shape[1:])
+    for t in reversed(_steps(T, direction)):
+        dh += dh_out[t]
+        dh_all[t] = dh
+        dh = dh * keep[t]
+    return dh_all, dh
+
+
+def _dg(k: np.ndarray) -> np.ndarray:
+    """g′(k): 1 for k ≥ 0, σ(k)(1 − σ(k)) below (minGRU's and minLSTM's candidate)."""
+    return np.where(k >= 0, 1.0, sigmoid(k) * (1.0 - sigmoid(k)))
+
+
 def mingru_backward(
     x: np.ndarray,
     h0: np.ndarray,
@@ -566,16 +585,8 @@ def mingru_backward(
     T = x.shape[0]
     z, n = gates["z"], gates["n"]
     h_prev = h_prev_of(h, h0, direction)
-    keep = 1.0 - z
-    Bp = dh_out.shape[1]
-    dh_all = np.empty((T, Bp, h.shape[-1]))
-    dh = np.zeros((Bp, h.shape[-1]))
-    for t in reversed(_steps(T, direction)):
-        dh += dh_out[t]
-        dh_all[t] = dh
-        dh = dh * keep[t]
-    k = pre["n"]
-    dg = np.where(k >= 0, 1.0, sigmoid(k) * (1.0 - sigmoid(k)))
+    dh_all, dh = _scan_backward(1.0 - z, dh_out, direction)
+    dg = _dg(pre["n"])
     dpre_z = dh_all * (n - h_prev) * z * (1.0 - z) * _clamp_factor(clamps.get("z"), T)
     dpre_n = dh_all * z * dg
     dgi = np.concatenate([dpre_z, dpre_n], axis=-1)
@@ -665,15 +676,8 @@ def minlstm_backward(
     T = x.shape[0]
     f, i, n, f_n, i_n = (gates[k] for k in ("f", "i", "n", "f'", "i'"))
     h_prev = h_prev_of(h, h0, direction)
-    Bp = dh_out.shape[1]
-    dh_all = np.empty((T, Bp, h.shape[-1]))
-    dh = np.zeros((Bp, h.shape[-1]))
-    for t in reversed(_steps(T, direction)):
-        dh += dh_out[t]
-        dh_all[t] = dh
-        dh = dh * f_n[t]
-    k = pre["n"]
-    dg = np.where(k >= 0, 1.0, sigmoid(k) * (1.0 - sigmoid(k)))
+    dh_all, dh = _scan_backward(f_n, dh_out, direction)
+    dg = _dg(pre["n"])
     dd = dh_all * f_n * i_n * (n - h_prev)  # ∂L/∂d
     dpre_f = -dd * (1.0 - f) * _clamp_factor(clamps.get("f"), T)
     dpre_i = dd * (1.0 - i) * _clamp_factor(clamps.get("i"), T)
