@@ -291,3 +291,26 @@ def test_the_encoder_decoder_chapter_catches_a_false_count():
     assert lessons.CLAIMS.check_text(lie, lesson.context)
     other, _ = learn.lesson_of("gru", 9, "through")  # the same words about another word's run
     assert lessons.CLAIMS.check_text(lesson.question.reveal.text, other.context)
+
+
+def test_learn_2_says_the_update_gate_keeps_or_writes_not_a_write_switch():
+    """Issue 23 item 4: with z ≈ 1 keeping (PyTorch), "write switch" reads as z ≈ 1 writing; the title, the key
+    sentence and the README's Learn row say keep-or-write, and the chapter keeps its number and link."""
+    from pathlib import Path
+
+    ch = lessons.chapter(2)
+    assert (ch.number, ch.key) == (2, "latch")
+    lesson, sc = learn.lesson_of("gru", 2, ch.knob.default)
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    for said in (ch.title, lesson.idea.text, readme):
+        assert "write switch" not in said
+    assert "keeps or writes" in ch.title
+    assert "z ≈ 1 keeps" in lesson.idea.text and "z ≈ 0 writes" in lesson.idea.text
+    assert "keeping or writing (the latch)" in readme
+    z = sc.trace.layer(0).gates["z"][:, 0, 0]
+    at = int(np.argmax(sc.seq.values[:, 0]))
+    assert z[at] < 0.01 and np.all(np.delete(z, at) > 0.99), "the latch's own run: z ≈ 0 writes, z ≈ 1 keeps"
+    assert lessons.check(lesson) == []
+    at_page = open_learn({"chapter": "2"})
+    assert at_page.selectbox(key=learn.JUMP).value == 2
+    assert "2 · The update gate keeps or writes: the latch" in at_page.selectbox(key=learn.JUMP).options

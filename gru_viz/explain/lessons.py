@@ -182,9 +182,10 @@ def _spike(lt) -> int:
     return int(np.argmax(lt.x[:, 0, 0]))
 
 
-@claim("lesson.write-switch", "The update gate is a write switch: in PyTorch's GRU z ≈ 1 keeps the state and "
-                              "z ≈ 0 writes the candidate in.", step_numbers=False)
-def _write_switch(ctx: Context, s: dict[str, str]) -> list[str]:
+# Not "a write switch": a switch that writes when on reads as z ≈ 1 writing, the opposite of PyTorch's z.
+@claim("lesson.keep-or-write", "The update gate chooses between keeping and writing: in PyTorch's GRU z ≈ 1 keeps "
+                               "the state and z ≈ 0 writes the candidate in.", step_numbers=False)
+def _keep_or_write(ctx: Context, s: dict[str, str]) -> list[str]:
     return _want(claims.role(ctx.lt) in ("keeps", "either") and ctx.trace.spec.variant == "torch",
                  "this GRU's z does not keep")
 
@@ -242,7 +243,7 @@ def _latch(live: Live) -> Lesson:
     q = Question(f"The spike arrives at t = {at}. What will h be at the last step, t = {lt.steps - 1}?", LEVELS,
                  _bucket(h_last, (0.0, 0.5, 1.0)),
                  say("lesson.last", t=lt.steps - 1, h=h_last, level=LEVELS[_bucket(h_last, (0.0, 0.5, 1.0))]))
-    return Lesson(say("lesson.write-switch"), prose, q, _ctx(live), "timeline")
+    return Lesson(say("lesson.keep-or-write"), prose, q, _ctx(live), "timeline")
 
 
 # -------------------------------------------------------------------------------------- 3 · delimiter
@@ -841,7 +842,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             {"cell": "gru", "hidden": "1", "source": "typed", "seq": ONE_STEP_SEQ, "seed": "7", "t": "2"}, "step",
             "Move the step with the slider and watch where h lands between the old state and the candidate.",
             _one_step, Knob("Step t", tuple(range(5)), 2), _with(t=str)),
-    Chapter(2, "latch", "The update gate as a write switch: the latch",
+    Chapter(2, "latch", "The update gate keeps or writes: the latch",
             {"cell": "gru", "hidden": "1", "source": "typed", "seq": _spike_seq(3), "weights": "preset:latch",
              "t": "3"}, "step",
             "Drag the spike to step 7, then predict again: where is h at the end?",
