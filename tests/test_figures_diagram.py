@@ -241,6 +241,49 @@ def test_a_click_point_names_its_wire():
     assert cell.key_of_point({"x": 1}) is None and cell.key_of_point({"customdata": 3}) is None
 
 
+# ----------------------------------------------------------------------------------- labels clear of nodes
+
+NARROW = set(".,:;ilrtfj ·|()−-")  # about half an em in a sans-serif; digits ≈ 0.56 em, other letters ≈ 0.6 em
+
+
+def _ems(text: str) -> float:
+    """A label's width in ems, estimated per character (subscripts at 0.7 size; markup other than <sub> dropped)."""
+    text = re.sub(r"<(?!/?sub>)[^>]+>", "", text)
+    total = 0.0
+    for run in re.findall(r"<sub>[^<]*</sub>|[^<]+", text):
+        sub = run.startswith("<sub>")
+        chars = run[5:-6] if sub else run
+        total += sum(0.3 if c in NARROW else 0.56 if c.isdigit() else 0.6 for c in chars) * (0.7 if sub else 1.0)
+    return total
+
+
+def label_boxes(fig, present: bool) -> list[tuple[str, float, float, float, float]]:
+    """Each wire label's estimated box (text, x0, y0, x1, y1) in canvas units, placed as its textposition says."""
+    s = cell.SCALES[present]
+    spec = fig.to_plotly_json()
+    labels = next(t for t in spec["data"] if isinstance(t.get("meta"), list))
+    out = []
+    for text, x, y, where in zip(labels["text"], labels["x"], labels["y"], labels["textposition"], strict=True):
+        w, h = _ems(text) * s.label / s.px, 1.15 * s.label / s.px
+        vertical, horizontal = where.split()
+        x0 = {"center": x - w / 2, "right": x, "left": x - w}[horizontal]
+        y0 = {"top": y, "middle": y - h / 2, "bottom": y - h}[vertical]
+        out.append((re.sub(r"<[^>]+>", "", text), x0, y0, x0 + w, y0 + h))
+    return out
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["desk", "presenter"])
+def test_no_wire_label_overlaps_a_node_in_any_diagram(case, present):
+    """Issue 23 item 4: Learn 4's Chung (z takes) diagram hid "r = …" under the r gate's σ box when presenting."""
+    kind, variant, _model, trace = case
+    fig = cell.cell_figure(trace, 5, 0, "x", present=present)
+    nodes = fig.layout.meta["nodes"]
+    for text, x0, y0, x1, y1 in label_boxes(fig, present):
+        for nx0, ny0, nx1, ny1, node_kind, key, glyph in nodes:
+            clear = x1 <= nx0 or nx1 <= x0 or y1 <= ny0 or ny1 <= y0
+            assert clear, f"{kind}/{variant}: label {text!r} overlaps the {glyph!r} {node_kind} ({key})"
+
+
 # --------------------------------------------------------------------------------------- one colour each
 
 

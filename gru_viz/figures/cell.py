@@ -240,7 +240,9 @@ def _gru(reset_after: bool, z_keeps: bool) -> Diagram:
         ]
     else:
         wires += [
-            Wire("r", "r", (r_box.edge("right"), rmul.edge("left")), COLORS["r"], (6.05, GATES)),
+            # The gap between σ and ⊙ is no wider than "r = 0.000" at a projector's size: the label sits above
+            # both (clear of σ's top, 2.96, and under the W_hn box, 3.44), centred on the gap.
+            Wire("r", "r", (r_box.edge("right"), rmul.edge("left")), COLORS["r"], (6.13, 2.9)),
             Wire("r_h", "r·" + H_PREV, (rmul.edge("top"), lin.edge("bottom")), COLORS["r"], (7.2, 3.14),
                  "middle right"),
             Wire("hn", "", (lin.edge("right"), n_box.edge("left")), GREY, (8.35, ROW)),
