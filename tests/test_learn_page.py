@@ -314,3 +314,51 @@ def test_learn_2_says_the_update_gate_keeps_or_writes_not_a_write_switch():
     at_page = open_learn({"chapter": "2"})
     assert at_page.selectbox(key=learn.JUMP).value == 2
     assert "2 · The update gate keeps or writes: the latch" in at_page.selectbox(key=learn.JUMP).options
+
+
+def test_learn_3_names_its_two_input_channels_in_the_words_and_on_the_chart():
+    """Issue 23 item 4: channel 0 is the value, channel 1 the delimiter (core/presets.py's delimiter preset)."""
+    from gru_viz.figures import timeline as tl
+
+    lesson, sc = learn.lesson_of("gru", 3, "free")
+    said = lesson.prose[0].text
+    assert "channel 0 carries the value" in said and "channel 1 the delimiter" in said
+    assert lessons.check(lesson) == []
+    x = sc.seq.values  # the claim is about this run: channel 1 is 0/1 and a delimiter step carries no value
+    assert set(np.unique(x[:, 1])) == {0.0, 1.0} and np.all(x[x[:, 1] == 1, 0] == 0)
+    fig = tl.timeline_figure(sc.seq, sc.trace.layer(0), "gru", input_names=lesson.data["inputs"])
+    assert list(fig.layout.yaxis.ticktext) == ["0 · value", "1 · delimiter"]
+    assert list(tl.timeline_figure(sc.seq, sc.trace.layer(0), "gru").layout.yaxis.ticktext) == ["0", "1"]
+    at = open_learn({"chapter": "3"})
+    assert "channel 0 carries the value" in texts(at), "named before the reveal, beside the input strip"
+    at.button(key="learn_skip").click().run()
+    import json
+
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert chart["layout"]["yaxis"]["ticktext"] == ["0 · value", "1 · delimiter"]
+
+
+@pytest.mark.parametrize("sentence", ["the movie is not good", "the movie is not bad"])
+@pytest.mark.parametrize("order", ["index", "activity"])
+def test_learn_5_marks_the_unit_its_sentence_names(sentence, order):
+    """Issue 23 item 4: the unit the sentence names is outlined on its own row in every quantity, among 16."""
+    import re
+
+    from gru_viz.figures import timeline as tl
+
+    lesson, sc = learn.lesson_of("gru", 5, sentence)
+    named = next(s for s in lesson.prose if s.key.startswith("trained.learned"))
+    unit = int(re.search(r"[Uu]nit (\d+)", named.text).group(1))
+    assert lesson.data["unit"] == unit
+    lt = sc.trace.layer(0)
+    fig = tl.timeline_figure(sc.seq, lt, "gru", mark_unit=lesson.data["unit"], order=order)
+    marks = [s for s in fig.layout.shapes if s.name == f"unit {unit}"]
+    rows = tl.unit_order(lt.h[:, 0], order)
+    heatmaps = [tr for tr in fig.data if tr.type == "heatmap" and tr.yaxis != "y"]
+    assert len(marks) == len(heatmaps) == 4  # r, z, n, h
+    for mark, heat in zip(marks, heatmaps, strict=True):
+        assert mark.yref == heat.yaxis and mark.xref == heat.xaxis
+        k = (mark.y0 + mark.y1) / 2
+        assert mark.y1 - mark.y0 == 1 and rows[int(k)] == unit
+        assert np.all(np.asarray(heat.customdata)[int(k), :, -1] == unit), "the row the hover names as the unit"
+    assert not [s for s in tl.timeline_figure(sc.seq, lt, "gru").layout.shapes if s.type == "rect"]

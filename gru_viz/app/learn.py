@@ -214,7 +214,9 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
             st.markdown("**Who writes which**\n\n" + who)
         return
     if lesson.figure == "timeline":
-        st.plotly_chart(tl.timeline_figure(sc.seq, trace.layer(0), sc.model.spec.kind, t=t, present=present),
+        st.plotly_chart(tl.timeline_figure(sc.seq, trace.layer(0), sc.model.spec.kind, t=t, present=present,
+                                           input_names=lesson.data.get("inputs"),
+                                           mark_unit=lesson.data.get("unit")),
                         config=CHART, key="learn_timeline")  # Streamlit's theme fills in the ink
     elif lesson.figure == "memory":
         beta = lesson.data["keep_bias"]
@@ -285,6 +287,8 @@ def setup(lesson: Lesson, sc: Scene, cfg: Config) -> None:
     if lesson.figure in SETUP:
         st.caption(SETUP[lesson.figure].format(at=lessons.MEMORY_AT, steps=lessons.GRADIENT_STEPS, word=cfg.word))
     else:
+        if "inputs_said" in lesson.data:  # what each input channel carries, named where the input is shown
+            st.caption(literal(lesson.data["inputs_said"].text, None))
         step.sequence_strip(replace(sc.cfg, t=min(sc.cfg.t, sc.steps - 1)), sc)
     st.caption("Answer the question (or press *Just show me*) to see the run.")
 

@@ -297,11 +297,30 @@ def _delim_no_reset(ctx: Context, s: dict[str, str]) -> list[str]:
                  and (s["n"], s["h"]) == (state_text(n), state_text(h)) and abs(h) > 0.05, "the state is wiped")
 
 
+DELIMITER_INPUTS = ("value", "delimiter")  # what the preset's channels 0 and 1 carry (core/presets.py)
+
+
+@claim("lesson.delim.inputs", "The input has two channels: channel 0 carries the value to add up, channel 1 the "
+                              "delimiter (1 at a delimiter, 0 elsewhere); the value feeds the candidate n, the "
+                              "delimiter drives the gates r and z.", step_numbers=False)
+def _delim_inputs(ctx: Context, s: dict[str, str]) -> list[str]:
+    lt = ctx.lt
+    flag = lt.x[:, 0, 1]
+    w = ctx.model.params["weight_ih_l0"]  # rows r, z, n (PyTorch's order); one column per channel
+    H = ctx.trace.spec.hidden_size
+    r, z, n = w[:H], w[H : 2 * H], w[2 * H :]
+    return _want(lt.x.shape[2] == 2 and set(np.unique(flag)) <= {0.0, 1.0} and flag.any()
+                 and np.all(lt.x[flag == 1, 0, 0] == 0), "channel 1 is not a 0/1 delimiter between values") + _want(
+        np.all(n[:, 0] != 0) and np.all(n[:, 1] == 0) and np.all(r[:, 1] != 0) and np.all(z[:, 1] != 0)
+        and np.all(r[:, 0] == 0) and np.all(z[:, 0] == 0), "the value does not feed n alone, or the delimiter r and z")
+
+
 def _delimiter(live: Live) -> Lesson:
     lt = live.trace.layer(0)
     d = _delimiters(lt)[0]
     h = lt.h[:, 0, 0]
-    prose = [say("lesson.delim.sum", h_a=h[0], h_b=h[d - 1], b=d - 1)]
+    inputs = say("lesson.delim.inputs")
+    prose = [inputs, say("lesson.delim.sum", h_a=h[0], h_b=h[d - 1], b=d - 1)]
     at = {k: float(lt.gates[k][d, 0, 0]) for k in "rzn"}
     clamped = "r" in lt.clamped and bool(lt.clamped["r"][d, 0, 0])
     if clamped:
@@ -312,7 +331,8 @@ def _delimiter(live: Live) -> Lesson:
     answer = _bucket(float(h[d]), (float(h[d - 1]), 0.0, 1.0))
     q = Question(f"Just before the delimiter h = {state_text(h[d - 1])}. What will h be right after it, at t = {d}?",
                  options, answer, prose[-1])
-    return Lesson(say("lesson.reset-idea"), prose, q, _ctx(live), "timeline")
+    return Lesson(say("lesson.reset-idea"), prose, q, _ctx(live), "timeline",
+                  {"inputs": DELIMITER_INPUTS, "inputs_said": inputs})
 
 
 # ------------------------------------------------------------------------------------ 4 · conventions
@@ -495,7 +515,9 @@ def _sentiment(live: Live) -> Lesson:
     words = " ".join(trained_words.words_of(x))
     c = task.class_names.index(a.says.split()[0])
     q = Question(f"The model reads “{words}”. What will it answer?", task.class_names, c, prose[0])
-    return Lesson(say("lesson.sentiment.idea"), prose, q, _ctx(live), "timeline")
+    # The unit the sentence names, for the figure to mark among its 16 rows.
+    data = {} if learned is None else {"unit": int(learned.slots["unit"])}
+    return Lesson(say("lesson.sentiment.idea"), prose, q, _ctx(live), "timeline", data)
 
 
 # ---------------------------------------------------------------------------------------- 6 · memory

@@ -334,14 +334,16 @@ def _vline(t: int, row: int) -> dict:
 
 
 def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None = None, present: bool = False,
-                    max_columns: int = MAX_COLUMNS, order: str = "index") -> go.Figure:
+                    max_columns: int = MAX_COLUMNS, order: str = "index", input_names: tuple[str, ...] | None = None,
+                    mark_unit: int | None = None) -> go.Figure:
     """The input on top, then one heatmap per quantity (units × time), all sharing one time axis.
 
     ``t`` marks the step-through cursor with a dashed line. Rows: 1 is the input, 2… the quantities in
     :data:`QUANTITIES` order. Hover a cell for every quantity of that unit at that step (or, for a block of
     steps, the block's mean, min and max); the invisible per-column points make a click pick a step. ``order``
     (:data:`ORDERS`) orders every quantity's unit rows by :func:`unit_order` of h; the axis and the hover name
-    the real units.
+    the real units. ``input_names`` names the input's channels on its rows (what each one carries);
+    ``mark_unit`` outlines that unit's row in every quantity, for a sentence that names one unit among many.
     """
     # Built as plain dicts and validated once at the end: Plotly's incremental API (make_subplots,
     # update_*axes, add_vline) costs ~7× more server CPU, which a classroom on one server feels.
@@ -364,7 +366,8 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     rows_px = [int(r * zoom) for r in rows_px]
     gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
     # the row letters sit left of the widest tick label (a 3-digit unit, the input's "−0.5"), never on it
-    tick_chars = max([len(str(max(v.shape[1] for v in data.values()) - 1)), 4 if seq.width == 1 else 2])
+    tick_chars = max([len(str(max(v.shape[1] for v in data.values()) - 1)), 4 if seq.width == 1 else 2,
+                      *(len(name) + 4 for name in input_names or ())])  # "0 · value"
     letter_shift = round(14 + 0.6 * (font - 1) * tick_chars)
     margin = {"l": max(80, letter_shift + 2 * font), "r": 70, "t": 10, "b": int(50 * zoom)}
     plot_px = sum(rows_px) + sum(gaps_px)
@@ -414,6 +417,8 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
         shown = len(x_rows)
         layout["yaxis"].update(autorange="reversed", tickvals=list(range(shown)), showticklabels=shown <= 24)
         if shown <= 24:
+            if input_names is not None and seq.alphabet is None:  # "0 · value", not a bare channel number
+                ticks = [f"{k} · {name}" for k, name in enumerate(input_names)]
             layout["yaxis"]["ticktext"] = [_tick(str(ticks[r])) for r in x_rows]
     for row, name in enumerate(names, start=2):
         units = data[name].shape[1]
@@ -436,6 +441,14 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
                             "x": 0, "xref": "paper", "xanchor": "right", "xshift": -letter_shift, "y": (lo + hi) / 2,
                             "yref": "paper", "showarrow": False, "font": {"size": font + 5, "color": palette.INK}})
     shapes = [_vline(t, row) for row in range(1, rows + 1)] if t is not None and 0 <= t < b.steps else []
+    # The named unit's row, outlined in every quantity (rows follow rows_order); an outline, not a label: the
+    # colour bars hold the right margin and the row letters the left.
+    if mark_unit is not None:
+        k = int(np.flatnonzero(rows_order == mark_unit)[0])
+        shapes += [{"type": "rect", "x0": -0.5, "x1": b.steps - 0.5, "y0": k - 0.5, "y1": k + 0.5,
+                    "xref": f"x{row}", "yref": f"y{row}", "name": f"unit {mark_unit}",
+                    "line": {"color": palette.INK, "width": 2.5}, "fillcolor": "rgba(0,0,0,0)"}
+                   for row in range(2, rows + 1)]
     layout.update(annotations=annotations, shapes=shapes, height=plot_px + margin["t"] + margin["b"],
                   margin=margin, hovermode="x", showlegend=False, **_style(font))
     return style.inked(go.Figure(data=traces, layout=layout))
