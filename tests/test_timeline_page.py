@@ -206,3 +206,11 @@ def test_choosing_an_order_goes_into_the_link():
     order = tl.unit_order(h, "activity")
     axis = fig["layout"]["yaxis2"]  # the first quantity's rows, most active first
     assert axis["ticktext"] == [str(order[v]) for v in axis["tickvals"]]
+
+
+def test_pca_is_explained_where_it_first_appears():
+    """Issue 23 item 4: a learner from the lesson reads what PCA is, on the heading that first names it."""
+    at = open_page()
+    heading = next(h for h in at.subheader if "PCA" in h.value)
+    assert "two directions along which h varies most" in heading.proto.help
+    assert "fit on a plane" in heading.proto.help

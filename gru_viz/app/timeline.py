@@ -33,6 +33,9 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "la
 
 
 
+# Said where "PCA" first appears on the page: a learner from the lesson has not met the term.
+PCA_HELP = "PCA: the two directions along which h varies most, so its many numbers fit on a plane."
+
 def open_picked_step(cfg: Config) -> None:
     """After a click on the timeline picked a step (``on_pick`` set t), open it on Step through."""
     if st.session_state.pop(GOTO, False):
@@ -237,7 +240,7 @@ def draw(cfg: Config, sc: Scene) -> None:
                    f"The {drawn - 1} most active of the {h.shape[1]} units (mean |Δh| per step) and unit {unit} "
                    "(the selected one, bold): hundreds of lines would be a grey mass.")
     with right:
-        st.subheader("Trajectory of h (PCA)")
+        st.subheader("Trajectory of h (PCA)", help=PCA_HELP)
         st.plotly_chart(pca, config=CHART_CONFIG, key="timeline_pca")
         st.caption(pca_caption(h.shape[1], pca.layout.meta["explained_variance_ratio"]))
 
