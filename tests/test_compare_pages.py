@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz.core.kinds import KIND, KINDS, WITH_W_HH
 from gru_viz.core.spec import GRU_VARIANTS
+from gru_viz.explain import glossary
 
 PAGES = ["pages/compare.py", "pages/gradients.py"]
 BAD_INPUT = "Cannot run the cells on this input"
@@ -191,3 +192,14 @@ def test_the_sidebar_says_compare_does_not_use_a_trained_model():
     assert compare_app.WEIGHTS_NOTE in said
     plain = open_page("pages/compare.py")
     assert compare_app.WEIGHTS_NOTE not in [c.value for c in plain.sidebar.caption]
+
+
+def test_jargon_is_said_in_words_where_it_first_appears():
+    """Issue 23.4: ρ on Compare cells, ρ(W_hh) and diag(1 − h′²) W_hh in Gradient flow's explainer, in plain words."""
+    at = open_page("pages/compare.py", hidden="4")
+    assert any(glossary.GLOSSARY["ρ"] in m.value and "ρ with it" in m.value for m in at.markdown)
+    at = open_page("pages/gradients.py", hidden="4")
+    bullets = next(m.value for m in at.markdown if m.value.startswith("**GRU vs LSTM vs RNN**"))
+    assert "ρ(W_hh)" in bullets and "diag(1 − h′²) W_hh" in bullets
+    said = " ".join(c.value for c in at.caption)
+    assert glossary.GLOSSARY["ρ"] in said and glossary.GLOSSARY["diag(1 − h"] in said

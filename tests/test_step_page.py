@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import ui
 from gru_viz.core.spec import GRU_VARIANTS, KINDS
+from gru_viz.explain import glossary
 from gru_viz.explain.claims import plain
 from gru_viz.explain.equations import parse_value
 from gru_viz.serve import state
@@ -523,3 +524,14 @@ def test_a_512_unit_run_too_long_for_the_budget_says_the_steps_that_fit():
     error = at.error[0].value
     assert "one run may keep at most 64 MB" in error and "use at most 2,047 steps" in error
     assert not at.exception
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_notation_of_the_equations_is_said_in_words(kind):
+    """Issue 23.4: ⊙ and σ are explained under the equations that use them (a vanilla RNN's use neither)."""
+    at = open_page({"cell": kind, "hidden": "3", "t": "2"})
+    latex = " ".join(e.value for e in at.latex)
+    captions = " ".join(c.value for c in at.caption)
+    for term, tex in (("⊙", r"\odot"), ("σ", r"\sigma")):
+        assert (tex in latex) == (glossary.GLOSSARY[term] in captions), (kind, term)
+    assert (r"\sigma" in latex) == (kind != "rnn")

@@ -12,6 +12,7 @@ from ..core import compare, sources
 from ..core.compare import Response
 from ..core.kinds import KIND, KINDS, WITH_W_HH
 from ..core.spec import GRU_VARIANTS, KIND_NAMES, Spec
+from ..explain import glossary
 from ..explain.claims import sci_text
 from ..figures import compare as figs
 from ..serve import state, work
@@ -169,8 +170,9 @@ def cost_section(lineup: Lineup) -> None:
     with right:
         st.markdown(
             "**From vanishing to exploding.** The sidebar's **Recurrent weight scale** multiplies every W_hh, and "
-            "ρ with it. Well below 1, a vanilla RNN forgets within a few steps and its gradients vanish; above 1 "
-            "its state swings and its gradients can explode. The gated cells also have an additive path that no "
+            "ρ with it (" + glossary.GLOSSARY["ρ"] + "). Well below 1, a vanilla RNN forgets within a few steps and "
+            "its gradients vanish; above 1 its state swings and its gradients can explode. The gated cells also "
+            "have an additive path that no "
             f"W_hh multiplies (diag(z) in a GRU, diag(f) on an LSTM's c); {MINIMAL_NAMES} have no W_hh at all.")
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 from ..core import compare, paths
 from ..core.grad import Flow
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
-from ..explain import claims
+from ..explain import claims, glossary
 from ..explain import gradients as gradient_words
 from ..explain.divergence import norm_words, parting_words
 from ..figures import flow as figs
@@ -134,6 +134,9 @@ def explainer(lineup: Lineup, flows: dict, t: int) -> None:
                            "nothing to open.")
     st.markdown(f"**GRU vs LSTM vs RNN** — live numbers at t = {t}; gradients from the last step "
                 f"T = {lineup.seq.steps - 1} back to t = 0.\n\n" + "\n".join(f"- {b}" for b in bullets))
+    words = glossary.explain(" ".join(bullets))
+    if words:  # the notation the bullets use, in plain words
+        st.caption(words)
 
 
 def explainer_context(lineup: Lineup, t: int) -> claims.Context:

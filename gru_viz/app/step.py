@@ -21,7 +21,7 @@ from ..core.model import Model
 from ..core.sequences import Sequence, short_number
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
 from ..core.trace import Trace
-from ..explain import claims, narration
+from ..explain import claims, glossary, narration
 from ..explain.equations import MINGRU_G, format_value, step_equations
 from ..explain.literal import literal
 from ..explain.palette import COLORS, tint
@@ -565,6 +565,9 @@ def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -
                         st.latex(narrow_latex(line))
         if KIND[spec.kind].candidate == "g":  # minGRU's and minLSTM's positive candidate
             st.latex(MINGRU_G)
+    words = glossary.explain(" ".join(line.latex(numbers=False) for line in lines))
+    if words:  # the notation in plain words, under the equations that use it
+        st.caption(words)
     if selected:
         c = COLORS.get(selected, COLORS["x"])
         st.html(f"<style>.st-key-eq_{selected}_selected {{ background: {tint(c, 0.14)}; "
