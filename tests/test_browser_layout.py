@@ -22,6 +22,8 @@ import pytest
 from browser_support import CHART, assert_no_error, eventually, wait_for_app
 from playwright.sync_api import expect
 
+from gru_viz.core.kinds import KINDS
+
 pytestmark = pytest.mark.browser
 
 SCREENS = {
@@ -31,8 +33,8 @@ SCREENS = {
     "dark": ({"width": 1440, "height": 900}, "dark", ""),
 }
 PAGES = ["", "step", "timeline", "compare", "gradients", "train", "your_model", "seq2seq", "matches"]
-DIAGRAMS = [("gru", "torch"), ("gru", "reset-before"), ("gru", "z-takes"), ("lstm", "torch"), ("rnn", "torch"),
-            ("mingru", "torch")]
+# every kind's diagram (a GRU in three of its variants), from the registry
+DIAGRAMS = [("gru", v) for v in ("torch", "reset-before", "z-takes")] + [(k, "torch") for k in KINDS if k != "gru"]
 DIAGRAM = ".st-key-step_diagram .js-plotly-plot"
 
 
