@@ -19,7 +19,7 @@ Frobenius norms for many end steps e at once. NumPy only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,7 +197,52 @@ def _start(steps: slice, T: int) -> int:
     return range(T)[steps].start if len(range(T)[steps]) else 0
 
 
-EXPONENT_FLOATS = 1 << 20  # step Jacobians built at once while an exponent is measured (~8 MB per array)
+def _tangent(model: Model, lt: LayerTrace, b: int) -> Callable[[int, np.ndarray], np.ndarray]:
+    """(t, v) ↦ J_t v for one layer's run (batch row ``b``): the step Jacobian of :func:`step_paths` applied to a
+    vector, its paths summed without building the (S, S) matrix (a matrix–vector product per block instead)."""
+    kind, H = model.spec.kind, model.spec.hidden_size
+    p = model.layer_params(lt.layer, lt.direction)
+    every = slice(None)
+    if kind == "gru":
+        var = model.spec.gru_variant
+        W_hr, W_hz, W_hn = p.w_hh[:H], p.w_hh[H : 2 * H], p.w_hh[2 * H :]
+        h = lt.h_prev()[:, b]
+        r, z, n, a = lt.gates["r"][:, b], lt.gates["z"][:, b], lt.gates["n"][:, b], lt.pre["hn"][:, b]
+        keep = z if var.z_keeps else 1.0 - z
+        dkeep = (1.0 if var.z_keeps else -1.0) * z * (1.0 - z) * _free(lt, "z", b, every)
+        dr = r * (1.0 - r) * _free(lt, "r", b, every)
+        into_n = (1.0 - keep) * (1.0 - n * n)
+        through_z = (h - n) * dkeep
+        if var.reset_after:
+            return lambda t, v: (keep[t] * v + into_n[t] * r[t] * (W_hn @ v) + through_z[t] * (W_hz @ v)
+                                 + into_n[t] * a[t] * dr[t] * (W_hr @ v))
+        h_dr = h * dr
+        return lambda t, v: (keep[t] * v + into_n[t] * (W_hn @ (r[t] * v + h_dr[t] * (W_hr @ v)))
+                             + through_z[t] * (W_hz @ v))
+    if kind == "lstm":
+        P = model.spec.out_size
+        W_hi, W_hf, W_hg, W_ho = (p.w_hh[k * H : (k + 1) * H] for k in range(4))
+        i, f, g, o, c = (lt.gates[k][:, b] for k in "ifgoc")
+        c_prev = lt.c_prev()[:, b]
+        from_f = c_prev * f * (1.0 - f) * _free(lt, "f", b, every)
+        from_i = g * i * (1.0 - i) * _free(lt, "i", b, every)
+        from_g = i * (1.0 - g * g)
+        tanh_c = np.tanh(c)
+        from_o = tanh_c * o * (1.0 - o) * _free(lt, "o", b, every)
+        m_from_c = o * (1.0 - tanh_c * tanh_c)
+
+        def lstm_step(t: int, v: np.ndarray) -> np.ndarray:
+            vh, vc = v[:P], v[P:]
+            dc = f[t] * vc + from_f[t] * (W_hf @ vh) + from_i[t] * (W_hi @ vh) + from_g[t] * (W_hg @ vh)
+            dm = from_o[t] * (W_ho @ vh) + m_from_c[t] * dc
+            return np.concatenate([dm if p.w_hr is None else p.w_hr @ dm, dc])
+
+        return lstm_step
+    if kind == "rnn":
+        slope = 1.0 - lt.h[:, b] ** 2 if model.spec.nonlinearity == "tanh" else (lt.pre["h"][:, b] > 0).astype(float)
+        return lambda t, v: slope[t] * (p.w_hh @ v)
+    keep = 1.0 - lt.gates["z"][:, b]  # minGRU
+    return lambda t, v: keep[t] * v
 
 
 def layer_exponent(model: Model, lt: LayerTrace, b: int = 0) -> float:
@@ -209,24 +254,21 @@ def layer_exponent(model: Model, lt: LayerTrace, b: int = 0) -> float:
     It is the rate at which this run amplifies any difference, round-off included, whatever size a machine's
     arithmetic gives that round-off: a property of the dynamics, not of the float64 arithmetic."""
     T = lt.steps
+    step = _tangent(model, lt, b)
     S = lt.h.shape[-1] + (lt.gates["c"].shape[-1] if "c" in lt.gates else 0)
-    chunk = max(1, EXPONENT_FLOATS // (S * S))
-    starts = range(0, T, chunk) if lt.direction == 0 else range(((T - 1) // chunk) * chunk, -1, -chunk)
     v = np.random.default_rng(0).standard_normal(S)  # fixed: the same estimate on every call
     v /= np.linalg.norm(v)
     total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
-        for a in starts:
-            J = step_paths(model, lt, b, slice(a, min(T, a + chunk))).full
-            for Jt in J if lt.direction == 0 else J[::-1]:  # the reverse direction travels from t = T − 1 down
-                v = Jt @ v
-                size = float(np.linalg.norm(v))
-                if not np.isfinite(size):
-                    return float("nan")
-                if size == 0.0:
-                    return float("-inf")
-                total += np.log(size)
-                v /= size
+        for t in range(T) if lt.direction == 0 else range(T - 1, -1, -1):  # the reverse direction from T − 1 down
+            v = step(t, v)
+            size = float(np.linalg.norm(v))
+            if not np.isfinite(size):
+                return float("nan")
+            if size == 0.0:
+                return float("-inf")
+            total += np.log(size)
+            v /= size
     return total / T if T else float("nan")
 
 
