@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from gru_viz.app import learn, ui
 from gru_viz.core import compare
 from gru_viz.core.grad import gradient_flow
-from gru_viz.explain import lessons, registry
+from gru_viz.explain import glossary, lessons, registry
 from gru_viz.explain.claims import plain
 from gru_viz.io.trained import load_trained
 from gru_viz.serve import state
@@ -362,3 +362,14 @@ def test_learn_5_marks_the_unit_its_sentence_names(sentence, order):
         assert mark.y1 - mark.y0 == 1 and rows[int(k)] == unit
         assert np.all(np.asarray(heat.customdata)[int(k), :, -1] == unit), "the row the hover names as the unit"
     assert not [s for s in tl.timeline_figure(sc.seq, lt, "gru").layout.shapes if s.type == "rect"]
+
+
+def test_the_notation_of_a_chapter_is_said_in_words():
+    """Issue 23.4: a chapter whose words use ⊙ (Learn 4's conventions) says what ⊙ means under them, once revealed."""
+    for number in (4, 1):
+        lesson, _ = learn.lesson_of("gru", number, lessons.chapter(number).knob.default)
+        uses = "⊙" in " ".join(s.text for s in lesson.prose)
+        at = open_learn({"chapter": str(number)})
+        at.button(key="learn_skip").click().run()
+        assert (glossary.GLOSSARY["⊙"] in " ".join(c.value for c in at.caption)) == uses, number
+    assert "⊙" in " ".join(s.text for s in learn.lesson_of("gru", 4, lessons.chapter(4).knob.default)[0].prose)

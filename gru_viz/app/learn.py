@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ..explain import lessons
+from ..explain import glossary, lessons
 from ..explain import trained as trained_words
 from ..explain.lessons import Chapter, Lesson, Live
 from ..explain.literal import literal
@@ -319,6 +319,9 @@ def page(cfg: Config) -> None:
                     for sentence in lesson.prose:
                         if sentence is not lesson.question.reveal:  # said once, in the answer above
                             st.markdown(step.narration_markdown(sentence.text), unsafe_allow_html=True)
+                    words = glossary.explain(" ".join(s.text for s in lesson.prose))
+                    if words:  # the notation the chapter's words use, in plain words
+                        st.caption(words)
                 if cfg.present:  # the way on comes after the answer, never above the question inviting a skip
                     prev_next(lesson_key, number, "answer", big=True)
         with left:
