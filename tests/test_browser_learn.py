@@ -92,7 +92,8 @@ def test_presenter_mode_shows_a_large_next_and_the_key_sentence(streamlit_server
     no_sideways_scroll(page)
     screenshot(page, "learn-presenter-chapter-3", full_page=False)
     answer = page.get_by_text("The answer:", exact=False).first
-    assert eventually(lambda: (big.bounding_box()["y"], answer.bounding_box()["y"]), lambda ys: ys[0] > ys[1])
+    eventually(lambda: (big.bounding_box()["y"], answer.bounding_box()["y"]), lambda ys: ys[0] > ys[1],
+               what="the large Next below the answer")  # fails after its timeout with the last positions
     big.click()
     wait_for_app(page)
     progress(page, 4)

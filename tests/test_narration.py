@@ -434,7 +434,8 @@ def test_every_template_reads_back_what_it_says():
         values = {}
         for slot, kind in c.slots.items():
             values[slot] = {"int": 3, "gate": 0.25, "state": -0.5, "num2": 0.4, "pct": 0.3, "sci": 1e-5,
-                            "span": np.array([0.1, 0.9]), "label": "h₂", "word": "z", "text": "1"}[kind]
+                            "span": np.array([0.1, 0.9]), "label": "h₂", "word": "z", "text": "1",
+                            "prob": 0.5}[kind]
         sentence = registry.say(key.split("[")[0], c.clamped, **values)
         assert sentence.key == key
         assert not re.search(r",\s*[,.:;(]", sentence.text), f"a clamped gate's phrase runs into punctuation: {key}"

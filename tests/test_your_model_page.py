@@ -427,7 +427,11 @@ def test_forget_the_model():
     assert not at.table
 
 
-def test_model_too_wide_for_the_pages_is_summarised_not_handed_over():
+def test_model_too_wide_for_the_pages_is_summarised_not_handed_over(monkeypatch):
+    from gru_viz.app import your_model
+
+    # uploads and the pages' inputs both stop at 512 today: a narrower input box is what reaches this branch
+    monkeypatch.setattr(your_model, "MAX_WIDTH", 64)
     at = send(open_page(), "wide.npz", npz_bytes(sd_numpy(module(nn.GRU, 100, 2))))
     assert summary(at)["Input size"] == "100"
     assert session_model(at) is None and cfg_of(at).weights == "random"
