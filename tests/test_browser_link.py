@@ -9,6 +9,8 @@ import pytest
 from browser_support import WAIT_MS, assert_no_error, expect_query, open_with_charts, wait_for_app
 from playwright.sync_api import expect
 
+from gru_viz.explain import lessons
+
 pytestmark = pytest.mark.browser
 
 
@@ -27,7 +29,7 @@ def test_a_learn_knob_link_opens_the_same_scene_wide_and_presenting(streamlit_se
         try:
             page.goto(f"{streamlit_server}/learn?chapter=2&knob=7{extra}")
             wait_for_app(page)
-            expect(page.get_by_text("Chapter 2 of 8", exact=True)).to_be_visible()
+            expect(page.get_by_text(f"Chapter 2 of {len(lessons.chapters())}", exact=True)).to_be_visible()
             expect(page.get_by_text("The spike arrives at t = 7.", exact=False).first).to_be_attached()
             expect_query(page, {"chapter": "2", "knob": "7"}, exact=False)
             assert_no_error(page)
@@ -62,7 +64,7 @@ def test_a_bad_chapter_link_says_the_chapter_it_shows(streamlit_server, browser,
         page.goto(f"{streamlit_server}/learn?chapter=abc")
         wait_for_app(page)
         expect(page.get_by_text("showing chapter 1", exact=False)).to_be_visible()
-        expect(page.get_by_text("Chapter 1 of 8", exact=True)).to_be_visible()
+        expect(page.get_by_text(f"Chapter 1 of {len(lessons.chapters())}", exact=True)).to_be_visible()
         expect(page.get_by_text("invalid literal", exact=False)).to_have_count(0)
         screenshot(page, "link-bad-chapter")
     finally:

@@ -162,7 +162,7 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
             f"Ignored hide={value} from the link (unknown part '# Hi [Open](https://evil",
             f"Ignored weights={value} from the link",
             "Ignored seq='# Hi [Open](https://evil",
-            f"Ignored scale={value} from the link (could not convert string to float: '# Hi [Open](https://evil",
+            f"Ignored scale={value} from the link (must be a number from 0.0 to 5.0)",
         ]
         eventually(lambda: [shown(notes.nth(i)) for i in range(6)],
                    lambda texts: all(any(want in t for t in texts) for want in wants), what="the six notes")
