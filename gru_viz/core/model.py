@@ -9,6 +9,7 @@ import numpy as np
 from .cells import Clamp, LayerParams
 from .kinds import KIND
 from .spec import Spec, SpecError, param_key, param_shapes
+from .tokens import Embedding, Readout, TokenError
 from .trace import Ablation, LayerTrace, Trace
 
 MAX_STEPS = 100_000  # a sanity cap on T; what bounds a run is MAX_TRACE_BYTES (the pages cap far lower)
@@ -80,11 +81,31 @@ class Model:
     are read-only already, else copies), so that what is prepared from them once (Kind.prepare: transposed
     copies, σ's ½ folded in) stays true. ``live=True`` is for a caller that updates the arrays in place between
     runs (a Trainer's optimiser): they are kept as given, and the preparation is made again on every run.
+
+    A real model usually reads token ids and answers with scores over a vocabulary: ``embedding`` (an
+    :class:`Embedding`, ``x[t] = E[id_t]``) and ``readout`` (a :class:`Readout`, ``logits = W h + b`` from the top
+    layer) sit around the recurrent stack when the file has them; :meth:`run_tokens` and :meth:`logits` use them.
     """
 
-    def __init__(self, spec: Spec, params: dict[str, np.ndarray], *, live: bool = False) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        params: dict[str, np.ndarray],
+        *,
+        live: bool = False,
+        embedding: Embedding | None = None,
+        readout: Readout | None = None,
+    ) -> None:
         self.spec = spec
         self.live = live
+        if embedding is not None and embedding.width != spec.input_size:
+            raise SpecError(f"the embedding gives {embedding.width} values per token, the model reads "
+                            f"{spec.input_size}")
+        if readout is not None and readout.weight.shape[1] != spec.directions * spec.out_size:
+            raise SpecError(f"the readout reads {readout.weight.shape[1]} values, the top layer gives "
+                            f"{spec.directions * spec.out_size}")
+        self.embedding = embedding
+        self.readout = readout
         shapes = param_shapes(spec)
         missing = sorted(set(shapes) - set(params))
         extra = sorted(set(params) - set(shapes))
@@ -109,13 +130,27 @@ class Model:
     def __repr__(self) -> str:
         return f"Model({self.spec.describe()})"
 
+    @property
+    def vocabulary(self) -> tuple[str, ...] | None:
+        """The tokens the model reads (the embedding's), or None when the file names none."""
+        return None if self.embedding is None else self.embedding.vocabulary
+
+    def with_tokens(self, embedding: Embedding | None, readout: Readout | None = None) -> Model:
+        """The same recurrent stack (same arrays, same preparation) with another embedding and readout."""
+        out = Model.__new__(Model)
+        out.__dict__.update(self.__dict__)
+        Model.__init__(out, self.spec, self.params, live=self.live, embedding=embedding, readout=readout)
+        out._prepared = self._prepared
+        return out
+
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_prepared"] = {}  # made again where the model lands: no need to ship a second copy of the weights
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update({"live": False, "_frozen": {}, "_prepared": {}, **state})
+        defaults = {"live": False, "_frozen": {}, "_prepared": {}, "embedding": None, "readout": None}
+        self.__dict__.update({**defaults, **state})
         for arr in self._frozen.values():  # unpickled (or deep-copied) arrays come back writable; nobody else has them
             arr.flags.writeable = False
 
@@ -296,6 +331,30 @@ class Model:
             layers.append(row)
             inp = np.concatenate([lt.h for lt in row], axis=-1) if s.directions == 2 else row[0].h
         return self._assemble(layers, inp, batched, tuple(ablations))
+
+    def run_tokens(
+        self,
+        ids: object,
+        h0: object = None,
+        ablations: Sequence[Ablation] = (),
+        scan: bool | None = None,
+    ) -> Trace:
+        """Embed token ``ids`` (shape (T,), or (B, T)/(T, B) as the model's batch_first says) and :meth:`run`."""
+        if self.embedding is None:
+            raise ModelInputError("this model has no embedding: give it vectors with run(x)")
+        try:
+            x = self.embedding.lookup(ids)
+        except TokenError as exc:
+            raise ModelInputError(str(exc)) from None
+        if x.ndim not in (2, 3):
+            raise ModelInputError(f"token ids must be (T,) or a batch of sequences, got shape {np.shape(ids)}")
+        return self.run(x, h0, ablations, scan)
+
+    def logits(self, trace: Trace) -> np.ndarray:
+        """The readout's scores for every step of ``trace`` (shaped as ``trace.output``, last axis V)."""
+        if self.readout is None:
+            raise ModelInputError("this model has no readout layer")
+        return self.readout.logits(trace.output)
 
     def _run_layer(
         self,
