@@ -44,6 +44,11 @@ ATTRIBUTIONS: dict[str, Attribution] = {
                     "ONNX operator GRU (onnx/defs/rnn/defs.cc), run by onnxruntime", "onnx", False, True),
         Attribution("flax", "Flax", "flax/linen/recurrent.py, GRUCell.__call__ (n = tanh(W_in x + r ⊙ (W_hn h + "
                     "b_hn)), new_h = (1 − z) ⊙ n + z ⊙ h)", None, True, True),
+        Attribution("flax-gru", "Flax's GRUCell",
+                    "flax/linen/recurrent.py, GRUCell.__call__ (google/flax 18f8f31): Dense layers 'ir', 'iz', 'in' "
+                    "(with bias), 'hr', 'hz' (use_bias=False) and 'hn' (with bias), each kernel (in, features); "
+                    "r = σ(ir(x) + hr(h)), z = σ(iz(x) + hz(h)), n = tanh(in(x) + r ⊙ hn(h)), "
+                    "new_h = (1 − z) ⊙ n + z ⊙ h: torch's equations with b_hr = b_hz = 0"),
         Attribution("tf-block", "TensorFlow's GRUBlockCell",
                     "tensorflow/core/kernels/rnn/gru_ops.h, GRUBlockCellFprop: c = tanh(W_c [x, r ∘ h_prev] + b_c), "
                     "h = (1 − u) ∘ c + u ∘ h_prev", None, False, True),

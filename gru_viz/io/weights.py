@@ -49,10 +49,11 @@ What a file may hold (decisions)
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +71,14 @@ from ..core.spec import (
     param_key,
     param_shapes,
 )
+from ..core.tokens import Embedding, Readout, TokenError
 from .formats import keras_file, npz, onnx_file, safetensors, torch_pickle
 from .formats.checks import (
     KIND_OF_BLOCKS,
     KINDS_WITHOUT_HH,
     MAX_PARAMS,
     MAX_WEIGHTS_BYTES,
+    METADATA_PREFIX,
     SUPPORTED_EXTENSIONS,
     WeightsError,
     blocks_text,
@@ -84,9 +87,11 @@ from .formats.checks import (
 )
 from .formats.keras import from_keras, keras_split
 from .formats.loaded import HintNeeded, Loaded
+from .mapping import TOKEN_TARGETS, MappingError, NeedsMapping, apply_keys, mapping_call, propose_mapping
+from .vocabulary import read_vocabulary, read_vocabulary_file
 
-__all__ = ["HintNeeded", "Loaded", "WeightsError", "from_keras", "load_weights", "load_weights_bytes",
-           "read_weights_bytes"]
+__all__ = ["HintNeeded", "Loaded", "MappingError", "NeedsMapping", "SeveralModules", "WeightsError", "from_keras",
+           "load_weights", "load_weights_bytes", "read_vocabulary", "read_weights_bytes"]
 
 # ------------------------------------------------------------------------------------------ state_dict -> spec
 
@@ -98,10 +103,53 @@ def _shape(arr: object) -> tuple[int, ...]:
     return tuple(np.shape(arr))
 
 
-def split_state_dict(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], str, list[str]]:
+class SeveralModules(WeightsError):
+    """A state_dict holding several recurrent modules; ``modules`` maps each one's prefix to what it is."""
+
+    def __init__(self, message: str, modules: dict[str, str]) -> None:
+        super().__init__(message)
+        self.modules = modules  # prefix -> "GRU, input 8, hidden 16" (or why it would not load)
+
+
+def _describe_module(params: Mapping[str, np.ndarray], found: Mapping[str, tuple[str, str]], prefix: str) -> str:
+    """What the recurrent module under ``prefix`` is ("GRU, input 8, hidden 16"), or why it would not load."""
+    local = {name: params[k] for k, (p, name) in found.items() if p == prefix}
+    try:
+        return _infer(local, prefix, None, None, None).describe()
+    except WeightsError as exc:
+        return f"not loadable: {exc}"
+
+
+def _pick_prefix(prefixes: list[str], chosen: str | None, params: Mapping[str, np.ndarray],
+                 found: Mapping[str, tuple[str, str]]) -> str:
+    """The one recurrent prefix to read: the only one, or the one ``chosen`` names (exactly, or as its start)."""
+    if chosen is not None:
+        fits = [p for p in prefixes if p == chosen] or [p for p in prefixes if p.startswith(chosen)]
+        if len(fits) == 1:
+            return fits[0]
+        if not fits:
+            shown = ", ".join(repr(p) for p in prefixes)
+            raise WeightsError(f"prefix={chosen!r} names none of the file's recurrent modules: {shown}")
+        prefixes = fits
+    if len(prefixes) == 1:
+        return prefixes[0]
+    modules = {p: _describe_module(params, found, p) for p in prefixes}
+    shown = ", ".join(repr(p) if p else "'' (top level)" for p in prefixes)
+    listed = "; ".join(f"{p!r}: {d}" for p, d in modules.items())
+    pick = next((p for p in prefixes if p), prefixes[0])
+    raise SeveralModules(
+        f"recurrent weights under several prefixes: {shown} — the file holds {len(prefixes)} recurrent modules "
+        f"({listed}); pick one with prefix={pick!r} (gru_viz.load_weights(path, prefix={pick!r}))", modules)
+
+
+def split_state_dict(
+    params: Mapping[str, np.ndarray], prefix: str | None = None
+) -> tuple[dict[str, np.ndarray], str, list[str]]:
     """(the recurrent parameters with their common prefix stripped, that prefix, the ignored keys).
 
-    See the module docstring for the rules; anything else raises :class:`WeightsError`.
+    ``prefix`` picks one recurrent module when there are several (``"decoder."`` picks ``decoder.gru.*``); without
+    it several modules raise :class:`SeveralModules`. See the module docstring for the other rules; anything else
+    raises :class:`WeightsError`.
     """
     found: dict[str, tuple[str, str]] = {}  # key -> (prefix, local name)
     for key in params:
@@ -117,13 +165,10 @@ def split_state_dict(params: Mapping[str, np.ndarray]) -> tuple[dict[str, np.nda
             f"(or weight_ih for a cell); keys found: {sample}"
         )
     prefixes = sorted({p for p, _ in found.values()})
-    if len(prefixes) > 1:
-        shown = ", ".join(repr(p) if p else "'' (top level)" for p in prefixes)
-        raise WeightsError(
-            f"recurrent weights under several prefixes: {shown}; save the state_dict of one recurrent module"
-        )
-    prefix = prefixes[0]
-    ignored = [k for k in params if k not in found and prefix and not k.startswith(prefix)]
+    prefix = _pick_prefix(prefixes, prefix, params, found)
+    others = {k for k, (p, _) in found.items() if p != prefix}
+    found = {k: v for k, v in found.items() if k not in others}
+    ignored = [k for k in params if k not in found and (k in others or (prefix and not k.startswith(prefix)))]
     unexpected = [k for k in params if k not in found and k not in ignored]
     if unexpected:
         where = f"under the prefix {prefix!r}" if prefix else "alongside the recurrent weights"
@@ -325,9 +370,11 @@ def model_from_state_dict(
     *,
     nonlinearity: str | None = None,
     variant: str | None = None,
+    prefix: str | None = None,
 ) -> Model:
-    """A :class:`Model` from a PyTorch-style state_dict of NumPy arrays, every inconsistency refused."""
-    local, prefix, _ = split_state_dict(params)
+    """A :class:`Model` from a PyTorch-style state_dict of NumPy arrays, every inconsistency refused; ``prefix``
+    picks one recurrent module of several."""
+    local, prefix, _ = split_state_dict(params, prefix)
     count = _count(local)
     if count > MAX_PARAMS:
         raise WeightsError(f"the recurrent weights have {count} parameters, more than the limit of {MAX_PARAMS}")
@@ -351,6 +398,136 @@ def _hints_from_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     return hints
 
 
+def _vocabulary_of(metadata: Mapping[str, str]) -> tuple[tuple[str, ...] | None, str | None]:
+    """(the vocabulary, the unknown token) a gru-viz file's metadata records (``gru_viz.vocabulary``, a JSON list)."""
+    text = metadata.get("gru_viz.vocabulary")
+    unknown = metadata.get("gru_viz.unknown")
+    if text is None:
+        return None, unknown
+    try:
+        tokens = json.loads(text)
+    except ValueError:
+        raise WeightsError("the file's gru_viz.vocabulary metadata is not a JSON list of tokens") from None
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise WeightsError("the file's gru_viz.vocabulary metadata is not a JSON list of token strings")
+    return tuple(tokens), unknown
+
+
+_EMBEDDING_NAMES = ("embedding", "embed", "emb", "embeddings", "encoder")  # nn.Embedding's usual attribute names
+_READOUT_NAMES = ("fc", "out", "linear", "head", "decoder", "output", "proj", "classifier")  # nn.Linear's
+
+
+def _beside(params: Mapping[str, np.ndarray], prefix: str, spec: Spec) -> tuple[str | None, str | None, str | None]:
+    """(embedding, readout weight, readout bias) keys beside the recurrent module under ``prefix``, by convention:
+    a sibling ``embedding.weight`` (…) as wide as the input, and an ``fc``/``out``/``head``/… Linear reading the top
+    layer's width. None where there is none (a module at the top level has no siblings)."""
+    if not prefix:
+        return None, None, None
+    parent = prefix[:-1].rpartition(".")[0]
+    parent = parent + "." if parent else ""
+    emb = next((k for n in _EMBEDDING_NAMES if (k := f"{parent}{n}.weight") in params
+                and _shape(params[k])[1:] == (spec.input_size,) and len(_shape(params[k])) == 2), None)
+    top = spec.directions * spec.out_size
+    head = next((n for n in _READOUT_NAMES if len(_shape(params.get(f"{parent}{n}.weight"))) == 2
+                 and _shape(params[f"{parent}{n}.weight"])[1] == top), None)
+    if head is None:
+        return emb, None, None
+    w, b = f"{parent}{head}.weight", f"{parent}{head}.bias"
+    return emb, w, (b if b in params and _shape(params[b]) == (_shape(params[w])[0],) else None)
+
+
+def _with_tokens(
+    model: Model,
+    arrays: Mapping[str, np.ndarray],
+    names: tuple[str | None, str | None, str | None],
+    vocabulary: Sequence[str] | None,
+    shown: Mapping[str, str] | None = None,
+) -> tuple[Model, list[str]]:
+    """The model with the embedding and readout ``names`` (keys of ``arrays``) attached and the vocabulary given to
+    them, and the lines saying what was read; a misfit names the array and both numbers."""
+    shown = shown or {}
+    emb_key, w_key, b_key = names
+
+    def what(key: str) -> str:
+        return shown.get(key, repr(key))
+
+    read: list[str] = []
+    emb = readout = None
+    try:
+        if emb_key is not None:
+            table = to_float64({emb_key: arrays[emb_key]}, {emb_key: what(emb_key)})[emb_key]
+            emb = Embedding.of(table)
+            read.append(f"embedding: {what(emb_key)}, {emb.size} tokens × {emb.width} values")
+        if w_key is not None:
+            got = {k: arrays[k] for k in (w_key, b_key) if k is not None}
+            got = to_float64(got, {k: what(k) for k in got})
+            readout = Readout.of(got[w_key], got.get(b_key))
+            read.append(f"readout: {what(w_key)}" + (f" and {what(b_key)}" if b_key else " (no bias)")
+                        + f", {readout.size} scores from {readout.weight.shape[1]} values")
+        model = model.with_tokens(emb, readout)
+    except (TokenError, SpecError) as exc:
+        where = what(emb_key) if emb_key and "embedding" in str(exc) else what(w_key or emb_key or "")
+        raise WeightsError(f"{where}: {exc}") from None
+    if vocabulary is not None:
+        model, line = _with_vocabulary(model, tuple(vocabulary), what(emb_key) if emb_key else "")
+        read.append(line)
+    return model, read
+
+
+def _with_vocabulary(model: Model, vocabulary: tuple[str, ...], emb_name: str = "") -> tuple[Model, str]:
+    """The model with ``vocabulary`` naming its embedding's rows (its readout's too, when as many), and a line on it."""
+    emb, readout = model.embedding, model.readout
+    if emb is None and readout is None:
+        raise WeightsError(f"a vocabulary of {len(vocabulary):,} tokens was given, but the file has no embedding (or "
+                           "readout) whose rows it could name")
+    try:
+        if emb is not None:
+            if len(vocabulary) != emb.size:
+                raise WeightsError(f"the vocabulary has {len(vocabulary):,} tokens, but the embedding {emb_name} has "
+                                   f"{emb.size:,} rows: it needs one token per row, in the rows' order")
+            emb = Embedding.of(emb.table, vocabulary)
+        if readout is not None and readout.size == len(vocabulary):
+            readout = Readout.of(readout.weight, readout.bias, vocabulary)
+        elif emb is None:
+            raise WeightsError(f"the vocabulary has {len(vocabulary):,} tokens, but the readout gives {readout.size:,} "
+                               "scores: it needs one token per score")
+    except TokenError as exc:
+        raise WeightsError(f"the vocabulary: {exc}") from None
+    first = ", ".join(repr(t) for t in vocabulary[:8]) + (" …" if len(vocabulary) > 8 else "")
+    return model.with_tokens(emb, readout), f"vocabulary: {len(vocabulary):,} tokens ({first})"
+
+
+def _mapped(
+    arrays: Mapping[str, np.ndarray],
+    keys: Mapping,
+    *,
+    kind: str | None,
+    nonlinearity: str | None,
+    variant: str | None,
+    gate_order: object,
+    transpose: bool | None,
+    vocabulary: Sequence[str] | None,
+) -> tuple[Model, list[str], list[str]]:
+    """(the model a ``keys=`` mapping makes of the file's arrays, what was read, the arrays left out)."""
+    mapped = apply_keys(arrays, keys, gate_order=gate_order, transpose=transpose)
+    rec = {k: v for k, v in mapped.arrays.items() if k not in TOKEN_TARGETS}
+    if not rec:
+        raise MappingError("keys maps no recurrent weights (weight_ih_l0, weight_hh_l0, …)")
+    try:
+        model = model_from_state_dict(rec, kind, nonlinearity=nonlinearity, variant=variant)
+    except MappingError:
+        raise
+    except WeightsError as exc:
+        raise MappingError(mapped.explain(str(exc))) from None
+    shown = {t: f"{t} (the file's {mapped.origins[t]})" for t in TOKEN_TARGETS if t in mapped.arrays}
+    names = tuple(t if t in mapped.arrays else None for t in TOKEN_TARGETS)
+    model, read = _with_tokens(model, mapped.arrays, names, vocabulary, shown)
+    pairs = ", ".join(f"{t} ← {o}" for t, o in mapped.origins.items() if t not in TOKEN_TARGETS)
+    read.insert(0, f"keys: {pairs}")
+    read[1:1] = mapped.notes
+    return model, read, [k for k in arrays if k not in mapped.used]
+
+
 def read_weights_bytes(
     data: bytes,
     filename: str,
@@ -358,10 +535,19 @@ def read_weights_bytes(
     *,
     nonlinearity: str | None = None,
     variant: str | None = None,
+    keys: Mapping | None = None,
+    gate_order: str | Sequence[str] | None = None,
+    transpose: bool | None = None,
+    prefix: str | None = None,
+    vocabulary: Sequence[str] | None = None,
 ) -> Loaded:
     """The model in a weights file's bytes and what the file said about it (:class:`Loaded`); the extension of
     ``filename`` picks the format. Hints (``kind``, RNN ``nonlinearity``, GRU ``variant``) override a gru-viz
     safetensors file's metadata; a ``.keras`` config or an ONNX node's attributes are checked against them.
+
+    For a state_dict (.safetensors, .npz, .pt): ``keys`` maps torch's names to the file's (see
+    :mod:`gru_viz.io.mapping`, with ``gate_order`` and ``transpose``); ``prefix`` picks one recurrent module of
+    several; ``vocabulary`` (tokens, one per embedding row) names the embedding's rows, over the file's own.
     """
     if len(data) > MAX_WEIGHTS_BYTES:
         raise WeightsError(f"the weights file is {len(data)} bytes, more than the limit of {MAX_WEIGHTS_BYTES}")
@@ -373,6 +559,12 @@ def read_weights_bytes(
         raise WeightsError("the weights file is empty")
     data = bytes(data)
     hints_kw = {"kind": kind, "variant": variant, "nonlinearity": nonlinearity}
+    if suffix in (".keras", ".h5", ".onnx"):
+        given = [k for k, v in (("keys", keys), ("gate_order", gate_order), ("transpose", transpose),
+                                ("prefix", prefix), ("vocabulary", vocabulary)) if v is not None]
+        if given:
+            raise WeightsError(f"{', '.join(given)} apply to a state_dict's arrays (.safetensors, .npz, .pt); "
+                               f"{name!r} names its layers itself")
     if suffix == ".keras":
         return keras_file.read_keras(data, **hints_kw)
     if suffix == ".h5":
@@ -387,10 +579,21 @@ def read_weights_bytes(
         reader = npz.read_with_metadata if suffix == ".npz" else torch_pickle.read_with_metadata
         arrays, metadata = reader(data)
         hints = {k: v for k, v in metadata.items() if k in ("kind", "variant", "nonlinearity")}
+        metadata = {METADATA_PREFIX + k: v for k, v in metadata.items()}
     fmt = suffix.lstrip(".").replace("pth", "pt")
     if not arrays:
         raise WeightsError("the weights file holds no arrays")
+    file_vocabulary, unknown = _vocabulary_of(metadata)
+    vocab_line = "" if vocabulary is not None or file_vocabulary is None else "vocabulary from the file's metadata"
+    vocabulary = vocabulary if vocabulary is not None else file_vocabulary
     kind = kind if kind is not None else hints.get("kind")
+    if keys is not None:
+        model, read, ignored = _mapped(arrays, keys, kind=kind, nonlinearity=nonlinearity, variant=variant,
+                                       gate_order=gate_order, transpose=transpose, vocabulary=vocabulary)
+        return Loaded(model, fmt, source="the file's arrays, mapped onto torch's names", ignored=ignored,
+                      read=read + ([vocab_line] if vocab_line else []), unknown=unknown)
+    if gate_order is not None or transpose is not None:
+        raise WeightsError("gate_order and transpose go with keys= (they say how the file's arrays map onto torch's)")
     if not any(isinstance(k, str) and _PARAM_RE.search(k) for k in arrays):
         if keras_file.looks_like_paths(arrays):
             return keras_file.from_paths(arrays, kind=kind, variant=variant, nonlinearity=nonlinearity,
@@ -406,6 +609,7 @@ def read_weights_bytes(
             fixed = frozenset({"variant"}) if model.spec.kind == "gru" and model.spec.bias else frozenset()
             return Loaded(model, "keras-arrays", source="a Keras layer's kernel, recurrent_kernel and bias",
                           fixed=fixed)
+        raise needs_mapping(arrays, name)
     from_metadata = []
     if nonlinearity is None and kind in (None, "rnn"):
         nonlinearity = hints.get("nonlinearity")
@@ -417,9 +621,35 @@ def read_weights_bytes(
             from_metadata.append(f"variant: {variant}")
     if "kind" in hints and hints_kw["kind"] is None:
         from_metadata.insert(0, f"kind: {hints['kind']}")
-    model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant)
-    _, prefix, ignored = split_state_dict(arrays)
-    return Loaded(model, fmt, source="a PyTorch state_dict", prefix=prefix, ignored=ignored, read=from_metadata)
+    local_prefix = split_state_dict(arrays, prefix)[1]
+    model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant, prefix=local_prefix)
+    _, local_prefix, ignored = split_state_dict(arrays, local_prefix)
+    names = _beside(arrays, local_prefix, model.spec)
+    model, read = _with_tokens(model, arrays, names, vocabulary)
+    if vocab_line and vocabulary is not None:
+        read[-1] += " (from the file's metadata)"
+    ignored = [k for k in ignored if k not in names]
+    return Loaded(model, fmt, source="a PyTorch state_dict", prefix=local_prefix, ignored=ignored,
+                  read=from_metadata + read, unknown=unknown)
+
+
+def needs_mapping(arrays: Mapping[str, np.ndarray], filename: str) -> NeedsMapping:
+    """The refusal of a file whose names are not torch's: its arrays and shapes, and a proposed ``keys=`` call."""
+    shapes = {k: _shape(v) for k, v in arrays.items()}
+    proposal = propose_mapping(shapes)
+    listed = ", ".join(f"{k} {s}" for k, s in list(shapes.items())[:24]) + (" …" if len(shapes) > 24 else "")
+    if proposal.complete:
+        call = mapping_call(filename, proposal.keys, gate_order=proposal.gate_order, transpose=proposal.transpose)
+        how = f"proposed from their names and shapes (check it):\n{call.partition('model = ')[2]}"
+        if len(proposal.groups) > 1:
+            how += (f"\n(the file holds {len(proposal.groups)} recurrent modules, "
+                    f"{', '.join(map(repr, proposal.groups))}: this is {proposal.group!r})")
+    else:
+        how = ('map them with keys=, e.g. gru_viz.load_weights(path, keys={"weight_ih_l0": "<input weights>", '
+               '"weight_hh_l0": "<recurrent weights>", "bias_ih_l0": …, "bias_hh_l0": …})')
+    return NeedsMapping(
+        f"no recurrent weights found under PyTorch's names (weight_ih_l0, weight_hh_l0, …); the file's arrays: "
+        f"{listed}; {how}", shapes, proposal)
 
 
 def backwards_refusal(loaded: Loaded) -> str:
@@ -438,6 +668,11 @@ def load_weights_bytes(
     nonlinearity: str | None = None,
     variant: str | None = None,
     reversed_input: bool = False,
+    keys: Mapping | None = None,
+    gate_order: str | Sequence[str] | None = None,
+    transpose: bool | None = None,
+    prefix: str | None = None,
+    vocabulary: Sequence[str] | str | Path | None = None,
 ) -> Model:
     """A :class:`Model` from the bytes of a weights file; the extension of ``filename`` picks the format.
 
@@ -446,7 +681,10 @@ def load_weights_bytes(
     refused unless ``reversed_input=True``: then the model returned is its layers reading forwards, to be run on
     the time-reversed input (see :func:`read_weights_bytes` for everything the file said).
     """
-    loaded = read_weights_bytes(data, filename, kind, nonlinearity=nonlinearity, variant=variant)
+    if isinstance(vocabulary, str | Path):
+        vocabulary = read_vocabulary_file(vocabulary)
+    loaded = read_weights_bytes(data, filename, kind, nonlinearity=nonlinearity, variant=variant, keys=keys,
+                                gate_order=gate_order, transpose=transpose, prefix=prefix, vocabulary=vocabulary)
     if loaded.backwards and not reversed_input:
         raise WeightsError(backwards_refusal(loaded))
     return loaded.model
@@ -459,11 +697,22 @@ def load_weights(
     nonlinearity: str | None = None,
     variant: str | None = None,
     reversed_input: bool = False,
+    keys: Mapping | None = None,
+    gate_order: str | Sequence[str] | None = None,
+    transpose: bool | None = None,
+    prefix: str | None = None,
+    vocabulary: Sequence[str] | str | Path | None = None,
 ) -> Model:
     """A :class:`Model` from a weights file (.safetensors, .npz, .pt/.pth, .keras, .weights.h5, .onnx); see
-    :func:`load_weights_bytes`."""
+    :func:`load_weights_bytes`.
+
+    ``keys={"weight_ih_l0": "enc_w_ih", …}`` maps torch's names to the file's (with ``gate_order``, ``transpose``;
+    see :mod:`gru_viz.io.mapping`); ``prefix="decoder."`` picks one recurrent module of several; ``vocabulary``
+    (a list of tokens, or the path of a text file with one token per line) names the embedding's rows.
+    """
     return load_weights_bytes(read_file(path), Path(path).name, kind, nonlinearity=nonlinearity, variant=variant,
-                              reversed_input=reversed_input)
+                              reversed_input=reversed_input, keys=keys, gate_order=gate_order, transpose=transpose,
+                              prefix=prefix, vocabulary=vocabulary)
 
 
 def read_file(path: str | Path) -> bytes:

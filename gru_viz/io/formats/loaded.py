@@ -43,6 +43,7 @@ class Loaded:
     # (``reverse_output``) the file's Y is then ``output[::-1]``; Keras returns the reversed sequence itself.
     backwards: str = ""  # why, or "" when the model reads forwards
     reverse_output: bool = False
+    unknown: str | None = None  # the vocabulary's token for what it lacks, when the file names one (gru_viz.unknown)
 
 
 @dataclass
