@@ -742,25 +742,49 @@ def read_file(path: str | Path) -> bytes:
 # ------------------------------------------------------------------------------------------------- saving
 
 
-def _metadata(model: Model) -> dict[str, str]:
+def _metadata(model: Model, unknown: str | None = None) -> dict[str, str]:
     s = model.spec
     meta = {"format": "pt", "gru_viz.kind": s.kind}
     if s.kind == "gru":
         meta["gru_viz.variant"] = s.variant
     if s.kind == "rnn":
         meta["gru_viz.nonlinearity"] = s.nonlinearity
+    vocabulary = model.vocabulary or (model.readout.vocabulary if model.readout is not None else None)
+    if vocabulary is not None:
+        meta["gru_viz.vocabulary"] = json.dumps(list(vocabulary), ensure_ascii=False)
+        if unknown is not None:
+            meta["gru_viz.unknown"] = unknown
     return meta
 
 
-def save_safetensors(model: Model) -> bytes:
+def _arrays(model: Model) -> dict[str, np.ndarray]:
+    """The state_dict a file holds: the recurrent module's alone, or under ``rnn.`` beside ``embedding.weight``
+    and ``head.weight``/``head.bias`` when the model has an embedding or a readout (the whole language model)."""
+    if model.embedding is None and model.readout is None:
+        return dict(model.params)
+    out = {f"rnn.{k}": v for k, v in model.params.items()}
+    if model.embedding is not None:
+        out["embedding.weight"] = model.embedding.table
+    if model.readout is not None:
+        out["head.weight"], out["head.bias"] = model.readout.weight, model.readout.bias
+    return out
+
+
+def save_safetensors(model: Model, *, unknown: str | None = None) -> bytes:
     """The model's parameters (state_dict keys, float64) as a safetensors file, with its kind, GRU variant
-    and RNN nonlinearity in ``__metadata__`` so that :func:`load_weights_bytes` restores them."""
-    return safetensors.write(model.params, _metadata(model))
+    and RNN nonlinearity in ``__metadata__`` so that :func:`load_weights_bytes` restores them; a model with an
+    embedding or readout is saved whole (``embedding.weight``, ``rnn.*``, ``head.*``) with its vocabulary (and
+    ``unknown``, its token for what it lacks) as ``gru_viz.vocabulary`` (a JSON list) and ``gru_viz.unknown``."""
+    return safetensors.write(_arrays(model), _metadata(model, unknown))
 
 
 def save_npz(model: Model) -> bytes:
     """The model's parameters (state_dict keys, float64) as an ``.npz`` archive; for a kind without W_hh also its
-    kind (``gru_viz.kind``), which its arrays alone may not say (a 6-row weight_ih: minGRU of 3 or minLSTM of 2)."""
+    kind (``gru_viz.kind``), which its arrays alone may not say (a 6-row weight_ih: minGRU of 3 or minLSTM of 2).
+    A model with an embedding or readout is saved whole, as :func:`save_safetensors` does, its vocabulary a
+    ``gru_viz.vocabulary`` member (an array of strings: no pickle)."""
     kind = model.spec.kind
     # A kind with W_hh is said by its shapes: its archive stays a plain state_dict, loadable as is into torch.
-    return npz.write(model.params, None if KIND[kind].recurrent else {"kind": kind})
+    meta = None if KIND[kind].recurrent else {"kind": kind}
+    vocabulary = model.vocabulary or (model.readout.vocabulary if model.readout is not None else None)
+    return npz.write(_arrays(model), meta, vocabulary)

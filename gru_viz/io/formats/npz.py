@@ -8,16 +8,25 @@ else that is not a real-number array is read.
 from __future__ import annotations
 
 import io
+import json
 import math
 import zipfile
+from collections.abc import Sequence
 
 import numpy as np
 
+from ...core.tokens import MAX_VOCABULARY
 from .checks import MAX_METADATA_CHARS, METADATA_PREFIX, WeightsError, check_archive
+
+VOCABULARY = METADATA_PREFIX + "vocabulary"  # a 1-D array of strings: the embedding's tokens, in its row order
+MAX_TOKEN_CHARS = 200
 
 
 def _is_metadata(key: str, shape: tuple[int, ...], dtype: np.dtype) -> bool:
-    """A member that is metadata: a gru_viz.* name holding one short unicode string."""
+    """A member that is metadata: a gru_viz.* name holding one short unicode string (or the vocabulary's strings)."""
+    if key == VOCABULARY:
+        return dtype.kind == "U" and len(shape) == 1 and 0 < shape[0] <= MAX_VOCABULARY and (
+            dtype.itemsize <= 4 * MAX_TOKEN_CHARS)
     return (key.startswith(METADATA_PREFIX) and dtype.kind == "U" and shape == ()
             and dtype.itemsize <= 4 * MAX_METADATA_CHARS)
 
@@ -79,8 +88,9 @@ def read_with_metadata(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, st
         raise
     except Exception as exc:  # zip and .npy format errors come in many types
         raise WeightsError(f"not a readable .npz archive: {type(exc).__name__}: {str(exc)[:200]}") from None
-    metadata = {name[len(METADATA_PREFIX):]: str(out.pop(name)) for name in list(out)
-                 if _is_metadata(name, out[name].shape, out[name].dtype)}
+    metadata = {name[len(METADATA_PREFIX):]: (json.dumps(out.pop(name).tolist(), ensure_ascii=False)
+                                               if name == VOCABULARY else str(out.pop(name)))
+                for name in list(out) if _is_metadata(name, out[name].shape, out[name].dtype)}
     for name, arr in out.items():
         if arr.dtype.kind not in "biuf":
             raise WeightsError(f"array {name!r} in the .npz has dtype {arr.dtype}, not real numbers")
@@ -92,9 +102,13 @@ def read(data: bytes) -> dict[str, np.ndarray]:
     return read_with_metadata(data)[0]
 
 
-def write(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> bytes:
-    """An ``.npz`` archive of the arrays, with each metadata field as a ``gru_viz.<field>`` string member."""
+def write(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None = None,
+          vocabulary: Sequence[str] | None = None) -> bytes:
+    """An ``.npz`` archive of the arrays, with each metadata field as a ``gru_viz.<field>`` string member (and the
+    vocabulary, if any, as a ``gru_viz.vocabulary`` array of strings)."""
     members = dict(arrays)
+    if vocabulary is not None:
+        members[VOCABULARY] = np.array(list(vocabulary), dtype=str)
     for field, value in (metadata or {}).items():
         if len(value) > MAX_METADATA_CHARS:
             raise ValueError(f"metadata {field!r} is longer than {MAX_METADATA_CHARS} characters")
