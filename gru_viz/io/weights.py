@@ -598,7 +598,12 @@ def read_weights_bytes(
         if keras_file.looks_like_paths(arrays):
             return keras_file.from_paths(arrays, kind=kind, variant=variant, nonlinearity=nonlinearity,
                                          what=f"Keras weights in a {suffix}", fmt="keras-weights")
-        keras = keras_split(arrays)
+        try:
+            keras = keras_split(arrays)
+        except WeightsError:  # "two Keras kernel arrays": per-gate Dense layers, say, which a mapping reads
+            if propose_mapping({k: _shape(v) for k, v in arrays.items()}).complete:
+                raise needs_mapping(arrays, name) from None
+            raise
         if keras is not None:
             reset_after = None
             if variant is not None:
