@@ -276,6 +276,11 @@ _HEAD_RE = re.compile(r"(?:^|[._/\-])(?:fc|out|output|linear|head|dense|proj|log
                       r"(?:[._/\-]\w*)?[._/\-](w|weight|kernel|b|bias)(?::\d+)?$", re.I)
 
 
+def has_per_gate_names(names: Mapping[str, object]) -> bool:
+    """Whether some array is one gate's Dense layer (``…/ir/kernel``, ``…/hn/bias``), as a per-gate GRU stores it."""
+    return any(isinstance(n, str) and _FLAX_RE.search(n) for n in names)
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A mapping guessed from a file's names and shapes, for one of the recurrent modules found in it."""

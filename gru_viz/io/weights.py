@@ -87,7 +87,15 @@ from .formats.checks import (
 )
 from .formats.keras import from_keras, keras_split
 from .formats.loaded import HintNeeded, Loaded
-from .mapping import TOKEN_TARGETS, MappingError, NeedsMapping, apply_keys, mapping_call, propose_mapping
+from .mapping import (
+    TOKEN_TARGETS,
+    MappingError,
+    NeedsMapping,
+    apply_keys,
+    has_per_gate_names,
+    mapping_call,
+    propose_mapping,
+)
 from .vocabulary import read_vocabulary, read_vocabulary_file
 
 __all__ = ["HintNeeded", "Loaded", "MappingError", "NeedsMapping", "SeveralModules", "WeightsError", "from_keras",
@@ -598,12 +606,9 @@ def read_weights_bytes(
         if keras_file.looks_like_paths(arrays):
             return keras_file.from_paths(arrays, kind=kind, variant=variant, nonlinearity=nonlinearity,
                                          what=f"Keras weights in a {suffix}", fmt="keras-weights")
-        try:
-            keras = keras_split(arrays)
-        except WeightsError:  # "two Keras kernel arrays": per-gate Dense layers, say, which a mapping reads
-            if propose_mapping({k: _shape(v) for k, v in arrays.items()}).complete:
-                raise needs_mapping(arrays, name) from None
-            raise
+        if has_per_gate_names(arrays):  # one Dense layer per gate (ir/kernel, …): not one Keras layer's arrays
+            raise needs_mapping(arrays, name)
+        keras = keras_split(arrays)
         if keras is not None:
             reset_after = None
             if variant is not None:
