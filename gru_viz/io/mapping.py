@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.kinds import KIND, KINDS
+from ..core.kinds import KIND, KINDS, some_kinds
 from ..core.sources import ATTRIBUTIONS
 from .formats.checks import KIND_OF_BLOCKS, WeightsError
 
@@ -40,7 +40,7 @@ TOKEN_TARGETS = (EMBEDDING, HEAD_WEIGHT, HEAD_BIAS)
 _TARGET_RE = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(?:_l(\d)(_reverse)?)?$")
 _ROW_RE = re.compile(r"^(.*)\[(\d+)\]$")
 # Other names for the gate letters (Keras calls a GRU's candidate h and an LSTM's c).
-_GATE_ALIASES = {"gru": {"h": "n"}, "lstm": {"c": "g"}}
+_GATE_ALIASES = some_kinds("io.mapping.gate_aliases", {"gru": {"h": "n"}, "lstm": {"c": "g"}})
 FLAX = ATTRIBUTIONS["flax-gru"]
 
 
