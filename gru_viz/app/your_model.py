@@ -22,7 +22,9 @@ from ..explain.literal import literal, quoted
 from ..figures import style
 from ..io import codegen, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
-from ..io.weights import HintNeeded, save_safetensors
+from ..io.mapping import TOKEN_TARGETS, mapping_call, propose_mapping
+from ..io.vocabulary import read_vocabulary
+from ..io.weights import HintNeeded, NeedsMapping, SeveralModules, save_safetensors
 from ..serve import state
 from ..serve.state import Config, Scene
 from . import parity, ui
@@ -38,6 +40,16 @@ HANDED = "your_model_handed"  # the Model handed to the pages (another page may 
 PENDING = "your_model_pending"  # (filename, bytes, HintNeeded) of a file that asks a question before it loads
 MESSAGES = "your_model_messages"  # [(kind, text)] left by a callback for this run to show
 AUTO = "auto"
+VOCAB = "your_model_vocab"  # the vocabulary uploader
+TOKENS = "your_model_tokens"  # (filename, tokens) of the accepted vocabulary file
+OPTIONS = "your_model_options"  # the loader's keys/gate_order/transpose/prefix the learner confirmed for this file
+ASKED = "your_model_asked"  # (filename, bytes, NeedsMapping | SeveralModules) of a file waiting for a mapping or module
+MAP = "your_model_map_"  # + a torch name, gate_order, transpose, group: the mapping's widgets
+MODULE = "your_model_module"  # the module picker
+NONE = "(none)"
+GATE_ORDERS = {"": "as torch keeps them (r z n)", "z r n": "z r n (Keras, ONNX)"}
+TRANSPOSES = {"auto": "when the shape says so", "yes": "transpose every matrix (kernels kept as (in, out))",
+              "no": "as stored (torch's (out, in))"}
 
 # -------------------------------------------------------------------------------------------- hand-over
 
@@ -52,7 +64,9 @@ def explorable(model: Model) -> Model:
     s = model.spec
     if s.cell:
         return upload.layer_model(model, 0, 0)
-    return Model(s.with_(batch_first=False), model.params) if s.batch_first else model
+    if s.batch_first:
+        return Model(s.with_(batch_first=False), model.params, embedding=model.embedding, readout=model.readout)
+    return model
 
 
 def hand_over(up: upload.Upload) -> None:
@@ -96,17 +110,108 @@ def on_file() -> None:
     """Callback of the uploader: read the new file (clearing the widget keeps the model)."""
     file = st.session_state.get(FILE)
     if file is not None:
-        st.session_state.pop(PENDING, None)
+        for key in (PENDING, ASKED, OPTIONS):  # a new file: the last one's question, mapping and module go
+            st.session_state.pop(key, None)
         load(file.name, file.getvalue())
 
 
 def on_hint() -> None:
     """Callback of the hints: read the waiting or the accepted file again with them."""
-    pending = st.session_state.get(PENDING)
+    pending = st.session_state.get(PENDING) or st.session_state.get(ASKED)
     if pending is not None:
         load(*pending[:2])
     elif st.session_state.get(DATA) is not None:
         load(*st.session_state[DATA])
+
+
+def on_vocab() -> None:
+    """Callback of the vocabulary uploader: read the tokens and load the file again with them."""
+    file = st.session_state.get(VOCAB)
+    if file is None:
+        return
+    try:
+        tokens = read_vocabulary(file.getvalue())
+    except WeightsError as exc:
+        say("error", f"Refused {quoted(file.name)}: {ui.message(exc)}")
+        return
+    before = st.session_state.get(TOKENS)
+    st.session_state[TOKENS] = (file.name, tokens)
+    waiting = st.session_state.get(PENDING) or st.session_state.get(ASKED)
+    target = waiting[:2] if waiting is not None else st.session_state.get(DATA)
+    if target is not None and not load(*target):
+        st.session_state[TOKENS] = before  # the model keeps the vocabulary it had (or none)
+    elif target is not None:
+        say("success", f"{literal(file.name, 60)}: {len(tokens):,} tokens now name the embedding's rows.")
+
+
+def confirm_mapping() -> None:
+    """Callback of the mapping's button: load the waiting file with the mapping on screen."""
+    asked = st.session_state.get(ASKED)
+    if asked is None:
+        return
+    st.session_state[OPTIONS] = chosen_mapping(asked[2])
+    load(*asked[:2])
+
+
+def pick_module() -> None:
+    """Callback of the module picker's button: load the waiting file's chosen module."""
+    asked = st.session_state.get(ASKED)
+    if asked is None:
+        return
+    st.session_state[OPTIONS] = {"prefix": st.session_state.get(MODULE)}
+    load(*asked[:2])
+
+
+def regroup() -> None:
+    """Callback of the mapping's module picker: propose the mapping for that module (the widgets take it)."""
+    asked = st.session_state.get(ASKED)
+    if asked is not None and isinstance(asked[2], NeedsMapping):
+        put_proposal(propose_mapping(asked[2].arrays, st.session_state.get(MAP + "group")))
+
+
+def shown_source(source: object) -> str:
+    """A mapping's source as a selectbox option: a name, or per-gate names joined by " + " (zeros: "0")."""
+    if source is None:
+        return NONE
+    if isinstance(source, tuple):
+        return " + ".join("0" if p is None else p for p in source)
+    return str(source)
+
+
+def parsed_source(option: str) -> object:
+    """The mapping source a selectbox option stands for (see :func:`shown_source`)."""
+    if option == NONE:
+        return None
+    if " + " in option:
+        return tuple(None if p == "0" else p for p in option.split(" + "))
+    return option
+
+
+def put_proposal(p: object) -> None:
+    """Set the mapping's widgets to a proposal (the learner may change them before confirming)."""
+    for target in mapping_targets(p):
+        st.session_state[MAP + target] = shown_source(p.keys.get(target))
+    st.session_state[MAP + "gate_order"] = p.gate_order or ""
+    st.session_state[MAP + "transpose"] = {None: "auto", True: "yes", False: "no"}[p.transpose]
+    st.session_state[MAP + "group"] = p.group
+
+
+def mapping_targets(p: object) -> list[str]:
+    """The torch names the mapping's widgets offer: the proposal's, else one layer's and the embedding's, readout's."""
+    base = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    return list(dict.fromkeys([*base, *(k for k in p.keys if k not in TOKEN_TARGETS), *TOKEN_TARGETS]))
+
+
+def chosen_mapping(exc: NeedsMapping) -> dict:
+    """The loader's options as the mapping's widgets say them."""
+    keys = {}
+    for target in mapping_targets(exc.proposal):
+        source = parsed_source(st.session_state.get(MAP + target, NONE))
+        if source is not None:
+            keys[target] = source
+    order = st.session_state.get(MAP + "gate_order", "")
+    transpose = {"auto": None, "yes": True, "no": False}[st.session_state.get(MAP + "transpose", "auto")]
+    return {"keys": keys, "gate_order": order or None, "transpose": transpose}
 
 
 def answer(hint: str, value: str) -> None:
@@ -118,25 +223,39 @@ def answer(hint: str, value: str) -> None:
     load(*pending[:2])
 
 
-def load(name: str, data: bytes) -> None:
+def load(name: str, data: bytes) -> bool:
     """Read a weights file; hand the model over if it is accepted, else say why (the old model stays)."""
     hint_nl, hint_v = st.session_state.get(NONLINEARITY, AUTO), st.session_state.get(VARIANT, AUTO)
+    options = dict(st.session_state.get(OPTIONS) or {})
+    tokens = st.session_state.get(TOKENS)
+    if tokens is not None:
+        options["vocabulary"] = tokens[1]
     try:
         up = upload.read_upload(data, name, nonlinearity=None if hint_nl == AUTO else hint_nl,
-                                variant=None if hint_v == AUTO else hint_v)
+                                variant=None if hint_v == AUTO else hint_v, **options)
     except HintNeeded as exc:  # the file does not say something its numbers depend on: ask (the old model stays)
         st.session_state[PENDING] = (name, data, exc)
-        return
+        return False
+    except (NeedsMapping, SeveralModules) as exc:  # ask for a mapping or a module (the old model stays)
+        fresh = st.session_state.get(ASKED) is None or st.session_state[ASKED][:2] != (name, data)
+        st.session_state[ASKED] = (name, data, exc)
+        if isinstance(exc, NeedsMapping) and fresh:
+            put_proposal(exc.proposal)
+        if isinstance(exc, SeveralModules) and st.session_state.get(MODULE) not in exc.modules:
+            st.session_state[MODULE] = next(iter(exc.modules))
+        return False
     except (WeightsError, SpecError, ValueError) as exc:
         say("error", f"Refused {quoted(name)}: {ui.message(exc)}")
-        return
+        return False
     except Exception as exc:  # a loader bug, not the file's fault: still no traceback in the page
         say("error", f"Could not read {quoted(name)} ({type(exc).__name__}); nothing was loaded.")
-        return
-    st.session_state.pop(PENDING, None)
+        return False
+    for key in (PENDING, ASKED):
+        st.session_state.pop(key, None)
     st.session_state[DATA] = (name, data)
     st.session_state[UPLOAD] = up
     hand_over(up)
+    return True
 
 
 def read_csv() -> None:
@@ -170,7 +289,7 @@ def forget() -> None:
         for key in (ui.SESSION_MODEL, ui.SESSION_MODEL_NAME, ui.LAYER_CHOICE):
             st.session_state.pop(key, None)
         ui.apply(replace(ui.config(), weights="random"))
-    for key in (UPLOAD, DATA, HANDED, LAYER, PENDING):
+    for key in (UPLOAD, DATA, HANDED, LAYER, PENDING, ASKED, OPTIONS, TOKENS):
         st.session_state.pop(key, None)
 
 
@@ -229,6 +348,14 @@ def upload_section() -> upload.Upload | None:
              "other submodules ignored) or of a cell module; a Keras 3 model or weights file; an ONNX model with "
              "GRU, LSTM or RNN nodes; or a Keras layer's kernel, recurrent_kernel and bias in an .npz.",
     )
+    left.file_uploader(
+        "Vocabulary (optional): a text file, one token per line, in the embedding's row order", type=["txt"],
+        key=VOCAB, on_change=on_vocab,
+        help="UTF-8, one token per line as written (spaces kept), no empty lines, no token twice; as many lines as "
+             "the embedding has rows. It names the rows, so the pages can show tokens.")
+    tokens = st.session_state.get(TOKENS)
+    if tokens is not None:
+        left.caption(f"Vocabulary: {literal(tokens[0], 60)}, {len(tokens[1]):,} tokens.")
     with right:
         st.caption("Weights do not say these (a .keras or .onnx file does); pick them if yours differ from the "
                    "defaults.")
@@ -256,6 +383,59 @@ def question_section() -> None:
                       width="stretch")
         st.caption("If you do not know: Keras's default is reset_after=True. Saving the whole model "
                    "(model.save('model.keras')) records it, and then nobody has to ask.")
+
+
+def mapping_section() -> None:
+    """A file waiting for a mapping (its names are not torch's) or for one of its modules to be picked."""
+    asked = st.session_state.get(ASKED)
+    if asked is None:
+        return
+    name, _, exc = asked
+    with st.container(border=True):
+        if isinstance(exc, SeveralModules):
+            modules_view(name, exc)
+        else:
+            names_view(name, exc)
+
+
+def modules_view(name: str, exc: SeveralModules) -> None:
+    """The modules found in a state_dict, a picker, and the Python call that picks the same."""
+    st.warning(f"**{literal(name, 60)} holds {len(exc.modules)} recurrent modules.** Pick the one to explore; its "
+               "embedding and output layer, if it has them beside it, come along.", icon=":material/account_tree:")
+    st.radio("Recurrent module", list(exc.modules), key=MODULE,
+             format_func=lambda p: f"{p or '(top level)'} — {exc.modules[p]}")
+    st.code(mapping_call(name, prefix=st.session_state.get(MODULE)), language="python")
+    st.button("Load this module", on_click=pick_module, type="primary", icon=":material/check:")
+
+
+def names_view(name: str, exc: NeedsMapping) -> None:
+    """The file's arrays with their shapes, the proposed mapping as editable choices, and its Python call."""
+    p = exc.proposal
+    st.warning(f"**{literal(name, 60)} does not use PyTorch's names** (weight_ih_l0, weight_hh_l0, …). Here are its "
+               "arrays and a mapping proposed from their names and shapes: check it, change what is wrong, confirm.",
+               icon=":material/rule:")
+    left, right = st.columns([2, 3], gap="large")
+    left.dataframe({"array": list(exc.arrays), "shape": [" × ".join(map(str, s)) or "scalar"
+                                                         for s in exc.arrays.values()]},
+                   hide_index=True, width="stretch")
+    with right:
+        if len(p.groups) > 1:
+            st.selectbox("Module", p.groups, key=MAP + "group", on_change=regroup,
+                         help="The file holds several recurrent modules: the mapping below is for this one.")
+        options = [NONE, *exc.arrays]
+        for target in mapping_targets(p):
+            current = st.session_state.get(MAP + target, NONE)
+            choices = options if current in options else [*options, current]  # a per-gate tuple, a bias row
+            st.selectbox(target, choices, key=MAP + target)
+        st.selectbox("Gate order in whole arrays", list(GATE_ORDERS), key=MAP + "gate_order",
+                     format_func=GATE_ORDERS.get)
+        st.selectbox("Transpose", list(TRANSPOSES), key=MAP + "transpose", format_func=TRANSPOSES.get)
+    if p.reasons:
+        st.caption("Why: " + "; ".join(literal(r, 200) for r in p.reasons) + ".")
+    chosen = chosen_mapping(exc)
+    st.code(mapping_call(name, chosen["keys"], gate_order=chosen["gate_order"], transpose=chosen["transpose"]),
+            language="python")
+    st.button("Load with this mapping", on_click=confirm_mapping, type="primary", icon=":material/check:")
 
 
 def summary_section(up: upload.Upload) -> None:

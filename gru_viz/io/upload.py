@@ -82,8 +82,16 @@ class Upload:
         return self.loaded.backwards if self.loaded is not None else ""
 
 
-def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, variant: str | None = None) -> Upload:
+_SETTINGS = ("kind:", "variant:", "nonlinearity:")  # the lines of Loaded.read that are settings from metadata
+
+
+def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, variant: str | None = None,
+                **options: object) -> Upload:
     """Read an uploaded weights file; every refusal is a :class:`WeightsError` saying what was wrong.
+
+    ``options`` go to the loader as they are: ``keys``, ``gate_order``, ``transpose``, ``prefix``, ``vocabulary``
+    (a file whose names are not torch's raises :class:`NeedsMapping`, one with several modules
+    :class:`SeveralModules`).
 
     ``nonlinearity`` (RNN) and ``variant`` (GRU) are hints: weights do not carry them. A hint for another
     kind is not an error: it is noted and left out. A file that does not say something its numbers depend on
@@ -91,12 +99,12 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
     """
     applied: list[str] = []
     try:
-        loaded = read_weights_bytes(data, filename)  # the one loader: size cap, format checks, no code runs
+        loaded = read_weights_bytes(data, filename, **options)  # the one loader: size cap, format checks, no code
     except HintNeeded as exc:
         answer = {"variant": variant, "nonlinearity": nonlinearity}.get(exc.hint)
         if answer not in exc.choices:
             raise
-        loaded = read_weights_bytes(data, filename, **{exc.hint: answer})
+        loaded = read_weights_bytes(data, filename, **{exc.hint: answer}, **options)
         applied.append(f"{exc.choices[answer]} (your answer: the file does not say)")
         variant = nonlinearity = None  # answered; what follows is about hints the file did not ask for
     model = loaded.model
@@ -118,10 +126,10 @@ def read_upload(data: bytes, filename: str, *, nonlinearity: str | None = None, 
         else:
             applied.append(f"the GRU variant hint was left out: this is a {KIND_NAMES[kind]}")
     if hints and any(getattr(model.spec, k) != v for k, v in hints.items()):
-        loaded = read_weights_bytes(data, filename, **hints)  # the loader checks the hint against the file
+        loaded = read_weights_bytes(data, filename, **hints, **options)  # the loader checks the hint
     return Upload(Path(filename).name, len(data), loaded.model, keras=loaded.format == "keras-arrays",
                   prefix=loaded.prefix, ignored=list(loaded.ignored), hints=applied, loaded=loaded,
-                  from_metadata=[m for m in loaded.read if m.split(":")[0] not in hints]
+                  from_metadata=[m for m in loaded.read if m.startswith(_SETTINGS) and m.split(":")[0] not in hints]
                   if loaded.format in _METADATA_FORMATS else [])
 
 
@@ -176,6 +184,11 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
             rows.append(("Reads", "backwards: " + loaded.backwards))
         for line in loaded.notes:
             rows.append(("Note", line))
+    if loaded is not None and loaded.format in _METADATA_FORMATS:
+        for line in loaded.read:
+            if not line.startswith(_SETTINGS):
+                rows.append(("Read from the file", line))
+    rows += token_rows(upload.model)
     if upload.prefix:
         rows.append(("Prefix stripped", repr(upload.prefix)))
     if upload.ignored:
@@ -187,6 +200,24 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
         rows.append(("From the file's metadata", "; ".join(upload.from_metadata)))
     for note in upload.hints:
         rows.append(("Hint", note))
+    return rows
+
+
+def token_rows(model: Model) -> list[tuple[str, str]]:
+    """What sits around the recurrent stack: the embedding (V × I), the readout and the vocabulary's first tokens."""
+    rows = []
+    if model.embedding is not None:
+        rows.append(("Embedding", f"{model.embedding.size:,} × {model.embedding.width} (a row of "
+                                  f"{model.embedding.width} values per token)"))
+    if model.readout is not None:
+        r = model.readout
+        rows.append(("Readout", f"{r.size:,} scores per step from the top layer's {r.weight.shape[1]} values"))
+    vocabulary = model.vocabulary or (model.readout.vocabulary if model.readout is not None else None)
+    if vocabulary is not None:
+        first = " ".join(repr(t) for t in vocabulary[:10]) + (" …" if len(vocabulary) > 10 else "")
+        rows.append(("Vocabulary", f"{len(vocabulary):,} tokens: {first}"))
+    elif model.embedding is not None:
+        rows.append(("Vocabulary", "none in the file: upload a text file beside it (one token per line)"))
     return rows
 
 
