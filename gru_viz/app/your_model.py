@@ -329,8 +329,10 @@ NOTES = f"""
   naming a custom class or a Lambda layer is refused). A `.pt` / `.pth` is a pickle, which can
   run any code when loaded; it is opened with `torch.load(weights_only=True)` (tensors and plain containers only;
   escapes were fixed in torch 2.6.0, CVE-2025-32434, and 2.10.0, CVE-2026-24747).
-- **Whole models.** The recurrent layers are read as one stack; other layers (Embedding, Dense, …) are listed and
-  left out, so the input here is what the first recurrent layer reads.
+- **Whole models.** The recurrent layers are read as one stack. In a state_dict, the embedding beside the recurrent
+  module (`embedding.weight`, …) and the output layer after it (`fc`, `out`, `head`, …) are kept with it; other layers
+  are listed and left out. A file with several recurrent modules (an encoder and a decoder) asks which one to load;
+  a file whose arrays have other names than PyTorch's gets a proposed mapping to check and confirm.
 - **Limits.** {st.get_option("server.maxUploadSize")} MB per file (`server.maxUploadSize` in `.streamlit/config.toml`,
   re-checked by the loader: {MAX_WEIGHTS_BYTES // 2**20} MB), {MAX_PARAMS:,} recurrent parameters, sizes up to
   {upload.MAX_UPLOAD_SIZE}, 4 layers. Every refusal says what was wrong.
@@ -351,8 +353,8 @@ def upload_section() -> upload.Upload | None:
     left.file_uploader(
         "Vocabulary (optional): a text file, one token per line, in the embedding's row order", type=["txt"],
         key=VOCAB, on_change=on_vocab,
-        help="UTF-8, one token per line as written (spaces kept), no empty lines, no token twice; as many lines as "
-             "the embedding has rows. It names the rows, so the pages can show tokens.")
+        help="UTF-8, one token per line as written (spaces kept), no empty lines, no token twice, up to 4 MB; as many "
+             "lines as the embedding has rows. It names the rows, so the pages can show tokens.")
     tokens = st.session_state.get(TOKENS)
     if tokens is not None:
         left.caption(f"Vocabulary: {literal(tokens[0], 60)}, {len(tokens[1]):,} tokens.")
@@ -553,7 +555,9 @@ def export_section(sc: Scene) -> None:
     st.caption(f"{model.spec.describe()} — {weights_name(sc.cfg)}, as the pages run it (recurrent weight scale "
                "applied). Both files are state_dicts with torch's keys, in float64.")
     cols = st.columns(4)
-    cols[0].download_button("Weights (.safetensors)", lambda: save_safetensors(model), codegen.WEIGHTS_FILE,
+    # the recurrent module's state_dict alone (no embedding or readout): the snippet loads it into torch.nn.GRU, …
+    cols[0].download_button("Weights (.safetensors)", lambda: save_safetensors(model.with_tokens(None, None)),
+                            codegen.WEIGHTS_FILE,
                             "application/octet-stream", on_click="ignore", icon=":material/download:",
                             help="Readable by safetensors.torch.load_file; carries the kind, GRU variant and "
                                  "nonlinearity in its metadata.")
