@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import gru_viz
@@ -329,3 +331,35 @@ def test_a_vocabulary_file_beside_the_weights(tmp_path):
     assert isinstance(model.embedding, Embedding) and model.readout is None
     with pytest.raises(WeightsError, match="no embedding"):
         load_weights(G2P, keys=G2P_KEYS, vocabulary=["a"])
+
+
+# ---------------------------------------------------------------------------------------- properties, refusals
+
+NAMES = st.sampled_from(["enc_w_ih", "enc_w_hh", "w_ih", "b_hh", "kernel", "recurrent_kernel", "bias", "emb",
+                         "fc_w", "fc_b", "cell/ir/kernel", "cell/hn/bias", "x", "[0]", "out.weight", "a[1]"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(NAMES, st.lists(st.integers(0, 7), max_size=3), max_size=10), st.data())
+def test_any_names_and_shapes_get_a_proposal_or_a_weights_error(shapes, data):
+    """propose_mapping never fails; loading its proposal (or any mapping) loads or says why, never anything else."""
+    arrays = {k: np.zeros(s) for k, s in shapes.items()}
+    p = propose_mapping({k: tuple(s) for k, s in shapes.items()})
+    keys = p.keys or {"weight_ih_l0": data.draw(NAMES)}
+    try:
+        load_weights_bytes(npz_bytes(arrays), "f.npz", keys=keys, transpose=p.transpose, gate_order=p.gate_order)
+    except WeightsError:
+        pass
+
+
+def test_options_for_state_dicts_only_and_a_hostile_vocabulary_in_metadata():
+    with pytest.raises(WeightsError, match="keys apply to a state_dict's arrays"):
+        load_weights_bytes(b"PK\x03\x04", "m.keras", keys=G2P_KEYS)
+    with pytest.raises(WeightsError, match="gate_order and transpose go with keys="):
+        load_weights_bytes(G2P.read_bytes(), "c.npz", transpose=True)
+    lm = {"embedding.weight": torch.zeros(3, 2), **{f"rnn.{k}": v for k, v in nn.GRU(2, 2).state_dict().items()}}
+    for vocab, msg in (("not json", "not a JSON list"), ('{"a": 1}', "not a JSON list"), ('["a", "a", "b"]', "twice"),
+                       ('["a"]', "the vocabulary has 1 tokens, but the embedding 'embedding.weight' has 3 rows")):
+        data = safetensors.torch.save(lm, metadata={"gru_viz.vocabulary": vocab})
+        with pytest.raises(WeightsError, match=msg):
+            load_weights_bytes(data, "lm.safetensors")

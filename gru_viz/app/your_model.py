@@ -47,6 +47,7 @@ ASKED = "your_model_asked"  # (filename, bytes, NeedsMapping | SeveralModules) o
 MAP = "your_model_map_"  # + a torch name, gate_order, transpose, group: the mapping's widgets
 MODULE = "your_model_module"  # the module picker
 NONE = "(none)"
+MAX_LISTED = 1000  # arrays listed and offered by the mapping (a file may hold up to 100,000)
 GATE_ORDERS = {"": "as torch keeps them (r z n)", "z r n": "z r n (Keras, ONNX)"}
 TRANSPOSES = {"auto": "when the shape says so", "yes": "transpose every matrix (kernels kept as (in, out))",
               "no": "as stored (torch's (out, in))"}
@@ -404,8 +405,8 @@ def modules_view(name: str, exc: SeveralModules) -> None:
     """The modules found in a state_dict, a picker, and the Python call that picks the same."""
     st.warning(f"**{literal(name, 60)} holds {len(exc.modules)} recurrent modules.** Pick the one to explore; its "
                "embedding and output layer, if it has them beside it, come along.", icon=":material/account_tree:")
-    st.radio("Recurrent module", list(exc.modules), key=MODULE,
-             format_func=lambda p: f"{p or '(top level)'} — {exc.modules[p]}")
+    st.radio("Recurrent module", list(exc.modules), key=MODULE,  # (a radio's labels are markdown: the names literal)
+             format_func=lambda p: literal(f"{p or '(top level)'} — {exc.modules[p]}", 160))
     st.code(mapping_call(name, prefix=st.session_state.get(MODULE)), language="python")
     st.button("Load this module", on_click=pick_module, type="primary", icon=":material/check:")
 
@@ -417,14 +418,16 @@ def names_view(name: str, exc: NeedsMapping) -> None:
                "arrays and a mapping proposed from their names and shapes: check it, change what is wrong, confirm.",
                icon=":material/rule:")
     left, right = st.columns([2, 3], gap="large")
-    left.dataframe({"array": list(exc.arrays), "shape": [" × ".join(map(str, s)) or "scalar"
-                                                         for s in exc.arrays.values()]},
+    listed = list(exc.arrays.items())[:MAX_LISTED]
+    left.dataframe({"array": [n for n, _ in listed], "shape": [" × ".join(map(str, s)) or "scalar" for _, s in listed]},
                    hide_index=True, width="stretch")
+    if len(exc.arrays) > MAX_LISTED:
+        left.caption(f"The first {MAX_LISTED:,} of {len(exc.arrays):,} arrays.")
     with right:
         if len(p.groups) > 1:
             st.selectbox("Module", p.groups, key=MAP + "group", on_change=regroup,
                          help="The file holds several recurrent modules: the mapping below is for this one.")
-        options = [NONE, *exc.arrays]
+        options = [NONE, *(n for n, shape in listed if len(shape) in (1, 2))]  # what a weight, bias or table can be
         for target in mapping_targets(p):
             current = st.session_state.get(MAP + target, NONE)
             choices = options if current in options else [*options, current]  # a per-gate tuple, a bias row

@@ -179,6 +179,13 @@ def apply_keys(
     parts = _check_keys(keys, arrays)
     raw = {t: [None if p is None else _get(arrays, p) for p in ps] for t, ps in parts.items()}
     origins = {t: origin(ps, arrays) for t, ps in parts.items()}
+    for t, arrs in raw.items():  # a bias (and a bias's block) is a vector; anything else a matrix
+        want = 1 if t.startswith("bias") or t == HEAD_BIAS else 2
+        for p, a in zip(parts[t], arrs, strict=True):
+            if a is not None and (a.ndim != want or a.size == 0):
+                raise MappingError(f"{t} (the file's {p!r}, shape {a.shape}) must be a non-empty "
+                                   f"{'vector' if want == 1 else 'matrix'}: torch's {t} has {want} "
+                                   f"ax{'is' if want == 1 else 'es'}")
     blocks, hidden = _rows(parts, arrays, transpose)
     perm = None
     if gate_order is not None:
