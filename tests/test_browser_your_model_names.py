@@ -30,9 +30,9 @@ def test_mapping_flow(streamlit_server, browser, screen):
     page.set_default_timeout(60_000)
     try:
         page.goto(streamlit_server + "/your_model" + query)
-        wait_for_app(page)
+        wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
         page.locator(UPLOADER).first.set_input_files(str(seq2seq.WEIGHTS))
-        wait_for_app(page)
+        wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
         main = page.get_by_test_id("stMain")
         warning = main.get_by_text("does not use PyTorch's names")
         expect(warning).to_be_visible()
@@ -47,7 +47,7 @@ def test_mapping_flow(streamlit_server, browser, screen):
         code.scroll_into_view_if_needed()
         take_screenshot(page, f"your-model-mapping-call-{screen}")
         main.get_by_role("button", name="Load with this mapping").click()
-        wait_for_app(page)
+        wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
         table = main.get_by_test_id("stTable").filter(has_text="Embedding")
         expect(table).to_contain_text("29 × 256")
         expect(main.get_by_text("does not use PyTorch's names")).to_have_count(0)

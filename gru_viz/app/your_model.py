@@ -420,7 +420,7 @@ def names_view(name: str, exc: NeedsMapping) -> None:
     left, right = st.columns([2, 3], gap="large")
     listed = list(exc.arrays.items())[:MAX_LISTED]
     left.dataframe({"array": [n for n, _ in listed], "shape": [" × ".join(map(str, s)) or "scalar" for _, s in listed]},
-                   hide_index=True, width="stretch")
+                   hide_index=True, width="stretch", height=min(38 + 35 * len(listed), 640))  # no scroll up to 17
     if len(exc.arrays) > MAX_LISTED:
         left.caption(f"The first {MAX_LISTED:,} of {len(exc.arrays):,} arrays.")
     with right:
@@ -428,19 +428,30 @@ def names_view(name: str, exc: NeedsMapping) -> None:
             st.selectbox("Module", p.groups, key=MAP + "group", on_change=regroup,
                          help="The file holds several recurrent modules: the mapping below is for this one.")
         options = [NONE, *(n for n, shape in listed if len(shape) in (1, 2))]  # what a weight, bias or table can be
-        for target in mapping_targets(p):
-            current = st.session_state.get(MAP + target, NONE)
-            choices = options if current in options else [*options, current]  # a per-gate tuple, a bias row
-            st.selectbox(target, choices, key=MAP + target)
-        st.selectbox("Gate order in whole arrays", list(GATE_ORDERS), key=MAP + "gate_order",
-                     format_func=GATE_ORDERS.get)
-        st.selectbox("Transpose", list(TRANSPOSES), key=MAP + "transpose", format_func=TRANSPOSES.get)
+        cols = st.columns(2)  # input side left, recurrent side right (one column on a phone)
+        recurrent = [t for t in mapping_targets(p) if t not in TOKEN_TARGETS]
+        for k, target in enumerate(recurrent):
+            source_box(cols[k % 2], target, options)
+        cols = st.columns(2)  # the embedding before the stack, the readout after it
+        source_box(cols[0], TOKEN_TARGETS[0], options)
+        for target in TOKEN_TARGETS[1:]:
+            source_box(cols[1], target, options)
+        cols = st.columns(2)
+        cols[0].selectbox("Gate order in whole arrays", list(GATE_ORDERS), key=MAP + "gate_order",
+                          format_func=GATE_ORDERS.get)
+        cols[1].selectbox("Transpose", list(TRANSPOSES), key=MAP + "transpose", format_func=TRANSPOSES.get)
     if p.reasons:
         st.caption("Why: " + "; ".join(literal(r, 200) for r in p.reasons) + ".")
     chosen = chosen_mapping(exc)
     st.code(mapping_call(name, chosen["keys"], gate_order=chosen["gate_order"], transpose=chosen["transpose"]),
             language="python")
     st.button("Load with this mapping", on_click=confirm_mapping, type="primary", icon=":material/check:")
+
+
+def source_box(where: object, target: str, options: list[str]) -> None:
+    """The selectbox of the file's array(s) for one torch name (the proposal's per-gate tuple kept as an option)."""
+    current = st.session_state.get(MAP + target, NONE)
+    where.selectbox(target, options if current in options else [*options, current], key=MAP + target)
 
 
 def summary_section(up: upload.Upload) -> None:

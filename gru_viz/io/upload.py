@@ -186,7 +186,9 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
             rows.append(("Note", line))
     if loaded is not None and loaded.format in _METADATA_FORMATS:
         for line in loaded.read:
-            if not line.startswith(_SETTINGS):
+            if line.startswith("keys: "):
+                rows.append(("Mapping", line.removeprefix("keys: ")))
+            elif not line.startswith(_SETTINGS):
                 rows.append(("Read from the file", line))
     rows += token_rows(upload.model)
     if upload.prefix:
