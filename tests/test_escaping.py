@@ -201,7 +201,7 @@ def test_every_path_shows_link_and_file_text_literally(streamlit_server, browser
 
         page.get_by_role("radio", name="a CSV file").click()
         wait_for_app(page)
-        csv_input = page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1)
+        csv_input = page.locator('.st-key-your_model_csv [data-testid="stFileUploaderDropzoneInput"]')  # by its key
         csv_input.set_input_files(files=[{"name": f"{FILE_PAYLOAD} bad.csv", "mimeType": "text/csv",
                                           "buffer": b"1,[a](//evil.example/c)\n"}])
         wait_for_app(page, timeout=60_000)
