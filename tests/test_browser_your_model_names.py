@@ -56,3 +56,42 @@ def test_mapping_flow(streamlit_server, browser, screen):
         take_screenshot(page, f"your-model-mapped-{screen}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("screen", ["desk", "phone"])
+def test_module_picker(streamlit_server, browser, screen, tmp_path):
+    """A state_dict with an encoder and a decoder: the page lists both, the learner picks the decoder, it loads with
+    its embedding and readout."""
+    import torch
+    from test_mapping import Seq2Seq
+
+    torch.manual_seed(3)
+    path = tmp_path / "seq2seq.pt"
+    torch.save(Seq2Seq().state_dict(), path)
+    viewport, scheme, query = SCREENS[screen]
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(streamlit_server + "/your_model" + query)
+        wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
+        page.locator(UPLOADER).first.set_input_files(str(path))
+        wait_for_app(page, timeout=120_000)
+        main = page.get_by_test_id("stMain")
+        warning = main.get_by_text("holds 2 recurrent modules")
+        expect(warning).to_be_visible()
+        main.get_by_text("decoder.gru. — GRU, input 6, hidden 6").click()
+        wait_for_app(page, timeout=120_000)
+        expect(main.get_by_test_id("stCode").first).to_contain_text("prefix='decoder.gru.'")
+        assert_no_error(page)
+        warning.scroll_into_view_if_needed()
+        take_screenshot(page, f"your-model-modules-{screen}")
+        main.get_by_role("button", name="Load this module").click()
+        wait_for_app(page, timeout=120_000)
+        table = main.get_by_test_id("stTable").filter(has_text="Readout")
+        expect(table).to_contain_text("9 scores per step")
+        assert_no_error(page)
+        table.scroll_into_view_if_needed()
+        take_screenshot(page, f"your-model-module-loaded-{screen}")
+    finally:
+        context.close()

@@ -407,7 +407,7 @@ def modules_view(name: str, exc: SeveralModules) -> None:
                "embedding and output layer, if it has them beside it, come along.", icon=":material/account_tree:")
     st.radio("Recurrent module", list(exc.modules), key=MODULE,  # (a radio's labels are markdown: the names literal)
              format_func=lambda p: literal(f"{p or '(top level)'} — {exc.modules[p]}", 160))
-    st.code(mapping_call(name, prefix=st.session_state.get(MODULE)), language="python")
+    st.code(mapping_call(name, prefix=st.session_state.get(MODULE)), language="python", wrap_lines=True)
     st.button("Load this module", on_click=pick_module, type="primary", icon=":material/check:")
 
 
@@ -444,7 +444,7 @@ def names_view(name: str, exc: NeedsMapping) -> None:
         st.caption("Why: " + "; ".join(literal(r, 200) for r in p.reasons) + ".")
     chosen = chosen_mapping(exc)
     st.code(mapping_call(name, chosen["keys"], gate_order=chosen["gate_order"], transpose=chosen["transpose"]),
-            language="python")
+            language="python", wrap_lines=True)  # whole on a phone
     st.button("Load with this mapping", on_click=confirm_mapping, type="primary", icon=":material/check:")
 
 
