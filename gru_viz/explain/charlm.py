@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.charlm import HIGH, LOW, Reading
-from ..core.kinds import KIND
+from ..core.kinds import KIND, some_kinds
 from ..core.sources import ATTRIBUTIONS
 from ..core.text_features import FEATURE
+from ..core.tokens import UNKNOWN
 from ..core.units import MIN_LENGTH, MODERATE, STRONG, WEAK, Found, Match, PatternIndex, strength
 from . import claims
 from .claims import KINDS, Context, Sentence
@@ -48,7 +49,10 @@ def _fmt(kind: str, value: object) -> str:
 
 
 def char_label(ch: str) -> str:
-    """A character as the words show it: “a”, or its name when it cannot be seen (“newline”, “space”, “tab”)."""
+    """A character as the words show it: “a”, or its name when it cannot be seen (“newline”, “space”, “tab”); the
+    unknown token in words (as "<unk>" a page would read it as an HTML tag)."""
+    if ch == UNKNOWN:
+        return "the unknown token"
     names = {"\n": "newline", " ": "space", "\t": "tab", "\r": "carriage return"}
     return f"“{names[ch]}”" if ch in names else f"“{ch}”"
 
@@ -300,9 +304,14 @@ def _bpc(ctx: Context, s: dict[str, str]) -> list[str]:
             + _want(int(s["chars"]) == ctx.values["chars"], f"the text has {ctx.values['chars']} characters"))
 
 
+# Karpathy et al.'s comparison, by nature about these three: the two gated cells and the plain one
+COMPARED = some_kinds("explain.charlm.compared", {"gru": "gated", "lstm": "gated", "rnn": "plain"})
+
+
 def _gaps(bpc: dict[str, float]) -> tuple[float, float]:
     """(|GRU − LSTM|, how far the RNN is behind the better of the two), in bits per character."""
-    return abs(bpc["gru"] - bpc["lstm"]), bpc["rnn"] - min(bpc["gru"], bpc["lstm"])
+    (a, b), (c,) = ([bpc[k] for k, role in COMPARED.items() if role == r] for r in ("gated", "plain"))
+    return abs(a - b), c - min(a, b)
 
 
 @claim("text.bpc.paper", "{who:text} found LSTM and GRU close to each other and both well ahead of a vanilla RNN. "
@@ -342,7 +351,7 @@ def bpc_sentences(bpc: dict[str, float], chars: int, chunk: int, warmup: int) ->
     (when all three of GRU, LSTM and RNN are given)."""
     out = [say("text.windows", chunk=chunk, warmup=warmup)]
     out += [say("text.bpc", chars=chars, model=model_name(k), bpc=b) for k, b in bpc.items()]
-    if {"gru", "lstm", "rnn"} <= set(bpc):
+    if set(COMPARED) <= set(bpc):
         gap, behind = _gaps(bpc)
         out.append(say("text.bpc.paper", who=ATTRIBUTIONS["karpathy"].who, gap=gap, behind=behind))
         out.append(say("text.bpc.same" if behind > gap else "text.bpc.differs"))
