@@ -128,6 +128,13 @@ def test_the_keeping_sentence_only_when_most_units_keep() -> None:
     assert len(keep) == 1 and "layer 0's update gate z units (5 of 6) are above 0.9" in keep[0].text
     assert "hidden state h" in keep[0].text
     assert_true_and_caught(sentences, ctx)
+    # the other side: most z units below 0.1, so the GRU mostly replaces h (and says nothing of keeping)
+    sat[(1, "z")] = (keeps[1], keeps[0])
+    sentences = words.saturation_sentences(model.spec, sat)
+    write = [s for s in sentences if s.key == "text.sat.write"]
+    assert len(write) == 1 and "layer 1's update gate z units (5 of 6) are below 0.1" in write[0].text
+    assert_true_and_caught(sentences, ctx)
+    assert registry.check_text(write[0].text.replace("layer 1", "layer 0"), ctx)  # layer 0's z keeps instead
     lstm = char_model("lstm", 3)
     sat = {(0, "i"): distinct(H, 4), (0, "f"): keeps, (0, "o"): distinct(H, 5)}
     s = [s for s in words.saturation_sentences(lstm.spec, sat) if s.key == "text.sat.keep"]

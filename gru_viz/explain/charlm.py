@@ -253,6 +253,24 @@ def _sat_keep(ctx: Context, s: dict[str, str]) -> list[str]:
                     f"{n} of {len(left)} units"))
 
 
+@claim("text.sat.write", "Most of layer {layer:int}'s {gate:word} units ({n:int} of {units:int}) are {side:word} "
+                         "more than half the time: there, they let the new values all but replace their {state:word}.",
+       step_numbers=False)
+def _sat_write(ctx: Context, s: dict[str, str]) -> list[str]:
+    spec = ctx.values["spec"]
+    keep = KIND[spec.kind].keep(spec)
+    if keep is None:
+        return ["this kind has no gate that keeps its state"]
+    left, right = _gate(ctx, int(s["layer"]), keep.gate)
+    n = saturated_counts(left, right)[0 if keep.sign > 0 else 1]  # the side that lets the old state go
+    side = "below 0.1" if keep.sign > 0 else "above 0.9"
+    state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
+    return (_want(s["gate"] == _gate_name(keep.gate) and s["side"] == side and s["state"] == state,
+                  f"{keep.gate} {side} replaces {state}")
+            + _want(int(s["n"]) == n and int(s["units"]) == len(left) and n > len(left) / 2,
+                    f"{n} of {len(left)} units"))
+
+
 @claim("text.sat.none", "A {model:word} has no gates, so nothing to saturate: every character rewrites its h through "
                         "tanh.", step_numbers=False)
 def _sat_none(ctx: Context, s: dict[str, str]) -> list[str]:
@@ -266,7 +284,8 @@ def _gate_name(gate: str) -> str:
 
 def saturation_sentences(spec: object, sat: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]) -> list[Sentence]:
     """Per layer and gate, how many units are saturated; the mean shares when neither rounds to 0% or 100%; and
-    what the keeping gate does when most of its units keep. A kind without gates says so."""
+    what the keeping gate does when most of its units keep, or most let the old state go. A kind without gates says
+    so."""
     kind = KIND[spec.kind]
     if not kind.sigmoid:
         return [say("text.sat.none", model=kind.name)]
@@ -280,10 +299,14 @@ def saturation_sentences(spec: object, sat: dict[tuple[int, str], tuple[np.ndarr
             out.append(say("text.sat.mean", layer=layer, gate=_gate_name(gate), left=a, right=b))
         if keep is not None and gate == keep.gate:
             n = nr if keep.sign > 0 else nl
+            state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
             if n > len(left) / 2:
                 out.append(say("text.sat.keep", layer=layer, gate=_gate_name(gate), n=n, units=len(left),
-                               side="above 0.9" if keep.sign > 0 else "below 0.1",
-                               state={"h": "hidden state h", "c": "cell state c"}[keep.of]))
+                               side="above 0.9" if keep.sign > 0 else "below 0.1", state=state))
+            n = nl if keep.sign > 0 else nr
+            if n > len(left) / 2:
+                out.append(say("text.sat.write", layer=layer, gate=_gate_name(gate), n=n, units=len(left),
+                               side="below 0.1" if keep.sign > 0 else "above 0.9", state=state))
     return out
 
 
