@@ -164,3 +164,21 @@ def test_pattern_sentences() -> None:
     none = words.search(idx, 1, 100, 200, 0.9)
     assert len(none.units) == 0
     assert_true_and_caught(words.pattern_sentences(none), Context(values={"pattern": none}))
+
+
+def test_scan_sentence_says_how_strings_were_found() -> None:
+    model = char_model("gru")
+    for text, key in (("x = 'a'  # b\n", "text.scan.tokenize"), ("print('a\n  (", "text.scan.simple")):
+        rd = charlm.read(model, text)
+        s = words.scan_sentence(text)
+        assert s.key == key
+        assert_true_and_caught([s], Context(values={"reading": rd}), caught=False)
+        other = "text.scan.simple" if key == "text.scan.tokenize" else "text.scan.tokenize"
+        assert registry.check_text(words.say(other).text, Context(values={"reading": rd}))
+
+
+def test_the_saturation_words_use_the_cores_thresholds() -> None:
+    assert (charlm.LOW, charlm.HIGH) == (0.1, 0.9)
+    for key in ("text.sat", "text.sat.mean"):
+        t = registry.EVERY.lookup(key).template
+        assert "below 0.1" in t and "above 0.9" in t

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.charlm import HIGH, LOW, Reading
+from ..core.charlm import Reading
 from ..core.kinds import KIND, some_kinds
 from ..core.sources import ATTRIBUTIONS
-from ..core.text_features import FEATURE
+from ..core.text_features import FEATURE, TOKENIZE, scan
 from ..core.tokens import UNKNOWN
 from ..core.units import MIN_LENGTH, MODERATE, STRONG, WEAK, Found, Match, PatternIndex, strength
 from . import claims
@@ -118,6 +118,23 @@ def unknown_sentence(reading: Reading) -> Sentence | None:
         return None
     return say("text.unknown", n=len(reading.unknown), total=len(reading.text), v=len(reading.vocabulary) - 1,
                chars=chars_text(reading))
+
+
+@claim("text.scan.tokenize", "Strings, docstrings and comments in this text are found by Python's own tokenizer.",
+       step_numbers=False)
+def _scan_tokenize(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(scan(ctx.values["reading"].text).method == TOKENIZE, "the text does not tokenize")
+
+
+@claim("text.scan.simple", "This text does not tokenize as Python, so its strings, docstrings and comments are found "
+                           "by a simple scanner (quotes, triple quotes and # only).", step_numbers=False)
+def _scan_simple(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(scan(ctx.values["reading"].text).method != TOKENIZE, "the text tokenizes")
+
+
+def scan_sentence(text: str) -> Sentence:
+    """How the text's strings, docstrings and comments were found (core/text_features.scan)."""
+    return say("text.scan.tokenize" if scan(text).method == TOKENIZE else "text.scan.simple")
 
 
 # ------------------------------------------------------------------------------------------- units found
@@ -310,8 +327,6 @@ def saturation_sentences(spec: object, sat: dict[tuple[int, str], tuple[np.ndarr
     return out
 
 
-assert (LOW, HIGH) == (0.1, 0.9), "the saturation sentences write the thresholds as 0.1 and 0.9"
-
 
 # -------------------------------------------------------------------------------------- bits per character
 
@@ -447,4 +462,5 @@ def pattern_sentences(p: Pattern) -> list[Sentence]:
 
 
 __all__ = ["CLAIMS", "Pattern", "bpc_sentences", "char_label", "found_sentences", "model_name", "next_sentences",
-           "pattern_sentences", "saturation_sentences", "search", "strength", "unit_count", "unknown_sentence"]
+           "pattern_sentences", "saturation_sentences", "scan_sentence", "search", "strength", "unit_count",
+           "unknown_sentence"]
