@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import pytest
 from browser_support import ROOT, VIEWPORT, WAIT_MS, launch_browser, logs_dir, screenshots_dir, start_server
 from browser_support import screenshot as take_screenshot
+from hypothesis import HealthCheck, settings
 
 # `import gru_viz` from the repo root, also when pytest is started as `.venv/bin/pytest`
 # (`python -m pytest` already puts the cwd on sys.path).
@@ -32,6 +33,11 @@ if str(ROOT) not in sys.path:
 # AppTest runs pages in this process: heavy jobs run in the page's thread there (gru_viz.serve.jobs), so a page is
 # complete after one run. Real servers (browser_support.server_env) use their job workers.
 os.environ.setdefault("GRU_VIZ_JOBS", "inline")
+
+# Property tests judge answers, never speed: no per-example deadline and no "generation too slow" health check,
+# which a loaded or slower machine trips without anything being wrong.
+settings.register_profile("gru-viz", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gru-viz")
 
 
 @pytest.fixture(scope="session")

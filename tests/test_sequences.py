@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import math
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -195,7 +194,7 @@ def test_format_numbers_examples() -> None:
 finite = st.floats(-MAX_ABS_VALUE, MAX_ABS_VALUE, allow_nan=False, allow_infinity=False, allow_subnormal=True)
 
 
-@settings(max_examples=200, deadline=timedelta(milliseconds=500))
+@settings(max_examples=200, deadline=None)
 @given(
     hnp.arrays(
         np.float64,
@@ -465,7 +464,7 @@ def generator_calls(draw: st.DrawFn) -> tuple[str, int, int, dict[str, float]]:
     return key, steps, draw(st.integers(0, 2**63 - 1)), params
 
 
-@settings(max_examples=150, deadline=timedelta(milliseconds=500))
+@settings(max_examples=150, deadline=None)
 @given(generator_calls())
 def test_generators_stay_valid_over_their_ranges(call: tuple[str, int, int, dict[str, float]]) -> None:
     key, steps, seed, params = call
@@ -509,7 +508,7 @@ typed = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=timedelta(milliseconds=1000))
+@settings(max_examples=500, deadline=None)
 @given(typed, st.sampled_from(["numbers", "text"]), st.one_of(st.none(), st.integers(1, MAX_WIDTH)))
 def test_any_typed_input_gives_a_sequence_or_a_sequence_error(text: str, mode: str, width: int | None) -> None:
     try:
