@@ -177,7 +177,7 @@ def model_from_table(model: Model, table: pd.DataFrame) -> Model:
     params[keys["bias_ih"]] = values[:, col]
     if KIND[s.kind].recurrent:
         params[keys["bias_hh"]] = values[:, col + 1]
-    return Model(s, params)
+    return Model(s, params, embedding=model.embedding, readout=model.readout)
 
 
 def apply_edits(table: pd.DataFrame, edits: dict) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import streamlit as st
 from ..core.model import Model
 from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
 from ..core.spec import GRU_VARIANTS, SpecError
+from ..core.tokens import example_text, text_unit
 from ..explain import palette
 from ..explain.literal import literal, quoted
 from ..figures import style
@@ -51,15 +52,17 @@ def explorable(model: Model) -> Model:
     """The model the other pages run: a cell becomes the one-layer sequence model it is, stepped over time."""
     s = model.spec
     if s.cell:
-        return upload.layer_model(model, 0, 0)
-    return Model(s.with_(batch_first=False), model.params) if s.batch_first else model
+        return upload.layer_model(model, 0, 0).with_tokens(model.embedding, model.readout)
+    if s.batch_first:
+        return Model(s.with_(batch_first=False), model.params, embedding=model.embedding, readout=model.readout)
+    return model
 
 
 def hand_over(up: upload.Upload) -> None:
     """Make the upload this session's model: every page's config now says weights="session" (a callback)."""
     model = explorable(up.model)
     s = model.spec
-    if s.input_size > MAX_WIDTH:
+    if s.input_size > MAX_WIDTH and model.embedding is None:
         say("warning", f"This model reads {s.input_size} values per step; the app's inputs carry at most "
                        f"{MAX_WIDTH}, so the other pages cannot run it. Its summary and export below still work.")
         return
@@ -70,7 +73,10 @@ def hand_over(up: upload.Upload) -> None:
     new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, widest),
                   variant=s.variant if s.kind == "gru" else cfg.variant, scale=1.0, clamp="", h0="zeros",
                   t=0, unit=0)
-    if input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
+    if model.embedding is not None:  # it reads tokens: the learner types text (or ids), the embedding makes x
+        new = replace(new, source="text", seq=example_text(model.vocabulary, model.embedding.size) or new.seq)
+        say("info", tokens_note(model))
+    elif input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
         # the example lives in the link (PROPS["seq"] holds at most 20,000 characters, ~5.5 per value): a wide
         # model's example has fewer steps
         example = upload.example_input(s.input_size, steps=max(2, min(12, 3000 // s.input_size)))
@@ -82,6 +88,19 @@ def hand_over(up: upload.Upload) -> None:
                        "some views may be slow.")
     st.session_state[LAYER] = st.session_state[ui.LAYER_CHOICE] = (0, 0)
     ui.apply(new)
+
+
+def tokens_note(model: Model) -> str:
+    """What the hand-over says about a model that reads tokens: where to type, and what it reads."""
+    emb = model.embedding
+    if model.vocabulary is None:
+        return (f"This model starts with an embedding of {emb.size:,} rows, but its file names no tokens: the "
+                "sidebar's text box takes token ids (whole numbers such as 3 14 15). Upload a vocabulary beside the "
+                "weights (one token per line) to type words instead.")
+    unit = text_unit(model.vocabulary)
+    return (f"This model starts with an embedding of {emb.size:,} tokens ({unit}s): type text into the sidebar's "
+            "text box and Step through and Timeline read it through the model's own vocabulary."
+            + (" It has a readout too: Step through shows its top choices at every step." if model.readout else ""))
 
 
 def input_width(cfg: Config) -> int | None:
@@ -315,7 +334,10 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         )
     else:
         choice = (0, 0)
-    input_section(cfg, s.input_size)
+    if model.embedding is not None:
+        token_section(cfg, model)
+    else:
+        input_section(cfg, s.input_size)
     if sc is not None:
         with ui.stale_view(sc.stale, "preview"):  # greyed: the last good run while the input has an error
             st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
@@ -327,6 +349,30 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         (parity.MATCHES_PAGE, "Check it against PyTorch", ":material/verified:"),
     ), strict=True):
         col.page_link(page, label=label, icon=icon)
+
+
+def use_text() -> None:
+    """Make the sidebar's input the text box, with an example the model can read (its first tokens)."""
+    model = st.session_state.get(ui.SESSION_MODEL)
+    if model is not None and model.embedding is not None:
+        ui.apply(replace(ui.config(), source="text", t=0,
+                         seq=example_text(model.vocabulary, model.embedding.size) or ui.config().seq))
+
+
+def token_section(cfg: Config, model: Model) -> None:
+    """What a model with an embedding reads: text in its vocabulary (or token ids), typed in the sidebar."""
+    emb = model.embedding
+    if model.vocabulary is None:
+        st.markdown(f"**Input.** Your model reads **token ids** (0 to {emb.size - 1:,}) through its embedding; the "
+                    "file names no tokens, so type ids such as `3 14 15` in the sidebar's text box. To type words, "
+                    "upload a vocabulary file beside the weights (one token per line, in the embedding's row order).")
+    else:
+        shown = ", ".join(literal(t, 20) for t in model.vocabulary[:12])
+        more = f", … ({emb.size:,} in all)" if emb.size > 12 else ""
+        st.markdown(f"**Input.** Your model reads **{text_unit(model.vocabulary)}s** from its vocabulary ({shown}"
+                    f"{more}): type text in the sidebar's text box.")
+    if cfg.source != "text":
+        st.button("Type text into it", on_click=use_text, icon=":material/keyboard:")
 
 
 def input_section(cfg: Config, width: int) -> None:

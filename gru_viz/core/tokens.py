@@ -226,3 +226,14 @@ def read_ids(text: str, size: int) -> Tokenised:
         ids.append(int(piece))
     arr = check_ids(np.array(ids, dtype=np.int64), size)
     return Tokenised(tuple(str(i) for i in ids), arr, (), 0, len(ids), "id", False, None)
+
+
+def example_text(vocabulary: Sequence[str] | None, size: int, count: int = 6) -> str:
+    """Something to type into a model: its first ``count`` tokens that are text (marks aside), as it reads them;
+    ids 0 1 2 … when it names no tokens."""
+    if vocabulary is None:
+        return " ".join(str(i) for i in range(min(count, size)))
+    text = [t for t in vocabulary if not is_mark(t) and t.strip()][:count]
+    if not text:
+        return ""
+    return "".join(text) if text_unit(vocabulary) == "character" else " ".join(text)
