@@ -16,7 +16,7 @@ from . import claims
 from .claims import KINDS, Context, Sentence
 from .literal import literal
 
-CLAIMS = claims.Book()
+CLAIMS = claims.Book()  # checks compare with the plain text (the page's markdown escapes are read back first)
 claim = CLAIMS.claim
 TOP = 5  # the readout's choices shown at a step
 
@@ -73,16 +73,16 @@ def _lower(ctx: Context, s: dict[str, str]) -> list[str]:
                            "{mark:text} there, as it was trained to.")
 def _unknown_mark(ctx: Context, s: dict[str, str]) -> list[str]:
     t = _tok(ctx)
-    return (_want(s["which"] == quoted_list(t.unknown), f"the unknown pieces are {t.unknown!r}")
+    return (_want(s["which"] == quoted_list(t.unknown, escape=False), f"the unknown pieces are {t.unknown!r}")
             + _want(int(s["count"]) == t.missing, f"{t.missing} pieces are unknown")
-            + _want(t.mark is not None and s["mark"] == quoted(t.mark), f"the mark is {t.mark!r}"))
+            + _want(t.mark is not None and s["mark"] == quoted(t.mark, escape=False), f"the mark is {t.mark!r}"))
 
 
 @claim("tok.unknown.out", "The model never saw {which:text} ({count:int} in the text), and its vocabulary has no "
                           "unknown mark, so they are left out: the model reads the other {steps:int}.")
 def _unknown_out(ctx: Context, s: dict[str, str]) -> list[str]:
     t = _tok(ctx)
-    return (_want(s["which"] == quoted_list(t.unknown), f"the unknown pieces are {t.unknown!r}")
+    return (_want(s["which"] == quoted_list(t.unknown, escape=False), f"the unknown pieces are {t.unknown!r}")
             + _want(int(s["count"]) == t.missing and t.mark is None, f"{t.missing} pieces are unknown")
             + _want(int(s["steps"]) == t.ids.size, f"it reads {t.ids.size}"))
 
@@ -127,9 +127,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def token_name(i: int, vocabulary: tuple[str, ...] | None) -> str:
-    """Token ``i`` as the page writes it: its text in quotes, or "token i" when the file names none."""
-    return f"token {i}" if vocabulary is None else quoted(vocabulary[i])
+def token_name(i: int, vocabulary: tuple[str, ...] | None, escape: bool = True) -> str:
+    """Token ``i`` as the page writes it: its text in quotes (markdown-safe), or "token i" when the file names
+    none."""
+    return f"token {i}" if vocabulary is None else quoted(vocabulary[i], escape)
 
 
 def top(probs: np.ndarray, k: int = TOP) -> list[tuple[int, float]]:
@@ -141,21 +142,27 @@ def top(probs: np.ndarray, k: int = TOP) -> list[tuple[int, float]]:
 @claim("tok.best", "At t = {t:int} the readout's top choice is {best:text}, with probability {p:prob}: the "
                    "softmax of its {size:int} scores.")
 def _best(ctx: Context, s: dict[str, str]) -> list[str]:
-    t = ctx.t
-    probs, vocab = ctx.values["probs"], ctx.values["vocabulary"]
-    (best, p), = top(probs[t], 1)
+    t, probs, vocab = ctx.t, ctx.values["probs"], ctx.values["vocabulary"]
+    (best, p), = top(probs, 1)
     return (_want(int(s["t"]) == t, f"the page is at t = {t}")
-            + _want(s["best"] == token_name(best, vocab), f"the top choice is {best}")
+            + _want(s["best"] == token_name(best, vocab, escape=False), f"the top choice is {best}")
             + _want(s["p"] == KINDS["prob"][1](p), f"its probability is {p:.4f}")
             + _want(int(s["size"]) == probs.shape[-1], f"the readout gives {probs.shape[-1]} scores"))
 
 
 def best(probs: np.ndarray, t: int, vocabulary: tuple[str, ...] | None) -> Sentence:
-    """The readout's top choice at step ``t`` in a sentence."""
-    (i, p), = top(probs[t], 1)
+    """The readout's top choice at step ``t`` (``probs``: that step's probabilities) in a sentence."""
+    (i, p), = top(probs, 1)
     return say("tok.best", t=t, best=token_name(i, vocabulary), p=p, size=probs.shape[-1])
 
 
 def readout_context(probs: np.ndarray, t: int, vocabulary: tuple[str, ...] | None) -> Context:
-    """The Context of the readout's sentence."""
+    """The Context of the readout's sentence: step ``t`` and its probabilities."""
     return Context(t=t, values={"probs": probs, "vocabulary": vocabulary})
+
+
+def readout_rows(logits: np.ndarray, vocabulary: tuple[str, ...] | None, k: int = TOP) -> list[tuple[str, str, str]]:
+    """The ``k`` top choices of one step's scores: (token, probability, score), rounded for people."""
+    probs = softmax(logits)
+    return [(f"token {i}" if vocabulary is None else shown(vocabulary[i]), KINDS["prob"][1](p),
+             KINDS["state"][1](logits[i])) for i, p in top(probs, k)]

@@ -352,13 +352,14 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     b = blocks(seq.steps, max_columns)
     text = None
     x_rows = input_rows(seq)
-    if seq.alphabet is not None and not b.aggregated:  # text: the character under the cursor
+    named = seq.alphabet is not None or getattr(seq, "tokens", False)  # text: each step's character or token
+    if named and not b.aggregated:  # the symbol under the cursor
         chars = np.asarray(seq.labels, dtype=object)
         text = np.broadcast_to(chars[None, :], (len(x_rows), b.count))
     font = FONT[present]
     names = list(data)
     rows = len(names) + 1
-    char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
+    char_ticks = named and b.steps <= MAX_TICK_LABELS
     zoom = 1.25 if present else 1.0
     # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
     rows_px = [60 if seq.width == 1 else min(200, 12 * len(x_rows) + 16)]
@@ -430,8 +431,10 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     if char_ticks:
         # The characters under the input row, so a reader sees which symbol each column read.
         layout["xaxis"].update(showticklabels=True, tickmode="array", tickvals=list(range(b.steps)),
-                               ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
+                               ticktext=[_tick(c) for c in seq.labels], side="bottom",
                                tickfont={"size": font - 1})
+        if max(map(len, seq.labels)) <= 2:  # characters stay upright; words turn when they would overlap (auto)
+            layout["xaxis"]["tickangle"] = 0
     # Each row's letter, upright, left of the unit axis, behind a swatch of its palette colour (the letter in the
     # ink: a gate's colour as text is under 4.5:1 on one theme or the other); hover it for the full name.
     annotations = []
