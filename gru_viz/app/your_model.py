@@ -21,12 +21,13 @@ from ..core.tokens import example_text, text_unit
 from ..explain import palette
 from ..explain.literal import literal, quoted
 from ..figures import style
-from ..io import codegen, upload
+from ..io import codegen, seq2seq, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.weights import HintNeeded, save_safetensors
 from ..serve import state
 from ..serve.state import Config, Scene
 from . import parity, ui
+from . import seq2seq as s2s_page
 
 FILE = "your_model_file"  # the weights uploader
 CSV = "your_model_csv"  # the input uploader
@@ -103,6 +104,17 @@ def tokens_note(model: Model) -> str:
             + (" It has a readout too: Step through shows its top choices at every step." if model.readout else ""))
 
 
+def hand_over_seq2seq(name: str, pair: seq2seq.Seq2Seq) -> None:
+    """Make an uploaded encoder–decoder the Encoder–decoder page's model (a callback); the pages' model stays."""
+    st.session_state[s2s_page.SESSION] = (name, pair)
+    st.session_state.pop(PENDING, None)
+    s2s_page.use_uploaded()
+    vocab = ("its vocabularies from the file" if pair.sources is not None else
+             "no vocabularies (the file names no tokens: it reads and answers token ids)")
+    say("success", f"{literal(name, 60)} holds an encoder–decoder ({pair.layout}: two GRUs of H = {pair.hidden}, "
+                   f"{vocab}). It opens on the **Encoder–decoder** page.")
+
+
 def input_width(cfg: Config) -> int | None:
     """The width of the config's input sequence, or None if it does not parse."""
     try:
@@ -139,6 +151,14 @@ def answer(hint: str, value: str) -> None:
 
 def load(name: str, data: bytes) -> None:
     """Read a weights file; hand the model over if it is accepted, else say why (the old model stays)."""
+    try:  # an encoder–decoder in a recognised layout opens on the Encoder–decoder page
+        pair = seq2seq.read_seq2seq_bytes(data, name)
+    except seq2seq.Seq2SeqError as exc:
+        say("error", f"Refused {quoted(name)}: it holds an encoder–decoder that gru-viz cannot run: {ui.message(exc)}")
+        return
+    if pair is not None:
+        hand_over_seq2seq(name, pair)
+        return
     hint_nl, hint_v = st.session_state.get(NONLINEARITY, AUTO), st.session_state.get(VARIANT, AUTO)
     try:
         up = upload.read_upload(data, name, nonlinearity=None if hint_nl == AUTO else hint_nl,
@@ -275,6 +295,18 @@ def question_section() -> None:
                       width="stretch")
         st.caption("If you do not know: Keras's default is reset_after=True. Saving the whole model "
                    "(model.save('model.keras')) records it, and then nobody has to ask.")
+
+
+def seq2seq_section() -> None:
+    """The encoder–decoder uploaded in this session, and the way to the page that runs it."""
+    held = s2s_page.uploaded()
+    if held is None:
+        return
+    name, pair = held
+    with st.container(border=True):
+        st.markdown(f"**Your encoder–decoder: {literal(name, 60)}** — {pair.layout}, two GRUs of H = {pair.hidden}, "
+                    f"{pair.enc_emb.shape[0]:,} input and {pair.dec_emb.shape[0]:,} output tokens.")
+        st.page_link("pages/seq2seq.py", label="Open it on the Encoder–decoder page", icon=":material/translate:")
 
 
 def summary_section(up: upload.Upload) -> None:

@@ -241,9 +241,11 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
     Prop("clip_cell", "rnn", choices=KINDS, label="Clip the gradient of"),
     Prop("word", "through", high=MAX_WORD, label="Word", keep_spaces=True,  # the Encoder–decoder page's word
          help="Any word: the model reads the letters a–z; anything else it reads as unknown."),
+    Prop("s2s", "g2p", choices=("g2p", "session"), label="Encoder–decoder",  # the Encoder–decoder page's model
+         instead="showing g2p-en's model"),
 )}
 PAGE_ONLY = ("knob", "cmp_beta", "cmp_min", "cmp_steps", "cmp_at", "cmp_first", "grad_beta", "grad_min", "clip",
-             "clip_cell", "word")  # read by one page each: not what a scene (or a line-up) is built from
+             "clip_cell", "word", "s2s")  # read by one page each: not what a scene (or a line-up) is built from
 
 
 def _default(name: str) -> Any:
@@ -287,6 +289,7 @@ class Config:
     clip: float = _default("clip")  # Gradient flow: the clip threshold max_norm
     clip_cell: str = _default("clip_cell")  # Gradient flow: the cell whose gradient is clipped
     word: str = _default("word")  # the Encoder–decoder page's word, as typed
+    s2s: str = _default("s2s")  # the Encoder–decoder page's model: g2p-en's, or the session's uploaded one
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -654,7 +657,7 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
 
 
 VIEW_ONLY = {"t": 0, "unit": 0, "order": "index", "present": False, "hide": "", "predict": False, "sel": "",
-             "word": PROPS["word"].default}  # the Encoder–decoder page's word builds no scene
+             "word": PROPS["word"].default, "s2s": PROPS["s2s"].default}  # the Encoder–decoder page's: no scene
 
 
 def without_view(cfg: Config) -> Config:
