@@ -238,7 +238,9 @@ def example(model: seq2seq.Seq2Seq) -> str:
     """Something the model reads, to start with: g2p-en's default word, else the encoder's first tokens."""
     if model.as_g2p() is not None:
         return state.PROPS["word"].default
-    return example_text(model.sources, model.enc_emb.shape[0], 4)[: seq2seq.MAX_WORD]
+    marks = (model.start, model.end)  # the tutorial's SOS and EOS are words of its vocabulary, not to be typed
+    words_ = None if model.sources is None else [t for i, t in enumerate(model.sources) if i not in marks]
+    return example_text(words_, model.enc_emb.shape[0], 4)[: seq2seq.MAX_WORD]
 
 
 def _which(cfg: Config) -> tuple[str, seq2seq.Seq2Seq] | None:
