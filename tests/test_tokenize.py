@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gru_viz.core.tokens import TokenError, is_mark, read_ids, text_unit, tokenize
+from gru_viz.core.tokens import TokenError, is_mark, read_ids, shown, text_unit, tokenize
 
 LETTERS = ("<pad>", "<unk>", "</s>", *"abcdefghijklmnopqrstuvwxyz")  # g2p-en's graphemes
 WORDS = ("", "[UNK]", "the", "cat", "sat", "on", "mat")  # a Keras StringLookup's: padding, [UNK], then words
@@ -48,6 +48,7 @@ def test_marks_are_not_text():
     assert not any(is_mark(t) for t in ("a", "<", "[]", "cat"))
     assert text_unit(LETTERS) == "character" and text_unit(WORDS) == "word"
     assert text_unit(("<pad>", "ab", "c")) == "word"
+    assert [shown(t) for t in ("", " ", "\n", "cat")] == ["(empty)", "␣", "⏎", "cat"]
 
 
 def test_ids_typed():

@@ -17,6 +17,7 @@ from gru_viz.core.kinds import WITH_W_HH
 from gru_viz.core.tokens import Embedding, Readout, tokenize
 from gru_viz.explain import registry
 from gru_viz.explain import tokens as token_words
+from gru_viz.explain.literal import literal
 from gru_viz.figures import timeline as tl
 from gru_viz.io.bridge import to_torch
 from gru_viz.serve import state
@@ -68,9 +69,9 @@ def test_step_through_reads_words_and_shows_the_readout_as_torch_computes_it(kin
         logits = torch.nn.functional.linear(y, torch.tensor(model.readout.weight), torch.tensor(model.readout.bias))
         probs = torch.softmax(logits, -1).numpy()[3]
     np.testing.assert_allclose(sc.trace.output, y.numpy(), atol=1e-12)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     order = np.argsort(-probs, kind="stable")[:5]
-    assert list(table["token"]) == [token_words.shown(WORDS[i]) for i in order]
+    assert list(table["token"]) == [literal(token_words.shown(WORDS[i]), 40) for i in order]
     assert list(table["probability"]) == [token_words.KINDS["prob"][1](probs[i]) for i in order]
     head = next(m.value for m in at.markdown if m.value.startswith("**The readout at t = 3**"))
     assert not registry.check_text(head, token_words.readout_context(probs, 3, WORDS))
@@ -105,7 +106,7 @@ def test_an_embedding_without_a_vocabulary_takes_ids():
     said = infos(at)
     assert "names no tokens, so it reads token ids, whole numbers from 0 to 15: 3 steps here" in said
     assert "upload a vocabulary beside the weights on Your model" in said
-    assert not at.dataframe  # no readout, no table
+    assert not at.table  # no readout, no table
     step_page(model, "3 x", expect=("'x' is not a token id",))
     step_page(model, "3 99", expect=("token id 99 is outside the vocabulary's 0…15",))
 

@@ -552,7 +552,8 @@ def readout_panel(cfg: Config, sc: Scene) -> None:
     with st.container(border=True, key="step_readout"):
         st.markdown(f"**The readout at t = {cfg.t}** · " + token_words.best(probs, cfg.t, vocab).text)
         rows = token_words.readout_rows(logits, vocab)
-        st.dataframe({"token": [r[0] for r in rows], "probability": [r[1] for r in rows],
+        # st.table renders markdown in its cells: a file's tokens stay literal text
+        st.table({"token": [literal(r[0], 40) for r in rows], "probability": [r[1] for r in rows],
                       "score": [r[2] for r in rows]}, hide_index=True)
         st.caption("Scores are the readout's raw outputs, W·h + b from the top layer's state (logits); the "
                    "probabilities are their softmax over all its tokens. A model trained to predict the next token "

@@ -157,7 +157,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------- typed text
 
 UNKNOWN_MARKS = ("[UNK]", "<unk>", "<UNK>")  # Keras's, torchtext's and others' mark for a token never seen
-SHOWN = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # how a blank token is written on screen
+SHOWN = {" ": "␣", "\n": "⏎", "\t": "⇥", "": "(empty)"}  # how a blank token is written on screen (Keras pads with "")
 
 
 def is_mark(token: str) -> bool:
