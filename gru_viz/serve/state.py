@@ -558,7 +558,7 @@ def token_sequence(text: str, model: Model, limits: Limits = LIMITS) -> tuple[Se
     n = tok.ids.size
     unit = "token id" if tok.unit == "id" else tok.unit
     seq = Sequence(emb.lookup(tok.ids), tuple(shown(t) for t in tok.tokens),
-                   source=f"your text, {n} {unit}{'s' if n != 1 else ''}", tokens=True)
+                   source=f"your text ({n} {unit}{'s' if n != 1 else ''})", tokens=True)
     said = token_words.notes(tok, emb.size)
     if tok.unit == "id":
         return seq, [" ".join(s.text for s in said) + " " + token_words.ADD_VOCABULARY]
