@@ -131,3 +131,23 @@ def test_the_hand_over_keeps_the_embedding_and_the_readout():
     for m in (model, batch_first):
         out = explorable(m)
         assert out.embedding is m.embedding and out.readout is m.readout and not out.spec.batch_first
+
+
+def test_an_upload_with_an_embedding_hands_over_text(monkeypatch):
+    """The hand-over on Your model: the file's reader is stood in for (the readers that attach embeddings are issue
+    25's other branches), everything after it is the page's own."""
+    from gru_viz.app import your_model
+    from gru_viz.io import upload
+
+    model = token_model()
+    monkeypatch.setattr(your_model.upload, "read_upload",
+                        lambda data, name, **_: upload.Upload(name, len(data), model))
+    at = open_page("pages/your_model.py", timeout=120)
+    at.file_uploader(key="your_model_file").set_value(("words.safetensors", b"x", "application/octet-stream")).run()
+    cfg = at.session_state[ui.CFG]
+    assert cfg.weights == "session" and cfg.source == "text" and cfg.seq == "the cat sat on mat"
+    assert at.session_state[ui.SESSION_MODEL].embedding is model.embedding
+    assert "type text into the sidebar's text box" in infos(at)
+    assert any("Your model reads **words** from its vocabulary" in m.value for m in at.markdown)
+    at.switch_page("pages/step.py").run()
+    assert ">mat</span>" in strip(at) and at.table  # the tokens, and the readout's table
