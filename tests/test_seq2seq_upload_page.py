@@ -109,3 +109,25 @@ def test_a_link_to_an_uploaded_model_that_is_gone_shows_g2p():
     at = open_page("pages/seq2seq.py", {"s2s": "session", "word": "cat"}, timeout=120)
     assert any("showing g2p-en's model instead" in i.value for i in at.info)
     assert any("pronounces “cat”" in m.value for m in at.markdown)
+
+
+def test_vocabularies_uploaded_beside_a_file_without_them():
+    from test_seq2seq_files import TARGETS
+
+    at = upload("translator.pt", saved(translator(1, 1.5), ".pt", vocabularies=False))
+    at.switch_page("pages/seq2seq.py").run()
+    lines = "\n".join(SOURCES).encode()
+    with at.expecting("the vocabulary has 9 tokens, the encoder's embedding has 10 rows"):
+        at.file_uploader(key=page.VOCAB_FILES["encoder"]).set_value(("short.txt", b"\n".join(
+            w.encode() for w in SOURCES[:-1]), "text/plain")).run()
+    at.file_uploader(key=page.VOCAB_FILES["encoder"]).set_value(("fra.txt", lines, "text/plain")).run()
+    assert any("The encoder now reads its 10 tokens from fra.txt" in s.value for s in at.success)
+    assert at.session_state[ui.CFG].word == "je suis tres froid"
+    at.file_uploader(key=page.VOCAB_FILES["decoder"]).set_value(
+        ("eng.txt", ("\n".join(TARGETS) + "\n").encode(), "text/plain")).run()
+    model = at.session_state[page.SESSION][1]
+    assert model.sources == tuple(SOURCES) and model.targets == tuple(TARGETS)
+    tr = seq2seq.run_seq2seq("je suis tres froid", model)
+    false, loose, count = verdict(page_text(at), context(at, tr))
+    assert false == [] and count >= 4
+    assert not any("names no tokens" in c.value for c in at.caption)

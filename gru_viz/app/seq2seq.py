@@ -268,9 +268,51 @@ def _which(cfg: Config) -> tuple[str, seq2seq.Seq2Seq] | None:
     return used
 
 
+VOCAB_FILES = {"encoder": "gru_viz_s2s_vocab_encoder", "decoder": "gru_viz_s2s_vocab_decoder"}  # uploaders
+VOCAB_NOTE = "gru_viz_s2s_vocab_note"  # (kind, text) the last vocabulary upload left for the page
+
+
+def on_vocabulary(side: str) -> None:
+    """Callback of a vocabulary uploader: give the uploaded encoder–decoder that side's tokens (else say why not)."""
+    held, file = uploaded(), st.session_state.get(VOCAB_FILES[side])
+    if held is None or file is None:
+        return
+    try:
+        tokens = seq2seq.token_list(file.getvalue(), side)
+        model = seq2seq.with_vocabularies(held[1], tokens if side == "encoder" else None,
+                                          tokens if side == "decoder" else None)
+    except seq2seq.Seq2SeqError as exc:
+        st.session_state[VOCAB_NOTE] = ("error", f"Refused {literal(file.name, 60)}: {ui.message(exc)}.")
+        return
+    st.session_state[SESSION] = (held[0], model)
+    st.session_state[VOCAB_NOTE] = ("success", f"The {side} now reads its {len(tokens):,} tokens from "
+                                               f"{literal(file.name, 60)}.")
+    if side == "encoder":
+        use_uploaded()  # an example in its own words
+
+
+def vocabulary_section(model: seq2seq.Seq2Seq) -> None:
+    """Uploaders for the token lists a file without vocabularies lacks (one token per line, in row order)."""
+    note = st.session_state.pop(VOCAB_NOTE, None)
+    if note is not None:
+        getattr(st, note[0])(note[1])
+    missing = [side for side, tokens in (("encoder", model.sources), ("decoder", model.targets)) if tokens is None]
+    if not missing:
+        return
+    with st.expander("Add its vocabularies: type words instead of ids", icon=":material/dictionary:"):
+        st.caption("A text file per side, one token per line, in the order of its embedding's rows (the tutorial's "
+                   "index2word: SOS, EOS, then the words as they were first seen).")
+        for side in missing:
+            size = (model.enc_emb if side == "encoder" else model.dec_emb).shape[0]
+            st.file_uploader(f"The {side}'s tokens ({size:,} lines)", type=["txt", "vocab", "tsv"],
+                             key=VOCAB_FILES[side], on_change=on_vocabulary, args=(side,))
+
+
 def page(cfg: Config) -> None:
     """The whole page."""
     used = _which(cfg)
+    if used is not None:
+        vocabulary_section(used[1])
     cfg = _word_input(cfg, None if used is None else used[1])
     try:
         tr = transcription(cfg.word) if used is None else run_uploaded(cfg.word, used[1])

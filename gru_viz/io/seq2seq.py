@@ -537,3 +537,33 @@ def run_seq2seq(text: str, m: Seq2Seq) -> Transcription:
     return Transcription(text, read, tuple(source_names[i] for i in ids), tok.unknown, enc,
                          _joined(steps, m.decoder.spec), tuple(targets[i] for i in fed[: len(outputs)]),
                          tuple(outputs), lg, _softmax(lg), targets, targets[m.end], tok)
+
+
+MAX_TOKEN_LIST_BYTES = 20 * 2**20  # a vocabulary file uploaded beside the weights
+
+
+def token_list(data: bytes, what: str) -> tuple[str, ...]:
+    """The tokens of an uploaded vocabulary file: UTF-8 text, one token per line (a last empty line ignored)."""
+    if len(data) > MAX_TOKEN_LIST_BYTES:
+        raise Seq2SeqError(f"the {what} vocabulary file has {len(data):,} bytes; at most {MAX_TOKEN_LIST_BYTES:,}")
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Seq2SeqError(f"the {what} vocabulary file is not UTF-8 text (one token per line)") from None
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return tuple(lines[:-1] if lines and lines[-1] == "" else lines)
+
+
+def with_vocabularies(m: Seq2Seq, sources: tuple[str, ...] | None, targets: tuple[str, ...] | None) -> Seq2Seq:
+    """``m`` with the encoder's and/or the decoder's tokens given (None: keep what it has); Seq2SeqError says why a
+    list does not fit its embedding (count, repeats)."""
+    from dataclasses import replace
+
+    from ..core.tokens import TokenError, check_vocabulary
+
+    try:
+        src = m.sources if sources is None else check_vocabulary(sources, m.enc_emb.shape[0], "the encoder's embedding")
+        tgt = m.targets if targets is None else check_vocabulary(targets, m.dec_emb.shape[0], "the decoder's embedding")
+    except TokenError as exc:
+        raise Seq2SeqError(str(exc)) from None
+    return replace(m, sources=src, targets=tgt)
