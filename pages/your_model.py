@@ -19,6 +19,7 @@ up = your_model.upload_section()
 your_model.show_messages()
 your_model.question_section()
 your_model.mapping_section()
+your_model.seq2seq_section()
 if up is not None:
     your_model.summary_section(up)
 sc = ui.scene(cfg)

@@ -22,6 +22,7 @@ from ..core.sequences import Sequence, short_number
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, param_key
 from ..core.trace import Trace
 from ..explain import claims, glossary, narration
+from ..explain import tokens as token_words
 from ..explain.equations import MINGRU_G, format_value, step_equations
 from ..explain.literal import literal
 from ..explain.palette import COLORS, tint
@@ -38,7 +39,7 @@ from . import ui
 def x_label(seq: Sequence, t: int) -> str:
     """How the input of step ``t`` is shown: the character for text, the number, or a short vector."""
     label = seq.labels[t]
-    if seq.alphabet is not None:
+    if seq.alphabet is not None or seq.tokens:  # a character or a token of the model's vocabulary
         return f"'{label}'"
     if seq.width == 1 or label != f"t{t}":  # a label of its own (a trained task's "0.37 ●"), else the numbers
         return label
@@ -177,7 +178,7 @@ def model_from_table(model: Model, table: pd.DataFrame) -> Model:
     params[keys["bias_ih"]] = values[:, col]
     if KIND[s.kind].recurrent:
         params[keys["bias_hh"]] = values[:, col + 1]
-    return Model(s, params)
+    return Model(s, params, embedding=model.embedding, readout=model.readout)
 
 
 def apply_edits(table: pd.DataFrame, edits: dict) -> pd.DataFrame:
@@ -535,6 +536,30 @@ def narration_markdown(text: str) -> str:
     return "".join(out)
 
 
+def readout_vocabulary(model: Model) -> tuple[str, ...] | None:
+    """The tokens the readout's scores stand for: its own, else the embedding's when they are as many."""
+    ro = model.readout
+    if ro.vocabulary is not None:
+        return ro.vocabulary
+    return model.vocabulary if model.embedding is not None and model.embedding.size == ro.size else None
+
+
+def readout_panel(cfg: Config, sc: Scene) -> None:
+    """The readout's top choices at the step: its scores over the vocabulary, and their softmax."""
+    vocab = readout_vocabulary(sc.model)
+    logits = sc.model.readout.logits(sc.trace.output[cfg.t])  # this step only: V scores from the top layer's h
+    probs = token_words.softmax(logits)
+    with st.container(border=True, key="step_readout"):
+        st.markdown(f"**The readout at t = {cfg.t}** · " + token_words.best(probs, cfg.t, vocab).text)
+        rows = token_words.readout_rows(logits, vocab)
+        # st.table renders markdown in its cells: a file's tokens stay literal text
+        st.table({"token": [literal(r[0], 40) for r in rows], "probability": [r[1] for r in rows],
+                      "score": [r[2] for r in rows]}, hide_index=True)
+        st.caption("Scores are the readout's raw outputs, W·h + b from the top layer's state (logits); the "
+                   "probabilities are their softmax over all its tokens. A model trained to predict the next token "
+                   "gives here its guess for the token after this one.")
+
+
 def narration_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
     """What the cell just did at this step, in words computed from the run (see gru_viz.explain.narration)."""
     story = narration.narrate(sc.trace, cfg.t, cfg.unit, layer, d, x_text=input_label(sc, cfg.t, layer))
@@ -720,6 +745,8 @@ def step_view(sc: Scene) -> None:
                     narration_panel(cfg, sc, layer, d)
         elif revealed:
             narration_panel(cfg, sc, layer, d)
+        if revealed and sc.model.readout is not None:
+            readout_panel(cfg, sc)
         if "equations" not in hidden:
             equations_panel(cfg, sc, layer, d, numbers=revealed)
         if "ablation" not in hidden and revealed:

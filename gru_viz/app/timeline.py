@@ -227,7 +227,7 @@ def draw(cfg: Config, sc: Scene) -> None:
                    f"({layer_input(sc, layer).width} values per step{halves}), not the raw input.")
 
     h = lt.h[:, 0, :]
-    labels = sc.seq.labels if sc.seq.alphabet is not None else None
+    labels = sc.seq.labels if sc.seq.alphabet is not None or sc.seq.tokens else None
     unit = min(cfg.unit, h.shape[1] - 1)
     units = shared("units", (cfg.t, unit), lambda: tl.units_figure(h, unit=unit, t=cfg.t, present=cfg.present))
     drawn = len(tl.line_units(h, unit))

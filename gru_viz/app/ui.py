@@ -13,7 +13,7 @@ from typing import NamedTuple, TypeVar
 
 import streamlit as st
 
-from ..core.model import ModelInputError
+from ..core.model import Model, ModelInputError
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, SequenceError
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KIND_NAMES, SpecError
@@ -283,7 +283,9 @@ def _cached_scene(cfg: Config) -> Scene:
 def long_run(cfg: Config, model=None) -> bool:
     """Whether building this run takes long enough to hand it to a job worker (estimated from its size)."""
     try:
-        seq = state.build_sequence(cfg)
+        reader = model if isinstance(model, Model) else None
+        seq = (state.token_sequence(cfg.seq, reader)[0] if state.reads_tokens(cfg, reader)
+               else state.build_sequence(cfg))
     except (SequenceError, ConfigError, ValueError):
         return False  # it fails fast, with its message, right here
     if model is None:
@@ -524,6 +526,12 @@ def sidebar_controls(cfg: Config, weights_note: str = "") -> Config:
         if source in ("typed", "text"):
             help_ = ("Scalars `0.5, 1, -2`, or vectors per step `1 0; 0 1`." if source == "typed"
                      else "Any text: each character becomes a one-hot vector over the text's own alphabet.")
+            reader = st.session_state.get(SESSION_MODEL)
+            if source == "text" and state.reads_tokens(replace(cfg, source="text"), reader):
+                help_ = ("Text into your model's own vocabulary: each token is a row of its embedding."
+                         if reader.vocabulary is not None else
+                         "Token ids, e.g. `3 14 15`: your model's file names no tokens, so its embedding's rows "
+                         "are read by number.")
             seq = st.text_area(**widget_args("seq", help=help_), key=_widget("seq", cfg), height=90)
             cap = state.PROPS["seq"].high
             if len(seq) > cap and len(link := state.pack(seq)) > cap:  # (packing is tried only when it must be)

@@ -17,10 +17,11 @@ import streamlit as st
 from ..core.model import Model
 from ..core.sequences import MAX_INPUT_CHARS, MAX_WIDTH, SequenceError, format_numbers
 from ..core.spec import GRU_VARIANTS, SpecError
+from ..core.tokens import example_text, text_unit
 from ..explain import palette
 from ..explain.literal import literal, quoted
 from ..figures import style
-from ..io import codegen, upload
+from ..io import codegen, seq2seq, upload
 from ..io.formats.checks import MAX_PARAMS, MAX_WEIGHTS_BYTES, WeightsError
 from ..io.mapping import TOKEN_TARGETS, mapping_call, propose_mapping
 from ..io.vocabulary import read_vocabulary
@@ -28,6 +29,7 @@ from ..io.weights import HintNeeded, NeedsMapping, SeveralModules, save_safetens
 from ..serve import state
 from ..serve.state import Config, Scene
 from . import parity, ui
+from . import seq2seq as s2s_page
 
 FILE = "your_model_file"  # the weights uploader
 CSV = "your_model_csv"  # the input uploader
@@ -64,7 +66,7 @@ def explorable(model: Model) -> Model:
     """The model the other pages run: a cell becomes the one-layer sequence model it is, stepped over time."""
     s = model.spec
     if s.cell:
-        return upload.layer_model(model, 0, 0)
+        return upload.layer_model(model, 0, 0).with_tokens(model.embedding, model.readout)
     if s.batch_first:
         return Model(s.with_(batch_first=False), model.params, embedding=model.embedding, readout=model.readout)
     return model
@@ -74,7 +76,7 @@ def hand_over(up: upload.Upload) -> None:
     """Make the upload this session's model: every page's config now says weights="session" (a callback)."""
     model = explorable(up.model)
     s = model.spec
-    if s.input_size > MAX_WIDTH:
+    if s.input_size > MAX_WIDTH and model.embedding is None:
         say("warning", f"This model reads {s.input_size} values per step; the app's inputs carry at most "
                        f"{MAX_WIDTH}, so the other pages cannot run it. Its summary and export below still work.")
         return
@@ -85,7 +87,10 @@ def hand_over(up: upload.Upload) -> None:
     new = replace(cfg, weights="session", cell=s.kind, hidden=min(s.hidden_size, widest),
                   variant=s.variant if s.kind == "gru" else cfg.variant, scale=1.0, clamp="", h0="zeros",
                   t=0, unit=0)
-    if input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
+    if model.embedding is not None:  # it reads tokens: the learner types text (or ids), the embedding makes x
+        new = replace(new, source="text", seq=example_text(model.vocabulary, model.embedding.size) or new.seq)
+        say("info", tokens_note(model))
+    elif input_width(new) != s.input_size:  # keep what the person typed if it fits; else a visible example
         # the example lives in the link (PROPS["seq"] holds at most 20,000 characters, ~5.5 per value): a wide
         # model's example has fewer steps
         example = upload.example_input(s.input_size, steps=max(2, min(12, 3000 // s.input_size)))
@@ -97,6 +102,30 @@ def hand_over(up: upload.Upload) -> None:
                        "some views may be slow.")
     st.session_state[LAYER] = st.session_state[ui.LAYER_CHOICE] = (0, 0)
     ui.apply(new)
+
+
+def tokens_note(model: Model) -> str:
+    """What the hand-over says about a model that reads tokens: where to type, and what it reads."""
+    emb = model.embedding
+    if model.vocabulary is None:
+        return (f"This model starts with an embedding of {emb.size:,} rows, but its file names no tokens: the "
+                "sidebar's text box takes token ids (whole numbers such as 3 14 15). Upload a vocabulary beside the "
+                "weights (one token per line) to type words instead.")
+    unit = text_unit(model.vocabulary)
+    return (f"This model starts with an embedding of {emb.size:,} tokens ({unit}s): type text into the sidebar's "
+            "text box and Step through and Timeline read it through the model's own vocabulary."
+            + (" It has a readout too: Step through shows its top choices at every step." if model.readout else ""))
+
+
+def hand_over_seq2seq(name: str, pair: seq2seq.Seq2Seq) -> None:
+    """Make an uploaded encoder–decoder the Encoder–decoder page's model (a callback); the pages' model stays."""
+    st.session_state[s2s_page.SESSION] = (name, pair)
+    st.session_state.pop(PENDING, None)
+    s2s_page.use_uploaded()
+    vocab = ("its vocabularies from the file" if pair.sources is not None else
+             "no vocabularies (the file names no tokens: it reads and answers token ids)")
+    say("success", f"{literal(name, 60)} holds an encoder–decoder ({pair.layout}: two GRUs of H = {pair.hidden}, "
+                   f"{vocab}). It opens on the **Encoder–decoder** page.")
 
 
 def input_width(cfg: Config) -> int | None:
@@ -226,6 +255,14 @@ def answer(hint: str, value: str) -> None:
 
 def load(name: str, data: bytes) -> bool:
     """Read a weights file; hand the model over if it is accepted, else say why (the old model stays)."""
+    try:  # an encoder–decoder in a recognised layout opens on the Encoder–decoder page
+        pair = seq2seq.read_seq2seq_bytes(data, name)
+    except seq2seq.Seq2SeqError as exc:
+        say("error", f"Refused {quoted(name)}: it holds an encoder–decoder that gru-viz cannot run: {ui.message(exc)}")
+        return False
+    if pair is not None:
+        hand_over_seq2seq(name, pair)
+        return True
     hint_nl, hint_v = st.session_state.get(NONLINEARITY, AUTO), st.session_state.get(VARIANT, AUTO)
     options = dict(st.session_state.get(OPTIONS) or {})
     tokens = st.session_state.get(TOKENS)
@@ -454,6 +491,18 @@ def source_box(where: object, target: str, options: list[str]) -> None:
     where.selectbox(target, options if current in options else [*options, current], key=MAP + target)
 
 
+def seq2seq_section() -> None:
+    """The encoder–decoder uploaded in this session, and the way to the page that runs it."""
+    held = s2s_page.uploaded()
+    if held is None:
+        return
+    name, pair = held
+    with st.container(border=True):
+        st.markdown(f"**Your encoder–decoder: {literal(name, 60)}** — {pair.layout}, two GRUs of H = {pair.hidden}, "
+                    f"{pair.enc_emb.shape[0]:,} input and {pair.dec_emb.shape[0]:,} output tokens.")
+        st.page_link("pages/seq2seq.py", label="Open it on the Encoder–decoder page", icon=":material/translate:")
+
+
 def summary_section(up: upload.Upload) -> None:
     """What the file held."""
     st.subheader(f"What {literal(up.filename, 60)} holds", anchor=False)  # no anchor made of the name
@@ -511,7 +560,10 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         )
     else:
         choice = (0, 0)
-    input_section(cfg, s.input_size)
+    if model.embedding is not None:
+        token_section(cfg, model)
+    else:
+        input_section(cfg, s.input_size)
     if sc is not None:
         with ui.stale_view(sc.stale, "preview"):  # greyed: the last good run while the input has an error
             st.plotly_chart(layer_figure(sc, choice), config={"displayModeBar": False})
@@ -523,6 +575,30 @@ def explore_section(cfg: Config, sc: Scene | None) -> None:
         (parity.MATCHES_PAGE, "Check it against PyTorch", ":material/verified:"),
     ), strict=True):
         col.page_link(page, label=label, icon=icon)
+
+
+def use_text() -> None:
+    """Make the sidebar's input the text box, with an example the model can read (its first tokens)."""
+    model = st.session_state.get(ui.SESSION_MODEL)
+    if model is not None and model.embedding is not None:
+        ui.apply(replace(ui.config(), source="text", t=0,
+                         seq=example_text(model.vocabulary, model.embedding.size) or ui.config().seq))
+
+
+def token_section(cfg: Config, model: Model) -> None:
+    """What a model with an embedding reads: text in its vocabulary (or token ids), typed in the sidebar."""
+    emb = model.embedding
+    if model.vocabulary is None:
+        st.markdown(f"**Input.** Your model reads **token ids** (0 to {emb.size - 1:,}) through its embedding; the "
+                    "file names no tokens, so type ids such as `3 14 15` in the sidebar's text box. To type words, "
+                    "upload a vocabulary file beside the weights (one token per line, in the embedding's row order).")
+    else:
+        shown = ", ".join(literal(t, 20) for t in model.vocabulary[:12])
+        more = f", … ({emb.size:,} in all)" if emb.size > 12 else ""
+        st.markdown(f"**Input.** Your model reads **{text_unit(model.vocabulary)}s** from its vocabulary ({shown}"
+                    f"{more}): type text in the sidebar's text box.")
+    if cfg.source != "text":
+        st.button("Type text into it", on_click=use_text, icon=":material/keyboard:")
 
 
 def input_section(cfg: Config, width: int) -> None:

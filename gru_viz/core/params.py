@@ -24,4 +24,5 @@ def scale_recurrent(model: Model, scale: float) -> Model:
     """The model with every recurrent matrix W_hh multiplied by ``scale`` (the same model when it is 1)."""
     if scale == 1.0:
         return model
-    return Model(model.spec, {k: (v * scale if k.startswith("weight_hh") else v) for k, v in model.params.items()})
+    return Model(model.spec, {k: (v * scale if k.startswith("weight_hh") else v) for k, v in model.params.items()},
+                 embedding=model.embedding, readout=model.readout)  # the tokens around the stack stay

@@ -91,6 +91,7 @@ class Sequence:
     labels: tuple[str, ...]  # one short label per step
     alphabet: tuple[str, ...] | None = None  # for text: the symbols, index = one-hot position
     source: str = ""  # short description, e.g. "typed numbers", "sine (period 20)"
+    tokens: bool = False  # the labels are the tokens a model's embedding read (its rows are the values)
 
     def __post_init__(self) -> None:
         # Checked here so that every Sequence, however made, can be plotted, formatted and parsed back.
@@ -135,10 +136,11 @@ class Sequence:
             and self.labels == other.labels
             and self.alphabet == other.alphabet
             and self.source == other.source
+            and self.tokens == other.tokens
         )
 
     def __hash__(self) -> int:
-        return hash((self.values.shape, self.values.tobytes(), self.labels, self.alphabet, self.source))
+        return hash((self.values.shape, self.values.tobytes(), self.labels, self.alphabet, self.source, self.tokens))
 
 
 def _check_caps(steps: int, width: int) -> None:

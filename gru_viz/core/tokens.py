@@ -152,3 +152,88 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     m = logits.max(axis=-1, keepdims=True)
     z = logits - m
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+# ------------------------------------------------------------------------------------------- typed text
+
+UNKNOWN_MARKS = ("[UNK]", "<unk>", "<UNK>")  # Keras's, torchtext's and others' mark for a token never seen
+SHOWN = {" ": "␣", "\n": "⏎", "\t": "⇥", "": "(empty)"}  # how a blank token is written on screen (Keras pads with "")
+
+
+def is_mark(token: str) -> bool:
+    """Whether a vocabulary entry is a mark, not text: "" (Keras's padding), "<pad>", "[UNK]", "</s>", …"""
+    return token == "" or (len(token) > 2 and (token[0], token[-1]) in (("<", ">"), ("[", "]")))
+
+
+def shown(token: str) -> str:
+    """A token as the page writes it: a blank one visible (␣ for a space), the rest as they are."""
+    return SHOWN.get(token, token)
+
+
+@dataclass(frozen=True)
+class Tokenised:
+    """Typed text read into a vocabulary: what each step reads, and what was done to the text to get there."""
+
+    tokens: tuple[str, ...]  # the vocabulary entry each step reads (the unknown mark where a piece was unknown)
+    ids: np.ndarray  # int64, one id a step
+    unknown: tuple[str, ...]  # the pieces of the text not in the vocabulary, each once, in order
+    missing: int  # how many pieces of the text were not in the vocabulary (with repeats)
+    pieces: int  # how many pieces the text was split into
+    unit: str  # "character", "word" or "id": how the text was split
+    lowered: bool  # the text was lower-cased first (the vocabulary is all lower-case)
+    mark: str | None  # the vocabulary's unknown mark that stood in for an unknown piece, or None (left out)
+
+
+def text_unit(vocabulary: Sequence[str]) -> str:
+    """ "character" when every token of the vocabulary (marks aside) is one character, else "word"."""
+    text = [t for t in vocabulary if not is_mark(t)]
+    return "character" if text and all(len(t) == 1 for t in text) else "word"
+
+
+def all_lower(vocabulary: Sequence[str]) -> bool:
+    """Whether the vocabulary's tokens (marks aside) are all lower-case, so typed text is lower-cased to match."""
+    text = [t for t in vocabulary if not is_mark(t)]
+    return bool(text) and all(t == t.lower() for t in text) and any(t != t.upper() for t in text)
+
+
+def tokenize(text: str, vocabulary: Sequence[str]) -> Tokenised:
+    """``text`` read into ``vocabulary`` as its tokens suggest: one step a character when every token is one
+    character, else one a word (split on whitespace); lower-cased first only when the vocabulary is all lower-case.
+    A piece not in the vocabulary becomes its unknown mark ([UNK], <unk> or <UNK>) when it has one, else is left out.
+    """
+    unit = text_unit(vocabulary)
+    lowered = all_lower(vocabulary)
+    read = text.lower() if lowered else text
+    pieces = list(read) if unit == "character" else read.split()
+    mark = next((m for m in UNKNOWN_MARKS if m in vocabulary), None)
+    ids, missing = encode(pieces, vocabulary, mark)
+    unknown = tuple(dict.fromkeys(pieces[i] for i in missing))
+    return Tokenised(tuple(vocabulary[i] for i in ids), ids, unknown, len(missing), len(pieces), unit, lowered,
+                     mark)
+
+
+def read_ids(text: str, size: int) -> Tokenised:
+    """Token ids typed as whole numbers ("3 14 15", commas allowed) for an embedding of ``size`` rows and no
+    vocabulary; TokenError says which piece is not an id."""
+    pieces = text.replace(",", " ").replace(";", " ").split()
+    ids = []
+    for piece in pieces:
+        if not piece.isdigit() or not piece.isascii():
+            raise TokenError(f"{piece[:20]!r} is not a token id: this model names no tokens, so type whole numbers "
+                             f"from 0 to {size - 1}, e.g. 3 14 15")
+        if len(piece) > 9:  # no vocabulary reaches a billion rows (MAX_VOCABULARY)
+            raise TokenError(f"token id {piece[:12]}… is outside the vocabulary's 0…{size - 1}")
+        ids.append(int(piece))
+    arr = check_ids(np.array(ids, dtype=np.int64), size)
+    return Tokenised(tuple(str(i) for i in ids), arr, (), 0, len(ids), "id", False, None)
+
+
+def example_text(vocabulary: Sequence[str] | None, size: int, count: int = 6) -> str:
+    """Something to type into a model: its first ``count`` tokens that are text (marks aside), as it reads them;
+    ids 0 1 2 … when it names no tokens."""
+    if vocabulary is None:
+        return " ".join(str(i) for i in range(min(count, size)))
+    text = [t for t in vocabulary if not is_mark(t) and t.strip()][:count]
+    if not text:
+        return ""
+    return "".join(text) if text_unit(vocabulary) == "character" else " ".join(text)

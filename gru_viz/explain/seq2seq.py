@@ -93,6 +93,32 @@ def _cap(ctx: Context, s: dict[str, str]) -> list[str]:
     return _want(tr.capped and int(s["cap"]) == len(tr.phonemes), "the decoder did not run into its cap")
 
 
+# ---------------------------------------------------------------------- any other encoder–decoder's answer
+
+
+@claim("s2s.answer", "The encoder–decoder answers {out:text}.")
+def _answer(ctx: Context, s: dict[str, str]) -> list[str]:
+    tr = _tr(ctx)
+    return _want(bool(tr.phonemes) and s["out"] == answer_text(tr.phonemes), f"it answers {tr.phonemes!r}")
+
+
+@claim("s2s.answer.none", "The decoder emitted its end mark first: no answer at all.")
+def _answer_none(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(not _tr(ctx).phonemes, "the decoder answered")
+
+
+@claim("s2s.cap.any", "The decoder stopped at its cap of {cap:int} tokens without emitting its end mark: this "
+                      "answer is cut short.")
+def _cap_any(ctx: Context, s: dict[str, str]) -> list[str]:
+    tr = _tr(ctx)
+    return _want(tr.capped and int(s["cap"]) == len(tr.phonemes), "the decoder did not run into its cap")
+
+
+def answer_text(tokens: tuple[str, ...]) -> str:
+    """An answer's tokens as the page writes them: “i am cold .”, words joined by spaces."""
+    return "“" + " ".join(tokens) + "”"
+
+
 # ------------------------------------------------------------------------------------------ the steps
 
 
@@ -103,6 +129,18 @@ def _enc_step(ctx: Context, s: dict[str, str]) -> list[str]:
     return (_side(ctx, "encoder") + _want(int(s["steps"]) == len(tr.enc_symbols), "wrong number of steps")
             + _want(int(s["t"]) == t, f"the page is at t = {t}")
             + _want(s["sym"] == symbol_label(tr.enc_symbols[t]), f"the symbol is {tr.enc_symbols[t]}"))
+
+
+@claim("s2s.enc.any", "The encoder reads one token a step, {steps:int} steps in all (the text, then the end "
+                      "mark); at t = {t:int} it reads {sym:text}.")
+def _enc_any(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _enc_step(ctx, s)
+
+
+@claim("s2s.dec.start.any", "The decoder starts from the encoder's last state: those {units:int} numbers are all it "
+                            "knows of the input.")
+def _dec_start_any(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _dec_start(ctx, s)
 
 
 @claim("s2s.dec.start", "The decoder starts from the encoder's last state: those {units:int} numbers are all it "

@@ -25,6 +25,7 @@ from ..core.kinds import per_kind
 from ..core.sequences import Sequence
 from ..core.trace import LayerTrace
 from ..explain import palette
+from ..explain.literal import shorten
 from . import style
 
 MAX_COLUMNS = 300  # heatmap columns; ~3.5 px each at 1280 px wide
@@ -32,6 +33,7 @@ MAX_LINE_BLOCKS = 400  # line plots draw a min/max pair per block above this man
 MAX_PCA_POINTS = 500  # the PCA scatter shows every k-th step above this (the PCA itself uses all)
 HOVER_DETAIL_MAX = 40_000  # numbers per heatmap beyond which the hover lists only its own quantity
 MAX_TICK_LABELS = 120  # text input: one character tick per step up to this many steps
+MAX_TICK_CHARS = 8  # a token's tick is cut to this many characters (the hover has it whole)
 
 # What each kind of cell shows, in the order of its equations; "pre_h" is a vanilla RNN's W_ih x + W_hh h + b.
 # minLSTM shows its gates f and i (the ones a clamp sets, and the export's columns) and then the shares that mix
@@ -352,19 +354,23 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     b = blocks(seq.steps, max_columns)
     text = None
     x_rows = input_rows(seq)
-    if seq.alphabet is not None and not b.aggregated:  # text: the character under the cursor
+    named = seq.alphabet is not None or getattr(seq, "tokens", False)  # text: each step's character or token
+    if named and not b.aggregated:  # the symbol under the cursor
         chars = np.asarray(seq.labels, dtype=object)
         text = np.broadcast_to(chars[None, :], (len(x_rows), b.count))
     font = FONT[present]
     names = list(data)
     rows = len(names) + 1
-    char_ticks = seq.alphabet is not None and b.steps <= MAX_TICK_LABELS
+    char_ticks = named and b.steps <= MAX_TICK_LABELS
     zoom = 1.25 if present else 1.0
     # Row heights and gaps in pixels, so rows keep their size whatever the number of quantities.
     rows_px = [60 if seq.width == 1 else min(200, 12 * len(x_rows) + 16)]
     rows_px += [min(150, max(70, 16 * v.shape[1] + 24)) for v in data.values()]
     rows_px = [int(r * zoom) for r in rows_px]
-    gaps_px = [int((12 + (22 if char_ticks else 0)) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
+    # room under the x row for its tick labels: a character's, or a word's turned upright on a narrow screen
+    longest = min(max(map(len, seq.labels)), MAX_TICK_CHARS) if char_ticks else 0
+    tick_px = 0 if not char_ticks else 22 if longest <= 2 else 10 + 7 * longest
+    gaps_px = [int((12 + tick_px) * zoom)] + [int(12 * zoom)] * (len(names) - 1)
     # the row letters sit left of the widest tick label (a 3-digit unit, the input's "−0.5"), never on it
     tick_chars = max([len(str(max(v.shape[1] for v in data.values()) - 1)), 4 if seq.width == 1 else 2,
                       *(len(name) + 4 for name in input_names or ())])  # "0 · value"
@@ -430,8 +436,10 @@ def timeline_figure(seq: Sequence, lt: LayerTrace, kind: str, *, t: int | None =
     if char_ticks:
         # The characters under the input row, so a reader sees which symbol each column read.
         layout["xaxis"].update(showticklabels=True, tickmode="array", tickvals=list(range(b.steps)),
-                               ticktext=[_tick(c) for c in seq.labels], tickangle=0, side="bottom",
+                               ticktext=[_tick(shorten(c, MAX_TICK_CHARS)) for c in seq.labels], side="bottom",
                                tickfont={"size": font - 1})
+        if max(map(len, seq.labels)) <= 2:  # characters stay upright; words turn when they would overlap (auto)
+            layout["xaxis"]["tickangle"] = 0
     # Each row's letter, upright, left of the unit axis, behind a swatch of its palette colour (the letter in the
     # ink: a gate's colour as text is under 4.5:1 on one theme or the other); hover it for the full name.
     annotations = []

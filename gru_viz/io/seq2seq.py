@@ -15,6 +15,9 @@ likely phoneme until it emits ``</s>`` or has emitted 20. A letter outside a–z
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,11 +37,15 @@ __all__ = [
     "MAX_WORD",
     "PHONEMES",
     "Finding",
+    "Seq2Seq",
     "Seq2SeqError",
     "Transcription",
     "encoder_findings",
     "g2p",
     "ipa",
+    "read_seq2seq_bytes",
+    "recognise",
+    "run_seq2seq",
     "transcribe",
     "word_list",
 ]
@@ -121,16 +128,19 @@ class Transcription:
     outputs: tuple[str, ...]  # what each decoder step emitted (its argmax)
     logits: np.ndarray  # (T_dec, 74)
     probs: np.ndarray  # (T_dec, 74), softmax of the logits
+    targets: tuple[str, ...] = PHONEMES  # the decoder's symbols, by id
+    end_mark: str = "</s>"  # the decoder's end mark
+    how: object = None  # another model's typed text as tokenised (a core.tokens.Tokenised), None for g2p-en
 
     @property
     def phonemes(self) -> tuple[str, ...]:
-        """The pronunciation: the emitted phonemes before the end mark."""
-        return self.outputs[:-1] if self.outputs and self.outputs[-1] == "</s>" else self.outputs
+        """The pronunciation (any model's answer): the emitted symbols before the end mark."""
+        return self.outputs[:-1] if self.outputs and self.outputs[-1] == self.end_mark else self.outputs
 
     @property
     def capped(self) -> bool:
-        """Whether the decoder stopped at its cap of 20 phonemes rather than by emitting </s>."""
-        return not (self.outputs and self.outputs[-1] == "</s>")
+        """Whether the decoder stopped at its cap (g2p-en's 20 phonemes) rather than by emitting its end mark."""
+        return not (self.outputs and self.outputs[-1] == self.end_mark)
 
     @property
     def ipa(self) -> str:
@@ -140,7 +150,7 @@ class Transcription:
     def top(self, step: int, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` most likely symbols at a decoder step, with their probabilities, most likely first."""
         order = np.argsort(-self.probs[step], kind="stable")[:k]
-        return [(PHONEMES[i], float(self.probs[step, i])) for i in order]
+        return [(self.targets[i], float(self.probs[step, i])) for i in order]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -275,3 +285,271 @@ def encoder_findings(words: tuple[str, ...] | None = None, seed: int = 0) -> lis
         chance = float(np.nanmax(np.abs(correlations(states, rng.permutation(values)))))
         out.append(Finding(name, unit, float(r[unit]), chance))
     return out
+
+
+# -------------------------------------------------------------------------------- other encoder–decoders
+# A file that holds an encoder, a decoder, their embeddings and an output layer in a layout gru-viz recognises opens
+# on the Encoder–decoder page: g2p-en's own (the arrays above, from any .npz/.safetensors/.pt) and the PyTorch
+# tutorial "NLP From Scratch: Translation with a Sequence to Sequence Network"'s EncoderRNN/DecoderRNN saved as one
+# module's state_dict. The tutorial's decoder computes relu(embedding) → GRU → Linear → log_softmax, reads SOS (id 0)
+# first, feeds back its argmax and stops at EOS (id 1) or after MAX_LENGTH = 10 steps; its encoder reads the
+# sentence's word ids and EOS. Its dropout is the identity at evaluation, as here.
+
+TUTORIAL = "the PyTorch seq2seq tutorial's EncoderRNN and DecoderRNN"
+G2P_LAYOUT = "g2p-en's encoder–decoder"
+TUTORIAL_CAP = 10  # the tutorial's MAX_LENGTH
+SOS, EOS = 0, 1  # the tutorial's SOS_token and EOS_token
+_G2P_KEYS = ("enc_emb", "enc_w_ih", "enc_w_hh", "enc_b_ih", "enc_b_hh", "dec_emb", "dec_w_ih", "dec_w_hh",
+             "dec_b_ih", "dec_b_hh", "fc_w", "fc_b")
+VOCABULARY_KEYS = ("gru_viz.vocabulary.encoder", "gru_viz.vocabulary.decoder")  # metadata: JSON lists of tokens
+
+
+@dataclass(frozen=True)
+class Seq2Seq:
+    """A recognised encoder–decoder: its two GRUs, embeddings and output layer, and how it reads and answers."""
+
+    layout: str  # G2P_LAYOUT or TUTORIAL
+    encoder: Model
+    decoder: Model
+    enc_emb: np.ndarray  # (V_in, I)
+    dec_emb: np.ndarray  # (V_out, I)
+    fc_w: np.ndarray  # (V_out, H)
+    fc_b: np.ndarray  # (V_out,)
+    sources: tuple[str, ...] | None  # the encoder's tokens, or None (the page takes ids)
+    targets: tuple[str, ...] | None  # the decoder's tokens, or None (the page shows ids)
+    start: int  # the decoder's first input
+    end: int  # the decoder's end mark (the encoder reads it last, too)
+    relu: bool  # the decoder applies relu to its embedding (the tutorial's DecoderRNN)
+    cap: int  # the most symbols the decoder emits
+
+    @property
+    def hidden(self) -> int:
+        """H of both GRUs."""
+        return self.encoder.spec.hidden_size
+
+    def target_names(self) -> tuple[str, ...]:
+        """A name for every decoder id: its token, else "#id" (the tutorial's SOS and EOS by their names)."""
+        return self.targets if self.targets is not None else self._names(self.fc_w.shape[0])
+
+    def source_names(self) -> tuple[str, ...]:
+        """A name for every encoder id: its token, else "#id" (the tutorial's SOS and EOS by their names)."""
+        return self.sources if self.sources is not None else self._names(self.enc_emb.shape[0])
+
+    def _names(self, size: int) -> tuple[str, ...]:
+        marks = {self.start: "SOS", self.end: "EOS"} if self.layout == TUTORIAL else {}
+        return tuple(marks.get(i, f"#{i}") for i in range(size))
+
+    def as_g2p(self) -> G2P | None:
+        """g2p-en's model as today's page runs it, when this is g2p-en's layout with its own vocabularies."""
+        if self.layout != G2P_LAYOUT or self.sources != GRAPHEMES or self.targets != PHONEMES:
+            return None
+        return G2P(self.encoder, self.decoder, self.enc_emb, self.dec_emb, self.fc_w, self.fc_b)
+
+
+def _gru_of(arrays: Mapping[str, np.ndarray], what: str) -> Model:
+    """One GRU of a recognised layout (torch's state_dict names, no prefix): one layer, one direction."""
+    from .weights import model_from_state_dict  # the state_dict reader: every inconsistency refused
+
+    try:
+        model = model_from_state_dict(arrays, "gru")
+    except ValueError as exc:
+        raise Seq2SeqError(f"the {what} GRU: {exc}") from None
+    s = model.spec
+    if s.num_layers != 1 or s.directions != 1:
+        raise Seq2SeqError(f"the {what} GRU has {s.num_layers} layer(s) and {s.directions} direction(s); the "
+                           "Encoder–decoder page runs one layer, one direction")
+    return model
+
+
+def _vocabulary(metadata: Mapping[str, str], key: str, size: int) -> tuple[str, ...] | None:
+    """A vocabulary from the file's metadata (a JSON list of ``size`` distinct tokens), or None."""
+    import json
+
+    from ..core.tokens import TokenError, check_vocabulary
+
+    text = metadata.get(key)
+    if text is None:
+        return None
+    try:
+        tokens = json.loads(text)
+    except ValueError:
+        raise Seq2SeqError(f"the file's {key} metadata is not a JSON list of tokens") from None
+    if not isinstance(tokens, list):
+        raise Seq2SeqError(f"the file's {key} metadata is not a JSON list of tokens")
+    try:
+        return check_vocabulary(tokens, size, f"the {key.rpartition('.')[2]}'s embedding")
+    except TokenError as exc:
+        raise Seq2SeqError(f"the file's {key} metadata: {exc}") from None
+
+
+def _array(arrays: Mapping[str, np.ndarray], key: str, ndim: int) -> np.ndarray:
+    arr = np.asarray(arrays[key], dtype=np.float64)
+    if arr.ndim != ndim or not np.all(np.isfinite(arr)):
+        raise Seq2SeqError(f"{key} must be {ndim}-D finite numbers, it has shape {arr.shape}")
+    return arr
+
+
+def recognise(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> Seq2Seq | None:
+    """The encoder–decoder in a file's arrays when their names are a recognised layout, else None; Seq2SeqError
+    says why a recognised one cannot run (an attention decoder, shapes that do not fit)."""
+    metadata = metadata or {}
+    keys = set(arrays)
+    if all(k in keys for k in _G2P_KEYS):
+        enc = _gru_of({f"{n}_l0": arrays[f"enc_{a}"] for n, a in _TORCH_NAMES.items()}, "encoder")
+        dec = _gru_of({f"{n}_l0": arrays[f"dec_{a}"] for n, a in _TORCH_NAMES.items()}, "decoder")
+        enc_emb, dec_emb = _array(arrays, "enc_emb", 2), _array(arrays, "dec_emb", 2)
+        fc_w, fc_b = _array(arrays, "fc_w", 2), _array(arrays, "fc_b", 1)
+        sources = _vocabulary(metadata, VOCABULARY_KEYS[0], enc_emb.shape[0])
+        targets = _vocabulary(metadata, VOCABULARY_KEYS[1], dec_emb.shape[0])
+        if sources is None and targets is None and enc_emb.shape[0] == len(GRAPHEMES) \
+                and dec_emb.shape[0] == len(PHONEMES):
+            sources, targets = GRAPHEMES, PHONEMES  # g2p-en's vocabularies live in its code, not in the file
+        start = targets.index("<s>") if targets is not None and "<s>" in targets else START
+        end = targets.index("</s>") if targets is not None and "</s>" in targets else P_END
+        out = Seq2Seq(G2P_LAYOUT, enc, dec, enc_emb, dec_emb, fc_w, fc_b, sources, targets, start, end, False, CAP)
+    elif {"encoder.embedding.weight", "decoder.embedding.weight", "decoder.out.weight"} <= keys:
+        attention = sorted(k for k in keys if k.startswith("decoder.") and "att" in k.lower())
+        if attention:
+            raise Seq2SeqError(f"its decoder has attention ({', '.join(attention[:3])}): the Encoder–decoder page "
+                               "runs the tutorial's plain DecoderRNN, whose only link to the encoder is its last "
+                               "state; save a model with DecoderRNN to explore it here")
+        grus = {side: {k[len(f"{side}.gru."):]: v for k, v in arrays.items() if k.startswith(f"{side}.gru.")}
+                for side in ("encoder", "decoder")}
+        for side, found in grus.items():
+            if not found:
+                raise Seq2SeqError(f"no {side}.gru.* arrays: the tutorial's {side} keeps its GRU as {side}.gru")
+        enc, dec = _gru_of(grus["encoder"], "encoder"), _gru_of(grus["decoder"], "decoder")
+        enc_emb = _array(arrays, "encoder.embedding.weight", 2)
+        dec_emb = _array(arrays, "decoder.embedding.weight", 2)
+        fc_w = _array(arrays, "decoder.out.weight", 2)
+        fc_b = (_array(arrays, "decoder.out.bias", 1) if "decoder.out.bias" in keys else np.zeros(fc_w.shape[0]))
+        sources = _vocabulary(metadata, VOCABULARY_KEYS[0], enc_emb.shape[0])
+        targets = _vocabulary(metadata, VOCABULARY_KEYS[1], dec_emb.shape[0])
+        out = Seq2Seq(TUTORIAL, enc, dec, enc_emb, dec_emb, fc_w, fc_b, sources, targets, SOS, EOS, True,
+                      TUTORIAL_CAP)
+    else:
+        return None
+    _check_shapes(out)
+    return out
+
+
+_TORCH_NAMES = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+
+
+def _check_shapes(m: Seq2Seq) -> None:
+    """Refuse an encoder–decoder whose parts do not fit together, naming the arrays and both shapes."""
+    e, d = m.encoder.spec, m.decoder.spec
+    checks = [
+        (m.enc_emb.shape[1] == e.input_size, f"the encoder's embedding gives {m.enc_emb.shape[1]} values per "
+                                             f"token, its GRU reads {e.input_size}"),
+        (m.dec_emb.shape[1] == d.input_size, f"the decoder's embedding gives {m.dec_emb.shape[1]} values per "
+                                             f"token, its GRU reads {d.input_size}"),
+        (e.hidden_size == d.hidden_size, f"the decoder starts from the encoder's state: H = {e.hidden_size} and "
+                                         f"{d.hidden_size} differ"),
+        (m.fc_w.shape[1] == d.hidden_size, f"the output layer reads {m.fc_w.shape[1]} values, the decoder "
+                                           f"gives {d.hidden_size}"),
+        (m.fc_b.shape == (m.fc_w.shape[0],), f"the output layer's bias has shape {m.fc_b.shape}, its weight "
+                                             f"{m.fc_w.shape}"),
+        (m.fc_w.shape[0] == m.dec_emb.shape[0], f"the decoder feeds back its output: {m.fc_w.shape[0]} outputs "
+                                                f"but {m.dec_emb.shape[0]} embedding rows"),
+        (max(m.start, m.end) < m.dec_emb.shape[0], "the decoder's vocabulary has no start and end marks"),
+        (m.enc_emb.shape[0] > m.end, "the encoder's vocabulary has no end mark"),
+    ]
+    for ok, why in checks:
+        if not ok:
+            raise Seq2SeqError(why)
+
+
+def read_seq2seq_bytes(data: bytes, filename: str) -> Seq2Seq | None:
+    """The encoder–decoder in an uploaded file (.npz, .safetensors, .pt/.pth: read as plain arrays, no code run)
+    when its layout is recognised, else None (the file is then read as one recurrent model)."""
+    from .formats import npz, safetensors, torch_pickle
+
+    suffix = Path(str(filename)).suffix.lower()
+    readers = {".npz": npz.read_with_metadata, ".safetensors": safetensors.read_with_metadata,
+               ".pt": torch_pickle.read_with_metadata, ".pth": torch_pickle.read_with_metadata}
+    if suffix not in readers:
+        return None
+    try:
+        arrays, metadata = readers[suffix](bytes(data))
+    except ValueError:
+        return None  # the ordinary reader says what is wrong with the file
+    return recognise(arrays, metadata)
+
+
+def tutorial_text(text: str) -> str:
+    """A sentence as the tutorial's ``normalizeString`` makes it before it is read: lower-cased, accents dropped
+    (Unicode NFD without combining marks), a space before . ! ?, any run of other characters one space."""
+    plain = "".join(c for c in unicodedata.normalize("NFD", text.lower().strip()) if unicodedata.category(c) != "Mn")
+    return re.sub(r"[^a-zA-Z.!?]+", " ", re.sub(r"([.!?])", r" \1", plain)).strip()
+
+
+def run_seq2seq(text: str, m: Seq2Seq) -> Transcription:
+    """``text`` through a recognised encoder–decoder, greedily, as its own code decodes (g2p-en's ``predict``, the
+    tutorial's ``evaluate``): the encoder reads the text's tokens and the end mark from a zero state; the decoder
+    starts from its last state with the start mark and feeds back its most likely symbol until the end mark or its
+    cap. Seq2SeqError: text it cannot read."""
+    from ..core.tokens import TokenError, read_ids, tokenize
+
+    g2p_model = m.as_g2p()
+    if g2p_model is not None:
+        return transcribe(text, g2p_model)  # today's g2p-en path, to the bit
+    if len(text) > MAX_WORD:
+        raise Seq2SeqError(f"the text has {len(text)} characters; the page reads at most {MAX_WORD}")
+    read = tutorial_text(text) if m.layout == TUTORIAL and m.sources is not None else text
+    try:
+        tok = tokenize(read, m.sources) if m.sources is not None else read_ids(text, m.enc_emb.shape[0])
+    except TokenError as exc:
+        raise Seq2SeqError(str(exc)) from None
+    source_names = m.source_names()
+    targets = m.target_names()
+    ids = [*tok.ids.tolist(), m.end]
+    enc = m.encoder.run(m.enc_emb[ids], h0=np.zeros((1, m.hidden)))
+    h = enc.h_n
+    fed, steps, outputs, logits = [m.start], [], [], []
+    for _ in range(m.cap):  # one step at a time, from the state the last step left (see transcribe)
+        x = m.dec_emb[[fed[-1]]]
+        run = m.decoder.run(np.maximum(x, 0.0) if m.relu else x, h0=h)
+        h = run.h_n
+        z = h[0] @ m.fc_w.T + m.fc_b
+        best = int(np.argmax(z))
+        steps.append(run)
+        logits.append(z)
+        outputs.append(targets[best])
+        if best == m.end:
+            break
+        fed.append(best)
+    lg = np.stack(logits)
+    return Transcription(text, read, tuple(source_names[i] for i in ids), tok.unknown, enc,
+                         _joined(steps, m.decoder.spec), tuple(targets[i] for i in fed[: len(outputs)]),
+                         tuple(outputs), lg, _softmax(lg), targets, targets[m.end], tok)
+
+
+MAX_TOKEN_LIST_BYTES = 20 * 2**20  # a vocabulary file uploaded beside the weights
+
+
+def token_list(data: bytes, what: str) -> tuple[str, ...]:
+    """The tokens of an uploaded vocabulary file: UTF-8 text, one token per line (a last empty line ignored)."""
+    if len(data) > MAX_TOKEN_LIST_BYTES:
+        raise Seq2SeqError(f"the {what} vocabulary file has {len(data):,} bytes; at most {MAX_TOKEN_LIST_BYTES:,}")
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Seq2SeqError(f"the {what} vocabulary file is not UTF-8 text (one token per line)") from None
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return tuple(lines[:-1] if lines and lines[-1] == "" else lines)
+
+
+def with_vocabularies(m: Seq2Seq, sources: tuple[str, ...] | None, targets: tuple[str, ...] | None) -> Seq2Seq:
+    """``m`` with the encoder's and/or the decoder's tokens given (None: keep what it has); Seq2SeqError says why a
+    list does not fit its embedding (count, repeats)."""
+    from dataclasses import replace
+
+    from ..core.tokens import TokenError, check_vocabulary
+
+    try:
+        src = m.sources if sources is None else check_vocabulary(sources, m.enc_emb.shape[0], "the encoder's embedding")
+        tgt = m.targets if targets is None else check_vocabulary(targets, m.dec_emb.shape[0], "the decoder's embedding")
+    except TokenError as exc:
+        raise Seq2SeqError(str(exc)) from None
+    return replace(m, sources=src, targets=tgt)

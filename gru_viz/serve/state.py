@@ -25,8 +25,10 @@ from ..core.params import init_params, scale_recurrent
 from ..core.presets import PRESETS
 from ..core.sequences import GENERATORS, MAX_INPUT_CHARS, Sequence, SequenceError, generate, parse_sequence
 from ..core.spec import CLAMPABLE, GRU_VARIANTS, KINDS, Spec
+from ..core.tokens import TokenError, read_ids, shown, tokenize
 from ..core.trace import Ablation, Trace
 from ..explain import lessons
+from ..explain import tokens as token_words
 from ..explain.lessons import LESSONS
 from ..explain.literal import literal, quoted
 from ..io.seq2seq import MAX_WORD
@@ -239,9 +241,11 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
     Prop("clip_cell", "rnn", choices=KINDS, label="Clip the gradient of"),
     Prop("word", "through", high=MAX_WORD, label="Word", keep_spaces=True,  # the Encoder–decoder page's word
          help="Any word: the model reads the letters a–z; anything else it reads as unknown."),
+    Prop("s2s", "g2p", choices=("g2p", "session"), label="Encoder–decoder",  # the Encoder–decoder page's model
+         instead="showing g2p-en's model"),
 )}
 PAGE_ONLY = ("knob", "cmp_beta", "cmp_min", "cmp_steps", "cmp_at", "cmp_first", "grad_beta", "grad_min", "clip",
-             "clip_cell", "word")  # read by one page each: not what a scene (or a line-up) is built from
+             "clip_cell", "word", "s2s")  # read by one page each: not what a scene (or a line-up) is built from
 
 
 def _default(name: str) -> Any:
@@ -285,6 +289,7 @@ class Config:
     clip: float = _default("clip")  # Gradient flow: the clip threshold max_norm
     clip_cell: str = _default("clip_cell")  # Gradient flow: the cell whose gradient is clipped
     word: str = _default("word")  # the Encoder–decoder page's word, as typed
+    s2s: str = _default("s2s")  # the Encoder–decoder page's model: g2p-en's, or the session's uploaded one
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -527,6 +532,39 @@ def build_sequence(cfg: Config, width: int | None = None, limits: Limits = LIMIT
     return generate(cfg.gen, min(cfg.steps, limits.steps), cfg.seed, **params)
 
 
+def reads_tokens(cfg: Config, model: Model | None) -> bool:
+    """Whether ``cfg``'s typed text goes into ``model``'s own embedding (your model, with one, on the text input)."""
+    return cfg.source == "text" and cfg.weights == "session" and model is not None and model.embedding is not None
+
+
+def token_sequence(text: str, model: Model, limits: Limits = LIMITS) -> tuple[Sequence, list[str]]:
+    """Typed text (or token ids, when the file names no tokens) read into ``model``'s embedding: the embedded rows
+    as the input, the tokens as the step labels, and what was done to the text in notes (SequenceError: why not)."""
+    emb = model.embedding
+    try:
+        tok = tokenize(text, emb.vocabulary) if emb.vocabulary is not None else read_ids(text, emb.size)
+    except TokenError as exc:
+        raise SequenceError(str(exc)) from None
+    if tok.ids.size == 0:
+        if tok.pieces == 0:
+            what = "token ids, e.g. 3 14 15" if emb.vocabulary is None else f"a few {tok.unit}s"
+            raise SequenceError(f"there is no text to read: type {what}")
+        typed = token_words.quoted_list(tok.unknown, escape=False)
+        raise SequenceError(f"the model's vocabulary has none of the {tok.unit}s typed ({typed}) and no unknown "
+                            "mark, so there is nothing to read: use words it knows")
+    if tok.ids.size > limits.steps:
+        raise SequenceError(f"the text makes {tok.ids.size:,} steps; this server ({limits.title} profile) runs "
+                            f"inputs of up to {limits.steps:,} steps")
+    n = tok.ids.size
+    unit = "token id" if tok.unit == "id" else tok.unit
+    seq = Sequence(emb.lookup(tok.ids), tuple(shown(t) for t in tok.tokens),
+                   source=f"your text ({n} {unit}{'s' if n != 1 else ''})", tokens=True)
+    said = token_words.notes(tok, emb.size)
+    if tok.unit == "id":
+        return seq, [" ".join(s.text for s in said) + " " + token_words.ADD_VOCABULARY]
+    return seq, [" ".join(s.text for s in said)]
+
+
 def build_spec(cfg: Config, input_size: int) -> Spec:
     """The model architecture for ``cfg`` and an input width."""
     return Spec(cfg.cell, input_size, cfg.hidden, variant=cfg.variant if cfg.cell == "gru" else "torch")
@@ -606,15 +644,20 @@ def build_scene(cfg: Config, session_model: Model | None = None) -> Scene:
     width = session_model.spec.input_size if cfg.weights == "session" and session_model is not None else None
     if cfg.weights.startswith("preset:"):
         width = PRESETS[cfg.weights.partition(":")[2]].model().spec.input_size
-    seq = build_sequence(cfg, width if cfg.source == "typed" else None)
+    said: list[str] = []
+    if reads_tokens(cfg, session_model):
+        seq, said = token_sequence(cfg.seq, session_model)
+    else:
+        seq = build_sequence(cfg, width if cfg.source == "typed" else None)
     model, notes = build_model(cfg, seq.width, session_model)
+    notes = said + notes
     check_trace_size(model, seq)
     trace = model.run(seq.values, initial_state(cfg, model), ablations_of(cfg, model.spec.kind))
     return Scene(cfg, seq, model, trace, notes)
 
 
 VIEW_ONLY = {"t": 0, "unit": 0, "order": "index", "present": False, "hide": "", "predict": False, "sel": "",
-             "word": PROPS["word"].default}  # the Encoder–decoder page's word builds no scene
+             "word": PROPS["word"].default, "s2s": PROPS["s2s"].default}  # the Encoder–decoder page's: no scene
 
 
 def without_view(cfg: Config) -> Config:
