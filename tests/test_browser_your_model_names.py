@@ -1,15 +1,15 @@
-"""A real browser uploads g2p-en's checkpoint on "Your model" (its names are not torch's), sees the proposed
-mapping and its Python call, confirms it, and the encoder loads with its embedding; at a desk (1440×900), in
-presenter mode (1280×720), on a phone (390×844) and in the dark theme. Screenshots of each go to the artifacts."""
+"""A real browser uploads a hand-written NumPy model on g2p-en's arrays (tests/hand_written.py) on "Your model"
+(its names are not torch's), sees the proposed mapping and its Python call, confirms it, and the encoder loads with
+its embedding; at a desk (1440×900), in presenter mode (1280×720), on a phone (390×844) and in the dark theme.
+Screenshots of each go to the artifacts."""
 
 from __future__ import annotations
 
 import pytest
 from browser_support import assert_no_error, wait_for_app
 from browser_support import screenshot as take_screenshot
+from hand_written import hand_written_npz, two_modules
 from playwright.sync_api import expect
-
-from gru_viz.io import seq2seq
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ SCREENS = {
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_mapping_flow(streamlit_server, browser, screen):
+def test_mapping_flow(streamlit_server, browser, screen, tmp_path):
     viewport, scheme, query = SCREENS[screen]
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()
@@ -31,7 +31,9 @@ def test_mapping_flow(streamlit_server, browser, screen):
     try:
         page.goto(streamlit_server + "/your_model" + query)
         wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
-        page.locator(UPLOADER).first.set_input_files(str(seq2seq.WEIGHTS))
+        upload = tmp_path / "model.npz"
+        upload.write_bytes(hand_written_npz())
+        page.locator(UPLOADER).first.set_input_files(str(upload))
         wait_for_app(page, timeout=120_000)  # the first run of a page on a loaded machine
         main = page.get_by_test_id("stMain")
         warning = main.get_by_text("does not use PyTorch's names")
@@ -67,7 +69,7 @@ def test_module_picker(streamlit_server, browser, screen, tmp_path):
 
     torch.manual_seed(3)
     path = tmp_path / "seq2seq.pt"
-    torch.save(Seq2Seq().state_dict(), path)
+    torch.save(two_modules(Seq2Seq().state_dict()), path)
     viewport, scheme, query = SCREENS[screen]
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()

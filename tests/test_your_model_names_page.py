@@ -1,7 +1,8 @@
-"""Your model with files as real projects save them (AppTest through tests/apptest_support.open_page): g2p-en's
-checkpoint (its names are not torch's: the page proposes a mapping, the learner confirms it, the model loads and
-equals what seq2seq.py computes), a state_dict with two recurrent modules (the learner picks the decoder), and a
-vocabulary file beside the weights (one that does not fit is refused, naming both numbers)."""
+"""Your model with files as real projects save them (AppTest through tests/apptest_support.open_page): a
+hand-written NumPy model on g2p-en's arrays (tests/hand_written.py; its names are not torch's: the page proposes a
+mapping, the learner confirms it, the model loads and equals what seq2seq.py computes), a state_dict with two
+recurrent modules (the learner picks the decoder), and a vocabulary file beside the weights (one that does not fit
+is refused, naming both numbers)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import numpy as np
 import torch
 from apptest_support import open_page as open_app
+from hand_written import hand_written_npz, two_modules
 from test_mapping import Seq2Seq
 
 from gru_viz.app import ui
@@ -29,8 +31,8 @@ def model_of(at):
     return at.session_state[ui.SESSION_MODEL] if ui.SESSION_MODEL in at.session_state else None
 
 
-def test_g2p_en_checkpoint_proposal_confirm_loads():
-    at = send(open_app(PAGE, timeout=60), "checkpoint20.npz", seq2seq.WEIGHTS.read_bytes())
+def test_hand_written_model_proposal_confirm_loads():
+    at = send(open_app(PAGE, timeout=60), "model.npz", hand_written_npz())
     assert model_of(at) is None
     assert any("does not use PyTorch's names" in w.value for w in at.warning)
     table = at.dataframe[0].value
@@ -40,7 +42,7 @@ def test_g2p_en_checkpoint_proposal_confirm_loads():
     # the learner picks the decoder: the proposal follows, with the readout
     at.selectbox(key=MAP + "group").set_value("dec_").run()
     assert at.selectbox(key=MAP + "weight_ih_l0").value == "dec_w_ih"
-    assert at.selectbox(key=MAP + "head.weight").value == "fc_w"
+    assert at.selectbox(key=MAP + "head.weight").value == "out_w"
     at.selectbox(key=MAP + "group").set_value("enc_").run()
     at.button[[b.label for b in at.button].index("Load with this mapping")].click().run()
     model = model_of(at)
@@ -61,18 +63,18 @@ def test_g2p_en_checkpoint_proposal_confirm_loads():
 
 
 def test_a_mapping_that_does_not_fit_says_so_and_keeps_the_choices():
-    at = send(open_app(PAGE, timeout=60), "checkpoint20.npz", seq2seq.WEIGHTS.read_bytes())
-    at.selectbox(key=MAP + "bias_hh_l0").set_value("fc_b").run()
-    with at.expecting("bias_hh_l0 (the file's 'fc_b' (74,)) has shape (74,)"):
+    at = send(open_app(PAGE, timeout=60), "model.npz", hand_written_npz())
+    at.selectbox(key=MAP + "bias_hh_l0").set_value("out_b").run()
+    with at.expecting("bias_hh_l0 (the file's 'out_b' (74,)) has shape (74,)"):
         at.button[[b.label for b in at.button].index("Load with this mapping")].click().run()
-    assert model_of(at) is None and at.selectbox(key=MAP + "bias_hh_l0").value == "fc_b"
+    assert model_of(at) is None and at.selectbox(key=MAP + "bias_hh_l0").value == "out_b"
 
 
 def test_two_modules_pick_the_decoder():
     torch.manual_seed(3)
     net = Seq2Seq().double()
     buf = io.BytesIO()
-    torch.save(net.state_dict(), buf)
+    torch.save(two_modules(net.state_dict()), buf)
     at = send(open_app(PAGE, timeout=60), "seq2seq.pt", buf.getvalue())
     assert model_of(at) is None
     assert any("holds 2 recurrent modules" in w.value for w in at.warning)
