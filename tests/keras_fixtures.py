@@ -138,7 +138,8 @@ def build(out: Path) -> None:  # pragma: no cover - runs in the child process
         tokens(f"tokens-mixed{suffix}", [
             L.Embedding(11, 3, dtype=dt),
             L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=False, dtype=dt), dtype=dt),
-            L.Dropout(0.3), L.GRU(4, return_sequences=True, reset_after=True, dtype=dt), L.Dense(11, dtype=dt)],
+            L.Dropout(0.3), L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=True, dtype=dt), dtype=dt),
+            L.Dense(11, dtype=dt)],
             dtype=dt)
     tokens("tokens-lstm-softmax-last", [L.Embedding(11, 3), L.LSTM(5), L.Dense(11, activation="softmax")])
     keras2_style(out / f"{KERAS2_CASE}.h5", rng)

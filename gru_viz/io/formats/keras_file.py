@@ -549,17 +549,16 @@ def _from_config(config: object, where: str, store: Callable[[str, list[_Layer]]
     if kind is not None and kind != kind_found:
         raise WeightsError(
             f"the kind hint says {KIND_NAMES[kind]}, but the config's layers are {KIND_NAMES[kind_found]}s")
-    variants = {s.variant for ss in settings.values() for s in ss}
+    per_layer = [settings[r.name][0].variant for r in chain]  # a Bidirectional's two directions match (checked)
     nls = {s.nonlinearity for ss in settings.values() for s in ss}
-    if len(variants) > 1:
-        raise WeightsError("the GRU layers differ in reset_after; gru-viz runs stacks of one variant")
     if len(nls) > 1:
         raise WeightsError("the SimpleRNN layers differ in activation; gru-viz runs stacks of one nonlinearity")
-    var, nl = variants.pop(), nls.pop()
-    if variant is not None and kind_found == "gru" and variant != var:
+    var, nl = per_layer[0], nls.pop()
+    if variant is not None and kind_found == "gru" and set(per_layer) != {variant}:
+        said = ", ".join(f"{r.name!r} reset_after={v == 'torch'}" for r, v in zip(chain, per_layer, strict=True))
         raise WeightsError(
-            f"the config says reset_after={var == 'torch'} ({GRU_VARIANTS[var].name}); the GRU variant hint asks for "
-            f"{GRU_VARIANTS[variant].name if variant in GRU_VARIANTS else variant!r}"
+            f"the config says {said} ({' / '.join(GRU_VARIANTS[v].name for v in per_layer)}); the GRU variant hint "
+            f"asks for {GRU_VARIANTS[variant].name if variant in GRU_VARIANTS else variant!r}"
         )
     if nonlinearity is not None and kind_found == "rnn" and nonlinearity != nl:
         raise WeightsError(f"the config says activation={nl!r}; the nonlinearity hint asks for {nonlinearity!r}")
@@ -583,7 +582,7 @@ def _from_config(config: object, where: str, store: Callable[[str, list[_Layer]]
                                    f"{r.label} says {s.units}")
             dirs.append(lw)
         stack.append(dirs)
-    model = stack_model(stack, kind_found, variant=var, nonlinearity=nl, batch_first=True)
+    model = stack_model(stack, kind_found, variant=var, nonlinearity=nl, batch_first=True, layer_variants=per_layer)
     tokens = _tokens(model_cls, layers, chain, settings, weights, assets, model)
     if tokens.embedding is not None or tokens.readout is not None:
         model = model.with_tokens(tokens.embedding, tokens.readout)
