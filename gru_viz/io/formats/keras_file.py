@@ -555,7 +555,8 @@ def _from_config(config: object, where: str, store: Callable[[str, list[_Layer]]
         raise WeightsError("the SimpleRNN layers differ in activation; gru-viz runs stacks of one nonlinearity")
     var, nl = per_layer[0], nls.pop()
     if variant is not None and kind_found == "gru" and set(per_layer) != {variant}:
-        said = ", ".join(f"{r.name!r} reset_after={v == 'torch'}" for r, v in zip(chain, per_layer, strict=True))
+        said = ", ".join(f"reset_after={v == 'torch'}" + (f" for {r.name!r}" if len(chain) > 1 else "")
+                         for r, v in zip(chain, per_layer, strict=True))
         raise WeightsError(
             f"the config says {said} ({' / '.join(GRU_VARIANTS[v].name for v in per_layer)}); the GRU variant hint "
             f"asks for {GRU_VARIANTS[variant].name if variant in GRU_VARIANTS else variant!r}"
