@@ -84,3 +84,13 @@ def test_torch_bridge_refuses_a_mixed_stack():
 
     with pytest.raises(SpecError, match="layers differ"):
         to_torch(mixed_model(("reset-before", "torch"), False))
+
+
+def test_a_mixed_stack_saved_as_safetensors_loads_back_mixed():
+    from gru_viz.io.weights import load_weights_bytes, save_safetensors
+
+    m = mixed_model(("reset-before", "torch"), True)
+    back = load_weights_bytes(save_safetensors(m), "m.safetensors")
+    assert back.spec.layer_variants == ("reset-before", "torch")
+    x = np.random.default_rng(5).standard_normal((4, 3))
+    np.testing.assert_array_equal(back.run(x).output, m.run(x).output)

@@ -662,6 +662,8 @@ SNIPPET_SPECS = [
     Spec("lstm", 2, 3, cell=True),
     Spec("rnn", 2, 3, cell=True, bias=False),
     Spec("gru", 2, 3, cell=True, variant="z-takes"),
+    Spec("gru", 2, 3, num_layers=3, bidirectional=True, variant="reset-before",
+         layer_variants=("reset-before", "torch", "z-takes")),  # a mixed stack: each layer in its own variant
 ]
 
 

@@ -158,7 +158,10 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
     ]
     if s.proj_size:
         rows.append(("Projection size", str(s.proj_size)))
-    if s.kind == "gru":
+    if s.mixed:
+        rows.append(("GRU variant", " / ".join(f"layer {k}: {GRU_VARIANTS[v].name}"
+                                               for k, v in enumerate(s.layer_variants))))
+    elif s.kind == "gru":
         rows.append(("GRU variant", GRU_VARIANTS[s.variant].name))
     if s.kind == "rnn":
         rows.append(("Nonlinearity", s.nonlinearity))
@@ -223,7 +226,7 @@ def layer_spec(spec: Spec, layer: int) -> Spec:
         spec.kind,
         spec.layer_input_size(layer),
         spec.hidden_size,
-        variant=spec.variant,
+        variant=spec.layer_variant(layer),
         nonlinearity=spec.nonlinearity,
         proj_size=spec.proj_size,
         bias=spec.bias,

@@ -418,6 +418,14 @@ def read_weights_bytes(
     if "kind" in hints and hints_kw["kind"] is None:
         from_metadata.insert(0, f"kind: {hints['kind']}")
     model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant)
+    layer_variants = metadata.get("gru_viz.layer_variants") if suffix == ".safetensors" else None
+    if layer_variants is not None and hints_kw["variant"] is None and model.spec.kind == "gru":  # no caller's hint
+        try:
+            model = Model(model.spec.with_(layer_variants=tuple(layer_variants.split(","))), model.params)
+        except SpecError as exc:
+            raise WeightsError(f"the metadata's gru_viz.layer_variants {layer_variants!r} does not fit: {exc}"
+                               ) from None
+        from_metadata.append(f"layer variants: {layer_variants}")
     _, prefix, ignored = split_state_dict(arrays)
     return Loaded(model, fmt, source="a PyTorch state_dict", prefix=prefix, ignored=ignored, read=from_metadata)
 
@@ -498,6 +506,8 @@ def _metadata(model: Model) -> dict[str, str]:
     meta = {"format": "pt", "gru_viz.kind": s.kind}
     if s.kind == "gru":
         meta["gru_viz.variant"] = s.variant
+    if s.mixed:  # a stack whose layers differ in variant (a Keras file's reset_after per layer)
+        meta["gru_viz.layer_variants"] = ",".join(s.layer_variants)
     if s.kind == "rnn":
         meta["gru_viz.nonlinearity"] = s.nonlinearity
     return meta
