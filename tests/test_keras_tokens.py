@@ -84,3 +84,114 @@ def test_keras2_style_h5_equals_keras3_loading_it(kdir):
     assert (s.kind, s.num_layers, s.hidden_size, s.input_size, s.variant) == ("gru", 2, 4, 3, "torch")
     assert loaded.read[0] == "saved by Keras 2.3.1, backend tensorflow as a whole-model .h5"
     close(outputs(loaded, ref["ids"]), ref["y_h5"], 2e-6)
+
+
+# ---------------------------------------------------------------------------------------------- vocabularies
+# Keras's StringLookup and TextVectorization need TensorFlow, which this project does not install: these files are
+# Keras 3's own tokens-gru.keras with a lookup layer put in front of its Embedding, written as Keras 3 writes one
+# (index_lookup.py's get_config, StringLookup.get_config dropping vocabulary_dtype; save_assets writing
+# get_vocabulary(include_special_tokens=True) to assets/<layer's path>/vocabulary.txt when the vocabulary was
+# adapted rather than given). Its get_vocabulary() is [mask_token if any] + [oov_token] + the tokens
+# (index_lookup.py: _oov_start_index, _token_start_index), which is what the expected vocabularies below spell out.
+
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "up"]
+
+
+def _policy() -> dict:
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+
+
+def _tensor(layer: str, dtype: str) -> dict:
+    return {"class_name": "__keras_tensor__", "config": {"shape": [None, None], "dtype": dtype,
+                                                         "keras_history": [layer, 0, 0]}}
+
+
+def _lookup_config(cls: str, vocabulary, **extra) -> dict:
+    name = "string_lookup" if cls == "StringLookup" else "text_vectorization"
+    if cls == "StringLookup":
+        cfg = {"name": name, "trainable": True, "dtype": _policy(), "invert": False, "max_tokens": None,
+               "num_oov_indices": 1, "oov_token": "[UNK]", "mask_token": None, "output_mode": "int",
+               "sparse": False, "pad_to_max_tokens": False, "idf_weights": None, "vocabulary": vocabulary,
+               "vocabulary_size": None, "oov_method": "farmhash", "salt": None, "encoding": "utf-8"}
+    else:
+        cfg = {"name": name, "trainable": True, "dtype": _policy(), "max_tokens": None,
+               "standardize": "lower_and_strip_punctuation", "split": "whitespace", "ngrams": None,
+               "output_mode": "int", "output_sequence_length": None, "pad_to_max_tokens": False, "sparse": False,
+               "ragged": False, "vocabulary": vocabulary, "idf_weights": None, "encoding": "utf-8",
+               "vocabulary_size": None}
+    cfg.update(extra)
+    return {"module": "keras.layers", "class_name": cls, "config": cfg, "registered_name": None, "name": name,
+            "inbound_nodes": [{"args": [_tensor("input_layer", "string")], "kwargs": {}}]}
+
+
+def with_lookup(base: bytes, layer: dict, assets: str | None = None) -> bytes:
+    """``base`` (a .keras of Input → Embedding → …) with ``layer`` between the input and the Embedding."""
+    import io
+    import json
+    import zipfile
+
+    import h5py
+
+    src = zipfile.ZipFile(io.BytesIO(base))
+    config = json.loads(src.read("config.json"))
+    layers = config["config"]["layers"]
+    layers[0]["config"]["dtype"] = "string"
+    emb = next(ly for ly in layers if ly["class_name"] == "Embedding")
+    emb["inbound_nodes"] = [{"args": [_tensor(layer["name"], "int64")], "kwargs": {}}]
+    layers.insert(1, layer)
+    weights = io.BytesIO(src.read("model.weights.h5"))
+    with h5py.File(weights, "a") as f:  # Keras writes a group (with the layer's name) for every layer
+        f.create_group(f"layers/{layer['name']}/vars").attrs["name"] = layer["name"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr("metadata.json", src.read("metadata.json"))
+        dst.writestr("config.json", json.dumps(config))
+        dst.writestr("model.weights.h5", weights.getvalue())
+        if assets is not None:
+            dst.writestr(f"assets/layers/{layer['name']}/vocabulary.txt", assets)
+    return out.getvalue()
+
+
+VOCAB_CASES = {
+    # given in the constructor: the config lists it, without the special tokens (Keras adds them)
+    "stringlookup-config": (_lookup_config("StringLookup", WORDS[:10]), None, ["[UNK]", *WORDS]),
+    # given with the special tokens at its start: Keras strips them before adding them back (set_vocabulary)
+    "stringlookup-config-with-unk": (_lookup_config("StringLookup", ["[UNK]", *WORDS]), None, ["[UNK]", *WORDS]),
+    # adapted: the config says null, the assets file has get_vocabulary(), special tokens included
+    "stringlookup-assets": (_lookup_config("StringLookup", None), "\n".join(["[UNK]", *WORDS]), ["[UNK]", *WORDS]),
+    # a mask token: id 0 is "" (padding), [UNK] id 1
+    "stringlookup-mask": (_lookup_config("StringLookup", WORDS[:8], mask_token=""), None, ["", "[UNK]", *WORDS[:8]]),
+    # TextVectorization: mask "" and [UNK] always; adapted, so in the assets (trailing newline dropped as Keras does)
+    "textvectorization-assets": (_lookup_config("TextVectorization", None),
+                                 "\n".join(["", "[UNK]", *WORDS[:8]]) + "\n\n", ["", "[UNK]", *WORDS[:8]]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VOCAB_CASES))
+def test_keras_vocabulary_names_the_embedding_rows(kdir, case):
+    layer, assets, vocab = VOCAB_CASES[case]
+    data = with_lookup((kdir / "tokens-gru.keras").read_bytes(), layer, assets)
+    loaded = read_weights_bytes(data, "m.keras")
+    m = loaded.model
+    assert m.vocabulary is not None and list(m.vocabulary[: len(vocab)]) == vocab
+    assert list(m.vocabulary[len(vocab):]) == [f"<id {i}>" for i in range(len(vocab), 11)]
+    assert m.readout.vocabulary == m.vocabulary and loaded.assumed  # 11 units, 11 rows: said to be assumed
+    assert not any(layer["name"] in i for i in loaded.ignored)
+    notes = " ".join(loaded.notes)
+    assert ("mask token" in notes) == (vocab[0] == "")
+    # the numbers are still Keras's: ids run through our embedding, stack and readout as Keras ran them
+    ref = np.load(kdir / "tokens-gru.ref.npz")
+    close(outputs(loaded, ref["ids"]), ref["y_keras"], 2e-6)
+
+
+def test_keras_vocabularies_gru_viz_cannot_name_are_left_out_and_said(kdir):
+    base = (kdir / "tokens-gru.keras").read_bytes()
+    for vocab, extra, said in ((WORDS, {"num_oov_indices": 2}, "num_oov_indices=2"),
+                               (WORDS, {"output_mode": "one_hot"}, "output_mode"),
+                               ("/etc/words.txt", {}, "outside the model")):
+        loaded = read_weights_bytes(with_lookup(base, _lookup_config("StringLookup", vocab, **extra)), "m.keras")
+        assert loaded.model.vocabulary is None and loaded.model.embedding is not None
+        assert any(said in n for n in loaded.notes), loaded.notes
+    too_many = _lookup_config("StringLookup", [f"w{i}" for i in range(20)])
+    loaded = read_weights_bytes(with_lookup(base, too_many), "m.keras")
+    assert loaded.model.vocabulary is None and any("more than the 11 rows" in n for n in loaded.notes)
