@@ -195,3 +195,97 @@ def test_keras_vocabularies_gru_viz_cannot_name_are_left_out_and_said(kdir):
     too_many = _lookup_config("StringLookup", [f"w{i}" for i in range(20)])
     loaded = read_weights_bytes(with_lookup(base, too_many), "m.keras")
     assert loaded.model.vocabulary is None and any("more than the 11 rows" in n for n in loaded.notes)
+
+
+# --------------------------------------------------------------------------------------- hostile legacy .h5
+
+
+def _edit_h5(data: bytes, edit) -> bytes:
+    import io
+
+    import h5py
+
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "a") as f:
+        edit(f)
+    return buf.getvalue()
+
+
+def _config_edit(change):
+    import json
+
+    def edit(f):
+        config = json.loads(f.attrs["model_config"])
+        change(config["config"]["layers"])
+        f.attrs["model_config"] = json.dumps(config).encode("utf8")
+    return edit
+
+
+def test_bad_legacy_h5_files_are_refused_with_the_layer_named(kdir):
+    """The same refusals as a .keras (code in the config, unknown layers between recurrent ones) and the legacy
+    layout's own (weights listed out of order or missing), one line each, naming the layer or weight."""
+    good = (kdir / f"{KERAS2_CASE}.h5").read_bytes()
+
+    def refused(data: bytes, match: str) -> None:
+        from gru_viz.io.formats.checks import WeightsError
+
+        with pytest.raises(WeightsError, match=match) as info:
+            read_weights_bytes(data, "model.h5")
+        assert "\n" not in str(info.value)
+
+    def lambda_layer(layers):
+        layers.insert(2, {"class_name": "Lambda", "config": {"name": "lambda", "function": ["4wEAAAA=", None, None]}})
+    refused(_edit_h5(good, _config_edit(lambda_layer)), "'lambda'.*Python code stored in the file")
+
+    def dense_between(layers):
+        layers.insert(3, {"class_name": "Dense", "config": {"name": "squash", "units": 3}})
+    refused(_edit_h5(good, _config_edit(dense_between)), "'squash' \\(Dense\\) sits between recurrent layers")
+
+    def custom(layers):
+        layers[2]["class_name"] = "Custom>GRU"
+    refused(_edit_h5(good, _config_edit(custom)), "custom class")
+
+    def time_major(layers):
+        layers[2]["config"]["time_major"] = True
+    refused(_edit_h5(good, _config_edit(time_major)), "'gru' \\(GRU\\): time_major=True")
+
+    def swapped(f):
+        names = list(f["model_weights/gru"].attrs["weight_names"])
+        f["model_weights/gru"].attrs["weight_names"] = [names[1], names[0], names[2]]
+    refused(_edit_h5(good, swapped), "'gru/gru_cell/recurrent_kernel:0' stands where Keras loads the kernel")
+
+    def missing(f):
+        del f["model_weights/gru_1/gru_1/gru_cell/bias:0"]
+    refused(_edit_h5(good, missing), "missing model_weights/gru_1/gru_1/gru_cell/bias:0 \\(the bias of layer 'gru_1'")
+
+    def short(f):
+        f["model_weights/gru"].attrs["weight_names"] = list(f["model_weights/gru"].attrs["weight_names"])[:2]
+    refused(_edit_h5(good, short), "model_weights/gru lists 2 weights .*asks for 3")
+
+    def not_json(f):
+        f.attrs["model_config"] = b"{not json"
+    refused(_edit_h5(good, not_json), "model_config is not valid JSON")
+
+    def no_layer_names(f):
+        del f["model_weights"].attrs["layer_names"]
+    refused(_edit_h5(good, no_layer_names), "no layer_names attribute")
+
+
+def test_legacy_h5_chunked_names_and_an_old_sequential_list_read_as_keras_does(kdir):
+    """Keras splits a long ``layer_names`` into ``layer_names0``, ``layer_names1``, …; Keras ≤ 2.2.2 wrote a
+    Sequential's config as its bare list of layers: both read as the plain file does."""
+    import json
+
+    good = (kdir / f"{KERAS2_CASE}.h5").read_bytes()
+    ref = np.load(kdir / f"{KERAS2_CASE}.ref.npz")
+
+    def chunk(f):
+        names = list(f["model_weights"].attrs["layer_names"])
+        del f["model_weights"].attrs["layer_names"]
+        f["model_weights"].attrs["layer_names0"] = names[:2]
+        f["model_weights"].attrs["layer_names1"] = names[2:]
+        config = json.loads(f.attrs["model_config"])
+        f.attrs["model_config"] = json.dumps({"class_name": "Sequential",
+                                              "config": config["config"]["layers"][1:]}).encode("utf8")
+    loaded = read_weights_bytes(_edit_h5(good, chunk), "model.h5")
+    close(outputs(loaded, ref["ids"]), ref["y_h5"], 2e-6)

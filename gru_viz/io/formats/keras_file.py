@@ -1,4 +1,4 @@
-"""Keras 3 files, read with ``json`` and ``h5py`` (Keras itself is never imported; nothing in the file runs).
+"""Keras files, read with ``json`` and ``h5py`` (Keras itself is never imported; nothing in the file runs).
 
 - ``.keras``: a zip of ``config.json`` (the architecture), ``model.weights.h5`` and ``metadata.json``. The config
   says what the numbers cannot: units, ``reset_after``, the activations, ``go_backwards``, ``return_sequences``,
@@ -9,11 +9,20 @@
   class, numbered in the model's layer order (``gru``, ``gru_1``, …), which gives the stack order; the biases'
   shapes give a GRU's ``reset_after``. What the file cannot say is listed as assumed, or, for a bias-free GRU's
   ``reset_after``, asked for (:class:`HintNeeded`).
+- ``.h5`` whole models (``model.save("model.h5")``: Keras 2's ``hdf5_format.py``, Keras 3's
+  ``legacy_h5_format.py``): the config is the root's ``model_config`` attribute (JSON), each layer's arrays are under
+  ``model_weights/<layer>/`` at the names its ``weight_names`` attribute lists, in the order Keras loads them
+  (kernel, recurrent_kernel, bias; a Bidirectional's forward layer's, then its backward layer's). Keras 2's names
+  (``gru/gru_cell/kernel:0``) and configs (no ``module`` keys, ``"Model"`` for a functional model, an old
+  Sequential's bare list of layers, ``[name, node, tensor, kwargs]`` inbound nodes) read like Keras 3's.
 
 What becomes one gru-viz model: the recurrent layers (GRU, LSTM, SimpleRNN, ``Bidirectional`` with
 ``merge_mode="concat"``) of a Sequential or functional model, stacked one on the other, with only layers that do
-nothing at inference (Dropout and the like) between them. Layers before the first or after the last (Embedding,
-Dense, …) are listed and left out: the model's input is what the first recurrent layer reads. Refused, with the
+nothing at inference (Dropout and the like) between them; GRU layers may differ in ``reset_after`` (each keeps its
+own variant). An Embedding that feeds the first recurrent layer becomes the model's embedding (with the vocabulary
+of a StringLookup or TextVectorization before it, from its config or the ``.keras`` file's assets), a linear or
+softmax Dense that reads the last one its readout; other layers before or after are listed and left out, and the
+model's input is then what the first recurrent layer reads. Refused, with the
 layer named: custom classes, Lambda layers and Python functions anywhere in the config, activations other than
 tanh with sigmoid gates (SimpleRNN: tanh or relu), ``go_backwards`` above the first layer, branches, shared
 layers, nested models, and anything else that would make gru-viz compute something the file's model does not.
@@ -304,6 +313,9 @@ def _settings(ly: _Layer, cfg: dict, cls: str) -> _Settings:
                 f"{here}: recurrent_activation is {shown!r}; gru-viz's gates are the standard sigmoid, so it "
                 "would compute something else"
             )
+    if flag("time_major", False):  # tf.keras 2's key: the input is (time, batch, features)
+        raise WeightsError(f"{here}: time_major=True (tf.keras 2): gru-viz reads Keras's (batch, time, features) "
+                           "layers; save the model with time_major=False")
     variant = "torch"
     if kind == "gru":
         variant = "torch" if flag("reset_after", True) else "reset-before"
@@ -605,11 +617,11 @@ def _from_config(config: object, where: str, store: Callable[[str, list[_Layer]]
     if policy not in (None, "float32", "float64"):
         notes.append(f"Keras runs this model in {policy}; gru-viz computes in float64")
     before = [ly for ly in layers[: layers.index(chain[0])] if ly.cls != "InputLayer"]
-    if tokens.embedding is not None:
-        pass  # the tokens' notes say what the model reads
-    elif before and model_cls == "Sequential":
+    if tokens.embedding is not None:  # the tokens' notes say what the model reads
+        before = []
+    if before and model_cls == "Sequential":
         notes.append(f"the model's input here is what {chain[0].label} reads: the output of {before[-1].label}")
-    elif model_cls == "Functional":
+    elif model_cls == "Functional" and tokens.embedding is None:
         src = _tensors(chain[0].inbound[0])[0][0] if chain[0].inbound else None
         if src in {ly.name for ly in layers if ly.cls != "InputLayer"}:
             notes.append(f"the model's input here is what {chain[0].label} reads: the output of layer {src!r}")
