@@ -39,7 +39,8 @@ FORMATS = {
     ".pt": "PyTorch pickle — read with torch.load(weights_only=True)",
     ".pth": "PyTorch pickle — read with torch.load(weights_only=True)",
     ".keras": "Keras 3 model — its config.json and HDF5 weights, read with json and h5py; runs no code",
-    ".h5": "Keras 3 weights (HDF5), read with h5py; runs no code",
+    ".h5": "Keras HDF5 — a whole model (model.save('model.h5'), Keras 2 or 3: its model_config and weights) or "
+           "Keras 3 weights, read with json and h5py; runs no code",
     ".onnx": "ONNX model — a protobuf graph, read with onnx; runs no code",
 }
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
