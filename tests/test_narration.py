@@ -90,6 +90,26 @@ def test_every_sentence_holds_on_the_run(run):
     assert len(found) == len(story.sentences), "every sentence is a registered claim"
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(sorted(GRU_VARIANTS)), min_size=2, max_size=3, unique=True), st.integers(0, 2**16),
+       st.booleans(), st.sampled_from([1.0, 25.0]), st.data())
+def test_every_sentence_holds_on_a_mixed_stack(variants, seed, bidirectional, gain, data):
+    """A GRU stack whose layers differ in variant: each layer's sentences (z keeps or takes, reset before or after
+    the product) are checked against that layer's own numbers, and name that layer's own variant's reset."""
+    spec = Spec("gru", 2, 3, num_layers=len(variants), bidirectional=bidirectional, variant=variants[0],
+                layer_variants=tuple(variants))
+    base = random_model(spec.with_(layer_variants=()), seed)
+    model = type(base)(spec, {k: v * gain for k, v in base.params.items()})
+    trace = model.run(np.random.default_rng(seed).uniform(-2, 2, (5, 2)))
+    layer = data.draw(st.integers(0, len(variants) - 1))
+    direction = data.draw(st.integers(0, spec.directions - 1))
+    t, unit = data.draw(st.integers(0, 4)), data.draw(st.integers(0, 2))
+    story = told(trace, t, unit, layer, direction)
+    assert registry.check_text(story.text, context(model, trace, t, unit, layer, direction)) == []
+    reset = next(s.key for s in story.sentences if s.key.startswith("step.reset."))
+    assert reset.split(".")[2] == ("after" if GRU_VARIANTS[variants[layer]].reset_after else "before")
+
+
 @SLOW
 @given(runs())
 def test_numbers_parse_back_to_the_run_at_their_rounding(run):

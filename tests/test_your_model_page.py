@@ -304,7 +304,8 @@ def keras_case(kdir: Path, case: str, ext: str) -> tuple[bytes, dict]:
 
 
 @pytest.mark.parametrize(("case", "ext", "module_", "extra"), [
-    ("stacked-gru", ".keras", "Keras GRU × 2", {"Ignored layers": "'dropout' (Dropout), 'dense' (Dense)"}),
+    ("stacked-gru", ".keras", "Keras GRU × 2", {"Ignored layers": "'dropout' (Dropout)"}),
+    ("bidir-gru", ".h5", "Keras Bidirectional(GRU) layer", {}),  # a whole model saved as .h5
     ("bidir-lstm-2", ".weights.h5", "Keras Bidirectional(LSTM) × 2", {}),
     ("gru-reset-before", ".keras", "Keras GRU layer", {"GRU variant": "Cho v3 / d2l (reset before, z keeps)"}),
     ("rnn-relu", ".keras", "Keras SimpleRNN layer", {"Nonlinearity": "relu"}),
@@ -662,6 +663,8 @@ SNIPPET_SPECS = [
     Spec("lstm", 2, 3, cell=True),
     Spec("rnn", 2, 3, cell=True, bias=False),
     Spec("gru", 2, 3, cell=True, variant="z-takes"),
+    Spec("gru", 2, 3, num_layers=3, bidirectional=True, variant="reset-before",
+         layer_variants=("reset-before", "torch", "z-takes")),  # a mixed stack: each layer in its own variant
 ]
 
 
@@ -738,3 +741,22 @@ def test_save_pt_round_trip_for_every_kind():
         back = load_weights_bytes(save_pt(model), "m.pt", **hints)
         assert back.spec == model.spec
         assert all(np.array_equal(back.params[k], v) for k, v in model.params.items())
+
+
+def test_a_keras_models_embedding_and_readout_reach_the_other_pages():
+    """A Keras model is batch-first; the model handed to the other pages reads time-major, and keeps the file's
+    embedding, vocabulary and readout (and a mixed stack's per-layer variants)."""
+    from gru_viz.app.your_model import explorable
+    from gru_viz.core.tokens import Embedding, Readout
+
+    spec = Spec("gru", 3, 4, num_layers=2, batch_first=True, variant="reset-before",
+                layer_variants=("reset-before", "torch"))
+    base = random_model(spec.with_(layer_variants=()), 0)
+    rng = np.random.default_rng(0)
+    m = Model(spec, base.params, embedding=Embedding.of(rng.standard_normal((5, 3)), list("abcde")),
+              readout=Readout.of(rng.standard_normal((5, 4)), None, list("abcde")))
+    got = explorable(m)
+    assert not got.spec.batch_first and got.spec.layer_variants == spec.layer_variants
+    assert got.embedding is m.embedding and got.readout is m.readout and got.vocabulary == tuple("abcde")
+    ids = np.array([0, 3, 1, 4])
+    np.testing.assert_array_equal(got.logits(got.run_tokens(ids)), m.logits(m.run_tokens(ids)))

@@ -573,7 +573,7 @@ def equations_panel(cfg: Config, sc: Scene, layer: int, d: int, numbers: bool) -
     """The selected variant's equations, with the numbers of this step and unit substituted; the line of the
     selected quantity is highlighted (one line per block, so that it can be)."""
     spec = sc.model.spec
-    name = GRU_VARIANTS[spec.variant].name if spec.kind == "gru" else spec.describe().split(",")[0]
+    name = GRU_VARIANTS[spec.layer_variant(layer)].name if spec.kind == "gru" else spec.describe().split(",")[0]
     where = f"unit {cfg.unit}, step t = {cfg.t}" if spec.hidden_size > 1 else f"step t = {cfg.t}"
     st.markdown(f"**Equations** · {name} · " + (f"numbers of {where}" if numbers else "numbers hidden until you "
                                                                                        "reveal"))
@@ -674,7 +674,7 @@ def ablation_panel(cfg: Config, sc: Scene, layer: int, d: int) -> None:
         return
     ablations = state.ablations_of(cfg, kind)
     if not ablations:  # what a clamp would do, in this variant's own terms (z = 1 keeps in one, replaces in another)
-        hint = narration.ablation_hint(kind, sc.model.spec.gru_variant.z_keeps)
+        hint = narration.ablation_hint(kind, sc.model.spec.layer_spec(layer).gru_variant.z_keeps)
         st.caption(literal(hint.text, None))
         return
     free = ui.scene(replace(sc.cfg, clamp=""), remember=False)  # the run shown, unclamped (stale or not)

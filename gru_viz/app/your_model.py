@@ -357,13 +357,14 @@ def use_example() -> None:
 
 LEAD = (
     "Upload a recurrent model as you saved it: a `state_dict` of **`nn.GRU`, `nn.LSTM`, `nn.RNN`** or their "
-    "**`…Cell`** versions (any layers, bidirectional, LSTM projections) or a minGRU's; a **Keras 3** `.keras` model "
-    "or `.weights.h5` (GRU, LSTM, SimpleRNN, stacked or Bidirectional); an **ONNX** model with `GRU` / `LSTM` / "
+    "**`…Cell`** versions (any layers, bidirectional, LSTM projections) or a minGRU's; a **Keras** `.keras` or "
+    "`.h5` model or `.weights.h5` (GRU, LSTM, SimpleRNN, stacked or Bidirectional; an Embedding before them and a "
+    "Dense after them are kept); an **ONNX** model with `GRU` / `LSTM` / "
     "`RNN` nodes. It becomes this session's model: every page runs it."
 )
 
 NOTES = f"""
-- **Formats.** Reading `.safetensors`, `.npz`, `.keras`, `.weights.h5` or `.onnx` runs no code (a Keras config
+- **Formats.** Reading `.safetensors`, `.npz`, `.keras`, `.h5` or `.onnx` runs no code (a Keras config
   naming a custom class or a Lambda layer is refused). A `.pt` / `.pth` is a pickle, which can
   run any code when loaded; it is opened with `torch.load(weights_only=True)` (tensors and plain containers only;
   escapes were fixed in torch 2.6.0, CVE-2025-32434, and 2.10.0, CVE-2026-24747).
@@ -383,7 +384,7 @@ def upload_section() -> upload.Upload | None:
     """The uploader and the hints; returns the accepted upload (kept when the file widget is cleared)."""
     left, right = st.columns([3, 2], gap="large")
     left.file_uploader(
-        "Model file (.safetensors, .npz, .pt, .pth, .keras, .weights.h5, .onnx)", key=FILE, on_change=on_file,
+        "Model file (.safetensors, .npz, .pt, .pth, .keras, .h5, .onnx)", key=FILE, on_change=on_file,
         help="A state_dict of nn.GRU / nn.LSTM / nn.RNN (or a model containing one: its prefix is stripped and "
              "other submodules ignored) or of a cell module; a Keras 3 model or weights file; an ONNX model with "
              "GRU, LSTM or RNN nodes; or a Keras layer's kernel, recurrent_kernel and bias in an .npz.",

@@ -279,7 +279,8 @@ def flip_z(model: Model) -> Model:
         arr = arr.copy()
         arr[H : 2 * H] *= -1.0  # the z rows of weight_ih, weight_hh, bias_ih, bias_hh
         params[key] = arr
-    return Model(spec.with_(variant=partner_variant(spec.variant)), params)
+    return Model(spec.with_(variant=partner_variant(spec.variant), layer_variants=tuple(
+        partner_variant(v) for v in spec.layer_variants)), params)
 
 
 def flip_gap(model: Model, x: np.ndarray, h0: object = None) -> float:

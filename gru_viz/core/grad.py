@@ -62,7 +62,7 @@ def _layer_backward(
     s = model.spec
     p = model.layer_params(lt.layer, lt.direction)
     clamps = model._clamps(ablations, lt.layer, lt.direction, lt.steps)
-    return KIND[s.kind].backward(lt, p, s, dh_out, dc_last, clamps, param_grads)
+    return KIND[s.kind].backward(lt, p, s.layer_spec(lt.layer), dh_out, dc_last, clamps, param_grads)
 
 
 def _backward_internal(

@@ -166,7 +166,7 @@ class Model:
         hit = self._prepared.get((layer, direction))
         if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
             return hit[1]
-        prep = KIND[s.kind].prepare(self.layer_params(layer, direction), s)
+        prep = KIND[s.kind].prepare(self.layer_params(layer, direction), s.layer_spec(layer))
         if all(k not in self.params or self.params[k] is self._frozen.get(k) for k in keys):
             self._prepared[(layer, direction)] = (sources, prep)
         return prep
@@ -369,7 +369,8 @@ class Model:
         s = self.spec
         p = self.layer_params(layer, d)
         clamps = self._clamps(ablations, layer, d, x.shape[0])
-        h, gates, pre = KIND[s.kind].forward(x, h0, c0, p, s, d, clamps, scan, self.prepared(layer, d))
+        h, gates, pre = KIND[s.kind].forward(x, h0, c0, p, s.layer_spec(layer), d, clamps, scan,
+                                             self.prepared(layer, d))
         clamped = {g: np.broadcast_to(c.mask[:, None, None], (*h.shape[:2], s.hidden_size)) for g, c in clamps.items()}
         return LayerTrace(layer, d, x, h0, h, gates, pre, c0, clamped)
 

@@ -105,7 +105,7 @@ def _check_size(T: int, S: int) -> None:
 
 def gru_paths(model: Model, lt: LayerTrace, b: int = 0, steps: slice = slice(None)) -> StepPaths:
     """The GRU step Jacobians of every step in ``steps`` (batch row ``b``), split into direct, n, z and r."""
-    v = model.spec.gru_variant
+    v = model.spec.layer_spec(lt.layer).gru_variant  # a mixed stack: this layer's own variant
     p = model.layer_params(lt.layer, lt.direction)
     H = model.spec.hidden_size
     W_hr, W_hz, W_hn = p.w_hh[:H], p.w_hh[H : 2 * H], p.w_hh[2 * H :]
@@ -204,7 +204,7 @@ def _tangent(model: Model, lt: LayerTrace, b: int) -> Callable[[int, np.ndarray]
     p = model.layer_params(lt.layer, lt.direction)
     every = slice(None)
     if kind == "gru":
-        var = model.spec.gru_variant
+        var = model.spec.layer_spec(lt.layer).gru_variant
         W_hr, W_hz, W_hn = p.w_hh[:H], p.w_hh[H : 2 * H], p.w_hh[2 * H :]
         h = lt.h_prev()[:, b]
         r, z, n, a = lt.gates["r"][:, b], lt.gates["z"][:, b], lt.gates["n"][:, b], lt.pre["hn"][:, b]

@@ -45,6 +45,8 @@ class Spec:
     proj_size: int = 0  # LSTM only
     bias: bool = True
     cell: bool = False  # a *Cell module: one layer, one direction, input (B, I) per step
+    # GRU only: each layer's own variant, bottom to top (a Keras stack may mix reset_after); () → every layer `variant`
+    layer_variants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,6 +60,19 @@ class Spec:
                 raise SpecError(f"{name} must be a whole number from 1 to {cap}, got {value!r}")
         if self.kind == "gru" and self.variant not in GRU_VARIANTS:
             raise SpecError(f"unknown GRU variant {self.variant!r}; choose one of {', '.join(GRU_VARIANTS)}")
+        if self.layer_variants:
+            if self.kind != "gru":
+                raise SpecError("layer_variants applies to a GRU only")
+            if not isinstance(self.layer_variants, tuple) or len(self.layer_variants) != self.num_layers:
+                raise SpecError(f"layer_variants must be a tuple of {self.num_layers} variants, one per layer, got "
+                                f"{self.layer_variants!r}")
+            bad = [v for v in self.layer_variants if v not in GRU_VARIANTS]
+            if bad:
+                raise SpecError(f"unknown GRU variant {bad[0]!r} in layer_variants; choose one of "
+                                f"{', '.join(GRU_VARIANTS)}")
+            if self.layer_variants[0] != self.variant:
+                raise SpecError(f"layer_variants starts with {self.layer_variants[0]!r}, but variant (the bottom "
+                                f"layer's) is {self.variant!r}")
         if self.kind == "rnn" and self.nonlinearity not in ("tanh", "relu"):
             raise SpecError(f"RNN nonlinearity must be 'tanh' or 'relu', got {self.nonlinearity!r}")
         if not isinstance(self.proj_size, int) or isinstance(self.proj_size, bool):
@@ -90,6 +105,21 @@ class Spec:
         """The GRU variant record (PyTorch's for non-GRU kinds, unused there)."""
         return GRU_VARIANTS[self.variant]
 
+    @property
+    def mixed(self) -> bool:
+        """Whether the layers of this GRU stack differ in variant."""
+        return len(set(self.layer_variants)) > 1
+
+    def layer_variant(self, layer: int) -> str:
+        """The GRU variant of layer ``layer``."""
+        return self.layer_variants[layer] if self.layer_variants else self.variant
+
+    def layer_spec(self, layer: int) -> Spec:
+        """This spec with one variant, that of layer ``layer``: what the cell of that layer computes."""
+        if not self.layer_variants:
+            return self
+        return replace(self, variant=self.layer_variants[layer], layer_variants=())
+
     def layer_input_size(self, layer: int) -> int:
         """Width of the input that layer ``layer`` receives."""
         return self.input_size if layer == 0 else self.directions * self.out_size
@@ -102,7 +132,9 @@ class Spec:
         """A one-line human description."""
         name = KIND_NAMES[self.kind] + (" cell" if self.cell else "")
         bits = [f"{name}, input {self.input_size}, hidden {self.hidden_size}"]
-        if self.kind == "gru":
+        if self.mixed:
+            bits.append("layers: " + " / ".join(GRU_VARIANTS[v].name for v in self.layer_variants))
+        elif self.kind == "gru":
             bits.append(self.gru_variant.name)
         if self.kind == "rnn":
             bits.append(self.nonlinearity)

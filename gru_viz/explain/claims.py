@@ -987,7 +987,8 @@ def _gradients_near_half(ctx: Context, s: dict[str, str]) -> list[str]:
                    "z ⊙ h_{t−1}, so z = 1 keeps the old state and z = 0 takes the candidate.", step_numbers=False)
 def _home_gru(ctx: Context, s: dict[str, str]) -> list[str]:
     lt = ctx.lt
-    ok = ctx.trace.spec.kind == "gru" and ctx.trace.spec.variant == "torch" and role(lt) in ("keeps", "either")
+    ok = ctx.trace.spec.kind == "gru" and ctx.trace.spec.layer_variant(lt.layer) == "torch" and role(lt) in (
+        "keeps", "either")
     return _want(ok, "PyTorch's GRU, run here, does not keep with z")
 
 

@@ -215,7 +215,7 @@ def _in_direction(line: Line, direction: int) -> Line:
 
 
 def _gru_lines(spec, lt, ctx, t, unit, gate, at) -> list[Line]:
-    variant = spec.gru_variant
+    variant = spec.layer_spec(lt.layer).gru_variant  # a mixed GRU stack: this layer's own variant
     r = gate("r", r"\sigma", 0, r"\sigma(W_{ir}x_t + b_{ir} + W_{hr}h_{t-1} + b_{hr})")
     z = gate("z", r"\sigma", 1, r"\sigma(W_{iz}x_t + b_{iz} + W_{hz}h_{t-1} + b_{hz})")
     x_part, _ = _parts(ctx, 2, unit)

@@ -375,7 +375,7 @@ def _conv_equation(ctx: Context, choice: str, eq: str) -> list[str]:
     # the equation is the choice's: run this chapter's weights in a variant with that choice and read its arithmetic
     field_, value = _CHOICE[choice]
     variant = next(v for v in GRU_VARIANTS.values() if getattr(v, field_) == value)
-    model = Model(ctx.model.spec.with_(variant=variant.key), ctx.model.params)
+    model = Model(ctx.model.spec.with_(variant=variant.key, layer_variants=()), ctx.model.params)  # every layer
     lt = model.run(ctx.trace.layer(0).x[:, 0]).layer(0)
     if field_ == "z_keeps":
         return _want(claims.role(lt) == ("keeps" if value else "takes"), f"{variant.name}'s z does not {choice}")
@@ -425,7 +425,7 @@ def _reset_moved(model: Model) -> Model:
     """The same weights with the reset on the other side of the product (the same z convention)."""
     v = model.spec.gru_variant
     other = next(o for o in GRU_VARIANTS.values() if o.z_keeps == v.z_keeps and o.reset_after != v.reset_after)
-    return Model(model.spec.with_(variant=other.key), model.params)
+    return Model(model.spec.with_(variant=other.key, layer_variants=()), model.params)
 
 
 @claim("lesson.conv.reset", "Where r acts is a real choice: the same weights with the reset {side:word} the product "

@@ -76,7 +76,7 @@ def _verdict(k: float) -> tuple[str, str]:
 
 def _z_update(s: _Step) -> tuple[str, Sentence]:
     """The GRU's and minGRU's update gate: what z keeps or takes, read from the kind's record (and variant)."""
-    spec = s.trace.spec
+    spec = s.trace.spec.layer_spec(s.lt.layer)  # a mixed GRU stack: this layer's own variant
     z_role = "keeps" if KIND[spec.kind].keep(spec).sign > 0 else "takes"
     z, n = s.at("z"), s.at("n")
     k = z if z_role == "keeps" else 1.0 - z
@@ -88,7 +88,7 @@ def _z_update(s: _Step) -> tuple[str, Sentence]:
 def _gru(s: _Step) -> tuple[str, Sentence, list[Sentence]]:
     verdict, update = _z_update(s)
     r = s.at("r")
-    where = "after" if s.trace.spec.gru_variant.reset_after else "before"
+    where = "after" if s.trace.spec.layer_spec(s.lt.layer).gru_variant.reset_after else "before"
     state = "shut" if r <= 0.05 else "open" if r >= 0.95 else "part"
     return verdict, update, [say(f"step.reset.{where}.{state}", s.clamped, r=r, hn=s.at("hn"), share=r)]
 
@@ -166,7 +166,7 @@ def narrate(trace: Trace, t: int, unit: int, layer: int = 0, direction: int = 0,
 
 def _layer_gated(trace: Trace, lt: LayerTrace, t: int) -> Sentence:
     """How many units keep, replace or blend, by z (as the kind's record and variant weight it)."""
-    spec = trace.spec
+    spec = trace.spec.layer_spec(lt.layer)  # a mixed GRU stack: this layer's own variant
     keeps = KIND[spec.kind].keep(spec).sign > 0
     z = lt.gates["z"][t, 0]
     k = z if keeps else 1.0 - z

@@ -394,7 +394,7 @@ def step_values(trace: Trace, t: int, unit: int, layer: int = 0, direction: int 
 
     ``x`` is the largest |x_t| over the input's values (the input wire's width; its label shows x_t itself).
     """
-    spec = trace.spec
+    spec = trace.spec.layer_spec(layer)  # a mixed GRU stack: this layer's own variant
     lt = trace.layer(layer, direction)
     at = _At(t, unit)
     h_prev = float(lt.h_prev()[t, 0, unit]) if unit < lt.h.shape[-1] else math.nan
@@ -700,21 +700,22 @@ def _label_texts(d: Diagram, values: dict[str, float], x_label: str, view: View)
             for w in d.labelled]
 
 
-def _view(trace: Trace, direction: int, predict: bool, selected: str) -> View:
+def _view(trace: Trace, direction: int, predict: bool, selected: str, layer: int = 0) -> View:
+    spec = trace.spec.layer_spec(layer)  # a mixed GRU stack: each layer is drawn in its own variant
     values_hidden = frozenset()
     if predict:
-        d = diagram_of(trace.spec)
+        d = diagram_of(spec)
         keys = {w.value_key for w in d.wires} | {n.key for n in d.nodes if n.key}
         values_hidden = frozenset(keys - GIVEN)
-    return View(trace.spec, reverse=direction == 1, hide=values_hidden, selected=selected or "")
+    return View(spec, reverse=direction == 1, hide=values_hidden, selected=selected or "")
 
 
 def cell_spec(trace: Trace, t: int, unit: int, x_label: str, *, layer: int = 0, direction: int = 0,
               present: bool = False, predict: bool = False, selected: str = "") -> dict:
     """The circuit of :func:`cell_figure` as a plain Plotly spec (a dict): about a millisecond to build, which
     is what keeps a step change quick (a ``go.Figure`` of it costs tens of milliseconds of Python objects)."""
-    d = diagram_of(trace.spec)
-    view = _view(trace, direction, predict, selected)
+    d = diagram_of(trace.spec.layer_spec(layer))
+    view = _view(trace, direction, predict, selected, layer)
     values = step_values(trace, t, unit, layer, direction)
     _, _, layout = _canvas(d, present)
     return {"data": _traces(d, values, view, html.escape(x_label), t, present), "layout": layout}
@@ -1019,10 +1020,10 @@ def playback_spec(trace: Trace, t: int, unit: int, x_labels: list[str] | tuple[s
     buttons and slider drive the frames, and nothing goes back to the server while it plays. The frame title
     is the one time cursor on screen in Play mode.
     """
-    spec = trace.spec
+    spec = trace.spec.layer_spec(layer)
     lt = trace.layer(layer, direction)
     d = diagram_of(spec)
-    view = _view(trace, direction, False, "")
+    view = _view(trace, direction, False, "", layer)
     steps = playback_steps(lt.steps, t, max_frames)
     h_unit = lt.h[:, 0, unit]
     circuit = _traces(d, step_values(trace, t, unit, layer, direction), view, html.escape(x_labels[t]), t,

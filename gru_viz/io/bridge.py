@@ -114,6 +114,12 @@ def to_torch(model: Model) -> nn.Module:
     if TORCH_MODULES[s.kind] is None:
         name = KIND_NAMES[s.kind]
         raise SpecError(f"{name} has no torch module (torch.nn has no {name}); export its weights instead")
+    if s.mixed:
+        raise SpecError(
+            "torch's nn.GRU runs every layer in one variant ('torch'); this stack's layers differ ("
+            + " / ".join(GRU_VARIANTS[v].name for v in s.layer_variants) + "), so no torch module computes it: export "
+            "its weights instead"
+        )
     if s.kind == "gru" and s.variant != "torch":
         hint = (
             " (the same function is PyTorch's GRU with W_iz, W_hz, b_iz, b_hz negated, but that changes the weights)"

@@ -269,6 +269,12 @@ def _native_block(spec: Spec) -> str:
 
 def _reference_block(spec: Spec, ablations: Sequence[Ablation]) -> str:
     text = _STEP_TEXT[spec.kind](spec)
+    if spec.mixed:  # each layer of the stack in its own GRU variant: run() sets the step's flags layer by layer
+        flags = [(GRU_VARIANTS[v].reset_after, GRU_VARIANTS[v].z_keeps) for v in spec.layer_variants]
+        names = " / ".join(GRU_VARIANTS[v].name for v in spec.layer_variants)
+        first = text.splitlines()[1]
+        text = text.replace(first, f"LAYER_VARIANTS = {flags!r}  # (RESET_AFTER, Z_KEEPS) per layer: {names}\n"
+                                   "RESET_AFTER, Z_KEEPS = LAYER_VARIANTS[0]")
     clamps = [
         (a.gate, list(a.value) if isinstance(a.value, tuple | list) else float(a.value), a.start, a.stop, a.layer,
          a.direction)
@@ -281,6 +287,12 @@ def _reference_block(spec: Spec, ablations: Sequence[Ablation]) -> str:
         f"T = x.shape[0]\n{text}"
         + _RUN.format(key_expr=key_expr, hidden=spec.hidden_size, layers=spec.num_layers, directions=spec.directions)
     )
+    if spec.mixed:
+        doc = "reads the sequence from the end.\"\"\"\n"
+        text = text.replace(doc, doc + "    global RESET_AFTER, Z_KEEPS\n", 1)
+        i = text.index("    for layer in range(")
+        j = text.index("\n", i) + 1
+        text = text[:j] + "        RESET_AFTER, Z_KEEPS = LAYER_VARIANTS[layer]\n" + text[j:]
     pair = _carries_c(spec)
     c0 = "c0" if pair else "torch.zeros_like(h0)"  # only a kind with a cell state (an LSTM) has c0
     out = "output, h_n, c_n" if pair else "output, h_n, _"

@@ -22,7 +22,8 @@ TORCH_MODULES = per_kind("io.torch_modules", {
 
 def is_native(spec: Spec) -> bool:
     """Whether a torch.nn module computes this model: a kind torch.nn has, and of a GRU only PyTorch's variant."""
-    return TORCH_MODULES[spec.kind] is not None and not (spec.kind == "gru" and spec.variant != "torch")
+    return TORCH_MODULES[spec.kind] is not None and not (spec.kind == "gru" and (spec.variant != "torch" or
+                                                                                 spec.mixed))
 
 
 def module_name(spec: Spec) -> str | None:

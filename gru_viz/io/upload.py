@@ -39,7 +39,8 @@ FORMATS = {
     ".pt": "PyTorch pickle — read with torch.load(weights_only=True)",
     ".pth": "PyTorch pickle — read with torch.load(weights_only=True)",
     ".keras": "Keras 3 model — its config.json and HDF5 weights, read with json and h5py; runs no code",
-    ".h5": "Keras 3 weights (HDF5), read with h5py; runs no code",
+    ".h5": "Keras HDF5 — a whole model (model.save('model.h5'), Keras 2 or 3: its model_config and weights) or "
+           "Keras 3 weights, read with json and h5py; runs no code",
     ".onnx": "ONNX model — a protobuf graph, read with onnx; runs no code",
 }
 _NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
@@ -166,7 +167,10 @@ def summary_rows(upload: Upload) -> list[tuple[str, str]]:
     ]
     if s.proj_size:
         rows.append(("Projection size", str(s.proj_size)))
-    if s.kind == "gru":
+    if s.mixed:
+        rows.append(("GRU variant", " / ".join(f"layer {k}: {GRU_VARIANTS[v].name}"
+                                               for k, v in enumerate(s.layer_variants))))
+    elif s.kind == "gru":
         rows.append(("GRU variant", GRU_VARIANTS[s.variant].name))
     if s.kind == "rnn":
         rows.append(("Nonlinearity", s.nonlinearity))
@@ -256,7 +260,7 @@ def layer_spec(spec: Spec, layer: int) -> Spec:
         spec.kind,
         spec.layer_input_size(layer),
         spec.hidden_size,
-        variant=spec.variant,
+        variant=spec.layer_variant(layer),
         nonlinearity=spec.nonlinearity,
         proj_size=spec.proj_size,
         bias=spec.bias,

@@ -633,6 +633,14 @@ def read_weights_bytes(
         from_metadata.insert(0, f"kind: {hints['kind']}")
     local_prefix = split_state_dict(arrays, prefix)[1]
     model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant, prefix=local_prefix)
+    layer_variants = metadata.get("gru_viz.layer_variants") if suffix == ".safetensors" else None
+    if layer_variants is not None and hints_kw["variant"] is None and model.spec.kind == "gru":  # no caller's hint
+        try:
+            model = Model(model.spec.with_(layer_variants=tuple(layer_variants.split(","))), model.params)
+        except SpecError as exc:
+            raise WeightsError(f"the metadata's gru_viz.layer_variants {layer_variants!r} does not fit: {exc}"
+                               ) from None
+        from_metadata.append(f"layer variants: {layer_variants}")
     _, local_prefix, ignored = split_state_dict(arrays, local_prefix)
     names = _beside(arrays, local_prefix, model.spec)
     model, read = _with_tokens(model, arrays, names, vocabulary)
@@ -757,6 +765,8 @@ def _metadata(model: Model, unknown: str | None = None) -> dict[str, str]:
     meta = {"format": "pt", "gru_viz.kind": s.kind}
     if s.kind == "gru":
         meta["gru_viz.variant"] = s.variant
+    if s.mixed:  # a stack whose layers differ in variant (a Keras file's reset_after per layer)
+        meta["gru_viz.layer_variants"] = ",".join(s.layer_variants)
     if s.kind == "rnn":
         meta["gru_viz.nonlinearity"] = s.nonlinearity
     vocabulary = model.vocabulary or (model.readout.vocabulary if model.readout is not None else None)

@@ -28,8 +28,20 @@ _ALLOWED_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 32000: "lzf"}
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
+MAX_ATTRIBUTE_BYTES = 16 * 1024 * 1024  # a Keras model_config is JSON text; a layer's weight_names a few names
+
+
 def read(data: bytes, what: str = ".weights.h5") -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """({dataset path: array}, {group path: its ``name`` attribute}) of an HDF5 file held in memory."""
+    arrays, names, _ = read_with_attributes(data, what)
+    return arrays, names
+
+
+def read_with_attributes(
+    data: bytes, what: str = ".h5", attributes: tuple[str, ...] = ()
+) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, dict[str, str | list[str]]]]:
+    """:func:`read`, and {group path: {attribute: text or list of texts}} for the attributes named in ``attributes``
+    (Keras's legacy writer splits a long list into ``name0``, ``name1``, …: those are joined back)."""
     if not any(data[o : o + 8] == HDF5_MAGIC for o in (0, 512, 1024, 2048)):  # after a user block, if any
         raise WeightsError(f"not an HDF5 file (a {what} starts with the HDF5 signature)")
     try:
@@ -38,6 +50,7 @@ def read(data: bytes, what: str = ".weights.h5") -> tuple[dict[str, np.ndarray],
         raise WeightsError(f"reading a {what} file needs h5py: pip install 'gru-viz[formats]'") from None
     arrays: dict[str, np.ndarray] = {}
     names: dict[str, str] = {}
+    attrs: dict[str, dict[str, str | list[str]]] = {}
     seen = [0]
     total = [0]
 
@@ -47,6 +60,10 @@ def read(data: bytes, what: str = ".weights.h5") -> tuple[dict[str, np.ndarray],
         name_attr = _name_attribute(group)
         if name_attr is not None:
             names[path] = name_attr
+        if attributes:
+            found = _text_attributes(group, path, attributes)
+            if found:
+                attrs[path] = found
         for key in group:
             where = f"{path}/{key}" if path else key
             seen[0] += 1
@@ -72,7 +89,60 @@ def read(data: bytes, what: str = ".weights.h5") -> tuple[dict[str, np.ndarray],
         raise
     except Exception as exc:  # HDF5 reports a damaged or lying file in many ways (OSError, KeyError, ValueError…)
         raise WeightsError(f"not a readable HDF5 file: {type(exc).__name__}: {str(exc)[:200]}") from None
-    return arrays, names
+    return arrays, names, attrs
+
+
+def _text(value: object, where: str) -> str | list[str]:
+    """An attribute's value as text or a list of texts (h5py gives str, bytes or arrays of them)."""
+    if isinstance(value, bytes | np.bytes_):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value
+    arr = np.asarray(value)
+    if arr.size == 0:  # Keras writes an empty list of names as an empty float array
+        return []
+    if arr.ndim == 1 and arr.dtype.kind in "SUO":
+        out = []
+        for v in arr:
+            if isinstance(v, bytes | np.bytes_):
+                v = bytes(v).decode("utf-8", "replace")
+            if not isinstance(v, str):
+                raise WeightsError(f"HDF5 attribute {where!r} holds {type(v).__name__}, not text")
+            out.append(v)
+        return out
+    raise WeightsError(f"HDF5 attribute {where!r} has type {arr.dtype} and shape {arr.shape}, not text")
+
+
+def _text_attributes(group: object, path: str, wanted: tuple[str, ...]) -> dict[str, str | list[str]]:
+    """The attributes of ``group`` named in ``wanted`` (joining ``name0``, ``name1``, … chunks), size-checked."""
+    out: dict[str, str | list[str]] = {}
+    attrs = group.attrs  # type: ignore[attr-defined]
+    total = 0
+    for key in attrs:
+        base = next((w for w in wanted if key == w or (key.startswith(w) and key[len(w):].isdigit())), None)
+        if base is None:
+            continue
+        where = f"{path}/@{key}" if path else f"@{key}"
+        try:
+            total += attrs.get_id(key).get_storage_size()
+        except RuntimeError:  # variable-length strings: HDF5 does not say; they are in the file, so bounded by it
+            pass
+        if total > MAX_ATTRIBUTE_BYTES:
+            raise WeightsError(f"HDF5 attribute {where!r} takes more than {MAX_ATTRIBUTE_BYTES} bytes")
+        value = _text(attrs[key], where)
+        total += sum(map(len, value)) if isinstance(value, list) else len(value)
+        if total > MAX_ATTRIBUTE_BYTES:
+            raise WeightsError(f"HDF5 attribute {where!r} holds more than {MAX_ATTRIBUTE_BYTES} characters")
+        if key == base:
+            out[base] = value
+        else:
+            chunk = value if isinstance(value, list) else [value]
+            out.setdefault(f"{base}#chunks", []).append((int(key[len(base):]), chunk))  # type: ignore[union-attr]
+    for base in wanted:
+        chunks = out.pop(f"{base}#chunks", None)
+        if chunks is not None and base not in out:
+            out[base] = [v for _, part in sorted(chunks) for v in part]  # type: ignore[misc]
+    return out
 
 
 def _name_attribute(group: object) -> str | None:

@@ -1,4 +1,4 @@
-"""Keras 3 files, read with ``json`` and ``h5py`` (Keras itself is never imported; nothing in the file runs).
+"""Keras files, read with ``json`` and ``h5py`` (Keras itself is never imported; nothing in the file runs).
 
 - ``.keras``: a zip of ``config.json`` (the architecture), ``model.weights.h5`` and ``metadata.json``. The config
   says what the numbers cannot: units, ``reset_after``, the activations, ``go_backwards``, ``return_sequences``,
@@ -9,11 +9,20 @@
   class, numbered in the model's layer order (``gru``, ``gru_1``, …), which gives the stack order; the biases'
   shapes give a GRU's ``reset_after``. What the file cannot say is listed as assumed, or, for a bias-free GRU's
   ``reset_after``, asked for (:class:`HintNeeded`).
+- ``.h5`` whole models (``model.save("model.h5")``: Keras 2's ``hdf5_format.py``, Keras 3's
+  ``legacy_h5_format.py``): the config is the root's ``model_config`` attribute (JSON), each layer's arrays are under
+  ``model_weights/<layer>/`` at the names its ``weight_names`` attribute lists, in the order Keras loads them
+  (kernel, recurrent_kernel, bias; a Bidirectional's forward layer's, then its backward layer's). Keras 2's names
+  (``gru/gru_cell/kernel:0``) and configs (no ``module`` keys, ``"Model"`` for a functional model, an old
+  Sequential's bare list of layers, ``[name, node, tensor, kwargs]`` inbound nodes) read like Keras 3's.
 
 What becomes one gru-viz model: the recurrent layers (GRU, LSTM, SimpleRNN, ``Bidirectional`` with
 ``merge_mode="concat"``) of a Sequential or functional model, stacked one on the other, with only layers that do
-nothing at inference (Dropout and the like) between them. Layers before the first or after the last (Embedding,
-Dense, …) are listed and left out: the model's input is what the first recurrent layer reads. Refused, with the
+nothing at inference (Dropout and the like) between them; GRU layers may differ in ``reset_after`` (each keeps its
+own variant). An Embedding that feeds the first recurrent layer becomes the model's embedding (with the vocabulary
+of a StringLookup or TextVectorization before it, from its config or the ``.keras`` file's assets), a linear or
+softmax Dense that reads the last one its readout; other layers before or after are listed and left out, and the
+model's input is then what the first recurrent layer reads. Refused, with the
 layer named: custom classes, Lambda layers and Python functions anywhere in the config, activations other than
 tanh with sigmoid gates (SimpleRNN: tanh or relu), ``go_backwards`` above the first layer, branches, shared
 layers, nested models, and anything else that would make gru-viz compute something the file's model does not.
@@ -26,13 +35,15 @@ import itertools
 import json
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...core.kinds import KIND
+from ...core.model import Model
 from ...core.spec import GRU_VARIANTS, KIND_NAMES
+from ...core.tokens import Embedding, Readout, TokenError
 from . import hdf5
 from .checks import WeightsError, check_archive, normalise_kind, to_float64
 from .keras import KERAS_CLASS, RESET_AFTER_CHOICES, cell_weights
@@ -46,8 +57,11 @@ PASS_THROUGH = {
     "InputLayer", "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
     "ActivityRegularization", "Identity",
 }
-_MODELS = ("Sequential", "Functional")
+_MODELS = ("Sequential", "Functional", "Model")  # "Model": Keras 2's name for a functional model
 _ROLES = ("kernel", "recurrent_kernel", "bias")
+# The attributes of a whole-model .h5 (Keras's legacy_h5_format / Keras 2's hdf5_format): the config and versions at
+# the root, the layers' names on model_weights, each layer's weights' names on its group.
+_LEGACY_ATTRIBUTES = ("model_config", "keras_version", "backend", "layer_names", "weight_names")
 
 
 def _json(raw: bytes, what: str) -> object:
@@ -90,6 +104,7 @@ def _refuse_code(config: object, where: str) -> None:
                 not keras_module
                 or (registered is not None and registered != cls)
                 or ("module" in node and module is None and not cls.startswith("__"))
+                or ">" in cls  # tf.keras 2's register_keras_serializable names a class "package>Name"
             )
             if custom:
                 label = registered if isinstance(registered, str) else f"{module}.{cls}"
@@ -118,10 +133,13 @@ class _Layer:
 
 
 def _layers(config: object) -> tuple[str, str, list[_Layer]]:
-    """(model class, model name, its layers) from a ``config.json``."""
+    """(model class, model name, its layers) from a ``config.json`` (or a legacy .h5's ``model_config``)."""
+    if isinstance(config, dict) and config.get("class_name") == "Sequential" and isinstance(config.get("config"), list):
+        config = {**config, "config": {"layers": config["config"]}}  # Keras ≤ 2.2.2 wrote a Sequential as its list
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise WeightsError("config.json does not describe a Keras model (no class_name/config object)")
     cls = config.get("class_name")
+    cls = "Functional" if cls == "Model" else cls
     if cls not in _MODELS:
         raise WeightsError(
             f"config.json describes a {str(cls)[:60]!r}: gru-viz reads Sequential and functional models only "
@@ -158,7 +176,7 @@ def _tensors(node: object) -> list[tuple[str, int]]:
     while stack:
         n = stack.pop()
         if isinstance(n, dict):
-            if n.get("class_name") == "__keras_tensor__":
+            if n.get("class_name") == "__keras_tensor__":  # Keras 3
                 hist = n.get("config", {}).get("keras_history") if isinstance(n.get("config"), dict) else None
                 if not (isinstance(hist, list) and len(hist) == 3 and isinstance(hist[0], str)):
                     raise WeightsError("config.json: a layer input names no layer (keras_history)")
@@ -166,7 +184,11 @@ def _tensors(node: object) -> list[tuple[str, int]]:
             else:
                 stack.extend(n.values())
         elif isinstance(n, list):
-            stack.extend(n)
+            if 3 <= len(n) <= 4 and isinstance(n[0], str) and all(isinstance(v, int) for v in n[1:3]):
+                out.append((n[0], n[2]))  # Keras 2: [layer name, node index, tensor index, kwargs]
+                stack.extend(n[3:])
+            else:
+                stack.extend(n)
     return out
 
 
@@ -192,26 +214,10 @@ def _chain(model_cls: str, layers: list[_Layer]) -> list[_Layer]:
                     )
         return rec
     by_name = {ly.name: ly for ly in layers}
-
-    def source(ly: _Layer) -> tuple[str, int] | None:
-        if len(ly.inbound) != 1:
-            raise WeightsError(f"layer {ly.label} is called {len(ly.inbound)} times; gru-viz reads a plain stack")
-        found = _tensors(ly.inbound[0])
-        if len(found) != 1:
-            raise WeightsError(
-                f"layer {ly.label} reads {len(found)} tensors (an initial state or mask from another layer?); "
-                "gru-viz reads a plain stack"
-            )
-        return found[0]
-
     below: dict[str, _Layer | None] = {}
     reads: dict[str, str] = {}
     for r in rec:
-        src, tensor = source(r)
-        cur = by_name.get(src)
-        while cur is not None and cur.cls in PASS_THROUGH and cur.cls != "InputLayer":
-            src, tensor = source(cur)
-            cur = by_name.get(src)
+        cur, src, tensor = _upstream(r, by_name)
         if cur is not None and (cur.cls in RECURRENT or cur.cls == "Bidirectional"):
             if tensor != 0:
                 raise WeightsError(f"layer {r.label} reads the state output of {cur.label}, not its sequence")
@@ -235,6 +241,33 @@ def _chain(model_cls: str, layers: list[_Layer]) -> list[_Layer]:
             break
         chain.append(above[0])
     return chain
+
+
+def _source(ly: _Layer) -> tuple[str, int]:
+    """The (layer, tensor index) a functional model's layer reads, refused unless it is called once on one tensor."""
+    if len(ly.inbound) != 1:
+        raise WeightsError(f"layer {ly.label} is called {len(ly.inbound)} times; gru-viz reads a plain stack")
+    node = ly.inbound[0]
+    if isinstance(node, dict) and isinstance(node.get("kwargs"), dict) and "mask" in node["kwargs"]:
+        # Keras 3 passes an Embedding's mask_zero mask along; the notes say gru-viz runs every step anyway
+        node = {**node, "kwargs": {k: v for k, v in node["kwargs"].items() if k != "mask"}}
+    found = _tensors(node)
+    if len(found) != 1:
+        raise WeightsError(
+            f"layer {ly.label} reads {len(found)} tensors (an initial state or mask from another layer?); "
+            "gru-viz reads a plain stack"
+        )
+    return found[0]
+
+
+def _upstream(ly: _Layer, by_name: Mapping[str, _Layer]) -> tuple[_Layer | None, str, int]:
+    """(the first layer below ``ly`` that does something at inference, or None; its name; which of its outputs)."""
+    src, tensor = _source(ly)
+    cur = by_name.get(src)
+    while cur is not None and cur.cls in PASS_THROUGH and cur.cls != "InputLayer":
+        src, tensor = _source(cur)
+        cur = by_name.get(src)
+    return cur, src, tensor
 
 
 @dataclass
@@ -280,6 +313,9 @@ def _settings(ly: _Layer, cfg: dict, cls: str) -> _Settings:
                 f"{here}: recurrent_activation is {shown!r}; gru-viz's gates are the standard sigmoid, so it "
                 "would compute something else"
             )
+    if flag("time_major", False):  # tf.keras 2's key: the input is (time, batch, features)
+        raise WeightsError(f"{here}: time_major=True (tf.keras 2): gru-viz reads Keras's (batch, time, features) "
+                           "layers; save the model with time_major=False")
     variant = "torch"
     if kind == "gru":
         variant = "torch" if flag("reset_after", True) else "reset-before"
@@ -323,20 +359,26 @@ def _cell(arrays: Mapping[str, np.ndarray], base: str, label: str, use_bias: boo
           kind: str | None, reset_after: bool | None) -> tuple[str, str, LayerWeights]:
     """The cell stored under ``base`` (``…/cell/vars``), converted; its keys are added to ``used``."""
     keys = {role: f"{base}/{i}" for i, role in enumerate(_ROLES)}
+    extra = sorted(k for k in arrays if k.startswith(base + "/") and k not in keys.values())
+    if extra:
+        raise WeightsError(f"unexpected {extra[0]} beside the kernel, recurrent_kernel and bias of {label}")
+    return _cell_at(arrays, keys, label, use_bias, used, kind, reset_after)
+
+
+def _cell_at(arrays: Mapping[str, np.ndarray], keys: Mapping[str, str], label: str, use_bias: bool | None,
+             used: set[str], kind: str | None, reset_after: bool | None) -> tuple[str, str, LayerWeights]:
+    """The cell whose kernel, recurrent_kernel and bias are at ``keys`` (role → path), converted; see :func:`_cell`."""
     for role in ("kernel", "recurrent_kernel"):
         if keys[role] not in arrays:
             raise WeightsError(f"missing {keys[role]} (the {role} of {label}) in the weights")
-    if use_bias is True and keys["bias"] not in arrays:
-        raise WeightsError(f"missing {keys['bias']} (the bias of {label}) in the weights")
-    if use_bias is False and keys["bias"] in arrays:
+    if use_bias is True and keys.get("bias") not in arrays:
+        raise WeightsError(f"missing {keys.get('bias', 'a bias')} (the bias of {label}) in the weights")
+    if use_bias is False and keys.get("bias") in arrays:
         raise WeightsError(f"{keys['bias']}: {label} has use_bias=False in its config, but the weights hold a bias")
     present = {role: k for role, k in keys.items() if k in arrays}
-    extra = sorted(k for k in arrays if k.startswith(base + "/") and k not in present.values())
-    if extra:
-        raise WeightsError(f"unexpected {extra[0]} beside the kernel, recurrent_kernel and bias of {label}")
     vals = to_float64({role: arrays[k] for role, k in present.items()}, present)
     used.update(present.values())
-    names = {role: f"{k} ({role} of {label})" for role, k in keys.items()}
+    names = {role: f"{keys.get(role, role)} ({role} of {label})" for role in _ROLES}
     return cell_weights(vals["kernel"], vals["recurrent_kernel"], vals.get("bias"), names, kind=kind,
                         reset_after=reset_after)
 
@@ -359,6 +401,86 @@ def _check_variant_hint(variant: str | None) -> bool | None:
     return variant == "torch"
 
 
+class _KerasStore:
+    """Where a ``.keras`` file's weights keep each layer's variables: ``layers/<group>/…/vars/<i>``."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], group_names: Mapping[str, str], model_cls: str,
+                 layers: list[_Layer]) -> None:
+        self.arrays = arrays
+        self.group_of = _groups_by_name(model_cls, layers, arrays, group_names)
+
+    def cells(self, ly: _Layer, ss: list[_Settings]) -> list[dict[str, str]]:
+        """{role: path} of each direction's cell of recurrent layer ``ly``."""
+        group = self.group_of.get(ly.name)
+        if group is None:
+            raise WeightsError(f"model.weights.h5 holds no weights for layer {ly.label}")
+        subs = ["cell/vars"] if ly.cls in RECURRENT else ["forward_layer/cell/vars", "backward_layer/cell/vars"]
+        out = []
+        for sub in subs:
+            base = f"{group}/{sub}"
+            keys = {role: f"{base}/{i}" for i, role in enumerate(_ROLES)}
+            extra = sorted(k for k in self.arrays if k.startswith(base + "/") and k not in keys.values())
+            if extra:
+                raise WeightsError(f"unexpected {extra[0]} beside the kernel, recurrent_kernel and bias of {ly.label}")
+            out.append(keys)
+        return out
+
+    def variables(self, ly: _Layer) -> list[str]:
+        """The paths of a layer's own variables, in Keras's order."""
+        group = self.group_of.get(ly.name)
+        if group is None:
+            return []
+        found = [k for k in self.arrays if k.startswith(f"{group}/vars/") and k.rsplit("/", 1)[1].isdigit()]
+        return sorted(found, key=lambda k: int(k.rsplit("/", 1)[1]))
+
+
+class _LegacyStore:
+    """Where a Keras 2-era ``.h5`` (``model.save("model.h5")``) keeps each layer's variables:
+    ``model_weights/<layer>/<weight name>``, in the order of the group's ``weight_names`` attribute (Keras's legacy
+    loader assigns them by that order, not by name)."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Mapping[str, object]]) -> None:
+        self.arrays = arrays
+        listed = attrs.get("model_weights", {}).get("layer_names")
+        if not isinstance(listed, list):
+            raise WeightsError("the .h5 file's model_weights group has no layer_names attribute (Keras writes one "
+                               "with model.save('model.h5')): save the whole model with Keras again")
+        self.weight_names: dict[str, list[str]] = {}
+        for name in listed:
+            names = attrs.get(f"model_weights/{name}", {}).get("weight_names", [])
+            self.weight_names[name] = [names] if isinstance(names, str) else list(names)  # type: ignore[arg-type]
+
+    def cells(self, ly: _Layer, ss: list[_Settings]) -> list[dict[str, str]]:
+        """{role: path} of each direction's cell of recurrent layer ``ly``: its weight_names split in order."""
+        names = self.weight_names.get(ly.name)
+        if not names:
+            listed = ", ".join(repr(n) for n in list(self.weight_names)[:8]) or "none"
+            raise WeightsError(f"the file's model_weights hold no weights for layer {ly.label} (layer_names: {listed})")
+        per = [2 + s.use_bias for s in ss]
+        if len(names) != sum(per):
+            want = "kernel, recurrent_kernel" + (", bias" if ss[0].use_bias else "")
+            raise WeightsError(
+                f"model_weights/{ly.name} lists {len(names)} weights ({', '.join(names[:6])}); its config asks for "
+                f"{sum(per)}: {want}" + (" for each direction" if len(ss) == 2 else "")
+            )
+        out, i = [], 0
+        for n in per:
+            keys = {}
+            for role, wn in zip(_ROLES, names[i : i + n], strict=False):
+                leaf = wn.rsplit("/", 1)[-1].split(":")[0]
+                if leaf in _ROLES and leaf != role:
+                    raise WeightsError(f"model_weights/{ly.name}: weight {wn!r} stands where Keras loads the {role} "
+                                       f"of {ly.label} (Keras loads a layer's weights in their listed order)")
+                keys[role] = f"model_weights/{ly.name}/{wn}"
+            out.append(keys)
+            i += n
+        return out
+
+    def variables(self, ly: _Layer) -> list[str]:
+        """The paths of a layer's own variables, in the order Keras loads them."""
+        return [f"model_weights/{ly.name}/{wn}" for wn in self.weight_names.get(ly.name, [])]
+
+
 def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = None,
                nonlinearity: str | None = None) -> Loaded:
     """The recurrent stack of a ``.keras`` file (see the module docstring); hints are checked against the config."""
@@ -373,14 +495,48 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
         raise WeightsError(f"the .keras archive has no model.weights.h5{sharded}")
     if infos["config.json"].file_size > MAX_CONFIG_BYTES:
         raise WeightsError(f"config.json is {infos['config.json'].file_size} bytes, more than {MAX_CONFIG_BYTES}")
+    vocab_files = [n for n in infos if n.startswith("assets/") and n.endswith("/vocabulary.txt")]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             raw_config = zf.read("config.json")
             h5 = zf.read("model.weights.h5")
+            assets = {n.removeprefix("assets/").removesuffix("/vocabulary.txt"): zf.read(n) for n in vocab_files}
     except Exception as exc:  # zipfile.BadZipFile, zlib.error, bad CRC, truncated data, unknown compression, …
         raise WeightsError(f"not a readable .keras archive: {type(exc).__name__}: {str(exc)[:200]}") from None
     config = _json(raw_config, "config.json")
-    _refuse_code(config, "config.json")
+    arrays, group_names = hdf5.read(h5, "model.weights.h5")
+
+    def store(model_cls: str, layers: list[_Layer]) -> _KerasStore:
+        return _KerasStore(arrays, group_names, model_cls, layers)
+
+    return _from_config(config, "config.json", store, assets, kind=kind, variant=variant, nonlinearity=nonlinearity)
+
+
+def read_legacy_h5(arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Mapping[str, object]], *,
+                   kind: str | None = None, variant: str | None = None, nonlinearity: str | None = None) -> Loaded:
+    """The recurrent stack of a Keras 2-era whole-model ``.h5`` (its ``model_config`` attribute and
+    ``model_weights`` group; Keras 3 still writes one for ``model.save("model.h5")``), read as a ``.keras`` is."""
+    root = attrs.get("", {})
+    raw = root.get("model_config")
+    if not isinstance(raw, str):
+        raise WeightsError("the .h5 file's model_config attribute is not JSON text")
+    config = _json(raw.encode("utf-8"), "the .h5 file's model_config")
+    version, backend = root.get("keras_version"), root.get("backend")
+
+    def store(model_cls: str, layers: list[_Layer]) -> _LegacyStore:
+        return _LegacyStore(arrays, attrs)
+
+    saved = "Keras " + (version if isinstance(version, str) else "(version not recorded)") + (
+        f", backend {backend}" if isinstance(backend, str) else "")
+    return _from_config(config, "model_config", store, {}, kind=kind, variant=variant, nonlinearity=nonlinearity,
+                        saved=f"saved by {saved} as a whole-model .h5")
+
+
+def _from_config(config: object, where: str, store: Callable[[str, list[_Layer]], _KerasStore | _LegacyStore],
+                 assets: Mapping[str, bytes], *, kind: str | None, variant: str | None, nonlinearity: str | None,
+                 saved: str = "") -> Loaded:
+    """The recurrent stack a Keras model config describes, its weights found by ``store``; hints are checked."""
+    _refuse_code(config, where)
     model_cls, model_name, layers = _layers(config)
     chain = _chain(model_cls, layers)
     settings = {r.name: _recurrent_settings(r) for r in chain}
@@ -405,17 +561,17 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
     if kind is not None and kind != kind_found:
         raise WeightsError(
             f"the kind hint says {KIND_NAMES[kind]}, but the config's layers are {KIND_NAMES[kind_found]}s")
-    variants = {s.variant for ss in settings.values() for s in ss}
+    per_layer = [settings[r.name][0].variant for r in chain]  # a Bidirectional's two directions match (checked)
     nls = {s.nonlinearity for ss in settings.values() for s in ss}
-    if len(variants) > 1:
-        raise WeightsError("the GRU layers differ in reset_after; gru-viz runs stacks of one variant")
     if len(nls) > 1:
         raise WeightsError("the SimpleRNN layers differ in activation; gru-viz runs stacks of one nonlinearity")
-    var, nl = variants.pop(), nls.pop()
-    if variant is not None and kind_found == "gru" and variant != var:
+    var, nl = per_layer[0], nls.pop()
+    if variant is not None and kind_found == "gru" and set(per_layer) != {variant}:
+        said = ", ".join(f"reset_after={v == 'torch'}" + (f" for {r.name!r}" if len(chain) > 1 else "")
+                         for r, v in zip(chain, per_layer, strict=True))
         raise WeightsError(
-            f"the config says reset_after={var == 'torch'} ({GRU_VARIANTS[var].name}); the GRU variant hint asks for "
-            f"{GRU_VARIANTS[variant].name if variant in GRU_VARIANTS else variant!r}"
+            f"the config says {said} ({' / '.join(GRU_VARIANTS[v].name for v in per_layer)}); the GRU variant hint "
+            f"asks for {GRU_VARIANTS[variant].name if variant in GRU_VARIANTS else variant!r}"
         )
     if nonlinearity is not None and kind_found == "rnn" and nonlinearity != nl:
         raise WeightsError(f"the config says activation={nl!r}; the nonlinearity hint asks for {nonlinearity!r}")
@@ -426,34 +582,33 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
         raise WeightsError(f"a nonlinearity hint applies to an RNN only; this model's layers are "
                            f"{KIND_NAMES[kind_found]}s")
 
-    arrays, group_names = hdf5.read(h5, "model.weights.h5")
-    group_of = _groups_by_name(model_cls, layers, arrays, group_names)
+    weights = store(model_cls, layers)
     used: set[str] = set()
     stack = []
     for r in chain:
-        group = group_of.get(r.name)
-        if group is None:
-            raise WeightsError(f"model.weights.h5 holds no weights for layer {r.label}")
-        subs = ["cell/vars"] if r.cls in RECURRENT else ["forward_layer/cell/vars", "backward_layer/cell/vars"]
         dirs = []
-        for sub, s in zip(subs, settings[r.name], strict=True):
-            _, _, lw = _cell(arrays, f"{group}/{sub}", f"layer {r.label}", s.use_bias, used, s.kind,
-                             (s.variant == "torch") if s.kind == "gru" else None)
+        for keys, s in zip(weights.cells(r, settings[r.name]), settings[r.name], strict=True):
+            _, _, lw = _cell_at(weights.arrays, keys, f"layer {r.label}", s.use_bias, used, s.kind,
+                                (s.variant == "torch") if s.kind == "gru" else None)
             if lw.weight_hh.shape[1] != s.units:
-                raise WeightsError(f"{group}/{sub}/1: {lw.weight_hh.shape[1]} units, the config of {r.label} says "
-                                   f"{s.units}")
+                raise WeightsError(f"{keys['recurrent_kernel']}: {lw.weight_hh.shape[1]} units, the config of "
+                                   f"{r.label} says {s.units}")
             dirs.append(lw)
         stack.append(dirs)
-    model = stack_model(stack, kind_found, variant=var, nonlinearity=nl, batch_first=True)
-    chained = {ly.name for ly in chain}
-    ignored = [ly.label for ly in layers if ly.name not in chained and ly.cls != "InputLayer"]
+    model = stack_model(stack, kind_found, variant=var, nonlinearity=nl, batch_first=True, layer_variants=per_layer)
+    tokens = _tokens(model_cls, layers, chain, settings, weights, assets, model)
+    if tokens.embedding is not None or tokens.readout is not None:
+        model = model.with_tokens(tokens.embedding, tokens.readout)
+    kept = {ly.name for ly in chain} | tokens.kept
+    ignored = [ly.label for ly in layers if ly.name not in kept and ly.cls != "InputLayer"]
     last = settings[chain[-1].name][0]
     notes = []
     if not last.return_sequences:
         notes.append(f"{chain[-1].name!r} has return_sequences=False: Keras returns only its last step; gru-viz "
                      "shows every step")
+    notes.extend(tokens.notes)
     for ly in layers:
-        if ly.cls == "Masking" or (ly.cls == "Embedding" and ly.config.get("mask_zero")):
+        if ly.cls == "Masking" or (ly.cls == "Embedding" and ly.config.get("mask_zero") and ly.name not in kept):
             notes.append(f"{ly.label} masks steps in Keras; gru-viz runs every step, masked or not")
         if ly.cls == "Bidirectional" or ly.cls in RECURRENT:
             if ly.config.get("stateful"):
@@ -462,13 +617,17 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
     if policy not in (None, "float32", "float64"):
         notes.append(f"Keras runs this model in {policy}; gru-viz computes in float64")
     before = [ly for ly in layers[: layers.index(chain[0])] if ly.cls != "InputLayer"]
+    if tokens.embedding is not None:  # the tokens' notes say what the model reads
+        before = []
     if before and model_cls == "Sequential":
         notes.append(f"the model's input here is what {chain[0].label} reads: the output of {before[-1].label}")
-    elif model_cls == "Functional":
+    elif model_cls == "Functional" and tokens.embedding is None:
         src = _tensors(chain[0].inbound[0])[0][0] if chain[0].inbound else None
         if src in {ly.name for ly in layers if ly.cls != "InputLayer"}:
             notes.append(f"the model's input here is what {chain[0].label} reads: the output of layer {src!r}")
-    read = [_describe(r, settings[r.name]) for r in chain]
+    read = [_describe(r, settings[r.name]) for r in chain] + tokens.read
+    if saved:
+        read.insert(0, saved)
     return Loaded(
         model,
         "keras",
@@ -476,11 +635,212 @@ def read_keras(data: bytes, *, kind: str | None = None, variant: str | None = No
         layers=[r.label for r in chain],
         ignored=ignored,
         read=read,
+        assumed=tokens.assumed,
         notes=notes,
         fixed=frozenset({"variant", "nonlinearity"}),
         backwards=(f"layer {chain[0].label} has go_backwards=True: it reads the sequence from its last step to its "
                    "first" if first[0].go_backwards and chain[0].cls in RECURRENT else ""),
     )
+
+
+# ------------------------------------------------------------------------------ embedding, vocabulary, readout
+
+LOOKUPS = ("StringLookup", "TextVectorization")  # Keras layers that turn text into the ids an Embedding reads
+_READOUT_ACTIVATIONS = {"linear": "scores (logits)", "softmax": "probabilities: softmax of the scores"}
+
+
+@dataclass
+class _Tokens:
+    """What sits around the stack in the file: the embedding before it and the readout after it, kept."""
+
+    embedding: Embedding | None = None
+    readout: Readout | None = None
+    kept: set[str] = field(default_factory=set)  # the layers read into them
+    read: list[str] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _neighbour(model_cls: str, layers: list[_Layer], ly: _Layer, *, after: bool) -> _Layer | None:
+    """The layer that feeds ``ly`` (or, ``after``, the one layer that reads its output), skipping pass-through
+    layers; None when there is none or it is not one plain layer."""
+    if model_cls == "Sequential":
+        step = 1 if after else -1
+        i = layers.index(ly) + step
+        while 0 <= i < len(layers) and layers[i].cls in PASS_THROUGH and layers[i].cls != "InputLayer":
+            i += step
+        return layers[i] if 0 <= i < len(layers) and layers[i].cls != "InputLayer" else None
+    by_name = {x.name: x for x in layers}
+    if not after:
+        try:
+            below, _, tensor = _upstream(ly, by_name)
+        except WeightsError:
+            return None
+        return below if below is not None and below.cls != "InputLayer" and tensor == 0 else None
+    readers = []
+    for x in layers:
+        if x.cls in PASS_THROUGH or not x.inbound:
+            continue
+        try:
+            below, _, tensor = _upstream(x, by_name)
+        except WeightsError:
+            if any(src == ly.name for node in x.inbound for src, _ in _tensors(node)):
+                return None  # something reads it along with other tensors
+            continue
+        if below is ly:
+            readers.append((x, tensor))
+    return readers[0][0] if len(readers) == 1 and readers[0][1] == 0 else None
+
+
+def _values(store: _KerasStore | _LegacyStore, ly: _Layer, count: int) -> list[np.ndarray] | None:
+    """The layer's variables as float64, or None unless it has exactly ``count`` (a quantised or LoRA layer)."""
+    keys = store.variables(ly)
+    if len(keys) != count:
+        return None
+    missing = [k for k in keys if k not in store.arrays]
+    if missing:
+        raise WeightsError(f"missing {missing[0]} (a variable of layer {ly.label}) in the weights")
+    vals = to_float64({k: store.arrays[k] for k in keys}, {k: f"{k} (of layer {ly.label})" for k in keys})
+    return [vals[k] for k in keys]
+
+
+def _vocabulary(ly: _Layer, store: _KerasStore | _LegacyStore, assets: Mapping[str, bytes]
+                ) -> tuple[list[str] | None, str]:
+    """(the tokens a StringLookup / TextVectorization maps to ids 0, 1, …, as its ``get_vocabulary()`` lists them,
+    or None; where they came from, or why not)."""
+    cfg = ly.config
+    if cfg.get("output_mode", "int") != "int" or cfg.get("invert", False):
+        return None, f"{ly.label} does not map tokens to ids (output_mode/invert), so it gives no vocabulary"
+    if ly.cls == "TextVectorization":  # its lookup is a StringLookup with mask "" (id 0) and one [UNK] (id 1)
+        mask, oov, n_oov = "", "[UNK]", 1
+    else:
+        mask, oov, n_oov = cfg.get("mask_token"), cfg.get("oov_token", "[UNK]"), cfg.get("num_oov_indices", 1)
+    if cfg.get("vocabulary_dtype", "string") != "string":
+        return None, f"{ly.label} looks up {cfg.get('vocabulary_dtype')!r} values, not text"
+    if n_oov != 1 or not isinstance(oov, str) or not (mask is None or isinstance(mask, str)):
+        return None, f"{ly.label} has num_oov_indices={n_oov!r}: gru-viz names one out-of-vocabulary id"
+    vocab = cfg.get("vocabulary")
+    source = f"the config of {ly.label}"
+    if isinstance(vocab, str):
+        return None, (f"{ly.label} names a vocabulary file outside the model ({vocab[:80]!r}), which Keras also "
+                      "refuses to read by default")
+    if vocab is None:
+        group = store.group_of.get(ly.name) if isinstance(store, _KerasStore) else None
+        raw = assets.get(group) if group is not None else None
+        if raw is None:  # Keras writes an adapted vocabulary to assets/<layer's path>/vocabulary.txt in a .keras
+            return None, f"the file holds no vocabulary for {ly.label} (no config list, no assets file)"
+        lines = raw.decode("utf-8", "replace").splitlines()
+        while lines and lines[-1] == "":  # Keras's load_assets drops trailing empty lines
+            lines.pop()
+        vocab = lines
+        source = f"assets/{group}/vocabulary.txt"
+    if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+        return None, f"the vocabulary of {ly.label} is not a list of strings"
+    special = ([mask] if mask is not None else []) + [oov]
+    tokens = vocab[len(special):] if vocab[: len(special)] == special else vocab  # as Keras's set_vocabulary
+    return special + tokens, source
+
+
+def _tokens(model_cls: str, layers: list[_Layer], chain: list[_Layer], settings: Mapping[str, list[_Settings]],
+            store: _KerasStore | _LegacyStore, assets: Mapping[str, bytes], model: Model) -> _Tokens:
+    """The Embedding that feeds the stack (with the vocabulary of a lookup layer before it) and the Dense that
+    reads it, when the file has them."""
+    out = _Tokens()
+    spec = model.spec
+    emb = _neighbour(model_cls, layers, chain[0], after=False)
+    if emb is not None and emb.cls == "Embedding":
+        vals = _values(store, emb, 1)
+        if vals is None:
+            out.notes.append(f"{emb.label} keeps more than one table (quantised?); gru-viz leaves it out")
+        else:
+            table = vals[0]
+            if table.ndim != 2 or table.shape[1] != spec.input_size:
+                raise WeightsError(f"{store.variables(emb)[0]}: the table of {emb.label} has shape {table.shape}; "
+                                   f"{chain[0].label} reads {spec.input_size} values per step")
+            vocab, note = None, ""
+            lookup = _neighbour(model_cls, layers, emb, after=False)
+            if lookup is not None and lookup.cls in LOOKUPS:
+                vocab, note = _vocabulary(lookup, store, assets)
+                if vocab is not None and len(vocab) > table.shape[0]:
+                    note = (f"the vocabulary of {lookup.label} has {len(vocab)} tokens, more than the {table.shape[0]} "
+                            f"rows of {emb.label}; gru-viz leaves it out")
+                    vocab = None
+                elif vocab is not None:
+                    extra = table.shape[0] - len(vocab)
+                    if extra:
+                        out.notes.append(f"{emb.label} has {extra} more rows than {lookup.label} has tokens; their ids "
+                                         f"are named <id N> (the lookup never gives them)")
+                    vocab = vocab + [f"<id {i}>" for i in range(len(vocab), table.shape[0])]
+                    out.kept.add(lookup.name)
+                    out.read.append(f"vocabulary: {len(vocab)} tokens from {note}")
+                    note = ""
+                    if lookup.cls == "TextVectorization":
+                        out.notes.append(
+                            f"{lookup.label} first standardises text (standardize={lookup.config.get('standardize')!r})"
+                            f" and splits it (split={lookup.config.get('split')!r}); gru-viz's vocabulary is what it "
+                            "looks the pieces up in")
+                    if vocab[0] == "" or lookup.cls == "TextVectorization":
+                        out.notes.append(f"id 0 is the mask token \"\" of {lookup.label} (padding); id 1 is "
+                                         f"{vocab[1]!r}, what any token outside the vocabulary becomes")
+                    else:
+                        out.notes.append(f"id 0 is {vocab[0]!r}, what {lookup.label} gives any token outside "
+                                         "the vocabulary")
+            if note:
+                out.notes.append(note)
+            try:
+                out.embedding = Embedding.of(table, vocab)
+            except TokenError as exc:
+                raise WeightsError(f"layer {emb.label}: {exc}") from None
+            out.kept.add(emb.name)
+            out.read.append(f"embedding: {emb.label}, {table.shape[0]} tokens × {table.shape[1]} values")
+            out.notes.append(f"the model reads token ids: {emb.label} gives x[t] = E[id_t] (run_tokens)")
+            if emb.config.get("mask_zero"):
+                out.notes.append(f"{emb.label} has mask_zero=True: Keras skips every step whose id is 0 (padding; "
+                                 "the state carries over it); gru-viz runs every step, so give it ids without 0")
+    top = _neighbour(model_cls, layers, chain[-1], after=True)
+    if top is not None and top.cls == "Dense":
+        act = top.config.get("activation", "linear")
+        act = "linear" if act is None else act
+        use_bias = top.config.get("use_bias", True) is True
+        vals = _values(store, top, 1 + use_bias)
+        if act not in _READOUT_ACTIVATIONS:
+            shown = act if isinstance(act, str) else "a serialised function"
+            out.notes.append(f"{top.label} has activation {shown!r}: gru-viz keeps a readout whose activation is "
+                             "linear or softmax, so it leaves this one out")
+        elif vals is None:
+            out.notes.append(f"{top.label} keeps other variables than a kernel and a bias (quantised? LoRA?); "
+                             "gru-viz leaves it out")
+        else:
+            kernel = vals[0]
+            width = spec.directions * spec.out_size
+            if kernel.ndim != 2 or kernel.shape[0] != width:
+                raise WeightsError(f"{store.variables(top)[0]}: the kernel of {top.label} has shape {kernel.shape}; "
+                                   f"{chain[-1].label} gives {width} values")
+            vocab = None
+            if out.embedding is not None and out.embedding.vocabulary is not None and \
+                    kernel.shape[1] == out.embedding.size:
+                vocab = out.embedding.vocabulary
+                out.assumed.append(f"{top.label} scores the embedding's {kernel.shape[1]} tokens, in their order (as "
+                                   "many units as tokens; the file does not say what its units stand for)")
+            try:
+                out.readout = Readout.of(kernel.T, vals[1] if use_bias else None, vocab)
+            except TokenError as exc:
+                raise WeightsError(f"layer {top.label}: {exc}") from None
+            out.kept.add(top.name)
+            out.read.append(f"readout: {top.label}, {width} → {kernel.shape[1]}, activation {act}")
+            last = settings[chain[-1].name][0]
+            gives = _READOUT_ACTIVATIONS[act]
+            if last.return_sequences:
+                reads = f"reads every step of {chain[-1].label}; its outputs are {gives} (model.logits(trace))"
+            elif spec.directions == 2:
+                reads = (f"reads only the final states of {chain[-1].label} (return_sequences=False): the forward "
+                         "direction's at the last step and the backward one's at the first (h_n); its outputs are "
+                         f"{gives}")
+            else:
+                reads = (f"reads only the last step of {chain[-1].label} (return_sequences=False); its outputs are "
+                         f"{gives} of that step (model.logits(trace)[-1])")
+            out.notes.append(f"the readout {top.label} {reads}")
+    return out
 
 
 def _dtype_name(cfg: dict) -> str | None:
@@ -545,12 +905,21 @@ def _groups_by_name(model_cls: str, layers: list[_Layer], arrays: Mapping[str, n
 
 def read_weights_h5(data: bytes, *, kind: str | None = None, variant: str | None = None,
                     nonlinearity: str | None = None) -> Loaded:
-    """The recurrent stack of a ``.weights.h5`` (no config): see :func:`from_paths`."""
-    arrays, names = hdf5.read(data, ".weights.h5")
-    if any(k.startswith("model_weights/") for k in arrays) or not any(k.startswith("layers/") for k in arrays):
+    """The recurrent stack of a ``.h5``: a Keras 3 ``.weights.h5`` (no config: see :func:`from_paths`) or a whole
+    model saved as ``.h5`` by Keras 2 or 3 (:func:`read_legacy_h5`)."""
+    arrays, names, attrs = hdf5.read_with_attributes(data, ".h5", _LEGACY_ATTRIBUTES)
+    if "model_config" in attrs.get("", {}):
+        return read_legacy_h5(arrays, attrs, kind=kind, variant=variant, nonlinearity=nonlinearity)
+    if "layer_names" in attrs.get("", {}) or any(k.startswith("model_weights/") for k in arrays):
         raise WeightsError(
-            "this HDF5 file is not a Keras 3 weights file (no layers/… groups; a Keras 2 .h5 model?): save it with "
-            "Keras 3 as .keras (model.save('model.keras')) or .weights.h5"
+            "this .h5 holds a Keras 2-style model's weights without its architecture (no model_config attribute: "
+            "model.save_weights, or a model saved without its config): save the whole model with model.save("
+            "'model.h5') or model.save('model.keras')"
+        )
+    if not any(k.startswith("layers/") for k in arrays):
+        raise WeightsError(
+            "this HDF5 file is not a Keras model or weights file (no model_config attribute, no layers/… groups): "
+            "save it with Keras as .keras (model.save('model.keras')), .h5 (model.save('model.h5')) or .weights.h5"
         )
     return from_paths(arrays, names, kind=kind, variant=variant, nonlinearity=nonlinearity,
                       what="Keras weights file (.weights.h5)", fmt="keras-weights")

@@ -65,6 +65,7 @@ def stack_model(
     nonlinearity: str = "tanh",
     batch_first: bool = False,
     what: str = "layer",
+    layer_variants: Sequence[str] = (),
 ) -> Model:
     """A multi-layer :class:`Model` from ``layers[k][d]`` (layer k, direction d), every shape checked.
 
@@ -135,6 +136,7 @@ def stack_model(
             variant=variant if kind == "gru" else "torch",
             nonlinearity=nonlinearity if kind == "rnn" else "tanh",
             bias=has_bias,
+            layer_variants=tuple(layer_variants) if kind == "gru" and len(set(layer_variants)) > 1 else (),
         )
         return Model(spec, {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()})
     except SpecError as exc:
