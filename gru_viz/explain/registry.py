@@ -11,10 +11,10 @@ of :mod:`gru_viz.explain.claims`. Attributions to papers and libraries are sourc
 from __future__ import annotations
 
 from ..core.sources import ATTRIBUTIONS, Attribution
-from . import claims, lessons, seq2seq, trained
+from . import claims, lessons, real_text, seq2seq, trained
 from .claims import Claim, Context, Found, Sentence
 
-CLAIM_MODULES = (claims, trained, lessons, seq2seq)  # in this order: two claims on one span, the first one is found
+CLAIM_MODULES = (claims, trained, lessons, seq2seq, real_text)  # in this order: two claims on one span, the first one is found
 EVERY = claims.Book(*(m.CLAIMS for m in CLAIM_MODULES))
 
 
