@@ -19,13 +19,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
-from ..core import charlm
+from ..core import charlm, text_features, units
 from ..core.model import Model
 from ..explain import narration
 from ..explain import real_text as words
-from ..explain.claims import Context, Sentence
+from ..explain.claims import Context, Sentence, num2_text
 from ..explain.literal import literal
 from ..figures import cell, style
+from ..figures import real_text as figs
 from ..io import charlm as charlm_io
 from ..serve import state
 from ..serve.state import Config
@@ -200,21 +201,9 @@ def cursor(cfg: Config, r: charlm.Reading) -> int:
     return t
 
 
-def top_figure(top: list[tuple[str, float]], present: bool) -> dict:
-    """The top five next characters as horizontal bars (a plain Plotly spec)."""
-    labels = [words.char_label(c).strip("“”") if len(c) == 1 and not c.isspace() else words.char_label(c)
-              for c, _ in top]
-    probs = [p for _, p in top]
-    from ..explain.claims import KINDS  # the rule the sentences round by
-
-    return {"data": [{"type": "bar", "orientation": "h", "x": probs, "y": labels, "marker": {"color": "#0072B2"},
-                      "text": [KINDS["prob"][1](p) for p in probs], "textposition": "auto",
-                      "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}],
-            "layout": {**style.layout(present), "height": 240 if not present else 300,
-                       "margin": {"l": 10, "r": 10, "t": 30, "b": 30},
-                       "title": {"text": "The next character: its top five"},
-                       "xaxis": style.axis(present, range=[0, 1], tickformat=".0%"),
-                       "yaxis": style.axis(present, autorange="reversed", automargin=True)}}
+def top_rows(r: charlm.Reading, t: int) -> list[tuple[str, str, float]]:
+    """The top five after the cursor, each (token, as the chart names it, probability)."""
+    return [(c, words.char_label(c), p) for c, p in r.top(t, 5)]
 
 
 def read_section(cfg: Config, model: Model) -> None:
@@ -232,18 +221,16 @@ def read_section(cfg: Config, model: Model) -> None:
     for note in notes:
         st.info(note, icon=":material/info:")
     at = unit_picker(cfg, model, at)
-    from ..figures import text as text_figs
-
-    values = r.trace.layer(at.layer).h[:, 0, at.unit] if r.trace.batched else r.trace.layer(at.layer).h[:, at.unit]
+    values = unit_values(r, at.layer, at.unit)
     t = cursor(cfg, r)
-    st.html(text_figs.coloured_html(r.text, values, cursor=t, unknown=r.unknown))
+    st.html(figs.coloured_html(r.text, values, cursor=t, unknown=r.unknown))
     st.caption(f"Each character's background: h of layer {at.layer}, unit {at.unit} right after reading it, blue for "
                "positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells).")
     left, right = st.columns([3, 2], gap="medium")
     with right:
         said = prediction_sentences(cfg, r, t)
         st.markdown(" ".join(literal(s.text, None) for s in said))
-        st.plotly_chart(style.Prebuilt(top_figure(r.top(t, 5), cfg.present)), config=CHART, key="rt_top")
+        st.plotly_chart(style.Prebuilt(figs.top_spec(top_rows(r, t), cfg.present)), config=CHART, key="rt_top")
     with left:
         x = words.char_label(r.text[t]).strip("“”")
         st.plotly_chart(style.Prebuilt(cell.cell_spec(r.trace, t, at.unit, x, layer=at.layer, present=cfg.present)),
@@ -291,24 +278,230 @@ def tab_name(fn: object) -> str:
                      compare_section).index(fn)]
 
 
+# ------------------------------------------------------------------------------------------- per model
+
+ANALYSED = "analysed"  # the kinds whose analysis this server has made (the first one shows its progress)
+PATTERN_CHARS = 60_000  # characters of the validation text the pattern search looks in (its first ones)
+_DONE: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the page shows of one model over the validation text, computed once per server."""
+
+    kind: str
+    found: tuple  # core.units.Found, one per feature
+    saturation: dict  # (layer, gate) → (left, right), each (H,)
+    chars: int  # characters of the validation text analysed
+    bits_per_char: float  # measured by training on the whole validation text (the file's metadata)
+
+
+@st.cache_resource(show_spinner=False)
+def _analysis(kind: str) -> Analysis:
+    text = validation()
+    read = charlm.states(model_of(kind), text)
+    found = tuple(units.find_units(model_of(kind), text, read=read))
+    sat = units.saturation(read)
+    _DONE.add(kind)
+    return Analysis(kind, found, sat, len(text), charlm_io.char_model_info(kind).bits_per_char)
+
+
+def analysis(kind: str) -> Analysis:
+    """Model ``kind``'s units, saturation and bits per character over the validation text: computed once for the
+    whole server (the first time with its progress on the page), then shared by every session."""
+    if kind in _DONE:
+        return _analysis(kind)
+    with st.status(f"Reading {len(validation()):,} characters of held-out Python through the {NAMES[kind]} and "
+                   "finding its units: once for the whole server, a minute at most…", expanded=False) as box:
+        out = _analysis(kind)
+        box.update(label=f"The {NAMES[kind]} is analysed.", state="complete")
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def pattern_index(kind: str, layer: int) -> units.PatternIndex:
+    """LSTMVis's index over one layer's h on the first PATTERN_CHARS characters of the validation text."""
+    text = validation()[:PATTERN_CHARS]
+    read = charlm.states(model_of(kind), text)
+    return units.PatternIndex(read.values(layer, "h"), text)
+
+
+def findings() -> dict[str, object]:
+    """What the Learn chapter reads: every model's units found (by kind) and bits per character."""
+    return {"found": {k: list(analysis(k).found) for k in NAMES}, "bits": {k: analysis(k).bits_per_char for k in NAMES}}
+
+
+def lesson_figure(kind: str, found: object) -> None:
+    """The Learn chapter's picture: the page's opening text coloured by the unit it names."""
+    r = reading(kind, state.TEXT_DEFAULT)
+    if found is None:
+        st.caption(f"The {NAMES[kind]} has no unit named for any feature.")
+        return
+    values = unit_values(r, found.layer, found.unit, found.which)
+    st.html(figs.coloured_html(r.text, values, title=f"The {NAMES[kind]}'s layer {found.layer}, unit {found.unit} "
+                               f"({'c' if found.which == 'c' else 'h'}) on a few lines of Python: blue where it is "
+                               "positive, grey where negative"))
+
+
+def found_label(f: object) -> str:
+    """A found unit in a picker: its feature, where it is, r held out."""
+    feat = text_features.FEATURE[f.feature]
+    where_ = f"layer {f.layer}, unit {f.unit}" + (" (its cell state c)" if f.which == "c" else "")
+    return f"{feat.label} → {where_}, r = {num2_text(f.r)} ({f.strength})"
+
+
 def units_section(cfg: Config, model: Model) -> None:
-    st.write("…")
+    """Units found, not hand-picked: per feature, the unit that follows it best, r on held-out text."""
+    a = analysis(cfg.model)
+    rows = []
+    for f in a.found:
+        feat = text_features.FEATURE[f.feature]
+        rows.append({"feature": feat.label, "layer": f.layer, "unit": f.unit,
+                     "state": "c (cell)" if f.which == "c" else "h", "r held out": num2_text(f.r),
+                     "evidence": f.strength})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"For each feature of the text, every unit of the {NAMES[cfg.model]} (both layers"
+               + (", h and c" if cfg.model == "lstm" else "") + ") was correlated with it on the first half of "
+               f"{a.chars:,} characters of held-out Python; the best one is reported with its r on the second half, "
+               f"which it was not picked on. Our scale for |r|: {num2_text(units.STRONG)} or more strong, "
+               f"{num2_text(units.MODERATE)} moderate, {num2_text(units.WEAK)} weak, below that none.")
+    named = [f for f in a.found if f.named and f.which == "h"]
+    if not named:
+        return
+    labels = {found_label(f): f for f in named}
+    pick = st.selectbox("Colour your text by one of them (in the Read section)", [None, *labels], key="rt_found",
+                        format_func=lambda k: "—" if k is None else k)
+    if pick is not None:
+        f = labels[pick]
+        if (cfg.layer, cfg.unit) != (f.layer, f.unit):
+            ui.commit(replace(cfg, layer=f.layer, unit=f.unit))
+            cfg = replace(cfg, layer=f.layer, unit=f.unit)
+        text = cfg.text[:MAX_TEXT]
+        if text:
+            r = reading(cfg.model, text)
+            st.html(figs.coloured_html(r.text, unit_values(r, f.layer, f.unit), unknown=r.unknown))
+            st.caption(f"Your text, coloured by layer {f.layer}, unit {f.unit}; the Read section now shows it too.")
+
+
+def unit_values(r: charlm.Reading, layer: int, unit: int, which: str = "h") -> np.ndarray:
+    """h (or an LSTM's c) of one unit over a reading, one value per character."""
+    lt = r.trace.layer(layer)
+    h = lt.gates["c"] if which == "c" else lt.h
+    return h[:, 0, unit] if h.ndim == 3 else h[:, unit]
 
 
 def saturation_section(cfg: Config, model: Model) -> None:
-    st.write("…")
+    """Gate saturation, as Karpathy et al.'s Figure 3: per layer, each gate unit a point."""
+    a = analysis(cfg.model)
+    if not a.saturation:
+        st.info("A vanilla RNN has no gates: nothing saturates but its tanh. Pick the GRU or the LSTM to see their "
+                "gates' saturation.", icon=":material/info:")
+        return
+    st.plotly_chart(style.Prebuilt(figs.saturation_spec(a.saturation, present=cfg.present)), config=CHART,
+                    key="rt_saturation")
+    st.caption(f"Each point is one gate of one unit, over {a.chars:,} characters of held-out Python: across, the "
+               f"share of characters where it is below {charlm.LOW} (left-saturated, shut); up, the share above "
+               f"{charlm.HIGH} (right-saturated, open). Points near the corners are gates that are nearly always shut "
+               "or nearly always open; points near the origin switch with the text.")
 
 
 def pattern_section(cfg: Config, model: Model) -> None:
-    st.write("…")
+    """Pattern search (LSTMVis): a span of the text, its units, and where else they do the same."""
+    text = cfg.text[:MAX_TEXT]
+    if len(text) < 2:
+        st.info("Pattern search needs a text of at least two characters: type some in the Read section.",
+                icon=":material/info:")
+        return
+    r = reading(cfg.model, text)
+    at, _ = where(cfg, model)
+    n = len(text)
+    key = "rt_span"
+    if key not in st.session_state or st.session_state[key][1] > n:
+        st.session_state[key] = (max(0, min(cfg.t, n - 2)), min(n, max(cfg.t, 0) + 6))
+    start, end = st.slider("Select a span of your text (characters from … to)", 0, n, key=key)
+    if end - start < 1:
+        st.info("Select at least one character.", icon=":material/info:")
+        return
+    threshold = st.slider("Threshold: a unit is on where its h is at least", 0.05, 0.95, units.THRESHOLD, 0.05,
+                          key="rt_threshold")
+    mine = units.PatternIndex(unit_block(r, at.layer), text)
+    picked = mine.select(start, end, threshold)
+    st.html(figs.span_html(text, [(start, end)]))
+    if len(picked) == 0:
+        st.info(f"No unit of layer {at.layer} is on (h ≥ {threshold:.2f}) across the whole span and off just around "
+                "it. Try a lower threshold or another span.", icon=":material/info:")
+        return
+    st.markdown(f"**{len(picked)} unit(s) of layer {at.layer}** are on across “{literal(text[start:end], 60)}” and off "
+                f"just around it: {', '.join(str(u) for u in picked[:20])}{' …' if len(picked) > 20 else ''}.")
+    index = pattern_index(cfg.model, at.layer)
+    found = index.matches(picked, threshold)
+    if not found:
+        st.info("Those units are never on together anywhere else in the held-out text.", icon=":material/info:")
+        return
+    st.markdown(f"**Where else they do the same**, in {len(index.text):,} characters of held-out Python (best "
+                "first):")
+    st.html(figs.matches_html(index.text, found[:12]))
+
+
+def unit_block(r: charlm.Reading, layer: int) -> np.ndarray:
+    """(T, H) h of one layer over a reading."""
+    h = r.trace.layer(layer).h
+    return h[:, 0] if h.ndim == 3 else h
+
+
+GEN = "rt_generated"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def generated(kind: str, prompt: str, length: int, temperature: float, seed: int) -> str:
+    """What model ``kind`` writes after ``prompt`` (shared by every session asking the same)."""
+    return charlm.sample(model_of(kind), prompt, length, temperature, seed)
+
+
+def _read_it(text: str) -> None:
+    st.session_state[ui.W + "text"] = text
+    st.session_state[TAB] = SECTIONS[0]
+    ui.update(text=text, t=0)
+    st.session_state[ui.W + "text"] = text
 
 
 def generate_section(cfg: Config, model: Model) -> None:
-    st.write("…")
+    """Generate: sample at a temperature, then read what it wrote."""
+    prompt = st.text_input("Start it with", "def ", key="rt_prompt", max_chars=200)
+    left, mid, right = st.columns(3)
+    temperature = left.slider("Temperature", 0.1, 2.0, 0.7, 0.1, key="rt_temp",
+                              help="Below 1 it picks its likelier guesses; above 1 it takes more chances.")
+    seed = mid.number_input("Seed", 0, 2**31 - 1, 0, key="rt_seed")
+    length = right.slider("Characters", 50, 500, 300, 50, key="rt_len")
+    out = generated(cfg.model, prompt, int(length), float(temperature), int(seed))
+    st.code(prompt + out, language="python", wrap_lines=True)
+    st.caption(f"The {NAMES[cfg.model]} wrote the last {len(out)} characters itself, one at a time, each drawn from "
+               f"its guess at temperature {temperature:.1f} (seed {seed}).")
+    st.button("Read what it wrote: step through it", key="rt_read_generated", icon=":material/play_arrow:",
+              on_click=_read_it, args=((prompt + out)[:MAX_TEXT],), type="primary")
 
 
 def compare_section(cfg: Config, model: Model) -> None:
-    st.write("…")
+    """GRU, LSTM and RNN on the same text."""
+    text = cfg.text[:MAX_TEXT]
+    bar = st.progress(0.0, text="Analysing the three models…") if len(_DONE) < len(NAMES) else None
+    rows = []
+    for i, kind in enumerate(NAMES):
+        a = analysis(kind)
+        info = charlm_io.char_model_info(kind)
+        mine = reading(kind, text).bits_per_char() if len(text) >= 2 else float("nan")
+        named = [text_features.FEATURE[f.feature].label for f in a.found if f.named]
+        rows.append({"model": NAMES[kind], "parameters": f"{info.params:,}",
+                     "bits per char, held-out Python": f"{a.bits_per_char:.2f}",
+                     "bits per char, your text": "—" if not np.isfinite(mine) else f"{mine:.2f}",
+                     "features it has a unit for": ", ".join(named) or "none"})
+        if bar is not None:
+            bar.progress((i + 1) / len(NAMES), text=f"Analysed: {', '.join(NAMES[k] for k in list(NAMES)[:i + 1])}")
+    if bar is not None:
+        bar.empty()
+    st.dataframe(rows, hide_index=True, width="stretch")
+    bits = {NAMES[k]: analysis(k).bits_per_char for k in NAMES}
+    st.plotly_chart(style.Prebuilt(figs.bits_spec(bits, {v: k for k, v in NAMES.items()}, present=cfg.present)),
+                    config=CHART, key="rt_bits")
 
 
-_ = (np, state)

@@ -14,7 +14,8 @@ from ..core.sources import ATTRIBUTIONS, Attribution
 from . import claims, lessons, real_text, seq2seq, trained
 from .claims import Claim, Context, Found, Sentence
 
-CLAIM_MODULES = (claims, trained, lessons, seq2seq, real_text)  # in this order: two claims on one span, the first one is found
+# in this order: two claims on one span, the first one is found
+CLAIM_MODULES = (claims, trained, lessons, seq2seq, real_text)
 EVERY = claims.Book(*(m.CLAIMS for m in CLAIM_MODULES))
 
 
