@@ -145,7 +145,8 @@ def test_onnx_gru_is_our_variant(key, lbr):
 
 # Names of papers and libraries that only the records may spell (in strings the app shows, not docstrings).
 NAMES = ("GRUBlockCell", "Chung", "Wikipedia", "d2l", "Cho ", "Cho v", "Cho et", "cuDNN", "Flax", "Jozefowicz",
-         "Feng et", "Heinsen", "Hochreiter", "Keras default", "ONNX's default", "et al.")
+         "Feng et", "Heinsen", "Hochreiter", "Keras default", "ONNX's default", "et al.", "Karpathy",
+         "Strobelt", "LSTMVis")
 
 
 def shown_strings(path: Path) -> list[tuple[int, str]]:

@@ -68,6 +68,19 @@ ATTRIBUTIONS: dict[str, Attribution] = {
         Attribution("jozefowicz", "Jozefowicz et al. 2015",
                     "Jozefowicz, Zaremba & Sutskever 2015, “An Empirical Exploration of Recurrent Network "
                     "Architectures”, ICML: a forget-gate bias of 1 for the LSTM"),
+        Attribution("karpathy", "Karpathy, Johnson & Fei-Fei 2015",
+                    "Karpathy, Johnson & Fei-Fei 2015, “Visualizing and Understanding Recurrent Networks”, arXiv "
+                    "1506.02078: §4.1 character-level LSTM, GRU and vanilla RNN language models on War and Peace and "
+                    "the Linux kernel's source (LSTM and GRU close in test cross-entropy, both well ahead of the RNN); "
+                    "§4.2 interpretable cells (line length, inside quotes, bracket depth); Figure 3, gate saturation "
+                    "(a gate is left-saturated below 0.1, right-saturated above 0.9)"),
+        Attribution("lstmvis", "LSTMVis (Strobelt et al. 2018)",
+                    "Strobelt, Gehrmann, Pfister & Rush 2018, “LSTMVis: A Tool for Visual Analysis of Hidden State "
+                    "Dynamics in Recurrent Neural Networks”, IEEE TVCG 24(1), arXiv 1606.07461; its code "
+                    "(HendrikStrobelt/LSTMVis): the select view keeps the cells on (≥ the threshold, 0.3 by default) "
+                    "across the brushed span and off just around it (client/js/apps/LSTMController.js, "
+                    "cellSelection); the match view ranks the runs where those cells are on by most selected cells "
+                    "on, fewest others, longest (lstmdata/data_handler.py, query_similar_activations; 50 results)"),
         Attribution("torch-init", "torch's default initialisation",
                     "torch.nn.RNNBase.reset_parameters: every weight and bias uniform in ±1/√hidden_size", "torch"),
     )
