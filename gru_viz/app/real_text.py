@@ -21,6 +21,7 @@ import streamlit as st
 
 from ..core import charlm, text_features, units
 from ..core.model import Model
+from ..explain import charlm as talk
 from ..explain import narration
 from ..explain import real_text as words
 from ..explain.claims import Context, Sentence, num2_text
@@ -111,31 +112,22 @@ def text_notes(cfg: Config, r: charlm.Reading | None) -> list[Sentence]:
     if len(cfg.text) > MAX_TEXT:
         out.append(words.say("rt.cap", n=len(cfg.text), cap=MAX_TEXT))
     if r is not None and r.unknown:
-        out.append(words.say("rt.unknown", model=NAMES[cfg.model], chars=words.chars_text(words.unknown_chars(r)),
-                             count=len(r.unknown)))
+        out.append(talk.unknown_sentence(r))
     return out
 
 
-def context(cfg: Config, r: charlm.Reading, t: int = 0, layer: int = 0, unit: int = 0) -> Context:
-    """The Context this page's sentences are checked against."""
-    return Context(trace=r.trace, model=model_of(cfg.model), t=t, unit=unit,
-                   values={"reading": r, "model": NAMES[cfg.model], "typed": cfg.text, "cap": MAX_TEXT, "t": t,
-                           "layer": layer})
+def context(cfg: Config, r: charlm.Reading | None = None, t: int = 0, **values: object) -> Context:
+    """The Context this page's sentences are checked against (``values``: the section's own, see
+    :mod:`gru_viz.explain.charlm`)."""
+    model = model_of(cfg.model)
+    return Context(trace=None if r is None else r.trace, model=model, t=t,
+                   values={"reading": r, "kind": cfg.model, "spec": model.spec, "typed": cfg.text, "cap": MAX_TEXT,
+                           "t": t, **values})
 
 
-def prediction_sentences(cfg: Config, r: charlm.Reading, t: int) -> list[Sentence]:
-    """What the model expects after the character at the cursor, and what came."""
-    (best, p), = r.top(t, 1)
-    out = [words.say("rt.next", seen=words.char_label(r.text[t]), t=t, model=NAMES[cfg.model], p=p,
-                     best=words.char_label(best))]
-    if t + 1 < len(r.text):
-        ranked = [c for c, _ in r.top(t, 5)]
-        nxt = r.text[t + 1]
-        out.append(words.say("rt.actual", actual=words.char_label(nxt), p=words.actual_prob(r, t),
-                             verdict=words.verdict(nxt, ranked)))
-    else:
-        out.append(words.say("rt.end", model=NAMES[cfg.model]))
-    return out
+def say_all(sentences: list[Sentence]) -> None:
+    """Sentences as one paragraph (their text literal)."""
+    st.markdown(" ".join(literal(s.text, None) for s in sentences))
 
 
 # ---------------------------------------------------------------------------------------- layer and unit
@@ -203,7 +195,7 @@ def cursor(cfg: Config, r: charlm.Reading) -> int:
 
 def top_rows(r: charlm.Reading, t: int) -> list[tuple[str, str, float]]:
     """The top five after the cursor, each (token, as the chart names it, probability)."""
-    return [(c, words.char_label(c), p) for c, p in r.top(t, 5)]
+    return [(c, talk.char_label(c), p) for c, p in r.top(t, 5)]
 
 
 def read_section(cfg: Config, model: Model) -> None:
@@ -228,14 +220,13 @@ def read_section(cfg: Config, model: Model) -> None:
                "positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells).")
     left, right = st.columns([3, 2], gap="medium")
     with right:
-        said = prediction_sentences(cfg, r, t)
-        st.markdown(" ".join(literal(s.text, None) for s in said))
+        say_all(talk.next_sentences(r, t))
         st.plotly_chart(style.Prebuilt(figs.top_spec(top_rows(r, t), cfg.present)), config=CHART, key="rt_top")
     with left:
-        x = words.char_label(r.text[t]).strip("“”")
+        x = talk.char_label(r.text[t]).strip("“”")
         st.plotly_chart(style.Prebuilt(cell.cell_spec(r.trace, t, at.unit, x, layer=at.layer, present=cfg.present)),
                         config=CHART, key="rt_circuit")
-    story = narration.narrate(r.trace, t, at.unit, at.layer, x_text=words.char_label(r.text[t]))
+    story = narration.narrate(r.trace, t, at.unit, at.layer, x_text=talk.char_label(r.text[t]))
     st.markdown(f"**What happened at character {t}** · layer {at.layer}, unit {at.unit}")
     st.markdown(" ".join(step.narration_markdown(s.text) for s in story.sentences), unsafe_allow_html=True)
 
@@ -293,7 +284,7 @@ class Analysis:
     found: tuple  # core.units.Found, one per feature
     saturation: dict  # (layer, gate) → (left, right), each (H,)
     chars: int  # characters of the validation text analysed
-    bits_per_char: float  # measured by training on the whole validation text (the file's metadata)
+    bits_per_char: float  # on the validation text, read in windows (core.charlm.bits_per_char)
 
 
 @st.cache_resource(show_spinner=False)
@@ -302,8 +293,9 @@ def _analysis(kind: str) -> Analysis:
     read = charlm.states(model_of(kind), text)
     found = tuple(units.find_units(model_of(kind), text, read=read))
     sat = units.saturation(read)
+    bpc = charlm.bits_per_char(model_of(kind), text)
     _DONE.add(kind)
-    return Analysis(kind, found, sat, len(text), charlm_io.char_model_info(kind).bits_per_char)
+    return Analysis(kind, found, sat, len(text), bpc)
 
 
 def analysis(kind: str) -> Analysis:
@@ -360,11 +352,10 @@ def units_section(cfg: Config, model: Model) -> None:
                      "state": "c (cell)" if f.which == "c" else "h", "r held out": num2_text(f.r),
                      "evidence": f.strength})
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"For each feature of the text, every unit of the {NAMES[cfg.model]} (both layers"
-               + (", h and c" if cfg.model == "lstm" else "") + ") was correlated with it on the first half of "
-               f"{a.chars:,} characters of held-out Python; the best one is reported with its r on the second half, "
-               f"which it was not picked on. Our scale for |r|: {num2_text(units.STRONG)} or more strong, "
-               f"{num2_text(units.MODERATE)} moderate, {num2_text(units.WEAK)} weak, below that none.")
+    say_all(talk.found_sentences(list(a.found), talk.unit_count(model.spec)))
+    st.caption("The features are computed from the text itself (Python's tokenizer finds the strings and comments); "
+               "r is Pearson's correlation of the unit's value with the feature, character by character. A unit "
+               "that follows a feature is a hint of what the state holds, not proof that the model uses it.")
     named = [f for f in a.found if f.named and f.which == "h"]
     if not named:
         return
@@ -393,9 +384,9 @@ def unit_values(r: charlm.Reading, layer: int, unit: int, which: str = "h") -> n
 def saturation_section(cfg: Config, model: Model) -> None:
     """Gate saturation, as Karpathy et al.'s Figure 3: per layer, each gate unit a point."""
     a = analysis(cfg.model)
+    said = talk.saturation_sentences(model.spec, a.saturation)
     if not a.saturation:
-        st.info("A vanilla RNN has no gates: nothing saturates but its tanh. Pick the GRU or the LSTM to see their "
-                "gates' saturation.", icon=":material/info:")
+        st.info(said[0].text, icon=":material/info:")
         return
     st.plotly_chart(style.Prebuilt(figs.saturation_spec(a.saturation, present=cfg.present)), config=CHART,
                     key="rt_saturation")
@@ -403,6 +394,7 @@ def saturation_section(cfg: Config, model: Model) -> None:
                f"share of characters where it is below {charlm.LOW} (left-saturated, shut); up, the share above "
                f"{charlm.HIGH} (right-saturated, open). Points near the corners are gates that are nearly always shut "
                "or nearly always open; points near the origin switch with the text.")
+    say_all(said)
 
 
 def pattern_section(cfg: Config, model: Model) -> None:
@@ -427,20 +419,18 @@ def pattern_section(cfg: Config, model: Model) -> None:
     mine = units.PatternIndex(unit_block(r, at.layer), text)
     picked = mine.select(start, end, threshold)
     st.html(figs.span_html(text, [(start, end)]))
-    if len(picked) == 0:
-        st.info(f"No unit of layer {at.layer} is on (h ≥ {threshold:.2f}) across the whole span and off just around "
-                "it. Try a lower threshold or another span.", icon=":material/info:")
-        return
-    st.markdown(f"**{len(picked)} unit(s) of layer {at.layer}** are on across “{literal(text[start:end], 60)}” and off "
-                f"just around it: {', '.join(str(u) for u in picked[:20])}{' …' if len(picked) > 20 else ''}.")
     index = pattern_index(cfg.model, at.layer)
-    found = index.matches(picked, threshold)
-    if not found:
-        st.info("Those units are never on together anywhere else in the held-out text.", icon=":material/info:")
+    p = talk.search(index, at.layer, 0, 1, threshold)  # the held-out text's index, matched with your span's units
+    p = replace(p, index=mine, start=start, end=end, units=picked,
+                matches=tuple(index.matches(picked, threshold)) if len(picked) else ())
+    say_all(talk.pattern_sentences(p))
+    if len(picked) == 0:
         return
-    st.markdown(f"**Where else they do the same**, in {len(index.text):,} characters of held-out Python (best "
-                "first):")
-    st.html(figs.matches_html(index.text, found[:12]))
+    st.caption(f"Units: {', '.join(str(u) for u in picked[:30])}{' …' if len(picked) > 30 else ''}. Matches are "
+               f"searched in the first {len(index.text):,} characters of held-out Python, best first: most of the "
+               "picked units on, fewest others, longest (LSTMVis's ranking).")
+    if p.matches:
+        st.html(figs.matches_html(index.text, p.matches[:12]))
 
 
 def unit_block(r: charlm.Reading, layer: int) -> np.ndarray:
@@ -503,5 +493,7 @@ def compare_section(cfg: Config, model: Model) -> None:
     bits = {NAMES[k]: analysis(k).bits_per_char for k in NAMES}
     st.plotly_chart(style.Prebuilt(figs.bits_spec(bits, {v: k for k, v in NAMES.items()}, present=cfg.present)),
                     config=CHART, key="rt_bits")
+    say_all(talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, analysis("gru").chars, charlm.CHUNK,
+                               charlm.WARMUP))
 
 
