@@ -24,6 +24,7 @@ import numpy as np
 from ..core.model import Model
 from ..core.spec import Spec
 from ..core.trace import LayerTrace, Trace
+from ..core.units import MODERATE, STRONG, WEAK, correlations, strength  # noqa: F401  (the scale, shared with Real text)
 
 __all__ = [
     "CAP",
@@ -217,7 +218,6 @@ FEATURES = {  # name → what it is of a word, as the page says it
     "final e": "whether it ends in “e”",
     "first vowel": "whether it starts with a vowel letter",
 }
-STRONG, MODERATE, WEAK = 0.7, 0.4, 0.2  # |r| at or above which a finding is called strong, moderate, weak
 
 
 def feature_values(words: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -228,12 +228,6 @@ def feature_values(words: tuple[str, ...]) -> dict[str, np.ndarray]:
         "final e": np.array([w.endswith("e") for w in words], float),
         "first vowel": np.array([w[:1] in VOWELS for w in words], float),
     }
-
-
-def strength(r: float) -> str:
-    """A word for the size of a correlation, by the thresholds STRONG, MODERATE, WEAK on |r|."""
-    a = abs(r)
-    return "strong" if a >= STRONG else "moderate" if a >= MODERATE else "weak" if a >= WEAK else "none"
 
 
 @dataclass(frozen=True)
@@ -256,14 +250,6 @@ class Finding:
         return FEATURES[self.feature]
 
 
-def correlations(states: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Pearson r of every column of ``states`` (N, H) with ``values`` (N,); 0 where a column is constant."""
-    s = states - states.mean(axis=0)
-    v = values - values.mean()
-    den = np.sqrt((s * s).sum(axis=0) * (v * v).sum())
-    return np.divide(s.T @ v, den, out=np.zeros(s.shape[1]), where=den > 0)
-
-
 def final_states(words: tuple[str, ...], model: G2P | None = None) -> np.ndarray:
     """The encoder's last state for each word, (N, 256)."""
     m = model or g2p()
@@ -284,8 +270,8 @@ def encoder_findings(words: tuple[str, ...] | None = None, seed: int = 0) -> lis
     rng = np.random.default_rng(seed)
     out = []
     for name, values in feature_values(words).items():
-        r = correlations(states, values)
+        r = np.nan_to_num(correlations(states, values))  # a constant unit follows nothing: 0
         unit = int(np.argmax(np.abs(r)))
-        chance = float(np.max(np.abs(correlations(states, rng.permutation(values)))))
+        chance = float(np.nanmax(np.abs(correlations(states, rng.permutation(values)))))
         out.append(Finding(name, unit, float(r[unit]), chance))
     return out
