@@ -28,6 +28,7 @@ from ..explain.claims import Context, Sentence, num2_text
 from ..explain.literal import literal
 from ..figures import cell, style
 from ..figures import real_text as figs
+from ..figures import text as text_figs
 from ..io import charlm as charlm_io
 from ..serve import state
 from ..serve.state import Config
@@ -215,7 +216,7 @@ def read_section(cfg: Config, model: Model) -> None:
     at = unit_picker(cfg, model, at)
     values = unit_values(r, at.layer, at.unit)
     t = cursor(cfg, r)
-    st.html(figs.coloured_html(r.text, values, cursor=t, unknown=r.unknown))
+    st.html(text_figs.coloured_text(r.text, values, scale=1.0, cursor=t))
     st.caption(f"Each character's background: h of layer {at.layer}, unit {at.unit} right after reading it, blue for "
                "positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells).")
     left, right = st.columns([3, 2], gap="medium")
@@ -330,9 +331,9 @@ def lesson_figure(kind: str, found: object) -> None:
         st.caption(f"The {NAMES[kind]} has no unit named for any feature.")
         return
     values = unit_values(r, found.layer, found.unit, found.which)
-    st.html(figs.coloured_html(r.text, values, title=f"The {NAMES[kind]}'s layer {found.layer}, unit {found.unit} "
-                               f"({'c' if found.which == 'c' else 'h'}) on a few lines of Python: blue where it is "
-                               "positive, grey where negative"))
+    st.caption(f"The {NAMES[kind]}'s layer {found.layer}, unit {found.unit} ({found.which}) on a few lines of "
+               "Python: blue where it is positive, grey where negative.")
+    st.html(text_figs.coloured_text(r.text, values, quantity=found.which))
 
 
 def found_label(f: object) -> str:
@@ -370,7 +371,7 @@ def units_section(cfg: Config, model: Model) -> None:
         text = cfg.text[:MAX_TEXT]
         if text:
             r = reading(cfg.model, text)
-            st.html(figs.coloured_html(r.text, unit_values(r, f.layer, f.unit), unknown=r.unknown))
+            st.html(text_figs.coloured_text(r.text, unit_values(r, f.layer, f.unit), scale=1.0))
             st.caption(f"Your text, coloured by layer {f.layer}, unit {f.unit}; the Read section now shows it too.")
 
 
@@ -388,7 +389,7 @@ def saturation_section(cfg: Config, model: Model) -> None:
     if not a.saturation:
         st.info(said[0].text, icon=":material/info:")
         return
-    st.plotly_chart(style.Prebuilt(figs.saturation_spec(a.saturation, present=cfg.present)), config=CHART,
+    st.plotly_chart(text_figs.saturation_figure(cfg.model, a.saturation, present=cfg.present), config=CHART,
                     key="rt_saturation")
     st.caption(f"Each point is one gate of one unit, over {a.chars:,} characters of held-out Python: across, the "
                f"share of characters where it is below {charlm.LOW} (left-saturated, shut); up, the share above "
@@ -430,7 +431,7 @@ def pattern_section(cfg: Config, model: Model) -> None:
                f"searched in the first {len(index.text):,} characters of held-out Python, best first: most of the "
                "picked units on, fewest others, longest (LSTMVis's ranking).")
     if p.matches:
-        st.html(figs.matches_html(index.text, p.matches[:12]))
+        st.html(text_figs.match_snippets(index.text, list(p.matches[:12])))
 
 
 def unit_block(r: charlm.Reading, layer: int) -> np.ndarray:
@@ -490,8 +491,7 @@ def compare_section(cfg: Config, model: Model) -> None:
     if bar is not None:
         bar.empty()
     st.dataframe(rows, hide_index=True, width="stretch")
-    bits = {NAMES[k]: analysis(k).bits_per_char for k in NAMES}
-    st.plotly_chart(style.Prebuilt(figs.bits_spec(bits, {v: k for k, v in NAMES.items()}, present=cfg.present)),
+    st.plotly_chart(text_figs.bpc_figure({k: analysis(k).bits_per_char for k in NAMES}, present=cfg.present),
                     config=CHART, key="rt_bits")
     say_all(talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, analysis("gru").chars, charlm.CHUNK,
                                charlm.WARMUP))
