@@ -40,6 +40,7 @@ NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 SECTIONS = ("Read", "Units found", "Gate saturation", "Pattern search", "Generate", "Compare")
 TAB = "rt_section"  # the open section (a view choice of this tab, not in the link)
 PASSAGE = "rt_passage"
+SPAN = "rt_span"  # the pattern search's selection (start, end)
 PASSAGES = 6  # passages of the validation text offered to start from
 PASSAGE_CHARS = 600
 
@@ -126,9 +127,10 @@ def context(cfg: Config, r: charlm.Reading | None = None, t: int = 0, **values: 
                            "t": t, **values})
 
 
-def say_all(sentences: list[Sentence]) -> None:
-    """Sentences as one paragraph (their text literal)."""
-    st.markdown(" ".join(literal(s.text, None) for s in sentences))
+def say_all(sentences: list[Sentence], sep: str = " ") -> None:
+    """Sentences as one paragraph (their text literal), or one paragraph each with ``sep`` "\n\n" (a sentence that
+    opens with a name from a record, as the comparison with Karpathy et al.'s finding does, starts a paragraph)."""
+    st.markdown(sep.join(literal(s.text, None) for s in sentences))
 
 
 # ---------------------------------------------------------------------------------------- layer and unit
@@ -408,7 +410,7 @@ def pattern_section(cfg: Config, model: Model) -> None:
     r = reading(cfg.model, text)
     at, _ = where(cfg, model)
     n = len(text)
-    key = "rt_span"
+    key = SPAN
     if key not in st.session_state or st.session_state[key][1] > n:
         st.session_state[key] = (max(0, min(cfg.t, n - 2)), min(n, max(cfg.t, 0) + 6))
     start, end = st.slider("Select a span of your text (characters from … to)", 0, n, key=key)
@@ -494,6 +496,6 @@ def compare_section(cfg: Config, model: Model) -> None:
     st.plotly_chart(text_figs.bpc_figure({k: analysis(k).bits_per_char for k in NAMES}, present=cfg.present),
                     config=CHART, key="rt_bits")
     say_all(talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, analysis("gru").chars, charlm.CHUNK,
-                               charlm.WARMUP))
+                               charlm.WARMUP), "\n\n")
 
 
