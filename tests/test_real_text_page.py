@@ -18,7 +18,8 @@ from gru_viz.core import charlm, units
 from gru_viz.explain import charlm as talk
 from gru_viz.explain import real_text as words
 from gru_viz.explain.claims import Context
-from gru_viz.serve import state
+from gru_viz.io import charlm as charlm_io
+from gru_viz.serve import state, work
 
 PAGE = "pages/real_text.py"
 
@@ -51,13 +52,13 @@ def page_context(at, section: str = "Read") -> Context:
         values |= {"found": units.find_units(model, VALIDATION, read=st_), "units": talk.unit_count(model.spec),
                    "saturation": units.saturation(st_), "chars": len(VALIDATION),
                    "windows": (charlm.CHUNK, charlm.WARMUP),
-                   "bpc": {k: charlm.bits_per_char(page.model_of(k), VALIDATION) for k in page.NAMES}}
+                   "bpc": {k: charlm_io.char_model_info(k).bits_per_char for k in page.NAMES}}
     if section == "Pattern search":
         start, end = at.session_state[page.SPAN]
         th = at.session_state["rt_threshold"]
         mine = units.PatternIndex(page.unit_block(r, layer), text)
-        held = units.PatternIndex(charlm.states(model, VALIDATION[: page.PATTERN_CHARS]).values(layer, "h"),
-                                  VALIDATION[: page.PATTERN_CHARS])
+        near = work.analysis_text(VALIDATION, work.PATTERN_CHARS)
+        held = units.PatternIndex(charlm.states(model, near).values(layer, "h"), near)
         picked = mine.select(start, end, th)
         values["pattern"] = talk.Pattern(mine, layer, start, end, th, picked,
                                          tuple(held.matches(picked, th)) if len(picked) else ())

@@ -30,9 +30,9 @@ from ..figures import cell, style
 from ..figures import real_text as figs
 from ..figures import text as text_figs
 from ..io import charlm as charlm_io
-from ..serve import state
+from ..serve import state, work
 from ..serve.state import Config
-from . import step, ui
+from . import budget, step, ui
 
 CHART = {"displayModeBar": False}
 MAX_TEXT = 2_000  # characters of the learner's text the page reads (the rest stays in the box)
@@ -54,7 +54,7 @@ def model_of(kind: str) -> Model:
     return charlm_io.load_char_model(kind)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@budget.cached("scenes")  # every gate of every character: bounded by bytes with the other runs
 def reading(kind: str, text: str) -> charlm.Reading:
     """``text`` through model ``kind``: every state and every next-character guess (shared: only read)."""
     return charlm.read(model_of(kind), text)
@@ -274,40 +274,26 @@ def tab_name(fn: object) -> str:
 
 # ------------------------------------------------------------------------------------------- per model
 
-ANALYSED = "analysed"  # the kinds whose analysis this server has made (the first one shows its progress)
-PATTERN_CHARS = 60_000  # characters of the validation text the pattern search looks in (its first ones)
-_DONE: set[str] = set()
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the page shows of one model over the validation text, computed once per server."""
-
-    kind: str
-    found: tuple  # core.units.Found, one per feature
-    saturation: dict  # (layer, gate) → (left, right), each (H,)
-    chars: int  # characters of the validation text analysed
-    bits_per_char: float  # on the validation text, read in windows (core.charlm.bits_per_char)
+_DONE: set[str] = set()  # the kinds this server has analysed (the first analysis shows its progress)
 
 
 @st.cache_resource(show_spinner=False)
-def _analysis(kind: str) -> Analysis:
-    text = validation()
-    read = charlm.states(model_of(kind), text)
-    found = tuple(units.find_units(model_of(kind), text, read=read))
-    sat = units.saturation(read)
-    bpc = charlm.bits_per_char(model_of(kind), text)
+def _analysis(kind: str) -> work.CharAnalysis:
+    out = ui.heavy("lineups", ("charlm-analysis", kind), work.char_analysis, (kind,),
+                   f"Reading held-out Python through the {NAMES[kind]} and finding its units (once for the whole "
+                   "server)")
     _DONE.add(kind)
-    return Analysis(kind, found, sat, len(text), bpc)
+    return out
 
 
-def analysis(kind: str) -> Analysis:
-    """Model ``kind``'s units, saturation and bits per character over the validation text: computed once for the
-    whole server (the first time with its progress on the page), then shared by every session."""
+def analysis(kind: str) -> work.CharAnalysis:
+    """Model ``kind``'s units, saturation and bits per character over the held-out text: computed once for the
+    whole server by a job worker (its place in the queue and progress on the page; in the page's own thread in the
+    tests' inline mode), then shared by every session."""
     if kind in _DONE:
         return _analysis(kind)
-    with st.status(f"Reading {len(validation()):,} characters of held-out Python through the {NAMES[kind]} and "
-                   "finding its units: once for the whole server, a minute at most…", expanded=False) as box:
+    with st.status(f"Reading {work.ANALYSIS_CHARS:,} characters of held-out Python through the {NAMES[kind]} and "
+                   "finding its units: once for the whole server…", expanded=False) as box:
         out = _analysis(kind)
         box.update(label=f"The {NAMES[kind]} is analysed.", state="complete")
     return out
@@ -315,10 +301,12 @@ def analysis(kind: str) -> Analysis:
 
 @st.cache_resource(show_spinner=False)
 def pattern_index(kind: str, layer: int) -> units.PatternIndex:
-    """LSTMVis's index over one layer's h on the first PATTERN_CHARS characters of the validation text."""
-    text = validation()[:PATTERN_CHARS]
-    read = charlm.states(model_of(kind), text)
-    return units.PatternIndex(read.values(layer, "h"), text)
+    """LSTMVis's index over one layer's h on the held-out text's first PATTERN_CHARS characters (its h computed by a
+    job worker once for the whole server)."""
+    text = work.analysis_text(validation(), work.PATTERN_CHARS)
+    h = ui.heavy("lineups", ("charlm-pattern", kind, layer), work.pattern_states, (kind, layer),
+                 f"Reading held-out Python through the {NAMES[kind]} for pattern search (once for the whole server)")
+    return units.PatternIndex(h, text)
 
 
 def findings() -> dict[str, object]:
@@ -495,7 +483,8 @@ def compare_section(cfg: Config, model: Model) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
     st.plotly_chart(text_figs.bpc_figure({k: analysis(k).bits_per_char for k in NAMES}, present=cfg.present),
                     config=CHART, key="rt_bits")
-    say_all(talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, analysis("gru").chars, charlm.CHUNK,
-                               charlm.WARMUP), "\n\n")
+    said = talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, len(validation()), charlm.CHUNK,
+                              charlm.WARMUP)[1:]  # (measured in one sequence, not in windows: said below)
+    say_all([words.say("rt.bpc.how", chars=len(validation())), *said], "\n\n")
 
 

@@ -27,3 +27,10 @@ def _cap(ctx: Context, s: dict[str, str]) -> list[str]:
     typed, cap = ctx.values["typed"], ctx.values["cap"]
     return (_want(int(s["n"]) == len(typed) > cap, f"the text has {len(typed)} characters")
             + _want(int(s["cap"]) == cap == len(ctx.values["reading"].text), f"the page reads {cap}"))
+
+
+@claim("rt.bpc.how", "Bits per character are measured on all {chars:int} characters of the held-out Python, read as "
+                     "one sequence from a zero state: the mean of −log₂ of the probability each model gave the "
+                     "character that came.", step_numbers=False)
+def _bpc_how(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(int(s["chars"]) == ctx.values["chars"], f"the held-out text has {ctx.values['chars']} characters")
