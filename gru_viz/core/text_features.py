@@ -49,8 +49,7 @@ def _tokenized(text: str) -> Scan:
     toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
     prev = tokenize.NEWLINE  # a docstring is a string alone on its logical line: after NEWLINE/INDENT/DEDENT/NL
     for k, tok in enumerate(toks):
-        a = starts[tok.start[0] - 1] + tok.start[1]
-        b = starts[tok.end[0] - 1] + tok.end[1]
+        a, b = (min(n, starts[row - 1] + col) if row <= len(starts) else n for row, col in (tok.start, tok.end))
         if tok.type == tokenize.STRING:
             string[a : b - 1] = True  # the closing quote ends it
             nxt = next((t.type for t in toks[k + 1 :] if t.type not in (tokenize.COMMENT, tokenize.NL)), None)
@@ -120,15 +119,16 @@ def scan(text: str) -> Scan:
 def _bracket_depth(text: str) -> np.ndarray:
     s = scan(text)
     quiet = s.string | s.comment
-    step = np.zeros(len(text))
+    out = np.zeros(len(text))
+    depth = 0
     for i, ch in enumerate(text):
-        if quiet[i]:
-            continue
-        if ch in OPEN:
-            step[i] = 1
-        elif ch in CLOSE:
-            step[i] = -1
-    return np.maximum(np.cumsum(step), 0)  # an unmatched closer (a learner's text) does not go below 0
+        if not quiet[i]:
+            if ch in OPEN:
+                depth += 1
+            elif ch in CLOSE:
+                depth = max(0, depth - 1)  # an unmatched closer (a learner's text) does not go below 0
+        out[i] = depth
+    return out
 
 
 def _column(text: str) -> np.ndarray:
