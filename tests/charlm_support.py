@@ -22,7 +22,7 @@ from gru_viz.io import charlm as charlm_io
 
 VOCAB = (*sorted(set(string.printable) - set("\x0b\x0c\r")), UNKNOWN)
 HIDDEN, EMBED = 12, 6
-SEEDS = {"gru": 1, "lstm": 2, "rnn": 3}
+SEEDS = {kind: seed for seed, kind in enumerate(charlm_io.CHARLM_KINDS, start=1)}
 # Python to read: two of the analysis' own modules (strings, comments, brackets, indentation: every feature varies)
 VALIDATION = inspect.getsource(text_features) + inspect.getsource(units)
 

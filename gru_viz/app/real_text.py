@@ -20,6 +20,7 @@ import numpy as np
 import streamlit as st
 
 from ..core import charlm, text_features, units
+from ..core.kinds import KIND
 from ..core.model import Model
 from ..explain import charlm as talk
 from ..explain import narration
@@ -36,7 +37,7 @@ from . import budget, step, ui
 
 CHART = {"displayModeBar": False}
 MAX_TEXT = 2_000  # characters of the learner's text the page reads (the rest stays in the box)
-NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
+NAMES = {k: KIND[k].name for k in charlm_io.CHARLM_KINDS}  # GRU, LSTM, vanilla RNN
 SECTIONS = ("Read", "Units found", "Gate saturation", "Pattern search", "Generate", "Compare")
 TAB = "rt_section"  # the open section (a view choice of this tab, not in the link)
 PASSAGE = "rt_passage"

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import compare, sources
 from ..core.grad import gradient_flow
+from ..core.kinds import some_kinds
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
@@ -854,8 +855,9 @@ def _seq2seq(live: Live) -> Lesson:
 
 # ----------------------------------------------------------------------- 10 · a GRU on Python's source
 
-CHARLM_MODELS = ("gru", "lstm", "rnn")
-CHARLM_NAMES = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
+# the Real text page's language models (gru_viz.io.charlm.CHARLM_KINDS: explain does not import io), by their names
+CHARLM_NAMES = some_kinds("explain.lessons.charlm", {"gru": "GRU", "lstm": "LSTM", "rnn": "vanilla RNN"})
+CHARLM_MODELS = tuple(CHARLM_NAMES)
 STRING_ANSWERS = ("yes, a strong one", "yes, a moderate one", "only a weak one", "no unit follows it")
 _STRENGTH_ANSWER = {"strong": 0, "moderate": 1, "weak": 2, "none": 3}
 
