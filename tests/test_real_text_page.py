@@ -93,6 +93,20 @@ def test_read_colours_the_text_predicts_the_next_character_and_narrates_the_gate
     assert len(charts) == 2  # the circuit and the top five
 
 
+def test_the_cursor_layer_and_unit_widgets_write_the_link():
+    at = open_rt({"text": "for i in range(3):\n    pass\n"})
+    at.slider(key=ui.W + "t").set_value(7).run()
+    at.selectbox(key=ui.W + "layer").set_value(1).run()
+    at.number_input(key=ui.W + "unit").set_value(4).run()
+    cfg = at.session_state[ui.CFG]
+    assert (cfg.t, cfg.layer, cfg.unit) == (7, 1, 4)
+    assert (at.query_params["t"], at.query_params["layer"], at.query_params["unit"]) in (
+        ("7", "1", "4"), (["7"], ["1"], ["4"]))
+    assert_true(at, page_context(at), least=4)
+    at.text_area(key=ui.W + "text").set_value("x = 1\n").run()
+    assert at.session_state[ui.CFG].t == 0 and at.slider(key=ui.W + "t").value == 0
+
+
 @pytest.mark.parametrize("kind", ["lstm", "rnn"])
 def test_read_on_every_model(kind):
     at = open_rt({"model": kind, "text": "x = [1, 2]\n", "t": "3"})

@@ -96,6 +96,7 @@ def typed_text(cfg: Config) -> Config:
     text = st.text_area(**ui.widget_args("text"), key=key, height=180)
     if text != cfg.text:
         cfg = replace(cfg, text=text, t=0)
+        st.session_state.pop(ui.W + "t", None)  # the cursor starts again at the new text's first character
         ui.commit(cfg)
     return cfg
 
@@ -164,16 +165,16 @@ def unit_picker(cfg: Config, model: Model, at: Where) -> Where:
     """Layer and unit number inputs (in the link as ``layer`` and ``unit``)."""
     left, right = st.columns(2)
     lkey, ukey = ui.W + "layer", ui.W + "unit"
-    if st.session_state.get(lkey) != at.layer:
+    if st.session_state.get(lkey) not in range(model.spec.num_layers):  # new, or past this model's layers
         st.session_state[lkey] = at.layer
-    if st.session_state.get(ukey) != at.unit:
+    if st.session_state.get(ukey) not in range(model.spec.hidden_size):
         st.session_state[ukey] = at.unit
     layer = left.selectbox("Layer", list(range(model.spec.num_layers)), key=lkey,
                            help="Layer 0 reads the characters; layer 1 reads layer 0's states.")
     unit = right.number_input("Unit", 0, model.spec.hidden_size - 1, step=1, key=ukey,
                               help=f"Each layer has {model.spec.hidden_size} units, numbered from 0.")
     new = Where(int(layer), int(unit))
-    if new != at or (cfg.layer, cfg.unit) != (new.layer, new.unit):
+    if (cfg.layer, cfg.unit) != (new.layer, new.unit):
         ui.commit(replace(cfg, layer=new.layer, unit=new.unit))
     return new
 
@@ -186,7 +187,7 @@ def cursor(cfg: Config, r: charlm.Reading) -> int:
     n = len(r.text)
     t = min(cfg.t, n - 1)
     key = ui.W + "t"
-    if st.session_state.get(key) != t:
+    if st.session_state.get(key) not in range(n):  # new, or past this text's end
         st.session_state[key] = t
     if n > 1:
         t = int(st.slider("Cursor: the character just read", 0, n - 1, key=key,
@@ -357,7 +358,7 @@ def units_section(cfg: Config, model: Model) -> None:
     if pick is not None:
         f = labels[pick]
         if (cfg.layer, cfg.unit) != (f.layer, f.unit):
-            ui.commit(replace(cfg, layer=f.layer, unit=f.unit))
+            ui.update(layer=f.layer, unit=f.unit)  # the Read section's pickers follow
             cfg = replace(cfg, layer=f.layer, unit=f.unit)
         text = cfg.text[:MAX_TEXT]
         if text:
