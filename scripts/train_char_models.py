@@ -4,7 +4,8 @@
     .venv/bin/python scripts/train_char_models.py --kinds gru     # just one (each kind is seeded on its own)
     .venv/bin/python scripts/train_char_models.py --write-corpus  # (once) choose the files, write corpus.json,
                                                                   # validation.txt, the PSF licence and NOTICE
-    .venv/bin/python scripts/train_char_models.py --annotate units.json   # write gru_viz.units into the files
+    .venv/bin/python scripts/train_char_models.py --annotate      # then: write the units the analysis finds
+                                                                  # (gru_viz.units) into the files' metadata
 
 The text: every ``.py`` file at the top of this interpreter's stdlib directory (``sysconfig.get_paths()
 ["stdlib"]``; no subpackage, no ``site-packages``, no ``test/``), except ``_sysconfigdata_*`` (written by each
@@ -49,7 +50,7 @@ CHUNK = 128
 LR = 3e-3
 LR_END = 0.1  # the cosine decay ends at this share of LR
 CLIP = 1.0
-STEPS = 1500
+STEPS = 400
 THREADS = 1
 MIN_COUNT = 20  # a character seen fewer times in the training text reads as UNKNOWN
 VALIDATION_EVERY, VALIDATION_FROM = 10, 5
@@ -250,7 +251,7 @@ def train_one(kind: str, train_ids: np.ndarray, valid_ids: np.ndarray, V: int, s
     per_pass = (n - 1) // CHUNK
     print(f"{kind}: H = {H}, {params:,} parameters; {steps} steps of {BATCH} × {CHUNK} characters "
           f"({steps * BATCH * CHUNK / len(train_ids):.2f} passes over the training text)", flush=True)
-    start, state, recent = time.perf_counter(), None, []
+    start, cpu, state, recent = time.perf_counter(), time.process_time(), None, []
     for step in range(steps):
         at = (step % per_pass) * CHUNK
         if at == 0:
@@ -270,7 +271,7 @@ def train_one(kind: str, train_ids: np.ndarray, valid_ids: np.ndarray, V: int, s
             print(f"  {kind} step {step + 1}/{steps}: {bpc:.3f} bits/char over the last {len(recent)} steps, "
                   f"{time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.2f}", flush=True)
             recent = []
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     weights = {k: v.detach().to(torch.float32).numpy().copy() for k, v in model.state_dict().items()}
     # measured on the weights as shipped (float32), in float64, as gru-viz's core computes them
     shipped = build(kind, V, H).double()
@@ -280,10 +281,10 @@ def train_one(kind: str, train_ids: np.ndarray, valid_ids: np.ndarray, V: int, s
     valid = valid_ids if eval_chars is None else valid_ids[:eval_chars]
     bpc_valid = bits_per_char(shipped, valid)
     bpc_train = bits_per_char(shipped, train_ids, EVAL_STREAMS, EVAL_STEPS if eval_chars is None else eval_chars)
-    print(f"{kind}: trained in {seconds:.0f} s; bits per character: training {bpc_train:.4f}, validation "
-          f"{bpc_valid:.4f} (measured in {time.perf_counter() - t0:.0f} s)", flush=True)
-    facts = {"hidden_size": H, "params": params, "seconds": seconds, "bpc_valid": bpc_valid, "bpc_train": bpc_train,
-             "valid_chars": len(valid)}
+    print(f"{kind}: trained in {seconds:.0f} s ({cpu_seconds:.0f} s of CPU); bits per character: training "
+          f"{bpc_train:.4f}, validation {bpc_valid:.4f} (measured in {time.perf_counter() - t0:.0f} s)", flush=True)
+    facts = {"hidden_size": H, "params": params, "seconds": seconds, "cpu_seconds": cpu_seconds,
+             "bpc_valid": bpc_valid, "bpc_train": bpc_train, "valid_chars": len(valid)}
     return weights, facts
 
 
@@ -314,7 +315,8 @@ def save(out: Path, kind: str, weights: dict, facts: dict, vocabulary: list[str]
         "gru_viz.clip": repr(CLIP),
         "gru_viz.threads": str(THREADS),
         "gru_viz.train_seconds": f"{facts['seconds']:.1f}",
-        "gru_viz.load_average": f"{os.getloadavg()[0]:.2f}",
+        "gru_viz.train_cpu_seconds": f"{facts['cpu_seconds']:.1f}",
+        "gru_viz.load_average": f"{os.getloadavg()[0]:.2f}",  # the machine's, when the file was written
         "gru_viz.corpus_sha256": record["corpus_sha256"],
         "gru_viz.python": platform.python_version(),
         "gru_viz.torch": torch.__version__,
@@ -332,25 +334,43 @@ def save(out: Path, kind: str, weights: dict, facts: dict, vocabulary: list[str]
     return path
 
 
-def annotate(units_file: Path, out: Path) -> None:
-    """Write ``gru_viz.units`` into each file: ``units_file`` is JSON {kind: units found by the analysis}.
+def units_found(kind: str, out: Path) -> list[dict]:
+    """The units the analysis finds in the model of ``kind`` in ``out``, read on the shipped validation text.
 
-    The hook for the analysis (the units each model has for each text feature): run it with what the analysis
-    module computes from the shipped models, e.g. ``{"gru": {...}, "lstm": {...}, "rnn": {...}}``. Only the
-    metadata changes; the tensors are rewritten as read.
+    The analysis is gru_viz.core.units.find_units (issue 26's analysis branch): for each text feature, the unit
+    that follows it best on the text's first half and its correlation on the held-out second half.
+    """
+    import dataclasses
+
+    try:
+        from gru_viz.core.units import find_units
+    except ImportError:
+        raise SystemExit("--annotate needs the analysis (gru_viz.core.units.find_units), which this checkout does not "
+                         "have yet") from None
+    from gru_viz.io import charlm
+
+    model = charlm.load_char_model(kind) if out == DATA_DIR else charlm.read_char_model(out / CHARLM_KINDS[kind])[0]
+    return [dataclasses.asdict(f) for f in find_units(model, charlm.validation_text())]
+
+
+def annotate(kinds: list[str], out: Path) -> None:
+    """Write ``gru_viz.units`` (JSON: :func:`units_found`) into each model's metadata; the tensors stay as they are.
+
+    The hook for the analysis: once the models are trained, ``--annotate`` stores the units it finds in the files
+    themselves, so that any tool reading them (not only gru-viz) sees what was found, and with what evidence.
     """
     import safetensors.numpy
     from safetensors import safe_open
 
-    units = json.loads(units_file.read_text(encoding="utf-8"))
-    for kind, found in units.items():
+    for kind in kinds:
+        found = units_found(kind, out)
         path = out / CHARLM_KINDS[kind]
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata())
             tensors = {k: f.get_tensor(k) for k in f.keys()}
         meta["gru_viz.units"] = json.dumps(found, ensure_ascii=False)
         safetensors.numpy.save_file(tensors, str(path), metadata=meta)
-        print(f"{path.name}: wrote gru_viz.units")
+        print(f"{path}: wrote gru_viz.units ({len(found)} features)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -361,13 +381,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-chars", type=int, default=None,
                     help="measure bits per character on only this many validation characters (a trial run)")
     ap.add_argument("--write-corpus", action="store_true", help="choose the files and write corpus.json etc.")
-    ap.add_argument("--annotate", type=Path, default=None, help="JSON {kind: units}: write gru_viz.units")
+    ap.add_argument("--annotate", action="store_true",
+                    help="write the units the analysis finds (gru_viz.units) into the files in --out; no training")
     args = ap.parse_args(argv)
     if args.write_corpus:
         write_corpus(DATA_DIR)
         return
-    if args.annotate is not None:
-        annotate(args.annotate, args.out)
+    if args.annotate:
+        annotate(args.kinds, args.out)
         return
     import torch
 

@@ -45,8 +45,9 @@ from .formats import safetensors
 from .formats.checks import WeightsError
 from .weights import read_file, read_weights_bytes
 
-__all__ = ["CHARLM_KINDS", "DATA_DIR", "HEADER", "UNKNOWN", "CharModelInfo", "char_model_info", "corpus_record",
-           "join_parts", "load_char_model", "split_parts", "text_ids", "validation_parts", "validation_text"]
+__all__ = ["CHARLM_KINDS", "DATA_DIR", "HEADER", "UNKNOWN", "CharLMError", "CharModelInfo", "char_model_info",
+           "corpus_record", "join_parts", "load_char_model", "read_char_model", "sha256_text", "split_parts",
+           "text_ids", "validation_parts", "validation_text"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "charlm"
 HEADER = "#### {path}\n"  # the line before each file of a corpus text
@@ -133,9 +134,21 @@ def _path(kind: str) -> Path:
 
 @functools.cache
 def _read(kind: str) -> tuple[Model, CharModelInfo]:
-    path = _path(kind)
-    data = read_file(path)
-    tensors, meta = safetensors.read_with_metadata(data)
+    model, info = read_char_model(_path(kind))
+    if info.kind != kind:
+        raise CharLMError(f"{CHARLM_KINDS[kind]} says it is a {info.kind!r} model")
+    return model, info
+
+
+def read_char_model(path: Path) -> tuple[Model, CharModelInfo]:
+    """A character model file written by train_char_models.py: the model (float64, with embedding and readout) and
+    what its metadata says. Not cached: for the shipped files use :func:`load_char_model` and
+    :func:`char_model_info`."""
+    try:
+        data = read_file(path)
+        tensors, meta = safetensors.read_with_metadata(data)
+    except WeightsError as exc:
+        raise CharLMError(f"{Path(path).name}: {exc}") from None
     try:
         vocabulary = tuple(json.loads(meta["gru_viz.vocabulary"]))
         unknown = meta["gru_viz.unknown"]
@@ -150,8 +163,6 @@ def _read(kind: str) -> tuple[Model, CharModelInfo]:
             units=json.loads(meta["gru_viz.units"]) if "gru_viz.units" in meta else None, metadata=dict(meta))
     except (KeyError, ValueError, TypeError) as exc:
         raise CharLMError(f"{path.name}: its metadata is not what train_char_models.py writes ({exc!r})") from None
-    if info.kind != kind:
-        raise CharLMError(f"{path.name} says it is a {info.kind!r} model")
     if unknown not in vocabulary:
         raise CharLMError(f"{path.name}: the unknown token {unknown!r} is not in its vocabulary")
     try:
