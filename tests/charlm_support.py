@@ -45,11 +45,11 @@ def info(kind: str) -> charlm_io.CharModelInfo:
 
 
 def clear_caches() -> None:
+    from gru_viz.app import budget
+
     st.cache_resource.clear()
     st.cache_data.clear()
-    from gru_viz.app import real_text
-
-    real_text._DONE.clear()
+    budget.clear_all()  # the analyses' jobs' results and the readings
 
 
 def install(monkeypatch) -> None:

@@ -276,39 +276,44 @@ def tab_name(fn: object) -> str:
 
 # ------------------------------------------------------------------------------------------- per model
 
-_DONE: set[str] = set()  # the kinds this server has analysed (the first analysis shows its progress)
-
-
 @st.cache_resource(show_spinner=False)
-def _analysis(kind: str) -> work.CharAnalysis:
-    out = ui.heavy("lineups", ("charlm-analysis", kind), work.char_analysis, (kind,),
-                   f"Reading held-out Python through the {NAMES[kind]} and finding its units (once for the whole "
-                   "server)")
-    _DONE.add(kind)
-    return out
+def _kept(what: tuple) -> dict:
+    """One server-wide slot per analysis (shared by every session): filled once, by :func:`analysis` or
+    :func:`pattern_index`, outside any cached function, so that a job's waiting panel (its place in the queue, a
+    Cancel button) is drawn on the page as for every other heavy job."""
+    return {}
 
 
 def analysis(kind: str) -> work.CharAnalysis:
     """Model ``kind``'s units, saturation and bits per character over the held-out text: computed once for the
-    whole server by a job worker (its place in the queue and progress on the page; in the page's own thread in the
-    tests' inline mode), then shared by every session."""
-    if kind in _DONE:
-        return _analysis(kind)
-    with st.status(f"Reading {work.ANALYSIS_CHARS:,} characters of held-out Python through the {NAMES[kind]} and "
-                   "finding its units: once for the whole server…", expanded=False) as box:
-        out = _analysis(kind)
-        box.update(label=f"The {NAMES[kind]} is analysed.", state="complete")
-    return out
+    whole server by a job worker (its place in the queue on the page; in the page's own thread, under a status box,
+    in the tests' inline mode), then shared by every session (``st.cache_resource``)."""
+    slot = _kept(("analysis", kind))
+    if "value" not in slot:
+        with st.status(f"Reading {work.ANALYSIS_CHARS:,} characters of held-out Python through the {NAMES[kind]} "
+                       "and finding its units: once for the whole server…", expanded=False) as box:
+            slot["value"] = ui.heavy("lineups", ("charlm-analysis", kind), work.char_analysis, (kind,),
+                                     f"Reading held-out Python through the {NAMES[kind]} and finding its units "
+                                     "(once for the whole server)")
+            box.update(label=f"The {NAMES[kind]} is analysed.", state="complete")
+    return slot["value"]
 
 
-@st.cache_resource(show_spinner=False)
+def analysed(kind: str) -> bool:
+    """Whether this server has analysed model ``kind`` already."""
+    return "value" in _kept(("analysis", kind))
+
+
 def pattern_index(kind: str, layer: int) -> units.PatternIndex:
-    """LSTMVis's index over one layer's h on the held-out text's first PATTERN_CHARS characters (its h computed by a
-    job worker once for the whole server)."""
-    text = work.analysis_text(validation(), work.PATTERN_CHARS)
-    h = ui.heavy("lineups", ("charlm-pattern", kind, layer), work.pattern_states, (kind, layer),
-                 f"Reading held-out Python through the {NAMES[kind]} for pattern search (once for the whole server)")
-    return units.PatternIndex(h, text)
+    """LSTMVis's index over one layer's h on the held-out text's first PATTERN_CHARS characters (the states computed
+    by a job worker, once for the whole server, then shared)."""
+    slot = _kept(("pattern", kind, layer))
+    if "value" not in slot:
+        h = ui.heavy("lineups", ("charlm-pattern", kind, layer), work.pattern_states, (kind, layer),
+                     f"Reading held-out Python through the {NAMES[kind]} for pattern search (once for the whole "
+                     "server)")
+        slot["value"] = units.PatternIndex(h, work.analysis_text(validation(), work.PATTERN_CHARS))
+    return slot["value"]
 
 
 def findings() -> dict[str, object]:
@@ -467,7 +472,7 @@ def generate_section(cfg: Config, model: Model) -> None:
 def compare_section(cfg: Config, model: Model) -> None:
     """GRU, LSTM and RNN on the same text."""
     text = cfg.text[:MAX_TEXT]
-    bar = st.progress(0.0, text="Analysing the three models…") if len(_DONE) < len(NAMES) else None
+    bar = st.progress(0.0, text="Analysing the three models…") if not all(map(analysed, NAMES)) else None
     rows = []
     for i, kind in enumerate(NAMES):
         a = analysis(kind)
