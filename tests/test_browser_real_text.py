@@ -40,8 +40,9 @@ def test_read_on_every_screen(streamlit_server, browser, screenshot, screen):
         wait_for_app(page, timeout=120_000)
         expect(page.get_by_text("the model's likeliest next character is")).to_be_visible()
         expect(page.locator(CURSOR)).to_have_count(1)
-        expect(page.locator(CURSOR)).to_have_text("h")  # character 30: the "h" of "hello"
-        expect(page.locator(CHARTS)).to_have_count(2)  # the top five and the circuit
+        expect(page.locator(CURSOR)).to_have_text("l")  # character 30: the first "l" of "Say hello"
+        expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)  # the top five and the circuit
+        expect(page.locator(CHARTS).first).to_be_visible()
         expect(page.get_by_text("What it expects next: its top five")).to_be_visible()
         assert_no_error(page)
         screenshot(page, f"real_text-{screen}", full_page=screen != "presenter")

@@ -93,7 +93,7 @@ def typed_text(cfg: Config) -> Config:
     st.selectbox("Or start from a passage of Python's own source (held out: the models never trained on it)",
                  [None, *range(len(opts))], key=PASSAGE, format_func=lambda i: "—" if i is None else opts[i][0],
                  on_change=_passage_picked)
-    text = st.text_area(**ui.widget_args("text"), key=key, height=180)
+    text = st.text_area(**ui.widget_args("text"), key=key, height=150)
     if text != cfg.text:
         cfg = replace(cfg, text=text, t=0)
         st.session_state.pop(ui.W + "t", None)  # the cursor starts again at the new text's first character
@@ -205,35 +205,44 @@ def top_rows(r: charlm.Reading, t: int) -> list[tuple[str, str, float]]:
 
 def read_section(cfg: Config, model: Model) -> None:
     """Read: the text, coloured by a unit; the guess at the cursor; the gates that made it."""
-    cfg = typed_text(cfg)
-    text = cfg.text[:MAX_TEXT]
-    if not text:
-        st.info("Nothing to read yet: type or paste some text above, or pick a passage of Python's source.",
-                icon=":material/info:")
-        return
-    r = reading(cfg.model, text)
-    for note in text_notes(cfg, r):
-        st.info(note.text, icon=":material/info:")
-    at, notes = where(cfg, model)
-    for note in notes:
-        st.info(note, icon=":material/info:")
-    at = unit_picker(cfg, model, at)
-    values = unit_values(r, at.layer, at.unit)
-    t = cursor(cfg, r)
-    st.html(text_figs.coloured_text(r.text, values, scale=1.0, cursor=t))
-    st.caption(f"Each character's background: h of layer {at.layer}, unit {at.unit} right after reading it, blue for "
-               "positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells).")
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        cfg = typed_text(cfg)
+        text = cfg.text[:MAX_TEXT]
+        if not text:
+            st.info("Nothing to read yet: type or paste some text above, or pick a passage of Python's source.",
+                    icon=":material/info:")
+            return
+        r = reading(cfg.model, text)
+        for note in text_notes(cfg, r):
+            st.info(note.text, icon=":material/info:")
+        at, notes = where(cfg, model)
+        for note in notes:
+            st.info(note, icon=":material/info:")
+        at = unit_picker(cfg, model, at)
+        t = cursor(cfg, r)
     with right:
+        long = r.text.count("\n") + len(r.text) // 80 > TEXT_LINES[cfg.present]  # else as tall as the text
+        with st.container(height=TEXT_HEIGHT[cfg.present] if long else "content", border=False, key="rt_coloured"):
+            st.html(text_figs.coloured_text(r.text, unit_values(r, at.layer, at.unit), scale=1.0, cursor=t))
+        st.caption(f"Each character's background: h of layer {at.layer}, unit {at.unit} right after reading it, blue "
+                   "for positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells); "
+                   "the character at the cursor is boxed.")
+    circuit, guess = st.columns([3, 2], gap="medium")
+    with guess:
         say_all(talk.next_sentences(r, t))
         st.plotly_chart(style.Prebuilt(figs.top_spec(top_rows(r, t), cfg.present)), config=CHART, key="rt_top")
-    with left:
+    with circuit:
         x = talk.char_label(r.text[t]).strip("“”")
         st.plotly_chart(style.Prebuilt(cell.cell_spec(r.trace, t, at.unit, x, layer=at.layer, present=cfg.present)),
                         config=CHART, key="rt_circuit")
-    story = narration.narrate(r.trace, t, at.unit, at.layer, x_text=talk.char_label(r.text[t]))
-    st.markdown(f"**What happened at character {t}** · layer {at.layer}, unit {at.unit}")
-    st.markdown(" ".join(step.narration_markdown(s.text) for s in story.sentences), unsafe_allow_html=True)
+        story = narration.narrate(r.trace, t, at.unit, at.layer, x_text=talk.char_label(r.text[t]))
+        st.markdown(f"**What happened at character {t}** · layer {at.layer}, unit {at.unit}")
+        st.markdown(" ".join(step.narration_markdown(s.text) for s in story.sentences), unsafe_allow_html=True)
+
+
+TEXT_HEIGHT = {False: 420, True: 330}  # px of the coloured text's scrolling box (presenting: above a 720 px fold)
+TEXT_LINES = {False: 14, True: 10}  # about the lines that box holds: a shorter text takes only its own height
 
 
 # ------------------------------------------------------------------------------------------------- page
@@ -253,11 +262,8 @@ def model_choice(cfg: Config) -> Config:
 
 def page(cfg: Config) -> None:
     """The whole page below its title."""
-    st.caption("Three character-level language models, a GRU, an LSTM and a vanilla RNN of about 200,000 "
-               "parameters each, trained by gru-viz on Python's own standard library (its Lib/ source, "
-               "PSF licence) to guess the next character, and run here on gru-viz's NumPy core. What do their "
-               "units track, unasked? As Karpathy, Johnson & Fei-Fei (2015) found on the Linux kernel's source, "
-               "some follow quotes, brackets and the position in a line.")
+    if not cfg.present:  # (presenting, the projector's height goes to the text)
+        intro()
     cfg = model_choice(cfg)
     model = model_of(cfg.model)
     tabs = st.tabs(SECTIONS, key=TAB, on_change="rerun")
@@ -266,6 +272,15 @@ def page(cfg: Config) -> None:
         if tab.open:
             with tab, ui.friendly(f"The {tab_name(fn)} section"):
                 fn(cfg, model)
+
+
+def intro() -> None:
+    """What the page is about, in a caption."""
+    st.caption("Three character-level language models, a GRU, an LSTM and a vanilla RNN of about 200,000 "
+               "parameters each, trained by gru-viz on Python's own standard library (its Lib/ source, "
+               "PSF licence) to guess the next character, and run here on gru-viz's NumPy core. What do their "
+               "units track, unasked? As Karpathy, Johnson & Fei-Fei (2015) found on the Linux kernel's source, "
+               "some follow quotes, brackets and the position in a line.")
 
 
 def tab_name(fn: object) -> str:
@@ -350,26 +365,32 @@ def units_section(cfg: Config, model: Model) -> None:
                      "state": "c (cell)" if f.which == "c" else "h", "r held out": num2_text(f.r),
                      "evidence": f.strength})
     st.dataframe(rows, hide_index=True, width="stretch")
-    say_all(talk.found_sentences(list(a.found), talk.unit_count(model.spec)))
+    named = [f for f in a.found if f.named and f.which == "h"]
+    if named:
+        unit_pick(cfg, named)
+    said = talk.found_sentences(list(a.found), talk.unit_count(model.spec))
+    say_all(said[:2])
+    st.markdown("\n".join(f"- {literal(s.text, None)}" for s in said[2:]))  # one feature a line
     st.caption("The features are computed from the text itself (Python's tokenizer finds the strings and comments); "
                "r is Pearson's correlation of the unit's value with the feature, character by character. A unit "
                "that follows a feature is a hint of what the state holds, not proof that the model uses it.")
-    named = [f for f in a.found if f.named and f.which == "h"]
-    if not named:
-        return
+
+
+def unit_pick(cfg: Config, named: list) -> None:
+    """Choose one of the units found: the Read section (and this one) colour the text by it."""
     labels = {found_label(f): f for f in named}
-    pick = st.selectbox("Colour your text by one of them (in the Read section)", [None, *labels], key="rt_found",
-                        format_func=lambda k: "—" if k is None else k)
-    if pick is not None:
-        f = labels[pick]
-        if (cfg.layer, cfg.unit) != (f.layer, f.unit):
-            ui.update(layer=f.layer, unit=f.unit)  # the Read section's pickers follow
-            cfg = replace(cfg, layer=f.layer, unit=f.unit)
-        text = cfg.text[:MAX_TEXT]
-        if text:
-            r = reading(cfg.model, text)
+    pick = st.selectbox("Colour your text by one of them (here and in the Read section)", [None, *labels],
+                        key="rt_found", format_func=lambda k: "—" if k is None else k)
+    if pick is None:
+        return
+    f = labels[pick]
+    if (cfg.layer, cfg.unit) != (f.layer, f.unit):
+        ui.update(layer=f.layer, unit=f.unit)  # the Read section's pickers follow
+    text = cfg.text[:MAX_TEXT]
+    if text:
+        r = reading(cfg.model, text)
+        with st.container(height=TEXT_HEIGHT[cfg.present], border=False):
             st.html(text_figs.coloured_text(r.text, unit_values(r, f.layer, f.unit), scale=1.0))
-            st.caption(f"Your text, coloured by layer {f.layer}, unit {f.unit}; the Read section now shows it too.")
 
 
 def unit_values(r: charlm.Reading, layer: int, unit: int, which: str = "h") -> np.ndarray:
