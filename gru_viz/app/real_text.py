@@ -225,9 +225,7 @@ def read_section(cfg: Config, model: Model) -> None:
         long = r.text.count("\n") + len(r.text) // 80 > TEXT_LINES[cfg.present]  # else as tall as the text
         with st.container(height=TEXT_HEIGHT[cfg.present] if long else "content", border=False, key="rt_coloured"):
             st.html(text_figs.coloured_text(r.text, unit_values(r, at.layer, at.unit), scale=1.0, cursor=t))
-        st.caption(f"Each character's background: h of layer {at.layer}, unit {at.unit} right after reading it, blue "
-                   "for positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their cells); "
-                   "the character at the cursor is boxed.")
+        st.caption(words.say("rt.colour", layer=at.layer, unit=at.unit).text)
     circuit, guess = st.columns([3, 2], gap="medium")
     with guess:
         say_all(talk.next_sentences(r, t))
@@ -445,9 +443,8 @@ def pattern_section(cfg: Config, model: Model) -> None:
     say_all(talk.pattern_sentences(p))
     if len(picked) == 0:
         return
-    st.caption(f"Units: {', '.join(str(u) for u in picked[:30])}{' …' if len(picked) > 30 else ''}. Matches are "
-               f"searched in the first {len(index.text):,} characters of held-out Python, best first: most of the "
-               "picked units on, fewest others, longest (LSTMVis's ranking).")
+    st.caption(f"Units: {', '.join(str(u) for u in picked[:30])}{' …' if len(picked) > 30 else ''}. "
+               + words.say("rt.searched", chars=len(index.text)).text)
     if p.matches:
         st.html(text_figs.match_snippets(index.text, list(p.matches[:12])))
 
@@ -484,8 +481,8 @@ def generate_section(cfg: Config, model: Model) -> None:
     length = right.slider("Characters", 50, 500, 300, 50, key="rt_len")
     out = generated(cfg.model, prompt, int(length), float(temperature), int(seed))
     st.code(prompt + out, language="python", wrap_lines=True)
-    st.caption(f"The {NAMES[cfg.model]} wrote the last {len(out)} characters itself, one at a time, each drawn from "
-               f"its guess at temperature {temperature:.1f} (seed {seed}).")
+    st.caption(words.say("rt.generated", model=NAMES[cfg.model], n=len(out), temperature=float(temperature),
+                         seed=int(seed)).text)
     st.button("Read what it wrote: step through it", key="rt_read_generated", icon=":material/play_arrow:",
               on_click=_read_it, args=((prompt + out)[:MAX_TEXT],), type="primary")
 

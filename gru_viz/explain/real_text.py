@@ -34,3 +34,27 @@ def _cap(ctx: Context, s: dict[str, str]) -> list[str]:
                      "character that came.", step_numbers=False)
 def _bpc_how(ctx: Context, s: dict[str, str]) -> list[str]:
     return _want(int(s["chars"]) == ctx.values["chars"], f"the held-out text has {ctx.values['chars']} characters")
+
+
+@claim("rt.colour", "Each character's background: h of layer {layer:int}, unit {unit:int} right after reading it, "
+                    "blue for positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their "
+                    "cells); the character at the cursor is boxed.", step_numbers=False)
+def _colour(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want((int(s["layer"]), int(s["unit"])) == (ctx.layer, ctx.unit), f"the page colours by layer {ctx.layer}, "
+                 f"unit {ctx.unit}")
+
+
+@claim("rt.searched", "Matches are searched in the first {chars:int} characters of the held-out Python, best first: "
+                      "most of the picked units on, fewest others, longest (LSTMVis's ranking).", step_numbers=False)
+def _searched(ctx: Context, s: dict[str, str]) -> list[str]:
+    n = len(ctx.values["pattern_text"])
+    return _want(int(s["chars"]) == n, f"the index holds {n} characters")
+
+
+@claim("rt.generated", "The {model:word} wrote the last {n:int} characters itself, one at a time, each drawn from its "
+                       "guess at temperature {temperature:num2} (seed {seed:int}).", step_numbers=False)
+def _generated(ctx: Context, s: dict[str, str]) -> list[str]:
+    g = ctx.values["generated"]
+    return _want((s["model"], int(s["n"]), s["temperature"], int(s["seed"]))
+                 == (g["model"], len(g["text"]), claims.num2_text(g["temperature"]), g["seed"]),
+                 f"it wrote {len(g['text'])} characters at {g['temperature']} (seed {g['seed']})")
