@@ -277,7 +277,7 @@ def test_the_real_text_chapter_names_the_units_found_and_links_to_its_page():
     lesson, _ = learn.lesson_of("gru", 10, "gru")
     assert lessons.check(lesson) == []
     string = next(f for f in lesson.context.values["charlm"]["found"]["gru"] if f.feature == "string")
-    assert f"For “inside a string” the GRU's best unit reaches r = {claims.num2_text(string.r)}" in said
+    assert f"For “inside a string” the GRU's best unit reaches a correlation of {claims.num2_text(string.r)}" in said
     link = next(e for e in at.get("page_link") if "real_text" in e.proto.page)
     assert "model=gru" in link.proto.query_string
     best = lessons.clearest(lesson.context.values["charlm"]["found"]["gru"])

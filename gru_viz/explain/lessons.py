@@ -893,7 +893,7 @@ def _rt_idea(ctx: Context, s: dict[str, str]) -> list[str]:
 
 
 @claim("lesson.rt.clearest", "Its clearest: unit {unit:int} of layer {layer:int} ({which:word}) follows "
-                             "“{feature:text}” with r = {r:num2} on held-out Python it was not picked on, "
+                             "“{feature:text}” with a correlation of {r:num2} on held-out Python it was not picked on, "
                              "{strength:word} evidence.", step_numbers=False)
 def _rt_clearest(ctx: Context, s: dict[str, str]) -> list[str]:
     data = _charlm(ctx)
@@ -911,8 +911,8 @@ def _which(f: object) -> str:
     return "its cell state c" if f.which == "c" else "its state h"
 
 
-@claim("lesson.rt.string", "For “inside a string” the {model:word}'s best unit reaches r = {r:num2} on held-out "
-                           "Python: {answer:word}.", step_numbers=False)
+@claim("lesson.rt.string", "For “inside a string” the {model:word}'s best unit reaches a correlation of {r:num2} on "
+                           "held-out Python: {answer:word}.", step_numbers=False)
 def _rt_string(ctx: Context, s: dict[str, str]) -> list[str]:
     data = _charlm(ctx)
     kind = {v: k for k, v in CHARLM_NAMES.items()}.get(s["model"])
