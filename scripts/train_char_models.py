@@ -39,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
+from gru_viz.core.kinds import KIND
 from gru_viz.io.charlm import CHARLM_KINDS, DATA_DIR, UNKNOWN, join_parts, sha256_text
+from gru_viz.io.torch_names import TORCH_MODULES
 
 SEED = 2015
 EMBED = 48
@@ -56,7 +58,6 @@ MIN_COUNT = 20  # a character seen fewer times in the training text reads as UNK
 VALIDATION_EVERY, VALIDATION_FROM = 10, 5
 EVAL_STREAMS, EVAL_STEPS = 64, 4096  # the training text's bits per character: the first EVAL_STEPS characters of
 # each of EVAL_STREAMS contiguous streams (262,144 characters from all over the text, as many as the validation's)
-BLOCKS = {"gru": 3, "lstm": 4, "rnn": 1}  # weight blocks per layer: torch's row order, 3H, 4H and H rows
 
 
 # ------------------------------------------------------------------------------------------------- the text
@@ -178,8 +179,7 @@ def ids_of(text: str, vocabulary: list[str]) -> np.ndarray:
 
 def count_params(kind: str, V: int, H: int) -> int:
     """Parameters of embedding (V×EMBED) → LAYERS layers of ``kind`` (H units) → Linear (H → V)."""
-    G = BLOCKS[kind]
-    rnn = sum(G * (H * (width + H) + 2 * H) for width in [EMBED] + [H] * (LAYERS - 1))
+    rnn = sum(KIND[kind].params(width, H) for width in [EMBED] + [H] * (LAYERS - 1))
     return V * EMBED + rnn + V * H + V
 
 
@@ -197,7 +197,7 @@ def build(kind: str, V: int, H: int):
         def __init__(self) -> None:
             super().__init__()
             self.embedding = nn.Embedding(V, EMBED)
-            cls = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[kind]
+            cls = getattr(nn, TORCH_MODULES[kind])  # nn.GRU, nn.LSTM, nn.RNN
             extra = {"nonlinearity": "tanh"} if kind == "rnn" else {}
             self.rnn = cls(EMBED, H, LAYERS, **extra)
             self.head = nn.Linear(H, V)
@@ -350,7 +350,11 @@ def units_found(kind: str, out: Path) -> list[dict]:
     from gru_viz.io import charlm
 
     model = charlm.load_char_model(kind) if out == DATA_DIR else charlm.read_char_model(out / CHARLM_KINDS[kind])[0]
-    return [dataclasses.asdict(f) for f in find_units(model, charlm.validation_text())]
+    def plain(value: object) -> object:  # strict JSON: a feature no unit could follow has r = NaN, stored as null
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    found = find_units(model, charlm.validation_text())
+    return [{k: plain(v) for k, v in dataclasses.asdict(f).items()} for f in found]
 
 
 def annotate(kinds: list[str], out: Path) -> None:
@@ -368,7 +372,7 @@ def annotate(kinds: list[str], out: Path) -> None:
         with safe_open(str(path), framework="numpy") as f:
             meta = dict(f.metadata())
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-        meta["gru_viz.units"] = json.dumps(found, ensure_ascii=False)
+        meta["gru_viz.units"] = json.dumps(found, ensure_ascii=False, allow_nan=False)
         safetensors.numpy.save_file(tensors, str(path), metadata=meta)
         print(f"{path}: wrote gru_viz.units ({len(found)} features)")
 

@@ -20,6 +20,7 @@ from gru_viz.core.tokens import log_softmax
 from gru_viz.io import charlm
 from gru_viz.io.charlm import CHARLM_KINDS, DATA_DIR, UNKNOWN
 from gru_viz.io.formats import safetensors as safetensors_format
+from gru_viz.io.torch_names import TORCH_MODULES
 from gru_viz.io.weights import read_file, read_weights_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def torch_model(kind: str, dtype: torch.dtype) -> torch.nn.Module:
     V, E = tensors["embedding.weight"].shape
     H = tensors["rnn.weight_hh_l0"].shape[1]
     layers = sum(k.startswith("rnn.weight_ih_l") for k in tensors)
-    cls = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[kind]
+    cls = getattr(torch.nn, TORCH_MODULES[kind])  # nn.GRU, nn.LSTM, nn.RNN
     module = torch.nn.ModuleDict({"embedding": torch.nn.Embedding(V, E), "rnn": cls(E, H, layers),
                                   "head": torch.nn.Linear(H, V)})
     module.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
@@ -72,10 +73,11 @@ def test_shipped_model_equals_torch_in_float32_to_its_round_off(kind: str) -> No
     trace = model.run_tokens(ids)
     logits, out, _ = torch_run(torch_model(kind, torch.float32), ids)
     worst_h = np.abs(trace.output - out).max()
-    # float32's epsilon is 1.2e-7: over 1,500 steps of two layers the differences stay within a few hundred of
-    # them, and they are not zero (torch really ran in float32, gru-viz in float64)
-    assert 1e-9 < worst_h < 1e-4
-    np.testing.assert_allclose(model.logits(trace), logits, rtol=0, atol=1e-4 * np.abs(logits).max())
+    # float32's epsilon is 1.2e-7: over 1,500 steps of two layers the differences stay within about 170 of them
+    # (measured: 1.7e-6 to 2.7e-6 on h, 3.7e-6 to 4.9e-6 on logits up to 11.5), and they are not zero (torch
+    # really ran in float32, gru-viz in float64)
+    assert 1e-9 < worst_h < 2e-5
+    np.testing.assert_allclose(model.logits(trace), logits, rtol=0, atol=4e-5)
 
 
 def core_bits_per_char(kind: str, text: str, chunk: int = 8192) -> float:
