@@ -446,7 +446,9 @@ def pattern_section(cfg: Config, model: Model) -> None:
     st.caption(f"Units: {', '.join(str(u) for u in picked[:30])}{' …' if len(picked) > 30 else ''}. "
                + words.say("rt.searched", chars=len(index.text)).text)
     if p.matches:
-        st.html(text_figs.match_snippets(index.text, list(p.matches[:12])))
+        with st.container(height=TEXT_HEIGHT[cfg.present], border=True, key="rt_matches"):  # every match listed
+            st.html('<div style="overflow-x:auto">' + text_figs.match_snippets(index.text, list(p.matches))
+                    + "</div>")
 
 
 def unit_block(r: charlm.Reading, layer: int) -> np.ndarray:
