@@ -489,25 +489,38 @@ def generate_section(cfg: Config, model: Model) -> None:
               on_click=_read_it, args=((prompt + out)[:MAX_TEXT],), type="primary")
 
 
+def saturated_text(sat: dict) -> str:
+    """How many gate units are below 0.1 or above 0.9 more than half the time, of all its gate units."""
+    if not sat:
+        return "no gates"
+    n = sum(int(((left > talk.MOST) | (right > talk.MOST)).sum()) for left, right in sat.values())
+    total = sum(len(left) for left, _ in sat.values())
+    return f"{n} of {total}"
+
+
 def compare_section(cfg: Config, model: Model) -> None:
     """GRU, LSTM and RNN on the same text."""
     text = cfg.text[:MAX_TEXT]
     bar = st.progress(0.0, text="Analysing the three models…") if not all(map(analysed, NAMES)) else None
-    rows = []
+    rows, lists = [], []
     for i, kind in enumerate(NAMES):
         a = analysis(kind)
         info = charlm_io.char_model_info(kind)
         mine = reading(kind, text).bits_per_char() if len(text) >= 2 else float("nan")
         named = [text_features.FEATURE[f.feature].label for f in a.found if f.named]
+        lists.append(f"- **{NAMES[kind]}**: {', '.join(named) or 'no feature'}")
         rows.append({"model": NAMES[kind], "parameters": f"{info.params:,}",
                      "bits per char, held-out Python": f"{a.bits_per_char:.2f}",
                      "bits per char, your text": "—" if not np.isfinite(mine) else f"{mine:.2f}",
-                     "features it has a unit for": ", ".join(named) or "none"})
+                     "features with a unit": f"{len(named)} of {len(a.found)}",
+                     "gate units saturated over half the time": saturated_text(a.saturation)})
         if bar is not None:
             bar.progress((i + 1) / len(NAMES), text=f"Analysed: {', '.join(NAMES[k] for k in list(NAMES)[:i + 1])}")
     if bar is not None:
         bar.empty()
     st.dataframe(rows, hide_index=True, width="stretch")
+    st.markdown("**The features each has a unit for** (see Units found for the units and their r):\n\n"
+                + "\n".join(lists))
     st.plotly_chart(text_figs.bpc_figure({k: analysis(k).bits_per_char for k in NAMES}, present=cfg.present),
                     config=CHART, key="rt_bits")
     said = talk.bpc_sentences({k: analysis(k).bits_per_char for k in NAMES}, len(validation()), charlm.CHUNK,
