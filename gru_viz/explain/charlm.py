@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.charlm import HIGH, LOW, Reading
-from ..core.kinds import KIND
+from ..core.charlm import Reading
+from ..core.kinds import KIND, some_kinds
 from ..core.sources import ATTRIBUTIONS
-from ..core.text_features import FEATURE
+from ..core.text_features import FEATURE, TOKENIZE, scan
+from ..core.tokens import UNKNOWN
 from ..core.units import MIN_LENGTH, MODERATE, STRONG, WEAK, Found, Match, PatternIndex, strength
 from . import claims
 from .claims import KINDS, Context, Sentence
@@ -48,7 +49,10 @@ def _fmt(kind: str, value: object) -> str:
 
 
 def char_label(ch: str) -> str:
-    """A character as the words show it: “a”, or its name when it cannot be seen (“newline”, “space”, “tab”)."""
+    """A character as the words show it: “a”, or its name when it cannot be seen (“newline”, “space”, “tab”); the
+    unknown token in words (as "<unk>" a page would read it as an HTML tag)."""
+    if ch == UNKNOWN:
+        return "the unknown token"
     names = {"\n": "newline", " ": "space", "\t": "tab", "\r": "carriage return"}
     return f"“{names[ch]}”" if ch in names else f"“{ch}”"
 
@@ -114,6 +118,23 @@ def unknown_sentence(reading: Reading) -> Sentence | None:
         return None
     return say("text.unknown", n=len(reading.unknown), total=len(reading.text), v=len(reading.vocabulary) - 1,
                chars=chars_text(reading))
+
+
+@claim("text.scan.tokenize", "Strings, docstrings and comments in this text are found by Python's own tokenizer.",
+       step_numbers=False)
+def _scan_tokenize(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(scan(ctx.values["reading"].text).method == TOKENIZE, "the text does not tokenize")
+
+
+@claim("text.scan.simple", "This text does not tokenize as Python, so its strings, docstrings and comments are found "
+                           "by a simple scanner (quotes, triple quotes and # only).", step_numbers=False)
+def _scan_simple(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _want(scan(ctx.values["reading"].text).method != TOKENIZE, "the text tokenizes")
+
+
+def scan_sentence(text: str) -> Sentence:
+    """How the text's strings, docstrings and comments were found (core/text_features.scan)."""
+    return say("text.scan.tokenize" if scan(text).method == TOKENIZE else "text.scan.simple")
 
 
 # ------------------------------------------------------------------------------------------- units found
@@ -249,6 +270,24 @@ def _sat_keep(ctx: Context, s: dict[str, str]) -> list[str]:
                     f"{n} of {len(left)} units"))
 
 
+@claim("text.sat.write", "Most of layer {layer:int}'s {gate:word} units ({n:int} of {units:int}) are {side:word} "
+                         "more than half the time: there, they let the new values all but replace their {state:word}.",
+       step_numbers=False)
+def _sat_write(ctx: Context, s: dict[str, str]) -> list[str]:
+    spec = ctx.values["spec"]
+    keep = KIND[spec.kind].keep(spec)
+    if keep is None:
+        return ["this kind has no gate that keeps its state"]
+    left, right = _gate(ctx, int(s["layer"]), keep.gate)
+    n = saturated_counts(left, right)[0 if keep.sign > 0 else 1]  # the side that lets the old state go
+    side = "below 0.1" if keep.sign > 0 else "above 0.9"
+    state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
+    return (_want(s["gate"] == _gate_name(keep.gate) and s["side"] == side and s["state"] == state,
+                  f"{keep.gate} {side} replaces {state}")
+            + _want(int(s["n"]) == n and int(s["units"]) == len(left) and n > len(left) / 2,
+                    f"{n} of {len(left)} units"))
+
+
 @claim("text.sat.none", "A {model:word} has no gates, so nothing to saturate: every character rewrites its h through "
                         "tanh.", step_numbers=False)
 def _sat_none(ctx: Context, s: dict[str, str]) -> list[str]:
@@ -262,7 +301,8 @@ def _gate_name(gate: str) -> str:
 
 def saturation_sentences(spec: object, sat: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]) -> list[Sentence]:
     """Per layer and gate, how many units are saturated; the mean shares when neither rounds to 0% or 100%; and
-    what the keeping gate does when most of its units keep. A kind without gates says so."""
+    what the keeping gate does when most of its units keep, or most let the old state go. A kind without gates says
+    so."""
     kind = KIND[spec.kind]
     if not kind.sigmoid:
         return [say("text.sat.none", model=kind.name)]
@@ -276,14 +316,16 @@ def saturation_sentences(spec: object, sat: dict[tuple[int, str], tuple[np.ndarr
             out.append(say("text.sat.mean", layer=layer, gate=_gate_name(gate), left=a, right=b))
         if keep is not None and gate == keep.gate:
             n = nr if keep.sign > 0 else nl
+            state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
             if n > len(left) / 2:
                 out.append(say("text.sat.keep", layer=layer, gate=_gate_name(gate), n=n, units=len(left),
-                               side="above 0.9" if keep.sign > 0 else "below 0.1",
-                               state={"h": "hidden state h", "c": "cell state c"}[keep.of]))
+                               side="above 0.9" if keep.sign > 0 else "below 0.1", state=state))
+            n = nl if keep.sign > 0 else nr
+            if n > len(left) / 2:
+                out.append(say("text.sat.write", layer=layer, gate=_gate_name(gate), n=n, units=len(left),
+                               side="below 0.1" if keep.sign > 0 else "above 0.9", state=state))
     return out
 
-
-assert (LOW, HIGH) == (0.1, 0.9), "the saturation sentences write the thresholds as 0.1 and 0.9"
 
 
 # -------------------------------------------------------------------------------------- bits per character
@@ -300,9 +342,14 @@ def _bpc(ctx: Context, s: dict[str, str]) -> list[str]:
             + _want(int(s["chars"]) == ctx.values["chars"], f"the text has {ctx.values['chars']} characters"))
 
 
+# Karpathy et al.'s comparison, by nature about these three: the two gated cells and the plain one
+COMPARED = some_kinds("explain.charlm.compared", {"gru": "gated", "lstm": "gated", "rnn": "plain"})
+
+
 def _gaps(bpc: dict[str, float]) -> tuple[float, float]:
     """(|GRU − LSTM|, how far the RNN is behind the better of the two), in bits per character."""
-    return abs(bpc["gru"] - bpc["lstm"]), bpc["rnn"] - min(bpc["gru"], bpc["lstm"])
+    (a, b), (c,) = ([bpc[k] for k, role in COMPARED.items() if role == r] for r in ("gated", "plain"))
+    return abs(a - b), c - min(a, b)
 
 
 @claim("text.bpc.paper", "{who:text} found LSTM and GRU close to each other and both well ahead of a vanilla RNN. "
@@ -342,7 +389,7 @@ def bpc_sentences(bpc: dict[str, float], chars: int, chunk: int, warmup: int) ->
     (when all three of GRU, LSTM and RNN are given)."""
     out = [say("text.windows", chunk=chunk, warmup=warmup)]
     out += [say("text.bpc", chars=chars, model=model_name(k), bpc=b) for k, b in bpc.items()]
-    if {"gru", "lstm", "rnn"} <= set(bpc):
+    if set(COMPARED) <= set(bpc):
         gap, behind = _gaps(bpc)
         out.append(say("text.bpc.paper", who=ATTRIBUTIONS["karpathy"].who, gap=gap, behind=behind))
         out.append(say("text.bpc.same" if behind > gap else "text.bpc.differs"))
@@ -415,4 +462,5 @@ def pattern_sentences(p: Pattern) -> list[Sentence]:
 
 
 __all__ = ["CLAIMS", "Pattern", "bpc_sentences", "char_label", "found_sentences", "model_name", "next_sentences",
-           "pattern_sentences", "saturation_sentences", "search", "strength", "unit_count", "unknown_sentence"]
+           "pattern_sentences", "saturation_sentences", "scan_sentence", "search", "strength", "unit_count",
+           "unknown_sentence"]
