@@ -232,3 +232,20 @@ def test_the_script_writes_loadable_deterministic_files(tmp_path: Path) -> None:
     first = safetensors.numpy.load_file(str(tmp_path / "a" / "rnn.safetensors"))
     again = safetensors.numpy.load_file(str(tmp_path / "b" / "rnn.safetensors"))
     assert all(np.array_equal(first[k], again[k]) for k in first)  # seeded per kind: the same weights
+
+
+def test_annotate_writes_the_units_into_the_metadata_only(tmp_path: Path, monkeypatch) -> None:
+    mod = script()
+    name = CHARLM_KINDS["rnn"]
+    (tmp_path / name).write_bytes((DATA_DIR / name).read_bytes())
+    found = [{"feature": "comment", "kind": "rnn", "layer": 0, "unit": 105, "which": "h", "r_select": -0.34,
+              "r": -0.23, "chars": 145665}, {"feature": "indent", "r": None}]
+    monkeypatch.setattr(mod, "units_found", lambda kind, out: found)  # the analysis' find_units, not in this test
+    mod.annotate(["rnn"], tmp_path)
+    model, info = charlm.read_char_model(tmp_path / name)
+    assert info.units == found
+    before = dict(charlm.char_model_info("rnn").metadata)
+    assert {k: v for k, v in info.metadata.items() if k != "gru_viz.units"} == before
+    shipped, again = (safetensors.numpy.load_file(str(d / name)) for d in (DATA_DIR, tmp_path))
+    assert all(np.array_equal(shipped[k], again[k]) for k in shipped) and shipped.keys() == again.keys()
+    np.testing.assert_array_equal(model.embedding.table, charlm.load_char_model("rnn").embedding.table)
