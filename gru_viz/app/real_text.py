@@ -369,9 +369,9 @@ def units_section(cfg: Config, model: Model) -> None:
     said = talk.found_sentences(list(a.found), talk.unit_count(model.spec))
     say_all(said[:2])
     st.markdown("\n".join(f"- {literal(s.text, None)}" for s in said[2:]))  # one feature a line
-    st.caption("The features are computed from the text itself (Python's tokenizer finds the strings and comments); "
-               "r is Pearson's correlation of the unit's value with the feature, character by character. A unit "
-               "that follows a feature is a hint of what the state holds, not proof that the model uses it.")
+    st.caption("The features are computed from the text itself; r is Pearson's correlation of the unit's value "
+               "with the feature, character by character. A unit that follows a feature is a hint of what the state "
+               "holds, not proof that the model uses it.")
 
 
 def unit_pick(cfg: Config, named: list) -> None:
