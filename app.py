@@ -28,4 +28,6 @@ home.trained_cards()
 st.page_link("pages/train.py", label="Or train a GRU, an LSTM and an RNN yourself, and watch them learn",
              icon=":material/model_training:")
 
+home.real_text_card()
+
 st.caption("Or open any page from the menu: every setting lives in the address bar, so a link shares it.")

@@ -14,8 +14,12 @@
 (d) Real sizes in AppTest: a full rerun of Step through and of Timeline at H = 512 against the same page at
     H = 64 (T = 40, same cursor), interleaved, the median ratio; target ≤ 3×.
 
+(e) Real text: a full AppTest rerun of the Read section on a 2,000-character text (the page's cap) through each
+    shipped language model (the reading cached for the link, as every rerun after the first finds it), and a
+    cursor move (the slider: a new step's circuit, narration and top five); target ≤ 150 ms like (a).
+
 Run: .venv/bin/python benchmarks/bench_app.py [--repeats N] [--skip-browser] [--skip-long] [--skip-wide]
-     [--only-wide]
+     [--only-wide] [--only-real-text]
 """
 
 from __future__ import annotations
@@ -239,6 +243,28 @@ def table(rows: dict[str, list[float]], target: float) -> str:
     return "\n".join(lines)
 
 
+def real_text_bench(repeats: int) -> dict[str, list[float]]:
+    """The Real text page's Read section on 2,000 characters of held-out Python, per model: full reruns, and
+    cursor moves (each to a new character)."""
+    from gru_viz.app import real_text, ui
+    from gru_viz.io import charlm as charlm_io
+
+    held = charlm_io.validation_text()
+    start = held.find("\n", len(held) // 3) + 1
+    text = held[start:start + real_text.MAX_TEXT]
+    times: dict[str, list[float]] = {}
+    for kind in real_text.NAMES:
+        at = session({"model": kind, "text": text, "t": "1000", "layer": "1", "unit": "5"}, page="pages/real_text.py")
+        times[f"Real text, {real_text.NAMES[kind]}: full rerun, {len(text):,}-character text"] = [
+            timed(at.run) for _ in range(repeats)]
+        moves = []
+        for k in range(repeats):
+            slider = at.slider(key=ui.W + "t")
+            moves.append(timed(lambda slider=slider, k=k: slider.set_value(1001 + k).run()))
+        times[f"Real text, {real_text.NAMES[kind]}: cursor moved one character"] = moves
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -247,8 +273,13 @@ def main() -> None:
     parser.add_argument("--skip-long", action="store_true")
     parser.add_argument("--skip-wide", action="store_true")
     parser.add_argument("--only-wide", action="store_true", help="only (d): H = 512 against H = 64")
+    parser.add_argument("--only-real-text", action="store_true", help="only (e): the Real text page")
     parser.add_argument("--extra", default="", help="more link settings for the browser run, e.g. hide=equations")
     args = parser.parse_args()
+    if args.only_real_text:
+        print(f"(e) AppTest, the Real text page, {args.repeats} repeats\n")
+        print(table(real_text_bench(args.repeats), TARGET_RERUN_MS))
+        return
     if args.only_wide:
         args.skip_apptest = args.skip_long = args.skip_browser = True
     print(f"Step-through page, T = {QUERY['steps']}, H = {QUERY['hidden']}, {args.repeats} repeats\n")

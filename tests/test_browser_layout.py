@@ -32,7 +32,7 @@ SCREENS = {
     "phone": ({"width": 390, "height": 844}, "light", ""),
     "dark": ({"width": 1440, "height": 900}, "dark", ""),
 }
-PAGES = ["", "step", "timeline", "compare", "gradients", "train", "your_model", "seq2seq", "matches"]
+PAGES = ["", "step", "timeline", "compare", "gradients", "train", "your_model", "seq2seq", "real_text", "matches"]
 # every kind's diagram (a GRU in three of its variants), from the registry
 DIAGRAMS = [("gru", v) for v in ("torch", "reset-before", "z-takes")] + [(k, "torch") for k in KINDS if k != "gru"]
 DIAGRAM = ".st-key-step_diagram .js-plotly-plot"

@@ -18,7 +18,7 @@ from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import compare as compare_app
-from gru_viz.app import gradients, step, ui
+from gru_viz.app import gradients, real_text, step, ui
 from gru_viz.app import seq2seq as s2s_page
 from gru_viz.core import compare
 from gru_viz.core.kinds import WITH_W_HH
@@ -219,6 +219,8 @@ def test_every_chapter(number):
                       values={"x": np.random.default_rng(0).standard_normal((100, 1)), "keep_bias": beta})
     elif number == 9:  # the encoder–decoder chapter: the word's run through g2p-en's model
         ctx = Context(values={"tr": seq2seq.transcribe(cfg.word)})
+    elif number == 10:  # the Real text chapter: the shipped models' units found and bits per character
+        ctx = Context(values={"charlm": {**real_text.findings(), "kind": cfg.model}})
     else:
         ctx = scene_context(at)
     assert (cfg.chapter, cfg.weights) == (number, state.from_query(lessons.chapter(number).scene)[0].weights)

@@ -13,12 +13,13 @@ from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
 from gru_viz.app import learn, ui
-from gru_viz.core import compare
+from gru_viz.core import compare, units
 from gru_viz.core.grad import gradient_flow
-from gru_viz.explain import glossary, lessons, registry
+from gru_viz.explain import claims, glossary, lessons, registry
 from gru_viz.explain.claims import plain
+from gru_viz.io import charlm as charlm_io
 from gru_viz.io.trained import load_trained
-from gru_viz.serve import state
+from gru_viz.serve import state, work
 
 CHAPTERS = lessons.chapters()
 
@@ -77,6 +78,10 @@ def right_answer(number: int) -> int:
     if number == 9:  # g2p-en's own predict(), not gru-viz's port of it
         said = [p for p in g2p_reference.model().predict(sc.cfg.word) if p != "</s>"]
         return int(np.sign(len(said) - len(sc.cfg.word))) + 1
+    if number == 10:  # the shipped GRU's unit for "inside a string", found here from the core on the held-out text
+        text = work.analysis_text(charlm_io.validation_text())
+        found = units.find_units(charlm_io.load_char_model(sc.cfg.model), text)
+        return ("strong", "moderate", "weak", "none").index(next(f for f in found if f.feature == "string").strength)
     raise AssertionError(number)
 
 
@@ -263,6 +268,21 @@ def test_issue_23_4_small_untruths_are_said_truly():
     assert z[3] < 0.01 and np.all(z[4:] > 0.99) and np.all(z[:3] > 0.99)
     said = survival_text({"gru": compare.Response(np.r_[np.ones(5), np.full(95, 5e-6)], 0)})
     assert "e-0" not in said and "5.0×10⁻⁶" in said and "10⁻⁶" not in said.replace("5.0×10⁻⁶", "")
+
+
+def test_the_real_text_chapter_names_the_units_found_and_links_to_its_page():
+    at = open_learn({"chapter": "10"})
+    at.button(key="learn_skip").click().run()
+    said = texts(at)
+    lesson, _ = learn.lesson_of("gru", 10, "gru")
+    assert lessons.check(lesson) == []
+    string = next(f for f in lesson.context.values["charlm"]["found"]["gru"] if f.feature == "string")
+    assert f"For “inside a string” the GRU's best unit reaches a correlation of {claims.num2_text(string.r)}" in said
+    link = next(e for e in at.get("page_link") if "real_text" in e.proto.page)
+    assert "model=gru" in link.proto.query_string
+    best = lessons.clearest(lesson.context.values["charlm"]["found"]["gru"])
+    if best is not None and best.which == "h":
+        assert f"unit={best.unit}" in link.proto.query_string and f"layer={best.layer}" in link.proto.query_string
 
 
 def test_the_encoder_decoder_chapter_counts_what_g2p_en_says_and_links_to_its_page():

@@ -131,8 +131,9 @@ def test_every_keys_junk_leaves_a_note_naming_it_on_the_page(name) -> None:
     if name == "seq":  # any text is a typed input: it is honoured (and the sidebar shows it)
         assert at.session_state[ui.CFG] == replace(state.DEFAULT, source="typed", seq="abc<b>")
         return
-    if name == "word":  # any text is a word the Encoder–decoder reads (unknown letters are said on its page)
-        assert at.session_state[ui.CFG].word == "abc<b>" and not any("word=" in n for n in notes)
+    if name in ("word", "text"):  # any text is a word the Encoder–decoder reads, a text Real text reads (unknown
+        # characters are said on their pages)
+        assert getattr(at.session_state[ui.CFG], name) == "abc<b>" and not any(f"{name}=" in n for n in notes)
         return
     assert any(f"{name}=" in n for n in notes), notes
     assert not any(w in n for n in notes for w in ("invalid literal", "Traceback", "could not convert"))

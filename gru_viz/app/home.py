@@ -79,3 +79,14 @@ def trained_cards() -> None:
                 st.caption(line)
                 st.page_link("pages/step.py", label="Step through it", icon=":material/play_arrow:", query_params=query)
                 st.page_link("pages/timeline.py", label="Timeline", icon=":material/timeline:", query_params=query)
+
+
+def real_text_card() -> None:
+    """The real models on real text: the Real text page."""
+    st.subheader("Real models on real text")
+    with st.container(border=True, key="home_real_text"):
+        st.markdown("**What a GRU learned from Python's source.** A GRU, an LSTM and a vanilla RNN, trained to guess "
+                    "the next character of Python's own standard library: read your text through them, see the units "
+                    "that learned to follow strings, brackets and the position in a line, and their gates' "
+                    "saturation, as Karpathy, Johnson & Fei-Fei did on the Linux kernel's source.")
+        st.page_link("pages/real_text.py", label="Open Real text", icon=":material/article:")

@@ -24,7 +24,7 @@ from ..figures import timeline as tl
 from ..io import seq2seq as s2s_io
 from ..serve import state
 from ..serve.state import Config, Scene
-from . import budget, step, trained_view, ui
+from . import budget, real_text, step, trained_view, ui
 
 REVEALED = "learn_revealed"  # (lesson, chapter, knob value) → the option picked, or None (shown without a guess)
 KNOB = ui.W + "knob"  # the chapter's knob: in the link as knob= (read against the chapter in the link)
@@ -97,7 +97,8 @@ def lesson_of(lesson: str, number: int, value: object) -> tuple[Lesson, Scene]:
     t = min(cfg.t, sc.steps - 1)
     ch = lessons.chapter(number, lesson)
     tr = s2s_io.transcribe(cfg.word) if ch.page == "seq2seq" else None  # the word's run: what the chapter reads
-    live = Live(sc.model, sc.trace, step_labels(sc), t, cfg.unit, value, trained, ch.scene_for(value), tr)
+    found = real_text.findings() if ch.page == "real_text" else None  # the three language models' units
+    live = Live(sc.model, sc.trace, step_labels(sc), t, cfg.unit, value, trained, ch.scene_for(value), tr, found)
     return lessons.chapter(number, lesson).teach(live), sc
 
 
@@ -230,6 +231,8 @@ def figure(lesson: Lesson, sc: Scene, revealed: bool, present: bool) -> None:
         st.plotly_chart(s2s_figs.heatmap_figure(
             tr.enc.layer(0, 0).h[:, 0], tr.enc_symbols, "h", t=tr.enc.steps - 1, present=present,
             title="The encoder's h, 256 units, by letter read"), config=CHART, key="learn_s2s")  # fits a phone
+    elif lesson.figure == "real_text":
+        real_text.lesson_figure(lesson.data["kind"], lesson.data["unit"])
 
 
 # -------------------------------------------------------------------------------------------------- page
@@ -256,6 +259,13 @@ def try_box(ch: Chapter, lesson_key: str, number: int, value: object) -> None:
 
 def open_links(ch: Chapter, cfg: Config) -> None:
     """Open the chapter's scene on its page (the knob as it is now), and the Train page for the last chapter."""
+    if ch.page == "real_text":  # the model, and the unit the chapter names
+        unit = lessons.clearest(real_text.findings()["found"][cfg.model])
+        query = {"model": cfg.model, **({"layer": str(unit.layer), "unit": str(unit.unit)}
+                                        if unit is not None and unit.which == "h" else {})}
+        st.page_link("pages/real_text.py", label="Open this on the Real text page", icon=":material/open_in_new:",
+                     query_params=query)
+        return
     if ch.page == "seq2seq":  # the word is all that page reads
         st.page_link("pages/seq2seq.py", label="Open this on the Encoder–decoder page",
                      icon=":material/open_in_new:", query_params={"word": cfg.word})
@@ -277,6 +287,9 @@ SETUP = {  # before the reveal, what a chapter without a circuit shows of its sc
     "flow": "The cells: a GRU and a vanilla RNN, seeded as torch initialises them plus the keep bias β on the GRU's "
             "z, on {steps} steps of noise; the "
             "figure shows how much of the gradient from the last step reaches each earlier step.",
+    "real_text": "The models: a GRU, an LSTM and a vanilla RNN of about 200,000 parameters each, trained by gru-viz "
+                 "to guess the next character of Python's standard library; their units are correlated with "
+                 "features of held-out Python (inside a string, bracket depth, position in the line …).",
     "seq2seq": "The model: g2p-en's trained GRU encoder–decoder. Its encoder reads “{word}” letter by letter; its "
                "decoder spells the sound, one ARPAbet phoneme a step.",
 }

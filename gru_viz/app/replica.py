@@ -18,7 +18,8 @@ import time
 MODULES = ("pandas", "plotly.graph_objects", "plotly.io", "gru_viz.app.ui", "gru_viz.app.home", "gru_viz.app.learn",
            "gru_viz.app.step", "gru_viz.app.parity", "gru_viz.app.trained_view", "gru_viz.serve.state",
            "gru_viz.app.timeline", "gru_viz.app.compare", "gru_viz.app.gradients", "gru_viz.app.train",
-           "gru_viz.app.your_model", "gru_viz.app.seq2seq", "gru_viz.figures.flow")
+           "gru_viz.app.your_model", "gru_viz.app.seq2seq", "gru_viz.app.real_text",
+           "gru_viz.figures.flow")
 
 
 # Two warnings that importing before the CLI provokes, both harmless here: st.cache_data checks its storage at

@@ -707,6 +707,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/your_model.py", "Your model", ":material/upload_file:"),
     ("pages/seq2seq.py", "Encoder–decoder", ":material/record_voice_over:"),
+    ("pages/real_text.py", "Real text", ":material/article:"),
     ("pages/matches.py", "Matches PyTorch", ":material/verified:"),
 ]
 

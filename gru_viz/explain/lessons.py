@@ -19,10 +19,12 @@ import numpy as np
 
 from ..core import compare, sources
 from ..core.grad import gradient_flow
+from ..core.kinds import some_kinds
 from ..core.model import Model
 from ..core.sequences import Sequence, format_numbers
 from ..core.spec import GRU_VARIANTS, KIND_NAMES
 from ..core.tasks import SENTENCES, VOCAB, Task, get_task
+from ..core.text_features import FEATURE
 from ..core.trace import Trace
 from ..core.train import Readout
 from . import claims, narration
@@ -75,6 +77,8 @@ class Live:
     trained: tuple[Readout, Task] | None = None
     query: Mapping[str, str] = field(default_factory=dict)
     tr: object = None  # an encoder–decoder chapter's gru_viz.io.seq2seq.Transcription (explain does not import io)
+    charlm: Mapping[str, object] | None = None  # the Real text chapter's findings: "found" (kind → core.units.Found
+    # list over the held-out text) and "bits" (kind → bits per character on it)
 
 
 @dataclass
@@ -849,6 +853,125 @@ def _seq2seq(live: Live) -> Lesson:
     return Lesson(say("lesson.s2s.idea"), prose, q, _ctx(live, tr=tr), "seq2seq", {"tr": tr})
 
 
+# ----------------------------------------------------------------------- 10 · a GRU on Python's source
+
+# the Real text page's language models (gru_viz.io.charlm.CHARLM_KINDS: explain does not import io), by their names
+CHARLM_NAMES = some_kinds("explain.lessons.charlm", {"gru": "GRU", "lstm": "LSTM", "rnn": "vanilla RNN"})
+CHARLM_MODELS = tuple(CHARLM_NAMES)
+STRING_ANSWERS = ("yes, a strong one", "yes, a moderate one", "only a weak one", "no unit follows it")
+_STRENGTH_ANSWER = {"strong": 0, "moderate": 1, "weak": 2, "none": 3}
+
+
+def _charlm(ctx: Context) -> Mapping[str, object] | None:
+    return ctx.values.get("charlm")
+
+
+def _found(ctx: Context, kind: str, feature: str) -> object | None:
+    data = _charlm(ctx)
+    if data is None:
+        return None
+    return next((f for f in data["found"][kind] if f.feature == feature), None)
+
+
+def clearest(found: list) -> object | None:
+    """The unit found with the largest held-out |r| among those named (h or c), or None."""
+    named = [f for f in found if f.named]
+    return max(named, key=lambda f: abs(f.r)) if named else None
+
+
+@claim("lesson.rt.idea", "A {model:word} trained only to guess the next character of Python's source grows units "
+                         "that follow the code's structure, though nobody told it what a string or a bracket is.",
+       step_numbers=False)
+def _rt_idea(ctx: Context, s: dict[str, str]) -> list[str]:
+    data = _charlm(ctx)
+    if data is None:
+        return ["no character model on this page"]
+    kind = {v: k for k, v in CHARLM_NAMES.items()}.get(s["model"])
+    if kind is None:
+        return [f"{s['model']} is not a shipped character model"]
+    return _want(clearest(data["found"][kind]) is not None, f"the {s['model']} has no unit named for any feature")
+
+
+@claim("lesson.rt.clearest", "Its clearest: unit {unit:int} of layer {layer:int} ({which:word}) follows "
+                             "“{feature:text}” with a correlation of {r:num2} on held-out Python it was not picked on, "
+                             "{strength:word} evidence.", step_numbers=False)
+def _rt_clearest(ctx: Context, s: dict[str, str]) -> list[str]:
+    data = _charlm(ctx)
+    if data is None:
+        return ["no character model on this page"]
+    f = clearest(data["found"][data["kind"]])
+    if f is None:
+        return ["no unit is named"]
+    return _want(int(s["unit"]) == f.unit and int(s["layer"]) == f.layer and s["which"] == _which(f)
+                 and s["feature"] == FEATURE[f.feature].label and s["r"] == claims.num2_text(f.r)
+                 and s["strength"] == f.strength, f"the clearest is unit {f.unit} of layer {f.layer} for {f.feature}")
+
+
+def _which(f: object) -> str:
+    return "its cell state c" if f.which == "c" else "its state h"
+
+
+@claim("lesson.rt.string", "For “inside a string” the {model:word}'s best unit reaches a correlation of {r:num2} on "
+                           "held-out Python: {answer:word}.", step_numbers=False)
+def _rt_string(ctx: Context, s: dict[str, str]) -> list[str]:
+    data = _charlm(ctx)
+    kind = {v: k for k, v in CHARLM_NAMES.items()}.get(s["model"])
+    f = _found(ctx, kind, "string") if kind else None
+    if f is None:
+        return ["no finding for strings"]
+    return _want(s["r"] == claims.num2_text(f.r) and s["answer"] == STRING_ANSWERS[_STRENGTH_ANSWER[f.strength]],
+                 f"r = {f.r:.3f}, {f.strength}") + _want(data["kind"] == kind, "another model")
+
+
+@claim("lesson.rt.bits", "On the same held-out text the GRU needs {gru:num2} bits per character, the LSTM "
+                         "{lstm:num2} and the vanilla RNN {rnn:num2}: as Karpathy, Johnson & Fei-Fei found on the "
+                         "Linux kernel's source, the gated cells guess better than the plain one.",
+       step_numbers=False)
+def _rt_bits(ctx: Context, s: dict[str, str]) -> list[str]:
+    data = _charlm(ctx)
+    if data is None:
+        return ["no character model on this page"]
+    bits = data["bits"]
+    return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
+            + _want(max(bits["gru"], bits["lstm"]) < bits["rnn"], "a gated cell does not beat the RNN here"))
+
+
+@claim("lesson.rt.bits.not", "On the same held-out text the GRU needs {gru:num2} bits per character, the LSTM "
+                             "{lstm:num2} and the vanilla RNN {rnn:num2}: unlike Karpathy, Johnson & Fei-Fei's "
+                             "finding, the plain RNN is not behind both gated cells here.", step_numbers=False)
+def _rt_bits_not(ctx: Context, s: dict[str, str]) -> list[str]:
+    data = _charlm(ctx)
+    if data is None:
+        return ["no character model on this page"]
+    bits = data["bits"]
+    return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
+            + _want(not max(bits["gru"], bits["lstm"]) < bits["rnn"], "both gated cells beat the RNN"))
+
+
+def _real_text(live: Live) -> Lesson:
+    data = live.charlm
+    kind = str(live.knob or "gru")
+    name = CHARLM_NAMES[kind]
+    ctx = _ctx(live, charlm={**data, "kind": kind})
+    found = data["found"][kind]
+    prose = []
+    best = clearest(found)
+    if best is not None:
+        prose.append(say("lesson.rt.clearest", unit=best.unit, layer=best.layer, which=_which(best),
+                         feature=FEATURE[best.feature].label, r=best.r, strength=best.strength))
+    string = next(f for f in found if f.feature == "string")
+    answer = _STRENGTH_ANSWER[string.strength]
+    reveal = say("lesson.rt.string", model=name, r=string.r, answer=STRING_ANSWERS[answer])
+    prose.append(reveal)
+    bits = data["bits"]
+    key = "lesson.rt.bits" if max(bits["gru"], bits["lstm"]) < bits["rnn"] else "lesson.rt.bits.not"
+    prose.append(say(key, **{k: bits[k] for k in CHARLM_MODELS}))
+    q = Question(f"The {name} was trained only to guess the next character of Python's standard library. Did one of "
+                 "its units learn to follow whether the text is inside a string?", STRING_ANSWERS, answer, reveal)
+    idea = say("lesson.rt.idea", model=name) if best is not None else reveal
+    return Lesson(idea, prose, q, ctx, "real_text", {"kind": kind, "unit": best})
+
+
 # --------------------------------------------------------------------------------------------- lessons
 
 
@@ -909,6 +1032,9 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(9, "seq2seq", "Where the GRU came from: reading a word, spelling its sound", {"word": S2S_WORDS[0]},
             "seq2seq", "Pick “though”, predict again, and compare its sound with “through”'s.",
             _seq2seq, Knob("Word", S2S_WORDS, S2S_WORDS[0]), _with(word=str)),
+    Chapter(10, "real-text", "What a GRU learned from Python's source", {"model": "gru"}, "real_text",
+            "Pick the vanilla RNN, predict again, and compare its units with the GRU's.",
+            _real_text, Knob("Model", CHARLM_MODELS, "gru", CHARLM_NAMES), _with(model=str)),
 )
 
 LESSONS: dict[str, tuple[str, tuple[Chapter, ...]]] = {"gru": ("How a GRU works", CHAPTERS)}

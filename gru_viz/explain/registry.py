@@ -11,11 +11,11 @@ of :mod:`gru_viz.explain.claims`. Attributions to papers and libraries are sourc
 from __future__ import annotations
 
 from ..core.sources import ATTRIBUTIONS, Attribution
-from . import charlm, claims, lessons, seq2seq, tokens, trained
+from . import charlm, claims, lessons, real_text, seq2seq, tokens, trained
 from .claims import Claim, Context, Found, Sentence
 
 # in this order: two claims on one span, the first one is found
-CLAIM_MODULES = (claims, trained, lessons, seq2seq, charlm, tokens)
+CLAIM_MODULES = (claims, trained, lessons, seq2seq, charlm, real_text, tokens)
 EVERY = claims.Book(*(m.CLAIMS for m in CLAIM_MODULES))
 
 

@@ -42,6 +42,10 @@ HIDEABLE = ("controls", "equations", "diagram", "ablation", "weights", "predict"
 SELECTABLE = tuple(dict.fromkeys(["x", *(q for r in KIND.values() for q in (*r.blocks, *r.extra)), "h", "m"]))
 H0_CHOICES = ("zeros", "random")
 UNIT_ORDERS = ("index", "activity", "cluster")  # figures.timeline.ORDERS (serve does not import figures)
+CHAR_MODELS = ("gru", "lstm", "rnn")  # the Real text page's shipped language models (gru_viz.io.charlm)
+# The Real text page's text when the link has none: a few lines of Python, the kind of text the models learned.
+TEXT_DEFAULT = ('def greet(name, times=2):\n    """Say hello (politely)."""\n    for i in range(times):\n'
+                '        print("hello, " + name)  # one line each\n    return [name] * times\n')
 FULL = PROFILES["default"]  # the full caps: the largest values any server allows (a profile may lower some)
 
 # A session's own model (uploaded or trained) lives in the memory of the one server process serving the tab.
@@ -243,9 +247,17 @@ PROPS: dict[str, Prop] = {p.name: p for p in (
          help="Any word: the model reads the letters a–z; anything else it reads as unknown."),
     Prop("s2s", "g2p", choices=("g2p", "session"), label="Encoder–decoder",  # the Encoder–decoder page's model
          instead="showing g2p-en's model"),
+    # The Real text page: which character-level language model, the learner's own text (packed in the link like
+    # seq), and the layer its unit is read from (the unit and the cursor are the shared ``unit`` and ``t``).
+    Prop("model", "gru", choices=CHAR_MODELS, label="Model",
+         help="The character-level language model trained on Python's own standard library: a GRU, an LSTM or a "
+              "vanilla RNN of about the same size."),
+    Prop("text", TEXT_DEFAULT, high=20_000, label="Your text", keep_spaces=True,
+         help="Type or paste any text; the models learned Python source, so Python reads best."),
+    Prop("layer", 0, 0, 3, 1, "Layer", instead="showing layer 0"),  # the page keeps it inside its model
 )}
 PAGE_ONLY = ("knob", "cmp_beta", "cmp_min", "cmp_steps", "cmp_at", "cmp_first", "grad_beta", "grad_min", "clip",
-             "clip_cell", "word", "s2s")  # read by one page each: not what a scene (or a line-up) is built from
+             "clip_cell", "word", "s2s", "model", "text", "layer")  # read by one page each: not a scene's settings
 
 
 def _default(name: str) -> Any:
@@ -290,6 +302,9 @@ class Config:
     clip_cell: str = _default("clip_cell")  # Gradient flow: the cell whose gradient is clipped
     word: str = _default("word")  # the Encoder–decoder page's word, as typed
     s2s: str = _default("s2s")  # the Encoder–decoder page's model: g2p-en's, or the session's uploaded one
+    model: str = _default("model")  # Real text: the language model (gru, lstm, rnn)
+    text: str = _default("text")  # Real text: the learner's text, as typed
+    layer: int = _default("layer")  # Real text: the layer the unit is read from
 
     @property
     def clamps(self) -> dict[str, str]:
@@ -356,6 +371,7 @@ PACK_OVER = 200  # characters of input from which the link writes the packed for
 PACKED_MAX_BYTES = 4 * MAX_INPUT_CHARS  # the longest input in UTF-8: a packed input may unpack to no more
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 INPUT_SOURCES = ("typed", "text")  # the sources that read ``seq``
+PACKED_KEYS = ("seq", "text")  # the typed texts a link may carry packed
 
 
 def pack(text: str) -> str:
@@ -421,7 +437,7 @@ def knob_option(lesson: str, chapter: int, text: str) -> object:
 
 def _read_one(prop: Prop, text: str) -> Any:
     value = prop.read(text if prop.keep_spaces else text.strip())
-    return unpack(value) if prop.name == "seq" else value
+    return unpack(value) if prop.name in PACKED_KEYS else value
 
 
 def _cross_check(values: dict[str, object], notes: list[str]) -> None:
@@ -489,7 +505,7 @@ def to_query(cfg: Config) -> dict[str, str]:
         if value == getattr(DEFAULT, f.name) or (f.name == "seq" and cfg.source not in INPUT_SOURCES):
             continue
         text = ("1" if value else "0") if isinstance(value, bool) else str(value)
-        out[f.name] = pack(text) if f.name == "seq" else text
+        out[f.name] = pack(text) if f.name in PACKED_KEYS else text
     return out or {"weights": cfg.weights}
 
 

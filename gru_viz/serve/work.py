@@ -283,3 +283,50 @@ def run_job(conn, fn: Callable, args: tuple, nice: int, memory: int, seconds: in
 def warm() -> str:
     """A no-op job: the fork server is up (and has torch, if installed)."""
     return "ok"
+
+
+# ------------------------------------------------------------------------------------- Real text's analyses
+
+ANALYSIS_CHARS = 60_000  # the held-out text's first characters the units and saturation are computed over (a
+# vanilla RNN's analysis took 24–235 s on 100,000 on the loaded 2-core machine: within a job's 300 s, with room)
+PATTERN_CHARS = 20_000  # … and those the pattern search looks in (one layer's h of them: 18 MB at H = 231)
+
+
+@dataclass(frozen=True)
+class CharAnalysis:
+    """What the Real text page shows of one language model over the held-out text: computed once per server."""
+
+    kind: str
+    found: tuple  # gru_viz.core.units.Found, one per feature, over the first ``chars`` characters
+    saturation: dict  # (layer, gate) → (share below 0.1, share above 0.9), each (H,), over the same characters
+    chars: int  # characters analysed
+    bits_per_char: float  # on the whole held-out text read as one sequence (the shipped file's own measure)
+
+
+def analysis_text(text: str, chars: int = ANALYSIS_CHARS) -> str:
+    """The first ``chars`` characters of ``text``, cut at the end of a line (the whole text when shorter)."""
+    if len(text) <= chars:
+        return text
+    cut = text.rfind("\n", 0, chars)
+    return text[: cut + 1] if cut > 0 else text[:chars]
+
+
+def char_analysis(kind: str) -> CharAnalysis:
+    """The units found, the gates' saturation and the bits per character of the shipped model ``kind``."""
+    from ..core import charlm, units
+    from ..io import charlm as charlm_io
+
+    text = analysis_text(charlm_io.validation_text())
+    model = charlm_io.load_char_model(kind)
+    read = charlm.states(model, text)
+    return CharAnalysis(kind, tuple(units.find_units(model, text, read=read)), units.saturation(read), len(text),
+                        charlm_io.char_model_info(kind).bits_per_char)
+
+
+def pattern_states(kind: str, layer: int) -> np.ndarray:
+    """One layer's h (float32) of model ``kind`` over the held-out text's first PATTERN_CHARS characters."""
+    from ..core import charlm
+    from ..io import charlm as charlm_io
+
+    text = analysis_text(charlm_io.validation_text(), PATTERN_CHARS)
+    return charlm.states(charlm_io.load_char_model(kind), text).values(layer, "h")
