@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_viz.core.kinds import KIND, KINDS
+from gru_viz.core.spec import Spec
 from gru_viz.figures import timeline as tl
 from gru_viz.io import export
 from gru_viz.serve import state
@@ -70,7 +71,7 @@ def test_json_round_trips_exactly(kind):
     lt = sc.trace.layer()
     assert doc["format"] == export.FORMAT
     assert doc["config"] == asdict(cfg) and doc["link"] == state.to_query(cfg)
-    assert doc["spec"] == asdict(sc.model.spec)
+    assert Spec(**doc["spec"]) == sc.model.spec  # (JSON has no tuples: the spec rebuilds from its lists)
     assert (doc["layer"], doc["direction"], doc["steps"]) == (0, 0, 20)
     assert doc["labels"] == list(sc.seq.labels) and doc["alphabet"] is None
     np.testing.assert_array_equal(np.array(doc["x"]), sc.seq.values)

@@ -161,8 +161,8 @@ def junk_values() -> st.SearchStrategy[str]:
 def test_every_keys_junk_is_noted_by_name_in_a_learners_words(name, junk, typed) -> None:
     query = {name: junk, **({"source": "typed"} if typed and name != "source" else {})}
     cfg, notes = state.from_query(query)
-    for note in notes:
-        assert not any(word in note for word in PYTHON_WORDS), note
+    for note in notes:  # (the junk itself, echoed back in the note, may hold any word: "Error" is a fine junk)
+        assert not any(word in note.replace(junk, "") for word in PYTHON_WORDS), note
     prop = state.PROPS[name]
     try:
         honoured = getattr(cfg, name) == state._read_one(prop, junk)

@@ -60,5 +60,5 @@ def test_notebook_numbers(executed):
     text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "max |ours − torch| = " in text and "(float64 round-off)" in text
     assert "Keras Sequential 'sequential': 'gru_lower' (GRU) → 'gru_upper' (GRU)" in text
-    assert "left out: [\"'head' (Dense)\"]" in text
+    assert "readout: (1, 4) (outputs × h); left out: []" in text  # the Dense head is the model's readout
     assert "Model(GRU, input 1, hidden 3, PyTorch (reset after, z keeps), bidirectional)" in text

@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ..core.params import random_model
+from ..core.sources import ATTRIBUTIONS
 from ..core.spec import Spec
 from ..explain import claims, lessons
 from ..explain.literal import literal
@@ -88,5 +89,5 @@ def real_text_card() -> None:
         st.markdown("**What a GRU learned from Python's source.** A GRU, an LSTM and a vanilla RNN, trained to guess "
                     "the next character of Python's own standard library: read your text through them, see the units "
                     "that learned to follow strings, brackets and the position in a line, and their gates' "
-                    "saturation, as Karpathy, Johnson & Fei-Fei did on the Linux kernel's source.")
+                    f"saturation, as {ATTRIBUTIONS['karpathy'].who} did on the Linux kernel's source.")
         st.page_link("pages/real_text.py", label="Open Real text", icon=":material/article:")

@@ -22,6 +22,7 @@ import streamlit as st
 from ..core import charlm, text_features, units
 from ..core.kinds import KIND
 from ..core.model import Model
+from ..core.sources import ATTRIBUTIONS
 from ..explain import charlm as talk
 from ..explain import narration
 from ..explain import real_text as words
@@ -277,7 +278,7 @@ def intro() -> None:
     st.caption("Three character-level language models, a GRU, an LSTM and a vanilla RNN of about 200,000 "
                "parameters each, trained by gru-viz on Python's own standard library (its Lib/ source, "
                "PSF licence) to guess the next character, and run here on gru-viz's NumPy core. What do their "
-               "units track, unasked? As Karpathy, Johnson & Fei-Fei (2015) found on the Linux kernel's source, "
+               f"units track, unasked? As {ATTRIBUTIONS['karpathy'].who} found on the Linux kernel's source, "
                "some follow quotes, brackets and the position in a line.")
 
 
@@ -444,7 +445,7 @@ def pattern_section(cfg: Config, model: Model) -> None:
     if len(picked) == 0:
         return
     st.caption(f"Units: {', '.join(str(u) for u in picked[:30])}{' …' if len(picked) > 30 else ''}. "
-               + words.say("rt.searched", chars=len(index.text)).text)
+               + words.say("rt.searched", chars=len(index.text), who=ATTRIBUTIONS["lstmvis"].who).text)
     if p.matches:
         with st.container(height=TEXT_HEIGHT[cfg.present], border=True, key="rt_matches"):  # every match listed
             st.html('<div style="overflow-x:auto">' + text_figs.match_snippets(index.text, list(p.matches))

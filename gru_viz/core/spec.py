@@ -60,6 +60,8 @@ class Spec:
                 raise SpecError(f"{name} must be a whole number from 1 to {cap}, got {value!r}")
         if self.kind == "gru" and self.variant not in GRU_VARIANTS:
             raise SpecError(f"unknown GRU variant {self.variant!r}; choose one of {', '.join(GRU_VARIANTS)}")
+        if isinstance(self.layer_variants, list):  # as JSON or a saved file gives it back
+            object.__setattr__(self, "layer_variants", tuple(self.layer_variants))
         if self.layer_variants:
             if self.kind != "gru":
                 raise SpecError("layer_variants applies to a GRU only")

@@ -38,11 +38,12 @@ def correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
     """Pearson r of every column of ``values`` (N, H) with ``feature`` (N,); NaN where either has no variation."""
     v = np.asarray(values, dtype=np.float64)
     f = np.asarray(feature, dtype=np.float64)
+    # the values' own size, before the mean is taken off (a constant column's deviations are round-off of it)
+    scale = np.abs(v).max(axis=0) if len(v) else np.zeros(v.shape[1])
     v = v - v.mean(axis=0)
     f = f - f.mean()
     vv = np.sqrt((v * v).sum(axis=0))
     ff = float(np.sqrt((f * f).sum()))
-    scale = np.abs(v).max(axis=0) if len(v) else np.zeros(v.shape[1])
     # "no variation": exactly constant, or varying only by float round-off of its own size
     flat = vv <= 1e-12 * np.maximum(scale, 1e-300) * np.sqrt(max(len(v), 1))
     den = vv * ff

@@ -924,8 +924,8 @@ def _rt_string(ctx: Context, s: dict[str, str]) -> list[str]:
 
 
 @claim("lesson.rt.bits", "On the same held-out text the GRU needs {gru:num2} bits per character, the LSTM "
-                         "{lstm:num2} and the vanilla RNN {rnn:num2}: as Karpathy, Johnson & Fei-Fei found on the "
-                         "Linux kernel's source, the gated cells guess better than the plain one.",
+                         "{lstm:num2} and the vanilla RNN {rnn:num2}: as {who:text} found on the Linux kernel's "
+                         "source, the gated cells guess better than the plain one.",
        step_numbers=False)
 def _rt_bits(ctx: Context, s: dict[str, str]) -> list[str]:
     data = _charlm(ctx)
@@ -933,18 +933,20 @@ def _rt_bits(ctx: Context, s: dict[str, str]) -> list[str]:
         return ["no character model on this page"]
     bits = data["bits"]
     return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
+            + _want(s["who"] == sources.ATTRIBUTIONS["karpathy"].who, "the finding is theirs")
             + _want(max(bits["gru"], bits["lstm"]) < bits["rnn"], "a gated cell does not beat the RNN here"))
 
 
 @claim("lesson.rt.bits.not", "On the same held-out text the GRU needs {gru:num2} bits per character, the LSTM "
-                             "{lstm:num2} and the vanilla RNN {rnn:num2}: unlike Karpathy, Johnson & Fei-Fei's "
-                             "finding, the plain RNN is not behind both gated cells here.", step_numbers=False)
+                             "{lstm:num2} and the vanilla RNN {rnn:num2}: unlike what {who:text} found, the plain "
+                             "RNN is not behind both gated cells here.", step_numbers=False)
 def _rt_bits_not(ctx: Context, s: dict[str, str]) -> list[str]:
     data = _charlm(ctx)
     if data is None:
         return ["no character model on this page"]
     bits = data["bits"]
     return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
+            + _want(s["who"] == sources.ATTRIBUTIONS["karpathy"].who, "the finding is theirs")
             + _want(not max(bits["gru"], bits["lstm"]) < bits["rnn"], "both gated cells beat the RNN"))
 
 
@@ -965,7 +967,7 @@ def _real_text(live: Live) -> Lesson:
     prose.append(reveal)
     bits = data["bits"]
     key = "lesson.rt.bits" if max(bits["gru"], bits["lstm"]) < bits["rnn"] else "lesson.rt.bits.not"
-    prose.append(say(key, **{k: bits[k] for k in CHARLM_MODELS}))
+    prose.append(say(key, who=sources.ATTRIBUTIONS["karpathy"].who, **{k: bits[k] for k in CHARLM_MODELS}))
     q = Question(f"The {name} was trained only to guess the next character of Python's standard library. Did one of "
                  "its units learn to follow whether the text is inside a string?", STRING_ANSWERS, answer, reveal)
     idea = say("lesson.rt.idea", model=name) if best is not None else reveal

@@ -9,6 +9,7 @@ characters the page reads). NumPy and the core only.
 
 from __future__ import annotations
 
+from ..core.sources import ATTRIBUTIONS
 from . import claims
 from .claims import Context, Sentence, _want
 
@@ -37,18 +38,20 @@ def _bpc_how(ctx: Context, s: dict[str, str]) -> list[str]:
 
 
 @claim("rt.colour", "Each character's background: h of layer {layer:int}, unit {unit:int} right after reading it, "
-                    "blue for positive, grey for negative, stronger for larger |h| (as Karpathy et al. colour their "
-                    "cells); the character at the cursor is boxed.", step_numbers=False)
+                    "blue for positive, grey for negative, stronger for larger |h|; the character at the cursor is "
+                    "boxed.", step_numbers=False)
 def _colour(ctx: Context, s: dict[str, str]) -> list[str]:
     return _want((int(s["layer"]), int(s["unit"])) == (ctx.layer, ctx.unit), f"the page colours by layer {ctx.layer}, "
                  f"unit {ctx.unit}")
 
 
-@claim("rt.searched", "Matches are searched in the first {chars:int} characters of the held-out Python, best first: "
-                      "most of the picked units on, fewest others, longest (LSTMVis's ranking).", step_numbers=False)
+@claim("rt.searched", "Matches are searched in the first {chars:int} characters of the held-out Python, best first "
+                      "as {who:text} ranks them: most of the picked units on, fewest others, longest.",
+       step_numbers=False)
 def _searched(ctx: Context, s: dict[str, str]) -> list[str]:
     n = len(ctx.values["pattern_text"])
-    return _want(int(s["chars"]) == n, f"the index holds {n} characters")
+    return (_want(int(s["chars"]) == n, f"the index holds {n} characters")
+            + _want(s["who"] == ATTRIBUTIONS["lstmvis"].who, "the ranking is the record's"))
 
 
 @claim("rt.generated", "The {model:word} wrote the last {n:int} characters itself, one at a time, each drawn from its "

@@ -159,11 +159,14 @@ def save_pt(model: Model) -> bytes:
     """A ``.pt`` file (``torch.save``) of the model's state_dict as float64 tensors; loads with weights_only.
 
     For a kind without W_hh (which no torch.nn module loads) the dict also holds ``"gru_viz.kind"``, a string: its
-    weight_ih's G·H rows alone may not say whether it is a minGRU or a minLSTM.
+    weight_ih's G·H rows alone may not say whether it is a minGRU or a minLSTM; for a GRU stack whose layers differ
+    in variant, ``"gru_viz.layer_variants"`` (comma-separated, bottom layer first).
     """
     sd: dict[str, object] = dict(torch_state_dict(model))
     if not KIND[model.spec.kind].recurrent:
         sd["gru_viz.kind"] = model.spec.kind
+    if model.spec.layer_variants:  # a GRU stack whose layers differ in variant: no torch module says it, the file does
+        sd["gru_viz.layer_variants"] = ",".join(model.spec.layer_variants)
     buf = io.BytesIO()
     torch.save(sd, buf)
     return buf.getvalue()

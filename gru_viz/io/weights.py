@@ -633,8 +633,9 @@ def read_weights_bytes(
         from_metadata.insert(0, f"kind: {hints['kind']}")
     local_prefix = split_state_dict(arrays, prefix)[1]
     model = model_from_state_dict(arrays, kind, nonlinearity=nonlinearity, variant=variant, prefix=local_prefix)
-    layer_variants = metadata.get("gru_viz.layer_variants") if suffix == ".safetensors" else None
-    if layer_variants is not None and hints_kw["variant"] is None and model.spec.kind == "gru":  # no caller's hint
+    layer_variants = metadata.get("gru_viz.layer_variants")
+    bottom = None if layer_variants is None else layer_variants.split(",")[0]
+    if layer_variants is not None and hints_kw["variant"] in (None, bottom) and model.spec.kind == "gru":
         try:
             model = Model(model.spec.with_(layer_variants=tuple(layer_variants.split(","))), model.params)
         except SpecError as exc:
@@ -765,7 +766,7 @@ def _metadata(model: Model, unknown: str | None = None) -> dict[str, str]:
     meta = {"format": "pt", "gru_viz.kind": s.kind}
     if s.kind == "gru":
         meta["gru_viz.variant"] = s.variant
-    if s.mixed:  # a stack whose layers differ in variant (a Keras file's reset_after per layer)
+    if s.layer_variants:  # a stack whose layers differ in variant (a Keras file's reset_after per layer)
         meta["gru_viz.layer_variants"] = ",".join(s.layer_variants)
     if s.kind == "rnn":
         meta["gru_viz.nonlinearity"] = s.nonlinearity
@@ -805,6 +806,8 @@ def save_npz(model: Model) -> bytes:
     ``gru_viz.vocabulary`` member (an array of strings: no pickle)."""
     kind = model.spec.kind
     # A kind with W_hh is said by its shapes: its archive stays a plain state_dict, loadable as is into torch.
-    meta = None if KIND[kind].recurrent else {"kind": kind}
+    meta = {} if KIND[kind].recurrent else {"kind": kind}
+    if model.spec.layer_variants:  # each layer's variant, which no array says
+        meta["layer_variants"] = ",".join(model.spec.layer_variants)
     vocabulary = model.vocabulary or (model.readout.vocabulary if model.readout is not None else None)
-    return npz.write(_arrays(model), meta, vocabulary)
+    return npz.write(_arrays(model), meta or None, vocabulary)
