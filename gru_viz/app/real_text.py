@@ -344,7 +344,8 @@ def lesson_figure(kind: str, found: object) -> None:
     values = unit_values(r, found.layer, found.unit, found.which)
     st.caption(f"The {NAMES[kind]}'s layer {found.layer}, unit {found.unit} ({found.which}) on a few lines of "
                "Python: blue where it is positive, grey where negative.")
-    st.html(text_figs.coloured_text(r.text, values, quantity=found.which))
+    with st.container(key="learn_tinted_text"):  # (a key: what a browser test finds)
+        st.html(text_figs.coloured_text(r.text, values, quantity=found.which))
 
 
 def found_label(f: object) -> str:
