@@ -166,6 +166,18 @@ def test_pattern_sentences() -> None:
     assert_true_and_caught(words.pattern_sentences(none), Context(values={"pattern": none}))
 
 
+def test_one_unit_is_said_in_the_singular() -> None:
+    h = -np.ones((400, 12))
+    for start in (100, 200, 300):  # unit 5 alone is on across three spans, off around them
+        h[start : start + 3, 5] = 1.0
+    p = words.search(units.PatternIndex(h, "x" * 400), 1, 100, 103, 0.3)
+    assert [int(u) for u in p.units] == [5] and p.full == 2
+    sentences = words.pattern_sentences(p)
+    assert [s.key for s in sentences] == ["text.pattern.one", "text.pattern.found.one"]
+    assert "one unit of layer 1, unit 5, is on" in sentences[0].text and "1 units" not in sentences[0].text
+    assert_true_and_caught(sentences, Context(values={"pattern": p}))
+
+
 def test_scan_sentence_says_how_strings_were_found() -> None:
     model = char_model("gru")
     for text, key in (("x = 'a'  # b\n", "text.scan.tokenize"), ("print('a\n  (", "text.scan.simple")):

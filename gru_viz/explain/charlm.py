@@ -431,7 +431,7 @@ def _pattern(ctx: Context, s: dict[str, str]) -> list[str]:
     units = p.index.select(p.start, p.end, p.threshold)
     return (_want((int(s["start"]), int(s["end"]), int(s["layer"])) == (p.start, p.end - 1, p.layer), "the span")
             + _want(s["th"] == _fmt("num2", p.threshold), f"the threshold is {p.threshold}")
-            + _want(int(s["n"]) == len(units) > 0, f"{len(units)} units"))
+            + _want(int(s["n"]) == len(units) > 1, f"{len(units)} units"))
 
 
 @claim("text.pattern.none", "No unit of layer {layer:int} is on (h ≥ {th:num2}) across the whole selection and off "
@@ -449,7 +449,28 @@ def _pattern_none(ctx: Context, s: dict[str, str]) -> list[str]:
 def _pattern_found(ctx: Context, s: dict[str, str]) -> list[str]:
     p: Pattern = ctx.values["pattern"]
     return _want((int(s["k"]), int(s["full"]), int(s["n"]), int(s["min"])) == (len(p.matches), p.full,
-                                                                                len(p.units), MIN_LENGTH),
+                                                                                len(p.units), MIN_LENGTH)
+                 and len(p.units) > 1,
+                 f"{len(p.matches)} listed, {p.full} with all {len(p.units)}")
+
+
+@claim("text.pattern.one", "Across characters {start:int} to {end:int}, one unit of layer {layer:int}, unit "
+                           "{unit:int}, is on (h ≥ {th:num2}) and off on either side.", step_numbers=False)
+def _pattern_one(ctx: Context, s: dict[str, str]) -> list[str]:
+    p: Pattern = ctx.values["pattern"]
+    units = [int(u) for u in p.index.select(p.start, p.end, p.threshold)]
+    return (_want((int(s["start"]), int(s["end"]), int(s["layer"])) == (p.start, p.end - 1, p.layer), "the span")
+            + _want(s["th"] == _fmt("num2", p.threshold), f"the threshold is {p.threshold}")
+            + _want(units == [int(s["unit"])], f"the units on are {units}"))
+
+
+@claim("text.pattern.found.one", "Listed: the best {k:int} of the places where it is on; in {full:int} of those, "
+                                 "besides the selection itself, it is on for at least {min:int} characters.",
+       step_numbers=False)
+def _pattern_found_one(ctx: Context, s: dict[str, str]) -> list[str]:
+    p: Pattern = ctx.values["pattern"]
+    return _want((int(s["k"]), int(s["full"]), len(p.units), int(s["min"])) == (len(p.matches), p.full, 1,
+                                                                                 MIN_LENGTH),
                  f"{len(p.matches)} listed, {p.full} with all {len(p.units)}")
 
 
@@ -457,6 +478,10 @@ def pattern_sentences(p: Pattern) -> list[Sentence]:
     """What the selection picked, and what the search found."""
     if len(p.units) == 0:
         return [say("text.pattern.none", layer=p.layer, th=p.threshold)]
+    if len(p.units) == 1:  # one unit: said in the singular
+        return [say("text.pattern.one", start=p.start, end=p.end - 1, layer=p.layer, unit=int(p.units[0]),
+                    th=p.threshold),
+                say("text.pattern.found.one", k=len(p.matches), full=p.full, min=MIN_LENGTH)]
     return [say("text.pattern", start=p.start, end=p.end - 1, n=len(p.units), layer=p.layer, th=p.threshold),
             say("text.pattern.found", k=len(p.matches), full=p.full, n=len(p.units), min=MIN_LENGTH)]
 
