@@ -520,7 +520,8 @@ def compare_section(cfg: Config, model: Model) -> None:
             bar.progress((i + 1) / len(NAMES), text=f"Analysed: {', '.join(NAMES[k] for k in list(NAMES)[:i + 1])}")
     if bar is not None:
         bar.empty()
-    st.dataframe(rows, hide_index=True, width="stretch")
+    # three rows: a plain table, drawn at once on every screen (a data grid paints later)
+    st.table({key: [r[key] for r in rows] for key in rows[0]}, hide_index=True)
     st.markdown("**The features each has a unit for** (see Units found for the units and their r):\n\n"
                 + "\n".join(lists))
     st.plotly_chart(text_figs.bpc_figure({k: analysis(k).bits_per_char for k in NAMES}, present=cfg.present),
