@@ -256,16 +256,22 @@ def _sat_mean(ctx: Context, s: dict[str, str]) -> list[str]:
                         "than half the time: there, they keep their {state:word} almost unchanged.",
        step_numbers=False)
 def _sat_keep(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _sat_side(ctx, s, keeps=True)
+
+
+def _sat_side(ctx: Context, s: dict[str, str], keeps: bool) -> list[str]:
+    """The check of text.sat.keep (``keeps``) and text.sat.write: most of a layer's keeping gate on one side."""
     spec = ctx.values["spec"]
     keep = KIND[spec.kind].keep(spec)
     if keep is None:
         return ["this kind has no gate that keeps its state"]
     left, right = _gate(ctx, int(s["layer"]), keep.gate)
-    n = saturated_counts(left, right)[1 if keep.sign > 0 else 0]
-    side = "above 0.9" if keep.sign > 0 else "below 0.1"
+    high = (keep.sign > 0) == keeps  # the side that keeps the old state, or the one that lets it go
+    n = saturated_counts(left, right)[1 if high else 0]
+    side = "above 0.9" if high else "below 0.1"
     state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
     return (_want(s["gate"] == _gate_name(keep.gate) and s["side"] == side and s["state"] == state,
-                  f"{keep.gate} {side} keeps {state}")
+                  f"{keep.gate} {side} {'keeps' if keeps else 'replaces'} {state}")
             + _want(int(s["n"]) == n and int(s["units"]) == len(left) and n > len(left) / 2,
                     f"{n} of {len(left)} units"))
 
@@ -274,18 +280,7 @@ def _sat_keep(ctx: Context, s: dict[str, str]) -> list[str]:
                          "more than half the time: there, they let the new values all but replace their {state:word}.",
        step_numbers=False)
 def _sat_write(ctx: Context, s: dict[str, str]) -> list[str]:
-    spec = ctx.values["spec"]
-    keep = KIND[spec.kind].keep(spec)
-    if keep is None:
-        return ["this kind has no gate that keeps its state"]
-    left, right = _gate(ctx, int(s["layer"]), keep.gate)
-    n = saturated_counts(left, right)[0 if keep.sign > 0 else 1]  # the side that lets the old state go
-    side = "below 0.1" if keep.sign > 0 else "above 0.9"
-    state = {"h": "hidden state h", "c": "cell state c"}[keep.of]
-    return (_want(s["gate"] == _gate_name(keep.gate) and s["side"] == side and s["state"] == state,
-                  f"{keep.gate} {side} replaces {state}")
-            + _want(int(s["n"]) == n and int(s["units"]) == len(left) and n > len(left) / 2,
-                    f"{n} of {len(left)} units"))
+    return _sat_side(ctx, s, keeps=False)
 
 
 @claim("text.sat.none", "A {model:word} has no gates, so nothing to saturate: every character rewrites its h through "
@@ -429,9 +424,13 @@ def search(index: PatternIndex, layer: int, start: int, end: int, threshold: flo
 def _pattern(ctx: Context, s: dict[str, str]) -> list[str]:
     p: Pattern = ctx.values["pattern"]
     units = p.index.select(p.start, p.end, p.threshold)
+    return _span(p, s) + _want(int(s["n"]) == len(units) > 1, f"{len(units)} units")
+
+
+def _span(p: Pattern, s: dict[str, str]) -> list[str]:
+    """The selection's span, layer and threshold as a pattern sentence says them."""
     return (_want((int(s["start"]), int(s["end"]), int(s["layer"])) == (p.start, p.end - 1, p.layer), "the span")
-            + _want(s["th"] == _fmt("num2", p.threshold), f"the threshold is {p.threshold}")
-            + _want(int(s["n"]) == len(units) > 1, f"{len(units)} units"))
+            + _want(s["th"] == _fmt("num2", p.threshold), f"the threshold is {p.threshold}"))
 
 
 @claim("text.pattern.none", "No unit of layer {layer:int} is on (h ≥ {th:num2}) across the whole selection and off "
@@ -459,9 +458,7 @@ def _pattern_found(ctx: Context, s: dict[str, str]) -> list[str]:
 def _pattern_one(ctx: Context, s: dict[str, str]) -> list[str]:
     p: Pattern = ctx.values["pattern"]
     units = [int(u) for u in p.index.select(p.start, p.end, p.threshold)]
-    return (_want((int(s["start"]), int(s["end"]), int(s["layer"])) == (p.start, p.end - 1, p.layer), "the span")
-            + _want(s["th"] == _fmt("num2", p.threshold), f"the threshold is {p.threshold}")
-            + _want(units == [int(s["unit"])], f"the units on are {units}"))
+    return _span(p, s) + _want(units == [int(s["unit"])], f"the units on are {units}")
 
 
 @claim("text.pattern.found.one", "Listed: the best {k:int} of the places where it is on; in {full:int} of those, "

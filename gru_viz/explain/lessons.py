@@ -928,26 +928,27 @@ def _rt_string(ctx: Context, s: dict[str, str]) -> list[str]:
                          "source, the gated cells guess better than the plain one.",
        step_numbers=False)
 def _rt_bits(ctx: Context, s: dict[str, str]) -> list[str]:
+    return _bits_beside_karpathy(ctx, s, as_found=True)
+
+
+def _bits_beside_karpathy(ctx: Context, s: dict[str, str], as_found: bool) -> list[str]:
+    """The check of lesson.rt.bits (``as_found``: both gated cells beat the RNN) and of lesson.rt.bits.not."""
     data = _charlm(ctx)
     if data is None:
         return ["no character model on this page"]
     bits = data["bits"]
+    ahead = max(bits["gru"], bits["lstm"]) < bits["rnn"]
     return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
             + _want(s["who"] == sources.ATTRIBUTIONS["karpathy"].who, "the finding is theirs")
-            + _want(max(bits["gru"], bits["lstm"]) < bits["rnn"], "a gated cell does not beat the RNN here"))
+            + _want(ahead == as_found, "both gated cells beat the RNN" if ahead
+                    else "a gated cell does not beat the RNN here"))
 
 
 @claim("lesson.rt.bits.not", "On the same held-out text the GRU needs {gru:num2} bits per character, the LSTM "
                              "{lstm:num2} and the vanilla RNN {rnn:num2}: unlike what {who:text} found, the plain "
                              "RNN is not behind both gated cells here.", step_numbers=False)
 def _rt_bits_not(ctx: Context, s: dict[str, str]) -> list[str]:
-    data = _charlm(ctx)
-    if data is None:
-        return ["no character model on this page"]
-    bits = data["bits"]
-    return (_want(all(s[k] == claims.num2_text(bits[k]) for k in CHARLM_MODELS), f"the bits are {bits}")
-            + _want(s["who"] == sources.ATTRIBUTIONS["karpathy"].who, "the finding is theirs")
-            + _want(not max(bits["gru"], bits["lstm"]) < bits["rnn"], "both gated cells beat the RNN"))
+    return _bits_beside_karpathy(ctx, s, as_found=False)
 
 
 def _real_text(live: Live) -> Lesson:
