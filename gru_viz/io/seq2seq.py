@@ -192,25 +192,34 @@ def transcribe(word: str, model: G2P | None = None) -> Transcription:
     symbols = tuple(GRAPHEMES[i] for i in ids)
     unknown = tuple(dict.fromkeys(ch for ch in text if ch not in _INDEX))
     enc = encode(text, m)
-    # The decoder runs one step at a time, each step from the state the last one left, because its next input is
-    # its own argmax: the states on screen are the very ones that chose each phoneme (a rerun over the emitted
-    # prefix could differ from them in the last bit, since the input products are then batched differently).
-    h = enc.h_n  # (1, 256): the encoder's last state
-    fed, steps, outputs, logits = [START], [], [], []
-    for _ in range(CAP):
-        run = m.decoder.run(m.dec_emb[[fed[-1]]], h0=h)
+    steps, fed, chosen, lg = _greedy(m.decoder, m.dec_emb, m.fc_w, m.fc_b, enc.h_n, START, P_END, CAP)
+    return Transcription(word, text, symbols, unknown, enc, _joined(steps, m.decoder.spec),
+                         tuple(PHONEMES[i] for i in fed), tuple(PHONEMES[i] for i in chosen), lg, _softmax(lg))
+
+
+def _greedy(decoder: Model, dec_emb: np.ndarray, fc_w: np.ndarray, fc_b: np.ndarray, h: np.ndarray, start: int,
+            end: int, cap: int, relu: bool = False) -> tuple[list[Trace], list[int], list[int], np.ndarray]:
+    """The decoder from state ``h``, fed ``start`` and then its own argmax until ``end`` or ``cap`` symbols: its
+    steps' runs, the ids it was fed, the ids it chose, and its scores at each step (steps × vocabulary).
+
+    One step at a time, each from the state the last one left, because its next input is its own argmax: the states
+    on screen are the very ones that chose each symbol (a rerun over the emitted prefix could differ from them in the
+    last bit, since the input products are then batched differently). ``relu``: the decoder reads relu of its
+    embedding (the PyTorch tutorial's DecoderRNN)."""
+    fed, steps, chosen, logits = [start], [], [], []
+    for _ in range(cap):
+        x = dec_emb[[fed[-1]]]
+        run = decoder.run(np.maximum(x, 0.0) if relu else x, h0=h)
         h = run.h_n
-        z = h[0] @ m.fc_w.T + m.fc_b
+        z = h[0] @ fc_w.T + fc_b
         best = int(np.argmax(z))
         steps.append(run)
         logits.append(z)
-        outputs.append(PHONEMES[best])
-        if best == P_END:
+        chosen.append(best)
+        if best == end:
             break
         fed.append(best)
-    lg = np.stack(logits)
-    return Transcription(word, text, symbols, unknown, enc, _joined(steps, m.decoder.spec),
-                         tuple(PHONEMES[i] for i in fed[: len(outputs)]), tuple(outputs), lg, _softmax(lg))
+    return steps, fed[: len(chosen)], chosen, np.stack(logits)
 
 
 # ------------------------------------------------------------------------------- what the last state carries
@@ -505,24 +514,10 @@ def run_seq2seq(text: str, m: Seq2Seq) -> Transcription:
     targets = m.target_names()
     ids = [*tok.ids.tolist(), m.end]
     enc = m.encoder.run(m.enc_emb[ids], h0=np.zeros((1, m.hidden)))
-    h = enc.h_n
-    fed, steps, outputs, logits = [m.start], [], [], []
-    for _ in range(m.cap):  # one step at a time, from the state the last step left (see transcribe)
-        x = m.dec_emb[[fed[-1]]]
-        run = m.decoder.run(np.maximum(x, 0.0) if m.relu else x, h0=h)
-        h = run.h_n
-        z = h[0] @ m.fc_w.T + m.fc_b
-        best = int(np.argmax(z))
-        steps.append(run)
-        logits.append(z)
-        outputs.append(targets[best])
-        if best == m.end:
-            break
-        fed.append(best)
-    lg = np.stack(logits)
+    steps, fed, chosen, lg = _greedy(m.decoder, m.dec_emb, m.fc_w, m.fc_b, enc.h_n, m.start, m.end, m.cap, m.relu)
     return Transcription(text, read, tuple(source_names[i] for i in ids), tok.unknown, enc,
-                         _joined(steps, m.decoder.spec), tuple(targets[i] for i in fed[: len(outputs)]),
-                         tuple(outputs), lg, _softmax(lg), targets, targets[m.end], tok)
+                         _joined(steps, m.decoder.spec), tuple(targets[i] for i in fed),
+                         tuple(targets[i] for i in chosen), lg, _softmax(lg), targets, targets[m.end], tok)
 
 
 MAX_TOKEN_LIST_BYTES = 20 * 2**20  # a vocabulary file uploaded beside the weights
